@@ -1,0 +1,88 @@
+/* eslint-disable */
+import * as types from './graphql.js';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n": typeof types.TaskSummaryFieldsFragmentDoc,
+    "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n": typeof types.TaskDetailFieldsFragmentDoc,
+    "\n  mutation SubmitTask($input: SubmitTaskInput!) {\n    submitTask(input: $input) {\n      ...TaskSummaryFields\n    }\n  }\n": typeof types.SubmitTaskDocument,
+    "\n  query RecentTasks($first: Int!) {\n    tasks(first: $first) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n": typeof types.RecentTasksDocument,
+    "\n  query TaskDetail($id: ID!) {\n    task(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n": typeof types.TaskDetailDocument,
+    "\n  subscription TaskUpdated($id: ID!) {\n    taskUpdated(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n": typeof types.TaskUpdatedDocument,
+    "\n  subscription TasksUpdated {\n    tasksUpdated {\n      ...TaskSummaryFields\n    }\n  }\n": typeof types.TasksUpdatedDocument,
+    "\n  subscription QueueStatusUpdated {\n    queueStatusUpdated {\n      primary\n      retry\n      scheduled\n      dlq\n      retryRatio\n      states {\n        state\n        count\n      }\n    }\n  }\n": typeof types.QueueStatusUpdatedDocument,
+};
+const documents: Documents = {
+    "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n": types.TaskSummaryFieldsFragmentDoc,
+    "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n": types.TaskDetailFieldsFragmentDoc,
+    "\n  mutation SubmitTask($input: SubmitTaskInput!) {\n    submitTask(input: $input) {\n      ...TaskSummaryFields\n    }\n  }\n": types.SubmitTaskDocument,
+    "\n  query RecentTasks($first: Int!) {\n    tasks(first: $first) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n": types.RecentTasksDocument,
+    "\n  query TaskDetail($id: ID!) {\n    task(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n": types.TaskDetailDocument,
+    "\n  subscription TaskUpdated($id: ID!) {\n    taskUpdated(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n": types.TaskUpdatedDocument,
+    "\n  subscription TasksUpdated {\n    tasksUpdated {\n      ...TaskSummaryFields\n    }\n  }\n": types.TasksUpdatedDocument,
+    "\n  subscription QueueStatusUpdated {\n    queueStatusUpdated {\n      primary\n      retry\n      scheduled\n      dlq\n      retryRatio\n      states {\n        state\n        count\n      }\n    }\n  }\n": types.QueueStatusUpdatedDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n"): (typeof documents)["\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n"): (typeof documents)["\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SubmitTask($input: SubmitTaskInput!) {\n    submitTask(input: $input) {\n      ...TaskSummaryFields\n    }\n  }\n"): (typeof documents)["\n  mutation SubmitTask($input: SubmitTaskInput!) {\n    submitTask(input: $input) {\n      ...TaskSummaryFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RecentTasks($first: Int!) {\n    tasks(first: $first) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query RecentTasks($first: Int!) {\n    tasks(first: $first) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TaskDetail($id: ID!) {\n    task(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n"): (typeof documents)["\n  query TaskDetail($id: ID!) {\n    task(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription TaskUpdated($id: ID!) {\n    taskUpdated(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n"): (typeof documents)["\n  subscription TaskUpdated($id: ID!) {\n    taskUpdated(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription TasksUpdated {\n    tasksUpdated {\n      ...TaskSummaryFields\n    }\n  }\n"): (typeof documents)["\n  subscription TasksUpdated {\n    tasksUpdated {\n      ...TaskSummaryFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription QueueStatusUpdated {\n    queueStatusUpdated {\n      primary\n      retry\n      scheduled\n      dlq\n      retryRatio\n      states {\n        state\n        count\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription QueueStatusUpdated {\n    queueStatusUpdated {\n      primary\n      retry\n      scheduled\n      dlq\n      retryRatio\n      states {\n        state\n        count\n      }\n    }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

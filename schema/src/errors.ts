@@ -1,0 +1,79 @@
+/**
+ * The one error type the service throws on purpose. A stable `code` crosses process and
+ * API boundaries; `retryable` tells the caller whether trying again can help.
+ */
+import { ErrorClass } from './task.ts';
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  UNAVAILABLE: 'UNAVAILABLE',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  PROVIDER: 'PROVIDER',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const APP_ERROR_BRAND = Symbol.for('asynctaskflow.AppError');
+
+export interface AppErrorOptions {
+  retryable?: boolean;
+  /** Safe to show to the caller: no hostnames, stack traces or secrets. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly [APP_ERROR_BRAND] = true;
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+  }
+}
+
+/** True for any AppError, even one from another copy of this module. */
+export function isAppError(error: unknown): error is AppError {
+  return typeof error === 'object' && error !== null && APP_ERROR_BRAND in error;
+}
+
+/**
+ * A provider failure, classified into exactly one error class. The class (not the
+ * message) decides whether the task is retried or goes to the dead letter queue.
+ */
+export class ProviderError extends AppError {
+  readonly errorClass: ErrorClass;
+  readonly httpStatus: number | null;
+
+  constructor(
+    errorClass: ErrorClass,
+    message: string,
+    options: AppErrorOptions & { httpStatus?: number | null } = {},
+  ) {
+    super(ErrorCode.PROVIDER, message, { ...options, retryable: isRetryableClass(errorClass) });
+    this.name = 'ProviderError';
+    this.errorClass = errorClass;
+    this.httpStatus = options.httpStatus ?? null;
+  }
+}
+
+export function isProviderError(error: unknown): error is ProviderError {
+  return isAppError(error) && error.code === ErrorCode.PROVIDER && 'errorClass' in error;
+}
+
+const NEVER_RETRIED: ReadonlySet<ErrorClass> = new Set([
+  ErrorClass.CONTENT_FILTER,
+  ErrorClass.PERMANENT,
+]);
+
+/** Whether another attempt can help for this class of failure. */
+export function isRetryableClass(errorClass: ErrorClass): boolean {
+  return !NEVER_RETRIED.has(errorClass);
+}

@@ -1,0 +1,55 @@
+/**
+ * The only place a Redis key or channel name is built. Every process derives its names
+ * from one prefix (REDIS_PREFIX), so several deployments or test files can share a Redis.
+ */
+import type { TaskState } from './task.ts';
+
+export const DEFAULT_REDIS_PREFIX = 'atf';
+
+/** The bee-queue queue names; bee-queue adds its own `<prefix>:<name>:...` keys. */
+export const QueueName = { PRIMARY: 'primary', RETRY: 'retry' } as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+export interface RedisKeys {
+  readonly prefix: string;
+  /** Hash: the task record, the source of truth. */
+  task(id: string): string;
+  /** Stream: the task's capped event log; entry ids are `0-<version>`. */
+  taskEvents(id: string): string;
+  /** Sorted set of every task; score = creation order (see `taskOrderScore`). */
+  tasksAll(): string;
+  /** Sorted set of the tasks in one state; same scores as `tasksAll`. */
+  tasksInState(state: TaskState): string;
+  /** String: idempotency key of a tenant -> task id. */
+  idempotency(tenant: string, key: string): string;
+  /** Counter making creation scores unique within one millisecond. */
+  taskSequence(): string;
+  /** Sorted set: worker id -> last heartbeat (ms). */
+  workers(): string;
+  /** Hash: one worker's heartbeat details; expires when the worker stops beating. */
+  worker(id: string): string;
+  /** Prefix bee-queue puts before its queue names. */
+  beeQueuePrefix(): string;
+  /** Channel: every change of one task (JSON task record without content). */
+  taskChannel(id: string): string;
+  /** Channel: every change of any task (same payload); feeds lists and dashboards. */
+  tasksChannel(): string;
+}
+
+/** Builds every key and channel name under `prefix`. */
+export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
+  return {
+    prefix,
+    task: (id) => `${prefix}:task:${id}`,
+    taskEvents: (id) => `${prefix}:task:${id}:events`,
+    tasksAll: () => `${prefix}:tasks:all`,
+    tasksInState: (state) => `${prefix}:tasks:state:${state}`,
+    idempotency: (tenant, key) => `${prefix}:idem:${tenant}:${key}`,
+    taskSequence: () => `${prefix}:tasks:seq`,
+    workers: () => `${prefix}:workers`,
+    worker: (id) => `${prefix}:worker:${id}`,
+    beeQueuePrefix: () => `${prefix}:bq`,
+    taskChannel: (id) => `${prefix}:events:task:${id}`,
+    tasksChannel: () => `${prefix}:events:tasks`,
+  };
+}

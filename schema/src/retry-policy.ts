@@ -1,0 +1,50 @@
+/**
+ * When a failed attempt is tried again, per error class, as data. Delays are the base
+ * schedule; `retryDelayMs` scales them (RETRY_DELAY_SCALE) and adds up to +10 % jitter.
+ */
+import { ErrorClass } from './task.ts';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+/** Base delays before retry 1, 2, 3, ...; the last one repeats. Empty: never retried. */
+export const RETRY_SCHEDULES_MS: Readonly<Record<ErrorClass, readonly number[]>> = {
+  INSUFFICIENT_CREDITS: [5 * MINUTE, 10 * MINUTE, 30 * MINUTE],
+  RATE_LIMIT: [1 * MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE],
+  MODEL_WARMUP: [30 * SECOND, 1 * MINUTE, 2 * MINUTE, 5 * MINUTE],
+  SERVICE_UNAVAILABLE: [5 * SECOND, 10 * SECOND, 30 * SECOND, 1 * MINUTE, 2 * MINUTE],
+  NETWORK_TIMEOUT: [2 * SECOND, 5 * SECOND, 10 * SECOND, 30 * SECOND, 1 * MINUTE],
+  PROVIDER_ERROR: [10 * SECOND, 30 * SECOND, 1 * MINUTE, 3 * MINUTE],
+  CONTENT_FILTER: [],
+  PERMANENT: [],
+  STALLED: [2 * SECOND, 5 * SECOND, 10 * SECOND, 30 * SECOND],
+  INTERNAL: [2 * SECOND, 5 * SECOND, 10 * SECOND, 30 * SECOND],
+};
+
+export const MAX_JITTER_RATIO = 0.1;
+
+export interface RetryDelayOptions {
+  /** Multiplies every delay (RETRY_DELAY_SCALE). Default 1. */
+  scale?: number;
+  /** A number in [0, 1); injected so tests are deterministic. Default Math.random. */
+  random?: () => number;
+  /** A provider-given minimum (Retry-After), in ms, applied before scaling. */
+  atLeastMs?: number;
+}
+
+/**
+ * Delay before retry number `retryNumber` (1-based) of a task that failed with
+ * `errorClass`, or null when the class is never retried.
+ */
+export function retryDelayMs(
+  errorClass: ErrorClass,
+  retryNumber: number,
+  options: RetryDelayOptions = {},
+): number | null {
+  const schedule = RETRY_SCHEDULES_MS[errorClass];
+  if (schedule.length === 0) return null;
+  const base = schedule[Math.min(Math.max(retryNumber, 1), schedule.length) - 1]!;
+  const withFloor = Math.max(base, options.atLeastMs ?? 0);
+  const jitter = 1 + MAX_JITTER_RATIO * (options.random ?? Math.random)();
+  return Math.round(withFloor * jitter * (options.scale ?? 1));
+}

@@ -1,0 +1,265 @@
+/**
+ * The Lua scripts that are the only writers of a task record. Each one checks the state
+ * (and, for a worker, its lease token) it expects, writes the hash, bumps `version`, moves
+ * the task between state indexes, appends the change to the task's capped event stream and
+ * publishes it: all in one atomic step, so readers never see half a transition.
+ *
+ * Every script takes the same leading KEYS and ARGV (see `taskScriptKeys` / `taskScriptArgs`):
+ *   KEYS[1] task hash   KEYS[2] event stream   KEYS[3] index of all tasks
+ *   KEYS[4..9] state indexes in TASK_STATES order (PENDING ACTIVE SCHEDULED COMPLETED DLQ CANCELLED)
+ *   ARGV[1] stream cap   ARGV[2] task channel   ARGV[3] all-tasks channel   ARGV[4] actor (worker id or '')
+ * Script-specific KEYS and ARGV follow and are listed on each script.
+ * Times come from Redis' clock (TIME), so hosts with skewed clocks agree on leases.
+ */
+import type { RedisKeys } from './redis-keys.ts';
+import { TASK_STATES } from './task.ts';
+
+const PRELUDE = `
+local TASK_KEY, EVENTS_KEY, ALL_KEY = KEYS[1], KEYS[2], KEYS[3]
+local INDEX = {}
+for i, state in ipairs({${TASK_STATES.map((s) => `'${s}'`).join(', ')}}) do INDEX[state] = KEYS[3 + i] end
+local MAX_EVENTS, TASK_CHANNEL, TASKS_CHANNEL, ACTOR = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Integers as digits (tostring would give 1.8e+15), fractions as they are.
+local function str(value)
+  if type(value) == 'number' and value == math.floor(value) then return string.format('%d', value) end
+  return tostring(value)
+end
+
+local function read_task()
+  local flat = redis.call('HGETALL', TASK_KEY)
+  if #flat == 0 then return nil end
+  local task = {}
+  for i = 1, #flat, 2 do task[flat[i]] = flat[i + 1] end
+  return task
+end
+
+-- The event payload: the record without its content (large) and lease token (a fence, not data).
+local function emit(task, kind, reason, now)
+  local payload = {}
+  for field, value in pairs(task) do
+    if field ~= 'content' and field ~= 'leaseToken' then payload[field] = value end
+  end
+  local json = cjson.encode(payload)
+  redis.call('XADD', EVENTS_KEY, 'MAXLEN', '~', MAX_EVENTS, '0-' .. task.version,
+    'kind', kind, 'version', task.version, 'state', task.state, 'at', str(now),
+    'workerId', ACTOR, 'reason', reason, 'task', json)
+  redis.call('PUBLISH', TASK_CHANNEL, json)
+  redis.call('PUBLISH', TASKS_CHANNEL, json)
+end
+
+-- Applies changes (field -> value; false deletes the field), bumps the version, keeps the
+-- state indexes in step, and emits the event. Returns the new version.
+local function commit(task, changes, kind, reason)
+  local now = now_ms()
+  local old_state = task.state
+  local version = tonumber(task.version) + 1
+  changes.version = version
+  changes.updatedAt = now
+  local set, del = {}, {}
+  for field, value in pairs(changes) do
+    if value == false then
+      del[#del + 1] = field
+      task[field] = nil
+    else
+      set[#set + 1] = field
+      set[#set + 1] = str(value)
+      task[field] = str(value)
+    end
+  end
+  redis.call('HSET', TASK_KEY, unpack(set))
+  if #del > 0 then redis.call('HDEL', TASK_KEY, unpack(del)) end
+  if task.state ~= old_state then
+    redis.call('ZREM', INDEX[old_state], task.id)
+    redis.call('ZADD', INDEX[task.state], task.order, task.id)
+  end
+  emit(task, kind, reason, now)
+  return version
+end
+
+-- Appends one error record to the task's JSON error list.
+local function with_error(task, error_json)
+  local errors = cjson.decode(task.errors or '[]')
+  errors[#errors + 1] = cjson.decode(error_json)
+  return cjson.encode(errors)
+end
+
+local function holds_lease(task, token)
+  return task.state == 'ACTIVE' and task.leaseToken == token
+end
+`;
+
+/**
+ * create: a new PENDING task, or the task an idempotency key already names.
+ * KEYS[10] creation counter   KEYS[11] idempotency key (optional)
+ * ARGV[5] id  ARGV[6] tenant  ARGV[7] type  ARGV[8] content  ARGV[9] maxRetries
+ * ARGV[10] idempotency key ('' none)  ARGV[11] idempotency TTL in seconds
+ * Returns {'created', version} | {'existing', id} | {'conflict', id}.
+ */
+const CREATE = `
+local idem_key = KEYS[11]
+local fingerprint = redis.sha1hex(ARGV[7] .. '\\0' .. ARGV[8])
+if idem_key then
+  local existing = redis.call('GET', idem_key)
+  if existing then
+    local sep = string.find(existing, ':', 1, true)
+    local existing_id, existing_fingerprint = string.sub(existing, 1, sep - 1), string.sub(existing, sep + 1)
+    if existing_fingerprint == fingerprint then return {'existing', existing_id} end
+    return {'conflict', existing_id}
+  end
+end
+local now = now_ms()
+-- Unique, time-ordered score: creation ms with a 3-digit sequence (fits a double exactly).
+local order = string.format('%d', now * 1000 + (redis.call('INCR', KEYS[10]) % 1000))
+local task = {
+  id = ARGV[5], tenant = ARGV[6], type = ARGV[7], state = 'PENDING', version = '1',
+  content = ARGV[8], progress = '0', retryCount = '0', maxRetries = ARGV[9], attempt = '0',
+  errors = '[]', createdAt = str(now), updatedAt = str(now), order = order,
+}
+if idem_key then task.idempotencyKey = ARGV[10] end
+local flat = {}
+for field, value in pairs(task) do flat[#flat + 1] = field; flat[#flat + 1] = value end
+redis.call('HSET', TASK_KEY, unpack(flat))
+redis.call('ZADD', ALL_KEY, order, task.id)
+redis.call('ZADD', INDEX['PENDING'], order, task.id)
+if idem_key then
+  redis.call('SET', idem_key, task.id .. ':' .. fingerprint, 'EX', tonumber(ARGV[11]))
+end
+emit(task, 'transition', 'submitted', now)
+return {'created', 1}
+`;
+
+/**
+ * claim: a worker takes a PENDING or SCHEDULED task, or an ACTIVE one whose lease ran out
+ * (its holder stalled: that attempt is recorded as STALLED and counts against the budget).
+ * ARGV[5] lease token  ARGV[6] lease ms
+ * Returns {'claimed', version, attempt} | {'busy', leaseExpiresAt} | {'exhausted', version}
+ *       | {'unclaimable', state} | {'missing'}.
+ */
+const CLAIM = `
+local task = read_task()
+if not task then return {'missing'} end
+local now = now_ms()
+if task.state == 'ACTIVE' then
+  if tonumber(task.leaseExpiresAt or '0') > now then return {'busy', task.leaseExpiresAt} end
+elseif task.state ~= 'PENDING' and task.state ~= 'SCHEDULED' then
+  return {'unclaimable', task.state}
+end
+local attempt = tonumber(task.attempt) + 1
+local changes = {}
+if task.state == 'ACTIVE' then
+  local retry_count = tonumber(task.retryCount) + 1
+  changes.retryCount = retry_count
+  changes.errors = with_error(task, cjson.encode({
+    errorClass = 'STALLED', message = 'worker lost its lease', httpStatus = cjson.null,
+    attempt = attempt - 1, at = now }))
+  if retry_count > tonumber(task.maxRetries) then
+    changes.state = 'DLQ'
+    changes.leaseToken = false
+    changes.leaseExpiresAt = false
+    return {'exhausted', commit(task, changes, 'transition', 'STALLED')}
+  end
+end
+changes.state = 'ACTIVE'
+changes.attempt = attempt
+changes.progress = 0
+changes.leaseToken = ARGV[5]
+changes.leaseExpiresAt = now + tonumber(ARGV[6])
+changes.workerId = ACTOR
+changes.nextAttemptAt = false
+if not task.startedAt then changes.startedAt = now end
+local version = commit(task, changes, 'transition', task.state == 'ACTIVE' and 'reclaimed after lease expiry' or 'claimed')
+return {'claimed', version, attempt}
+`;
+
+/**
+ * renew: extends the lease of the worker that holds it. No version bump, no event.
+ * ARGV[5] lease token  ARGV[6] lease ms.  Returns 1, or 0 when the lease is no longer held.
+ */
+const RENEW = `
+local task = read_task()
+if not task or not holds_lease(task, ARGV[5]) then return 0 end
+redis.call('HSET', TASK_KEY, 'leaseExpiresAt', str(now_ms() + tonumber(ARGV[6])))
+return 1
+`;
+
+/**
+ * progress: the lease holder reports progress (0..1).
+ * ARGV[5] lease token  ARGV[6] progress.  Returns {'ok', version} | {'stale', state}.
+ */
+const PROGRESS = `
+local task = read_task()
+if not task then return {'stale', 'MISSING'} end
+if not holds_lease(task, ARGV[5]) then return {'stale', task.state} end
+return {'ok', commit(task, { progress = tonumber(ARGV[6]) }, 'progress', '')}
+`;
+
+/**
+ * complete: the lease holder stores the result; the task becomes COMPLETED.
+ * ARGV[5] lease token  ARGV[6] result  ARGV[7] usage JSON ('' none).
+ * Returns {'ok', version} | {'stale', state}: a stale write changes nothing.
+ */
+const COMPLETE = `
+local task = read_task()
+if not task then return {'stale', 'MISSING'} end
+if not holds_lease(task, ARGV[5]) then return {'stale', task.state} end
+local changes = { state = 'COMPLETED', result = ARGV[6], progress = 1, completedAt = now_ms(),
+  leaseToken = false, leaseExpiresAt = false }
+if ARGV[7] ~= '' then changes.usage = ARGV[7] end
+return {'ok', commit(task, changes, 'transition', 'completed')}
+`;
+
+/**
+ * fail: the lease holder records a failed attempt; the task waits for a retry (SCHEDULED,
+ * counting one retry) or goes to the dead letter queue (DLQ). The caller decides which.
+ * ARGV[5] lease token  ARGV[6] next state  ARGV[7] error JSON  ARGV[8] next attempt ms ('' none)
+ * ARGV[9] reason.  Returns {'ok', version} | {'stale', state}.
+ */
+const FAIL = `
+local task = read_task()
+if not task then return {'stale', 'MISSING'} end
+if not holds_lease(task, ARGV[5]) then return {'stale', task.state} end
+local changes = { state = ARGV[6], errors = with_error(task, ARGV[7]),
+  leaseToken = false, leaseExpiresAt = false }
+if ARGV[6] == 'SCHEDULED' then
+  changes.retryCount = tonumber(task.retryCount) + 1
+  changes.nextAttemptAt = tonumber(ARGV[8])
+end
+return {'ok', commit(task, changes, 'transition', ARGV[9])}
+`;
+
+/** Script name -> Lua source (prelude included). Register with ioredis `defineCommand`. */
+export const TASK_SCRIPTS = {
+  taskCreate: PRELUDE + CREATE,
+  taskClaim: PRELUDE + CLAIM,
+  taskRenew: PRELUDE + RENEW,
+  taskProgress: PRELUDE + PROGRESS,
+  taskComplete: PRELUDE + COMPLETE,
+  taskFail: PRELUDE + FAIL,
+} as const;
+export type TaskScriptName = keyof typeof TASK_SCRIPTS;
+
+/** The KEYS every task script starts with. */
+export function taskScriptKeys(keys: RedisKeys, taskId: string): string[] {
+  return [
+    keys.task(taskId),
+    keys.taskEvents(taskId),
+    keys.tasksAll(),
+    ...TASK_STATES.map((state) => keys.tasksInState(state)),
+  ];
+}
+export const TASK_SCRIPT_KEY_COUNT = 3 + TASK_STATES.length;
+
+/** The ARGV every task script starts with. */
+export function taskScriptArgs(
+  keys: RedisKeys,
+  taskId: string,
+  options: { maxEvents: number; actor: string },
+): string[] {
+  return [String(options.maxEvents), keys.taskChannel(taskId), keys.tasksChannel(), options.actor];
+}

@@ -1,0 +1,146 @@
+/**
+ * The task record every process agrees on: its states, its shape in Redis, and the
+ * event payload published on every change. No I/O here.
+ */
+import { z } from 'zod';
+
+export const TaskState = {
+  PENDING: 'PENDING',
+  ACTIVE: 'ACTIVE',
+  SCHEDULED: 'SCHEDULED',
+  COMPLETED: 'COMPLETED',
+  DLQ: 'DLQ',
+  CANCELLED: 'CANCELLED',
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+export const TASK_STATES = Object.values(TaskState);
+
+/** States a task never leaves on its own (an operator's retry reopens DLQ and CANCELLED). */
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
+  TaskState.COMPLETED,
+  TaskState.DLQ,
+  TaskState.CANCELLED,
+]);
+export const isTerminalState = (state: TaskState): boolean => TERMINAL_STATES.has(state);
+
+export const TaskType = { SUMMARIZE: 'SUMMARIZE' } as const;
+export type TaskType = (typeof TaskType)[keyof typeof TaskType];
+
+export const ErrorClass = {
+  INSUFFICIENT_CREDITS: 'INSUFFICIENT_CREDITS',
+  RATE_LIMIT: 'RATE_LIMIT',
+  MODEL_WARMUP: 'MODEL_WARMUP',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  NETWORK_TIMEOUT: 'NETWORK_TIMEOUT',
+  PROVIDER_ERROR: 'PROVIDER_ERROR',
+  CONTENT_FILTER: 'CONTENT_FILTER',
+  PERMANENT: 'PERMANENT',
+  STALLED: 'STALLED',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorClass = (typeof ErrorClass)[keyof typeof ErrorClass];
+
+/** One failed attempt, as it crosses Redis: never a stack trace. */
+export const taskErrorSchema = z.object({
+  errorClass: z.enum(ErrorClass),
+  message: z.string(),
+  httpStatus: z.number().int().nullable(),
+  attempt: z.number().int(),
+  at: z.number(),
+});
+export type TaskErrorRecord = z.infer<typeof taskErrorSchema>;
+
+export const taskUsageSchema = z.object({
+  model: z.string(),
+  promptTokens: z.number().int().nullable(),
+  completionTokens: z.number().int().nullable(),
+  totalTokens: z.number().int().nullable(),
+});
+export type TaskUsage = z.infer<typeof taskUsageSchema>;
+
+const optionalNumber = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value === '' ? null : Number(value)));
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value === '' ? null : value));
+const jsonField = <T extends z.ZodType>(schema: T, fallback: z.infer<T>) =>
+  z
+    .string()
+    .optional()
+    .transform((value): z.infer<T> => (value ? schema.parse(JSON.parse(value)) : fallback));
+
+/**
+ * The task hash as Redis stores it (every value a string), parsed into a typed record.
+ * Times are epoch milliseconds taken from Redis' own clock, so workers on skewed hosts agree.
+ * `content` is absent from published events (it can be 64 KiB): readers load it on demand.
+ */
+export const taskHashSchema = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  type: z.enum(TaskType),
+  state: z.enum(TaskState),
+  version: z.coerce.number().int(),
+  content: z.string().optional(),
+  result: optionalString,
+  progress: z.coerce.number(),
+  retryCount: z.coerce.number().int(),
+  maxRetries: z.coerce.number().int(),
+  attempt: z.coerce.number().int(),
+  errors: jsonField(z.array(taskErrorSchema), []),
+  usage: jsonField(taskUsageSchema.nullable(), null),
+  workerId: optionalString,
+  leaseExpiresAt: optionalNumber,
+  nextAttemptAt: optionalNumber,
+  createdAt: z.coerce.number(),
+  updatedAt: z.coerce.number(),
+  startedAt: optionalNumber,
+  completedAt: optionalNumber,
+  idempotencyKey: optionalString,
+});
+export type TaskRecord = z.infer<typeof taskHashSchema>;
+
+/** Parses a task hash (HGETALL result or a published event). Throws a ZodError when malformed. */
+export function parseTaskHash(fields: Record<string, string>): TaskRecord {
+  return taskHashSchema.parse(fields);
+}
+
+/** One entry of a task's event stream: the transition and the record as it was after it. */
+export const EventKind = { TRANSITION: 'transition', PROGRESS: 'progress' } as const;
+export type EventKind = (typeof EventKind)[keyof typeof EventKind];
+
+export interface TaskEvent {
+  kind: EventKind;
+  version: number;
+  state: TaskState;
+  at: number;
+  workerId: string | null;
+  reason: string | null;
+  task: TaskRecord;
+}
+
+/**
+ * Parses a stream entry written by the task scripts (field/value pairs, flat array).
+ * The entry's `task` field holds the same JSON that is published on the task channel.
+ */
+export function parseTaskEvent(flatFields: string[]): TaskEvent {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flatFields.length; i += 2) fields[flatFields[i]!] = flatFields[i + 1]!;
+  const task = parseTaskHash(JSON.parse(fields.task ?? '{}'));
+  return {
+    kind: fields.kind === EventKind.PROGRESS ? EventKind.PROGRESS : EventKind.TRANSITION,
+    version: Number(fields.version),
+    state: z.enum(TaskState).parse(fields.state),
+    at: Number(fields.at),
+    workerId: fields.workerId || null,
+    reason: fields.reason || null,
+    task,
+  };
+}
+
+/** Payload of a queue job: the task id only; the record in Redis is the source of truth. */
+export interface TaskJobData {
+  taskId: string;
+}

@@ -1,0 +1,173 @@
+/**
+ * createApp(config, logger) -> { httpServer, start, stop }. Builds every dependency but
+ * runs nothing at import; main.ts and the tests drive the same object.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { Logger } from '../common/logger.ts';
+import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts';
+import { createRedisKeys } from '../schema/src/redis-keys.ts';
+import type { ServerConfig } from './config.ts';
+import type { GraphQLContext } from './graphql/context.ts';
+import { createFormatError } from './graphql/format-error.ts';
+import { createSchema } from './graphql/schema.ts';
+import { attachGraphQLWs } from './graphql/ws.ts';
+import { createGraphQLHttpHandler } from './http/graphql-http.ts';
+import { createHealthRoutes } from './http/health-routes.ts';
+import { sendJson } from './http/respond.ts';
+import { createStaticHandler } from './http/static-files.ts';
+import { createTaskEventBus } from './infra/task-events.ts';
+import { createTaskQueueProducer } from './infra/task-queue.ts';
+import { createTaskRepository } from './infra/task-repository.ts';
+import { createWorkerRegistry } from './infra/worker-registry.ts';
+import { createHealthService } from './services/health-service.ts';
+import { createQueueService } from './services/queue-service.ts';
+import { createTaskService } from './services/task-service.ts';
+
+/** Until API keys arrive, every caller is this one tenant. */
+const DEFAULT_TENANT = 'default';
+
+export function createApp(config: ServerConfig, logger: Logger) {
+  const endpoint = parseRedisUrl(config.redisUrl);
+  const keys = createRedisKeys(config.redisPrefix);
+  // Fixed roles: commands fail fast while Redis is down; the subscriber only subscribes.
+  const redis = createRedisClient(endpoint, { name: 'atf-server', commandTimeoutMs: config.redisCommandTimeoutMs });
+  const subscriber = createRedisClient(endpoint, { name: 'atf-server-sub', failFastWhenDown: false, commandTimeoutMs: 0 });
+  for (const [role, client] of [['commands', redis], ['subscriber', subscriber]] as const) {
+    client.on('error', (error) => logger.warn({ role, err: error.message }, 'redis connection error'));
+    client.on('ready', () => logger.info({ role }, 'redis connected'));
+  }
+
+  const repository = createTaskRepository({
+    redis,
+    keys,
+    maxEventsPerTask: config.taskEventsMax,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+  });
+  const queue = createTaskQueueProducer({
+    endpoint,
+    keys,
+    jobTimeoutMs: config.jobTimeoutMs,
+    enqueueTimeoutMs: config.redisCommandTimeoutMs,
+  });
+  queue.onError((error) => logger.warn({ err: error.message }, 'queue connection error'));
+  const events = createTaskEventBus({
+    keys,
+    publisher: redis,
+    subscriber,
+    onMalformedMessage: (channel) => logger.warn({ channel }, 'malformed task event ignored'),
+  });
+  const tasks = createTaskService({
+    repository,
+    queue,
+    events,
+    logger,
+    maxRetries: config.maxRetries,
+    maxContentBytes: config.maxContentBytes,
+    resyncIntervalMs: config.subscriptionResyncMs,
+    maxPageSize: 100,
+  });
+  const queues = createQueueService({
+    repository,
+    queue,
+    events,
+    logger,
+    retryRatio: config.retryRatio,
+    coalesceMs: config.queueStatusCoalesceMs,
+    resyncIntervalMs: config.subscriptionResyncMs,
+  });
+  const health = createHealthService({
+    redis,
+    queue,
+    workers: createWorkerRegistry({ redis, keys }),
+    workerStaleMs: config.workerStaleMs,
+    probeTimeoutMs: 1000,
+  });
+
+  const isDevelopment = config.nodeEnv === 'development';
+  const formatError = createFormatError({
+    exposeInternalErrors: isDevelopment,
+    onInternalError: (error) => logger.error({ err: error }, 'unexpected resolver error'),
+  });
+  const schema = createSchema();
+  const context = (): GraphQLContext => ({ caller: { tenant: DEFAULT_TENANT }, tasks, queues, logger });
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    formatError,
+    introspection: isDevelopment,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    // The default landing page loads from a CDN, which offline users cannot reach.
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+  });
+
+  const httpServer = createServer();
+  const routes = createHealthRoutes(health);
+  const serveStatic = config.clientDistDir ? createStaticHandler(config.clientDistDir) : null;
+  let handleGraphQL: ReturnType<typeof createGraphQLHttpHandler> | null = null;
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const handler = routes[url.pathname];
+    if (handler && (req.method === 'GET' || req.method === 'HEAD')) return handler(req, res);
+    if (url.pathname === '/graphql' && handleGraphQL) return handleGraphQL(req, res, url);
+    if (serveStatic && (await serveStatic(req, res, url))) return;
+    sendJson(res, 404, { error: 'not found' });
+  }
+
+  httpServer.on('request', (req, res) => {
+    route(req, res).catch((error) => {
+      logger.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+
+  let ws: ReturnType<typeof attachGraphQLWs> | null = null;
+
+  /** Connects to Redis (without waiting for it), starts Apollo, listens. Returns the URL. */
+  async function start(): Promise<string> {
+    // Not awaited: the server comes up even while Redis is down (/live 200, /ready 503).
+    for (const client of [redis, subscriber]) client.connect().catch(() => undefined);
+    await apollo.start();
+    handleGraphQL = createGraphQLHttpHandler({ apollo, context: async () => context(), maxBodyBytes: config.maxBodyBytes });
+    ws = attachGraphQLWs({
+      httpServer,
+      schema,
+      context,
+      formatError,
+      maxPayloadBytes: config.wsMaxPayloadBytes,
+      keepAliveMs: config.wsKeepAliveMs,
+      connectionInitWaitTimeoutMs: config.wsInitTimeoutMs,
+    });
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = httpServer.address() as AddressInfo;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  }
+
+  /** Ordered shutdown: not ready, close sockets (1001), drain HTTP, then Redis. */
+  async function stop(): Promise<void> {
+    health.startDraining();
+    queues.dispose();
+    await ws?.dispose();
+    await new Promise<void>((resolve) => {
+      httpServer.close(() => resolve());
+      httpServer.closeIdleConnections();
+    });
+    await apollo.stop();
+    await queue.close();
+    await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())));
+  }
+
+  return { httpServer, start, stop };
+}

@@ -1,0 +1,425 @@
+import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
+import type { TaskRecord, TaskErrorRecord, TaskEvent } from '../../../schema/src/task.ts';
+import type { QueueStatusSnapshot } from '../../services/queue-service.ts';
+import type { GraphQLContext } from '../context.ts';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** An ISO-8601 instant in UTC, always with a trailing Z (2026-01-31T12:00:00.000Z). */
+  DateTime: { input: string; output: number | string | Date; }
+};
+
+/** Why an attempt failed. The class decides whether and when the task is retried. */
+export type ErrorClass =
+  | 'CONTENT_FILTER'
+  | 'INSUFFICIENT_CREDITS'
+  | 'INTERNAL'
+  | 'MODEL_WARMUP'
+  | 'NETWORK_TIMEOUT'
+  | 'PERMANENT'
+  | 'PROVIDER_ERROR'
+  | 'RATE_LIMIT'
+  | 'SERVICE_UNAVAILABLE'
+  | 'STALLED';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Accept a task and queue it. */
+  submitTask: Task;
+};
+
+
+export type MutationSubmitTaskArgs = {
+  input: SubmitTaskInput;
+};
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+export type Query = {
+  __typename?: 'Query';
+  queueStatus: QueueStatus;
+  /** A task by id, or null when there is none. */
+  task?: Maybe<Task>;
+  /** Tasks, newest first. */
+  tasks: TaskConnection;
+};
+
+
+export type QueryTaskArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryTasksArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  state?: InputMaybe<TaskState>;
+};
+
+export type QueueStatus = {
+  __typename?: 'QueueStatus';
+  /** Tasks in the dead letter queue. */
+  dlq: Scalars['Int']['output'];
+  /** Jobs waiting in the primary queue (new tasks). */
+  primary: Scalars['Int']['output'];
+  /** Jobs waiting in the retry queue. */
+  retry: Scalars['Int']['output'];
+  /** Share of dispatches given to the retry queue when both queues have work. */
+  retryRatio: Scalars['Float']['output'];
+  /** Tasks waiting for a delayed retry. */
+  scheduled: Scalars['Int']['output'];
+  /** How many tasks are in each state. */
+  states: Array<StateCount>;
+};
+
+export type StateCount = {
+  __typename?: 'StateCount';
+  count: Scalars['Int']['output'];
+  state: TaskState;
+};
+
+export type SubmitTaskInput = {
+  /** The text to work on (UTF-8, at most 64 KiB). */
+  content: Scalars['String']['input'];
+  /** A resend with the same key returns the task the first send created. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  type?: InputMaybe<TaskType>;
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** First a snapshot, then a new status whenever a task changes state (coalesced). */
+  queueStatusUpdated: QueueStatus;
+  /** First the task's current snapshot, then every change in version order. afterVersion skips what the client already has. */
+  taskUpdated: Task;
+  /** Every change of any task, as it happens (no snapshot): feeds live lists. */
+  tasksUpdated: Task;
+};
+
+
+export type SubscriptionTaskUpdatedArgs = {
+  afterVersion?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+export type Task = {
+  __typename?: 'Task';
+  completedAt?: Maybe<Scalars['DateTime']['output']>;
+  content: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  errors: Array<TaskError>;
+  /** Every state change, oldest first. */
+  history: Array<TaskTransition>;
+  id: Scalars['ID']['output'];
+  maxRetries: Scalars['Int']['output'];
+  /** When a SCHEDULED task's next attempt is due. */
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** 0 to 1. */
+  progress: Scalars['Float']['output'];
+  result?: Maybe<Scalars['String']['output']>;
+  retryCount: Scalars['Int']['output'];
+  startedAt?: Maybe<Scalars['DateTime']['output']>;
+  state: TaskState;
+  type: TaskType;
+  updatedAt: Scalars['DateTime']['output'];
+  usage?: Maybe<TaskUsage>;
+  /** Grows by one with every change; subscribers order and de-duplicate events by it. */
+  version: Scalars['Int']['output'];
+  /** The worker that holds (or last held) the task. */
+  workerId?: Maybe<Scalars['String']['output']>;
+};
+
+export type TaskConnection = {
+  __typename?: 'TaskConnection';
+  nodes: Array<Task>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+/** One failed attempt. */
+export type TaskError = {
+  __typename?: 'TaskError';
+  at: Scalars['DateTime']['output'];
+  /** 1-based attempt number that failed. */
+  attempt: Scalars['Int']['output'];
+  errorClass: ErrorClass;
+  /** HTTP status the provider answered with, when there was one. */
+  httpStatus?: Maybe<Scalars['Int']['output']>;
+  message: Scalars['String']['output'];
+};
+
+/** Where a task is in its life. COMPLETED, DLQ and CANCELLED are terminal. */
+export type TaskState =
+  /** Leased by a worker, which is running it now. */
+  | 'ACTIVE'
+  /** Cancelled before it finished. */
+  | 'CANCELLED'
+  /** Finished with a result. */
+  | 'COMPLETED'
+  /** Failed for good (dead letter queue). */
+  | 'DLQ'
+  /** Accepted and waiting in a queue. */
+  | 'PENDING'
+  /** Failed with a retryable error; waiting for its next attempt. */
+  | 'SCHEDULED';
+
+/** One state change in a task's life. */
+export type TaskTransition = {
+  __typename?: 'TaskTransition';
+  at: Scalars['DateTime']['output'];
+  /** Why the change happened (claimed, completed, an error class, ...). */
+  reason?: Maybe<Scalars['String']['output']>;
+  state: TaskState;
+  /** The task version this transition produced. */
+  version: Scalars['Int']['output'];
+  /** The worker that made the change, when a worker made it. */
+  workerId?: Maybe<Scalars['String']['output']>;
+};
+
+/** What a task does. Each type has its own worker handler. */
+export type TaskType =
+  | 'SUMMARIZE';
+
+/** Token counts reported by the provider for the call that produced the result. */
+export type TaskUsage = {
+  __typename?: 'TaskUsage';
+  completionTokens?: Maybe<Scalars['Int']['output']>;
+  model: Scalars['String']['output'];
+  promptTokens?: Maybe<Scalars['Int']['output']>;
+  totalTokens?: Maybe<Scalars['Int']['output']>;
+};
+
+
+
+export type ResolverTypeWrapper<T> = Promise<T> | T;
+
+
+export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
+  resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
+};
+export type Resolver<TResult, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = ResolverFn<TResult, TParent, TContext, TArgs> | ResolverWithResolve<TResult, TParent, TContext, TArgs>;
+
+export type ResolverFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Promise<TResult> | TResult;
+
+export type SubscriptionSubscribeFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => AsyncIterable<TResult> | Promise<AsyncIterable<TResult>>;
+
+export type SubscriptionResolveFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+export interface SubscriptionSubscriberObject<TResult, TKey extends string, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<{ [key in TKey]: TResult }, TParent, TContext, TArgs>;
+  resolve?: SubscriptionResolveFn<TResult, { [key in TKey]: TResult }, TContext, TArgs>;
+}
+
+export interface SubscriptionResolverObject<TResult, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<any, TParent, TContext, TArgs>;
+  resolve: SubscriptionResolveFn<TResult, any, TContext, TArgs>;
+}
+
+export type SubscriptionObject<TResult, TKey extends string, TParent, TContext, TArgs> =
+  | SubscriptionSubscriberObject<TResult, TKey, TParent, TContext, TArgs>
+  | SubscriptionResolverObject<TResult, TParent, TContext, TArgs>;
+
+export type SubscriptionResolver<TResult, TKey extends string, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> =
+  | ((...args: any[]) => SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>)
+  | SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>;
+
+export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (
+  parent: TParent,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+
+export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
+
+export type NextResolverFn<T> = () => Promise<T>;
+
+export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = (
+  next: NextResolverFn<TResult>,
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+
+
+
+
+/** Mapping between all available schema types and the resolvers types */
+export type ResolversTypes = {
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  ErrorClass: ErrorClass;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  QueueStatus: ResolverTypeWrapper<QueueStatusSnapshot>;
+  StateCount: ResolverTypeWrapper<StateCount>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  SubmitTaskInput: SubmitTaskInput;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Task: ResolverTypeWrapper<TaskRecord>;
+  TaskConnection: ResolverTypeWrapper<Omit<TaskConnection, 'nodes'> & { nodes: Array<ResolversTypes['Task']> }>;
+  TaskError: ResolverTypeWrapper<TaskErrorRecord>;
+  TaskState: TaskState;
+  TaskTransition: ResolverTypeWrapper<TaskEvent>;
+  TaskType: TaskType;
+  TaskUsage: ResolverTypeWrapper<TaskUsage>;
+};
+
+/** Mapping between all available schema types and the resolvers parents */
+export type ResolversParentTypes = {
+  Boolean: Scalars['Boolean']['output'];
+  DateTime: Scalars['DateTime']['output'];
+  Float: Scalars['Float']['output'];
+  ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
+  Query: Record<PropertyKey, never>;
+  QueueStatus: QueueStatusSnapshot;
+  StateCount: StateCount;
+  String: Scalars['String']['output'];
+  SubmitTaskInput: SubmitTaskInput;
+  Subscription: Record<PropertyKey, never>;
+  Task: TaskRecord;
+  TaskConnection: Omit<TaskConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Task']> };
+  TaskError: TaskErrorRecord;
+  TaskTransition: TaskEvent;
+  TaskUsage: TaskUsage;
+};
+
+export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
+  name: 'DateTime';
+}
+
+export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  submitTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationSubmitTaskArgs, 'input'>>;
+};
+
+export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  queueStatus?: Resolver<ResolversTypes['QueueStatus'], ParentType, ContextType>;
+  task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
+  tasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, Partial<QueryTasksArgs>>;
+};
+
+export type QueueStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['QueueStatus'] = ResolversParentTypes['QueueStatus']> = {
+  dlq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  primary?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  retry?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  retryRatio?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  scheduled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  states?: Resolver<Array<ResolversTypes['StateCount']>, ParentType, ContextType>;
+};
+
+export type StateCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StateCount'] = ResolversParentTypes['StateCount']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['TaskState'], ParentType, ContextType>;
+};
+
+export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  queueStatusUpdated?: SubscriptionResolver<ResolversTypes['QueueStatus'], "queueStatusUpdated", ParentType, ContextType>;
+  taskUpdated?: SubscriptionResolver<ResolversTypes['Task'], "taskUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskUpdatedArgs, 'id'>>;
+  tasksUpdated?: SubscriptionResolver<ResolversTypes['Task'], "tasksUpdated", ParentType, ContextType>;
+};
+
+export type TaskResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Task'] = ResolversParentTypes['Task']> = {
+  completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  content?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  errors?: Resolver<Array<ResolversTypes['TaskError']>, ParentType, ContextType>;
+  history?: Resolver<Array<ResolversTypes['TaskTransition']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  maxRetries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  result?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  retryCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['TaskState'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['TaskType'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  usage?: Resolver<Maybe<ResolversTypes['TaskUsage']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  workerId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type TaskConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskConnection'] = ResolversParentTypes['TaskConnection']> = {
+  nodes?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type TaskErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskError'] = ResolversParentTypes['TaskError']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  errorClass?: Resolver<ResolversTypes['ErrorClass'], ParentType, ContextType>;
+  httpStatus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type TaskTransitionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskTransition'] = ResolversParentTypes['TaskTransition']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['TaskState'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  workerId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type TaskUsageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskUsage'] = ResolversParentTypes['TaskUsage']> = {
+  completionTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  promptTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  totalTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type Resolvers<ContextType = GraphQLContext> = {
+  DateTime?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  QueueStatus?: QueueStatusResolvers<ContextType>;
+  StateCount?: StateCountResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
+  Task?: TaskResolvers<ContextType>;
+  TaskConnection?: TaskConnectionResolvers<ContextType>;
+  TaskError?: TaskErrorResolvers<ContextType>;
+  TaskTransition?: TaskTransitionResolvers<ContextType>;
+  TaskUsage?: TaskUsageResolvers<ContextType>;
+};
+

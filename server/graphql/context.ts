@@ -1,0 +1,11 @@
+import type { Logger } from '../../common/logger.ts';
+import type { QueueService } from '../services/queue-service.ts';
+import type { Caller, TaskService } from '../services/task-service.ts';
+
+/** What every resolver receives, over HTTP and WebSocket alike. */
+export interface GraphQLContext {
+  caller: Caller;
+  tasks: TaskService;
+  queues: QueueService;
+  logger: Logger;
+}

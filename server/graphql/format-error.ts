@@ -1,0 +1,50 @@
+/**
+ * The one place errors become GraphQL errors, for HTTP and WebSocket alike: AppErrors keep
+ * their code and safe details; anything else is masked outside development.
+ */
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isAppError } from '../../schema/src/errors.ts';
+
+export interface FormatErrorOptions {
+  /** Show unknown errors' messages (development only). */
+  exposeInternalErrors: boolean;
+  onInternalError?: (error: unknown) => void;
+}
+
+/** Unwraps the error a resolver threw from GraphQL's located wrapper. */
+function originalOf(error: unknown): unknown {
+  return error instanceof GraphQLError && error.originalError ? error.originalError : error;
+}
+
+export function createFormatError(options: FormatErrorOptions) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = originalOf(error);
+    if (isAppError(original)) {
+      return {
+        message: original.message,
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: {
+          code: original.code,
+          ...(original.retryable ? { retryable: true } : {}),
+          ...(original.details ? { details: original.details } : {}),
+        },
+      };
+    }
+    // Validation, parsing and variable errors: GraphQL's own, safe to show as they are.
+    if (!(original instanceof Error) || original instanceof GraphQLError) {
+      const { extensions, ...rest } = formatted;
+      const code = (extensions?.code as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED';
+      return { ...rest, extensions: { code } };
+    }
+    options.onInternalError?.(original);
+    if (options.exposeInternalErrors) {
+      return { ...formatted, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    }
+    return {
+      message: 'internal error',
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The producer side of the bee-queue queues: puts a task's job on the primary queue and
+ * reads queue depths. The job carries only the task id; the record is the source of truth.
+ */
+import BeeQueue from 'bee-queue';
+import { beeQueueRedisOptions, type RedisEndpoint } from '../../common/redis-connection.ts';
+import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
+import type { TaskJobData } from '../../schema/src/task.ts';
+
+export interface TaskQueueProducerOptions {
+  endpoint: RedisEndpoint;
+  keys: RedisKeys;
+  /** bee-queue job timeout; the worker's own provider deadline is shorter. */
+  jobTimeoutMs: number;
+  /** Give up on an enqueue after this long (Redis unreachable). */
+  enqueueTimeoutMs: number;
+}
+
+export interface QueueDepths {
+  primary: number;
+  retry: number;
+}
+
+export type TaskQueueProducer = ReturnType<typeof createTaskQueueProducer>;
+
+export function createTaskQueueProducer(options: TaskQueueProducerOptions) {
+  const settings = {
+    prefix: options.keys.beeQueuePrefix(),
+    // Producers neither process jobs nor listen for their events: one connection each.
+    isWorker: false,
+    getEvents: false,
+    sendEvents: false,
+    storeJobs: false,
+    // Without this node_redis queues commands while Redis is down and a submit would hang,
+    // then enqueue minutes later: fail now, visibly.
+    redis: { ...beeQueueRedisOptions(options.endpoint), enable_offline_queue: false },
+  };
+  const queues = {
+    [QueueName.PRIMARY]: new BeeQueue<TaskJobData>(QueueName.PRIMARY, settings),
+    [QueueName.RETRY]: new BeeQueue<TaskJobData>(QueueName.RETRY, settings),
+  };
+  const listeners = new Set<(error: Error) => void>();
+  for (const queue of Object.values(queues)) {
+    queue.on('error', (error) => listeners.forEach((listener) => listener(error)));
+  }
+
+  /**
+   * Queues the task's job on `queueName`. The job id is derived from the task id, so a
+   * repeated enqueue of the same attempt is a no-op. Rejects after `enqueueTimeoutMs`.
+   */
+  async function enqueue(taskId: string, queueName: QueueName = QueueName.PRIMARY): Promise<void> {
+    const job = queues[queueName]
+      .createJob({ taskId })
+      .setId(taskId)
+      .timeout(options.jobTimeoutMs);
+    await withTimeout(job.save(), options.enqueueTimeoutMs, 'enqueue timed out');
+  }
+
+  async function depths(): Promise<QueueDepths> {
+    const [primary, retry] = await Promise.all([
+      queues.primary.checkHealth(),
+      queues.retry.checkHealth(),
+    ]);
+    return { primary: primary.waiting, retry: retry.waiting };
+  }
+
+  return {
+    enqueue,
+    depths,
+    ready: () => Promise.all(Object.values(queues).map((queue) => queue.ready())),
+    onError: (listener: (error: Error) => void) => void listeners.add(listener),
+    close: async () => {
+      await Promise.all(Object.values(queues).map((queue) => queue.close(1000).catch(() => undefined)));
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,53 @@
+/** The worker's configuration: the only reader of process.env in the worker. */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { envInt, envLogLevel, envNumber, envRedisUrl, parseEnv } from '../common/env.ts';
+import { DEFAULT_REDIS_PREFIX } from '../schema/src/redis-keys.ts';
+
+export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
+export const DEFAULT_OPENROUTER_MODEL = 'openai/gpt-4o-mini';
+
+const shape = {
+  REDIS_URL: envRedisUrl(),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default(DEFAULT_REDIS_PREFIX),
+  LOG_LEVEL: envLogLevel(),
+  WORKER_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/).optional(),
+  WORKER_CONCURRENCY: envInt(4, { min: 1, max: 1000 }),
+  LEASE_MS: envInt(30_000, { min: 100 }),
+  STALL_INTERVAL_MS: envInt(5000, { min: 50 }),
+  HEARTBEAT_INTERVAL_MS: envInt(5000, { min: 50 }),
+  RETRY_DELAY_SCALE: envNumber(1, { min: 0, max: 1000 }),
+  RETRY_RATIO: envNumber(0.3, { max: 1 }),
+  TASK_EVENTS_MAX: envInt(1000, { min: 10 }),
+  PROVIDER_TIMEOUT_MS: envInt(120_000, { min: 50 }),
+  MAX_RESPONSE_BYTES: envInt(1024 * 1024, { min: 1024 }),
+  OPENROUTER_API_KEY: z.string().optional(),
+  OPENROUTER_BASE_URL: z.url({ protocol: /^https?$/ }).default(DEFAULT_OPENROUTER_BASE_URL),
+  OPENROUTER_MODEL: z.string().min(1).default(DEFAULT_OPENROUTER_MODEL),
+};
+
+export type WorkerConfig = ReturnType<typeof loadConfig>;
+
+/** Validates `env`; throws a ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined>) {
+  const raw = parseEnv(shape, env);
+  return {
+    redisUrl: raw.REDIS_URL,
+    redisPrefix: raw.REDIS_PREFIX,
+    logLevel: raw.LOG_LEVEL,
+    workerId: raw.WORKER_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    concurrency: raw.WORKER_CONCURRENCY,
+    leaseMs: raw.LEASE_MS,
+    stallIntervalMs: raw.STALL_INTERVAL_MS,
+    heartbeatIntervalMs: raw.HEARTBEAT_INTERVAL_MS,
+    retryDelayScale: raw.RETRY_DELAY_SCALE,
+    retryRatio: raw.RETRY_RATIO,
+    taskEventsMax: raw.TASK_EVENTS_MAX,
+    providerTimeoutMs: raw.PROVIDER_TIMEOUT_MS,
+    maxResponseBytes: raw.MAX_RESPONSE_BYTES,
+    openRouter: raw.OPENROUTER_API_KEY
+      ? { apiKey: raw.OPENROUTER_API_KEY, baseUrl: raw.OPENROUTER_BASE_URL.replace(/\/+$/, ''), model: raw.OPENROUTER_MODEL }
+      : null,
+  };
+}

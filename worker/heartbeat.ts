@@ -1,0 +1,53 @@
+/**
+ * Announces this worker in Redis every interval: the server lists workers seen recently.
+ * The hash expires on its own when the worker dies, so no one has to clean up after it.
+ */
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../schema/src/redis-keys.ts';
+
+export interface HeartbeatOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  workerId: string;
+  intervalMs: number;
+  concurrency: number;
+  activeTasks: () => number;
+  onError: (error: Error) => void;
+}
+
+const FORGET_AFTER_MS = 24 * 60 * 60 * 1000;
+
+export function startHeartbeat(options: HeartbeatOptions) {
+  const { redis, keys, workerId } = options;
+  const startedAt = Date.now();
+
+  async function beat(): Promise<void> {
+    const now = Date.now();
+    await redis
+      .multi()
+      .hset(keys.worker(workerId), {
+        id: workerId,
+        concurrency: options.concurrency,
+        activeTasks: options.activeTasks(),
+        lastHeartbeatAt: now,
+        startedAt,
+        pid: process.pid,
+      })
+      .pexpire(keys.worker(workerId), options.intervalMs * 3)
+      .zadd(keys.workers(), now, workerId)
+      .zremrangebyscore(keys.workers(), '-inf', now - FORGET_AFTER_MS)
+      .exec();
+  }
+
+  const tick = () => void beat().catch(options.onError);
+  tick();
+  const timer = setInterval(tick, options.intervalMs);
+  return {
+    beat,
+    /** Stops beating and removes this worker from the list at once. */
+    async dispose(): Promise<void> {
+      clearInterval(timer);
+      await redis.multi().del(keys.worker(workerId)).zrem(keys.workers(), workerId).exec().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * The bee-queue process loop. Jobs only carry a task id: the runner claims the task with a
+ * lease, renews it while the handler runs, writes the outcome through the fenced task
+ * store, and schedules retries as delayed jobs on the retry queue. Handlers never see
+ * bee-queue: they get the content, a logger, a progress callback and an AbortSignal.
+ */
+import { randomUUID } from 'node:crypto';
+import BeeQueue from 'bee-queue';
+import type { Logger } from '../common/logger.ts';
+import { beeQueueRedisOptions, type RedisEndpoint } from '../common/redis-connection.ts';
+import { isProviderError, isRetryableClass } from '../schema/src/errors.ts';
+import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
+import { retryDelayMs } from '../schema/src/retry-policy.ts';
+import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schema/src/task.ts';
+import type { TaskHandler } from './tasks/summarize.ts';
+import type { ClaimedTask, TaskStore } from './task-store.ts';
+
+export interface RunnerOptions {
+  endpoint: RedisEndpoint;
+  keys: RedisKeys;
+  store: TaskStore;
+  handlers: Record<TaskType, TaskHandler>;
+  logger: Logger;
+  workerId: string;
+  /** Jobs run at once from the primary queue. */
+  concurrency: number;
+  /** Jobs run at once from the retry queue (kept below `concurrency` so retries cannot starve new work). */
+  retryConcurrency: number;
+  leaseMs: number;
+  stallIntervalMs: number;
+  retryDelayScale: number;
+  /** Emitted when a write was rejected because this worker's lease was no longer current. */
+  onStaleWrite?: (taskId: string) => void;
+}
+
+class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+class ShutdownError extends Error {
+  override name = 'ShutdownError';
+}
+
+interface Failure {
+  errorClass: ErrorClass;
+  message: string;
+  httpStatus: number | null;
+}
+
+function toFailure(error: unknown): Failure {
+  if (isProviderError(error)) {
+    return { errorClass: error.errorClass, message: error.message, httpStatus: error.httpStatus };
+  }
+  // Anything else is our bug or the environment's: retried, but recorded as INTERNAL.
+  return { errorClass: ErrorClass.INTERNAL, message: error instanceof Error ? error.message.slice(0, 500) : 'unknown error', httpStatus: null };
+}
+
+export function createRunner(options: RunnerOptions) {
+  const { store, logger, workerId } = options;
+  const settings = {
+    prefix: options.keys.beeQueuePrefix(),
+    redis: beeQueueRedisOptions(options.endpoint),
+    getEvents: false,
+    sendEvents: false,
+    storeJobs: false,
+    // Delayed retries are promoted by bee-queue's atomic script: once each, whichever worker runs it.
+    activateDelayedJobs: true,
+    removeOnSuccess: true,
+    removeOnFailure: true,
+    stallInterval: options.stallIntervalMs,
+  };
+  const queues = {
+    [QueueName.PRIMARY]: new BeeQueue<TaskJobData>(QueueName.PRIMARY, settings),
+    [QueueName.RETRY]: new BeeQueue<TaskJobData>(QueueName.RETRY, settings),
+  };
+  const running = new Map<string, AbortController>();
+  let stopping = false;
+
+  for (const [name, queue] of Object.entries(queues)) {
+    queue.on('error', (error) => logger.warn({ queue: name, err: error.message }, 'queue error'));
+  }
+
+  /** A delayed job on the retry queue that runs the task again at `at` (epoch ms). */
+  async function scheduleRun(taskId: string, at: number, tag: string): Promise<void> {
+    await queues.retry.createJob({ taskId }).setId(`${taskId}:${tag}`).delayUntil(at).save();
+  }
+
+  async function recordFailure(taskId: string, leaseToken: string, attempt: number, task: ClaimedTask, error: unknown, log: Logger) {
+    const failure = toFailure(error);
+    const canRetry = isRetryableClass(failure.errorClass) && task.retryCount < task.maxRetries;
+    const delay = canRetry ? retryDelayMs(failure.errorClass, task.retryCount + 1, { scale: options.retryDelayScale }) : null;
+    const now = Date.now();
+    const nextAttemptAt = delay === null ? null : now + delay;
+    const outcome = await store.fail(taskId, leaseToken, {
+      state: nextAttemptAt === null ? TaskState.DLQ : TaskState.SCHEDULED,
+      error: { ...failure, attempt, at: now },
+      nextAttemptAt,
+      reason: failure.errorClass,
+    });
+    if (outcome.status === 'stale') {
+      options.onStaleWrite?.(taskId);
+      log.warn({ state: outcome.state }, 'stale lease: failure not recorded');
+      return;
+    }
+    if (nextAttemptAt === null) {
+      log.warn({ errorClass: failure.errorClass, httpStatus: failure.httpStatus }, 'task moved to the dead letter queue');
+      return;
+    }
+    await scheduleRun(taskId, nextAttemptAt, `retry-${attempt}`);
+    log.info({ errorClass: failure.errorClass, delayMs: delay }, 'task scheduled for retry');
+  }
+
+  async function run(taskId: string): Promise<void> {
+    const leaseToken = randomUUID();
+    const claim = await store.claim(taskId, leaseToken);
+    const log = logger.child({ taskId, workerId });
+    if (claim.status === 'busy') {
+      // Delivered twice while another worker holds a live lease: look again when it ends.
+      await scheduleRun(taskId, claim.leaseExpiresAt + 100, `check-${claim.leaseExpiresAt}`);
+      return;
+    }
+    if (claim.status !== 'claimed') {
+      log.debug({ status: claim.status }, 'job skipped');
+      return;
+    }
+    const task = await store.read(taskId);
+    if (!task) return;
+    const attemptLog = log.child({ attempt: claim.attempt });
+    const controller = new AbortController();
+    running.set(taskId, controller);
+    const renewal = setInterval(() => {
+      store.renew(taskId, leaseToken).then(
+        (held) => {
+          if (!held) controller.abort(new LeaseLostError('lease lost'));
+        },
+        // A failed renewal is not a lost lease: keep working; the lease decides.
+        (error) => attemptLog.warn({ err: error.message }, 'lease renewal failed'),
+      );
+    }, Math.max(10, Math.floor(options.leaseMs / 3)));
+
+    // Progress writes go out in order; a write after the terminal one is simply stale.
+    let progressChain: Promise<unknown> = Promise.resolve();
+    const onProgress = (progress: number) => {
+      progressChain = progressChain
+        .then(() => store.progress(taskId, leaseToken, progress))
+        .catch((error) => attemptLog.warn({ err: error.message }, 'progress write failed'));
+    };
+
+    try {
+      attemptLog.info('task started');
+      const output = await options.handlers[task.type]({
+        taskId,
+        content: task.content,
+        attempt: claim.attempt,
+        signal: controller.signal,
+        logger: attemptLog,
+        onProgress,
+      });
+      await progressChain;
+      const outcome = await store.complete(taskId, leaseToken, output.result, output.usage);
+      if (outcome.status === 'stale') {
+        options.onStaleWrite?.(taskId);
+        attemptLog.warn({ state: outcome.state }, 'stale lease: result discarded');
+      } else {
+        attemptLog.info('task completed');
+      }
+    } catch (error) {
+      await progressChain;
+      const reason = controller.signal.aborted ? controller.signal.reason : null;
+      if (reason instanceof LeaseLostError) {
+        attemptLog.warn('lease lost: attempt abandoned');
+      } else if (reason instanceof ShutdownError) {
+        // The lease runs out and the task is taken over: nothing to write now.
+        attemptLog.info('attempt aborted by shutdown');
+      } else {
+        await recordFailure(taskId, leaseToken, claim.attempt, task, error, attemptLog);
+      }
+    } finally {
+      clearInterval(renewal);
+      running.delete(taskId);
+    }
+  }
+
+  return {
+    async start(): Promise<void> {
+      await Promise.all(Object.values(queues).map((queue) => queue.ready()));
+      queues.primary.process(options.concurrency, (job) => run(job.data.taskId));
+      queues.retry.process(options.retryConcurrency, (job) => run(job.data.taskId));
+      // bee-queue only finds stalled jobs when asked to.
+      for (const queue of Object.values(queues)) {
+        queue.checkStalledJobs(options.stallIntervalMs).catch((error: Error) => logger.warn({ err: error.message }, 'stall check failed'));
+      }
+    },
+    activeTasks: () => running.size,
+    /**
+     * Stops taking jobs, lets running tasks finish for up to `graceMs`, then aborts the rest
+     * (their leases run out and another worker takes them over).
+     */
+    async stop(graceMs: number): Promise<void> {
+      if (stopping) return;
+      stopping = true;
+      const abortTimer = setTimeout(() => {
+        for (const controller of running.values()) controller.abort(new ShutdownError('worker shutting down'));
+      }, graceMs);
+      await Promise.all(Object.values(queues).map((queue) => queue.close(graceMs + 2000).catch(() => undefined)));
+      clearTimeout(abortTimer);
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The worker's only way to change a task: fenced writes through the shared Lua scripts.
+ * A write whose lease token is no longer current changes nothing and is reported as stale.
+ */
+import type { Redis } from 'ioredis';
+import { createTaskScriptRunner, scriptReply } from '../common/task-script-runner.ts';
+import type { RedisKeys } from '../schema/src/redis-keys.ts';
+import type { TaskErrorRecord, TaskState, TaskType, TaskUsage } from '../schema/src/task.ts';
+import { taskScriptArgs, taskScriptKeys } from '../schema/src/task-scripts.ts';
+
+export type ClaimOutcome =
+  | { status: 'claimed'; version: number; attempt: number }
+  | { status: 'busy'; leaseExpiresAt: number }
+  | { status: 'exhausted' }
+  | { status: 'unclaimable'; state: string }
+  | { status: 'missing' };
+
+export type WriteOutcome = { status: 'ok'; version: number } | { status: 'stale'; state: string };
+
+export interface ClaimedTask {
+  content: string;
+  type: TaskType;
+  retryCount: number;
+  maxRetries: number;
+}
+
+export interface TaskStoreOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  workerId: string;
+  leaseMs: number;
+  maxEventsPerTask: number;
+}
+
+export type TaskStore = ReturnType<typeof createTaskStore>;
+
+export function createTaskStore(options: TaskStoreOptions) {
+  const { redis, keys } = options;
+  const runScript = createTaskScriptRunner(redis);
+  const common = (taskId: string) => ({
+    keys: taskScriptKeys(keys, taskId),
+    args: taskScriptArgs(keys, taskId, { maxEvents: options.maxEventsPerTask, actor: options.workerId }),
+  });
+
+  async function write(
+    name: 'taskProgress' | 'taskComplete' | 'taskFail',
+    taskId: string,
+    extra: (string | number)[],
+  ): Promise<WriteOutcome> {
+    const { keys: scriptKeys, args } = common(taskId);
+    const reply = scriptReply(await runScript(name, scriptKeys, [...args, ...extra]));
+    return reply.status === 'ok'
+      ? { status: 'ok', version: Number(reply.values[0]) }
+      : { status: 'stale', state: reply.values[0] ?? 'UNKNOWN' };
+  }
+
+  return {
+    /** Takes the task under `leaseToken` for `leaseMs`; counts the attempt. */
+    async claim(taskId: string, leaseToken: string): Promise<ClaimOutcome> {
+      const { keys: scriptKeys, args } = common(taskId);
+      const reply = scriptReply(await runScript('taskClaim', scriptKeys, [...args, leaseToken, options.leaseMs]));
+      const [first, second] = reply.values;
+      switch (reply.status) {
+        case 'claimed':
+          return { status: 'claimed', version: Number(first), attempt: Number(second) };
+        case 'busy':
+          return { status: 'busy', leaseExpiresAt: Number(first) };
+        case 'exhausted':
+          return { status: 'exhausted' };
+        case 'unclaimable':
+          return { status: 'unclaimable', state: first ?? 'UNKNOWN' };
+        default:
+          return { status: 'missing' };
+      }
+    },
+
+    /** What the handler needs of a claimed task. */
+    async read(taskId: string): Promise<ClaimedTask | null> {
+      const [content, type, retryCount, maxRetries] = await redis.hmget(
+        keys.task(taskId),
+        'content',
+        'type',
+        'retryCount',
+        'maxRetries',
+      );
+      if (content == null || type == null) return null;
+      return { content, type: type as TaskType, retryCount: Number(retryCount), maxRetries: Number(maxRetries) };
+    },
+
+    /** Extends the lease; false when it is no longer held (stop working on the task). */
+    async renew(taskId: string, leaseToken: string): Promise<boolean> {
+      const { keys: scriptKeys, args } = common(taskId);
+      return (await runScript('taskRenew', scriptKeys, [...args, leaseToken, options.leaseMs])) === 1;
+    },
+
+    progress: (taskId: string, leaseToken: string, progress: number) =>
+      write('taskProgress', taskId, [leaseToken, progress]),
+
+    complete: (taskId: string, leaseToken: string, result: string, usage: TaskUsage | null) =>
+      write('taskComplete', taskId, [leaseToken, result, usage ? JSON.stringify(usage) : '']),
+
+    fail: (
+      taskId: string,
+      leaseToken: string,
+      next: { state: Extract<TaskState, 'SCHEDULED' | 'DLQ'>; error: TaskErrorRecord; nextAttemptAt: number | null; reason: string },
+    ) =>
+      write('taskFail', taskId, [
+        leaseToken,
+        next.state,
+        JSON.stringify(next.error),
+        next.nextAttemptAt ?? '',
+        next.reason,
+      ]),
+  };
+}

@@ -1,0 +1,77 @@
+/** createWorker(config, logger) -> { start, stop }: one worker process, usable in-process by tests. */
+import type { Logger } from '../common/logger.ts';
+import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts';
+import { createRedisKeys } from '../schema/src/redis-keys.ts';
+import { TaskType } from '../schema/src/task.ts';
+import type { WorkerConfig } from './config.ts';
+import { startHeartbeat } from './heartbeat.ts';
+import { createLocalSummarizer } from './providers/local-summarizer.ts';
+import { createOpenRouterProvider } from './providers/openrouter.ts';
+import type { SummaryProvider } from './providers/provider.ts';
+import { createRunner } from './runner.ts';
+import { createSummarizeHandler } from './tasks/summarize.ts';
+import { createTaskStore } from './task-store.ts';
+
+export function createProvider(config: WorkerConfig): SummaryProvider {
+  return config.openRouter
+    ? createOpenRouterProvider({ ...config.openRouter, timeoutMs: config.providerTimeoutMs, maxResponseBytes: config.maxResponseBytes })
+    : createLocalSummarizer();
+}
+
+export function createWorker(config: WorkerConfig, logger: Logger) {
+  const endpoint = parseRedisUrl(config.redisUrl);
+  const keys = createRedisKeys(config.redisPrefix);
+  // Writes queue while Redis reconnects (a finished task's result is worth waiting for).
+  const redis = createRedisClient(endpoint, { name: `atf-worker-${config.workerId}`, failFastWhenDown: false, commandTimeoutMs: 5000 });
+  redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+  const store = createTaskStore({
+    redis,
+    keys,
+    workerId: config.workerId,
+    leaseMs: config.leaseMs,
+    maxEventsPerTask: config.taskEventsMax,
+  });
+  const provider = createProvider(config);
+  let staleWrites = 0;
+  const runner = createRunner({
+    endpoint,
+    keys,
+    store,
+    handlers: { [TaskType.SUMMARIZE]: createSummarizeHandler(provider) },
+    logger,
+    workerId: config.workerId,
+    concurrency: config.concurrency,
+    retryConcurrency: Math.max(1, Math.ceil(config.concurrency * config.retryRatio)),
+    leaseMs: config.leaseMs,
+    stallIntervalMs: config.stallIntervalMs,
+    retryDelayScale: config.retryDelayScale,
+    onStaleWrite: () => {
+      staleWrites += 1;
+    },
+  });
+  let heartbeat: ReturnType<typeof startHeartbeat> | null = null;
+
+  return {
+    workerId: config.workerId,
+    staleWrites: () => staleWrites,
+    async start(): Promise<void> {
+      await redis.connect();
+      await runner.start();
+      heartbeat = startHeartbeat({
+        redis,
+        keys,
+        workerId: config.workerId,
+        intervalMs: config.heartbeatIntervalMs,
+        concurrency: config.concurrency,
+        activeTasks: runner.activeTasks,
+        onError: (error) => logger.warn({ err: error.message }, 'heartbeat failed'),
+      });
+      logger.info({ workerId: config.workerId, provider: provider.name, concurrency: config.concurrency }, 'worker started');
+    },
+    async stop(graceMs = 10_000): Promise<void> {
+      await runner.stop(graceMs);
+      await heartbeat?.dispose();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -44,7 +44,7 @@ export interface CreateRedisOptions {
   name: string;
   /** Fail commands at once while disconnected instead of queueing them. Default true. */
   failFastWhenDown?: boolean;
-  /** Per-command timeout. Default 2000 ms. */
+  /** Per-command timeout; 0 disables it (a subscriber waits for messages indefinitely). Default 2000 ms. */
   commandTimeoutMs?: number;
 }
 
@@ -62,7 +62,7 @@ export function createRedisClient(endpoint: RedisEndpoint, options: CreateRedisO
     lazyConnect: true,
     enableOfflineQueue: !(options.failFastWhenDown ?? true),
     maxRetriesPerRequest: 1,
-    commandTimeout: options.commandTimeoutMs ?? 2000,
+    ...((options.commandTimeoutMs ?? 2000) > 0 ? { commandTimeout: options.commandTimeoutMs ?? 2000 } : {}),
     retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
     ...(endpoint.username ? { username: endpoint.username } : {}),
     ...(endpoint.password ? { password: endpoint.password } : {}),

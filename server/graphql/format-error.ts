@@ -2,7 +2,7 @@
  * The one place errors become GraphQL errors, for HTTP and WebSocket alike: AppErrors keep
  * their code and safe details; anything else is masked outside development.
  */
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { isAppError } from '../../schema/src/errors.ts';
 
 export interface FormatErrorOptions {
@@ -11,9 +11,15 @@ export interface FormatErrorOptions {
   onInternalError?: (error: unknown) => void;
 }
 
-/** Unwraps the error a resolver threw from GraphQL's located wrapper. */
+// Checked by name, not instanceof: Apollo may load graphql's CommonJS build while our code
+// gets the ESM one (a dual-package hazard seen under Vite), giving two GraphQLError classes.
+const isGraphQLError = (error: unknown): error is GraphQLError => error instanceof Error && error.name === 'GraphQLError';
+
+/** Unwraps the error a resolver threw from GraphQL's located wrappers. */
 function originalOf(error: unknown): unknown {
-  return error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  let current = error;
+  while (isGraphQLError(current) && current.originalError) current = current.originalError;
+  return current;
 }
 
 export function createFormatError(options: FormatErrorOptions) {
@@ -32,7 +38,7 @@ export function createFormatError(options: FormatErrorOptions) {
       };
     }
     // Validation, parsing and variable errors: GraphQL's own, safe to show as they are.
-    if (!(original instanceof Error) || original instanceof GraphQLError) {
+    if (!(original instanceof Error) || isGraphQLError(original)) {
       const { extensions, ...rest } = formatted;
       const code = (extensions?.code as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED';
       return { ...rest, extensions: { code } };

@@ -1,0 +1,89 @@
+/**
+ * A private redis-server per test file, on a free loopback port, with its data in a temp
+ * directory. Tests never touch a Redis they did not start.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { waitFor } from './wait-for.ts';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface TestRedis {
+  url: string;
+  port: number;
+  /** A command connection for assertions (never FLUSHALL: the server is ours alone anyway). */
+  client: Redis;
+  /** Stops the server (SIGTERM, or SIGKILL with `{ kill: true }`). */
+  stop(options?: { kill?: boolean }): Promise<void>;
+  /** Starts it again on the same port and data directory. */
+  start(): Promise<void>;
+  /** Stops everything and removes the data directory. */
+  dispose(): Promise<void>;
+}
+
+export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'atf-redis-'));
+  let child: ChildProcess | null = null;
+
+  async function start(): Promise<void> {
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    );
+    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on('error', () => undefined);
+    await waitFor(
+      async () => {
+        try {
+          if (probe.status !== 'ready') await probe.connect();
+          return (await probe.ping()) === 'PONG';
+        } catch {
+          probe.disconnect();
+          return false;
+        }
+      },
+      { timeoutMs: 10_000, message: `redis-server on port ${port}` },
+    );
+    probe.disconnect();
+  }
+
+  async function stop({ kill = false } = {}): Promise<void> {
+    const running = child;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill(kill ? 'SIGKILL' : 'SIGTERM');
+    await exited;
+    child = null;
+  }
+
+  await start();
+  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    client,
+    stop,
+    start,
+    async dispose() {
+      client.disconnect();
+      await stop({ kill: true });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Starts the real API server (on port 0) and real workers in-process against a test Redis,
+ * and talks to them the way clients do: HTTP POST for queries and mutations, graphql-ws
+ * for subscriptions.
+ */
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { createApp } from '../../server/app.ts';
+import { loadConfig as loadServerConfig } from '../../server/config.ts';
+import { loadConfig as loadWorkerConfig } from '../../worker/config.ts';
+import { createWorker } from '../../worker/worker.ts';
+import { testLogger } from './silent-logger.ts';
+import { waitFor } from './wait-for.ts';
+
+export type Env = Record<string, string | undefined>;
+
+export interface RunningServer {
+  url: string;
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(redisUrl: string, env: Env = {}): Promise<RunningServer> {
+  const config = loadServerConfig({
+    NODE_ENV: 'test',
+    REDIS_URL: redisUrl,
+    PORT: '0',
+    SERVE_CLIENT: 'false',
+    QUEUE_STATUS_COALESCE_MS: '20',
+    ...env,
+  });
+  const app = createApp(config, testLogger('server'));
+  const url = await app.start();
+  return { url, wsUrl: url.replace(/^http/, 'ws') + '/graphql', stop: app.stop };
+}
+
+export async function startWorker(redisUrl: string, env: Env = {}) {
+  const config = loadWorkerConfig({
+    REDIS_URL: redisUrl,
+    HEARTBEAT_INTERVAL_MS: '200',
+    STALL_INTERVAL_MS: '500',
+    RETRY_DELAY_SCALE: '0.001',
+    ...env,
+  });
+  const worker = createWorker(config, testLogger('worker'));
+  await worker.start();
+  return worker;
+}
+
+export interface GraphQLResponse<T> {
+  status: number;
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string; details?: Record<string, unknown> } }[];
+}
+
+/** A POST to /graphql with JSON, as urql sends it. */
+export async function graphql<T = Record<string, unknown>>(
+  server: { url: string },
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
+  return { status: response.status, ...body };
+}
+
+export function wsClient(server: { wsUrl: string }, options: Partial<Parameters<typeof createClient>[0]> = {}): Client {
+  return createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, ...options });
+}
+
+export interface Subscription<T> {
+  events: T[];
+  errors: unknown[];
+  completed: boolean;
+  /** Resolves with the first event that matches. */
+  waitFor(predicate: (event: T) => boolean, timeoutMs?: number): Promise<T>;
+  dispose(): void;
+}
+
+/** Subscribes and records every event; `field` picks the payload out of `data`. */
+export function subscribe<T>(client: Client, query: string, variables: Record<string, unknown>, field: string): Subscription<T> {
+  const subscription: Subscription<T> = {
+    events: [],
+    errors: [],
+    completed: false,
+    waitFor: (predicate, timeoutMs = 10_000) =>
+      waitFor(() => subscription.events.find(predicate), { timeoutMs, message: `a ${field} event` }),
+    dispose: () => dispose(),
+  };
+  const dispose = client.subscribe<Record<string, T>>(
+    { query, variables },
+    {
+      next: (result) => {
+        if (result.errors) subscription.errors.push(...result.errors);
+        if (result.data?.[field]) subscription.events.push(result.data[field]!);
+      },
+      error: (error) => subscription.errors.push(error),
+      complete: () => {
+        subscription.completed = true;
+      },
+    },
+  );
+  return subscription;
+}
+
+export const TASK_FIELDS = `id state version progress result retryCount maxRetries content createdAt updatedAt startedAt completedAt
+  errors { errorClass message httpStatus attempt at } history { state at workerId reason version } usage { model promptTokens completionTokens totalTokens }`;
+
+export interface TaskView {
+  id: string;
+  state: string;
+  version: number;
+  progress: number;
+  result: string | null;
+  retryCount: number;
+  maxRetries: number;
+  content: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  errors: { errorClass: string; message: string; httpStatus: number | null; attempt: number; at: string }[];
+  history: { state: string; at: string; workerId: string | null; reason: string | null; version: number }[];
+  usage: { model: string; promptTokens: number | null; completionTokens: number | null; totalTokens: number | null } | null;
+}
+
+export async function submitTask(server: { url: string }, content: string, extra: Record<string, unknown> = {}) {
+  const response = await graphql<{ submitTask: TaskView }>(
+    server,
+    `mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { ${TASK_FIELDS} } }`,
+    { input: { content, ...extra } },
+  );
+  if (!response.data) throw new Error(`submitTask failed: ${JSON.stringify(response.errors)}`);
+  return response.data.submitTask;
+}
+
+export async function getTask(server: { url: string }, id: string): Promise<TaskView | null> {
+  const response = await graphql<{ task: TaskView | null }>(server, `query ($id: ID!) { task(id: $id) { ${TASK_FIELDS} } }`, { id });
+  if (response.errors) throw new Error(JSON.stringify(response.errors));
+  return response.data!.task;
+}
+
+export const SAMPLE_TEXT =
+  'Redis is an in-memory data store used as a database, cache and message broker. ' +
+  'It keeps data structures such as lists, hashes and sorted sets. ' +
+  'Job queues are often built on Redis lists because pushing and popping is atomic. ' +
+  'Persistence comes from snapshots or an append-only file. The weather was nice.';

@@ -28,12 +28,17 @@ export function parseRedisUrl(url: string): RedisEndpoint {
   };
 }
 
-/** Options for bee-queue's bundled node_redis client. */
+/**
+ * Options for bee-queue's bundled node_redis client. Reconnects forever with a delay capped
+ * at 2 s (node_redis' own default backs off far longer, leaving a producer dead for minutes
+ * after a short Redis outage).
+ */
 export function beeQueueRedisOptions(endpoint: RedisEndpoint): Record<string, unknown> {
   return {
     host: endpoint.host,
     port: endpoint.port,
     db: endpoint.db,
+    retry_strategy: ({ attempt }: { attempt: number }) => Math.min(attempt * 100, 2000),
     ...(endpoint.password ? { password: endpoint.password } : {}),
     ...(endpoint.tls ? { tls: {} } : {}),
   };

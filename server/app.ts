@@ -51,6 +51,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     keys,
     jobTimeoutMs: config.jobTimeoutMs,
     enqueueTimeoutMs: config.redisCommandTimeoutMs,
+    onScriptReload: (script) => logger.warn({ script }, 'bee-queue script reloaded after NOSCRIPT'),
   });
   queue.onError((error) => logger.warn({ err: error.message }, 'queue connection error'));
   const events = createTaskEventBus({

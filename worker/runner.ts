@@ -5,7 +5,7 @@
  * bee-queue: they get the content, a logger, a progress callback and an AbortSignal.
  */
 import { randomUUID } from 'node:crypto';
-import BeeQueue from 'bee-queue';
+import { createBeeQueue } from '../common/bee-queue.ts';
 import type { Logger } from '../common/logger.ts';
 import { beeQueueRedisOptions, type RedisEndpoint } from '../common/redis-connection.ts';
 import { isProviderError, isRetryableClass } from '../schema/src/errors.ts';
@@ -68,9 +68,12 @@ export function createRunner(options: RunnerOptions) {
     removeOnFailure: true,
     stallInterval: options.stallIntervalMs,
   };
+  const scriptOptions = {
+    onScriptReload: (script: string) => logger.warn({ script }, 'bee-queue script reloaded after NOSCRIPT'),
+  };
   const queues = {
-    [QueueName.PRIMARY]: new BeeQueue<TaskJobData>(QueueName.PRIMARY, settings),
-    [QueueName.RETRY]: new BeeQueue<TaskJobData>(QueueName.RETRY, settings),
+    [QueueName.PRIMARY]: createBeeQueue<TaskJobData>(QueueName.PRIMARY, settings, scriptOptions),
+    [QueueName.RETRY]: createBeeQueue<TaskJobData>(QueueName.RETRY, settings, scriptOptions),
   };
   const running = new Map<string, AbortController>();
   let stopping = false;

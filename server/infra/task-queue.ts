@@ -2,7 +2,7 @@
  * The producer side of the bee-queue queues: puts a task's job on the primary queue and
  * reads queue depths. The job carries only the task id; the record is the source of truth.
  */
-import BeeQueue from 'bee-queue';
+import { createBeeQueue } from '../../common/bee-queue.ts';
 import { beeQueueRedisOptions, type RedisEndpoint } from '../../common/redis-connection.ts';
 import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
 import type { TaskJobData } from '../../schema/src/task.ts';
@@ -14,6 +14,8 @@ export interface TaskQueueProducerOptions {
   jobTimeoutMs: number;
   /** Give up on an enqueue after this long (Redis unreachable). */
   enqueueTimeoutMs: number;
+  /** Told when Redis had lost bee-queue's scripts (restart, failover) and they were reloaded. */
+  onScriptReload?: (script: string) => void;
 }
 
 export interface QueueDepths {
@@ -35,9 +37,10 @@ export function createTaskQueueProducer(options: TaskQueueProducerOptions) {
     // then enqueue minutes later: fail now, visibly.
     redis: { ...beeQueueRedisOptions(options.endpoint), enable_offline_queue: false },
   };
+  const scriptOptions = { ...(options.onScriptReload ? { onScriptReload: options.onScriptReload } : {}) };
   const queues = {
-    [QueueName.PRIMARY]: new BeeQueue<TaskJobData>(QueueName.PRIMARY, settings),
-    [QueueName.RETRY]: new BeeQueue<TaskJobData>(QueueName.RETRY, settings),
+    [QueueName.PRIMARY]: createBeeQueue<TaskJobData>(QueueName.PRIMARY, settings, scriptOptions),
+    [QueueName.RETRY]: createBeeQueue<TaskJobData>(QueueName.RETRY, settings, scriptOptions),
   };
   const listeners = new Set<(error: Error) => void>();
   for (const queue of Object.values(queues)) {

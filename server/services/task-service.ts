@@ -55,6 +55,7 @@ export function createTaskService(options: TaskServiceOptions) {
       return await operation();
     } catch (error) {
       if (isAppError(error)) throw error;
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'task store unavailable');
       throw unavailable(error);
     }
   }

@@ -1,0 +1,96 @@
+/** The REST probes, and what the API does while Redis is down. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
+import { graphql, SAMPLE_TEXT, startServer, startWorker, type RunningServer } from '../../test/support/system.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+import { createRedisKeys } from '../../schema/src/redis-keys.ts';
+
+let redis: TestRedis;
+let server: RunningServer;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  server = await startServer(redis.url, { WORKER_STALE_MS: '1000' });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await redis?.dispose();
+});
+
+const get = async (path: string) => {
+  const response = await fetch(`${server.url}${path}`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+
+describe('health routes', () => {
+  it('answers /live, /ready and /health while everything is up', async () => {
+    expect(await get('/live')).toEqual({ status: 200, body: { status: 'alive' } });
+    await waitFor(async () => (await get('/ready')).status === 200, { message: '/ready 200' });
+
+    const noWorkers = await get('/health');
+    expect(noWorkers.status).toBe(200);
+    expect(noWorkers.body).toMatchObject({
+      status: 'degraded',
+      components: { redis: { status: 'up' }, workers: { status: 'down', alive: 0 }, queues: { status: 'up', primary: 0, retry: 0 } },
+    });
+
+    const worker = await startWorker(redis.url);
+    try {
+      const healthy = await waitFor(async () => {
+        const health = await get('/health');
+        return health.body.status === 'healthy' ? health : null;
+      }, { message: 'a healthy report' });
+      expect(healthy.body.components).toMatchObject({ workers: { status: 'up', alive: 1 } });
+    } finally {
+      await worker.stop();
+    }
+    // A stopped worker removes its heartbeat at once.
+    expect((await get('/health')).body).toMatchObject({ components: { workers: { alive: 0 } } });
+  });
+
+  it('answers 404 with JSON for unknown paths', async () => {
+    const response = await fetch(`${server.url}/nope`);
+    expect(response.status).toBe(404);
+  });
+});
+
+describe('while Redis is down', () => {
+  it('keeps /live at 200, turns /ready to 503, fails submits fast with UNAVAILABLE, and recovers', async () => {
+    await redis.stop();
+    try {
+      expect((await get('/live')).status).toBe(200);
+      await waitFor(async () => (await get('/ready')).status === 503, { message: '/ready 503' });
+      const ready = await get('/ready');
+      expect(ready.body).toEqual({ status: 'not ready' });
+
+      const health = await get('/health');
+      expect(health.status).toBe(200);
+      expect(health.body).toMatchObject({ status: 'unhealthy', components: { redis: { status: 'down' } } });
+      expect(JSON.stringify(health.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|redis:\/\//);
+
+      const started = Date.now();
+      const response = await graphql(server, `mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { id } }`, {
+        input: { content: SAMPLE_TEXT },
+      });
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(response.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+      expect(JSON.stringify(response)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|Stream isn't writeable/);
+    } finally {
+      await redis.start();
+    }
+    await waitFor(async () => (await get('/ready')).status === 200, { timeoutMs: 15_000, message: '/ready back to 200' });
+    // No ghost: the rejected submit left nothing behind.
+    expect(await redis.client.zcard(createRedisKeys().tasksAll())).toBe(0);
+
+    // The restarted Redis has an empty script cache: submits work again once every
+    // connection is back, without restarting anything.
+    const accepted = await waitFor(async () => {
+      const response = await graphql<{ submitTask: { id: string } }>(server, `mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { id } }`, {
+        input: { content: SAMPLE_TEXT },
+      });
+      return response.data?.submitTask;
+    }, { timeoutMs: 10_000, intervalMs: 100, message: 'an accepted submit' });
+    expect(await redis.client.lrange('atf:bq:primary:waiting', 0, -1)).toContain(accepted.id);
+  });
+});

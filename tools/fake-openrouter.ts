@@ -1,0 +1,134 @@
+/**
+ * A fake OpenRouter on loopback that speaks the chat-completions shape: the request body,
+ * `choices[0].message.content`, `usage`, and OpenRouter's error body
+ * `{ error: { code, message, metadata } }`. Each answer can be scripted per request, and
+ * every request is recorded (method, path, headers, parsed body) for assertions.
+ *
+ * Run alone for demos: `npm run fake-provider` (FAKE_PROVIDER_PORT, default 8090), then start
+ * workers with OPENROUTER_BASE_URL=http://127.0.0.1:8090/api/v1 and any OPENROUTER_API_KEY.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+  at: number;
+}
+
+export interface FakeAnswer {
+  status?: number;
+  /** An object is sent as JSON; a string is sent as it is (for broken bodies). */
+  body?: unknown;
+  headers?: Record<string, string>;
+  delayMs?: number;
+}
+
+/** Decides the answer to the n-th (1-based) chat-completions request. */
+export type FakeScript = (request: RecordedRequest, n: number) => FakeAnswer | Promise<FakeAnswer>;
+
+export interface FakeOpenRouter {
+  /** Base URL to use as OPENROUTER_BASE_URL. */
+  baseUrl: string;
+  requests: RecordedRequest[];
+  script(next: FakeScript): void;
+  close(): Promise<void>;
+}
+
+interface ChatRequestBody {
+  model?: string;
+  messages?: { role: string; content: string }[];
+}
+
+/** A plausible successful answer: the first sentence of the user's text, with usage. */
+export function defaultAnswer(request: RecordedRequest): FakeAnswer {
+  const body = request.body as ChatRequestBody;
+  const text = body.messages?.find((m) => m.role === 'user')?.content ?? '';
+  const firstSentence = text.split(/(?<=[.!?。])\s*/)[0] ?? text;
+  const promptTokens = Math.ceil(text.length / 4);
+  const completionTokens = Math.ceil(firstSentence.length / 4);
+  return {
+    status: 200,
+    body: {
+      id: `gen-${request.at}`,
+      object: 'chat.completion',
+      created: Math.floor(request.at / 1000),
+      model: body.model ?? 'fake/model',
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `Summary: ${firstSentence}` } }],
+      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    },
+  };
+}
+
+/** OpenRouter's error body for `status`. */
+export function errorAnswer(status: number, message: string, metadata?: Record<string, unknown>): FakeAnswer {
+  return { status, body: { error: { code: status, message, ...(metadata ? { metadata } : {}) } } };
+}
+
+export async function startFakeOpenRouter(options: { port?: number; host?: string } = {}): Promise<FakeOpenRouter> {
+  const requests: RecordedRequest[] = [];
+  let script: FakeScript = defaultAnswer;
+  let completions = 0;
+
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = raw;
+    try {
+      body = raw ? JSON.parse(raw) : null;
+    } catch {
+      body = raw;
+    }
+    const path = (req.url ?? '/').split('?')[0]!;
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() };
+    requests.push(recorded);
+
+    if (req.method !== 'POST' || !path.endsWith('/chat/completions')) {
+      const notFound = errorAnswer(404, 'Not Found');
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(notFound.body));
+      return;
+    }
+    if (!String(req.headers.authorization ?? '').startsWith('Bearer ')) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify(errorAnswer(401, 'No auth credentials found').body));
+      return;
+    }
+    completions += 1;
+    const answer = await script(recorded, completions);
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return;
+    const payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
+    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
+    res.end(payload);
+  });
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/api/v1`,
+    requests,
+    script: (next) => {
+      script = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const port = Number(process.env.FAKE_PROVIDER_PORT ?? 8090);
+  startFakeOpenRouter({ port }).then((fake) => {
+    console.log(`fake OpenRouter listening: OPENROUTER_BASE_URL=${fake.baseUrl}`);
+    fake.script((request, n) => {
+      const body = request.body as ChatRequestBody;
+      console.log(`#${n} model=${body.model ?? '?'} chars=${JSON.stringify(body).length}`);
+      return defaultAnswer(request);
+    });
+  });
+}

@@ -1,0 +1,144 @@
+/**
+ * The OpenRouter path end to end: real server, real worker, real HTTP calls to a fake
+ * provider on loopback that speaks the chat-completions shape.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenRouter, errorAnswer, defaultAnswer, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
+import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
+import { getTask, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+import { SUMMARY_SYSTEM_PROMPT } from '../providers/provider.ts';
+
+const API_KEY = 'sk-or-test-canary-7f3a';
+const MODEL = 'test-vendor/test-model';
+
+let redis: TestRedis;
+let server: RunningServer;
+let fake: FakeOpenRouter;
+let worker: Awaited<ReturnType<typeof startWorker>>;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  fake = await startFakeOpenRouter();
+  server = await startServer(redis.url, { MAX_RETRIES: '2' });
+  worker = await startWorker(redis.url, {
+    OPENROUTER_API_KEY: API_KEY,
+    OPENROUTER_BASE_URL: fake.baseUrl,
+    OPENROUTER_MODEL: MODEL,
+    PROVIDER_TIMEOUT_MS: '500',
+  });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await server?.stop();
+  await fake?.close();
+  await redis?.dispose();
+});
+
+/** Answers the first call after scripting with `first`, every later one normally. */
+function failOnce(first: (request: Parameters<typeof defaultAnswer>[0]) => ReturnType<typeof defaultAnswer>) {
+  let calls = 0;
+  fake.script((request) => {
+    calls += 1;
+    return calls === 1 ? first(request) : defaultAnswer(request);
+  });
+}
+
+const finished = (id: string) =>
+  waitFor(async () => {
+    const task = await getTask(server, id);
+    return task && ['COMPLETED', 'DLQ'].includes(task.state) ? task : null;
+  }, { message: `task ${id} to finish` });
+
+describe('OpenRouter provider', () => {
+  it('sends the model, the prompt and the key, and stores the summary and usage', async () => {
+    fake.script(defaultAnswer);
+    const before = fake.requests.length;
+    const task = await submitTask(server, SAMPLE_TEXT);
+    const done = await finished(task.id);
+
+    expect(done.state).toBe('COMPLETED');
+    expect(done.result).toBe('Summary: Redis is an in-memory data store used as a database, cache and message broker.');
+    expect(done.usage).toMatchObject({ model: MODEL, promptTokens: expect.any(Number), totalTokens: expect.any(Number) });
+
+    const sent = fake.requests.slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.path).toBe('/api/v1/chat/completions');
+    expect(sent[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
+    expect(sent[0]!.headers['content-type']).toContain('application/json');
+    expect(sent[0]!.body).toMatchObject({
+      model: MODEL,
+      messages: [
+        { role: 'system', content: SUMMARY_SYSTEM_PROMPT },
+        { role: 'user', content: SAMPLE_TEXT },
+      ],
+    });
+  });
+
+  it('sends an HTTP 401 straight to the dead letter queue as PERMANENT, after one call', async () => {
+    fake.script(() => errorAnswer(401, 'User not found.'));
+    const before = fake.requests.length;
+    const task = await submitTask(server, `${SAMPLE_TEXT} Unauthorised.`);
+    const done = await finished(task.id);
+
+    expect(done.state).toBe('DLQ');
+    expect(fake.requests.length - before).toBe(1);
+    expect(done.errors).toEqual([
+      expect.objectContaining({ errorClass: 'PERMANENT', httpStatus: 401, message: 'User not found.', attempt: 1 }),
+    ]);
+    expect(done.history.map((h) => h.state)).toEqual(['PENDING', 'ACTIVE', 'DLQ']);
+  });
+
+  it('retries a 502 on the retry queue and completes on the next attempt', async () => {
+    failOnce(() => errorAnswer(502, 'Bad gateway'));
+    const task = await submitTask(server, `${SAMPLE_TEXT} Flaky.`);
+    const done = await finished(task.id);
+
+    expect(done.state).toBe('COMPLETED');
+    expect(done.retryCount).toBe(1);
+    expect(done.errors).toEqual([expect.objectContaining({ errorClass: 'NETWORK_TIMEOUT', httpStatus: 502, attempt: 1 })]);
+    expect(done.history.map((h) => h.state)).toEqual(['PENDING', 'ACTIVE', 'SCHEDULED', 'ACTIVE', 'COMPLETED']);
+  });
+
+  it('gives up after MAX_RETRIES retries and keeps every error', async () => {
+    fake.script(() => errorAnswer(503, 'Service unavailable'));
+    const before = fake.requests.length;
+    const task = await submitTask(server, `${SAMPLE_TEXT} Down.`);
+    const done = await finished(task.id);
+
+    expect(done.state).toBe('DLQ');
+    expect(done.maxRetries).toBe(2);
+    expect(fake.requests.length - before).toBe(3);
+    expect(done.errors.map((e) => [e.errorClass, e.attempt])).toEqual([
+      ['SERVICE_UNAVAILABLE', 1],
+      ['SERVICE_UNAVAILABLE', 2],
+      ['SERVICE_UNAVAILABLE', 3],
+    ]);
+  });
+
+  it('classifies a 200 answer that is not JSON as PROVIDER_ERROR', async () => {
+    failOnce(() => ({ status: 200, body: '<html>oops' }));
+    const task = await submitTask(server, `${SAMPLE_TEXT} Broken body.`);
+    const done = await finished(task.id);
+    expect(done.errors[0]).toMatchObject({ errorClass: 'PROVIDER_ERROR', httpStatus: 200 });
+    expect(done.state).toBe('COMPLETED');
+  });
+
+  it('cuts a call off at the deadline and records NETWORK_TIMEOUT', async () => {
+    failOnce((request) => ({ ...defaultAnswer(request), delayMs: 3000 }));
+    const task = await submitTask(server, `${SAMPLE_TEXT} Slow.`);
+    const done = await finished(task.id);
+    expect(done.errors[0]).toMatchObject({ errorClass: 'NETWORK_TIMEOUT', httpStatus: null });
+    expect(done.state).toBe('COMPLETED');
+  });
+
+  it('never writes the API key to Redis', async () => {
+    const keys = await redis.client.keys('*');
+    for (const key of keys) {
+      const dump = await redis.client.dump(key);
+      expect(dump?.includes(API_KEY) ?? false).toBe(false);
+    }
+    expect(keys.length).toBeGreaterThan(0);
+  });
+});

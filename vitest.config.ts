@@ -11,7 +11,7 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['{schema,server,worker,common,client,scripts,tools}/**/*.test.ts'],
+    include: ['{schema,server,worker,common,client,scripts,tools,test}/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'client/dist/**'],
     // Each file gets its own redis-server; files run in parallel processes.
     pool: 'forks',

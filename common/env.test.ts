@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig as loadServerConfig } from '../server/config.ts';
+import { loadConfig as loadWorkerConfig } from '../worker/config.ts';
+import { ConfigError } from './env.ts';
+
+describe('loadConfig', () => {
+  it('fills defaults from an empty environment', () => {
+    const server = loadServerConfig({});
+    expect(server).toMatchObject({ port: 8000, host: '127.0.0.1', redisUrl: 'redis://127.0.0.1:6379', maxRetries: 3 });
+    const worker = loadWorkerConfig({ OPENROUTER_API_KEY: '' });
+    expect(worker.openRouter).toBeNull();
+    expect(worker).toMatchObject({ concurrency: 4, leaseMs: 30_000, stallIntervalMs: 5000, retryDelayScale: 1 });
+  });
+
+  it('lists every invalid variable in one error', () => {
+    try {
+      loadServerConfig({ PORT: 'eighty', MAX_RETRIES: '-1', REDIS_URL: 'http://x' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/PORT/);
+      expect(problems).toMatch(/MAX_RETRIES/);
+      expect(problems).toMatch(/REDIS_URL/);
+    }
+  });
+
+  it('turns on OpenRouter only with a key, and trims the base URL', () => {
+    const worker = loadWorkerConfig({ OPENROUTER_API_KEY: 'sk', OPENROUTER_BASE_URL: 'http://127.0.0.1:9/api/v1/' });
+    expect(worker.openRouter).toEqual({ apiKey: 'sk', baseUrl: 'http://127.0.0.1:9/api/v1', model: 'openai/gpt-4o-mini' });
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_JITTER_RATIO, RETRY_SCHEDULES_MS, retryDelayMs } from './retry-policy.ts';
+import { ErrorClass } from './task.ts';
+
+describe('retryDelayMs', () => {
+  it('follows each class schedule, repeating the last delay', () => {
+    const noJitter = { random: () => 0 };
+    expect(retryDelayMs(ErrorClass.SERVICE_UNAVAILABLE, 1, noJitter)).toBe(5_000);
+    expect(retryDelayMs(ErrorClass.SERVICE_UNAVAILABLE, 3, noJitter)).toBe(30_000);
+    expect(retryDelayMs(ErrorClass.INSUFFICIENT_CREDITS, 9, noJitter)).toBe(30 * 60_000);
+  });
+
+  it('never retries CONTENT_FILTER or PERMANENT', () => {
+    expect(retryDelayMs(ErrorClass.CONTENT_FILTER, 1)).toBeNull();
+    expect(retryDelayMs(ErrorClass.PERMANENT, 1)).toBeNull();
+  });
+
+  it('adds at most +10 % jitter and scales the result', () => {
+    for (const errorClass of Object.values(ErrorClass)) {
+      const base = RETRY_SCHEDULES_MS[errorClass][0];
+      if (base === undefined) continue;
+      expect(retryDelayMs(errorClass, 1, { random: () => 0.999 })).toBeLessThanOrEqual(Math.round(base * (1 + MAX_JITTER_RATIO)));
+      expect(retryDelayMs(errorClass, 1, { random: () => 0 })).toBe(base);
+    }
+    expect(retryDelayMs(ErrorClass.NETWORK_TIMEOUT, 1, { scale: 0.001, random: () => 0 })).toBe(2);
+  });
+
+  it('honours a longer provider-given minimum', () => {
+    expect(retryDelayMs(ErrorClass.RATE_LIMIT, 1, { atLeastMs: 120_000, random: () => 0 })).toBe(120_000);
+    expect(retryDelayMs(ErrorClass.RATE_LIMIT, 1, { atLeastMs: 1_000, random: () => 0 })).toBe(60_000);
+  });
+});

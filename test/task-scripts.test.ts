@@ -1,0 +1,126 @@
+/**
+ * The fenced task scripts against a real Redis: leases, stale writes, stalls and budgets.
+ * These are the guarantees bee-queue does not give (STACK.md trap 1: a zombie worker that
+ * was judged stalled still finishes its job).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { createRedisKeys } from '../schema/src/redis-keys.ts';
+import { createTaskRepository } from '../server/infra/task-repository.ts';
+import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { waitFor } from './support/wait-for.ts';
+import { createTaskStore, type TaskStore } from '../worker/task-store.ts';
+
+let redis: TestRedis;
+const keys = createRedisKeys(`store-${randomUUID().slice(0, 8)}`);
+let repository: ReturnType<typeof createTaskRepository>;
+const stores: Record<string, TaskStore> = {};
+
+const storeFor = (workerId: string, leaseMs = 60_000) =>
+  createTaskStore({ redis: redis.client, keys, workerId, leaseMs, maxEventsPerTask: 100 });
+
+async function newTask(maxRetries = 2): Promise<string> {
+  const id = randomUUID();
+  await repository.create({ id, tenant: 't', type: 'SUMMARIZE', content: 'Some text.', maxRetries, idempotencyKey: null });
+  return id;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  repository = createTaskRepository({ redis: redis.client, keys, maxEventsPerTask: 100, idempotencyTtlSeconds: 60 });
+  stores.a = storeFor('worker-a');
+  stores.b = storeFor('worker-b');
+});
+
+afterAll(async () => {
+  await redis?.dispose();
+});
+
+describe('leases and fencing', () => {
+  it('lets only the lease holder write, and a second claim waits for the lease', async () => {
+    const id = await newTask();
+    const claim = await stores.a!.claim(id, 'token-a');
+    expect(claim).toMatchObject({ status: 'claimed', attempt: 1 });
+    expect(await stores.b!.claim(id, 'token-b')).toMatchObject({ status: 'busy' });
+    expect(await stores.b!.complete(id, 'token-b', 'not mine', null)).toEqual({ status: 'stale', state: 'ACTIVE' });
+    expect(await stores.a!.progress(id, 'token-a', 0.5)).toMatchObject({ status: 'ok' });
+    expect(await stores.a!.complete(id, 'token-a', 'mine', null)).toMatchObject({ status: 'ok' });
+    // Terminal is final: a second completion and a late failure change nothing.
+    expect(await stores.a!.complete(id, 'token-a', 'again', null)).toEqual({ status: 'stale', state: 'COMPLETED' });
+    const record = await repository.get(id);
+    expect(record).toMatchObject({ state: 'COMPLETED', result: 'mine', version: 4, progress: 1 });
+    expect(await stores.b!.claim(id, 'token-c')).toEqual({ status: 'unclaimable', state: 'COMPLETED' });
+  });
+
+  it('rejects the zombie: a worker whose lease expired and was taken over cannot finish', async () => {
+    const id = await newTask();
+    const zombie = storeFor('zombie', 50);
+    expect(await zombie.claim(id, 'zombie-token')).toMatchObject({ status: 'claimed', attempt: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await stores.b!.claim(id, 'fresh-token')).toMatchObject({ status: 'claimed', attempt: 2 });
+    expect(await zombie.renew(id, 'zombie-token')).toBe(false);
+    expect(await zombie.complete(id, 'zombie-token', 'late', null)).toEqual({ status: 'stale', state: 'ACTIVE' });
+    expect(await stores.b!.complete(id, 'fresh-token', 'on time', null)).toMatchObject({ status: 'ok' });
+
+    const record = (await repository.get(id))!;
+    expect(record).toMatchObject({ state: 'COMPLETED', result: 'on time', retryCount: 1, attempt: 2 });
+    expect(record.errors).toEqual([expect.objectContaining({ errorClass: 'STALLED', attempt: 1 })]);
+    const events = await repository.events(id);
+    expect(events.filter((event) => event.state === 'COMPLETED')).toHaveLength(1);
+    expect(events.map((event) => event.version)).toEqual(events.map((_, i) => i + 1));
+  });
+
+  it('sends a task that keeps losing its worker to the DLQ once its budget is spent', async () => {
+    const id = await newTask(1);
+    const flaky = storeFor('flaky', 20);
+    expect(await flaky.claim(id, 't1')).toMatchObject({ status: 'claimed', attempt: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(await flaky.claim(id, 't2')).toMatchObject({ status: 'claimed', attempt: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(await flaky.claim(id, 't3')).toEqual({ status: 'exhausted' });
+    const record = (await repository.get(id))!;
+    expect(record.state).toBe('DLQ');
+    expect(record.errors.map((e) => e.errorClass)).toEqual(['STALLED', 'STALLED']);
+    expect(await redis.client.zscore(keys.tasksInState('DLQ'), id)).not.toBeNull();
+    expect(await redis.client.zscore(keys.tasksInState('ACTIVE'), id)).toBeNull();
+  });
+
+  it('keeps each task in exactly one state index through every transition', async () => {
+    const id = await newTask();
+    const inIndexes = async () => {
+      const states = ['PENDING', 'ACTIVE', 'SCHEDULED', 'COMPLETED', 'DLQ', 'CANCELLED'] as const;
+      const hits = await Promise.all(states.map((s) => redis.client.zscore(keys.tasksInState(s), id)));
+      return states.filter((_, i) => hits[i] !== null);
+    };
+    expect(await inIndexes()).toEqual(['PENDING']);
+    await stores.a!.claim(id, 'x');
+    expect(await inIndexes()).toEqual(['ACTIVE']);
+    await stores.a!.fail(id, 'x', {
+      state: 'SCHEDULED',
+      error: { errorClass: 'NETWORK_TIMEOUT', message: 'timeout', httpStatus: null, attempt: 1, at: Date.now() },
+      nextAttemptAt: Date.now() + 1000,
+      reason: 'NETWORK_TIMEOUT',
+    });
+    expect(await inIndexes()).toEqual(['SCHEDULED']);
+    expect((await repository.get(id))!).toMatchObject({ retryCount: 1, nextAttemptAt: expect.any(Number) });
+    await stores.a!.claim(id, 'y');
+    expect(await inIndexes()).toEqual(['ACTIVE']);
+    await stores.a!.complete(id, 'y', 'done', { model: 'm', promptTokens: 1, completionTokens: 2, totalTokens: 3 });
+    expect(await inIndexes()).toEqual(['COMPLETED']);
+    expect((await repository.get(id))!.usage).toEqual({ model: 'm', promptTokens: 1, completionTokens: 2, totalTokens: 3 });
+  });
+
+  it('publishes every change with the version it produced', async () => {
+    const id = await newTask();
+    const subscriber = redis.client.duplicate();
+    const versions: number[] = [];
+    await subscriber.subscribe(keys.taskChannel(id));
+    subscriber.on('message', (_channel, message) => versions.push(Number(JSON.parse(message).version)));
+    await stores.a!.claim(id, 'p');
+    await stores.a!.progress(id, 'p', 0.3);
+    await stores.a!.complete(id, 'p', 'ok', null);
+    await waitFor(() => versions.length === 3, { message: 'three events' });
+    expect(versions).toEqual([2, 3, 4]);
+    subscriber.disconnect();
+  });
+});

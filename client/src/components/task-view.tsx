@@ -1,0 +1,108 @@
+import { For, Show } from 'solid-js';
+import { formatDuration, formatTime, percent } from '../format.ts';
+import { createTask } from '../primitives/create-task.ts';
+import { onLinkClick } from '../router.ts';
+import { ProgressBar } from './progress-bar.tsx';
+import { StateBadge } from './state-badge.tsx';
+
+/** One task, live. Input and result are rendered as text, never as HTML. */
+export function TaskView(props: { id: string }) {
+  const live = createTask(() => props.id);
+  return (
+    <section class="card task-view" aria-labelledby="task-heading">
+      <p>
+        <a href="/" onClick={onLinkClick}>
+          ← All tasks
+        </a>
+      </p>
+      <Show when={live.error()}>
+        <p class="error" role="alert">
+          {live.error()}
+        </p>
+      </Show>
+      <Show when={live.task()} fallback={<Show when={!live.error()}><p class="muted">Loading…</p></Show>}>
+        {(task) => (
+          <>
+            <header class="task-header">
+              <h2 id="task-heading" class="mono">
+                {task().id}
+              </h2>
+              <StateBadge state={task().state} />
+            </header>
+            <ProgressBar progress={task().progress} label="task progress" />
+            <dl class="facts">
+              <dt>Progress</dt>
+              <dd>{percent(task().progress)}</dd>
+              <dt>Version</dt>
+              <dd data-testid="version">{task().version}</dd>
+              <dt>Retries</dt>
+              <dd>
+                {task().retryCount} of {task().maxRetries}
+              </dd>
+              <dt>Created</dt>
+              <dd>{formatTime(task().createdAt)}</dd>
+              <dt>Took</dt>
+              <dd>{formatDuration(task().startedAt, task().completedAt)}</dd>
+              <Show when={task().workerId}>
+                <dt>Worker</dt>
+                <dd class="mono">{task().workerId}</dd>
+              </Show>
+              <Show when={task().usage}>
+                {(usage) => (
+                  <>
+                    <dt>Model</dt>
+                    <dd>
+                      {usage().model}
+                      <Show when={usage().totalTokens !== null}> · {usage().totalTokens} tokens</Show>
+                    </dd>
+                  </>
+                )}
+              </Show>
+            </dl>
+
+            <h3>Result</h3>
+            <Show when={task().result} fallback={<p class="muted">No result yet.</p>}>
+              <p class="result" data-testid="result">
+                {task().result}
+              </p>
+            </Show>
+
+            <Show when={task().errors.length > 0}>
+              <h3>Attempts that failed</h3>
+              <ol class="errors">
+                <For each={task().errors}>
+                  {(error) => (
+                    <li>
+                      <strong>{error.errorClass}</strong>
+                      <Show when={error.httpStatus !== null}> (HTTP {error.httpStatus})</Show> — attempt {error.attempt} at {formatTime(error.at)}:{' '}
+                      {error.message}
+                    </li>
+                  )}
+                </For>
+              </ol>
+            </Show>
+
+            <h3>Timeline</h3>
+            <ol class="timeline">
+              <For each={task().history}>
+                {(step) => (
+                  <li>
+                    <StateBadge state={step.state} /> <span class="muted">{formatTime(step.at)}</span>
+                    <Show when={step.reason}> · {step.reason}</Show>
+                    <Show when={step.workerId}>
+                      {' '}
+                      · <span class="mono">{step.workerId}</span>
+                    </Show>
+                  </li>
+                )}
+              </For>
+            </ol>
+
+            <h3>Input</h3>
+            <pre class="content">{task().content}</pre>
+          </>
+        )}
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,22 @@
+/** Display helpers. */
+
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export function formatDuration(fromIso: string | null | undefined, toIso: string | null | undefined): string {
+  if (!fromIso || !toIso) return '—';
+  const ms = new Date(toIso).getTime() - new Date(fromIso).getTime();
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
+export function percent(progress: number): string {
+  return `${Math.round(progress * 100)}%`;
+}

@@ -1,0 +1,119 @@
+/**
+ * The web app in real Chromium against the real server, worker and Redis: submit text,
+ * watch the task go live from PENDING to COMPLETED without a reload, open it, read the summary.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
+import { SAMPLE_TEXT, startServer, startWorker, type RunningServer } from '../../test/support/system.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let redis: TestRedis;
+let server: RunningServer;
+let browser: Browser;
+let distDir: string;
+
+beforeAll(async () => {
+  distDir = mkdtempSync(join(tmpdir(), 'atf-client-'));
+  await build({
+    configFile: join(import.meta.dirname, '..', 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir: distDir, emptyOutDir: true },
+  });
+  redis = await startRedis();
+  server = await startServer(redis.url, { SERVE_CLIENT: 'true', CLIENT_DIST_DIR: distDir });
+  // playwright gives Chromium a fresh temporary profile of its own.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await redis?.dispose();
+  rmSync(distDir, { recursive: true, force: true });
+});
+
+async function openApp(): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  await page.goto(server.url);
+  await page.locator('[data-connection="connected"]').waitFor({ timeout: 10_000 });
+  return { page, problems };
+}
+
+describe('web app', () => {
+  it('submits text and shows the task reach COMPLETED live, then its summary', async () => {
+    const { page, problems } = await openApp();
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(`${request.method()} ${new URL(request.url()).pathname}`));
+
+    await page.fill('textarea#content', SAMPLE_TEXT);
+    await page.click('button[type="submit"]');
+
+    // No worker yet: the new row appears at once and waits in PENDING.
+    const row = page.locator('tr[data-task-id]').first();
+    await row.and(page.locator('[data-state="PENDING"]')).waitFor({ timeout: 10_000 });
+    const taskId = await row.getAttribute('data-task-id');
+    const loadedAt = await page.evaluate(() => performance.timeOrigin);
+
+    const worker = await startWorker(redis.url);
+    try {
+      await page.locator(`tr[data-task-id="${taskId}"][data-state="COMPLETED"]`).waitFor({ timeout: 15_000 });
+      // Same document: the change arrived over the subscription, not through a reload.
+      expect(await page.evaluate(() => performance.timeOrigin)).toBe(loadedAt);
+      // And not through polling: the only HTTP request after load was the submit.
+      expect(requests.filter((r) => r.startsWith('POST /graphql'))).toHaveLength(1);
+
+      await page.click(`tr[data-task-id="${taskId}"] a`);
+      await page.locator('[data-testid="result"]').waitFor();
+      const summary = await page.textContent('[data-testid="result"]');
+      expect(summary).toBeTruthy();
+      expect(SAMPLE_TEXT).toContain(summary!.trim().split('. ')[0]!);
+      expect(await page.locator('.timeline li').count()).toBe(3);
+      expect(page.url()).toBe(`${server.url}/tasks/${taskId}`);
+      await page.screenshot({ path: join(distDir, 'task.png') });
+    } finally {
+      await worker.stop();
+    }
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('renders provider output as text, never as HTML', async () => {
+    const { page } = await openApp();
+    const hostile = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> Plain sentence here.';
+    await page.fill('textarea#content', hostile);
+    await page.click('button[type="submit"]');
+    const row = page.locator('tr[data-task-id]').first();
+    await row.waitFor();
+    await page.click('tr[data-task-id] a >> nth=0');
+    await page.locator('pre.content').waitFor();
+    expect(await page.textContent('pre.content')).toBe(hostile);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('pre.content img').count()).toBe(0);
+    await page.close();
+  });
+
+  it('serves the app for deep links, so a reload of a task page works', async () => {
+    const response = await fetch(`${server.url}/tasks/some-id`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/tasks/does-not-exist`);
+    await page.locator('[role="alert"]').waitFor({ timeout: 10_000 });
+    expect(await page.textContent('[role="alert"]')).toMatch(/not found/i);
+    await page.close();
+  });
+});

@@ -2,8 +2,10 @@
  * createApp(config, logger) -> { httpServer, start, stop }. Builds every dependency but
  * runs nothing at import; main.ts and the tests drive the same object.
  */
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Logger } from '../common/logger.ts';
@@ -133,6 +135,9 @@ export function createApp(config: ServerConfig, logger: Logger) {
   async function start(): Promise<string> {
     // Not awaited: the server comes up even while Redis is down (/live 200, /ready 503).
     for (const client of [redis, subscriber]) client.connect().catch(() => undefined);
+    if (config.clientDistDir && !existsSync(join(config.clientDistDir, 'index.html'))) {
+      logger.warn({ dir: config.clientDistDir }, 'web client not built: run `npm run build` (npm start does)');
+    }
     await apollo.start();
     handleGraphQL = createGraphQLHttpHandler({ apollo, context: async () => context(), maxBodyBytes: config.maxBodyBytes });
     ws = attachGraphQLWs({

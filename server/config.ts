@@ -31,6 +31,9 @@ const shape = {
   SERVE_CLIENT: envBool(true),
 };
 
+/** Every environment variable this process reads. */
+export const ENV_VARIABLES = Object.keys(shape);
+
 export type ServerConfig = ReturnType<typeof loadConfig>;
 
 /** Validates `env`; throws a ConfigError listing every problem. */

@@ -27,6 +27,9 @@ const shape = {
   OPENROUTER_MODEL: z.string().min(1).default(DEFAULT_OPENROUTER_MODEL),
 };
 
+/** Every environment variable this process reads. */
+export const ENV_VARIABLES = Object.keys(shape);
+
 export type WorkerConfig = ReturnType<typeof loadConfig>;
 
 /** Validates `env`; throws a ConfigError listing every problem. */

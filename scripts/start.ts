@@ -1,0 +1,127 @@
+/**
+ * `npm start`: the whole system on one machine. Finds or starts Redis, starts the API server
+ * (which also serves the built web client) and WORKER_REPLICAS workers, prints the URLs, and
+ * on Ctrl-C stops every child in order: server and workers first, then a Redis it started.
+ *
+ * `npm run dev` (--dev): the same, with NODE_ENV=development, server and workers restarted
+ * on file changes, and the Vite dev server (hot reload) proxying to the API.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { resolveRedis, type ResolvedRedis } from './lib/redis-resolver.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const env = process.env;
+const replicas = Number(env.WORKER_REPLICAS ?? 2);
+const port = Number(env.PORT ?? 8000);
+const STOP_TIMEOUT_MS = 15_000;
+const dev = process.argv.includes('--dev');
+const VITE_PORT = 5173;
+
+const say = (message: string) => console.log(`[start] ${message}`);
+
+if (!Number.isInteger(replicas) || replicas < 0 || replicas > 64) {
+  console.error('[start] WORKER_REPLICAS must be an integer from 0 to 64');
+  process.exit(2);
+}
+
+const children = new Map<string, ChildProcess>();
+let redis: ResolvedRedis | null = null;
+let stopping = false;
+
+/** Runs `args` under this Node as a child with its output prefixed by `name`. */
+function launch(name: string, args: string[], childEnv: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${line}`));
+  }
+  child.once('exit', (code, signal) => {
+    children.delete(name);
+    if (!stopping) {
+      say(`${name} exited (${signal ?? `code ${code}`}); stopping everything`);
+      void shutdown(1);
+    }
+  });
+  children.set(name, child);
+  return child;
+}
+
+async function shutdown(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  const exits = [...children.values()].map(
+    (child) =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const force = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  );
+  await Promise.all(exits);
+  await redis?.stop();
+  say('stopped');
+  process.exit(exitCode);
+}
+
+async function waitUntilReady(url: string): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      if ((await fetch(`${url}/ready`)).ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  try {
+    redis = await resolveRedis({
+      env,
+      defaultUrl: env.ATF_DEFAULT_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      dataDir: env.ATF_DATA_DIR ?? join(ROOT, '.data', 'redis'),
+      log: say,
+    });
+  } catch (error) {
+    console.error(`[start] ${(error as Error).message}`);
+    process.exit(1);
+  }
+  if (redis.source !== 'spawned') say(`using Redis at ${redis.url.replace(/\/\/[^@]*@/, '//***@')} (${redis.source})`);
+
+  const childEnv = { ...env, REDIS_URL: redis.url, PORT: String(port), ...(dev ? { NODE_ENV: 'development', SERVE_CLIENT: 'false' } : {}) };
+  const node = (entry: string) => [...(dev ? ['--watch'] : []), '--import', 'tsx', join(ROOT, entry)];
+  launch('server', node('server/main.ts'), childEnv);
+  for (let i = 1; i <= replicas; i += 1) launch(`worker-${i}`, node('worker/main.ts'), childEnv);
+  if (dev) {
+    const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+    launch('client', [vite, '--config', join(ROOT, 'client', 'vite.config.ts'), '--port', String(VITE_PORT), '--strictPort'], childEnv);
+  }
+
+  const host = env.HOST && env.HOST !== '0.0.0.0' ? env.HOST : '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (!(await waitUntilReady(url))) {
+    if (!stopping) {
+      say('the server did not become ready in 30 s');
+      await shutdown(1);
+    }
+    return;
+  }
+  say('AsyncTaskFlow is running:');
+  say(`  web app   ${dev ? `http://localhost:${VITE_PORT}/   (Vite, hot reload)` : `${url}/`}`);
+  say(`  GraphQL   ${url}/graphql   (WebSocket subscriptions on the same path)`);
+  say(`  health    ${url}/health`);
+  say(`  workers   ${replicas}   (WORKER_REPLICAS)`);
+  say('press Ctrl-C to stop');
+}
+
+void main();

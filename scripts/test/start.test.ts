@@ -1,0 +1,74 @@
+/**
+ * `npm start` as a newcomer runs it: no REDIS_URL and nothing on the default address, so it
+ * starts its own redis-server (AOF on), the API and the workers; Ctrl-C stops all of them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { redisAnswers } from '../lib/redis-resolver.ts';
+import { freePort } from '../../test/support/redis-server.ts';
+import { getTask, SAMPLE_TEXT, submitTask } from '../../test/support/system.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const dataDir = mkdtempSync(join(tmpdir(), 'atf-start-'));
+let child: ChildProcess | null = null;
+
+afterAll(() => {
+  child?.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+
+describe('npm start', () => {
+  it('spawns Redis when none is given, runs the system, and stops every child on Ctrl-C', async () => {
+    const port = await freePort();
+    const closedPort = await freePort();
+    const { REDIS_URL: _ignored, ...env } = process.env;
+    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'start.ts')], {
+      cwd: ROOT,
+      env: {
+        ...env,
+        PORT: String(port),
+        WORKER_REPLICAS: '2',
+        SERVE_CLIENT: 'false',
+        LOG_LEVEL: 'warn',
+        ATF_DEFAULT_REDIS_URL: `redis://127.0.0.1:${closedPort}`,
+        ATF_DATA_DIR: dataDir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+
+    await waitFor(() => output.includes('press Ctrl-C to stop'), { timeoutMs: 45_000, message: `the ready banner; output so far:\n${output}` });
+    expect(output).toMatch(/started redis-server on redis:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toContain(`web app   http://127.0.0.1:${port}/`);
+    expect(output).toContain(`GraphQL   http://127.0.0.1:${port}/graphql`);
+
+    const server = { url: `http://127.0.0.1:${port}` };
+    const health = await waitFor(async () => {
+      const body = (await (await fetch(`${server.url}/health`)).json()) as { components: { workers: { alive: number } } };
+      return body.components.workers.alive === 2 ? body : null;
+    }, { timeoutMs: 20_000, message: 'two live workers' });
+    expect(health.components.workers.alive).toBe(2);
+
+    const task = await submitTask(server, SAMPLE_TEXT);
+    await waitFor(async () => (await getTask(server, task.id))?.state === 'COMPLETED', { timeoutMs: 15_000, message: 'completion' });
+    expect(readdirSync(dataDir).join(' ')).toMatch(/appendonly/);
+
+    const redisPort = Number(/redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]);
+    expect(redisPort).toBeGreaterThan(0);
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('[start] stopped');
+    // Nothing is left listening: the API and the spawned Redis are gone.
+    await expect(fetch(`${server.url}/live`)).rejects.toThrow();
+    expect(await redisAnswers(`redis://127.0.0.1:${redisPort}`)).toBe(false);
+    expect(existsSync(dataDir)).toBe(true);
+  }, 90_000);
+});

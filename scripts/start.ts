@@ -13,7 +13,7 @@ import { resolveRedis, type ResolvedRedis } from './lib/redis-resolver.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const env = process.env;
-const replicas = Number(env.WORKER_REPLICAS ?? 2);
+const replicas = Number(env.WORKER_REPLICAS ?? 3);
 const port = Number(env.PORT ?? 8000);
 const STOP_TIMEOUT_MS = 15_000;
 const dev = process.argv.includes('--dev');
@@ -32,7 +32,9 @@ let stopping = false;
 
 /** Runs `args` under this Node as a child with its output prefixed by `name`. */
 function launch(name: string, args: string[], childEnv: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group: a terminal's Ctrl-C reaches only this supervisor, which then stops
+  // the children in order, once each (a second signal would force them to exit at once).
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${line}`));
   }
@@ -83,6 +85,8 @@ async function waitUntilReady(url: string): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
+  // Last resort if this process dies of an error: children are in their own groups.
+  process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   try {

@@ -103,6 +103,8 @@ export function createApp(config: ServerConfig, logger: Logger) {
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
+    // Apollo's own handler stops it and re-raises the signal: main.ts owns the shutdown order.
+    stopOnTerminationSignals: false,
     // The default landing page loads from a CDN, which offline users cannot reach.
     plugins: [ApolloServerPluginLandingPageDisabled()],
   });

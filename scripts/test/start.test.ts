@@ -66,6 +66,8 @@ describe('npm start', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(output).toContain('[start] stopped');
+    // One signal each: an orderly stop, not the forced exit a second signal means.
+    expect(output).not.toContain('second signal');
     // Nothing is left listening: the API and the spawned Redis are gone.
     await expect(fetch(`${server.url}/live`)).rejects.toThrow();
     expect(await redisAnswers(`redis://127.0.0.1:${redisPort}`)).toBe(false);

@@ -73,4 +73,24 @@ describe('npm start', () => {
     expect(await redisAnswers(`redis://127.0.0.1:${redisPort}`)).toBe(false);
     expect(existsSync(dataDir)).toBe(true);
   }, 90_000);
+
+  it('explains how to get Redis when there is none to use or start', async () => {
+    const closedPort = await freePort();
+    const { REDIS_URL: _ignored, ...env } = process.env;
+    const noRedis = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'start.ts')], {
+      cwd: ROOT,
+      // No redis-server on this PATH.
+      env: { ...env, PATH: '/nonexistent', ATF_DEFAULT_REDIS_URL: `redis://127.0.0.1:${closedPort}`, ATF_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    noRedis.stdout!.on('data', (chunk) => (output += chunk));
+    noRedis.stderr!.on('data', (chunk) => (output += chunk));
+    const code = await new Promise<number | null>((resolve) => noRedis.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(output).toContain('No Redis found');
+    expect(output).toContain('apt-get install redis-server');
+    expect(output).toContain('brew install redis');
+    expect(output).toContain('docker compose');
+  });
 });

@@ -17,7 +17,7 @@ const config: CodegenConfig = {
           TaskTransition: '../../../schema/src/task.ts#TaskEvent',
           QueueStatus: '../../services/queue-service.ts#QueueStatusSnapshot',
         },
-        scalars: { DateTime: { input: 'string', output: 'number | string | Date' } },
+        scalars: { DateTime: { input: 'Date', output: 'number | string | Date' } },
       },
     },
     'client/src/gql/': {

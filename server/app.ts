@@ -24,6 +24,7 @@ import { createTaskEventBus } from './infra/task-events.ts';
 import { createTaskQueueProducer } from './infra/task-queue.ts';
 import { createTaskRepository } from './infra/task-repository.ts';
 import { createWorkerRegistry } from './infra/worker-registry.ts';
+import { createDeadLetterService } from './services/dead-letter-service.ts';
 import { createHealthService } from './services/health-service.ts';
 import { createQueueService } from './services/queue-service.ts';
 import { createTaskService } from './services/task-service.ts';
@@ -72,6 +73,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     resyncIntervalMs: config.subscriptionResyncMs,
     maxPageSize: 100,
   });
+  const deadLetters = createDeadLetterService({ repository, queue, tasks, batchSize: 100 });
   const queues = createQueueService({
     repository,
     queue,
@@ -95,7 +97,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     onInternalError: (error) => logger.error({ err: error }, 'unexpected resolver error'),
   });
   const schema = createSchema();
-  const context = (): GraphQLContext => ({ caller: { tenant: DEFAULT_TENANT }, tasks, queues, logger });
+  const context = (): GraphQLContext => ({ caller: { tenant: DEFAULT_TENANT }, tasks, queues, deadLetters, logger });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,

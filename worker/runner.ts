@@ -39,6 +39,9 @@ class LeaseLostError extends Error {
 class ShutdownError extends Error {
   override name = 'ShutdownError';
 }
+class CancelledError extends Error {
+  override name = 'CancelledError';
+}
 
 interface Failure {
   errorClass: ErrorClass;
@@ -169,7 +172,10 @@ export function createRunner(options: RunnerOptions) {
     } catch (error) {
       await progressChain;
       const reason = controller.signal.aborted ? controller.signal.reason : null;
-      if (reason instanceof LeaseLostError) {
+      if (reason instanceof CancelledError) {
+        // The cancel (or delete) already changed the record and dropped our lease.
+        attemptLog.info('attempt aborted: task cancelled');
+      } else if (reason instanceof LeaseLostError) {
         attemptLog.warn('lease lost: attempt abandoned');
       } else if (reason instanceof ShutdownError) {
         // The lease runs out and the task is taken over: nothing to write now.
@@ -194,6 +200,12 @@ export function createRunner(options: RunnerOptions) {
       }
     },
     activeTasks: () => running.size,
+    /** Aborts the running attempt of `taskId`, if this worker runs it (cancel, delete). */
+    abort(taskId: string): boolean {
+      const controller = running.get(taskId);
+      controller?.abort(new CancelledError('task cancelled'));
+      return controller !== undefined;
+    },
     /**
      * Stops taking jobs, lets running tasks finish for up to `graceMs`, then aborts the rest
      * (their leases run out and another worker takes them over).

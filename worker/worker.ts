@@ -24,6 +24,9 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
   // Writes queue while Redis reconnects (a finished task's result is worth waiting for).
   const redis = createRedisClient(endpoint, { name: `atf-worker-${config.workerId}`, failFastWhenDown: false, commandTimeoutMs: 5000 });
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+  // Subscribe-only connection: cancel hints. A missed hint is caught by the next lease renewal.
+  const subscriber = createRedisClient(endpoint, { name: `atf-worker-${config.workerId}-sub`, failFastWhenDown: false, commandTimeoutMs: 0 });
+  subscriber.on('error', (error) => logger.warn({ err: error.message }, 'redis subscriber error'));
   const store = createTaskStore({
     redis,
     keys,
@@ -55,7 +58,11 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     workerId: config.workerId,
     staleWrites: () => staleWrites,
     async start(): Promise<void> {
-      await redis.connect();
+      await Promise.all([redis.connect(), subscriber.connect()]);
+      subscriber.on('message', (_channel, taskId) => {
+        if (runner.abort(taskId)) logger.info({ taskId }, 'cancel received: aborting attempt');
+      });
+      await subscriber.subscribe(keys.cancelChannel());
       await runner.start();
       heartbeat = startHeartbeat({
         redis,
@@ -71,7 +78,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     async stop(graceMs = 10_000): Promise<void> {
       await runner.stop(graceMs);
       await heartbeat?.dispose();
-      await redis.quit().catch(() => redis.disconnect());
+      await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())));
     },
   };
 }

@@ -2,7 +2,7 @@
  * The only place a Redis key or channel name is built. Every process derives its names
  * from one prefix (REDIS_PREFIX), so several deployments or test files can share a Redis.
  */
-import type { TaskState } from './task.ts';
+import type { ErrorClass, TaskState } from './task.ts';
 
 export const DEFAULT_REDIS_PREFIX = 'atf';
 
@@ -20,6 +20,10 @@ export interface RedisKeys {
   tasksAll(): string;
   /** Sorted set of the tasks in one state; same scores as `tasksAll`. */
   tasksInState(state: TaskState): string;
+  /** Sorted set of the DLQ tasks whose last error has this class; same scores as `tasksAll`. */
+  deadLetterByClass(errorClass: ErrorClass): string;
+  /** Sorted set of every task id with score 0, for prefix search by id (ZRANGEBYLEX). */
+  taskIds(): string;
   /** String: idempotency key of a tenant -> task id. */
   idempotency(tenant: string, key: string): string;
   /** Counter making creation scores unique within one millisecond. */
@@ -34,6 +38,8 @@ export interface RedisKeys {
   taskChannel(id: string): string;
   /** Channel: every change of any task (same payload); feeds lists and dashboards. */
   tasksChannel(): string;
+  /** Channel: ids of ACTIVE tasks that were cancelled or deleted, so their worker aborts now. */
+  cancelChannel(): string;
 }
 
 /** Builds every key and channel name under `prefix`. */
@@ -44,6 +50,8 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     taskEvents: (id) => `${prefix}:task:${id}:events`,
     tasksAll: () => `${prefix}:tasks:all`,
     tasksInState: (state) => `${prefix}:tasks:state:${state}`,
+    deadLetterByClass: (errorClass) => `${prefix}:tasks:dlq:${errorClass}`,
+    taskIds: () => `${prefix}:tasks:ids`,
     idempotency: (tenant, key) => `${prefix}:idem:${tenant}:${key}`,
     taskSequence: () => `${prefix}:tasks:seq`,
     workers: () => `${prefix}:workers`,
@@ -51,5 +59,6 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     beeQueuePrefix: () => `${prefix}:bq`,
     taskChannel: (id) => `${prefix}:events:task:${id}`,
     tasksChannel: () => `${prefix}:events:tasks`,
+    cancelChannel: () => `${prefix}:events:cancel`,
   };
 }

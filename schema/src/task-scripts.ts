@@ -7,17 +7,20 @@
  * Every script takes the same leading KEYS and ARGV (see `taskScriptKeys` / `taskScriptArgs`):
  *   KEYS[1] task hash   KEYS[2] event stream   KEYS[3] index of all tasks
  *   KEYS[4..9] state indexes in TASK_STATES order (PENDING ACTIVE SCHEDULED COMPLETED DLQ CANCELLED)
+ *   KEYS[10..19] dead-letter indexes by error class, in ERROR_CLASSES order
  *   ARGV[1] stream cap   ARGV[2] task channel   ARGV[3] all-tasks channel   ARGV[4] actor (worker id or '')
  * Script-specific KEYS and ARGV follow and are listed on each script.
  * Times come from Redis' clock (TIME), so hosts with skewed clocks agree on leases.
  */
 import type { RedisKeys } from './redis-keys.ts';
-import { TASK_STATES } from './task.ts';
+import { ERROR_CLASSES, TASK_STATES } from './task.ts';
 
 const PRELUDE = `
 local TASK_KEY, EVENTS_KEY, ALL_KEY = KEYS[1], KEYS[2], KEYS[3]
 local INDEX = {}
 for i, state in ipairs({${TASK_STATES.map((s) => `'${s}'`).join(', ')}}) do INDEX[state] = KEYS[3 + i] end
+local DLQ_INDEX = {}
+for i, class in ipairs({${ERROR_CLASSES.map((c) => `'${c}'`).join(', ')}}) do DLQ_INDEX[class] = KEYS[${3 + TASK_STATES.length} + i] end
 local MAX_EVENTS, TASK_CHANNEL, TASKS_CHANNEL, ACTOR = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
 local function now_ms()
@@ -54,10 +57,11 @@ local function emit(task, kind, reason, now)
 end
 
 -- Applies changes (field -> value; false deletes the field), bumps the version, keeps the
--- state indexes in step, and emits the event. Returns the new version.
+-- state and dead-letter indexes in step, and emits the event. Returns the new version.
+-- A move into DLQ must set changes.dlqClass; a move out of it must clear it (false).
 local function commit(task, changes, kind, reason)
   local now = now_ms()
-  local old_state = task.state
+  local old_state, old_dlq_class = task.state, task.dlqClass
   local version = tonumber(task.version) + 1
   changes.version = version
   changes.updatedAt = now
@@ -78,6 +82,8 @@ local function commit(task, changes, kind, reason)
     redis.call('ZREM', INDEX[old_state], task.id)
     redis.call('ZADD', INDEX[task.state], task.order, task.id)
   end
+  if old_dlq_class and old_dlq_class ~= task.dlqClass then redis.call('ZREM', DLQ_INDEX[old_dlq_class], task.id) end
+  if task.dlqClass and task.dlqClass ~= old_dlq_class then redis.call('ZADD', DLQ_INDEX[task.dlqClass], task.order, task.id) end
   emit(task, kind, reason, now)
   return version
 end
@@ -96,13 +102,13 @@ end
 
 /**
  * create: a new PENDING task, or the task an idempotency key already names.
- * KEYS[10] creation counter   KEYS[11] idempotency key (optional)
+ * KEYS[20] creation counter   KEYS[21] id index   KEYS[22] idempotency key (optional)
  * ARGV[5] id  ARGV[6] tenant  ARGV[7] type  ARGV[8] content  ARGV[9] maxRetries
  * ARGV[10] idempotency key ('' none)  ARGV[11] idempotency TTL in seconds
  * Returns {'created', version} | {'existing', id} | {'conflict', id}.
  */
 const CREATE = `
-local idem_key = KEYS[11]
+local idem_key = KEYS[22]
 local fingerprint = redis.sha1hex(ARGV[7] .. '\\0' .. ARGV[8])
 if idem_key then
   local existing = redis.call('GET', idem_key)
@@ -115,7 +121,7 @@ if idem_key then
 end
 local now = now_ms()
 -- Unique, time-ordered score: creation ms with a 3-digit sequence (fits a double exactly).
-local order = string.format('%d', now * 1000 + (redis.call('INCR', KEYS[10]) % 1000))
+local order = string.format('%d', now * 1000 + (redis.call('INCR', KEYS[20]) % 1000))
 local task = {
   id = ARGV[5], tenant = ARGV[6], type = ARGV[7], state = 'PENDING', version = '1',
   content = ARGV[8], progress = '0', retryCount = '0', maxRetries = ARGV[9], attempt = '0',
@@ -127,6 +133,7 @@ for field, value in pairs(task) do flat[#flat + 1] = field; flat[#flat + 1] = va
 redis.call('HSET', TASK_KEY, unpack(flat))
 redis.call('ZADD', ALL_KEY, order, task.id)
 redis.call('ZADD', INDEX['PENDING'], order, task.id)
+redis.call('ZADD', KEYS[21], 0, task.id)
 if idem_key then
   redis.call('SET', idem_key, task.id .. ':' .. fingerprint, 'EX', tonumber(ARGV[11]))
 end
@@ -160,6 +167,7 @@ if task.state == 'ACTIVE' then
     attempt = attempt - 1, at = now }))
   if retry_count > tonumber(task.maxRetries) then
     changes.state = 'DLQ'
+    changes.dlqClass = 'STALLED'
     changes.leaseToken = false
     changes.leaseExpiresAt = false
     return {'exhausted', commit(task, changes, 'transition', 'STALLED')}
@@ -229,8 +237,71 @@ local changes = { state = ARGV[6], errors = with_error(task, ARGV[7]),
 if ARGV[6] == 'SCHEDULED' then
   changes.retryCount = tonumber(task.retryCount) + 1
   changes.nextAttemptAt = tonumber(ARGV[8])
+else
+  changes.dlqClass = cjson.decode(ARGV[7]).errorClass
 end
 return {'ok', commit(task, changes, 'transition', ARGV[9])}
+`;
+
+/**
+ * cancel: an operator stops a PENDING, SCHEDULED or ACTIVE task. An ACTIVE task's lease is
+ * dropped, so its worker's result is rejected as stale, and its id is published on the
+ * cancel channel so the worker aborts the provider call at once. Whichever of cancel and
+ * complete runs first wins; the other changes nothing.
+ * ARGV[5] reason  ARGV[6] cancel channel.
+ * Returns {'ok', version} | {'conflict', state} | {'missing'}.
+ */
+const CANCEL = `
+local task = read_task()
+if not task then return {'missing'} end
+local state = task.state
+if state ~= 'PENDING' and state ~= 'SCHEDULED' and state ~= 'ACTIVE' then return {'conflict', state} end
+local version = commit(task, { state = 'CANCELLED', leaseToken = false, leaseExpiresAt = false,
+  nextAttemptAt = false }, 'transition', ARGV[5])
+if state == 'ACTIVE' then redis.call('PUBLISH', ARGV[6], task.id) end
+return {'ok', version}
+`;
+
+/**
+ * reopen: an operator sends a DLQ or CANCELLED task back to work (PENDING). The caller then
+ * queues it on the retry queue. Leaving the DLQ and the state change are one step.
+ * ARGV[5] '1' to reset the retry count  ARGV[6] reason.
+ * Returns {'ok', version} | {'conflict', state} | {'missing'}.
+ */
+const REOPEN = `
+local task = read_task()
+if not task then return {'missing'} end
+if task.state ~= 'DLQ' and task.state ~= 'CANCELLED' then return {'conflict', task.state} end
+local changes = { state = 'PENDING', progress = 0, dlqClass = false, nextAttemptAt = false }
+if ARGV[5] == '1' then changes.retryCount = 0 end
+return {'ok', commit(task, changes, 'transition', ARGV[6])}
+`;
+
+/**
+ * delete: removes the task everywhere (record, events, indexes, idempotency key). A worker
+ * still running it is told to abort, and its later writes find nothing and change nothing.
+ * Subscribers get a deletion notice instead of a change.
+ * KEYS[20] id index   KEYS[21] idempotency key (optional)   ARGV[5] cancel channel.
+ * Returns {'ok', state} | {'missing'}.
+ */
+const DELETE = `
+local task = read_task()
+if not task then return {'missing'} end
+redis.call('DEL', TASK_KEY, EVENTS_KEY)
+redis.call('ZREM', ALL_KEY, task.id)
+redis.call('ZREM', INDEX[task.state], task.id)
+if task.dlqClass then redis.call('ZREM', DLQ_INDEX[task.dlqClass], task.id) end
+redis.call('ZREM', KEYS[20], task.id)
+local idem_key = KEYS[21]
+if idem_key then
+  local value = redis.call('GET', idem_key)
+  if value and string.sub(value, 1, #task.id + 1) == task.id .. ':' then redis.call('DEL', idem_key) end
+end
+if task.state == 'ACTIVE' then redis.call('PUBLISH', ARGV[5], task.id) end
+local notice = cjson.encode({ id = task.id, tenant = task.tenant, deleted = '1' })
+redis.call('PUBLISH', TASK_CHANNEL, notice)
+redis.call('PUBLISH', TASKS_CHANNEL, notice)
+return {'ok', task.state}
 `;
 
 /** Script name -> Lua source (prelude included). Register with ioredis `defineCommand`. */
@@ -241,6 +312,9 @@ export const TASK_SCRIPTS = {
   taskProgress: PRELUDE + PROGRESS,
   taskComplete: PRELUDE + COMPLETE,
   taskFail: PRELUDE + FAIL,
+  taskCancel: PRELUDE + CANCEL,
+  taskReopen: PRELUDE + REOPEN,
+  taskDelete: PRELUDE + DELETE,
 } as const;
 export type TaskScriptName = keyof typeof TASK_SCRIPTS;
 
@@ -251,9 +325,9 @@ export function taskScriptKeys(keys: RedisKeys, taskId: string): string[] {
     keys.taskEvents(taskId),
     keys.tasksAll(),
     ...TASK_STATES.map((state) => keys.tasksInState(state)),
+    ...ERROR_CLASSES.map((errorClass) => keys.deadLetterByClass(errorClass)),
   ];
 }
-export const TASK_SCRIPT_KEY_COUNT = 3 + TASK_STATES.length;
 
 /** The ARGV every task script starts with. */
 export function taskScriptArgs(

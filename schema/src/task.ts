@@ -24,6 +24,7 @@ export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
 export const isTerminalState = (state: TaskState): boolean => TERMINAL_STATES.has(state);
 
 export const TaskType = { SUMMARIZE: 'SUMMARIZE' } as const;
+export const TASK_TYPES = Object.values(TaskType);
 export type TaskType = (typeof TaskType)[keyof typeof TaskType];
 
 export const ErrorClass = {
@@ -39,6 +40,7 @@ export const ErrorClass = {
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorClass = (typeof ErrorClass)[keyof typeof ErrorClass];
+export const ERROR_CLASSES = Object.values(ErrorClass);
 
 /** One failed attempt, as it crosses Redis: never a stack trace. */
 export const taskErrorSchema = z.object({
@@ -99,12 +101,24 @@ export const taskHashSchema = z.object({
   startedAt: optionalNumber,
   completedAt: optionalNumber,
   idempotencyKey: optionalString,
+  /** The error class a DLQ task is filed under (its last error's). */
+  dlqClass: z.enum(ErrorClass).optional().transform((value) => value ?? null),
 });
 export type TaskRecord = z.infer<typeof taskHashSchema>;
 
 /** Parses a task hash (HGETALL result or a published event). Throws a ZodError when malformed. */
 export function parseTaskHash(fields: Record<string, string>): TaskRecord {
   return taskHashSchema.parse(fields);
+}
+
+/** What a task channel carries: a change (the record without content) or a deletion. */
+export type TaskChannelMessage = { kind: 'change'; task: TaskRecord } | { kind: 'deleted'; id: string; tenant: string };
+
+/** Parses a task channel message. Throws when malformed. */
+export function parseTaskChannelMessage(json: string): TaskChannelMessage {
+  const fields = JSON.parse(json) as Record<string, string>;
+  if (fields.deleted === '1') return { kind: 'deleted', id: z.string().parse(fields.id), tenant: z.string().parse(fields.tenant) };
+  return { kind: 'change', task: parseTaskHash(fields) };
 }
 
 /** One entry of a task's event stream: the transition and the record as it was after it. */

@@ -1,4 +1,5 @@
 import type { Logger } from '../../common/logger.ts';
+import type { DeadLetterService } from '../services/dead-letter-service.ts';
 import type { QueueService } from '../services/queue-service.ts';
 import type { Caller, TaskService } from '../services/task-service.ts';
 
@@ -7,5 +8,6 @@ export interface GraphQLContext {
   caller: Caller;
   tasks: TaskService;
   queues: QueueService;
+  deadLetters: DeadLetterService;
   logger: Logger;
 }

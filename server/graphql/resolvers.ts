@@ -1,27 +1,33 @@
 /** Thin resolvers: unpack arguments, call a service, shape the answer. */
 import type { TaskRecord } from '../../schema/src/task.ts';
 import type { QueueStatusSnapshot } from '../services/queue-service.ts';
+import type { TaskPage } from '../infra/task-repository.ts';
 import type { Resolvers } from './__generated__/resolvers.ts';
 import { DateTimeScalar } from './date-time.ts';
+
+const toConnection = (page: TaskPage) => ({
+  nodes: page.records,
+  totalCount: page.totalCount,
+  pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+});
 
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
 
   Query: {
     task: (_, { id }, { tasks, caller }) => tasks.get(id, caller),
-    tasks: async (_, args, { tasks, caller }) => {
-      const page = await tasks.list(args, caller);
-      return {
-        nodes: page.records,
-        totalCount: page.totalCount,
-        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
-      };
-    },
+    tasks: async (_, args, { tasks, caller }) => toConnection(await tasks.list(args, caller)),
     queueStatus: (_, __, { queues }) => queues.status(),
+    deadLetterTasks: async (_, args, { deadLetters, caller }) => toConnection(await deadLetters.list(args, caller)),
   },
 
   Mutation: {
     submitTask: (_, { input }, { tasks, caller }) => tasks.submit(input, caller),
+    retryTask: (_, { id, resetRetryCount }, { tasks, caller }) => tasks.retry(id, resetRetryCount ?? false, caller),
+    cancelTask: (_, { id }, { tasks, caller }) => tasks.cancel(id, caller),
+    deleteTask: (_, { id }, { tasks, caller }) => tasks.remove(id, caller),
+    retryDeadLetterTasks: (_, args, { deadLetters, caller }) => deadLetters.retry(args, caller),
+    purgeDeadLetterQueue: (_, { confirm }, { deadLetters, caller }) => deadLetters.purge(confirm, caller),
   },
 
   Subscription: {
@@ -31,8 +37,12 @@ export const resolvers: Resolvers = {
       resolve: (record: TaskRecord) => record,
     },
     tasksUpdated: {
-      subscribe: (_, __, { tasks, caller }) => tasks.watchAll(caller),
+      subscribe: (_, __, { tasks, caller }) => tasks.watchChanges(caller),
       resolve: (record: TaskRecord) => record,
+    },
+    taskDeleted: {
+      subscribe: (_, __, { tasks, caller }) => tasks.watchDeletions(caller),
+      resolve: (id: string) => id,
     },
     queueStatusUpdated: {
       subscribe: (_, __, { queues }) => queues.watch(),

@@ -6,7 +6,7 @@
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
-import { parseTaskHash, type TaskRecord } from '../../schema/src/task.ts';
+import { parseTaskChannelMessage, type TaskChannelMessage } from '../../schema/src/task.ts';
 
 export interface TaskEventBusOptions {
   keys: RedisKeys;
@@ -17,7 +17,7 @@ export interface TaskEventBusOptions {
   onMalformedMessage?: (channel: string) => void;
 }
 
-export type TaskListener = (record: TaskRecord) => void;
+export type TaskListener = (message: TaskChannelMessage) => void;
 export interface Disposable {
   dispose(): void;
 }
@@ -30,7 +30,7 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     subscriber: options.subscriber,
     deserializer: (buffer, { channel }) => {
       try {
-        return parseTaskHash(JSON.parse(buffer.toString('utf8')));
+        return parseTaskChannelMessage(buffer.toString('utf8'));
       } catch {
         options.onMalformedMessage?.(channel);
         return null;
@@ -40,16 +40,16 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
 
   /** Resolves once Redis confirmed the SUBSCRIBE, so no later publish can be missed. */
   async function listen(channel: string, listener: TaskListener): Promise<Disposable> {
-    const subscriptionId = await pubsub.subscribe(channel, (message: TaskRecord | null) => {
+    const subscriptionId = await pubsub.subscribe(channel, (message: TaskChannelMessage | null) => {
       if (message) listener(message);
     });
     return { dispose: () => pubsub.unsubscribe(subscriptionId) };
   }
 
   return {
-    /** Every change of one task. */
+    /** Every change (and the deletion) of one task. */
     onTask: (taskId: string, listener: TaskListener) => listen(options.keys.taskChannel(taskId), listener),
-    /** Every change of any task. */
+    /** Every change (and deletion) of any task. */
     onAnyTask: (listener: TaskListener) => listen(options.keys.tasksChannel(), listener),
   };
 }

@@ -48,13 +48,14 @@ export function createTaskQueueProducer(options: TaskQueueProducerOptions) {
   }
 
   /**
-   * Queues the task's job on `queueName`. The job id is derived from the task id, so a
-   * repeated enqueue of the same attempt is a no-op. Rejects after `enqueueTimeoutMs`.
+   * Queues the task's job on `queueName`. The job id defaults to the task id (retries pass
+   * their own), so a repeated enqueue of the same job is a no-op. Rejects after
+   * `enqueueTimeoutMs`.
    */
-  async function enqueue(taskId: string, queueName: QueueName = QueueName.PRIMARY): Promise<void> {
+  async function enqueue(taskId: string, queueName: QueueName = QueueName.PRIMARY, jobId: string = taskId): Promise<void> {
     const job = queues[queueName]
       .createJob({ taskId })
-      .setId(taskId)
+      .setId(jobId)
       .timeout(options.jobTimeoutMs);
     await withTimeout(job.save(), options.enqueueTimeoutMs, 'enqueue timed out');
   }

@@ -1,6 +1,7 @@
 /**
- * Reads and creates task records. Creation goes through the shared `taskCreate` script;
- * every other change belongs to the worker's task store (or, later, operator scripts).
+ * Reads task records, and makes the changes the API side owns: create, and the operator's
+ * cancel, reopen (retry) and delete. Each change is one shared Lua script; the worker's
+ * changes (claim, progress, complete, fail) go through its own task store.
  */
 import type { Redis } from 'ioredis';
 import { createTaskScriptRunner, scriptReply } from '../../common/task-script-runner.ts';
@@ -9,6 +10,7 @@ import {
   parseTaskEvent,
   parseTaskHash,
   TASK_STATES,
+  type ErrorClass,
   type TaskEvent,
   type TaskRecord,
   type TaskState,
@@ -29,6 +31,27 @@ export type CreateTaskOutcome =
   | { status: 'created'; taskId: string }
   | { status: 'existing'; taskId: string }
   | { status: 'conflict'; taskId: string };
+
+export type ChangeOutcome =
+  | { status: 'ok'; version: number }
+  | { status: 'conflict'; state: TaskState }
+  | { status: 'missing' };
+
+export const ListOrder = { NEWEST_FIRST: 'NEWEST_FIRST', OLDEST_FIRST: 'OLDEST_FIRST' } as const;
+export type ListOrder = (typeof ListOrder)[keyof typeof ListOrder];
+
+export interface ListArgs {
+  first: number;
+  /** Score of the last row of the previous page. */
+  after: string | null;
+  order: ListOrder;
+  state?: TaskState | null;
+  /** Only DLQ tasks filed under this class. */
+  deadLetterClass?: ErrorClass | null;
+  /** Creation time bounds, epoch ms, inclusive. */
+  createdFrom?: number | null;
+  createdTo?: number | null;
+}
 
 export interface TaskPage {
   records: TaskRecord[];
@@ -53,7 +76,7 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
   const runScript = createTaskScriptRunner(redis);
 
   async function create(input: CreateTaskInput): Promise<CreateTaskOutcome> {
-    const scriptKeys = [...taskScriptKeys(keys, input.id), keys.taskSequence()];
+    const scriptKeys = [...taskScriptKeys(keys, input.id), keys.taskSequence(), keys.taskIds()];
     if (input.idempotencyKey !== null) {
       scriptKeys.push(keys.idempotency(input.tenant, input.idempotencyKey));
     }
@@ -97,36 +120,95 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
   }
 
   /**
-   * Newest first. The cursor is the creation score of the last row returned; scores are
-   * unique, so pages never overlap or skip, even while tasks are being added.
+   * One page of an index, in creation order either way. The cursor is the creation score of
+   * the last row returned; scores are unique, so pages never overlap or skip, even while
+   * tasks are being added. Creation bounds become score bounds: no scan.
    */
-  async function list(args: { first: number; after: string | null; state: TaskState | null }): Promise<TaskPage> {
-    const index = args.state ? keys.tasksInState(args.state) : keys.tasksAll();
-    const max = args.after ? `(${args.after}` : '+inf';
+  async function list(args: ListArgs): Promise<TaskPage> {
+    const index = args.deadLetterClass
+      ? keys.deadLetterByClass(args.deadLetterClass)
+      : args.state
+        ? keys.tasksInState(args.state)
+        : keys.tasksAll();
+    const low = args.createdFrom == null ? '-inf' : String(args.createdFrom * 1000);
+    const high = args.createdTo == null ? '+inf' : String(args.createdTo * 1000 + 999);
+    const newestFirst = args.order === ListOrder.NEWEST_FIRST;
     const [idsWithScores, totalCount] = await Promise.all([
-      redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, args.first + 1),
-      redis.zcard(index),
+      newestFirst
+        ? redis.zrevrangebyscore(index, args.after ? `(${args.after}` : high, low, 'WITHSCORES', 'LIMIT', 0, args.first + 1)
+        : redis.zrangebyscore(index, args.after ? `(${args.after}` : low, high, 'WITHSCORES', 'LIMIT', 0, args.first + 1),
+      low === '-inf' && high === '+inf' ? redis.zcard(index) : redis.zcount(index, low, high),
     ]);
     const rows: { id: string; score: string }[] = [];
     for (let i = 0; i + 1 < idsWithScores.length; i += 2) {
       rows.push({ id: idsWithScores[i]!, score: idsWithScores[i + 1]! });
     }
     const page = rows.slice(0, args.first);
-    const pipeline = redis.pipeline();
-    for (const row of page) pipeline.hgetall(keys.task(row.id));
-    const results = (await pipeline.exec()) ?? [];
-    const records: TaskRecord[] = [];
-    for (const [error, fields] of results) {
-      if (error) throw error;
-      // A task deleted between the two reads is simply left out.
-      if (fields && Object.keys(fields).length > 0) records.push(parseTaskHash(fields as Record<string, string>));
-    }
     return {
-      records,
+      records: await getMany(page.map((row) => row.id)),
       hasNextPage: rows.length > args.first,
       endCursor: page.length > 0 ? page[page.length - 1]!.score : null,
       totalCount,
     };
+  }
+
+  /** Records for `ids` in the same order; ids whose task is gone are left out. */
+  async function getMany(ids: readonly string[]): Promise<TaskRecord[]> {
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.task(id));
+    const results = (await pipeline.exec()) ?? [];
+    const records: TaskRecord[] = [];
+    for (const [error, fields] of results) {
+      if (error) throw error;
+      if (fields && Object.keys(fields).length > 0) records.push(parseTaskHash(fields as Record<string, string>));
+    }
+    return records;
+  }
+
+  /** Ids starting with `prefix`, at most `limit`, from the id index (no scan). */
+  async function idsWithPrefix(prefix: string, limit: number): Promise<string[]> {
+    // Ids are ASCII: every id with the prefix sorts below prefix + U+00FF (UTF-8 C3 BF).
+    return redis.zrangebylex(keys.taskIds(), `[${prefix}`, `[${prefix}\u00ff`, 'LIMIT', 0, limit);
+  }
+
+  /** Up to `limit` ids of DLQ tasks, optionally of one class, oldest first. */
+  async function deadLetterIds(errorClass: ErrorClass | null, limit: number): Promise<string[]> {
+    const index = errorClass ? keys.deadLetterByClass(errorClass) : keys.tasksInState('DLQ');
+    return redis.zrange(index, 0, limit - 1);
+  }
+
+  const changeArgs = (id: string, actor: string) => taskScriptArgs(keys, id, { maxEvents: options.maxEventsPerTask, actor });
+
+  function changeOutcome(reply: { status: string; values: string[] }): ChangeOutcome {
+    if (reply.status === 'ok') return { status: 'ok', version: Number(reply.values[0]) };
+    if (reply.status === 'conflict') return { status: 'conflict', state: reply.values[0] as TaskState };
+    return { status: 'missing' };
+  }
+
+  /** PENDING, SCHEDULED or ACTIVE -> CANCELLED. */
+  async function cancel(id: string, actor: string, reason: string): Promise<ChangeOutcome> {
+    const reply = await runScript('taskCancel', taskScriptKeys(keys, id), [...changeArgs(id, actor), reason, keys.cancelChannel()]);
+    return changeOutcome(scriptReply(reply));
+  }
+
+  /** DLQ or CANCELLED -> PENDING (the caller queues it). */
+  async function reopen(id: string, actor: string, options2: { resetRetryCount: boolean; reason: string }): Promise<ChangeOutcome> {
+    const reply = await runScript('taskReopen', taskScriptKeys(keys, id), [
+      ...changeArgs(id, actor),
+      options2.resetRetryCount ? '1' : '0',
+      options2.reason,
+    ]);
+    return changeOutcome(scriptReply(reply));
+  }
+
+  /** Removes the task everywhere. Returns false when there was none. */
+  async function remove(id: string, actor: string): Promise<boolean> {
+    const [tenant, idempotencyKey] = await redis.hmget(keys.task(id), 'tenant', 'idempotencyKey');
+    const scriptKeys = [...taskScriptKeys(keys, id), keys.taskIds()];
+    if (tenant && idempotencyKey) scriptKeys.push(keys.idempotency(tenant, idempotencyKey));
+    const reply = scriptReply(await runScript('taskDelete', scriptKeys, [...changeArgs(id, actor), keys.cancelChannel()]));
+    return reply.status === 'ok';
   }
 
   /** How many tasks are in each state, read from the state indexes (no scan). */
@@ -143,5 +225,5 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
     return counts;
   }
 
-  return { create, get, getContent, getVersion, events, list, stateCounts };
+  return { create, get, getMany, getContent, getVersion, events, list, idsWithPrefix, deadLetterIds, stateCounts, cancel, reopen, remove };
 }

@@ -1,14 +1,17 @@
 /**
- * Task use cases: submit, read, list and watch. Authorisation by tenant happens here:
- * another tenant's task answers exactly like a missing one.
+ * Task use cases: submit, read, list, watch, and the operator's cancel, retry and delete.
+ * Authorisation by tenant happens here: another tenant's task answers exactly like a
+ * missing one.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger.ts';
 import { AppError, ErrorCode, isAppError } from '../../schema/src/errors.ts';
+import { QueueName } from '../../schema/src/redis-keys.ts';
 import { EventKind, TaskState, TaskType, type TaskEvent, type TaskRecord } from '../../schema/src/task.ts';
+import type { TaskChannelMessage } from '../../schema/src/task.ts';
 import type { TaskEventBus } from '../infra/task-events.ts';
 import type { TaskQueueProducer } from '../infra/task-queue.ts';
-import type { TaskPage, TaskRepository } from '../infra/task-repository.ts';
+import { ListOrder, type ChangeOutcome, type TaskPage, type TaskRepository } from '../infra/task-repository.ts';
 import { closableIterator, createAsyncQueue } from './async-queue.ts';
 import { validateContent, validateIdempotencyKey } from './content-validation.ts';
 
@@ -31,23 +34,30 @@ export interface SubmitTaskInput {
   idempotencyKey?: string | null;
 }
 
+export interface ListTasksInput {
+  first?: number | null;
+  after?: string | null;
+  state?: TaskState | null;
+  type?: TaskType | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+  idPrefix?: string | null;
+  order?: ListOrder | null;
+}
+
 export interface Caller {
   tenant: string;
+  /** Recorded as the actor of operator changes in the task's history. */
+  actor?: string;
 }
 
 export type TaskService = ReturnType<typeof createTaskService>;
 
 const RESYNC = Symbol('resync');
+const ID_SEARCH_LIMIT = 200;
 
 export function createTaskService(options: TaskServiceOptions) {
   const { repository, queue, events, logger } = options;
-
-  function unavailable(cause: unknown): AppError {
-    return new AppError(ErrorCode.UNAVAILABLE, 'the task store is unavailable; try again', {
-      retryable: true,
-      cause,
-    });
-  }
 
   /** Runs a storage call, turning connection trouble into UNAVAILABLE. */
   async function store<T>(operation: () => Promise<T>): Promise<T> {
@@ -56,12 +66,12 @@ export function createTaskService(options: TaskServiceOptions) {
     } catch (error) {
       if (isAppError(error)) throw error;
       logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'task store unavailable');
-      throw unavailable(error);
+      throw new AppError(ErrorCode.UNAVAILABLE, 'the task store is unavailable; try again', { retryable: true, cause: error });
     }
   }
 
-  const notFound = (id: string) =>
-    new AppError(ErrorCode.NOT_FOUND, 'task not found', { details: { id } });
+  const notFound = (id: string) => new AppError(ErrorCode.NOT_FOUND, 'task not found', { details: { id } });
+  const actorOf = (caller: Caller) => caller.actor ?? 'operator';
 
   /**
    * Accepts a task: validates, stores the PENDING record, queues its job. With an
@@ -107,19 +117,62 @@ export function createTaskService(options: TaskServiceOptions) {
     return record && record.tenant === caller.tenant ? record : null;
   }
 
-  async function list(
-    args: { first?: number | null; after?: string | null; state?: TaskState | null },
-    caller: Caller,
-  ): Promise<TaskPage> {
-    const first = args.first ?? 20;
-    if (!Number.isInteger(first) || first < 0 || first > options.maxPageSize) {
+  /** The task, or NOT_FOUND: for operations that need one. */
+  async function require(id: string, caller: Caller): Promise<TaskRecord> {
+    const record = await get(id, caller);
+    if (!record) throw notFound(id);
+    return record;
+  }
+
+  function pageSize(first: number | null | undefined): number {
+    const size = first ?? 20;
+    if (!Number.isInteger(size) || size < 0 || size > options.maxPageSize) {
       throw new AppError(ErrorCode.BAD_USER_INPUT, `first must be between 0 and ${options.maxPageSize}`);
     }
+    return size;
+  }
+
+  /**
+   * Tasks in creation order (newest first by default), filtered by state, type, creation
+   * time, or an id prefix. Counts come from the same indexes as the rows.
+   */
+  async function list(input: ListTasksInput, caller: Caller): Promise<TaskPage> {
+    const first = pageSize(input.first);
+    const order = input.order ?? ListOrder.NEWEST_FIRST;
+    const cursor = decodeCursor(input.after ?? null);
+    if (cursor && cursor.kind !== (input.idPrefix ? 'id' : 'score')) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, 'after belongs to a different listing');
+    }
+    const after = cursor?.value ?? null;
+    const createdFrom = input.createdAfter ? input.createdAfter.getTime() : null;
+    const createdTo = input.createdBefore ? input.createdBefore.getTime() : null;
+    const matches = (record: TaskRecord) =>
+      record.tenant === caller.tenant &&
+      (!input.state || record.state === input.state) &&
+      (!input.type || record.type === input.type) &&
+      (createdFrom === null || record.createdAt >= createdFrom) &&
+      (createdTo === null || record.createdAt <= createdTo);
+
+    if (input.idPrefix) {
+      // Search by id: a bounded prefix lookup in the id index, then filters on those rows.
+      const ids = await store(() => repository.idsWithPrefix(input.idPrefix!, ID_SEARCH_LIMIT));
+      const found = (await store(() => repository.getMany(ids))).filter(matches);
+      found.sort((a, b) => (order === ListOrder.NEWEST_FIRST ? b.createdAt - a.createdAt : a.createdAt - b.createdAt));
+      const start = after === null ? 0 : found.findIndex((record) => record.id === after) + 1;
+      const page = found.slice(start, start + first);
+      return {
+        records: page,
+        totalCount: found.length,
+        hasNextPage: start + first < found.length,
+        endCursor: page.length > 0 ? encodeCursor('id', page[page.length - 1]!.id) : null,
+      };
+    }
+
     const page = await store(() =>
-      repository.list({ first, after: decodeCursor(args.after ?? null), state: args.state ?? null }),
+      repository.list({ first, after, order, state: input.state ?? null, createdFrom, createdTo }),
     );
-    // Single-tenant until API keys arrive; the filter keeps the rule in one place.
-    return { ...page, records: page.records.filter((r) => r.tenant === caller.tenant), endCursor: encodeCursor(page.endCursor) };
+    // One tenant and one task type today: these filters keep the rule in one place.
+    return { ...page, records: page.records.filter(matches), endCursor: page.endCursor === null ? null : encodeCursor('score', page.endCursor) };
   }
 
   async function content(record: TaskRecord): Promise<string> {
@@ -133,15 +186,48 @@ export function createTaskService(options: TaskServiceOptions) {
     return all.filter((event) => event.kind === EventKind.TRANSITION);
   }
 
+  /** Turns a script's answer into the task after the change, or the error the caller sees. */
+  async function afterChange(id: string, outcome: ChangeOutcome, caller: Caller, action: string): Promise<TaskRecord> {
+    if (outcome.status === 'missing') throw notFound(id);
+    if (outcome.status === 'conflict') {
+      throw new AppError(ErrorCode.CONFLICT, `cannot ${action} a task that is ${outcome.state}`, { details: { id, state: outcome.state } });
+    }
+    return require(id, caller);
+  }
+
+  /** PENDING or SCHEDULED: cancelled at once. ACTIVE: its provider call is aborted too. */
+  async function cancel(id: string, caller: Caller): Promise<TaskRecord> {
+    await require(id, caller);
+    const outcome = await store(() => repository.cancel(id, actorOf(caller), 'cancelled by operator'));
+    return afterChange(id, outcome, caller, 'cancel');
+  }
+
+  /** DLQ or CANCELLED back to work through the retry queue; any other state is a CONFLICT. */
+  async function retry(id: string, resetRetryCount: boolean, caller: Caller): Promise<TaskRecord> {
+    await require(id, caller);
+    const outcome = await store(() =>
+      repository.reopen(id, actorOf(caller), { resetRetryCount, reason: resetRetryCount ? 'retried by operator (count reset)' : 'retried by operator' }),
+    );
+    if (outcome.status === 'ok') await store(() => queue.enqueue(id, QueueName.RETRY, `${id}:reopen-${outcome.version}`));
+    return afterChange(id, outcome, caller, 'retry');
+  }
+
+  /** Removes the task everywhere; a worker finishing it later does not bring it back. */
+  async function remove(id: string, caller: Caller): Promise<boolean> {
+    if (!(await get(id, caller))) return false;
+    return store(() => repository.remove(id, actorOf(caller)));
+  }
+
   /**
    * The task's snapshot (or, with `afterVersion`, every stored change after it), then each
    * change in version order. Subscribes before reading, so nothing published in between is
    * lost; fills gaps from the event stream, and re-reads periodically in case a publish
-   * was lost. Rejects with NOT_FOUND when the caller cannot see the task.
+   * was lost. Ends when the task is deleted. Rejects with NOT_FOUND when the caller cannot
+   * see the task.
    */
   async function watch(id: string, afterVersion: number | null, caller: Caller): Promise<AsyncGenerator<TaskRecord>> {
-    const inbox = createAsyncQueue<TaskRecord | typeof RESYNC>();
-    const subscription = await store(() => events.onTask(id, (record) => inbox.push(record)));
+    const inbox = createAsyncQueue<TaskChannelMessage | typeof RESYNC>();
+    const subscription = await store(() => events.onTask(id, (message) => inbox.push(message)));
     let snapshot: TaskRecord | null;
     try {
       snapshot = await get(id, caller);
@@ -179,10 +265,12 @@ export function createTaskService(options: TaskServiceOptions) {
       for await (const item of inbox) {
         if (item === RESYNC) {
           yield* catchUp();
-        } else if (item.version === last + 1) {
-          last = item.version;
-          yield item;
-        } else if (item.version > last + 1) {
+        } else if (item.kind === 'deleted') {
+          return;
+        } else if (item.task.version === last + 1) {
+          last = item.task.version;
+          yield item.task;
+        } else if (item.task.version > last + 1) {
           yield* catchUp();
         }
       }
@@ -194,15 +282,17 @@ export function createTaskService(options: TaskServiceOptions) {
     });
   }
 
-  /** Every change of any of the caller's tasks, as it happens (no snapshot). */
-  async function watchAll(caller: Caller): Promise<AsyncGenerator<TaskRecord>> {
-    const inbox = createAsyncQueue<TaskRecord>();
+  /** Every change (or, with `deletions`, the id of every deletion) of the caller's tasks. */
+  async function watchAll<T>(caller: Caller, pick: (message: TaskChannelMessage) => T | null): Promise<AsyncGenerator<T>> {
+    const inbox = createAsyncQueue<T>();
     const subscription = await store(() =>
-      events.onAnyTask((record) => {
-        if (record.tenant === caller.tenant) inbox.push(record);
+      events.onAnyTask((message) => {
+        const tenant = message.kind === 'change' ? message.task.tenant : message.tenant;
+        const value = tenant === caller.tenant ? pick(message) : null;
+        if (value !== null) inbox.push(value);
       }),
     );
-    async function* run(): AsyncGenerator<TaskRecord> {
+    async function* run(): AsyncGenerator<T> {
       yield* inbox;
     }
     return closableIterator(run(), () => {
@@ -211,17 +301,35 @@ export function createTaskService(options: TaskServiceOptions) {
     });
   }
 
-  return { submit, get, list, content, history, watch, watchAll };
+  return {
+    submit,
+    get,
+    require,
+    list,
+    content,
+    history,
+    cancel,
+    retry,
+    remove,
+    watch,
+    watchChanges: (caller: Caller) => watchAll(caller, (m) => (m.kind === 'change' ? m.task : null)),
+    watchDeletions: (caller: Caller) => watchAll(caller, (m) => (m.kind === 'deleted' ? m.id : null)),
+    pageSize,
+    store,
+  };
 }
 
-function encodeCursor(score: string | null): string | null {
-  return score === null ? null : Buffer.from(`task:${score}`).toString('base64url');
+type CursorKind = 'score' | 'id';
+
+/** Cursors are opaque to clients: a creation score, or an id within an id search. */
+export function encodeCursor(kind: CursorKind, value: string): string {
+  return Buffer.from(`${kind}:${value}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string | null): string | null {
+export function decodeCursor(cursor: string | null): { kind: CursorKind; value: string } | null {
   if (cursor === null) return null;
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^task:(\d{1,20})$/.exec(decoded);
+  const match = /^(?:score:(\d{1,20})|id:([A-Za-z0-9-]{1,64}))$/.exec(decoded);
   if (!match) throw new AppError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor this API returned');
-  return match[1]!;
+  return match[1] !== undefined ? { kind: 'score', value: match[1] } : { kind: 'id', value: match[2]! };
 }

@@ -14,7 +14,7 @@ export type Scalars = {
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
   /** An ISO-8601 instant in UTC, always with a trailing Z (2026-01-31T12:00:00.000Z). */
-  DateTime: { input: string; output: number | string | Date; }
+  DateTime: { input: Date; output: number | string | Date; }
 };
 
 /** Why an attempt failed. The class decides whether and when the task is retried. */
@@ -32,8 +32,45 @@ export type ErrorClass =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Cancel a PENDING or SCHEDULED task at once, or an ACTIVE one by aborting its provider call. If it completes first, that wins (CONFLICT). */
+  cancelTask: Task;
+  /** Remove a task everywhere. False when there was no such task. */
+  deleteTask: Scalars['Boolean']['output'];
+  /** Delete every task in the dead letter queue. Needs confirm: true. Returns how many were deleted. */
+  purgeDeadLetterQueue: Scalars['Int']['output'];
+  /** Send dead-letter tasks back to work with a fresh retry budget: the given ids, or all of one error class, or all. Returns how many moved. */
+  retryDeadLetterTasks: Scalars['Int']['output'];
+  /** Send a DLQ or CANCELLED task back to work through the retry queue. Any other state is a CONFLICT and changes nothing. */
+  retryTask: Task;
   /** Accept a task and queue it. */
   submitTask: Task;
+};
+
+
+export type MutationCancelTaskArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteTaskArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationPurgeDeadLetterQueueArgs = {
+  confirm: Scalars['Boolean']['input'];
+};
+
+
+export type MutationRetryDeadLetterTasksArgs = {
+  errorClass?: InputMaybe<ErrorClass>;
+  ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+
+export type MutationRetryTaskArgs = {
+  id: Scalars['ID']['input'];
+  resetRetryCount?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -49,11 +86,24 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** Tasks in the dead letter queue, oldest first, optionally only those whose last error has this class. */
+  deadLetterTasks: TaskConnection;
   queueStatus: QueueStatus;
   /** A task by id, or null when there is none. */
   task?: Maybe<Task>;
-  /** Tasks, newest first. */
+  /**
+   * Tasks in creation order (newest first unless `order` says otherwise), filtered by state, type,
+   * creation time (inclusive bounds) or an id prefix (the first characters of an id, as shown in lists).
+   * `totalCount` counts every task that matches, across pages.
+   */
   tasks: TaskConnection;
+};
+
+
+export type QueryDeadLetterTasksArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  errorClass?: InputMaybe<ErrorClass>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -64,8 +114,13 @@ export type QueryTaskArgs = {
 
 export type QueryTasksArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  createdAfter?: InputMaybe<Scalars['DateTime']['input']>;
+  createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  idPrefix?: InputMaybe<Scalars['String']['input']>;
+  order?: InputMaybe<TaskOrder>;
   state?: InputMaybe<TaskState>;
+  type?: InputMaybe<TaskType>;
 };
 
 export type QueueStatus = {
@@ -102,6 +157,8 @@ export type Subscription = {
   __typename?: 'Subscription';
   /** First a snapshot, then a new status whenever a task changes state (coalesced). */
   queueStatusUpdated: QueueStatus;
+  /** The id of every task deleted from now on. */
+  taskDeleted: Scalars['ID']['output'];
   /** First the task's current snapshot, then every change in version order. afterVersion skips what the client already has. */
   taskUpdated: Task;
   /** Every change of any task, as it happens (no snapshot): feeds live lists. */
@@ -159,6 +216,11 @@ export type TaskError = {
   httpStatus?: Maybe<Scalars['Int']['output']>;
   message: Scalars['String']['output'];
 };
+
+/** Creation order of a listing. */
+export type TaskOrder =
+  | 'NEWEST_FIRST'
+  | 'OLDEST_FIRST';
 
 /** Where a task is in its life. COMPLETED, DLQ and CANCELLED are terminal. */
 export type TaskState =
@@ -291,6 +353,7 @@ export type ResolversTypes = {
   Task: ResolverTypeWrapper<TaskRecord>;
   TaskConnection: ResolverTypeWrapper<Omit<TaskConnection, 'nodes'> & { nodes: Array<ResolversTypes['Task']> }>;
   TaskError: ResolverTypeWrapper<TaskErrorRecord>;
+  TaskOrder: TaskOrder;
   TaskState: TaskState;
   TaskTransition: ResolverTypeWrapper<TaskEvent>;
   TaskType: TaskType;
@@ -324,6 +387,11 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 }
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  cancelTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationCancelTaskArgs, 'id'>>;
+  deleteTask?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteTaskArgs, 'id'>>;
+  purgeDeadLetterQueue?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationPurgeDeadLetterQueueArgs, 'confirm'>>;
+  retryDeadLetterTasks?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<MutationRetryDeadLetterTasksArgs>>;
+  retryTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationRetryTaskArgs, 'id' | 'resetRetryCount'>>;
   submitTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationSubmitTaskArgs, 'input'>>;
 };
 
@@ -333,9 +401,10 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 };
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  deadLetterTasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, Partial<QueryDeadLetterTasksArgs>>;
   queueStatus?: Resolver<ResolversTypes['QueueStatus'], ParentType, ContextType>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
-  tasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, Partial<QueryTasksArgs>>;
+  tasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, RequireFields<QueryTasksArgs, 'order'>>;
 };
 
 export type QueueStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['QueueStatus'] = ResolversParentTypes['QueueStatus']> = {
@@ -354,6 +423,7 @@ export type StateCountResolvers<ContextType = GraphQLContext, ParentType extends
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   queueStatusUpdated?: SubscriptionResolver<ResolversTypes['QueueStatus'], "queueStatusUpdated", ParentType, ContextType>;
+  taskDeleted?: SubscriptionResolver<ResolversTypes['ID'], "taskDeleted", ParentType, ContextType>;
   taskUpdated?: SubscriptionResolver<ResolversTypes['Task'], "taskUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskUpdatedArgs, 'id'>>;
   tasksUpdated?: SubscriptionResolver<ResolversTypes['Task'], "tasksUpdated", ParentType, ContextType>;
 };

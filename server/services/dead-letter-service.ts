@@ -1,0 +1,100 @@
+/**
+ * The dead letter queue as operators use it: list (by error class), retry in bulk, purge.
+ * Each task moves with its own atomic script; a bulk action reports how many moved.
+ */
+import { AppError, ErrorCode } from '../../schema/src/errors.ts';
+import { QueueName } from '../../schema/src/redis-keys.ts';
+import type { ErrorClass } from '../../schema/src/task.ts';
+import type { TaskQueueProducer } from '../infra/task-queue.ts';
+import { ListOrder, type TaskPage, type TaskRepository } from '../infra/task-repository.ts';
+import { decodeCursor, encodeCursor, type Caller, type TaskService } from './task-service.ts';
+
+export interface DeadLetterServiceOptions {
+  repository: TaskRepository;
+  queue: TaskQueueProducer;
+  tasks: TaskService;
+  /** Tasks moved per batch by bulk retry and purge. */
+  batchSize: number;
+}
+
+export type DeadLetterService = ReturnType<typeof createDeadLetterService>;
+
+export function createDeadLetterService(options: DeadLetterServiceOptions) {
+  const { repository, queue, tasks } = options;
+
+  /** DLQ tasks, oldest first, optionally of one error class. */
+  async function list(args: { first?: number | null; after?: string | null; errorClass?: ErrorClass | null }, caller: Caller): Promise<TaskPage> {
+    const first = tasks.pageSize(args.first);
+    const cursor = decodeCursor(args.after ?? null);
+    if (cursor && cursor.kind !== 'score') throw new AppError(ErrorCode.BAD_USER_INPUT, 'after belongs to a different listing');
+    const page = await tasks.store(() =>
+      repository.list({
+        first,
+        after: cursor?.value ?? null,
+        order: ListOrder.OLDEST_FIRST,
+        state: 'DLQ',
+        deadLetterClass: args.errorClass ?? null,
+      }),
+    );
+    return {
+      ...page,
+      records: page.records.filter((record) => record.tenant === caller.tenant),
+      endCursor: page.endCursor === null ? null : encodeCursor('score', page.endCursor),
+    };
+  }
+
+  /**
+   * Sends DLQ tasks back to work through the retry queue: the given ids, or every task of
+   * `errorClass`, or the whole DLQ. Ids that are not in the DLQ are skipped. Returns how many
+   * moved.
+   */
+  async function retry(args: { errorClass?: ErrorClass | null; ids?: readonly string[] | null }, caller: Caller): Promise<number> {
+    let moved = 0;
+    const retryOne = async (id: string) => {
+      const record = await tasks.get(id, caller);
+      if (!record || record.state !== 'DLQ' || (args.errorClass && record.dlqClass !== args.errorClass)) return false;
+      const outcome = await tasks.store(() => repository.reopen(id, caller.actor ?? 'operator', { resetRetryCount: true, reason: 'retried from the dead letter queue' }));
+      if (outcome.status !== 'ok') return false;
+      await tasks.store(() => queue.enqueue(id, QueueName.RETRY, `${id}:reopen-${outcome.version}`));
+      return true;
+    };
+    if (args.ids) {
+      for (const id of new Set(args.ids)) if (await retryOne(id)) moved += 1;
+      return moved;
+    }
+    // Each pass takes the oldest batch; moved tasks leave the index, so the next pass is new.
+    for (;;) {
+      const ids = await tasks.store(() => repository.deadLetterIds(args.errorClass ?? null, options.batchSize));
+      if (ids.length === 0) return moved;
+      let progressed = false;
+      for (const id of ids) {
+        if (await retryOne(id)) {
+          moved += 1;
+          progressed = true;
+        }
+      }
+      if (!progressed) return moved;
+    }
+  }
+
+  /** Deletes every DLQ task. Refuses without `confirm: true`. Returns how many were deleted. */
+  async function purge(confirm: boolean, caller: Caller): Promise<number> {
+    if (!confirm) throw new AppError(ErrorCode.BAD_USER_INPUT, 'purging the dead letter queue needs confirm: true');
+    let deleted = 0;
+    for (;;) {
+      const ids = await tasks.store(() => repository.deadLetterIds(null, options.batchSize));
+      if (ids.length === 0) return deleted;
+      let progressed = false;
+      for (const id of ids) {
+        const record = await tasks.get(id, caller);
+        if (record?.state === 'DLQ' && (await tasks.remove(id, caller))) {
+          deleted += 1;
+          progressed = true;
+        }
+      }
+      if (!progressed) return deleted;
+    }
+  }
+
+  return { list, retry, purge };
+}

@@ -123,4 +123,43 @@ describe('leases and fencing', () => {
     expect(versions).toEqual([2, 3, 4]);
     subscriber.disconnect();
   });
+
+  it('lets exactly one of cancel and complete win when they race', async () => {
+    const winners = { COMPLETED: 0, CANCELLED: 0 };
+    for (let i = 0; i < 40; i += 1) {
+      const id = await newTask();
+      await stores.a!.claim(id, 'race');
+      const [completed, cancelled] = await Promise.all([
+        stores.a!.complete(id, 'race', 'done', null),
+        repository.cancel(id, 'operator', 'race'),
+      ]);
+      expect([completed.status === 'ok', cancelled.status === 'ok'].filter(Boolean)).toHaveLength(1);
+      const record = (await repository.get(id))!;
+      winners[record.state as keyof typeof winners] += 1;
+      const terminal = (await repository.events(id)).filter((event) => event.state === 'COMPLETED' || event.state === 'CANCELLED');
+      expect(terminal).toHaveLength(1);
+      expect(record.state).toBe(completed.status === 'ok' ? 'COMPLETED' : 'CANCELLED');
+    }
+    expect(winners.COMPLETED + winners.CANCELLED).toBe(40);
+  });
+
+  it('keeps the dead-letter class index in step with DLQ entry, retry and delete', async () => {
+    const id = await newTask(0);
+    await stores.a!.claim(id, 'd');
+    await stores.a!.fail(id, 'd', {
+      state: 'DLQ',
+      error: { errorClass: 'PERMANENT', message: 'bad', httpStatus: 400, attempt: 1, at: Date.now() },
+      nextAttemptAt: null,
+      reason: 'PERMANENT',
+    });
+    expect(await redis.client.zscore(keys.deadLetterByClass('PERMANENT'), id)).not.toBeNull();
+    expect((await repository.reopen(id, 'op', { resetRetryCount: true, reason: 'again' })).status).toBe('ok');
+    expect(await redis.client.zscore(keys.deadLetterByClass('PERMANENT'), id)).toBeNull();
+    expect((await repository.get(id))!).toMatchObject({ state: 'PENDING', retryCount: 0, dlqClass: null });
+    expect((await repository.reopen(id, 'op', { resetRetryCount: false, reason: 'again' })).status).toBe('conflict');
+    expect(await repository.remove(id, 'op')).toBe(true);
+    expect(await repository.remove(id, 'op')).toBe(false);
+    expect(await stores.a!.claim(id, 'late')).toEqual({ status: 'missing' });
+    expect(await redis.client.exists(keys.task(id), keys.taskEvents(id))).toBe(0);
+  });
 });

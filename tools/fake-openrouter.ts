@@ -17,6 +17,8 @@ export interface RecordedRequest {
   headers: IncomingMessage['headers'];
   body: unknown;
   at: number;
+  /** Set when the caller hung up before the answer was sent (an aborted call). */
+  abortedAt?: number;
 }
 
 export interface FakeAnswer {
@@ -97,6 +99,9 @@ export async function startFakeOpenRouter(options: { port?: number; host?: strin
       return;
     }
     completions += 1;
+    res.once('close', () => {
+      if (!res.writableFinished) recorded.abortedAt = Date.now();
+    });
     const answer = await script(recorded, completions);
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (res.destroyed) return;

@@ -11,9 +11,10 @@ export interface FormatErrorOptions {
   onInternalError?: (error: unknown) => void;
 }
 
-// Checked by name, not instanceof: Apollo may load graphql's CommonJS build while our code
-// gets the ESM one (a dual-package hazard seen under Vite), giving two GraphQLError classes.
-const isGraphQLError = (error: unknown): error is GraphQLError => error instanceof Error && error.name === 'GraphQLError';
+// Checked by shape, not instanceof or name: graphql may be loaded twice (CommonJS and ESM
+// builds, seen under Vite), and Apollo subclasses it (ValidationError, SyntaxError, ...).
+const isGraphQLError = (error: unknown): error is GraphQLError =>
+  error instanceof Error && 'locations' in error && 'path' in error && 'extensions' in error;
 
 /** Unwraps the error a resolver threw from GraphQL's located wrappers. */
 function originalOf(error: unknown): unknown {

@@ -1,0 +1,225 @@
+/**
+ * Operator actions against the real stack: cancel, retry, delete, the dead letter queue,
+ * and the listing filters, with a worker calling a scripted fake provider.
+ */
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
+import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
+import {
+  getTask,
+  graphql,
+  SAMPLE_TEXT,
+  startServer,
+  startWorker,
+  submitTask,
+  subscribe,
+  TASK_FIELDS,
+  wsClient,
+  type RunningServer,
+  type TaskView,
+} from '../../test/support/system.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+
+let redis: TestRedis;
+let server: RunningServer;
+let fake: FakeOpenRouter;
+let worker: Awaited<ReturnType<typeof startWorker>>;
+let client: Client;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  fake = await startFakeOpenRouter();
+  server = await startServer(redis.url, { MAX_RETRIES: '1' });
+  worker = await startWorker(redis.url, {
+    OPENROUTER_API_KEY: 'sk-test',
+    OPENROUTER_BASE_URL: fake.baseUrl,
+    PROVIDER_TIMEOUT_MS: '20000',
+    LEASE_MS: '2000',
+  });
+  client = wsClient(server);
+});
+
+afterAll(async () => {
+  await client?.dispose();
+  await worker?.stop(100);
+  await server?.stop();
+  await fake?.close();
+  await redis?.dispose();
+});
+
+const mutate = <T>(query: string, variables: Record<string, unknown> = {}) => graphql<T>(server, query, variables);
+const stateOf = async (id: string) => (await getTask(server, id))?.state ?? null;
+const reach = (id: string, state: string) => waitFor(async () => ((await stateOf(id)) === state ? true : null), { message: `${id} to be ${state}` });
+
+describe('cancelTask', () => {
+  it('aborts an ACTIVE task\'s provider call and ends it CANCELLED, once', async () => {
+    fake.script(async (request) => {
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      return defaultAnswer(request);
+    });
+    const task = await submitTask(server, `${SAMPLE_TEXT} Cancel me.`);
+    await reach(task.id, 'ACTIVE');
+    const started = Date.now();
+    const response = await mutate<{ cancelTask: TaskView }>(`mutation ($id: ID!) { cancelTask(id: $id) { ${TASK_FIELDS} } }`, { id: task.id });
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.cancelTask.state).toBe('CANCELLED');
+    // The worker hangs up on the provider at once, long before the provider would answer.
+    const call = fake.requests.find((request) => JSON.stringify(request.body).includes('Cancel me.'))!;
+    await waitFor(() => call.abortedAt, { timeoutMs: 2000, message: 'the provider call to be aborted' });
+    expect(call.abortedAt! - started).toBeLessThan(1500);
+    await new Promise((resolve) => setTimeout(resolve, 3200));
+    const after = (await getTask(server, task.id))!;
+    expect(after.state).toBe('CANCELLED');
+    expect(after.result).toBeNull();
+    expect(after.history.map((h) => h.state)).toEqual(['PENDING', 'ACTIVE', 'CANCELLED']);
+  });
+
+  it('cancels a PENDING task at once, and a COMPLETED one is a CONFLICT that changes nothing', async () => {
+    fake.script(defaultAnswer);
+    await worker.stop(100);
+    try {
+      const pending = await submitTask(server, `${SAMPLE_TEXT} Pending.`);
+      const cancelled = await mutate<{ cancelTask: { state: string } }>(`mutation ($id: ID!) { cancelTask(id: $id) { state } }`, { id: pending.id });
+      expect(cancelled.data!.cancelTask.state).toBe('CANCELLED');
+    } finally {
+      worker = await startWorker(redis.url, { OPENROUTER_API_KEY: 'sk-test', OPENROUTER_BASE_URL: fake.baseUrl, LEASE_MS: '2000' });
+    }
+    const done = await submitTask(server, `${SAMPLE_TEXT} Done.`);
+    await reach(done.id, 'COMPLETED');
+    const before = (await getTask(server, done.id))!;
+    const conflict = await mutate(`mutation ($id: ID!) { cancelTask(id: $id) { state } }`, { id: done.id });
+    expect(conflict.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect((await getTask(server, done.id))!.version).toBe(before.version);
+
+    const missing = await mutate(`mutation { cancelTask(id: "nope") { state } }`);
+    expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('retryTask', () => {
+  it('sends a DLQ task back through the retry queue, and refuses other states', async () => {
+    fake.script(() => errorAnswer(400, 'Bad request'));
+    const task = await submitTask(server, `${SAMPLE_TEXT} Will fail.`);
+    await reach(task.id, 'DLQ');
+    expect((await mutate<{ queueStatus: { dlq: number } }>(`{ queueStatus { dlq } }`)).data!.queueStatus.dlq).toBeGreaterThanOrEqual(1);
+
+    fake.script(defaultAnswer);
+    const retried = await mutate<{ retryTask: TaskView }>(`mutation ($id: ID!) { retryTask(id: $id, resetRetryCount: true) { ${TASK_FIELDS} } }`, { id: task.id });
+    expect(retried.errors).toBeUndefined();
+    expect(['PENDING', 'ACTIVE', 'COMPLETED']).toContain(retried.data!.retryTask.state);
+    await reach(task.id, 'COMPLETED');
+    const done = (await getTask(server, task.id))!;
+    expect(done.history.map((h) => h.state)).toEqual(['PENDING', 'ACTIVE', 'DLQ', 'PENDING', 'ACTIVE', 'COMPLETED']);
+    expect(done.history[3]!.reason).toMatch(/retried by operator/);
+    expect(done.errors).toHaveLength(1);
+
+    const dlq = await mutate<{ deadLetterTasks: { nodes: { id: string }[] } }>(`{ deadLetterTasks(first: 100) { nodes { id } } }`);
+    expect(dlq.data!.deadLetterTasks.nodes.map((n) => n.id)).not.toContain(task.id);
+
+    const conflict = await mutate(`mutation ($id: ID!) { retryTask(id: $id) { state } }`, { id: task.id });
+    expect(conflict.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+  });
+});
+
+describe('deleteTask', () => {
+  it('removes an ACTIVE task everywhere; the worker finishing later does not bring it back', async () => {
+    fake.script(async (request) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      return defaultAnswer(request);
+    });
+    const task = await submitTask(server, `${SAMPLE_TEXT} Delete me.`, { idempotencyKey: 'delete-me' });
+    const watcher = subscribe<TaskView>(client, `subscription ($id: ID!) { taskUpdated(id: $id) { id state } }`, { id: task.id }, 'taskUpdated');
+    const deletions = subscribe<string>(client, `subscription { taskDeleted }`, {}, 'taskDeleted');
+    await reach(task.id, 'ACTIVE');
+    await watcher.waitFor((event) => event.state === 'ACTIVE');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const deleted = await mutate<{ deleteTask: boolean }>(`mutation ($id: ID!) { deleteTask(id: $id) }`, { id: task.id });
+    expect(deleted.data!.deleteTask).toBe(true);
+    await waitFor(() => watcher.completed, { message: 'the watch to end' });
+    await deletions.waitFor((id) => id === task.id);
+
+    const call = fake.requests.find((request) => JSON.stringify(request.body).includes('Delete me.'))!;
+    await waitFor(() => call.abortedAt, { timeoutMs: 2000, message: 'the provider call to be aborted' });
+    await new Promise((resolve) => setTimeout(resolve, 1800));
+    expect(await getTask(server, task.id)).toBeNull();
+    const keys = await redis.client.keys(`*${task.id}*`);
+    expect(keys).toEqual([]);
+    for (const index of ['atf:tasks:all', 'atf:tasks:state:ACTIVE', 'atf:tasks:state:COMPLETED', 'atf:tasks:ids']) {
+      expect(await redis.client.zscore(index, task.id)).toBeNull();
+    }
+    // The idempotency key is free again.
+    const again = await submitTask(server, 'Different text entirely.', { idempotencyKey: 'delete-me' });
+    expect(again.id).not.toBe(task.id);
+
+    expect((await mutate<{ deleteTask: boolean }>(`mutation ($id: ID!) { deleteTask(id: $id) }`, { id: task.id })).data!.deleteTask).toBe(false);
+    deletions.dispose();
+  });
+});
+
+describe('dead letter queue', () => {
+  it('lists by error class, retries a class in bulk, and purges only with confirmation', async () => {
+    fake.script((request) => {
+      const text = JSON.stringify(request.body);
+      if (text.includes('CLASS-A')) return errorAnswer(401, 'Unauthorized');
+      if (text.includes('CLASS-B')) return { status: 200, body: { choices: [{ finish_reason: 'content_filter', message: { content: '' } }] } };
+      return defaultAnswer(request);
+    });
+    const a = await Promise.all([1, 2].map((i) => submitTask(server, `${SAMPLE_TEXT} CLASS-A ${i}.`)));
+    const b = await Promise.all([1, 2, 3].map((i) => submitTask(server, `${SAMPLE_TEXT} CLASS-B ${i}.`)));
+    for (const task of [...a, ...b]) await reach(task.id, 'DLQ');
+
+    type Listing = { deadLetterTasks: { totalCount: number; nodes: { id: string; errors: { errorClass: string }[] }[] } };
+    const permanent = await mutate<Listing>(`{ deadLetterTasks(errorClass: PERMANENT) { totalCount nodes { id errors { errorClass } } } }`);
+    expect(permanent.data!.deadLetterTasks.nodes.map((n) => n.id)).toEqual(expect.arrayContaining(a.map((t) => t.id)));
+    const filtered = await mutate<Listing>(`{ deadLetterTasks(errorClass: CONTENT_FILTER, first: 2) { totalCount nodes { id } } }`);
+    expect(filtered.data!.deadLetterTasks.totalCount).toBe(3);
+    expect(filtered.data!.deadLetterTasks.nodes).toHaveLength(2);
+
+    const all = await mutate<Listing & { queueStatus: { dlq: number } }>(`{ deadLetterTasks(first: 100) { totalCount } queueStatus { dlq } }`);
+    expect(all.data!.deadLetterTasks.totalCount).toBe(all.data!.queueStatus.dlq);
+
+    fake.script(defaultAnswer);
+    const moved = await mutate<{ retryDeadLetterTasks: number }>(`mutation { retryDeadLetterTasks(errorClass: CONTENT_FILTER) }`);
+    expect(moved.data!.retryDeadLetterTasks).toBe(3);
+    for (const task of b) await reach(task.id, 'COMPLETED');
+
+    const refused = await mutate(`mutation { purgeDeadLetterQueue(confirm: false) }`);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const left = (await mutate<{ queueStatus: { dlq: number } }>(`{ queueStatus { dlq } }`)).data!.queueStatus.dlq;
+    const purged = await mutate<{ purgeDeadLetterQueue: number }>(`mutation { purgeDeadLetterQueue(confirm: true) }`);
+    expect(purged.data!.purgeDeadLetterQueue).toBe(left);
+    expect((await mutate<{ queueStatus: { dlq: number } }>(`{ queueStatus { dlq } }`)).data!.queueStatus.dlq).toBe(0);
+    for (const task of a) expect(await getTask(server, task.id)).toBeNull();
+  });
+});
+
+describe('tasks filters', () => {
+  it('filters by state, id prefix and creation time, and sorts both ways', async () => {
+    fake.script(defaultAnswer);
+    const made = [];
+    for (let i = 0; i < 3; i += 1) made.push(await submitTask(server, `${SAMPLE_TEXT} Filter ${i}.`));
+    for (const task of made) await reach(task.id, 'COMPLETED');
+    type Page = { tasks: { totalCount: number; nodes: { id: string; state: string; createdAt: string }[] } };
+
+    const byPrefix = await mutate<Page>(`query ($p: String) { tasks(idPrefix: $p) { totalCount nodes { id } } }`, { p: made[1]!.id.slice(0, 8) });
+    expect(byPrefix.data!.tasks.nodes.map((n) => n.id)).toContain(made[1]!.id);
+
+    const window = await mutate<Page>(`query ($from: DateTime, $to: DateTime) { tasks(createdAfter: $from, createdBefore: $to, order: OLDEST_FIRST) { totalCount nodes { id createdAt } } }`, {
+      from: made[0]!.createdAt,
+      to: made[2]!.createdAt,
+    });
+    expect(window.data!.tasks.nodes.map((n) => n.id)).toEqual(made.map((t) => t.id));
+    expect(window.data!.tasks.totalCount).toBe(3);
+
+    const completed = await mutate<Page & { queueStatus: { states: { state: string; count: number }[] } }>(
+      `{ tasks(state: COMPLETED, first: 100) { totalCount nodes { state } } queueStatus { states { state count } } }`,
+    );
+    expect(completed.data!.tasks.nodes.every((n) => n.state === 'COMPLETED')).toBe(true);
+    expect(completed.data!.tasks.totalCount).toBe(completed.data!.queueStatus.states.find((s) => s.state === 'COMPLETED')!.count);
+
+    const bad = await mutate(`{ tasks(createdAfter: "yesterday") { totalCount } }`);
+    expect(bad.errors?.[0]?.message).toMatch(/DateTime/);
+  });
+});

@@ -85,9 +85,28 @@ export function createRunner(options: RunnerOptions) {
     queue.on('error', (error) => logger.warn({ queue: name, err: error.message }, 'queue error'));
   }
 
-  /** A delayed job on the retry queue that runs the task again at `at` (epoch ms). */
-  async function scheduleRun(taskId: string, at: number, tag: string): Promise<void> {
-    await queues.retry.createJob({ taskId }).setId(`${taskId}:${tag}`).delayUntil(at).save();
+  /** Puts a job for the task on `queue`, delayed until `at` (epoch ms) when given. */
+  async function enqueue(taskId: string, queue: QueueName, jobId: string, at?: number): Promise<void> {
+    const job = queues[queue].createJob({ taskId }).setId(jobId);
+    if (at !== undefined) job.delayUntil(at);
+    await job.save();
+  }
+
+  /**
+   * A terminal write must not be lost to a short Redis hiccup: the result cost a provider
+   * call. Retried with backoff, well inside the lease; after that the lease runs out and
+   * the sweeper hands the task to another attempt.
+   */
+  async function persistently<T>(write: () => Promise<T>, log: Logger): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await write();
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        log.warn({ err: (error as Error).message, attempt }, 'task write failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, Math.max(100, options.leaseMs / 10))));
+      }
+    }
   }
 
   async function recordFailure(taskId: string, leaseToken: string, attempt: number, task: ClaimedTask, error: unknown, log: Logger) {
@@ -96,12 +115,12 @@ export function createRunner(options: RunnerOptions) {
     const delay = canRetry ? retryDelayMs(failure.errorClass, task.retryCount + 1, { scale: options.retryDelayScale }) : null;
     const now = Date.now();
     const nextAttemptAt = delay === null ? null : now + delay;
-    const outcome = await store.fail(taskId, leaseToken, {
+    const outcome = await persistently(() => store.fail(taskId, leaseToken, {
       state: nextAttemptAt === null ? TaskState.DLQ : TaskState.SCHEDULED,
       error: { ...failure, attempt, at: now },
       nextAttemptAt,
       reason: failure.errorClass,
-    });
+    }), log);
     if (outcome.status === 'stale') {
       options.onStaleWrite?.(taskId);
       log.warn({ state: outcome.state }, 'stale lease: failure not recorded');
@@ -111,7 +130,7 @@ export function createRunner(options: RunnerOptions) {
       log.warn({ errorClass: failure.errorClass, httpStatus: failure.httpStatus }, 'task moved to the dead letter queue');
       return;
     }
-    await scheduleRun(taskId, nextAttemptAt, `retry-${attempt}`);
+    await persistently(() => enqueue(taskId, QueueName.RETRY, `${taskId}:retry-${attempt}`, nextAttemptAt), log);
     log.info({ errorClass: failure.errorClass, delayMs: delay }, 'task scheduled for retry');
   }
 
@@ -121,7 +140,7 @@ export function createRunner(options: RunnerOptions) {
     const log = logger.child({ taskId, workerId });
     if (claim.status === 'busy') {
       // Delivered twice while another worker holds a live lease: look again when it ends.
-      await scheduleRun(taskId, claim.leaseExpiresAt + 100, `check-${claim.leaseExpiresAt}`);
+      await enqueue(taskId, QueueName.RETRY, `${taskId}:check-${claim.leaseExpiresAt}`, claim.leaseExpiresAt + 100);
       return;
     }
     if (claim.status !== 'claimed') {
@@ -162,7 +181,7 @@ export function createRunner(options: RunnerOptions) {
         onProgress,
       });
       await progressChain;
-      const outcome = await store.complete(taskId, leaseToken, output.result, output.usage);
+      const outcome = await persistently(() => store.complete(taskId, leaseToken, output.result, output.usage), attemptLog);
       if (outcome.status === 'stale') {
         options.onStaleWrite?.(taskId);
         attemptLog.warn({ state: outcome.state }, 'stale lease: result discarded');
@@ -200,6 +219,7 @@ export function createRunner(options: RunnerOptions) {
       }
     },
     activeTasks: () => running.size,
+    enqueue,
     /** Aborts the running attempt of `taskId`, if this worker runs it (cancel, delete). */
     abort(taskId: string): boolean {
       const controller = running.get(taskId);

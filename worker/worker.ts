@@ -9,6 +9,7 @@ import { createLocalSummarizer } from './providers/local-summarizer.ts';
 import { createOpenRouterProvider } from './providers/openrouter.ts';
 import type { SummaryProvider } from './providers/provider.ts';
 import { createRunner } from './runner.ts';
+import { startSweeper } from './sweeper.ts';
 import { createSummarizeHandler } from './tasks/summarize.ts';
 import { createTaskStore } from './task-store.ts';
 
@@ -53,10 +54,13 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     },
   });
   let heartbeat: ReturnType<typeof startHeartbeat> | null = null;
+  let sweeper: ReturnType<typeof startSweeper> | null = null;
 
   return {
     workerId: config.workerId,
     staleWrites: () => staleWrites,
+    /** Runs one sweep now (tests). */
+    sweep: () => sweeper?.sweep() ?? Promise.resolve(0),
     async start(): Promise<void> {
       await Promise.all([redis.connect(), subscriber.connect()]);
       subscriber.on('message', (_channel, taskId) => {
@@ -73,9 +77,19 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
         activeTasks: runner.activeTasks,
         onError: (error) => logger.warn({ err: error.message }, 'heartbeat failed'),
       });
+      sweeper = startSweeper({
+        redis,
+        keys,
+        logger,
+        intervalMs: config.sweepIntervalMs,
+        batchSize: 500,
+        enqueue: (taskId, queue, jobId) => runner.enqueue(taskId, queue, jobId),
+      });
       logger.info({ workerId: config.workerId, provider: provider.name, concurrency: config.concurrency }, 'worker started');
     },
-    async stop(graceMs = 10_000): Promise<void> {
+    /** Stops taking jobs, lets running tasks finish for `graceMs` (SHUTDOWN_GRACE_MS), then closes. */
+    async stop(graceMs = config.shutdownGraceMs): Promise<void> {
+      sweeper?.dispose();
       await runner.stop(graceMs);
       await heartbeat?.dispose();
       await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())));

@@ -34,6 +34,8 @@ export interface RedisKeys {
   worker(id: string): string;
   /** Prefix bee-queue puts before its queue names. */
   beeQueuePrefix(): string;
+  /** One of bee-queue's own keys for a queue (`jobs` hash, `waiting` list, `delayed` zset, ...). */
+  beeQueueKey(queue: QueueName, suffix: 'jobs' | 'waiting' | 'active' | 'delayed'): string;
   /** Channel: every change of one task (JSON task record without content). */
   taskChannel(id: string): string;
   /** Channel: every change of any task (same payload); feeds lists and dashboards. */
@@ -57,6 +59,7 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     workers: () => `${prefix}:workers`,
     worker: (id) => `${prefix}:worker:${id}`,
     beeQueuePrefix: () => `${prefix}:bq`,
+    beeQueueKey: (queue, suffix) => `${prefix}:bq:${queue}:${suffix}`,
     taskChannel: (id) => `${prefix}:events:task:${id}`,
     tasksChannel: () => `${prefix}:events:tasks`,
     cancelChannel: () => `${prefix}:events:cancel`,

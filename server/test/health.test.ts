@@ -91,6 +91,6 @@ describe('while Redis is down', () => {
       });
       return response.data?.submitTask;
     }, { timeoutMs: 10_000, intervalMs: 100, message: 'an accepted submit' });
-    expect(await redis.client.lrange('atf:bq:primary:waiting', 0, -1)).toContain(accepted.id);
+    expect(await redis.client.lrange(createRedisKeys().beeQueueKey('primary', 'waiting'), 0, -1)).toContain(accepted.id);
   });
 });

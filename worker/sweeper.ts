@@ -1,0 +1,93 @@
+/**
+ * Finds work that no queue job will ever deliver again and queues it: ACTIVE tasks whose
+ * lease ran out (their worker died, or lost Redis long enough to give up), PENDING tasks
+ * whose job vanished (a submit that stored the task but lost its enqueue), and SCHEDULED
+ * tasks whose delayed job is overdue and gone. Every worker runs one; they cannot collide,
+ * because each job id is derived from the task's own state, so a second enqueue is a no-op,
+ * and the claim script decides who runs the task.
+ *
+ * It reads only the non-terminal state indexes, oldest first and a bounded number per pass.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from '../common/logger.ts';
+import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
+import { TaskState } from '../schema/src/task.ts';
+
+export interface SweeperOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  logger: Logger;
+  intervalMs: number;
+  /** Tasks looked at per state and pass. */
+  batchSize: number;
+  /** Puts a job for the task on a queue, now; a no-op when a job with that id exists. */
+  enqueue(taskId: string, queue: QueueName, jobId: string): Promise<void>;
+  /** Told how many tasks each pass re-queued (for metrics). */
+  onRequeued?(count: number): void;
+}
+
+/** The job id the normal flow uses for a task in this state, and on which queue it lives. */
+export function expectedJob(task: { id: string; state: string; attempt: number; version: number; retried: boolean }): { queue: QueueName; jobId: string } | null {
+  switch (task.state) {
+    case TaskState.PENDING:
+      return task.retried ? { queue: QueueName.RETRY, jobId: `${task.id}:reopen-${task.version}` } : { queue: QueueName.PRIMARY, jobId: task.id };
+    case TaskState.SCHEDULED:
+      return { queue: QueueName.RETRY, jobId: `${task.id}:retry-${task.attempt}` };
+    case TaskState.ACTIVE:
+      return { queue: QueueName.RETRY, jobId: `${task.id}:takeover-${task.attempt}` };
+    default:
+      return null;
+  }
+}
+
+export function startSweeper(options: SweeperOptions) {
+  const { redis, keys, logger } = options;
+
+  async function sweep(): Promise<number> {
+    const now = Number((await redis.time())[0]) * 1000;
+    const stale = now - options.intervalMs;
+    let requeued = 0;
+    for (const state of [TaskState.ACTIVE, TaskState.PENDING, TaskState.SCHEDULED]) {
+      const ids = await redis.zrange(keys.tasksInState(state), 0, options.batchSize - 1);
+      if (ids.length === 0) continue;
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.hmget(keys.task(id), 'state', 'attempt', 'version', 'updatedAt', 'leaseExpiresAt', 'nextAttemptAt', 'retryCount');
+      const rows = (await pipeline.exec()) ?? [];
+      for (const [index, [error, values]] of rows.entries()) {
+        if (error) throw error;
+        const [current, attempt, version, updatedAt, leaseExpiresAt, nextAttemptAt] = values as (string | null)[];
+        const id = ids[index]!;
+        if (current !== state) continue; // moved on since the index read
+        const due =
+          state === TaskState.ACTIVE
+            ? Number(leaseExpiresAt ?? 0) < now
+            : state === TaskState.SCHEDULED
+              ? Number(nextAttemptAt ?? 0) < stale
+              : Number(updatedAt ?? now) < stale;
+        if (!due) continue;
+        const job = expectedJob({ id, state, attempt: Number(attempt), version: Number(version), retried: Number(attempt) > 0 });
+        if (!job) continue;
+        if (state !== TaskState.ACTIVE && (await redis.hexists(keys.beeQueueKey(job.queue, 'jobs'), job.jobId))) continue;
+        await options.enqueue(id, job.queue, job.jobId);
+        requeued += 1;
+        logger.warn({ taskId: id, state, jobId: job.jobId }, 'sweeper re-queued a task');
+      }
+    }
+    options.onRequeued?.(requeued);
+    return requeued;
+  }
+
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweep()
+      .catch((error: Error) => logger.warn({ err: error.message }, 'sweep failed'))
+      .finally(() => {
+        running = false;
+      });
+  }, options.intervalMs);
+  timer.unref();
+
+  return { sweep, dispose: () => clearInterval(timer) };
+}

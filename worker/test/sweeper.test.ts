@@ -1,0 +1,80 @@
+/**
+ * The sweeper finds tasks that no queue job will ever deliver and gets them done: a PENDING
+ * task whose enqueue was lost, an ACTIVE task whose worker vanished with its job, and a
+ * SCHEDULED task whose delayed job is gone.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisKeys } from '../../schema/src/redis-keys.ts';
+import { createTaskRepository } from '../../server/infra/task-repository.ts';
+import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
+import { SAMPLE_TEXT, startWorker } from '../../test/support/system.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+import { createTaskStore } from '../task-store.ts';
+
+let redis: TestRedis;
+const keys = createRedisKeys();
+let repository: ReturnType<typeof createTaskRepository>;
+let worker: Awaited<ReturnType<typeof startWorker>>;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  repository = createTaskRepository({ redis: redis.client, keys, maxEventsPerTask: 100, idempotencyTtlSeconds: 60 });
+  worker = await startWorker(redis.url, { SWEEP_INTERVAL_MS: '200', LEASE_MS: '300' });
+});
+
+afterAll(async () => {
+  await worker?.stop(100);
+  await redis?.dispose();
+});
+
+async function storedWithoutJob(): Promise<string> {
+  const id = randomUUID();
+  await repository.create({ id, tenant: 'default', type: 'SUMMARIZE', content: SAMPLE_TEXT, maxRetries: 3, idempotencyKey: null });
+  return id;
+}
+
+const completed = (id: string) =>
+  waitFor(async () => {
+    const record = await repository.get(id);
+    return record?.state === 'COMPLETED' ? record : null;
+  }, { timeoutMs: 10_000, message: `${id} to complete` });
+
+describe('sweeper', () => {
+  it('queues a PENDING task whose enqueue was lost', async () => {
+    const id = await storedWithoutJob();
+    const record = await completed(id);
+    expect(record.attempt).toBe(1);
+    expect(record.errors).toEqual([]);
+  });
+
+  it('hands an ACTIVE task whose worker and job vanished to another attempt', async () => {
+    const id = await storedWithoutJob();
+    // A worker that claimed it and died; its job is gone too (removed as failed).
+    const ghost = createTaskStore({ redis: redis.client, keys, workerId: 'ghost', leaseMs: 300, maxEventsPerTask: 100 });
+    expect((await ghost.claim(id, 'ghost-lease')).status).toBe('claimed');
+    const record = await completed(id);
+    expect(record.attempt).toBe(2);
+    expect(record.errors).toEqual([expect.objectContaining({ errorClass: 'STALLED', attempt: 1 })]);
+    expect(await ghost.complete(id, 'ghost-lease', 'late', null)).toEqual({ status: 'stale', state: 'COMPLETED' });
+  });
+
+  it('runs an overdue SCHEDULED task whose delayed job is gone', async () => {
+    const id = await storedWithoutJob();
+    const ghost = createTaskStore({ redis: redis.client, keys, workerId: 'ghost', leaseMs: 60_000, maxEventsPerTask: 100 });
+    await ghost.claim(id, 'g');
+    await ghost.fail(id, 'g', {
+      state: 'SCHEDULED',
+      error: { errorClass: 'NETWORK_TIMEOUT', message: 'timeout', httpStatus: null, attempt: 1, at: Date.now() },
+      nextAttemptAt: Date.now() - 1000,
+      reason: 'NETWORK_TIMEOUT',
+    });
+    const record = await completed(id);
+    expect(record.retryCount).toBe(1);
+    expect(record.attempt).toBe(2);
+  });
+
+  it('leaves healthy work alone', async () => {
+    expect(await worker.sweep()).toBe(0);
+  });
+});

@@ -107,7 +107,7 @@ export function subscribe<T>(client: Client, query: string, variables: Record<st
   return subscription;
 }
 
-export const TASK_FIELDS = `id state version progress result retryCount maxRetries content createdAt updatedAt startedAt completedAt
+export const TASK_FIELDS = `id state version progress result retryCount maxRetries workerId content createdAt updatedAt startedAt completedAt
   errors { errorClass message httpStatus attempt at } history { state at workerId reason version } usage { model promptTokens completionTokens totalTokens }`;
 
 export interface TaskView {
@@ -118,6 +118,7 @@ export interface TaskView {
   result: string | null;
   retryCount: number;
   maxRetries: number;
+  workerId: string | null;
   content: string;
   createdAt: string;
   updatedAt: string;

@@ -1,0 +1,186 @@
+/**
+ * Worker faults with real processes and real signals: SIGKILL mid-call, SIGSTOP past the
+ * lease, a poison task that kills every worker that runs it, and graceful shutdown. Each
+ * ends with the loss audit.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisKeys } from '../schema/src/redis-keys.ts';
+import { defaultAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
+import { audit } from './support/audit.ts';
+import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { getTask, SAMPLE_TEXT, startServer, submitTask, type RunningServer, type TaskView } from './support/system.ts';
+import { waitFor } from './support/wait-for.ts';
+import { spawnWorker, type WorkerProcess } from './support/worker-process.ts';
+
+const keys = createRedisKeys();
+let redis: TestRedis;
+let server: RunningServer;
+let fake: FakeOpenRouter;
+let workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  fake = await startFakeOpenRouter();
+  // Calls for text marked SLOW-<ms> take that long: long enough to be interrupted.
+  fake.script(async (request) => {
+    const slow = /SLOW-(\d+)/.exec(JSON.stringify(request.body));
+    if (slow) await new Promise((resolve) => setTimeout(resolve, Number(slow[1])));
+    return defaultAnswer(request);
+  });
+  server = await startServer(redis.url, { MAX_RETRIES: '1' });
+});
+
+afterEach(async () => {
+  for (const worker of workers) worker.signal('SIGKILL');
+  await Promise.all(workers.map((worker) => worker.exited));
+  workers = [];
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await fake?.close();
+  await redis?.dispose();
+});
+
+async function worker(env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const spawned = await spawnWorker(redis.url, {
+    OPENROUTER_API_KEY: 'sk-test',
+    OPENROUTER_BASE_URL: fake.baseUrl,
+    LEASE_MS: '1000',
+    SWEEP_INTERVAL_MS: '500',
+    PROVIDER_TIMEOUT_MS: '15000',
+    ...env,
+  });
+  workers.push(spawned);
+  return spawned;
+}
+
+const until = (id: string, predicate: (task: TaskView) => boolean, message: string, timeoutMs = 20_000) =>
+  waitFor(async () => {
+    const task = await getTask(server, id);
+    return task && predicate(task) ? task : null;
+  }, { timeoutMs, intervalMs: 25, message });
+
+// Each task's text carries a marker, so the provider calls it caused can be counted (I5).
+const markers = new Map<string, string>();
+let markerCount = 0;
+
+const providerCalls = (ids: readonly string[]) => {
+  const calls = new Map<string, number>();
+  for (const request of fake.requests) {
+    const text = JSON.stringify(request.body);
+    for (const id of ids) if (text.includes(markers.get(id)!)) calls.set(id, (calls.get(id) ?? 0) + 1);
+  }
+  return calls;
+};
+
+/** Waits for a clean audit (jobs settle asynchronously) and fails with every problem found. */
+async function expectCleanAudit(ids: readonly string[]): Promise<void> {
+  let problems: string[] = [];
+  try {
+    await waitFor(async () => {
+      problems = await audit(redis.client, keys, ids, { providerCalls: providerCalls(ids) });
+      return problems.length === 0;
+    }, { timeoutMs: 10_000, intervalMs: 200, message: 'a clean audit' });
+  } catch {
+    throw new Error(`audit found:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+async function submitMarked(text: string): Promise<string> {
+  markerCount += 1;
+  const marker = `[mark-${markerCount}]`;
+  const task = await submitTask(server, `${SAMPLE_TEXT} ${text} ${marker}`);
+  markers.set(task.id, marker);
+  return task.id;
+}
+
+describe('worker faults', () => {
+  it('finishes a task once, on attempt 2, after its worker is SIGKILLed mid-call', async () => {
+    const first = await worker();
+    const id = await submitMarked('SLOW-1500 kill-mid-call.');
+    await until(id, (t) => t.state === 'ACTIVE', 'the first worker to claim it');
+    const second = await worker();
+    first.signal('SIGKILL');
+    await first.exited;
+
+    const done = await until(id, (t) => t.state === 'COMPLETED', 'completion after the kill');
+    expect(done.history.filter((h) => h.state === 'ACTIVE').map((h) => h.workerId)).toEqual([first.id, second.id]);
+    expect(done.errors).toEqual([expect.objectContaining({ errorClass: 'STALLED', attempt: 1 })]);
+    expect(done.history.filter((h) => h.state === 'COMPLETED')).toHaveLength(1);
+    await expectCleanAudit([id]);
+  });
+
+  it('rejects the write of a worker that wakes up after its task was taken over (SIGSTOP/SIGCONT)', async () => {
+    const sleeper = await worker();
+    const id = await submitMarked('SLOW-800 stop-and-wake.');
+    await until(id, (t) => t.state === 'ACTIVE', 'the sleeper to claim it');
+    sleeper.signal('SIGSTOP');
+    const rescuer = await worker();
+    const done = await until(id, (t) => t.state === 'COMPLETED', 'the rescuer to finish it');
+    expect(done.history.at(-1)!.workerId).toBe(rescuer.id);
+
+    sleeper.signal('SIGCONT');
+    await waitFor(() => sleeper.lines.some((line) => /stale lease|lease lost/.test(line)), { timeoutMs: 10_000, message: 'the sleeper to notice' });
+    const after = (await getTask(server, id))!;
+    expect(after.version).toBe(done.version);
+    expect(after.history.filter((h) => h.state === 'COMPLETED')).toHaveLength(1);
+    await expectCleanAudit([id]);
+  });
+
+  it('sends a task that kills every worker running it to the DLQ after its budget, while other work flows', { timeout: 60_000 }, async () => {
+    await worker();
+    await worker();
+    const poison = await submitMarked('SLOW-1000 POISON.');
+    const normal = await Promise.all([1, 2, 3, 4, 5].map((i) => submitMarked(`Normal ${i}.`)));
+    const killed = new Set<string>();
+    // The poison "crashes" whichever worker runs it: kill it the moment it claims the task.
+    await waitFor(async () => {
+      const task = (await getTask(server, poison))!;
+      if (task.state === 'ACTIVE' && task.workerId && !killed.has(task.workerId)) {
+        const victim = workers.find((w) => w.id === task.workerId);
+        if (victim) {
+          killed.add(victim.id);
+          victim.signal('SIGKILL');
+          await victim.exited;
+          await worker();
+        }
+      }
+      return task.state === 'DLQ';
+    }, { timeoutMs: 30_000, intervalMs: 20, message: 'the poison task to reach the DLQ' });
+
+    const dead = (await getTask(server, poison))!;
+    expect(dead.errors.map((e) => [e.errorClass, e.attempt])).toEqual([
+      ['STALLED', 1],
+      ['STALLED', 2],
+    ]);
+    expect(killed.size).toBe(2);
+    for (const id of normal) await until(id, (t) => t.state === 'COMPLETED', `normal task ${id}`);
+    await expectCleanAudit([poison, ...normal]);
+  });
+
+  it('lets a running task finish on SIGTERM, then exits 0', async () => {
+    const leaving = await worker({ SHUTDOWN_GRACE_MS: '5000' });
+    const id = await submitMarked('SLOW-700 graceful.');
+    await until(id, (t) => t.state === 'ACTIVE', 'the worker to claim it');
+    leaving.signal('SIGTERM');
+    expect(await leaving.exited).toBe(0);
+    const done = (await getTask(server, id))!;
+    expect(done.state).toBe('COMPLETED');
+    expect(done.errors).toEqual([]);
+    expect(leaving.lines.join('\n')).not.toContain('second signal');
+    await expectCleanAudit([id]);
+  });
+
+  it('aborts a task that outlives the shutdown grace; another worker takes it over', async () => {
+    const leaving = await worker({ SHUTDOWN_GRACE_MS: '100' });
+    const id = await submitMarked('SLOW-1500 outlives-grace.');
+    await until(id, (t) => t.state === 'ACTIVE', 'the worker to claim it');
+    leaving.signal('SIGTERM');
+    expect(await leaving.exited).toBe(0);
+    await worker();
+    const done = await until(id, (t) => t.state === 'COMPLETED', 'the takeover');
+    expect(done.errors).toEqual([expect.objectContaining({ errorClass: 'STALLED', attempt: 1 })]);
+    await expectCleanAudit([id]);
+  });
+});

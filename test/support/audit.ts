@@ -1,0 +1,69 @@
+/**
+ * The loss audit: checks the invariants of ../shared/RELIABILITY.md that the task engine owns,
+ * for a set of accepted task ids, and returns every broken one as a readable line.
+ */
+import type { Redis } from 'ioredis';
+import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
+import { ERROR_CLASSES, parseTaskEvent, parseTaskHash, TASK_STATES, TERMINAL_STATES, type TaskState } from '../../schema/src/task.ts';
+
+export interface AuditOptions {
+  /** Provider calls seen per task id (from the fake provider), for the attempt budget (I5). */
+  providerCalls?: Map<string, number>;
+}
+
+export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly string[], options: AuditOptions = {}): Promise<string[]> {
+  const problems: string[] = [];
+  const states = new Map<string, TaskState>();
+
+  for (const id of accepted) {
+    const fields = await redis.hgetall(keys.task(id));
+    if (Object.keys(fields).length === 0) {
+      problems.push(`I1 missing: ${id} has no record`);
+      continue;
+    }
+    const task = parseTaskHash(fields);
+    states.set(id, task.state);
+    if (!TERMINAL_STATES.has(task.state)) problems.push(`I2 stuck: ${id} is ${task.state}`);
+
+    const events = (await redis.xrange(keys.taskEvents(id), '-', '+')).map(([, flat]) => parseTaskEvent(flat));
+    const versions = events.map((event) => event.version);
+    if (versions.some((version, i) => version !== i + 1) || versions.at(-1) !== task.version) {
+      problems.push(`I3 versions: ${id} has events ${versions.join(',')} for version ${task.version}`);
+    }
+    const reopened = events.filter((event) => event.reason?.startsWith('retried')).length;
+    const terminal = events.filter((event) => TERMINAL_STATES.has(event.state)).length;
+    if (terminal !== reopened + 1) problems.push(`I4 terminal events: ${id} has ${terminal} for ${reopened} operator retries`);
+    if (task.state === 'COMPLETED' && !task.result) problems.push(`I4 result: ${id} is COMPLETED without a result`);
+
+    const calls = options.providerCalls?.get(id);
+    const budget = (task.maxRetries + 1) * (reopened + 1);
+    if (calls !== undefined && calls > budget) problems.push(`I5 over budget: ${id} had ${calls} provider calls, budget ${budget}`);
+  }
+
+  // Each task sits in exactly the state index of its state.
+  for (const state of TASK_STATES) {
+    for (const id of await redis.zrange(keys.tasksInState(state), 0, -1)) {
+      const actual = (await redis.hget(keys.task(id), 'state')) as TaskState | null;
+      if (actual !== state) problems.push(`index: ${id} is in the ${state} index but is ${actual ?? 'missing'}`);
+    }
+  }
+  // I7: the DLQ listing (by class) is the set of DLQ tasks.
+  const dlq = new Set(await redis.zrange(keys.tasksInState('DLQ'), 0, -1));
+  const byClass = new Set<string>();
+  for (const errorClass of ERROR_CLASSES) for (const id of await redis.zrange(keys.deadLetterByClass(errorClass), 0, -1)) byClass.add(id);
+  for (const id of dlq) if (!byClass.has(id)) problems.push(`I7 DLQ: ${id} is in the DLQ but in no class listing`);
+  for (const id of byClass) if (!dlq.has(id)) problems.push(`I7 DLQ: ${id} is listed under a class but not in the DLQ`);
+
+  // I6: no queued job without a live task.
+  for (const queue of [QueueName.PRIMARY, QueueName.RETRY]) {
+    const waiting = await redis.lrange(keys.beeQueueKey(queue, 'waiting'), 0, -1);
+    const active = await redis.lrange(keys.beeQueueKey(queue, 'active'), 0, -1);
+    const delayed = await redis.zrange(keys.beeQueueKey(queue, 'delayed'), 0, -1);
+    for (const jobId of [...waiting, ...active, ...delayed]) {
+      const taskId = jobId.split(':')[0]!;
+      const state = (await redis.hget(keys.task(taskId), 'state')) as TaskState | null;
+      if (!state || TERMINAL_STATES.has(state)) problems.push(`I6 orphan job: ${queue} job ${jobId} for a ${state ?? 'missing'} task`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,115 @@
+/**
+ * Redis faults under load: the script cache flushed, Redis restarted (AOF on) while tasks
+ * run, and bee-queue's job timeout firing while the handler still runs. Workers are real
+ * processes; every accepted task must end exactly once, and the audit must come out clean.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisKeys } from '../schema/src/redis-keys.ts';
+import { defaultAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
+import { audit } from './support/audit.ts';
+import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { getTask, graphql, SAMPLE_TEXT, startServer, submitTask, type RunningServer } from './support/system.ts';
+import { waitFor } from './support/wait-for.ts';
+import { spawnWorker, type WorkerProcess } from './support/worker-process.ts';
+
+const keys = createRedisKeys();
+let redis: TestRedis;
+let server: RunningServer;
+let fake: FakeOpenRouter;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis({ appendOnly: true });
+  fake = await startFakeOpenRouter();
+  fake.script(async (request) => {
+    const slow = /SLOW-(\d+)/.exec(JSON.stringify(request.body));
+    await new Promise((resolve) => setTimeout(resolve, slow ? Number(slow[1]) : 20 + Math.random() * 80));
+    return defaultAnswer(request);
+  });
+  server = await startServer(redis.url, { JOB_TIMEOUT_MS: '1000' });
+  for (let i = 0; i < 2; i += 1) {
+    workers.push(
+      await spawnWorker(redis.url, {
+        OPENROUTER_API_KEY: 'sk-test',
+        OPENROUTER_BASE_URL: fake.baseUrl,
+        LEASE_MS: '2000',
+        SWEEP_INTERVAL_MS: '500',
+        WORKER_CONCURRENCY: '4',
+      }),
+    );
+  }
+});
+
+afterAll(async () => {
+  for (const worker of workers) worker.signal('SIGKILL');
+  await Promise.all(workers.map((worker) => worker.exited));
+  await server?.stop();
+  await fake?.close();
+  await redis?.dispose();
+});
+
+async function expectAllFinishedAndClean(ids: readonly string[]): Promise<void> {
+  let problems: string[] = [];
+  try {
+    await waitFor(async () => {
+      problems = await audit(redis.client, keys, ids);
+      return problems.length === 0;
+    }, { timeoutMs: 30_000, intervalMs: 250, message: 'a clean audit' });
+  } catch {
+    throw new Error(`audit found:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Submits `count` tasks, retrying submits that fail while Redis is away (they are not accepted). */
+async function submitMany(count: number, label: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const response = await graphql<{ submitTask: { id: string } }>(server, `mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { id } }`, {
+      input: { content: `${SAMPLE_TEXT} ${label} ${i}.` },
+    });
+    if (response.data) ids.push(response.data.submitTask.id);
+  }
+  return ids;
+}
+
+describe('Redis faults', () => {
+  it('recovers from SCRIPT FLUSH under load without losing or doubling a task', async () => {
+    const first = submitMany(40, 'flush-a');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await redis.client.script('FLUSH');
+    const ids = [...(await first), ...(await submitMany(20, 'flush-b'))];
+    expect(ids).toHaveLength(60);
+    await expectAllFinishedAndClean(ids);
+    // The workers met NOSCRIPT and reloaded their scripts instead of failing forever.
+    expect(workers.some((worker) => worker.lines.some((line) => line.includes('reloaded after NOSCRIPT')))).toBe(true);
+    for (const id of ids) expect((await getTask(server, id))!.state).toBe('COMPLETED');
+  });
+
+  it('recovers from a Redis restart under load: every accepted task ends exactly once', async () => {
+    const before = await submitMany(30, 'restart-a');
+    await redis.stop();
+    // While Redis is away, submits fail fast and are not accepted.
+    const during = await graphql(server, `mutation { submitTask(input: { content: "during the outage" }) { id } }`);
+    expect(during.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await redis.start();
+    const after = await waitFor(async () => {
+      const ids = await submitMany(1, 'restart-probe');
+      return ids.length === 1 ? ids : null;
+    }, { timeoutMs: 15_000, intervalMs: 200, message: 'submits to work again' });
+    const ids = [...before, ...after, ...(await submitMany(20, 'restart-b'))];
+    await expectAllFinishedAndClean(ids);
+    const states = await Promise.all(ids.map(async (id) => (await getTask(server, id))!.state));
+    expect(states.every((state) => state === 'COMPLETED')).toBe(true);
+  });
+
+  it('finishes a task once when bee-queue\'s job timeout fires while the handler still runs', async () => {
+    // JOB_TIMEOUT_MS is 1000: bee-queue gives up on the job, but the handler keeps its lease.
+    const task = await submitTask(server, `${SAMPLE_TEXT} SLOW-1600 timeout overlap.`);
+    await expectAllFinishedAndClean([task.id]);
+    const done = (await getTask(server, task.id))!;
+    expect(done.state).toBe('COMPLETED');
+    expect(done.history.filter((h) => h.state === 'ACTIVE')).toHaveLength(1);
+    expect(done.errors).toEqual([]);
+  });
+});

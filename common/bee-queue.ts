@@ -1,11 +1,16 @@
 /**
- * bee-queue with one repair: it loads its Lua scripts once, at start, and calls them with
- * EVALSHA forever after. When Redis restarts or fails over, the script cache is empty and
- * every call fails with NOSCRIPT until the process restarts (STACK.md, trap 3). Here a
- * NOSCRIPT answer is retried once with EVAL, which runs the script and caches it again.
+ * bee-queue with two repairs for life after a Redis outage:
+ * - It loads its Lua scripts once, at start, and calls them with EVALSHA forever after. When
+ *   Redis restarts or fails over, the script cache is empty and every call fails with NOSCRIPT
+ *   until the process restarts (STACK.md, trap 3). Here a NOSCRIPT answer is retried once
+ *   with EVAL, which runs the script and caches it again.
+ * - A worker whose blocking pop fails waits before trying again, doubling the wait each time
+ *   without limit: after a 30 s outage it could sit idle for a minute more. The wait is
+ *   capped here at `maxPollRetryDelayMs`.
  *
- * This reaches into bee-queue 2.0.0's internals (`_evalScriptOn`, `lib/lua`); the version is
- * pinned and the NOSCRIPT tests fail loudly if an upgrade changes them.
+ * This reaches into bee-queue 2.0.0's internals (`_evalScriptOn`, `_redisFailureRetryDelay`,
+ * `lib/lua`); the version is pinned and the Redis fault tests fail loudly if an upgrade
+ * changes them.
  */
 import { createRequire } from 'node:module';
 import BeeQueue from 'bee-queue';
@@ -31,6 +36,8 @@ const call = (client: ScriptClient, command: 'evalsha' | 'eval', args: unknown[]
 export interface CreateBeeQueueOptions {
   /** Told each time a script had to be reloaded (Redis lost its script cache). */
   onScriptReload?: (script: string) => void;
+  /** Longest wait between a worker's attempts to pull a job while Redis fails. Default 2000 ms. */
+  maxPollRetryDelayMs?: number;
 }
 
 export function createBeeQueue<T>(name: string, settings: BeeQueue.QueueSettings, options: CreateBeeQueueOptions = {}): BeeQueue<T> {
@@ -46,5 +53,13 @@ export function createBeeQueue<T>(name: string, settings: BeeQueue.QueueSettings
       return call(client, 'eval', [lua.scripts[script], ...rest]);
     }
   };
+  let pollRetryDelay = 0;
+  const maxPollRetryDelayMs = options.maxPollRetryDelayMs ?? 2000;
+  Object.defineProperty(queue, '_redisFailureRetryDelay', {
+    get: () => pollRetryDelay,
+    set: (value: number) => {
+      pollRetryDelay = Math.min(value, maxPollRetryDelayMs);
+    },
+  });
   return queue;
 }

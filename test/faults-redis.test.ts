@@ -56,7 +56,8 @@ async function expectAllFinishedAndClean(ids: readonly string[]): Promise<void> 
       return problems.length === 0;
     }, { timeoutMs: 30_000, intervalMs: 250, message: 'a clean audit' });
   } catch {
-    throw new Error(`audit found:\n  ${problems.join('\n  ')}`);
+    const recent = workers.flatMap((worker) => worker.lines.slice(-15)).join('\n');
+    throw new Error(`audit found:\n  ${problems.join('\n  ')}\nrecent worker logs:\n${recent}`);
   }
 }
 
@@ -85,7 +86,7 @@ describe('Redis faults', () => {
     for (const id of ids) expect((await getTask(server, id))!.state).toBe('COMPLETED');
   });
 
-  it('recovers from a Redis restart under load: every accepted task ends exactly once', async () => {
+  it('recovers from a Redis restart under load: every accepted task ends exactly once', { timeout: 60_000 }, async () => {
     const before = await submitMany(30, 'restart-a');
     await redis.stop();
     // While Redis is away, submits fail fast and are not accepted.

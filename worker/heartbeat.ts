@@ -12,6 +12,8 @@ export interface HeartbeatOptions {
   intervalMs: number;
   concurrency: number;
   activeTasks: () => number;
+  /** Runs after each beat (periodic chores that need no timer of their own). */
+  onBeat?: () => Promise<void>;
   onError: (error: Error) => void;
 }
 
@@ -39,7 +41,7 @@ export function startHeartbeat(options: HeartbeatOptions) {
       .exec();
   }
 
-  const tick = () => void beat().catch(options.onError);
+  const tick = () => void beat().then(() => options.onBeat?.()).catch(options.onError);
   tick();
   const timer = setInterval(tick, options.intervalMs);
   return {

@@ -12,6 +12,7 @@ import { isProviderError, isRetryableClass } from '../schema/src/errors.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { retryDelayMs } from '../schema/src/retry-policy.ts';
 import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schema/src/task.ts';
+import { createWeightedSlots, DispatchClosedError } from './dispatch.ts';
 import type { TaskHandler } from './tasks/summarize.ts';
 import type { ClaimedTask, TaskStore } from './task-store.ts';
 
@@ -22,10 +23,10 @@ export interface RunnerOptions {
   handlers: Record<TaskType, TaskHandler>;
   logger: Logger;
   workerId: string;
-  /** Jobs run at once from the primary queue. */
+  /** Tasks run at once, from both queues together. */
   concurrency: number;
-  /** Jobs run at once from the retry queue (kept below `concurrency` so retries cannot starve new work). */
-  retryConcurrency: number;
+  /** Share of slots for the retry queue while both queues have work (the ratio in force). */
+  retryRatio: () => number;
   leaseMs: number;
   stallIntervalMs: number;
   retryDelayScale: number;
@@ -70,6 +71,8 @@ export function createRunner(options: RunnerOptions) {
     removeOnSuccess: true,
     removeOnFailure: true,
     stallInterval: options.stallIntervalMs,
+    // First wait after a failed pull (bee-queue doubles it; common/bee-queue.ts caps it).
+    initialRedisFailureRetryDelay: 250,
   };
   const scriptOptions = {
     onScriptReload: (script: string) => logger.warn({ script }, 'bee-queue script reloaded after NOSCRIPT'),
@@ -79,6 +82,7 @@ export function createRunner(options: RunnerOptions) {
     [QueueName.RETRY]: createBeeQueue<TaskJobData>(QueueName.RETRY, settings, scriptOptions),
   };
   const running = new Map<string, AbortController>();
+  const slots = createWeightedSlots({ slots: options.concurrency, ratio: options.retryRatio });
   let stopping = false;
 
   for (const [name, queue] of Object.entries(queues)) {
@@ -211,8 +215,17 @@ export function createRunner(options: RunnerOptions) {
   return {
     async start(): Promise<void> {
       await Promise.all(Object.values(queues).map((queue) => queue.ready()));
-      queues.primary.process(options.concurrency, (job) => run(job.data.taskId));
-      queues.retry.process(options.retryConcurrency, (job) => run(job.data.taskId));
+      // Each queue may pull up to `concurrency` jobs; the weighted slots decide which run.
+      for (const name of [QueueName.PRIMARY, QueueName.RETRY]) {
+        queues[name].process(options.concurrency, async (job) => {
+          try {
+            await slots.run(name, () => run(job.data.taskId));
+          } catch (error) {
+            // Pulled but never started before shutdown: the sweeper queues the task again.
+            if (!(error instanceof DispatchClosedError)) throw error;
+          }
+        });
+      }
       // bee-queue only finds stalled jobs when asked to.
       for (const queue of Object.values(queues)) {
         queue.checkStalledJobs(options.stallIntervalMs).catch((error: Error) => logger.warn({ err: error.message }, 'stall check failed'));
@@ -233,6 +246,7 @@ export function createRunner(options: RunnerOptions) {
     async stop(graceMs: number): Promise<void> {
       if (stopping) return;
       stopping = true;
+      slots.close();
       const abortTimer = setTimeout(() => {
         for (const controller of running.values()) controller.abort(new ShutdownError('worker shutting down'));
       }, graceMs);

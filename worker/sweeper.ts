@@ -6,7 +6,12 @@
  * because each job id is derived from the task's own state, so a second enqueue is a no-op,
  * and the claim script decides who runs the task.
  *
- * It reads only the non-terminal state indexes, oldest first and a bounded number per pass.
+ * It also clears bee-queue "ghosts": ids left in a queue's active list after their job was
+ * deleted. bee-queue makes them when a stall check re-queues a job that is still running (as
+ * happens while Redis is away) and the first run then finishes: the id is back in `waiting`
+ * with no job behind it, and every worker that pops it just leaves it in `active` forever.
+ *
+ * It reads only the non-terminal state indexes and the active lists, a bounded number per pass.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger.ts';
@@ -73,8 +78,23 @@ export function startSweeper(options: SweeperOptions) {
         logger.warn({ taskId: id, state, jobId: job.jobId }, 'sweeper re-queued a task');
       }
     }
+    for (const queue of [QueueName.PRIMARY, QueueName.RETRY]) await clearGhosts(queue);
     options.onRequeued?.(requeued);
     return requeued;
+  }
+
+  async function clearGhosts(queue: QueueName): Promise<void> {
+    const active = await redis.lrange(keys.beeQueueKey(queue, 'active'), 0, options.batchSize - 1);
+    if (active.length === 0) return;
+    const pipeline = redis.pipeline();
+    for (const jobId of active) pipeline.hexists(keys.beeQueueKey(queue, 'jobs'), jobId);
+    const exists = (await pipeline.exec()) ?? [];
+    for (const [index, [error, found]] of exists.entries()) {
+      if (error || found) continue;
+      // A job id is only ever re-added together with its job, so a missing job stays missing.
+      await redis.lrem(keys.beeQueueKey(queue, 'active'), 0, active[index]!);
+      logger.warn({ queue, jobId: active[index] }, 'sweeper removed a bee-queue ghost job');
+    }
   }
 
   let running = false;

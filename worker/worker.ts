@@ -1,7 +1,8 @@
 /** createWorker(config, logger) -> { start, stop }: one worker process, usable in-process by tests. */
 import type { Logger } from '../common/logger.ts';
 import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts';
-import { createRedisKeys } from '../schema/src/redis-keys.ts';
+import { retryRatioInForce } from '../schema/src/queue-policy.ts';
+import { createRedisKeys, QueueName } from '../schema/src/redis-keys.ts';
 import { TaskType } from '../schema/src/task.ts';
 import type { WorkerConfig } from './config.ts';
 import { startHeartbeat } from './heartbeat.ts';
@@ -37,6 +38,12 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
   });
   const provider = createProvider(config);
   let staleWrites = 0;
+  // The retry share in force drops as the retry backlog grows; refreshed with each heartbeat.
+  let retryRatio = config.retryRatio.retryRatio;
+  const refreshRetryRatio = async () => {
+    const depth = await redis.llen(keys.beeQueueKey(QueueName.RETRY, 'waiting'));
+    retryRatio = retryRatioInForce(depth, config.retryRatio);
+  };
   const runner = createRunner({
     endpoint,
     keys,
@@ -45,7 +52,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     logger,
     workerId: config.workerId,
     concurrency: config.concurrency,
-    retryConcurrency: Math.max(1, Math.ceil(config.concurrency * config.retryRatio)),
+    retryRatio: () => retryRatio,
     leaseMs: config.leaseMs,
     stallIntervalMs: config.stallIntervalMs,
     retryDelayScale: config.retryDelayScale,
@@ -75,6 +82,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
         intervalMs: config.heartbeatIntervalMs,
         concurrency: config.concurrency,
         activeTasks: runner.activeTasks,
+        onBeat: refreshRetryRatio,
         onError: (error) => logger.warn({ err: error.message }, 'heartbeat failed'),
       });
       sweeper = startSweeper({

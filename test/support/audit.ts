@@ -59,10 +59,15 @@ export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly st
     const waiting = await redis.lrange(keys.beeQueueKey(queue, 'waiting'), 0, -1);
     const active = await redis.lrange(keys.beeQueueKey(queue, 'active'), 0, -1);
     const delayed = await redis.zrange(keys.beeQueueKey(queue, 'delayed'), 0, -1);
-    for (const jobId of [...waiting, ...active, ...delayed]) {
+    const located = [
+      ...waiting.map((jobId) => ({ jobId, list: 'waiting' })),
+      ...active.map((jobId) => ({ jobId, list: 'active' })),
+      ...delayed.map((jobId) => ({ jobId, list: 'delayed' })),
+    ];
+    for (const { jobId, list } of located) {
       const taskId = jobId.split(':')[0]!;
       const state = (await redis.hget(keys.task(taskId), 'state')) as TaskState | null;
-      if (!state || TERMINAL_STATES.has(state)) problems.push(`I6 orphan job: ${queue} job ${jobId} for a ${state ?? 'missing'} task`);
+      if (!state || TERMINAL_STATES.has(state)) problems.push(`I6 orphan job: ${queue} job ${jobId} (${list}) for a ${state ?? 'missing'} task`);
     }
   }
   return problems;

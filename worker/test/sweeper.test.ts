@@ -74,6 +74,16 @@ describe('sweeper', () => {
     expect(record.attempt).toBe(2);
   });
 
+  it('clears bee-queue ghosts: ids left in the active list after their job was deleted', async () => {
+    // What a stall check racing a running job leaves behind after a Redis outage.
+    const active = keys.beeQueueKey('primary', 'active');
+    await redis.client.lpush(active, 'ghost-job-id');
+    await waitFor(async () => !(await redis.client.lrange(active, 0, -1)).includes('ghost-job-id'), {
+      timeoutMs: 5000,
+      message: 'the ghost to be cleared',
+    });
+  });
+
   it('leaves healthy work alone', async () => {
     expect(await worker.sweep()).toBe(0);
   });

@@ -4,8 +4,9 @@
  * over any long run, never more than one grant off); when only one has jobs, it gets every
  * slot, so neither queue idles capacity the other could use.
  *
- * bee-queue pulls a job before the handler runs, so each queue's processor holds at most
- * `slots` pulled jobs waiting here; they stay protected from stall detection meanwhile.
+ * bee-queue pulls a job before the handler runs, so pulled jobs wait here for a slot (the
+ * runner lets each queue pull one more than the slots); they stay protected from stall
+ * detection meanwhile.
  */
 import { QueueName } from '../schema/src/redis-keys.ts';
 

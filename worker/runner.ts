@@ -9,6 +9,7 @@ import { createBeeQueue } from '../common/bee-queue.ts';
 import type { Logger } from '../common/logger.ts';
 import { beeQueueRedisOptions, type RedisEndpoint } from '../common/redis-connection.ts';
 import { isProviderError, isRetryableClass } from '../schema/src/errors.ts';
+import { jobIds } from '../schema/src/job-ids.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { retryDelayMs } from '../schema/src/retry-policy.ts';
 import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schema/src/task.ts';
@@ -134,7 +135,7 @@ export function createRunner(options: RunnerOptions) {
       log.warn({ errorClass: failure.errorClass, httpStatus: failure.httpStatus }, 'task moved to the dead letter queue');
       return;
     }
-    await persistently(() => enqueue(taskId, QueueName.RETRY, `${taskId}:retry-${attempt}`, nextAttemptAt), log);
+    await persistently(() => enqueue(taskId, QueueName.RETRY, jobIds.retry(taskId, attempt), nextAttemptAt), log);
     log.info({ errorClass: failure.errorClass, delayMs: delay }, 'task scheduled for retry');
   }
 
@@ -144,7 +145,7 @@ export function createRunner(options: RunnerOptions) {
     const log = logger.child({ taskId, workerId });
     if (claim.status === 'busy') {
       // Delivered twice while another worker holds a live lease: look again when it ends.
-      await enqueue(taskId, QueueName.RETRY, `${taskId}:check-${claim.leaseExpiresAt}`, claim.leaseExpiresAt + 100);
+      await enqueue(taskId, QueueName.RETRY, jobIds.leaseCheck(taskId, claim.leaseExpiresAt), claim.leaseExpiresAt + 100);
       return;
     }
     if (claim.status !== 'claimed') {
@@ -215,9 +216,11 @@ export function createRunner(options: RunnerOptions) {
   return {
     async start(): Promise<void> {
       await Promise.all(Object.values(queues).map((queue) => queue.ready()));
-      // Each queue may pull up to `concurrency` jobs; the weighted slots decide which run.
+      // Each queue pulls one job more than the slots, so when a slot frees the next job of
+      // either queue is already waiting and the weighted choice is real, not "whoever's pull
+      // came back first". The slots decide which pulled job runs.
       for (const name of [QueueName.PRIMARY, QueueName.RETRY]) {
-        queues[name].process(options.concurrency, async (job) => {
+        queues[name].process(options.concurrency + 1, async (job) => {
           try {
             await slots.run(name, () => run(job.data.taskId));
           } catch (error) {

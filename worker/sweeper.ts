@@ -16,6 +16,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
+import { expectedJob } from '../schema/src/job-ids.ts';
 import { TaskState } from '../schema/src/task.ts';
 
 export interface SweeperOptions {
@@ -31,20 +32,6 @@ export interface SweeperOptions {
   onRequeued?(count: number): void;
 }
 
-/** The job id the normal flow uses for a task in this state, and on which queue it lives. */
-export function expectedJob(task: { id: string; state: string; attempt: number; version: number; retried: boolean }): { queue: QueueName; jobId: string } | null {
-  switch (task.state) {
-    case TaskState.PENDING:
-      return task.retried ? { queue: QueueName.RETRY, jobId: `${task.id}:reopen-${task.version}` } : { queue: QueueName.PRIMARY, jobId: task.id };
-    case TaskState.SCHEDULED:
-      return { queue: QueueName.RETRY, jobId: `${task.id}:retry-${task.attempt}` };
-    case TaskState.ACTIVE:
-      return { queue: QueueName.RETRY, jobId: `${task.id}:takeover-${task.attempt}` };
-    default:
-      return null;
-  }
-}
-
 export function startSweeper(options: SweeperOptions) {
   const { redis, keys, logger } = options;
 
@@ -56,11 +43,11 @@ export function startSweeper(options: SweeperOptions) {
       const ids = await redis.zrange(keys.tasksInState(state), 0, options.batchSize - 1);
       if (ids.length === 0) continue;
       const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.hmget(keys.task(id), 'state', 'attempt', 'version', 'updatedAt', 'leaseExpiresAt', 'nextAttemptAt', 'retryCount');
+      for (const id of ids) pipeline.hmget(keys.task(id), 'state', 'attempt', 'version', 'updatedAt', 'leaseExpiresAt', 'nextAttemptAt', 'reopens');
       const rows = (await pipeline.exec()) ?? [];
       for (const [index, [error, values]] of rows.entries()) {
         if (error) throw error;
-        const [current, attempt, version, updatedAt, leaseExpiresAt, nextAttemptAt] = values as (string | null)[];
+        const [current, attempt, version, updatedAt, leaseExpiresAt, nextAttemptAt, reopens] = values as (string | null)[];
         const id = ids[index]!;
         if (current !== state) continue; // moved on since the index read
         const due =
@@ -70,7 +57,7 @@ export function startSweeper(options: SweeperOptions) {
               ? Number(nextAttemptAt ?? 0) < stale
               : Number(updatedAt ?? now) < stale;
         if (!due) continue;
-        const job = expectedJob({ id, state, attempt: Number(attempt), version: Number(version), retried: Number(attempt) > 0 });
+        const job = expectedJob({ id, state, attempt: Number(attempt), version: Number(version), reopens: Number(reopens ?? 0) });
         if (!job) continue;
         if (state !== TaskState.ACTIVE && (await redis.hexists(keys.beeQueueKey(job.queue, 'jobs'), job.jobId))) continue;
         await options.enqueue(id, job.queue, job.jobId);

@@ -4,3 +4,4 @@ export * from './retry-policy.ts';
 export * from './task.ts';
 export * from './task-scripts.ts';
 export * from './queue-policy.ts';
+export * from './job-ids.ts';

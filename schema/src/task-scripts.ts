@@ -272,7 +272,8 @@ const REOPEN = `
 local task = read_task()
 if not task then return {'missing'} end
 if task.state ~= 'DLQ' and task.state ~= 'CANCELLED' then return {'conflict', task.state} end
-local changes = { state = 'PENDING', progress = 0, dlqClass = false, nextAttemptAt = false }
+local changes = { state = 'PENDING', progress = 0, dlqClass = false, nextAttemptAt = false,
+  reopens = tonumber(task.reopens or '0') + 1 }
 if ARGV[5] == '1' then changes.retryCount = 0 end
 return {'ok', commit(task, changes, 'transition', ARGV[6])}
 `;

@@ -91,6 +91,8 @@ export const taskHashSchema = z.object({
   retryCount: z.coerce.number().int(),
   maxRetries: z.coerce.number().int(),
   attempt: z.coerce.number().int(),
+  /** How many times an operator sent the task back to work. */
+  reopens: z.coerce.number().int().default(0),
   errors: jsonField(z.array(taskErrorSchema), []),
   usage: jsonField(taskUsageSchema.nullable(), null),
   workerId: optionalString,

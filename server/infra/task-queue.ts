@@ -60,6 +60,11 @@ export function createTaskQueueProducer(options: TaskQueueProducerOptions) {
     await withTimeout(job.save(), options.enqueueTimeoutMs, 'enqueue timed out');
   }
 
+  /** Removes a job from its queue (waiting, delayed or active); a no-op when there is none. */
+  async function remove(queueName: QueueName, jobId: string): Promise<void> {
+    await withTimeout(queues[queueName].removeJob(jobId), options.enqueueTimeoutMs, 'job removal timed out');
+  }
+
   async function depths(): Promise<QueueDepths> {
     const [primary, retry] = await Promise.all([
       queues.primary.checkHealth(),
@@ -70,6 +75,7 @@ export function createTaskQueueProducer(options: TaskQueueProducerOptions) {
 
   return {
     enqueue,
+    remove,
     depths,
     ready: () => Promise.all(Object.values(queues).map((queue) => queue.ready())),
     onError: (listener: (error: Error) => void) => void listeners.add(listener),

@@ -3,6 +3,7 @@
  * Each task moves with its own atomic script; a bulk action reports how many moved.
  */
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
+import { jobIds } from '../../schema/src/job-ids.ts';
 import { QueueName } from '../../schema/src/redis-keys.ts';
 import type { ErrorClass } from '../../schema/src/task.ts';
 import type { TaskQueueProducer } from '../infra/task-queue.ts';
@@ -55,7 +56,7 @@ export function createDeadLetterService(options: DeadLetterServiceOptions) {
       if (!record || record.state !== 'DLQ' || (args.errorClass && record.dlqClass !== args.errorClass)) return false;
       const outcome = await tasks.store(() => repository.reopen(id, caller.actor ?? 'operator', { resetRetryCount: true, reason: 'retried from the dead letter queue' }));
       if (outcome.status !== 'ok') return false;
-      await tasks.store(() => queue.enqueue(id, QueueName.RETRY, `${id}:reopen-${outcome.version}`));
+      await tasks.store(() => queue.enqueue(id, QueueName.RETRY, jobIds.reopened(id, outcome.version)));
       return true;
     };
     if (args.ids) {

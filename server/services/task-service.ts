@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger.ts';
 import { AppError, ErrorCode, isAppError } from '../../schema/src/errors.ts';
+import { expectedJob, jobIds } from '../../schema/src/job-ids.ts';
 import { QueueName } from '../../schema/src/redis-keys.ts';
 import { EventKind, TaskState, TaskType, type TaskEvent, type TaskRecord } from '../../schema/src/task.ts';
 import type { TaskChannelMessage } from '../../schema/src/task.ts';
@@ -195,10 +196,21 @@ export function createTaskService(options: TaskServiceOptions) {
     return require(id, caller);
   }
 
+  /**
+   * Takes the job that was waiting to deliver `before` off its queue, so queue depths count
+   * only live work. Best effort: a job left behind finds the task finished and is dropped.
+   */
+  async function withdrawJob(before: TaskRecord): Promise<void> {
+    const job = before.state === TaskState.ACTIVE ? null : expectedJob(before);
+    if (!job) return;
+    await queue.remove(job.queue, job.jobId).catch((error: Error) => logger.warn({ taskId: before.id, err: error.message }, 'could not withdraw job'));
+  }
+
   /** PENDING or SCHEDULED: cancelled at once. ACTIVE: its provider call is aborted too. */
   async function cancel(id: string, caller: Caller): Promise<TaskRecord> {
-    await require(id, caller);
+    const before = await require(id, caller);
     const outcome = await store(() => repository.cancel(id, actorOf(caller), 'cancelled by operator'));
+    if (outcome.status === 'ok') await withdrawJob(before);
     return afterChange(id, outcome, caller, 'cancel');
   }
 
@@ -208,14 +220,17 @@ export function createTaskService(options: TaskServiceOptions) {
     const outcome = await store(() =>
       repository.reopen(id, actorOf(caller), { resetRetryCount, reason: resetRetryCount ? 'retried by operator (count reset)' : 'retried by operator' }),
     );
-    if (outcome.status === 'ok') await store(() => queue.enqueue(id, QueueName.RETRY, `${id}:reopen-${outcome.version}`));
+    if (outcome.status === 'ok') await store(() => queue.enqueue(id, QueueName.RETRY, jobIds.reopened(id, outcome.version)));
     return afterChange(id, outcome, caller, 'retry');
   }
 
   /** Removes the task everywhere; a worker finishing it later does not bring it back. */
   async function remove(id: string, caller: Caller): Promise<boolean> {
-    if (!(await get(id, caller))) return false;
-    return store(() => repository.remove(id, actorOf(caller)));
+    const before = await get(id, caller);
+    if (!before) return false;
+    const removed = await store(() => repository.remove(id, actorOf(caller)));
+    if (removed) await withdrawJob(before);
+    return removed;
   }
 
   /**

@@ -3,6 +3,7 @@
  * for a set of accepted task ids, and returns every broken one as a readable line.
  */
 import type { Redis } from 'ioredis';
+import { taskIdOfJob } from '../../schema/src/job-ids.ts';
 import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
 import { ERROR_CLASSES, parseTaskEvent, parseTaskHash, TASK_STATES, TERMINAL_STATES, type TaskState } from '../../schema/src/task.ts';
 
@@ -30,7 +31,7 @@ export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly st
     if (versions.some((version, i) => version !== i + 1) || versions.at(-1) !== task.version) {
       problems.push(`I3 versions: ${id} has events ${versions.join(',')} for version ${task.version}`);
     }
-    const reopened = events.filter((event) => event.reason?.startsWith('retried')).length;
+    const reopened = task.reopens;
     const terminal = events.filter((event) => TERMINAL_STATES.has(event.state)).length;
     if (terminal !== reopened + 1) problems.push(`I4 terminal events: ${id} has ${terminal} for ${reopened} operator retries`);
     if (task.state === 'COMPLETED' && !task.result) problems.push(`I4 result: ${id} is COMPLETED without a result`);
@@ -65,7 +66,7 @@ export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly st
       ...delayed.map((jobId) => ({ jobId, list: 'delayed' })),
     ];
     for (const { jobId, list } of located) {
-      const taskId = jobId.split(':')[0]!;
+      const taskId = taskIdOfJob(jobId);
       const state = (await redis.hget(keys.task(taskId), 'state')) as TaskState | null;
       if (!state || TERMINAL_STATES.has(state)) problems.push(`I6 orphan job: ${queue} job ${jobId} (${list}) for a ${state ?? 'missing'} task`);
     }

@@ -3,7 +3,8 @@
  * and falls back to EVAL on NOSCRIPT, so a Redis restart (empty script cache) heals itself.
  */
 import type { Redis } from 'ioredis';
-import { TASK_SCRIPTS, type TaskScriptName } from '../schema/src/task-scripts.ts';
+import type { RedisKeys } from '../schema/src/redis-keys.ts';
+import { TASK_SCRIPTS, taskScriptArgs, taskScriptKeys, type TaskScriptName } from '../schema/src/task-scripts.ts';
 
 export type TaskScriptRunner = (
   name: TaskScriptName,
@@ -29,4 +30,24 @@ export function scriptReply(reply: unknown): { status: string; values: string[] 
     throw new Error('unexpected task script reply');
   }
   return { status: reply[0], values: reply.slice(1).map(String) };
+}
+
+/**
+ * Deletes a task everywhere through the `taskDelete` script (the operator's delete and the
+ * retention sweep share it). Returns false when there was no such task.
+ */
+export async function deleteTask(
+  redis: Redis,
+  runScript: TaskScriptRunner,
+  keys: RedisKeys,
+  id: string,
+  options: { actor: string; maxEvents: number },
+): Promise<boolean> {
+  const [tenant, idempotencyKey] = await redis.hmget(keys.task(id), 'tenant', 'idempotencyKey');
+  const scriptKeys = [...taskScriptKeys(keys, id), keys.taskIds()];
+  if (tenant && idempotencyKey) scriptKeys.push(keys.idempotency(tenant, idempotencyKey));
+  const reply = scriptReply(
+    await runScript('taskDelete', scriptKeys, [...taskScriptArgs(keys, id, { maxEvents: options.maxEvents, actor: options.actor }), keys.cancelChannel()]),
+  );
+  return reply.status === 'ok';
 }

@@ -19,6 +19,7 @@ const shape = {
   HEARTBEAT_INTERVAL_MS: envInt(5000, { min: 50 }),
   SWEEP_INTERVAL_MS: envInt(10_000, { min: 50 }),
   SHUTDOWN_GRACE_MS: envInt(10_000, { min: 0 }),
+  TASK_RETENTION_HOURS: envNumber(168, { min: 0.0001 }),
   RETRY_DELAY_SCALE: envNumber(1, { min: 0, max: 1000 }),
   RETRY_RATIO: envNumber(0.3, { max: 1 }),
   RETRY_QUEUE_WARNING: envInt(1000),
@@ -50,6 +51,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     heartbeatIntervalMs: raw.HEARTBEAT_INTERVAL_MS,
     sweepIntervalMs: raw.SWEEP_INTERVAL_MS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
+    retentionMs: Math.round(raw.TASK_RETENTION_HOURS * 3_600_000),
     retryDelayScale: raw.RETRY_DELAY_SCALE,
     retryRatio: {
       retryRatio: raw.RETRY_RATIO,

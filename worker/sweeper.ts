@@ -11,7 +11,11 @@
  * happens while Redis is away) and the first run then finishes: the id is back in `waiting`
  * with no job behind it, and every worker that pops it just leaves it in `active` forever.
  *
- * It reads only the non-terminal state indexes and the active lists, a bounded number per pass.
+ * And it applies retention: COMPLETED and CANCELLED tasks are deleted, with their events,
+ * TASK_RETENTION_HOURS after they finished (DLQ tasks wait for an operator).
+ *
+ * It reads only the non-terminal state indexes, the active lists and the oldest finished
+ * tasks, a bounded number per pass.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger.ts';
@@ -26,6 +30,10 @@ export interface SweeperOptions {
   intervalMs: number;
   /** Tasks looked at per state and pass. */
   batchSize: number;
+  /** COMPLETED and CANCELLED tasks are deleted this long after they finished. */
+  retentionMs: number;
+  /** Deletes one task everywhere. */
+  deleteTask(taskId: string): Promise<boolean>;
   /** Puts a job for the task on a queue, now; a no-op when a job with that id exists. */
   enqueue(taskId: string, queue: QueueName, jobId: string): Promise<void>;
   /** Told how many tasks each pass re-queued (for metrics). */
@@ -66,8 +74,19 @@ export function startSweeper(options: SweeperOptions) {
       }
     }
     for (const queue of [QueueName.PRIMARY, QueueName.RETRY]) await clearGhosts(queue);
+    await expireFinished(now);
     options.onRequeued?.(requeued);
     return requeued;
+  }
+
+  /** Retention: finished tasks older than `retentionMs` go, with their events. DLQ tasks stay. */
+  async function expireFinished(now: number): Promise<void> {
+    const expired = await redis.zrangebyscore(keys.tasksFinished(), '-inf', now - options.retentionMs, 'LIMIT', 0, options.batchSize);
+    for (const id of expired) {
+      if (await options.deleteTask(id)) logger.debug({ taskId: id }, 'task expired (retention)');
+      // A finished task whose record is already gone leaves only its index entry.
+      else await redis.zrem(keys.tasksFinished(), id);
+    }
   }
 
   async function clearGhosts(queue: QueueName): Promise<void> {

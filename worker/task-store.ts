@@ -3,7 +3,7 @@
  * A write whose lease token is no longer current changes nothing and is reported as stale.
  */
 import type { Redis } from 'ioredis';
-import { createTaskScriptRunner, scriptReply } from '../common/task-script-runner.ts';
+import { createTaskScriptRunner, deleteTask, scriptReply } from '../common/task-script-runner.ts';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
 import type { TaskErrorRecord, TaskState, TaskType, TaskUsage } from '../schema/src/task.ts';
 import { taskScriptArgs, taskScriptKeys } from '../schema/src/task-scripts.ts';
@@ -73,6 +73,9 @@ export function createTaskStore(options: TaskStoreOptions) {
           return { status: 'missing' };
       }
     },
+
+    /** Deletes the task everywhere (retention). */
+    remove: (taskId: string) => deleteTask(redis, runScript, keys, taskId, { actor: options.workerId, maxEvents: options.maxEventsPerTask }),
 
     /** What the handler needs of a claimed task. */
     async read(taskId: string): Promise<ClaimedTask | null> {

@@ -91,7 +91,9 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
         logger,
         intervalMs: config.sweepIntervalMs,
         batchSize: 500,
+        retentionMs: config.retentionMs,
         enqueue: (taskId, queue, jobId) => runner.enqueue(taskId, queue, jobId),
+        deleteTask: (taskId) => store.remove(taskId),
       });
       logger.info({ workerId: config.workerId, provider: provider.name, concurrency: config.concurrency }, 'worker started');
     },

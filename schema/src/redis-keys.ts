@@ -22,6 +22,8 @@ export interface RedisKeys {
   tasksInState(state: TaskState): string;
   /** Sorted set of the DLQ tasks whose last error has this class; same scores as `tasksAll`. */
   deadLetterByClass(errorClass: ErrorClass): string;
+  /** Sorted set of COMPLETED and CANCELLED tasks; score = when they got there (ms), for retention. */
+  tasksFinished(): string;
   /** Sorted set of every task id with score 0, for prefix search by id (ZRANGEBYLEX). */
   taskIds(): string;
   /** String: idempotency key of a tenant -> task id. */
@@ -54,6 +56,7 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     tasksInState: (state) => `${prefix}:tasks:state:${state}`,
     deadLetterByClass: (errorClass) => `${prefix}:tasks:dlq:${errorClass}`,
     taskIds: () => `${prefix}:tasks:ids`,
+    tasksFinished: () => `${prefix}:tasks:finished`,
     idempotency: (tenant, key) => `${prefix}:idem:${tenant}:${key}`,
     taskSequence: () => `${prefix}:tasks:seq`,
     workers: () => `${prefix}:workers`,

@@ -8,6 +8,7 @@
  *   KEYS[1] task hash   KEYS[2] event stream   KEYS[3] index of all tasks
  *   KEYS[4..9] state indexes in TASK_STATES order (PENDING ACTIVE SCHEDULED COMPLETED DLQ CANCELLED)
  *   KEYS[10..19] dead-letter indexes by error class, in ERROR_CLASSES order
+ *   KEYS[20] finished tasks by finish time (COMPLETED, CANCELLED: what retention expires)
  *   ARGV[1] stream cap   ARGV[2] task channel   ARGV[3] all-tasks channel   ARGV[4] actor (worker id or '')
  * Script-specific KEYS and ARGV follow and are listed on each script.
  * Times come from Redis' clock (TIME), so hosts with skewed clocks agree on leases.
@@ -21,6 +22,7 @@ local INDEX = {}
 for i, state in ipairs({${TASK_STATES.map((s) => `'${s}'`).join(', ')}}) do INDEX[state] = KEYS[3 + i] end
 local DLQ_INDEX = {}
 for i, class in ipairs({${ERROR_CLASSES.map((c) => `'${c}'`).join(', ')}}) do DLQ_INDEX[class] = KEYS[${3 + TASK_STATES.length} + i] end
+local FINISHED_KEY = KEYS[${4 + TASK_STATES.length + ERROR_CLASSES.length}]
 local MAX_EVENTS, TASK_CHANNEL, TASKS_CHANNEL, ACTOR = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
 local function now_ms()
@@ -82,6 +84,11 @@ local function commit(task, changes, kind, reason)
     redis.call('ZREM', INDEX[old_state], task.id)
     redis.call('ZADD', INDEX[task.state], task.order, task.id)
   end
+  if task.state == 'COMPLETED' or task.state == 'CANCELLED' then
+    redis.call('ZADD', FINISHED_KEY, now, task.id)
+  elseif old_state == 'COMPLETED' or old_state == 'CANCELLED' then
+    redis.call('ZREM', FINISHED_KEY, task.id)
+  end
   if old_dlq_class and old_dlq_class ~= task.dlqClass then redis.call('ZREM', DLQ_INDEX[old_dlq_class], task.id) end
   if task.dlqClass and task.dlqClass ~= old_dlq_class then redis.call('ZADD', DLQ_INDEX[task.dlqClass], task.order, task.id) end
   emit(task, kind, reason, now)
@@ -102,13 +109,13 @@ end
 
 /**
  * create: a new PENDING task, or the task an idempotency key already names.
- * KEYS[20] creation counter   KEYS[21] id index   KEYS[22] idempotency key (optional)
+ * KEYS[21] creation counter   KEYS[22] id index   KEYS[23] idempotency key (optional)
  * ARGV[5] id  ARGV[6] tenant  ARGV[7] type  ARGV[8] content  ARGV[9] maxRetries
  * ARGV[10] idempotency key ('' none)  ARGV[11] idempotency TTL in seconds
  * Returns {'created', version} | {'existing', id} | {'conflict', id}.
  */
 const CREATE = `
-local idem_key = KEYS[22]
+local idem_key = KEYS[23]
 local fingerprint = redis.sha1hex(ARGV[7] .. '\\0' .. ARGV[8])
 if idem_key then
   local existing = redis.call('GET', idem_key)
@@ -121,7 +128,7 @@ if idem_key then
 end
 local now = now_ms()
 -- Unique, time-ordered score: creation ms with a 3-digit sequence (fits a double exactly).
-local order = string.format('%d', now * 1000 + (redis.call('INCR', KEYS[20]) % 1000))
+local order = string.format('%d', now * 1000 + (redis.call('INCR', KEYS[21]) % 1000))
 local task = {
   id = ARGV[5], tenant = ARGV[6], type = ARGV[7], state = 'PENDING', version = '1',
   content = ARGV[8], progress = '0', retryCount = '0', maxRetries = ARGV[9], attempt = '0',
@@ -133,7 +140,7 @@ for field, value in pairs(task) do flat[#flat + 1] = field; flat[#flat + 1] = va
 redis.call('HSET', TASK_KEY, unpack(flat))
 redis.call('ZADD', ALL_KEY, order, task.id)
 redis.call('ZADD', INDEX['PENDING'], order, task.id)
-redis.call('ZADD', KEYS[21], 0, task.id)
+redis.call('ZADD', KEYS[22], 0, task.id)
 if idem_key then
   redis.call('SET', idem_key, task.id .. ':' .. fingerprint, 'EX', tonumber(ARGV[11]))
 end
@@ -282,7 +289,7 @@ return {'ok', commit(task, changes, 'transition', ARGV[6])}
  * delete: removes the task everywhere (record, events, indexes, idempotency key). A worker
  * still running it is told to abort, and its later writes find nothing and change nothing.
  * Subscribers get a deletion notice instead of a change.
- * KEYS[20] id index   KEYS[21] idempotency key (optional)   ARGV[5] cancel channel.
+ * KEYS[21] id index   KEYS[22] idempotency key (optional)   ARGV[5] cancel channel.
  * Returns {'ok', state} | {'missing'}.
  */
 const DELETE = `
@@ -292,8 +299,9 @@ redis.call('DEL', TASK_KEY, EVENTS_KEY)
 redis.call('ZREM', ALL_KEY, task.id)
 redis.call('ZREM', INDEX[task.state], task.id)
 if task.dlqClass then redis.call('ZREM', DLQ_INDEX[task.dlqClass], task.id) end
-redis.call('ZREM', KEYS[20], task.id)
-local idem_key = KEYS[21]
+redis.call('ZREM', KEYS[21], task.id)
+redis.call('ZREM', FINISHED_KEY, task.id)
+local idem_key = KEYS[22]
 if idem_key then
   local value = redis.call('GET', idem_key)
   if value and string.sub(value, 1, #task.id + 1) == task.id .. ':' then redis.call('DEL', idem_key) end
@@ -327,6 +335,7 @@ export function taskScriptKeys(keys: RedisKeys, taskId: string): string[] {
     keys.tasksAll(),
     ...TASK_STATES.map((state) => keys.tasksInState(state)),
     ...ERROR_CLASSES.map((errorClass) => keys.deadLetterByClass(errorClass)),
+    keys.tasksFinished(),
   ];
 }
 

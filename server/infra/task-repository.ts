@@ -4,7 +4,7 @@
  * changes (claim, progress, complete, fail) go through its own task store.
  */
 import type { Redis } from 'ioredis';
-import { createTaskScriptRunner, scriptReply } from '../../common/task-script-runner.ts';
+import { createTaskScriptRunner, deleteTask, scriptReply } from '../../common/task-script-runner.ts';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
 import {
   parseTaskEvent,
@@ -203,13 +203,8 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
   }
 
   /** Removes the task everywhere. Returns false when there was none. */
-  async function remove(id: string, actor: string): Promise<boolean> {
-    const [tenant, idempotencyKey] = await redis.hmget(keys.task(id), 'tenant', 'idempotencyKey');
-    const scriptKeys = [...taskScriptKeys(keys, id), keys.taskIds()];
-    if (tenant && idempotencyKey) scriptKeys.push(keys.idempotency(tenant, idempotencyKey));
-    const reply = scriptReply(await runScript('taskDelete', scriptKeys, [...changeArgs(id, actor), keys.cancelChannel()]));
-    return reply.status === 'ok';
-  }
+  const remove = (id: string, actor: string): Promise<boolean> =>
+    deleteTask(redis, runScript, keys, id, { actor, maxEvents: options.maxEventsPerTask });
 
   /** How many tasks are in each state, read from the state indexes (no scan). */
   async function stateCounts(): Promise<Record<TaskState, number>> {

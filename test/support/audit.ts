@@ -48,6 +48,16 @@ export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly st
       if (actual !== state) problems.push(`index: ${id} is in the ${state} index but is ${actual ?? 'missing'}`);
     }
   }
+  // Retention covers exactly the finished tasks.
+  const finished = new Set(await redis.zrange(keys.tasksFinished(), 0, -1));
+  for (const state of ['COMPLETED', 'CANCELLED'] as const) {
+    for (const id of await redis.zrange(keys.tasksInState(state), 0, -1)) {
+      if (!finished.has(id)) problems.push(`retention: ${state} task ${id} is not in the finished index`);
+      finished.delete(id);
+    }
+  }
+  for (const id of finished) problems.push(`retention: ${id} is in the finished index but not finished`);
+
   // I7: the DLQ listing (by class) is the set of DLQ tasks.
   const dlq = new Set(await redis.zrange(keys.tasksInState('DLQ'), 0, -1));
   const byClass = new Set<string>();

@@ -84,6 +84,31 @@ describe('sweeper', () => {
     });
   });
 
+  it('deletes finished tasks after TASK_RETENTION_HOURS, and keeps the DLQ', async () => {
+    const short = await startWorker(redis.url, { SWEEP_INTERVAL_MS: '100', TASK_RETENTION_HOURS: '0.0002' });
+    try {
+      const done = await storedWithoutJob();
+      await completed(done);
+      const dead = await storedWithoutJob();
+      const ghost = createTaskStore({ redis: redis.client, keys, workerId: 'ghost', leaseMs: 60_000, maxEventsPerTask: 100 });
+      await ghost.claim(dead, 'x');
+      await ghost.fail(dead, 'x', {
+        state: 'DLQ',
+        error: { errorClass: 'PERMANENT', message: 'no', httpStatus: 400, attempt: 1, at: Date.now() },
+        nextAttemptAt: null,
+        reason: 'PERMANENT',
+      });
+      await waitFor(async () => (await repository.get(done)) === null, { timeoutMs: 5000, message: 'the finished task to expire' });
+      expect(await redis.client.exists(keys.taskEvents(done))).toBe(0);
+      expect(await redis.client.zscore(keys.tasksAll(), done)).toBeNull();
+      expect(await redis.client.zscore(keys.tasksFinished(), done)).toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect((await repository.get(dead))?.state).toBe('DLQ');
+    } finally {
+      await short.stop(100);
+    }
+  });
+
   it('leaves healthy work alone', async () => {
     expect(await worker.sweep()).toBe(0);
   });

@@ -91,6 +91,39 @@ describe('web app', () => {
     await page.close();
   });
 
+  it('cancels, retries and deletes a task from its page, live', async () => {
+    const { page, problems } = await openApp();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.fill('textarea#content', `${SAMPLE_TEXT} Operator actions.`);
+    await page.click('button[type="submit"]');
+    const row = page.locator('tr[data-task-id][data-state="PENDING"]').first();
+    const taskId = (await row.getAttribute('data-task-id'))!;
+    await page.click(`tr[data-task-id="${taskId}"] a`);
+    const badge = page.locator('.task-header [data-state]');
+
+    await page.click('button:has-text("Cancel")');
+    await page.locator('.task-header [data-state="CANCELLED"]').waitFor();
+    await page.click('button:has-text("Retry")');
+    await page.locator('.task-header [data-state="PENDING"]').waitFor();
+    const worker = await startWorker(redis.url);
+    try {
+      await page.locator('.task-header [data-state="COMPLETED"]').waitFor({ timeout: 15_000 });
+      await page.locator('.timeline li').nth(4).waitFor();
+      const timeline = await page.locator('.timeline li [data-state]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-state')));
+      expect(timeline).toEqual(['PENDING', 'CANCELLED', 'PENDING', 'ACTIVE', 'COMPLETED']);
+    } finally {
+      await worker.stop();
+    }
+    expect(await badge.getAttribute('data-state')).toBe('COMPLETED');
+
+    await page.click('button:has-text("Delete")');
+    await page.waitForURL(`${server.url}/`);
+    await page.locator('tr[data-task-id]').first().waitFor();
+    expect(await page.locator(`tr[data-task-id="${taskId}"]`).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('renders provider output as text, never as HTML', async () => {
     const { page } = await openApp();
     const hostile = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> Plain sentence here.';

@@ -4,6 +4,7 @@ import { createTask } from '../primitives/create-task.ts';
 import { onLinkClick } from '../router.ts';
 import { ProgressBar } from './progress-bar.tsx';
 import { StateBadge } from './state-badge.tsx';
+import { TaskActions } from './task-actions.tsx';
 
 /** One task, live. Input and result are rendered as text, never as HTML. */
 export function TaskView(props: { id: string }) {
@@ -29,6 +30,7 @@ export function TaskView(props: { id: string }) {
               </h2>
               <StateBadge state={task().state} />
             </header>
+            <TaskActions id={task().id} state={task().state} />
             <ProgressBar progress={task().progress} label="task progress" />
             <dl class="facts">
               <dt>Progress</dt>

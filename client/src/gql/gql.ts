@@ -22,6 +22,10 @@ type Documents = {
     "\n  subscription TaskUpdated($id: ID!) {\n    taskUpdated(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n": typeof types.TaskUpdatedDocument,
     "\n  subscription TasksUpdated {\n    tasksUpdated {\n      ...TaskSummaryFields\n    }\n  }\n": typeof types.TasksUpdatedDocument,
     "\n  subscription QueueStatusUpdated {\n    queueStatusUpdated {\n      primary\n      retry\n      scheduled\n      dlq\n      retryRatio\n      states {\n        state\n        count\n      }\n    }\n  }\n": typeof types.QueueStatusUpdatedDocument,
+    "\n  mutation CancelTask($id: ID!) {\n    cancelTask(id: $id) {\n      id\n      state\n      version\n    }\n  }\n": typeof types.CancelTaskDocument,
+    "\n  mutation RetryTask($id: ID!, $resetRetryCount: Boolean) {\n    retryTask(id: $id, resetRetryCount: $resetRetryCount) {\n      id\n      state\n      version\n    }\n  }\n": typeof types.RetryTaskDocument,
+    "\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n": typeof types.DeleteTaskDocument,
+    "\n  subscription TaskDeleted {\n    taskDeleted\n  }\n": typeof types.TaskDeletedDocument,
 };
 const documents: Documents = {
     "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n": types.TaskSummaryFieldsFragmentDoc,
@@ -32,6 +36,10 @@ const documents: Documents = {
     "\n  subscription TaskUpdated($id: ID!) {\n    taskUpdated(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n": types.TaskUpdatedDocument,
     "\n  subscription TasksUpdated {\n    tasksUpdated {\n      ...TaskSummaryFields\n    }\n  }\n": types.TasksUpdatedDocument,
     "\n  subscription QueueStatusUpdated {\n    queueStatusUpdated {\n      primary\n      retry\n      scheduled\n      dlq\n      retryRatio\n      states {\n        state\n        count\n      }\n    }\n  }\n": types.QueueStatusUpdatedDocument,
+    "\n  mutation CancelTask($id: ID!) {\n    cancelTask(id: $id) {\n      id\n      state\n      version\n    }\n  }\n": types.CancelTaskDocument,
+    "\n  mutation RetryTask($id: ID!, $resetRetryCount: Boolean) {\n    retryTask(id: $id, resetRetryCount: $resetRetryCount) {\n      id\n      state\n      version\n    }\n  }\n": types.RetryTaskDocument,
+    "\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n": types.DeleteTaskDocument,
+    "\n  subscription TaskDeleted {\n    taskDeleted\n  }\n": types.TaskDeletedDocument,
 };
 
 /**
@@ -80,6 +88,22 @@ export function graphql(source: "\n  subscription TasksUpdated {\n    tasksUpdat
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription QueueStatusUpdated {\n    queueStatusUpdated {\n      primary\n      retry\n      scheduled\n      dlq\n      retryRatio\n      states {\n        state\n        count\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription QueueStatusUpdated {\n    queueStatusUpdated {\n      primary\n      retry\n      scheduled\n      dlq\n      retryRatio\n      states {\n        state\n        count\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelTask($id: ID!) {\n    cancelTask(id: $id) {\n      id\n      state\n      version\n    }\n  }\n"): (typeof documents)["\n  mutation CancelTask($id: ID!) {\n    cancelTask(id: $id) {\n      id\n      state\n      version\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RetryTask($id: ID!, $resetRetryCount: Boolean) {\n    retryTask(id: $id, resetRetryCount: $resetRetryCount) {\n      id\n      state\n      version\n    }\n  }\n"): (typeof documents)["\n  mutation RetryTask($id: ID!, $resetRetryCount: Boolean) {\n    retryTask(id: $id, resetRetryCount: $resetRetryCount) {\n      id\n      state\n      version\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription TaskDeleted {\n    taskDeleted\n  }\n"): (typeof documents)["\n  subscription TaskDeleted {\n    taskDeleted\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

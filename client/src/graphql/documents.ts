@@ -105,3 +105,35 @@ export const QueueStatusSubscription = graphql(`
     }
   }
 `);
+
+export const CancelTaskMutation = graphql(`
+  mutation CancelTask($id: ID!) {
+    cancelTask(id: $id) {
+      id
+      state
+      version
+    }
+  }
+`);
+
+export const RetryTaskMutation = graphql(`
+  mutation RetryTask($id: ID!, $resetRetryCount: Boolean) {
+    retryTask(id: $id, resetRetryCount: $resetRetryCount) {
+      id
+      state
+      version
+    }
+  }
+`);
+
+export const DeleteTaskMutation = graphql(`
+  mutation DeleteTask($id: ID!) {
+    deleteTask(id: $id)
+  }
+`);
+
+export const TaskDeletedSubscription = graphql(`
+  subscription TaskDeleted {
+    taskDeleted
+  }
+`);

@@ -1,19 +1,21 @@
 /**
  * The recent-tasks list: one query for the first page, then every change from the
- * tasksUpdated subscription merged in by id, keeping the highest version. Refetches the
- * page after a reconnect, since changes made while offline were not streamed.
+ * tasksUpdated subscription merged in by id, keeping the highest version, and deletions
+ * from taskDeleted. Refetches the page after a reconnect, since changes made while offline
+ * were not streamed.
  */
 import { createQuery, createSubscription } from '@urql/solid';
 import { createEffect, createMemo, on, type Accessor } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import type { TaskSummaryFieldsFragment } from '../gql/graphql.ts';
-import { RecentTasksQuery, TasksUpdatedSubscription } from '../graphql/documents.ts';
+import { RecentTasksQuery, TaskDeletedSubscription, TasksUpdatedSubscription } from '../graphql/documents.ts';
 
 export type TaskSummary = TaskSummaryFieldsFragment;
 
 export function createRecentTasks(options: { limit: number; connectionEpoch: Accessor<number> }) {
   const [page, refetch] = createQuery({ query: RecentTasksQuery, variables: { first: options.limit } });
-  const [byId, setById] = createStore<Record<string, TaskSummary>>({});
+  // Setting an id to undefined removes it from the store (a deleted task).
+  const [byId, setById] = createStore<Record<string, TaskSummary | undefined>>({});
 
   const merge = (task: TaskSummary) => {
     const known = byId[task.id];
@@ -25,10 +27,15 @@ export function createRecentTasks(options: { limit: number; connectionEpoch: Acc
     merge(data.tasksUpdated);
     return data;
   });
+  createSubscription({ query: TaskDeletedSubscription }, (_previous, data) => {
+    setById(data.taskDeleted, undefined);
+    return data;
+  });
   createEffect(on(options.connectionEpoch, (epoch) => epoch > 1 && refetch(), { defer: true }));
 
   const tasks = createMemo(() =>
     Object.values(byId)
+      .filter((task): task is TaskSummary => task !== undefined)
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
       .slice(0, options.limit),
   );

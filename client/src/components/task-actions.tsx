@@ -1,0 +1,54 @@
+import { createMutation } from '@urql/solid';
+import { createSignal, Show } from 'solid-js';
+import type { TaskState } from '../gql/graphql.ts';
+import { CancelTaskMutation, DeleteTaskMutation, RetryTaskMutation } from '../graphql/documents.ts';
+import { navigate } from '../router.ts';
+
+const CANCELLABLE: ReadonlySet<TaskState> = new Set(['PENDING', 'SCHEDULED', 'ACTIVE']);
+const RETRYABLE: ReadonlySet<TaskState> = new Set(['DLQ', 'CANCELLED']);
+
+/** Cancel, retry and delete for one task. The new state arrives over the live subscription. */
+export function TaskActions(props: { id: string; state: TaskState }) {
+  const [cancelState, cancel] = createMutation(CancelTaskMutation);
+  const [retryState, retry] = createMutation(RetryTaskMutation);
+  const [deleteState, remove] = createMutation(DeleteTaskMutation);
+  const [error, setError] = createSignal<string | null>(null);
+  const busy = () => cancelState.fetching || retryState.fetching || deleteState.fetching;
+
+  const report = (result: { error?: { graphQLErrors: { message: string }[]; message: string } }) => {
+    setError(result.error ? (result.error.graphQLErrors[0]?.message ?? result.error.message) : null);
+  };
+
+  return (
+    <div class="actions" role="group" aria-label="Task actions">
+      <Show when={CANCELLABLE.has(props.state)}>
+        <button type="button" disabled={busy()} onClick={async () => report(await cancel({ id: props.id }))}>
+          Cancel
+        </button>
+      </Show>
+      <Show when={RETRYABLE.has(props.state)}>
+        <button type="button" disabled={busy()} onClick={async () => report(await retry({ id: props.id, resetRetryCount: true }))}>
+          Retry
+        </button>
+      </Show>
+      <button
+        type="button"
+        class="danger"
+        disabled={busy()}
+        onClick={async () => {
+          if (!window.confirm('Delete this task and its history?')) return;
+          const result = await remove({ id: props.id });
+          report(result);
+          if (!result.error) navigate('/');
+        }}
+      >
+        Delete
+      </button>
+      <Show when={error()}>
+        <p class="error" role="alert">
+          {error()}
+        </p>
+      </Show>
+    </div>
+  );
+}

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
+import { parseTaskEvent } from '../schema/src/task.ts';
 import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeAnswer, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
 import { audit } from './support/audit.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
@@ -130,5 +131,38 @@ describe('300 tasks with random outcomes', () => {
     const attempts = await Promise.all(ids.map((id) => redis.client.hget(keys.task(id), 'attempt')));
     expect(Math.max(...attempts.map(Number))).toBeLessThanOrEqual(MAX_RETRIES + 1);
     expect(fake.requests.length).toBeGreaterThan(TASKS);
+  });
+
+  it('promotes each delayed retry exactly once while three workers race to promote it', async () => {
+    fake.script((request) => {
+      // Every task fails its first call, so each gets one delayed retry, all due together.
+      const text = JSON.stringify(request.body);
+      const seen = fake.requests.filter((r) => JSON.stringify(r.body) === text).length;
+      return seen === 1 ? errorAnswer(503, 'No instances available') : defaultAnswer(request);
+    });
+    const submitted = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        graphql<{ submitTask: { id: string } }>(server, `mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { id } }`, {
+          input: { content: `${SAMPLE_TEXT} Promote ${i}.` },
+        }),
+      ),
+    );
+    const ids = submitted.map((response) => response.data!.submitTask.id);
+    let problems: string[] = [];
+    await waitFor(async () => {
+      problems = await audit(redis.client, keys, ids);
+      return problems.length === 0;
+    }, { timeoutMs: 30_000, intervalMs: 200, message: 'a clean audit' }).catch(() => {
+      throw new Error(`audit found:\n  ${problems.join('\n  ')}`);
+    });
+    for (const id of ids) {
+      const events = (await redis.client.xrange(keys.taskEvents(id), '-', '+'))
+        .map(([, fields]) => parseTaskEvent(fields))
+        .filter((event) => event.kind === 'transition')
+        .map((event) => event.state);
+      expect(events.filter((state) => state === 'SCHEDULED')).toHaveLength(1);
+      expect(events.filter((state) => state === 'ACTIVE')).toHaveLength(2);
+      expect(events.at(-1)).toBe('COMPLETED');
+    }
   });
 });

@@ -74,7 +74,7 @@ async function submitMany(count: number, label: string): Promise<string[]> {
 }
 
 describe('Redis faults', () => {
-  it('recovers from SCRIPT FLUSH under load without losing or doubling a task', async () => {
+  it('recovers from SCRIPT FLUSH under load without losing or doubling a task (bee-queue trap 3: NOSCRIPT)', async () => {
     const first = submitMany(40, 'flush-a');
     await new Promise((resolve) => setTimeout(resolve, 150));
     await redis.client.script('FLUSH');
@@ -104,7 +104,7 @@ describe('Redis faults', () => {
     expect(states.every((state) => state === 'COMPLETED')).toBe(true);
   });
 
-  it('finishes a task once when bee-queue\'s job timeout fires while the handler still runs', async () => {
+  it('finishes a task once when bee-queue\'s job timeout fires while the handler still runs (bee-queue trap 4: timeout overlap)', async () => {
     // JOB_TIMEOUT_MS is 1000: bee-queue gives up on the job, but the handler keeps its lease.
     const task = await submitTask(server, `${SAMPLE_TEXT} SLOW-1600 timeout overlap.`);
     await expectAllFinishedAndClean([task.id]);

@@ -52,7 +52,7 @@ describe('leases and fencing', () => {
     expect(await stores.b!.claim(id, 'token-c')).toEqual({ status: 'unclaimable', state: 'COMPLETED' });
   });
 
-  it('rejects the zombie: a worker whose lease expired and was taken over cannot finish', async () => {
+  it('rejects the zombie: a worker whose lease expired and was taken over cannot finish (bee-queue trap 1: double terminal)', async () => {
     const id = await newTask();
     const zombie = storeFor('zombie', 50);
     expect(await zombie.claim(id, 'zombie-token')).toMatchObject({ status: 'claimed', attempt: 1 });

@@ -23,6 +23,8 @@ export function runProcess<Config extends { logLevel: string }>(definition: Proc
     process.exit(2);
   }
   const logger = createLogger({ name: definition.name, level: config.logLevel });
+  // A promise some library dropped must not take the whole process down with it.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
   definition.start(config, logger).then(
     (running) => {

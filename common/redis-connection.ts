@@ -66,7 +66,10 @@ export function createRedisClient(endpoint: RedisEndpoint, options: CreateRedisO
     connectionName: options.name,
     lazyConnect: true,
     enableOfflineQueue: !(options.failFastWhenDown ?? true),
-    maxRetriesPerRequest: 1,
+    // A client that waits for Redis must really wait: with a retry limit, ioredis rejects
+    // queued commands after two failed reconnects, and libraries that fire SUBSCRIBE and
+    // UNSUBSCRIBE without handling the promise turn that into a process crash.
+    maxRetriesPerRequest: options.failFastWhenDown === false ? null : 1,
     ...((options.commandTimeoutMs ?? 2000) > 0 ? { commandTimeout: options.commandTimeoutMs ?? 2000 } : {}),
     retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
     ...(endpoint.username ? { username: endpoint.username } : {}),

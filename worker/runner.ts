@@ -209,7 +209,8 @@ export function createRunner(options: RunnerOptions) {
       }
     } finally {
       clearInterval(renewal);
-      running.delete(taskId);
+      // A newer attempt of the same task may already run here (after a takeover): keep its handle.
+      if (running.get(taskId) === controller) running.delete(taskId);
     }
   }
 

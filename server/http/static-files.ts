@@ -3,6 +3,7 @@
  * so the app's own routes survive a reload.
  */
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -55,7 +56,8 @@ export function createStaticHandler(rootDir: string) {
       res.end();
       return true;
     }
-    createReadStream(file).pipe(res);
+    // pipeline: a read error (file replaced by a rebuild, EMFILE) ends this response, not the process.
+    pipeline(createReadStream(file), res, () => undefined);
     return true;
   };
 }

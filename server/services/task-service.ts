@@ -263,31 +263,49 @@ export function createTaskService(options: TaskServiceOptions) {
         yield first;
         last = first.version;
       }
-      async function* catchUp(): AsyncGenerator<TaskRecord> {
-        for (const event of await store(() => repository.events(id, last))) {
-          if (event.version <= last) continue;
-          last = event.version;
-          yield event.task;
-        }
-        // The stream is capped: if it no longer holds what we missed, send the record.
-        const current = await store(() => repository.get(id));
-        if (current && current.version > last) {
-          last = current.version;
-          yield current;
+      /**
+       * What this watch has not sent yet, from the event stream (or the record, when the
+       * capped stream no longer holds it); null once the task is gone. A storage error is
+       * not the subscriber's problem: it yields nothing now and the next resync tries again.
+       */
+      async function missed(): Promise<TaskRecord[] | null> {
+        try {
+          const version = await repository.getVersion(id);
+          if (version === null) return null;
+          if (version <= last) return [];
+          const stored = (await repository.events(id, last)).map((event) => event.task);
+          if (stored.at(-1)?.version === version) return stored;
+          const current = await repository.get(id);
+          return current ? [...stored, current] : null;
+        } catch (error) {
+          logger.debug({ taskId: id, err: (error as Error).message }, 'watch resync failed; retrying later');
+          return [];
         }
       }
-      if (first.version > last) yield* catchUp();
-      for await (const item of inbox) {
-        if (item === RESYNC) {
-          yield* catchUp();
-        } else if (item.kind === 'deleted') {
-          return;
-        } else if (item.task.version === last + 1) {
-          last = item.task.version;
-          yield item.task;
-        } else if (item.task.version > last + 1) {
-          yield* catchUp();
+      async function* send(records: TaskRecord[]): AsyncGenerator<TaskRecord> {
+        for (const record of records) {
+          if (record.version <= last) continue;
+          last = record.version;
+          yield record;
         }
+      }
+      if (first.version > last) {
+        const records = await missed();
+        if (records === null) return;
+        yield* send(records);
+      }
+      for await (const item of inbox) {
+        if (item !== RESYNC && item.kind === 'deleted') return;
+        if (item !== RESYNC && item.task.version === last + 1) {
+          yield* send([item.task]);
+          continue;
+        }
+        if (item !== RESYNC && item.task.version <= last) continue;
+        // A resync tick, or a gap before this event: fill it in order.
+        const records = await missed();
+        if (records === null) return;
+        yield* send(records);
+        if (item !== RESYNC) yield* send([item.task]);
       }
     }
     return closableIterator(run(), () => {

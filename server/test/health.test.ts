@@ -1,7 +1,7 @@
 /** The REST probes, and what the API does while Redis is down. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { graphql, SAMPLE_TEXT, startServer, startWorker, type RunningServer } from '../../test/support/system.ts';
+import { graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, subscribe, wsClient, type RunningServer } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { createRedisKeys } from '../../schema/src/redis-keys.ts';
 
@@ -9,7 +9,8 @@ let redis: TestRedis;
 let server: RunningServer;
 
 beforeAll(async () => {
-  redis = await startRedis();
+  // AOF on, so tasks survive the restarts below.
+  redis = await startRedis({ appendOnly: true });
   server = await startServer(redis.url, { WORKER_STALE_MS: '1000' });
 });
 
@@ -92,5 +93,42 @@ describe('while Redis is down', () => {
       return response.data?.submitTask;
     }, { timeoutMs: 10_000, intervalMs: 100, message: 'an accepted submit' });
     expect(await redis.client.lrange(createRedisKeys().beeQueueKey('primary', 'waiting'), 0, -1)).toContain(accepted.id);
+  });
+
+  it('keeps open subscriptions through an outage, then delivers what happened after it', async () => {
+    const watching = await startServer(redis.url, { SUBSCRIPTION_RESYNC_MS: '100', WORKER_STALE_MS: '1000' });
+    const client = wsClient(watching);
+    try {
+      const task = await submitTask(watching, `${SAMPLE_TEXT} Outage.`);
+      const live = subscribe<{ state: string; version: number }>(client, `subscription ($id: ID!) { taskUpdated(id: $id) { state version } }`, { id: task.id }, 'taskUpdated');
+      await live.waitFor((event) => event.state === 'PENDING');
+      // On another task, so that leaving sends its own UNSUBSCRIBE to Redis.
+      const other = await submitTask(watching, `${SAMPLE_TEXT} Other.`);
+      const leaving = subscribe<{ state: string }>(client, `subscription ($id: ID!) { taskUpdated(id: $id) { state } }`, { id: other.id }, 'taskUpdated');
+      await leaving.waitFor((event) => event.state === 'PENDING');
+
+      await redis.stop();
+      // Many resync ticks and reconnect attempts fail meanwhile, and a client leaves (its
+      // UNSUBSCRIBE cannot reach Redis): none of it may end the other watch or the process.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      leaving.dispose();
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await redis.start();
+
+      const worker = await startWorker(redis.url);
+      try {
+        await live.waitFor((event) => event.state === 'COMPLETED', 20_000);
+      } finally {
+        await worker.stop();
+      }
+      expect(live.errors).toEqual([]);
+      expect(live.completed).toBe(false);
+      const versions = live.events.map((event) => event.version);
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+      live.dispose();
+    } finally {
+      await client.dispose();
+      await watching.stop();
+    }
   });
 });

@@ -31,6 +31,8 @@ export async function startServer(redisUrl: string, env: Env = {}): Promise<Runn
   });
   const app = createApp(config, testLogger('server'));
   const url = await app.start();
+  // The server listens before Redis is connected; tests start once it is ready.
+  await waitFor(async () => (await fetch(`${url}/ready`)).ok, { timeoutMs: 10_000, message: 'the server to be ready' });
   return { url, wsUrl: url.replace(/^http/, 'ws') + '/graphql', stop: app.stop };
 }
 

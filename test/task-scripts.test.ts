@@ -98,12 +98,16 @@ describe('leases and fencing', () => {
     await stores.a!.fail(id, 'x', {
       state: 'SCHEDULED',
       error: { errorClass: 'NETWORK_TIMEOUT', message: 'timeout', httpStatus: null, attempt: 1, at: Date.now() },
-      nextAttemptAt: Date.now() + 1000,
+      retryDelayMs: 150,
       reason: 'NETWORK_TIMEOUT',
     });
     expect(await inIndexes()).toEqual(['SCHEDULED']);
-    expect((await repository.get(id))!).toMatchObject({ retryCount: 1, nextAttemptAt: expect.any(Number) });
-    await stores.a!.claim(id, 'y');
+    const scheduled = (await repository.get(id))!;
+    expect(scheduled).toMatchObject({ retryCount: 1, nextAttemptAt: expect.any(Number) });
+    // No job may cut the retry delay short (a stray lease check, a takeover).
+    expect(await stores.a!.claim(id, 'early')).toEqual({ status: 'early', nextAttemptAt: scheduled.nextAttemptAt });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await stores.a!.claim(id, 'y')).status).toBe('claimed');
     expect(await inIndexes()).toEqual(['ACTIVE']);
     await stores.a!.complete(id, 'y', 'done', { model: 'm', promptTokens: 1, completionTokens: 2, totalTokens: 3 });
     expect(await inIndexes()).toEqual(['COMPLETED']);
@@ -149,7 +153,7 @@ describe('leases and fencing', () => {
     await stores.a!.fail(id, 'd', {
       state: 'DLQ',
       error: { errorClass: 'PERMANENT', message: 'bad', httpStatus: 400, attempt: 1, at: Date.now() },
-      nextAttemptAt: null,
+      retryDelayMs: null,
       reason: 'PERMANENT',
     });
     expect(await redis.client.zscore(keys.deadLetterByClass('PERMANENT'), id)).not.toBeNull();

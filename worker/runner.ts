@@ -118,12 +118,10 @@ export function createRunner(options: RunnerOptions) {
     const failure = toFailure(error);
     const canRetry = isRetryableClass(failure.errorClass) && task.retryCount < task.maxRetries;
     const delay = canRetry ? retryDelayMs(failure.errorClass, task.retryCount + 1, { scale: options.retryDelayScale }) : null;
-    const now = Date.now();
-    const nextAttemptAt = delay === null ? null : now + delay;
     const outcome = await persistently(() => store.fail(taskId, leaseToken, {
-      state: nextAttemptAt === null ? TaskState.DLQ : TaskState.SCHEDULED,
-      error: { ...failure, attempt, at: now },
-      nextAttemptAt,
+      state: delay === null ? TaskState.DLQ : TaskState.SCHEDULED,
+      error: { ...failure, attempt, at: Date.now() },
+      retryDelayMs: delay,
       reason: failure.errorClass,
     }), log);
     if (outcome.status === 'stale') {
@@ -131,11 +129,12 @@ export function createRunner(options: RunnerOptions) {
       log.warn({ state: outcome.state }, 'stale lease: failure not recorded');
       return;
     }
-    if (nextAttemptAt === null) {
+    if (outcome.nextAttemptAt === null) {
       log.warn({ errorClass: failure.errorClass, httpStatus: failure.httpStatus }, 'task moved to the dead letter queue');
       return;
     }
-    await persistently(() => enqueue(taskId, QueueName.RETRY, jobIds.retry(taskId, attempt), nextAttemptAt), log);
+    const at = outcome.nextAttemptAt;
+    await persistently(() => enqueue(taskId, QueueName.RETRY, jobIds.retry(taskId, attempt), at), log);
     log.info({ errorClass: failure.errorClass, delayMs: delay }, 'task scheduled for retry');
   }
 
@@ -146,6 +145,11 @@ export function createRunner(options: RunnerOptions) {
     if (claim.status === 'busy') {
       // Delivered twice while another worker holds a live lease: look again when it ends.
       await enqueue(taskId, QueueName.RETRY, jobIds.leaseCheck(taskId, claim.leaseExpiresAt), claim.leaseExpiresAt + 100);
+      return;
+    }
+    if (claim.status === 'early') {
+      // A stray job reached a task still waiting out its retry delay: look again when it is due.
+      await enqueue(taskId, QueueName.RETRY, jobIds.due(taskId, claim.nextAttemptAt), claim.nextAttemptAt + 50);
       return;
     }
     if (claim.status !== 'claimed') {

@@ -11,11 +11,12 @@ import { taskScriptArgs, taskScriptKeys } from '../schema/src/task-scripts.ts';
 export type ClaimOutcome =
   | { status: 'claimed'; version: number; attempt: number }
   | { status: 'busy'; leaseExpiresAt: number }
+  | { status: 'early'; nextAttemptAt: number }
   | { status: 'exhausted' }
   | { status: 'unclaimable'; state: string }
   | { status: 'missing' };
 
-export type WriteOutcome = { status: 'ok'; version: number } | { status: 'stale'; state: string };
+export type WriteOutcome = { status: 'ok'; version: number; nextAttemptAt: number | null } | { status: 'stale'; state: string };
 
 export interface ClaimedTask {
   content: string;
@@ -50,7 +51,7 @@ export function createTaskStore(options: TaskStoreOptions) {
     const { keys: scriptKeys, args } = common(taskId);
     const reply = scriptReply(await runScript(name, scriptKeys, [...args, ...extra]));
     return reply.status === 'ok'
-      ? { status: 'ok', version: Number(reply.values[0]) }
+      ? { status: 'ok', version: Number(reply.values[0]), nextAttemptAt: reply.values[1] ? Number(reply.values[1]) : null }
       : { status: 'stale', state: reply.values[0] ?? 'UNKNOWN' };
   }
 
@@ -65,6 +66,8 @@ export function createTaskStore(options: TaskStoreOptions) {
           return { status: 'claimed', version: Number(first), attempt: Number(second) };
         case 'busy':
           return { status: 'busy', leaseExpiresAt: Number(first) };
+        case 'early':
+          return { status: 'early', nextAttemptAt: Number(first) };
         case 'exhausted':
           return { status: 'exhausted' };
         case 'unclaimable':
@@ -105,13 +108,13 @@ export function createTaskStore(options: TaskStoreOptions) {
     fail: (
       taskId: string,
       leaseToken: string,
-      next: { state: Extract<TaskState, 'SCHEDULED' | 'DLQ'>; error: TaskErrorRecord; nextAttemptAt: number | null; reason: string },
+      next: { state: Extract<TaskState, 'SCHEDULED' | 'DLQ'>; error: TaskErrorRecord; retryDelayMs: number | null; reason: string },
     ) =>
       write('taskFail', taskId, [
         leaseToken,
         next.state,
         JSON.stringify(next.error),
-        next.nextAttemptAt ?? '',
+        next.retryDelayMs ?? '',
         next.reason,
       ]),
   };

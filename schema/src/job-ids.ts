@@ -17,6 +17,8 @@ export const jobIds = {
   takeover: (taskId: string, attempt: number) => `${taskId}:takeover-${attempt}`,
   /** A second look at a task another worker held, when its lease ends, on the retry queue. */
   leaseCheck: (taskId: string, leaseExpiresAt: number) => `${taskId}:check-${leaseExpiresAt}`,
+  /** A second look at a task reached before its retry was due, on the retry queue. */
+  due: (taskId: string, nextAttemptAt: number) => `${taskId}:due-${nextAttemptAt}`,
 };
 
 /** The task id a job id belongs to. */

@@ -149,11 +149,12 @@ return {'created', 1}
 `;
 
 /**
- * claim: a worker takes a PENDING or SCHEDULED task, or an ACTIVE one whose lease ran out
- * (its holder stalled: that attempt is recorded as STALLED and counts against the budget).
+ * claim: a worker takes a PENDING task, a SCHEDULED one whose retry is due, or an ACTIVE one
+ * whose lease ran out (its holder stalled: that attempt is recorded as STALLED and counts
+ * against the budget).
  * ARGV[5] lease token  ARGV[6] lease ms
- * Returns {'claimed', version, attempt} | {'busy', leaseExpiresAt} | {'exhausted', version}
- *       | {'unclaimable', state} | {'missing'}.
+ * Returns {'claimed', version, attempt} | {'busy', leaseExpiresAt} | {'early', nextAttemptAt}
+ *       | {'exhausted', version} | {'unclaimable', state} | {'missing'}.
  */
 const CLAIM = `
 local task = read_task()
@@ -161,7 +162,10 @@ if not task then return {'missing'} end
 local now = now_ms()
 if task.state == 'ACTIVE' then
   if tonumber(task.leaseExpiresAt or '0') > now then return {'busy', task.leaseExpiresAt} end
-elseif task.state ~= 'PENDING' and task.state ~= 'SCHEDULED' then
+elseif task.state == 'SCHEDULED' then
+  -- A stray job (a lease check, a takeover) must not cut a retry delay short.
+  if tonumber(task.nextAttemptAt or '0') > now then return {'early', task.nextAttemptAt} end
+elseif task.state ~= 'PENDING' then
   return {'unclaimable', task.state}
 end
 local attempt = tonumber(task.attempt) + 1
@@ -232,8 +236,9 @@ return {'ok', commit(task, changes, 'transition', 'completed')}
 /**
  * fail: the lease holder records a failed attempt; the task waits for a retry (SCHEDULED,
  * counting one retry) or goes to the dead letter queue (DLQ). The caller decides which.
- * ARGV[5] lease token  ARGV[6] next state  ARGV[7] error JSON  ARGV[8] next attempt ms ('' none)
- * ARGV[9] reason.  Returns {'ok', version} | {'stale', state}.
+ * ARGV[5] lease token  ARGV[6] next state  ARGV[7] error JSON  ARGV[8] retry delay ms ('' none)
+ * ARGV[9] reason.  Returns {'ok', version, nextAttemptAt} | {'stale', state}; the retry time is
+ * taken from Redis' clock, like every other time in the record.
  */
 const FAIL = `
 local task = read_task()
@@ -241,13 +246,15 @@ if not task then return {'stale', 'MISSING'} end
 if not holds_lease(task, ARGV[5]) then return {'stale', task.state} end
 local changes = { state = ARGV[6], errors = with_error(task, ARGV[7]),
   leaseToken = false, leaseExpiresAt = false }
+local next_attempt_at = ''
 if ARGV[6] == 'SCHEDULED' then
   changes.retryCount = tonumber(task.retryCount) + 1
-  changes.nextAttemptAt = tonumber(ARGV[8])
+  next_attempt_at = now_ms() + tonumber(ARGV[8])
+  changes.nextAttemptAt = next_attempt_at
 else
   changes.dlqClass = cjson.decode(ARGV[7]).errorClass
 end
-return {'ok', commit(task, changes, 'transition', ARGV[9])}
+return {'ok', commit(task, changes, 'transition', ARGV[9]), str(next_attempt_at)}
 `;
 
 /**

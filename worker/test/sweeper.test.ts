@@ -66,7 +66,7 @@ describe('sweeper', () => {
     await ghost.fail(id, 'g', {
       state: 'SCHEDULED',
       error: { errorClass: 'NETWORK_TIMEOUT', message: 'timeout', httpStatus: null, attempt: 1, at: Date.now() },
-      nextAttemptAt: Date.now() - 1000,
+      retryDelayMs: 0,
       reason: 'NETWORK_TIMEOUT',
     });
     const record = await completed(id);
@@ -95,7 +95,7 @@ describe('sweeper', () => {
       await ghost.fail(dead, 'x', {
         state: 'DLQ',
         error: { errorClass: 'PERMANENT', message: 'no', httpStatus: 400, attempt: 1, at: Date.now() },
-        nextAttemptAt: null,
+        retryDelayMs: null,
         reason: 'PERMANENT',
       });
       await waitFor(async () => (await repository.get(done)) === null, { timeoutMs: 5000, message: 'the finished task to expire' });

@@ -172,10 +172,16 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
     return redis.zrangebylex(keys.taskIds(), `[${prefix}`, `[${prefix}\u00ff`, 'LIMIT', 0, limit);
   }
 
-  /** Up to `limit` ids of DLQ tasks, optionally of one class, oldest first. */
-  async function deadLetterIds(errorClass: ErrorClass | null, limit: number): Promise<string[]> {
+  /**
+   * Up to `limit` ids of DLQ tasks (optionally of one class), oldest first, after the score
+   * `afterScore`. Returns the ids and the score to continue from.
+   */
+  async function deadLetterIds(errorClass: ErrorClass | null, limit: number, afterScore: string | null = null): Promise<{ ids: string[]; lastScore: string | null }> {
     const index = errorClass ? keys.deadLetterByClass(errorClass) : keys.tasksInState('DLQ');
-    return redis.zrange(index, 0, limit - 1);
+    const flat = await redis.zrangebyscore(index, afterScore ? `(${afterScore}` : '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, limit);
+    const ids: string[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) ids.push(flat[i]!);
+    return { ids, lastScore: flat.length > 0 ? flat[flat.length - 1]! : null };
   }
 
   const changeArgs = (id: string, actor: string) => taskScriptArgs(keys, id, { maxEvents: options.maxEventsPerTask, actor });

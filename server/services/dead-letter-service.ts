@@ -63,18 +63,14 @@ export function createDeadLetterService(options: DeadLetterServiceOptions) {
       for (const id of new Set(args.ids)) if (await retryOne(id)) moved += 1;
       return moved;
     }
-    // Each pass takes the oldest batch; moved tasks leave the index, so the next pass is new.
+    // Walk the index forward once. A task that fails again re-enters the DLQ with its old
+    // (creation) score, behind the cursor, so one call retries each task at most once.
+    let cursor: string | null = null;
     for (;;) {
-      const ids = await tasks.store(() => repository.deadLetterIds(args.errorClass ?? null, options.batchSize));
-      if (ids.length === 0) return moved;
-      let progressed = false;
-      for (const id of ids) {
-        if (await retryOne(id)) {
-          moved += 1;
-          progressed = true;
-        }
-      }
-      if (!progressed) return moved;
+      const page = await tasks.store(() => repository.deadLetterIds(args.errorClass ?? null, options.batchSize, cursor));
+      for (const id of page.ids) if (await retryOne(id)) moved += 1;
+      if (page.ids.length < options.batchSize) return moved;
+      cursor = page.lastScore;
     }
   }
 
@@ -82,18 +78,15 @@ export function createDeadLetterService(options: DeadLetterServiceOptions) {
   async function purge(confirm: boolean, caller: Caller): Promise<number> {
     if (!confirm) throw new AppError(ErrorCode.BAD_USER_INPUT, 'purging the dead letter queue needs confirm: true');
     let deleted = 0;
+    let cursor: string | null = null;
     for (;;) {
-      const ids = await tasks.store(() => repository.deadLetterIds(null, options.batchSize));
-      if (ids.length === 0) return deleted;
-      let progressed = false;
-      for (const id of ids) {
+      const page = await tasks.store(() => repository.deadLetterIds(null, options.batchSize, cursor));
+      for (const id of page.ids) {
         const record = await tasks.get(id, caller);
-        if (record?.state === 'DLQ' && (await tasks.remove(id, caller))) {
-          deleted += 1;
-          progressed = true;
-        }
+        if (record?.state === 'DLQ' && (await tasks.remove(id, caller))) deleted += 1;
       }
-      if (!progressed) return deleted;
+      if (page.ids.length < options.batchSize) return deleted;
+      cursor = page.lastScore;
     }
   }
 

@@ -99,18 +99,56 @@ export function createTaskService(options: TaskServiceOptions) {
         details: { taskId: outcome.taskId },
       });
     }
-    if (outcome.status === 'created') {
-      await store(() => queue.enqueue(outcome.taskId));
+    // From here on the task is accepted: it is stored, and if its enqueue is lost the
+    // sweeper queues it. Failing the request now would invite a resend and a duplicate.
+    const enqueue = async () => {
+      try {
+        await queue.enqueue(outcome.taskId);
+      } catch (error) {
+        logger.warn({ taskId: outcome.taskId, err: (error as Error).message }, 'enqueue failed; the sweeper will queue the task');
+      }
+    };
+    if (outcome.status === 'created') await enqueue();
+    const record = await repository.get(outcome.taskId).catch(() => null);
+    if (!record) {
+      if (outcome.status === 'existing') throw notFound(outcome.taskId);
+      return newRecord(outcome.taskId, input, caller, idempotencyKey);
     }
-    const record = await store(() => repository.get(outcome.taskId));
-    if (!record) throw notFound(outcome.taskId);
-    if (outcome.status === 'existing' && record.state === TaskState.PENDING) {
-      // The first send may have stored the task but lost its enqueue. Re-enqueueing is a
-      // no-op when the job exists: the job id is the task id.
-      await store(() => queue.enqueue(outcome.taskId));
-    }
+    // The first send may have stored the task but lost its enqueue; a job with the task's id
+    // that still exists makes this a no-op.
+    if (outcome.status === 'existing' && record.state === TaskState.PENDING && record.reopens === 0) await enqueue();
     logger.debug({ taskId: record.id, status: outcome.status }, 'task submitted');
     return record;
+  }
+
+  /** The record a create just stored, when reading it back failed. */
+  function newRecord(id: string, input: SubmitTaskInput, caller: Caller, idempotencyKey: string | null): TaskRecord {
+    const now = Date.now();
+    return {
+      id,
+      tenant: caller.tenant,
+      type: input.type ?? TaskType.SUMMARIZE,
+      state: TaskState.PENDING,
+      version: 1,
+      content: input.content,
+      result: null,
+      progress: 0,
+      retryCount: 0,
+      maxRetries: options.maxRetries,
+      attempt: 0,
+      reopens: 0,
+      errors: [],
+      usage: null,
+      workerId: null,
+      leaseExpiresAt: null,
+      nextAttemptAt: null,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      completedAt: null,
+      idempotencyKey,
+      dlqClass: null,
+    };
   }
 
   async function get(id: string, caller: Caller): Promise<TaskRecord | null> {

@@ -180,6 +180,16 @@ describe('dead letter queue', () => {
     const all = await mutate<Listing & { queueStatus: { dlq: number } }>(`{ deadLetterTasks(first: 100) { totalCount } queueStatus { dlq } }`);
     expect(all.data!.deadLetterTasks.totalCount).toBe(all.data!.queueStatus.dlq);
 
+    // Retrying a class while the cause is still there: each task is retried once, and the
+    // call ends, even though the tasks fail straight back into the DLQ.
+    const permanentBefore = permanent.data!.deadLetterTasks.totalCount;
+    const callsBefore = fake.requests.length;
+    const again = await mutate<{ retryDeadLetterTasks: number }>(`mutation { retryDeadLetterTasks(errorClass: PERMANENT) }`);
+    expect(again.data!.retryDeadLetterTasks).toBe(permanentBefore);
+    for (const task of a) await reach(task.id, 'DLQ');
+    await waitFor(async () => (await mutate<Listing>(`{ deadLetterTasks(errorClass: PERMANENT) { totalCount } }`)).data!.deadLetterTasks.totalCount === permanentBefore);
+    expect(fake.requests.length - callsBefore).toBe(permanentBefore);
+
     fake.script(defaultAnswer);
     const moved = await mutate<{ retryDeadLetterTasks: number }>(`mutation { retryDeadLetterTasks(errorClass: CONTENT_FILTER) }`);
     expect(moved.data!.retryDeadLetterTasks).toBe(3);

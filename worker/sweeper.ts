@@ -14,8 +14,8 @@
  * And it applies retention: COMPLETED and CANCELLED tasks are deleted, with their events,
  * TASK_RETENTION_HOURS after they finished (DLQ tasks wait for an operator).
  *
- * It reads only the non-terminal state indexes, the active lists and the oldest finished
- * tasks, a bounded number per pass.
+ * It reads the non-terminal state indexes a batch per pass (continuing where the last pass
+ * stopped), the active lists and the oldest finished tasks.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger.ts';
@@ -43,16 +43,32 @@ export interface SweeperOptions {
 export function startSweeper(options: SweeperOptions) {
   const { redis, keys, logger } = options;
 
+  // Where each state's scan goes on next pass: a backlog larger than one batch is covered
+  // over several passes instead of re-reading its oldest tasks forever.
+  const cursors: Record<string, string | null> = {};
+
+  /** The next batch of `state`'s index, continuing from the last pass and wrapping around. */
+  async function nextBatch(state: TaskState): Promise<string[]> {
+    const from = cursors[state] ? `(${cursors[state]}` : '-inf';
+    const flat = await redis.zrangebyscore(keys.tasksInState(state), from, '+inf', 'WITHSCORES', 'LIMIT', 0, options.batchSize);
+    const ids: string[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) ids.push(flat[i]!);
+    cursors[state] = ids.length < options.batchSize ? null : flat[flat.length - 1]!;
+    return ids;
+  }
+
   async function sweep(): Promise<number> {
-    const now = Number((await redis.time())[0]) * 1000;
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     const stale = now - options.intervalMs;
     let requeued = 0;
     for (const state of [TaskState.ACTIVE, TaskState.PENDING, TaskState.SCHEDULED]) {
-      const ids = await redis.zrange(keys.tasksInState(state), 0, options.batchSize - 1);
+      const ids = await nextBatch(state);
       if (ids.length === 0) continue;
       const pipeline = redis.pipeline();
       for (const id of ids) pipeline.hmget(keys.task(id), 'state', 'attempt', 'version', 'updatedAt', 'leaseExpiresAt', 'nextAttemptAt', 'reopens');
       const rows = (await pipeline.exec()) ?? [];
+      const candidates: { id: string; queue: QueueName; jobId: string }[] = [];
       for (const [index, [error, values]] of rows.entries()) {
         if (error) throw error;
         const [current, attempt, version, updatedAt, leaseExpiresAt, nextAttemptAt, reopens] = values as (string | null)[];
@@ -66,11 +82,19 @@ export function startSweeper(options: SweeperOptions) {
               : Number(updatedAt ?? now) < stale;
         if (!due) continue;
         const job = expectedJob({ id, state, attempt: Number(attempt), version: Number(version), reopens: Number(reopens ?? 0) });
-        if (!job) continue;
-        if (state !== TaskState.ACTIVE && (await redis.hexists(keys.beeQueueKey(job.queue, 'jobs'), job.jobId))) continue;
-        await options.enqueue(id, job.queue, job.jobId);
+        if (job) candidates.push({ id, ...job });
+      }
+      if (candidates.length === 0) continue;
+      // An ACTIVE task past its lease always gets its takeover job (an existing one is a no-op);
+      // a PENDING or SCHEDULED one only when its job is gone.
+      const existing = redis.pipeline();
+      for (const candidate of candidates) existing.hexists(keys.beeQueueKey(candidate.queue, 'jobs'), candidate.jobId);
+      const found = (await existing.exec()) ?? [];
+      for (const [index, candidate] of candidates.entries()) {
+        if (state !== TaskState.ACTIVE && found[index]?.[1]) continue;
+        await options.enqueue(candidate.id, candidate.queue, candidate.jobId);
         requeued += 1;
-        logger.warn({ taskId: id, state, jobId: job.jobId }, 'sweeper re-queued a task');
+        logger.warn({ taskId: candidate.id, state, jobId: candidate.jobId }, 'sweeper re-queued a task');
       }
     }
     for (const queue of [QueueName.PRIMARY, QueueName.RETRY]) await clearGhosts(queue);

@@ -10,6 +10,8 @@ import { createTaskRepository } from '../../server/infra/task-repository.ts';
 import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
 import { SAMPLE_TEXT, startWorker } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
+import { testLogger } from '../../test/support/silent-logger.ts';
+import { startSweeper } from '../sweeper.ts';
 import { createTaskStore } from '../task-store.ts';
 
 let redis: TestRedis;
@@ -106,6 +108,36 @@ describe('sweeper', () => {
       expect((await repository.get(dead))?.state).toBe('DLQ');
     } finally {
       await short.stop(100);
+    }
+  });
+
+  it('covers a backlog larger than one batch over successive passes', async () => {
+    const own = createRedisKeys(`cursor-${randomUUID().slice(0, 6)}`);
+    const ownRepository = createTaskRepository({ redis: redis.client, keys: own, maxEventsPerTask: 100, idempotencyTtlSeconds: 60 });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const id = randomUUID();
+      await ownRepository.create({ id, tenant: 'default', type: 'SUMMARIZE', content: SAMPLE_TEXT, maxRetries: 3, idempotencyKey: null });
+      ids.push(id);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const queued: string[] = [];
+    const sweeper = startSweeper({
+      redis: redis.client,
+      keys: own,
+      logger: testLogger('sweeper'),
+      intervalMs: 10,
+      batchSize: 2,
+      retentionMs: 60_000,
+      enqueue: async (taskId) => void queued.push(taskId),
+      deleteTask: async () => false,
+    });
+    try {
+      sweeper.dispose();
+      for (let pass = 0; pass < 3; pass += 1) await sweeper.sweep();
+      expect(new Set(queued)).toEqual(new Set(ids));
+    } finally {
+      sweeper.dispose();
     }
   });
 

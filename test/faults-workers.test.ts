@@ -172,15 +172,19 @@ describe('worker faults', () => {
     await expectCleanAudit([id]);
   });
 
-  it('aborts a task that outlives the shutdown grace; another worker takes it over', async () => {
+  it('hands back a task that outlives the shutdown grace; another worker resumes it at no retry cost', async () => {
     const leaving = await worker({ SHUTDOWN_GRACE_MS: '100' });
     const id = await submitMarked('SLOW-1500 outlives-grace.');
     await until(id, (t) => t.state === 'ACTIVE', 'the worker to claim it');
     leaving.signal('SIGTERM');
     expect(await leaving.exited).toBe(0);
-    await worker();
+    const next = await worker();
     const done = await until(id, (t) => t.state === 'COMPLETED', 'the takeover');
-    expect(done.errors).toEqual([expect.objectContaining({ errorClass: 'STALLED', attempt: 1 })]);
+    // Handed back at shutdown: resumed by the next worker without costing a retry.
+    expect(done.errors).toEqual([]);
+    expect(done.retryCount).toBe(0);
+    expect(done.history.filter((h) => h.state === 'ACTIVE').map((h) => h.workerId)).toEqual([leaving.id, next.id]);
+    expect(done.history.at(-2)!.reason).toBe('resumed after its worker shut down');
     await expectCleanAudit([id]);
   });
 });

@@ -206,8 +206,12 @@ export function createRunner(options: RunnerOptions) {
       } else if (reason instanceof LeaseLostError) {
         attemptLog.warn('lease lost: attempt abandoned');
       } else if (reason instanceof ShutdownError) {
-        // The lease runs out and the task is taken over: nothing to write now.
-        attemptLog.info('attempt aborted by shutdown');
+        // Hand it back and queue its takeover now: another worker resumes it at once, and
+        // the interruption costs the task no retry.
+        if (await store.release(taskId, leaseToken).catch(() => false)) {
+          await enqueue(taskId, QueueName.RETRY, jobIds.takeover(taskId, claim.attempt)).catch(() => undefined);
+        }
+        attemptLog.info('attempt aborted by shutdown; task handed back');
       } else {
         await recordFailure(taskId, leaseToken, claim.attempt, task, error, attemptLog);
       }
@@ -249,7 +253,7 @@ export function createRunner(options: RunnerOptions) {
     },
     /**
      * Stops taking jobs, lets running tasks finish for up to `graceMs`, then aborts the rest
-     * (their leases run out and another worker takes them over).
+     * and hands them back (another worker resumes them at once, without counting a retry).
      */
     async stop(graceMs: number): Promise<void> {
       if (stopping) return;

@@ -99,6 +99,12 @@ export function createTaskStore(options: TaskStoreOptions) {
       return (await runScript('taskRenew', scriptKeys, [...args, leaseToken, options.leaseMs])) === 1;
     },
 
+    /** Hands the task back at shutdown: the next claim takes it over without counting a stall. */
+    async release(taskId: string, leaseToken: string): Promise<boolean> {
+      const { keys: scriptKeys, args } = common(taskId);
+      return (await runScript('taskRelease', scriptKeys, [...args, leaseToken])) === 1;
+    },
+
     progress: (taskId: string, leaseToken: string, progress: number) =>
       write('taskProgress', taskId, [leaseToken, progress]),
 

@@ -170,7 +170,11 @@ elseif task.state ~= 'PENDING' then
 end
 local attempt = tonumber(task.attempt) + 1
 local changes = {}
-if task.state == 'ACTIVE' then
+-- A hand-back counts only for the takeover that follows it.
+if task.released then changes.released = false end
+if task.state == 'ACTIVE' and task.released == '1' then
+  -- Its worker handed it back at shutdown: a takeover that costs no retry.
+elseif task.state == 'ACTIVE' then
   local retry_count = tonumber(task.retryCount) + 1
   changes.retryCount = retry_count
   changes.errors = with_error(task, cjson.encode({
@@ -192,7 +196,9 @@ changes.leaseExpiresAt = now + tonumber(ARGV[6])
 changes.workerId = ACTOR
 changes.nextAttemptAt = false
 if not task.startedAt then changes.startedAt = now end
-local version = commit(task, changes, 'transition', task.state == 'ACTIVE' and 'reclaimed after lease expiry' or 'claimed')
+local reason = 'claimed'
+if task.state == 'ACTIVE' then reason = task.released == '1' and 'resumed after its worker shut down' or 'reclaimed after lease expiry' end
+local version = commit(task, changes, 'transition', reason)
 return {'claimed', version, attempt}
 `;
 
@@ -204,6 +210,18 @@ const RENEW = `
 local task = read_task()
 if not task or not holds_lease(task, ARGV[5]) then return 0 end
 redis.call('HSET', TASK_KEY, 'leaseExpiresAt', str(now_ms() + tonumber(ARGV[6])))
+return 1
+`;
+
+/**
+ * release: the lease holder hands the task back because it is shutting down: the lease ends
+ * now and the next claim takes the task over without counting a stall. No version bump.
+ * ARGV[5] lease token.  Returns 1, or 0 when the lease is no longer held.
+ */
+const RELEASE = `
+local task = read_task()
+if not task or not holds_lease(task, ARGV[5]) then return 0 end
+redis.call('HSET', TASK_KEY, 'leaseExpiresAt', str(now_ms()), 'released', '1')
 return 1
 `;
 
@@ -325,6 +343,7 @@ export const TASK_SCRIPTS = {
   taskCreate: PRELUDE + CREATE,
   taskClaim: PRELUDE + CLAIM,
   taskRenew: PRELUDE + RENEW,
+  taskRelease: PRELUDE + RELEASE,
   taskProgress: PRELUDE + PROGRESS,
   taskComplete: PRELUDE + COMPLETE,
   taskFail: PRELUDE + FAIL,

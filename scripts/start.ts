@@ -102,7 +102,13 @@ async function main(): Promise<void> {
   }
   if (redis.source !== 'spawned') say(`using Redis at ${redis.url.replace(/\/\/[^@]*@/, '//***@')} (${redis.source})`);
 
-  const childEnv = { ...env, REDIS_URL: redis.url, PORT: String(port), ...(dev ? { NODE_ENV: 'development', SERVE_CLIENT: 'false' } : {}) };
+  const devEnv = {
+    NODE_ENV: 'development',
+    SERVE_CLIENT: 'false',
+    // The page comes from Vite, so its WebSocket carries Vite's origin.
+    CORS_ORIGINS: env.CORS_ORIGINS ?? `http://localhost:${VITE_PORT},http://127.0.0.1:${VITE_PORT}`,
+  };
+  const childEnv = { ...env, REDIS_URL: redis.url, PORT: String(port), ...(dev ? devEnv : {}) };
   const node = (entry: string) => [...(dev ? ['--watch'] : []), '--import', 'tsx', join(ROOT, entry)];
   launch('server', node('server/main.ts'), childEnv);
   for (let i = 1; i <= replicas; i += 1) launch(`worker-${i}`, node('worker/main.ts'), childEnv);

@@ -152,6 +152,8 @@ export function createApp(config: ServerConfig, logger: Logger) {
       maxPayloadBytes: config.wsMaxPayloadBytes,
       keepAliveMs: config.wsKeepAliveMs,
       connectionInitWaitTimeoutMs: config.wsInitTimeoutMs,
+      allowedOrigins: config.corsOrigins,
+      maxSubscriptionsPerConnection: config.wsMaxSubscriptions,
     });
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

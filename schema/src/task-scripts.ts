@@ -11,7 +11,10 @@
  *   KEYS[20] finished tasks by finish time (COMPLETED, CANCELLED: what retention expires)
  *   ARGV[1] stream cap   ARGV[2] task channel   ARGV[3] all-tasks channel   ARGV[4] actor (worker id or '')
  * Script-specific KEYS and ARGV follow and are listed on each script.
- * Times come from Redis' clock (TIME), so hosts with skewed clocks agree on leases.
+ * Times come from Redis' clock (TIME), so hosts with skewed clocks agree on leases and due
+ * times. A worker's write needs its lease token to be current, not unexpired: a worker whose
+ * lease ran out may still finish if nobody has taken the task over, and then its is the one
+ * result.
  */
 import type { RedisKeys } from './redis-keys.ts';
 import { ERROR_CLASSES, TASK_STATES } from './task.ts';

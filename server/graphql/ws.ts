@@ -2,7 +2,7 @@
  * graphql-ws on the HTTP server's /graphql path. graphql-ws bypasses Apollo's plugins, so
  * the same error formatting is applied here, and only subscriptions are accepted.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, getOperationAST, parse, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -17,10 +17,34 @@ export interface GraphQLWsOptions {
   maxPayloadBytes: number;
   keepAliveMs: number;
   connectionInitWaitTimeoutMs: number;
+  /** Browser origins allowed besides the server's own (CORS_ORIGINS). */
+  allowedOrigins: readonly string[];
+  /** Open subscriptions one connection may hold (WS_MAX_SUBSCRIPTIONS). */
+  maxSubscriptionsPerConnection: number;
+}
+
+/**
+ * A browser always sends Origin on a WebSocket upgrade, and nothing like CORS protects the
+ * socket: without this check any web page could open it and read every task. Clients that
+ * are not browsers send no Origin and are let through (authentication arrives with API keys).
+ */
+export function isAllowedOrigin(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (!origin) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 export function attachGraphQLWs(options: GraphQLWsOptions) {
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.maxPayloadBytes });
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: '/graphql',
+    maxPayload: options.maxPayloadBytes,
+    verifyClient: ({ origin, req }: { origin: string; req: IncomingMessage }) => isAllowedOrigin(origin || undefined, req.headers.host, options.allowedOrigins),
+  });
   const format = (errors: readonly GraphQLError[]) =>
     errors.map((error) => options.formatError(error.toJSON(), error)) as unknown as GraphQLError[];
 
@@ -29,7 +53,11 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
       schema: options.schema,
       context: () => options.context() as unknown as Record<string, unknown>,
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, _id, payload) => {
+        // graphql-ws has already registered this subscription's id when it calls onSubscribe.
+        if (Object.keys(ctx.subscriptions).length > options.maxSubscriptionsPerConnection) {
+          return [new GraphQLError(`at most ${options.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'BAD_REQUEST' } })];
+        }
         let document;
         try {
           document = parse(payload.query);

@@ -1,0 +1,67 @@
+/** The WebSocket endpoint's own guards: browser origins and subscriptions per connection. */
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
+import { SAMPLE_TEXT, startServer, submitTask, subscribe, wsClient, type RunningServer } from '../../test/support/system.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+
+let redis: TestRedis;
+let server: RunningServer;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  server = await startServer(redis.url, { WS_MAX_SUBSCRIPTIONS: '2', CORS_ORIGINS: 'https://ops.example' });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await redis?.dispose();
+});
+
+/** Opens a raw socket with an Origin header; resolves with the HTTP status of a refusal, or 101. */
+function upgradeStatus(origin: string | null): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws', origin ? { headers: { Origin: origin } } : {});
+    socket.once('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+    socket.once('error', (error) => (error.message.includes('Unexpected server response') ? undefined : reject(error)));
+  });
+}
+
+describe('WebSocket guards', () => {
+  it('refuses browsers from other origins, and lets the app, listed origins and non-browsers in', async () => {
+    expect(await upgradeStatus('https://evil.example')).toBe(401);
+    expect(await upgradeStatus('null')).toBe(401);
+    expect(await upgradeStatus(server.url)).toBe(101);
+    expect(await upgradeStatus('https://ops.example')).toBe(101);
+    expect(await upgradeStatus(null)).toBe(101);
+  });
+
+  it('caps the subscriptions one connection may hold', async () => {
+    const task = await submitTask(server, SAMPLE_TEXT);
+    const client = wsClient(server);
+    const query = `subscription ($id: ID!) { taskUpdated(id: $id) { state } }`;
+    const open = [1, 2].map(() => subscribe<{ state: string }>(client, query, { id: task.id }, 'taskUpdated'));
+    for (const subscription of open) await subscription.waitFor(() => true);
+    const third = subscribe(client, query, { id: task.id }, 'taskUpdated');
+    await waitFor(() => third.errors.length > 0, { message: 'the third subscription to be refused' });
+    expect(JSON.stringify(third.errors)).toMatch(/at most 2 subscriptions/);
+    // Closing one makes room again.
+    open[0]!.dispose();
+    await waitFor(async () => {
+      const again = subscribe<{ state: string }>(client, query, { id: task.id }, 'taskUpdated');
+      try {
+        await again.waitFor(() => true, 500);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        again.dispose();
+      }
+    }, { message: 'room for a new subscription' });
+    await client.dispose();
+  });
+});

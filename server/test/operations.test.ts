@@ -20,6 +20,8 @@ import {
   type TaskView,
 } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
+import { audit } from '../../test/support/audit.ts';
+import { createRedisKeys } from '../../schema/src/redis-keys.ts';
 
 let redis: TestRedis;
 let server: RunningServer;
@@ -231,5 +233,20 @@ describe('tasks filters', () => {
 
     const bad = await mutate(`{ tasks(createdAfter: "yesterday") { totalCount } }`);
     expect(bad.errors?.[0]?.message).toMatch(/DateTime/);
+  });
+});
+
+describe('after all of the above', () => {
+  it('leaves a clean audit for every task that still exists', async () => {
+    const listed = await mutate<{ tasks: { nodes: { id: string }[] } }>(`{ tasks(first: 100) { nodes { id } } }`);
+    const ids = listed.data!.tasks.nodes.map((node) => node.id);
+    expect(ids.length).toBeGreaterThan(5);
+    let problems: string[] = [];
+    await waitFor(async () => {
+      problems = await audit(redis.client, createRedisKeys(), ids);
+      return problems.length === 0;
+    }, { timeoutMs: 10_000, intervalMs: 200, message: 'a clean audit' }).catch(() => {
+      throw new Error(`audit found:\n  ${problems.join('\n  ')}`);
+    });
   });
 });

@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { parseTaskEvent } from '../schema/src/task.ts';
 import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeAnswer, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
-import { audit } from './support/audit.ts';
+import { expectCleanAudit } from './support/audit.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { graphql, SAMPLE_TEXT, startServer, startWorker, type RunningServer } from './support/system.ts';
-import { waitFor } from './support/wait-for.ts';
 
 const TASKS = 300;
 const MAX_RETRIES = 3;
@@ -83,22 +82,17 @@ describe('300 tasks with random outcomes', () => {
       if (response.errors) expect(response.errors[0]!.extensions?.code).toBe('CONFLICT');
     }
 
-    let problems: string[] = [];
-    try {
-      await waitFor(async () => {
-        const providerCalls = new Map<string, number>();
-        const byMarker = new Map([...markerOf].map(([id, marker]) => [marker, id]));
-        for (const request of fake.requests) {
-          const marker = /Load \d+-\d+\./.exec(JSON.stringify(request.body))?.[0];
-          const id = marker ? byMarker.get(marker) : undefined;
-          if (id) providerCalls.set(id, (providerCalls.get(id) ?? 0) + 1);
-        }
-        problems = await audit(redis.client, keys, ids, { providerCalls });
-        return problems.length === 0;
-      }, { timeoutMs: 90_000, intervalMs: 500, message: 'a clean audit' });
-    } catch {
-      throw new Error(`audit found ${problems.length} problems:\n  ${problems.slice(0, 30).join('\n  ')}`);
-    }
+    const providerCalls = () => {
+      const calls = new Map<string, number>();
+      const byMarker = new Map([...markerOf].map(([id, marker]) => [marker, id]));
+      for (const request of fake.requests) {
+        const marker = /Load \d+-\d+\./.exec(JSON.stringify(request.body))?.[0];
+        const id = marker ? byMarker.get(marker) : undefined;
+        if (id) calls.set(id, (calls.get(id) ?? 0) + 1);
+      }
+      return calls;
+    };
+    await expectCleanAudit(redis.client, keys, ids, { providerCalls, timeoutMs: 90_000 });
 
     const counts = (await graphql<Counts>(server, `{ queueStatus { dlq states { state count } } }`)).data!.queueStatus;
     const count = (state: string) => counts.states.find((s) => s.state === state)?.count ?? 0;
@@ -148,13 +142,7 @@ describe('300 tasks with random outcomes', () => {
       ),
     );
     const ids = submitted.map((response) => response.data!.submitTask.id);
-    let problems: string[] = [];
-    await waitFor(async () => {
-      problems = await audit(redis.client, keys, ids);
-      return problems.length === 0;
-    }, { timeoutMs: 30_000, intervalMs: 200, message: 'a clean audit' }).catch(() => {
-      throw new Error(`audit found:\n  ${problems.join('\n  ')}`);
-    });
+    await expectCleanAudit(redis.client, keys, ids);
     for (const id of ids) {
       const events = (await redis.client.xrange(keys.taskEvents(id), '-', '+'))
         .map(([, fields]) => parseTaskEvent(fields))

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { defaultAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
-import { audit } from './support/audit.ts';
+import { expectCleanAudit } from './support/audit.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { getTask, graphql, SAMPLE_TEXT, startServer, submitTask, type RunningServer } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -48,18 +48,11 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
-async function expectAllFinishedAndClean(ids: readonly string[]): Promise<void> {
-  let problems: string[] = [];
-  try {
-    await waitFor(async () => {
-      problems = await audit(redis.client, keys, ids);
-      return problems.length === 0;
-    }, { timeoutMs: 30_000, intervalMs: 250, message: 'a clean audit' });
-  } catch {
-    const recent = workers.flatMap((worker) => worker.lines.slice(-15)).join('\n');
-    throw new Error(`audit found:\n  ${problems.join('\n  ')}\nrecent worker logs:\n${recent}`);
-  }
-}
+const expectAllFinishedAndClean = (ids: readonly string[]) =>
+  expectCleanAudit(redis.client, keys, ids, {
+    timeoutMs: 30_000,
+    context: () => `recent worker logs:\n${workers.flatMap((worker) => worker.lines.slice(-15)).join('\n')}`,
+  });
 
 /** Submits `count` tasks, retrying submits that fail while Redis is away (they are not accepted). */
 async function submitMany(count: number, label: string): Promise<string[]> {

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { defaultAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
-import { audit } from './support/audit.ts';
+import { expectCleanAudit } from './support/audit.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { getTask, SAMPLE_TEXT, startServer, submitTask, type RunningServer, type TaskView } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -74,18 +74,8 @@ const providerCalls = (ids: readonly string[]) => {
   return calls;
 };
 
-/** Waits for a clean audit (jobs settle asynchronously) and fails with every problem found. */
-async function expectCleanAudit(ids: readonly string[]): Promise<void> {
-  let problems: string[] = [];
-  try {
-    await waitFor(async () => {
-      problems = await audit(redis.client, keys, ids, { providerCalls: providerCalls(ids) });
-      return problems.length === 0;
-    }, { timeoutMs: 10_000, intervalMs: 200, message: 'a clean audit' });
-  } catch {
-    throw new Error(`audit found:\n  ${problems.join('\n  ')}`);
-  }
-}
+const expectAuditClean = (ids: readonly string[]) =>
+  expectCleanAudit(redis.client, keys, ids, { providerCalls: () => providerCalls(ids) });
 
 async function submitMarked(text: string): Promise<string> {
   markerCount += 1;
@@ -108,7 +98,7 @@ describe('worker faults', () => {
     expect(done.history.filter((h) => h.state === 'ACTIVE').map((h) => h.workerId)).toEqual([first.id, second.id]);
     expect(done.errors).toEqual([expect.objectContaining({ errorClass: 'STALLED', attempt: 1 })]);
     expect(done.history.filter((h) => h.state === 'COMPLETED')).toHaveLength(1);
-    await expectCleanAudit([id]);
+    await expectAuditClean([id]);
   });
 
   it('rejects the write of a worker that wakes up after its task was taken over (SIGSTOP/SIGCONT)', async () => {
@@ -125,7 +115,7 @@ describe('worker faults', () => {
     const after = (await getTask(server, id))!;
     expect(after.version).toBe(done.version);
     expect(after.history.filter((h) => h.state === 'COMPLETED')).toHaveLength(1);
-    await expectCleanAudit([id]);
+    await expectAuditClean([id]);
   });
 
   it('sends a task that kills every worker running it to the DLQ after its budget, while other work flows', { timeout: 60_000 }, async () => {
@@ -156,7 +146,7 @@ describe('worker faults', () => {
     ]);
     expect(killed.size).toBe(2);
     for (const id of normal) await until(id, (t) => t.state === 'COMPLETED', `normal task ${id}`);
-    await expectCleanAudit([poison, ...normal]);
+    await expectAuditClean([poison, ...normal]);
   });
 
   it('lets a running task finish on SIGTERM, then exits 0', async () => {
@@ -169,7 +159,7 @@ describe('worker faults', () => {
     expect(done.state).toBe('COMPLETED');
     expect(done.errors).toEqual([]);
     expect(leaving.lines.join('\n')).not.toContain('second signal');
-    await expectCleanAudit([id]);
+    await expectAuditClean([id]);
   });
 
   it('hands back a task that outlives the shutdown grace; another worker resumes it at no retry cost', async () => {
@@ -185,6 +175,6 @@ describe('worker faults', () => {
     expect(done.retryCount).toBe(0);
     expect(done.history.filter((h) => h.state === 'ACTIVE').map((h) => h.workerId)).toEqual([leaving.id, next.id]);
     expect(done.history.at(-2)!.reason).toBe('resumed after its worker shut down');
-    await expectCleanAudit([id]);
+    await expectAuditClean([id]);
   });
 });

@@ -20,7 +20,7 @@ import {
   type TaskView,
 } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-import { audit } from '../../test/support/audit.ts';
+import { expectCleanAudit } from '../../test/support/audit.ts';
 import { createRedisKeys } from '../../schema/src/redis-keys.ts';
 
 let redis: TestRedis;
@@ -241,12 +241,6 @@ describe('after all of the above', () => {
     const listed = await mutate<{ tasks: { nodes: { id: string }[] } }>(`{ tasks(first: 100) { nodes { id } } }`);
     const ids = listed.data!.tasks.nodes.map((node) => node.id);
     expect(ids.length).toBeGreaterThan(5);
-    let problems: string[] = [];
-    await waitFor(async () => {
-      problems = await audit(redis.client, createRedisKeys(), ids);
-      return problems.length === 0;
-    }, { timeoutMs: 10_000, intervalMs: 200, message: 'a clean audit' }).catch(() => {
-      throw new Error(`audit found:\n  ${problems.join('\n  ')}`);
-    });
+    await expectCleanAudit(redis.client, createRedisKeys(), ids);
   });
 });

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { taskIdOfJob } from '../../schema/src/job-ids.ts';
 import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
-import { ERROR_CLASSES, parseTaskEvent, parseTaskHash, TASK_STATES, TERMINAL_STATES, type TaskState } from '../../schema/src/task.ts';
+import { ERROR_CLASSES, parseTaskHash, TASK_STATES, TERMINAL_STATES, type TaskState } from '../../schema/src/task.ts';
 
 export interface AuditOptions {
   /** Provider calls seen per task id (from the fake provider), for the attempt budget (I5). */
@@ -26,7 +26,12 @@ export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly st
     states.set(id, task.state);
     if (!TERMINAL_STATES.has(task.state)) problems.push(`I2 stuck: ${id} is ${task.state}`);
 
-    const events = (await redis.xrange(keys.taskEvents(id), '-', '+')).map(([, flat]) => parseTaskEvent(flat));
+    // Read leniently: a malformed entry is itself something to report, not a crash.
+    const events = (await redis.xrange(keys.taskEvents(id), '-', '+')).map(([, flat]) => {
+      const fields = new Map<string, string>();
+      for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
+      return { version: Number(fields.get('version')), state: (fields.get('state') ?? '') as TaskState };
+    });
     const versions = events.map((event) => event.version);
     if (versions.some((version, i) => version !== i + 1) || versions.at(-1) !== task.version) {
       problems.push(`I3 versions: ${id} has events ${versions.join(',')} for version ${task.version}`);
@@ -82,4 +87,29 @@ export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly st
     }
   }
   return problems;
+}
+
+export interface ExpectCleanAuditOptions {
+  /** Re-read before each audit (provider calls keep arriving while tasks settle). */
+  providerCalls?: () => Map<string, number>;
+  timeoutMs?: number;
+  /** Extra context for the failure message (recent worker logs, say). */
+  context?: () => string;
+}
+
+/**
+ * Waits until the audit comes out clean (jobs and events settle asynchronously), or fails
+ * listing every problem the last audit found.
+ */
+export async function expectCleanAudit(redis: Redis, keys: RedisKeys, ids: readonly string[], options: ExpectCleanAuditOptions = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  for (;;) {
+    const problems = await audit(redis, keys, ids, { providerCalls: options.providerCalls?.() });
+    if (problems.length === 0) return;
+    if (Date.now() > deadline) {
+      const context = options.context ? `\n${options.context()}` : '';
+      throw new Error(`audit found ${problems.length} problems:\n  ${problems.slice(0, 40).join('\n  ')}${context}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

@@ -23,10 +23,45 @@ export interface RecordedRequest {
 
 export interface FakeAnswer {
   status?: number;
-  /** An object is sent as JSON; a string is sent as it is (for broken bodies). */
+  /**
+   * An object is sent as JSON; a string is sent as it is (for broken bodies). A successful
+   * chat completion is streamed as server-sent events when the request asked for a stream.
+   */
   body?: unknown;
   headers?: Record<string, string>;
   delayMs?: number;
+  /** Explicit server-sent events: each a `data:` payload, or a `:` comment line. */
+  events?: string[];
+  /** Pause between events. */
+  eventDelayMs?: number;
+  /** Drop the connection after this many events (a stream that breaks mid-answer). */
+  breakAfterEvents?: number;
+}
+
+interface ChatCompletionBody {
+  model?: string;
+  choices?: { message?: { content?: string }; finish_reason?: string }[];
+  usage?: unknown;
+}
+
+/** The events OpenRouter would stream for this whole answer: a keep-alive, words, the end. */
+export function toStreamEvents(answer: ChatCompletionBody): string[] {
+  const content = answer.choices?.[0]?.message?.content ?? '';
+  const words = content ? content.split(/(?<= )/) : [];
+  const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ id: 'gen-stream', object: 'chat.completion.chunk', model: answer.model, choices: [{ index: 0, delta, ...extra }] });
+  return [
+    ': OPENROUTER PROCESSING',
+    ...words.map((word) => chunk({ role: 'assistant', content: word }, { finish_reason: null })),
+    JSON.stringify({
+      id: 'gen-stream',
+      object: 'chat.completion.chunk',
+      model: answer.model,
+      choices: [{ index: 0, delta: {}, finish_reason: answer.choices?.[0]?.finish_reason ?? 'stop' }],
+      usage: answer.usage,
+    }),
+    '[DONE]',
+  ];
 }
 
 /** Decides the answer to the n-th (1-based) chat-completions request. */
@@ -105,8 +140,27 @@ export async function startFakeOpenRouter(options: { port?: number; host?: strin
     const answer = await script(recorded, completions);
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (res.destroyed) return;
+    const status = answer.status ?? 200;
+    const wantsStream = (body as { stream?: boolean } | null)?.stream === true;
+    const events =
+      answer.events ?? (wantsStream && status === 200 && typeof answer.body === 'object' && answer.body !== null ? toStreamEvents(answer.body as ChatCompletionBody) : null);
+    if (events) {
+      res.writeHead(status, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...answer.headers });
+      for (const [index, event] of events.entries()) {
+        if (answer.breakAfterEvents !== undefined && index >= answer.breakAfterEvents) {
+          res.destroy();
+          return;
+        }
+        // Wait until each event is flushed, so a break really happens mid-answer.
+        await new Promise((resolve) => res.write(event.startsWith(':') ? `${event}\n\n` : `data: ${event}\n\n`, resolve));
+        if (answer.eventDelayMs) await new Promise((resolve) => setTimeout(resolve, answer.eventDelayMs));
+        if (res.destroyed) return;
+      }
+      res.end();
+      return;
+    }
     const payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
-    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
+    res.writeHead(status, { 'content-type': 'application/json', ...answer.headers });
     res.end(payload);
   });
 

@@ -49,14 +49,16 @@ interface Failure {
   errorClass: ErrorClass;
   message: string;
   httpStatus: number | null;
+  retryAfterMs: number | null;
 }
 
 function toFailure(error: unknown): Failure {
   if (isProviderError(error)) {
-    return { errorClass: error.errorClass, message: error.message, httpStatus: error.httpStatus };
+    return { errorClass: error.errorClass, message: error.message, httpStatus: error.httpStatus, retryAfterMs: error.retryAfterMs };
   }
   // Anything else is our bug or the environment's: retried, but recorded as INTERNAL.
-  return { errorClass: ErrorClass.INTERNAL, message: error instanceof Error ? error.message.slice(0, 500) : 'unknown error', httpStatus: null };
+  const message = error instanceof Error ? error.message.slice(0, 500) : 'unknown error';
+  return { errorClass: ErrorClass.INTERNAL, message, httpStatus: null, retryAfterMs: null };
 }
 
 export function createRunner(options: RunnerOptions) {
@@ -117,10 +119,13 @@ export function createRunner(options: RunnerOptions) {
   async function recordFailure(taskId: string, leaseToken: string, attempt: number, task: ClaimedTask, error: unknown, log: Logger) {
     const failure = toFailure(error);
     const canRetry = isRetryableClass(failure.errorClass) && task.retryCount < task.maxRetries;
-    const delay = canRetry ? retryDelayMs(failure.errorClass, task.retryCount + 1, { scale: options.retryDelayScale }) : null;
+    const delay = canRetry
+      ? retryDelayMs(failure.errorClass, task.retryCount + 1, { scale: options.retryDelayScale, atLeastMs: failure.retryAfterMs ?? 0 })
+      : null;
+    const { retryAfterMs: _retryAfter, ...record } = failure;
     const outcome = await persistently(() => store.fail(taskId, leaseToken, {
       state: delay === null ? TaskState.DLQ : TaskState.SCHEDULED,
-      error: { ...failure, attempt, at: Date.now() },
+      error: { ...record, attempt, at: Date.now() },
       retryDelayMs: delay,
       reason: failure.errorClass,
     }), log);

@@ -51,16 +51,19 @@ export function isAppError(error: unknown): error is AppError {
 export class ProviderError extends AppError {
   readonly errorClass: ErrorClass;
   readonly httpStatus: number | null;
+  /** How long the provider asked us to wait (Retry-After), when it said. */
+  readonly retryAfterMs: number | null;
 
   constructor(
     errorClass: ErrorClass,
     message: string,
-    options: AppErrorOptions & { httpStatus?: number | null } = {},
+    options: AppErrorOptions & { httpStatus?: number | null; retryAfterMs?: number | null } = {},
   ) {
     super(ErrorCode.PROVIDER, message, { ...options, retryable: isRetryableClass(errorClass) });
     this.name = 'ProviderError';
     this.errorClass = errorClass;
     this.httpStatus = options.httpStatus ?? null;
+    this.retryAfterMs = options.retryAfterMs ?? null;
   }
 }
 

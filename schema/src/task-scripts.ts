@@ -265,16 +265,18 @@ const FAIL = `
 local task = read_task()
 if not task then return {'stale', 'MISSING'} end
 if not holds_lease(task, ARGV[5]) then return {'stale', task.state} end
-local changes = { state = ARGV[6], errors = with_error(task, ARGV[7]),
-  leaseToken = false, leaseExpiresAt = false }
+local failure = cjson.decode(ARGV[7])
+local changes = { state = ARGV[6], leaseToken = false, leaseExpiresAt = false }
 local next_attempt_at = ''
 if ARGV[6] == 'SCHEDULED' then
   changes.retryCount = tonumber(task.retryCount) + 1
   next_attempt_at = now_ms() + tonumber(ARGV[8])
   changes.nextAttemptAt = next_attempt_at
+  failure.nextAttemptAt = next_attempt_at
 else
-  changes.dlqClass = cjson.decode(ARGV[7]).errorClass
+  changes.dlqClass = failure.errorClass
 end
+changes.errors = with_error(task, cjson.encode(failure))
 return {'ok', commit(task, changes, 'transition', ARGV[9]), str(next_attempt_at)}
 `;
 

@@ -49,6 +49,8 @@ export const taskErrorSchema = z.object({
   httpStatus: z.number().int().nullable(),
   attempt: z.number().int(),
   at: z.number(),
+  /** When the retry this failure led to is due (Redis time); null when it went to the DLQ. */
+  nextAttemptAt: z.number().nullable().default(null),
 });
 export type TaskErrorRecord = z.infer<typeof taskErrorSchema>;
 

@@ -110,7 +110,7 @@ export function subscribe<T>(client: Client, query: string, variables: Record<st
 }
 
 export const TASK_FIELDS = `id state version progress result retryCount maxRetries workerId content createdAt updatedAt startedAt completedAt
-  errors { errorClass message httpStatus attempt at } history { state at workerId reason version } usage { model promptTokens completionTokens totalTokens }`;
+  errors { errorClass message httpStatus attempt at nextAttemptAt } history { state at workerId reason version } usage { model promptTokens completionTokens totalTokens }`;
 
 export interface TaskView {
   id: string;
@@ -126,7 +126,7 @@ export interface TaskView {
   updatedAt: string;
   startedAt: string | null;
   completedAt: string | null;
-  errors: { errorClass: string; message: string; httpStatus: number | null; attempt: number; at: string }[];
+  errors: { errorClass: string; message: string; httpStatus: number | null; attempt: number; at: string; nextAttemptAt: string | null }[];
   history: { state: string; at: string; workerId: string | null; reason: string | null; version: number }[];
   usage: { model: string; promptTokens: number | null; completionTokens: number | null; totalTokens: number | null } | null;
 }

@@ -1,65 +1,129 @@
 /**
- * OpenRouter's chat-completions API (OpenAI-compatible). One call is one attempt: no
- * hidden retries here; every failure becomes a ProviderError with one error class.
+ * OpenRouter's chat-completions API (OpenAI-compatible), streamed: the summary arrives as
+ * server-sent events, which gives live progress and lets a failure that happens mid-answer be
+ * seen for what it is. One call is one attempt (no hidden retries here); every failure becomes
+ * a ProviderError with exactly one error class.
  */
 import { ProviderError } from '../../schema/src/errors.ts';
 import { ErrorClass } from '../../schema/src/task.ts';
+import { classifyHttpStatus, classifyUpstreamError, parseRetryAfter } from './openrouter-errors.ts';
 import { SUMMARY_SYSTEM_PROMPT, type SummaryProvider, type SummaryRequest, type SummaryResult } from './provider.ts';
+import { createSseParser } from './sse.ts';
 
 export interface OpenRouterOptions {
   apiKey: string;
   /** e.g. https://openrouter.ai/api/v1 (no trailing slash). */
   baseUrl: string;
   model: string;
-  /** Deadline of one call, shorter than the job timeout. */
+  /** Deadline of one call (connect to last byte), shorter than the job timeout. */
   timeoutMs: number;
   /** Larger answers are cut off and count as PROVIDER_ERROR. */
   maxResponseBytes: number;
 }
 
+interface UpstreamError {
+  code?: number | string;
+  message?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** A whole answer, or one streamed chunk of it (`delta` instead of `message`). */
 interface ChatCompletion {
   model?: string;
-  choices?: { message?: { content?: string | null }; finish_reason?: string | null; error?: { message?: string } }[];
+  choices?: {
+    message?: { content?: string | null };
+    delta?: { content?: string | null };
+    finish_reason?: string | null;
+    error?: UpstreamError;
+  }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
-  error?: { code?: number | string; message?: string; metadata?: Record<string, unknown> };
+  error?: UpstreamError;
 }
 
-/** Maps an HTTP status (and the provider's message) to an error class. */
-export function classifyHttpStatus(status: number, message: string): ErrorClass {
-  if (status === 402) return ErrorClass.INSUFFICIENT_CREDITS;
-  if (status === 429) return ErrorClass.RATE_LIMIT;
-  if (status === 503) return isWarmupMessage(message) ? ErrorClass.MODEL_WARMUP : ErrorClass.SERVICE_UNAVAILABLE;
-  if (status === 408 || status === 500 || status === 502 || status === 504) return ErrorClass.NETWORK_TIMEOUT;
-  if (status === 403 && isModerationMessage(message)) return ErrorClass.CONTENT_FILTER;
-  if (status >= 400 && status < 500) return ErrorClass.PERMANENT;
-  return ErrorClass.NETWORK_TIMEOUT;
-}
-
-const isWarmupMessage = (message: string) => /warm(ing)?[ -]?up|model is (currently )?loading|cold start/i.test(message);
-const isModerationMessage = (message: string) => /moderat|flagged|content (policy|filter)/i.test(message);
-
-async function readCapped(response: Response, maxBytes: number, signal: AbortSignal): Promise<string> {
-  if (!response.body) return '';
+/** Reads the body as text, in pieces, under the size cap and the call's signal. */
+async function* readBody(response: Response, maxBytes: number, signal: AbortSignal): AsyncGenerator<string> {
+  if (!response.body) return;
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const decoder = new TextDecoder();
   let size = 0;
   try {
     for (;;) {
-      if (signal.aborted) throw signal.reason;
+      signal.throwIfAborted();
       const { value, done } = await reader.read();
       if (done) break;
       size += value.byteLength;
       if (size > maxBytes) {
-        throw new ProviderError(ErrorClass.PROVIDER_ERROR, `response exceeded ${maxBytes} bytes`, {
-          httpStatus: response.status,
-        });
+        throw new ProviderError(ErrorClass.PROVIDER_ERROR, `response exceeded ${maxBytes} bytes`, { httpStatus: response.status });
       }
-      chunks.push(value);
+      yield decoder.decode(value, { stream: true });
     }
+    const rest = decoder.decode();
+    if (rest) yield rest;
   } finally {
     reader.cancel().catch(() => undefined);
   }
-  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Collects the summary from a streamed or a whole answer; throws on an error inside it. */
+class AnswerCollector {
+  private parts: string[] = [];
+  private finished = false;
+  model: string | undefined;
+  usage: ChatCompletion['usage'];
+
+  constructor(
+    private readonly status: number,
+    private readonly onText: (chars: number) => void,
+  ) {}
+
+  /** Takes one chunk (or a whole answer). */
+  take(chunk: ChatCompletion): void {
+    const upstream = chunk.error ?? chunk.choices?.[0]?.error;
+    if (upstream) {
+      const message = (upstream.message ?? 'upstream provider error').slice(0, 500);
+      throw new ProviderError(classifyUpstreamError(message, upstream.code), message, { httpStatus: this.status });
+    }
+    const choice = chunk.choices?.[0];
+    if (choice?.finish_reason === 'content_filter') {
+      throw new ProviderError(ErrorClass.CONTENT_FILTER, 'the provider refused the content', { httpStatus: this.status });
+    }
+    if (choice?.finish_reason === 'error') {
+      throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'the model stopped with an error', { httpStatus: this.status });
+    }
+    const text = choice?.message?.content ?? choice?.delta?.content;
+    if (text) {
+      this.parts.push(text);
+      this.onText(this.parts.reduce((sum, part) => sum + part.length, 0));
+    }
+    if (choice?.finish_reason) this.finished = true;
+    this.model = chunk.model ?? this.model;
+    this.usage = chunk.usage ?? this.usage;
+  }
+
+  /** The stream's own end marker. */
+  done(): void {
+    this.finished = true;
+  }
+
+  summary(streamed: boolean): string {
+    // A stream that ends without a finish reason (or [DONE]) was cut off mid-answer.
+    if (streamed && !this.finished) {
+      throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'the stream ended before the answer was complete', { httpStatus: this.status });
+    }
+    const summary = this.parts.join('').trim();
+    if (!summary) throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'provider answered without a summary', { httpStatus: this.status });
+    return summary;
+  }
+}
+
+function parseJson(text: string, status: number): ChatCompletion {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object') return parsed as ChatCompletion;
+  } catch {
+    // reported below
+  }
+  throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'provider answered with a body that is not JSON', { httpStatus: status });
 }
 
 export function createOpenRouterProvider(options: OpenRouterOptions): SummaryProvider {
@@ -68,16 +132,27 @@ export function createOpenRouterProvider(options: OpenRouterOptions): SummaryPro
     async summarize(request: SummaryRequest): Promise<SummaryResult> {
       const deadline = AbortSignal.timeout(options.timeoutMs);
       const signal = AbortSignal.any([request.signal, deadline]);
-      request.onProgress(0.1);
-      let response: Response;
-      let text: string;
+      // Progress while text arrives: approaches 0.9, at most one report per 5 %.
+      let reported = 0.1;
+      request.onProgress(reported);
+      const onText = (chars: number) => {
+        const progress = 0.1 + 0.8 * (1 - Math.exp(-chars / 400));
+        if (progress - reported >= 0.05) {
+          reported = progress;
+          request.onProgress(progress);
+        }
+      };
+
+      // Set once the provider answered: a break after that is a truncated answer, not a network failure.
+      let answering = false;
       try {
-        response = await fetch(`${options.baseUrl}/chat/completions`, {
+        const response = await fetch(`${options.baseUrl}/chat/completions`, {
           method: 'POST',
           signal,
           headers: {
             authorization: `Bearer ${options.apiKey}`,
             'content-type': 'application/json',
+            accept: 'text/event-stream, application/json',
             'x-title': 'AsyncTaskFlow',
           },
           body: JSON.stringify({
@@ -86,65 +161,59 @@ export function createOpenRouterProvider(options: OpenRouterOptions): SummaryPro
               { role: 'system', content: SUMMARY_SYSTEM_PROMPT },
               { role: 'user', content: request.content },
             ],
-            stream: false,
+            stream: true,
           }),
         });
-        request.onProgress(0.5);
-        text = await readCapped(response, options.maxResponseBytes, signal);
+        const status = response.status;
+        answering = true;
+
+        if (!response.ok) {
+          let text = '';
+          for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
+          let message = `HTTP ${status}`;
+          try {
+            message = (JSON.parse(text) as ChatCompletion).error?.message ?? message;
+          } catch {
+            // an HTML error page or an empty body: the status says enough
+          }
+          const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+          throw new ProviderError(classifyHttpStatus(status, message), message.slice(0, 500), { httpStatus: status, retryAfterMs });
+        }
+
+        const collector = new AnswerCollector(status, onText);
+        const streamed = (response.headers.get('content-type') ?? '').includes('text/event-stream');
+        if (streamed) {
+          const parser = createSseParser();
+          const take = (data: string) => (data === '[DONE]' ? collector.done() : collector.take(parseJson(data, status)));
+          for await (const piece of readBody(response, options.maxResponseBytes, signal)) parser.push(piece).forEach(take);
+          parser.end().forEach(take);
+        } else {
+          // Some errors (and non-streaming providers) answer with one JSON body.
+          let text = '';
+          for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
+          collector.take(parseJson(text, status));
+        }
+        const summary = collector.summary(streamed);
+        request.onProgress(0.9);
+        return {
+          summary,
+          usage: {
+            model: collector.model ?? options.model,
+            promptTokens: collector.usage?.prompt_tokens ?? null,
+            completionTokens: collector.usage?.completion_tokens ?? null,
+            totalTokens: collector.usage?.total_tokens ?? null,
+          },
+        };
       } catch (error) {
         if (error instanceof ProviderError) throw error;
+        // Cancel and shutdown abort with their own reason: pass it on, it is not a failure.
         if (request.signal.aborted) throw request.signal.reason ?? error;
-        const reason = deadline.aborted ? `no answer within ${options.timeoutMs} ms` : 'connection failed';
-        throw new ProviderError(ErrorClass.NETWORK_TIMEOUT, reason, { cause: error });
+        if (deadline.aborted) {
+          throw new ProviderError(ErrorClass.NETWORK_TIMEOUT, `no complete answer within ${options.timeoutMs} ms`, { cause: error });
+        }
+        if (answering) throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'the answer broke off', { cause: error });
+        throw new ProviderError(ErrorClass.NETWORK_TIMEOUT, 'could not reach the provider', { cause: error });
       }
-
-      let body: ChatCompletion | null = null;
-      try {
-        body = JSON.parse(text) as ChatCompletion;
-      } catch {
-        body = null;
-      }
-      if (!response.ok) {
-        const message = body?.error?.message ?? `HTTP ${response.status}`;
-        throw new ProviderError(classifyHttpStatus(response.status, message), message.slice(0, 500), {
-          httpStatus: response.status,
-        });
-      }
-      if (body === null || typeof body !== 'object') {
-        throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'provider answered with a body that is not JSON', {
-          httpStatus: response.status,
-        });
-      }
-      // OpenRouter reports some upstream failures inside a 200 answer.
-      const upstream = body.error ?? body.choices?.[0]?.error;
-      if (upstream) {
-        const message = upstream.message ?? 'upstream provider error';
-        const errorClass = isWarmupMessage(message)
-          ? ErrorClass.MODEL_WARMUP
-          : isModerationMessage(message)
-            ? ErrorClass.CONTENT_FILTER
-            : ErrorClass.PROVIDER_ERROR;
-        throw new ProviderError(errorClass, message.slice(0, 500), { httpStatus: response.status });
-      }
-      const choice = body.choices?.[0];
-      if (choice?.finish_reason === 'content_filter') {
-        throw new ProviderError(ErrorClass.CONTENT_FILTER, 'the provider refused the content', { httpStatus: response.status });
-      }
-      const summary = choice?.message?.content?.trim();
-      if (!summary) {
-        throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'provider answered without a summary', { httpStatus: response.status });
-      }
-      request.onProgress(0.9);
-      const usage = body.usage;
-      return {
-        summary,
-        usage: {
-          model: body.model ?? options.model,
-          promptTokens: usage?.prompt_tokens ?? null,
-          completionTokens: usage?.completion_tokens ?? null,
-          totalTokens: usage?.total_tokens ?? null,
-        },
-      };
     },
   };
 }

@@ -26,6 +26,7 @@ beforeAll(async () => {
     OPENROUTER_BASE_URL: fake.baseUrl,
     OPENROUTER_MODEL: MODEL,
     PROVIDER_TIMEOUT_MS: '500',
+    MAX_RESPONSE_BYTES: String(1024 * 1024),
   });
 });
 
@@ -130,6 +131,68 @@ describe('OpenRouter provider', () => {
     const task = await submitTask(server, `${SAMPLE_TEXT} Slow.`);
     const done = await finished(task.id);
     expect(done.errors[0]).toMatchObject({ errorClass: 'NETWORK_TIMEOUT', httpStatus: null });
+    expect(done.state).toBe('COMPLETED');
+  });
+
+  it('streams the answer and reports progress while it arrives', async () => {
+    fake.script((request) => ({ ...defaultAnswer(request), eventDelayMs: 5 }));
+    const long = Array.from({ length: 12 }, (_, i) => `Sentence number ${i} talks about queues and retries in some depth.`).join(' ');
+    const task = await submitTask(server, long);
+    const done = await finished(task.id);
+    expect(done.state).toBe('COMPLETED');
+    expect(done.result).toBe('Summary: Sentence number 0 talks about queues and retries in some depth.');
+    expect(done.usage?.totalTokens).toBeGreaterThan(0);
+    const sent = fake.requests.at(-1)!;
+    expect(sent.body).toMatchObject({ stream: true });
+    const progress = (await redis.client.xrange(`atf:task:${task.id}:events`, '-', '+')).filter(([, fields]) => fields.includes('progress'));
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('classifies an error inside the stream as PROVIDER_ERROR, and a stream that breaks off too', async () => {
+    failOnce(() => ({
+      events: [
+        ': OPENROUTER PROCESSING',
+        JSON.stringify({ choices: [{ delta: { content: 'Partial ' } }] }),
+        JSON.stringify({ error: { code: 502, message: 'Upstream model crashed' }, choices: [{ delta: {}, finish_reason: 'error' }] }),
+      ],
+    }));
+    const midStream = await finished((await submitTask(server, `${SAMPLE_TEXT} Mid-stream error.`)).id);
+    expect(midStream.errors[0]).toMatchObject({ errorClass: 'PROVIDER_ERROR', message: 'Upstream model crashed', httpStatus: 200 });
+    expect(midStream.state).toBe('COMPLETED');
+
+    failOnce((request) => ({ ...defaultAnswer(request), breakAfterEvents: 2 }));
+    const broken = await finished((await submitTask(server, `${SAMPLE_TEXT} Broken stream.`)).id);
+    expect(broken.errors[0]).toMatchObject({ errorClass: 'PROVIDER_ERROR' });
+    expect(broken.state).toBe('COMPLETED');
+  });
+
+  it('waits at least as long as a 429\'s Retry-After before the next attempt', async () => {
+    // Retry-After 300 s, scaled like every delay (RETRY_DELAY_SCALE 0.001): 300 ms, longer than
+    // the RATE_LIMIT schedule's first step (60 s, scaled 60 ms).
+    failOnce(() => ({ ...errorAnswer(429, 'Rate limit exceeded'), headers: { 'retry-after': '300' } }));
+    const done = await finished((await submitTask(server, `${SAMPLE_TEXT} Rate limited.`)).id);
+    const error = done.errors[0]!;
+    expect(error).toMatchObject({ errorClass: 'RATE_LIMIT', httpStatus: 429 });
+    const waitedMs = Date.parse(error.nextAttemptAt!) - Date.parse(error.at);
+    expect(waitedMs).toBeGreaterThanOrEqual(295);
+    expect(waitedMs).toBeLessThanOrEqual(360);
+    const attempts = done.history.filter((h) => h.state === 'ACTIVE').map((h) => Date.parse(h.at));
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(290);
+  });
+
+  it('tells a model that is warming up from a plain 503', async () => {
+    failOnce(() => errorAnswer(503, 'Model is currently loading, please retry'));
+    const warm = await finished((await submitTask(server, `${SAMPLE_TEXT} Warm-up.`)).id);
+    expect(warm.errors[0]).toMatchObject({ errorClass: 'MODEL_WARMUP', httpStatus: 503 });
+    failOnce(() => ({ status: 504, body: '<html><body>504 Gateway Time-out</body></html>' }));
+    const gateway = await finished((await submitTask(server, `${SAMPLE_TEXT} Gateway.`)).id);
+    expect(gateway.errors[0]).toMatchObject({ errorClass: 'NETWORK_TIMEOUT', httpStatus: 504, message: 'HTTP 504' });
+  });
+
+  it('cuts off an answer larger than MAX_RESPONSE_BYTES', async () => {
+    failOnce(() => ({ status: 200, body: JSON.stringify({ filler: 'x'.repeat(10 * 1024 * 1024) }) }));
+    const done = await finished((await submitTask(server, `${SAMPLE_TEXT} Huge.`)).id);
+    expect(done.errors[0]).toMatchObject({ errorClass: 'PROVIDER_ERROR', message: expect.stringContaining('exceeded') });
     expect(done.state).toBe('COMPLETED');
   });
 

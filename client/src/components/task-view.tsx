@@ -78,6 +78,7 @@ export function TaskView(props: { id: string }) {
                       <strong>{error.errorClass}</strong>
                       <Show when={error.httpStatus !== null}> (HTTP {error.httpStatus})</Show> — attempt {error.attempt} at {formatTime(error.at)}:{' '}
                       {error.message}
+                      <Show when={error.nextAttemptAt}> · retry at {formatTime(error.nextAttemptAt)}</Show>
                     </li>
                   )}
                 </For>

@@ -36,6 +36,7 @@ export const TaskDetailFields = graphql(`
       httpStatus
       attempt
       at
+      nextAttemptAt
     }
     history {
       state

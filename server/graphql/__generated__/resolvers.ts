@@ -215,6 +215,8 @@ export type TaskError = {
   /** HTTP status the provider answered with, when there was one. */
   httpStatus?: Maybe<Scalars['Int']['output']>;
   message: Scalars['String']['output'];
+  /** When the retry this failure led to is due; null when the task went to the dead letter queue. */
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
 /** Creation order of a listing. */
@@ -461,6 +463,7 @@ export type TaskErrorResolvers<ContextType = GraphQLContext, ParentType extends 
   errorClass?: Resolver<ResolversTypes['ErrorClass'], ParentType, ContextType>;
   httpStatus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type TaskTransitionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskTransition'] = ResolversParentTypes['TaskTransition']> = {

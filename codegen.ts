@@ -16,6 +16,8 @@ const config: CodegenConfig = {
           TaskError: '../../../schema/src/task.ts#TaskErrorRecord',
           TaskTransition: '../../../schema/src/task.ts#TaskEvent',
           QueueStatus: '../../services/queue-service.ts#QueueStatusSnapshot',
+          Worker: '../../services/worker-service.ts#WorkerView',
+          CircuitStatus: '../../../schema/src/circuit.ts#CircuitSnapshot',
         },
         scalars: { DateTime: { input: 'Date', output: 'number | string | Date' } },
       },

@@ -17,7 +17,8 @@ import { createFormatError } from './graphql/format-error.ts';
 import { createSchema } from './graphql/schema.ts';
 import { attachGraphQLWs } from './graphql/ws.ts';
 import { createGraphQLHttpHandler } from './http/graphql-http.ts';
-import { createHealthRoutes } from './http/health-routes.ts';
+import { createHealthRoutes, type Routes } from './http/health-routes.ts';
+import { createWorkerRoutes } from './http/worker-routes.ts';
 import { sendJson } from './http/respond.ts';
 import { createStaticHandler } from './http/static-files.ts';
 import { createTaskEventBus } from './infra/task-events.ts';
@@ -28,6 +29,7 @@ import { createDeadLetterService } from './services/dead-letter-service.ts';
 import { createHealthService } from './services/health-service.ts';
 import { createQueueService } from './services/queue-service.ts';
 import { createTaskService } from './services/task-service.ts';
+import { createWorkerService } from './services/worker-service.ts';
 
 /** Until API keys arrive, every caller is this one tenant. */
 const DEFAULT_TENANT = 'default';
@@ -83,12 +85,22 @@ export function createApp(config: ServerConfig, logger: Logger) {
     coalesceMs: config.queueStatusCoalesceMs,
     resyncIntervalMs: config.subscriptionResyncMs,
   });
+  const registry = createWorkerRegistry({ redis, keys });
   const health = createHealthService({
     redis,
     queue,
-    workers: createWorkerRegistry({ redis, keys }),
+    workers: registry,
     workerStaleMs: config.workerStaleMs,
     probeTimeoutMs: 1000,
+  });
+  const workers = createWorkerService({
+    registry,
+    events,
+    logger,
+    staleMs: config.workerStaleMs,
+    commandAckTimeoutMs: Math.min(config.workerStaleMs, 5000),
+    coalesceMs: config.queueStatusCoalesceMs,
+    resyncIntervalMs: config.subscriptionResyncMs,
   });
 
   const isDevelopment = config.nodeEnv === 'development';
@@ -97,7 +109,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     onInternalError: (error) => logger.error({ err: error }, 'unexpected resolver error'),
   });
   const schema = createSchema();
-  const context = (): GraphQLContext => ({ caller: { tenant: DEFAULT_TENANT }, tasks, queues, deadLetters, logger });
+  const context = (): GraphQLContext => ({ caller: { tenant: DEFAULT_TENANT }, tasks, queues, deadLetters, workers, logger });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
@@ -112,14 +124,19 @@ export function createApp(config: ServerConfig, logger: Logger) {
   });
 
   const httpServer = createServer();
-  const routes = createHealthRoutes(health);
+  const routes: Routes = { ...createHealthRoutes(health), ...createWorkerRoutes(workers) };
   const serveStatic = config.clientDistDir ? createStaticHandler(config.clientDistDir) : null;
   let handleGraphQL: ReturnType<typeof createGraphQLHttpHandler> | null = null;
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const handler = routes[url.pathname];
-    if (handler && (req.method === 'GET' || req.method === 'HEAD')) return handler(req, res);
+    const route = routes[url.pathname];
+    if (route) {
+      const handler = req.method === 'HEAD' ? route.GET : route[req.method as 'GET' | 'POST'];
+      if (handler) return handler(req, res);
+      res.setHeader('allow', Object.keys(route).join(', '));
+      return sendJson(res, 405, { error: 'method not allowed' });
+    }
     if (url.pathname === '/graphql' && handleGraphQL) return handleGraphQL(req, res, url);
     if (serveStatic && (await serveStatic(req, res, url))) return;
     sendJson(res, 404, { error: 'not found' });
@@ -171,6 +188,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
   async function stop(): Promise<void> {
     health.startDraining();
     queues.dispose();
+    workers.dispose();
     await ws?.dispose();
     await new Promise<void>((resolve) => {
       httpServer.close(() => resolve());

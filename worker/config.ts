@@ -20,6 +20,10 @@ const shape = {
   SWEEP_INTERVAL_MS: envInt(10_000, { min: 50 }),
   SHUTDOWN_GRACE_MS: envInt(10_000, { min: 0 }),
   TASK_RETENTION_HOURS: envNumber(168, { min: 0.0001 }),
+  CIRCUIT_FAILURE_THRESHOLD: envNumber(0.5, { min: 0.01, max: 1 }),
+  CIRCUIT_VOLUME_THRESHOLD: envInt(10, { min: 1 }),
+  CIRCUIT_TIMEOUT: envNumber(60, { min: 0.001 }),
+  CIRCUIT_WINDOW_MS: envInt(60_000, { min: 100 }),
   RETRY_DELAY_SCALE: envNumber(1, { min: 0, max: 1000 }),
   RETRY_RATIO: envNumber(0.3, { max: 1 }),
   RETRY_QUEUE_WARNING: envInt(1000),
@@ -52,6 +56,12 @@ export function loadConfig(env: Record<string, string | undefined>) {
     sweepIntervalMs: raw.SWEEP_INTERVAL_MS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     retentionMs: Math.round(raw.TASK_RETENTION_HOURS * 3_600_000),
+    circuit: {
+      failureRatio: raw.CIRCUIT_FAILURE_THRESHOLD,
+      volumeThreshold: raw.CIRCUIT_VOLUME_THRESHOLD,
+      openMs: Math.round(raw.CIRCUIT_TIMEOUT * 1000),
+      windowMs: raw.CIRCUIT_WINDOW_MS,
+    },
     retryDelayScale: raw.RETRY_DELAY_SCALE,
     retryRatio: {
       retryRatio: raw.RETRY_RATIO,

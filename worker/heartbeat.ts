@@ -12,6 +12,8 @@ export interface HeartbeatOptions {
   intervalMs: number;
   concurrency: number;
   activeTasks: () => number;
+  /** More fields for the heartbeat hash (the circuit breaker's state). */
+  details?: () => Record<string, string | number>;
   /** Runs after each beat (periodic chores that need no timer of their own). */
   onBeat?: () => Promise<void>;
   onError: (error: Error) => void;
@@ -34,10 +36,12 @@ export function startHeartbeat(options: HeartbeatOptions) {
         lastHeartbeatAt: now,
         startedAt,
         pid: process.pid,
+        ...options.details?.(),
       })
       .pexpire(keys.worker(workerId), options.intervalMs * 3)
       .zadd(keys.workers(), now, workerId)
       .zremrangebyscore(keys.workers(), '-inf', now - FORGET_AFTER_MS)
+      .publish(keys.workersChannel(), workerId)
       .exec();
   }
 

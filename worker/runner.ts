@@ -14,6 +14,7 @@ import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { retryDelayMs } from '../schema/src/retry-policy.ts';
 import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schema/src/task.ts';
 import { createWeightedSlots, DispatchClosedError } from './dispatch.ts';
+import { isCircuitOpenError, type ProviderCircuit } from './resilience.ts';
 import type { TaskHandler } from './tasks/summarize.ts';
 import type { ClaimedTask, TaskStore } from './task-store.ts';
 
@@ -31,6 +32,10 @@ export interface RunnerOptions {
   leaseMs: number;
   stallIntervalMs: number;
   retryDelayScale: number;
+  /** Guards the handlers' provider calls; an open circuit defers tasks instead of failing them. */
+  circuit: ProviderCircuit;
+  /** How long a task waits when the circuit is forced open (no automatic half-open time). */
+  deferWhileOpenMs: number;
   /** Emitted when a write was rejected because this worker's lease was no longer current. */
   onStaleWrite?: (taskId: string) => void;
 }
@@ -143,6 +148,20 @@ export function createRunner(options: RunnerOptions) {
     log.info({ errorClass: failure.errorClass, delayMs: delay }, 'task scheduled for retry');
   }
 
+  /**
+   * The provider is known to be down: the task waits for the breaker's probe time without a
+   * call, an error or a retry counted, so it cannot drift to the DLQ while the provider heals.
+   */
+  async function deferWhileOpen(taskId: string, leaseToken: string, attempt: number, log: Logger): Promise<void> {
+    const halfOpenAt = options.circuit.snapshot().halfOpenAt;
+    const delayMs = halfOpenAt === null ? options.deferWhileOpenMs : Math.max(0, halfOpenAt - Date.now()) + 50;
+    const outcome = await persistently(() => store.defer(taskId, leaseToken, delayMs, 'circuit open: waiting for the provider'), log);
+    if (outcome.status === 'stale' || outcome.nextAttemptAt === null) return;
+    const at = outcome.nextAttemptAt;
+    await persistently(() => enqueue(taskId, QueueName.RETRY, jobIds.retry(taskId, attempt), at), log);
+    log.info({ delayMs }, 'circuit open: task deferred');
+  }
+
   async function run(taskId: string): Promise<void> {
     const leaseToken = randomUUID();
     const claim = await store.claim(taskId, leaseToken);
@@ -186,14 +205,16 @@ export function createRunner(options: RunnerOptions) {
 
     try {
       attemptLog.info('task started');
-      const output = await options.handlers[task.type]({
-        taskId,
-        content: task.content,
-        attempt: claim.attempt,
-        signal: controller.signal,
-        logger: attemptLog,
-        onProgress,
-      });
+      const output = await options.circuit.execute(() =>
+        options.handlers[task.type]({
+          taskId,
+          content: task.content,
+          attempt: claim.attempt,
+          signal: controller.signal,
+          logger: attemptLog,
+          onProgress,
+        }),
+      );
       await progressChain;
       const outcome = await persistently(() => store.complete(taskId, leaseToken, output.result, output.usage), attemptLog);
       if (outcome.status === 'stale') {
@@ -210,6 +231,8 @@ export function createRunner(options: RunnerOptions) {
         attemptLog.info('attempt aborted: task cancelled');
       } else if (reason instanceof LeaseLostError) {
         attemptLog.warn('lease lost: attempt abandoned');
+      } else if (isCircuitOpenError(error)) {
+        await deferWhileOpen(taskId, leaseToken, claim.attempt, attemptLog);
       } else if (reason instanceof ShutdownError) {
         // Hand it back and queue its takeover now: another worker resumes it at once, and
         // the interruption costs the task no retry.

@@ -44,7 +44,7 @@ export function createTaskStore(options: TaskStoreOptions) {
   });
 
   async function write(
-    name: 'taskProgress' | 'taskComplete' | 'taskFail',
+    name: 'taskProgress' | 'taskComplete' | 'taskFail' | 'taskDefer',
     taskId: string,
     extra: (string | number)[],
   ): Promise<WriteOutcome> {
@@ -110,6 +110,9 @@ export function createTaskStore(options: TaskStoreOptions) {
 
     complete: (taskId: string, leaseToken: string, result: string, usage: TaskUsage | null) =>
       write('taskComplete', taskId, [leaseToken, result, usage ? JSON.stringify(usage) : '']),
+
+    /** Back to SCHEDULED for `delayMs` without a provider call: no error, no retry counted. */
+    defer: (taskId: string, leaseToken: string, delayMs: number, reason: string) => write('taskDefer', taskId, [leaseToken, delayMs, reason]),
 
     fail: (
       taskId: string,

@@ -9,6 +9,8 @@ import { startHeartbeat } from './heartbeat.ts';
 import { createLocalSummarizer } from './providers/local-summarizer.ts';
 import { createOpenRouterProvider } from './providers/openrouter.ts';
 import type { SummaryProvider } from './providers/provider.ts';
+import { CircuitCommand } from '../schema/src/circuit.ts';
+import { createProviderCircuit } from './resilience.ts';
 import { createRunner } from './runner.ts';
 import { startSweeper } from './sweeper.ts';
 import { createSummarizeHandler } from './tasks/summarize.ts';
@@ -38,6 +40,22 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
   });
   const provider = createProvider(config);
   let staleWrites = 0;
+  let heartbeatRef: ReturnType<typeof startHeartbeat> | null = null;
+  // A breaker change is announced at once, not at the next beat.
+  const circuit = createProviderCircuit(config.circuit, () => {
+    logger.warn({ circuit: circuit.snapshot() }, 'circuit breaker changed');
+    void heartbeatRef?.beat().catch(() => undefined);
+  });
+  let appliedCommandEpoch = 0;
+  /** Applies an operator's newer reset/open command (read from Redis, so none is ever missed). */
+  const applyCircuitCommand = async () => {
+    const [epoch, action] = await redis.hmget(keys.circuitCommand(), 'epoch', 'action');
+    if (!epoch || Number(epoch) <= appliedCommandEpoch) return;
+    appliedCommandEpoch = Number(epoch);
+    if (action === CircuitCommand.OPEN) circuit.forceOpen();
+    else circuit.reset();
+    logger.info({ action, epoch: appliedCommandEpoch }, 'circuit command applied');
+  };
   // The retry share in force drops as the retry backlog grows; refreshed with each heartbeat.
   let retryRatio = config.retryRatio.retryRatio;
   const refreshRetryRatio = async () => {
@@ -53,6 +71,8 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     workerId: config.workerId,
     concurrency: config.concurrency,
     retryRatio: () => retryRatio,
+    circuit,
+    deferWhileOpenMs: config.circuit.openMs,
     leaseMs: config.leaseMs,
     stallIntervalMs: config.stallIntervalMs,
     retryDelayScale: config.retryDelayScale,
@@ -70,10 +90,16 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     sweep: () => sweeper?.sweep() ?? Promise.resolve(0),
     async start(): Promise<void> {
       await Promise.all([redis.connect(), subscriber.connect()]);
-      subscriber.on('message', (_channel, taskId) => {
-        if (runner.abort(taskId)) logger.info({ taskId }, 'cancel received: aborting attempt');
+      subscriber.on('message', (channel, message) => {
+        if (channel === keys.cancelChannel()) {
+          if (runner.abort(message)) logger.info({ taskId: message }, 'cancel received: aborting attempt');
+        } else if (channel === keys.circuitChannel()) {
+          void applyCircuitCommand().catch((error: Error) => logger.warn({ err: error.message }, 'circuit command failed'));
+        }
       });
-      await subscriber.subscribe(keys.cancelChannel());
+      await subscriber.subscribe(keys.cancelChannel(), keys.circuitChannel());
+      // The latest command holds for workers that start after it (a forced open stays open).
+      await applyCircuitCommand();
       await runner.start();
       heartbeat = startHeartbeat({
         redis,
@@ -82,9 +108,24 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
         intervalMs: config.heartbeatIntervalMs,
         concurrency: config.concurrency,
         activeTasks: runner.activeTasks,
-        onBeat: refreshRetryRatio,
+        details: () => {
+          const snapshot = circuit.snapshot();
+          return {
+            circuitState: snapshot.state,
+            circuitFailures: snapshot.failures,
+            circuitOpenedAt: snapshot.openedAt ?? '',
+            circuitHalfOpenAt: snapshot.halfOpenAt ?? '',
+            circuitEpoch: appliedCommandEpoch,
+          };
+        },
+        // A command whose hint was missed (a disconnected worker) is found at the next beat.
+        onBeat: async () => {
+          await refreshRetryRatio();
+          await applyCircuitCommand();
+        },
         onError: (error) => logger.warn({ err: error.message }, 'heartbeat failed'),
       });
+      heartbeatRef = heartbeat;
       sweeper = startSweeper({
         redis,
         keys,

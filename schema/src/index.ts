@@ -5,3 +5,4 @@ export * from './task.ts';
 export * from './task-scripts.ts';
 export * from './queue-policy.ts';
 export * from './job-ids.ts';
+export * from './circuit.ts';

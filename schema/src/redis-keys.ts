@@ -34,6 +34,12 @@ export interface RedisKeys {
   workers(): string;
   /** Hash: one worker's heartbeat details; expires when the worker stops beating. */
   worker(id: string): string;
+  /** Hash: the latest operator command to every worker's circuit breaker (epoch, action). */
+  circuitCommand(): string;
+  /** Channel: a worker's id each time it beats (feeds the live workers view). */
+  workersChannel(): string;
+  /** Channel: a hint that an operator gave a circuit command (workers then read the hash). */
+  circuitChannel(): string;
   /** Prefix bee-queue puts before its queue names. */
   beeQueuePrefix(): string;
   /** One of bee-queue's own keys for a queue (`jobs` hash, `waiting` list, `delayed` zset, ...). */
@@ -61,6 +67,9 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     taskSequence: () => `${prefix}:tasks:seq`,
     workers: () => `${prefix}:workers`,
     worker: (id) => `${prefix}:worker:${id}`,
+    circuitCommand: () => `${prefix}:circuit:command`,
+    workersChannel: () => `${prefix}:events:workers`,
+    circuitChannel: () => `${prefix}:events:circuit`,
     beeQueuePrefix: () => `${prefix}:bq`,
     beeQueueKey: (queue, suffix) => `${prefix}:bq:${queue}:${suffix}`,
     taskChannel: (id) => `${prefix}:events:task:${id}`,

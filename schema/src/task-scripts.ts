@@ -281,6 +281,22 @@ return {'ok', commit(task, changes, 'transition', ARGV[9]), str(next_attempt_at)
 `;
 
 /**
+ * defer: the lease holder puts the task back to wait without calling the provider (its
+ * circuit breaker is open): SCHEDULED again, with no error and no retry counted.
+ * ARGV[5] lease token  ARGV[6] delay ms  ARGV[7] reason.
+ * Returns {'ok', version, nextAttemptAt} | {'stale', state}.
+ */
+const DEFER = `
+local task = read_task()
+if not task then return {'stale', 'MISSING'} end
+if not holds_lease(task, ARGV[5]) then return {'stale', task.state} end
+local next_attempt_at = now_ms() + tonumber(ARGV[6])
+local version = commit(task, { state = 'SCHEDULED', leaseToken = false, leaseExpiresAt = false,
+  nextAttemptAt = next_attempt_at }, 'transition', ARGV[7])
+return {'ok', version, str(next_attempt_at)}
+`;
+
+/**
  * cancel: an operator stops a PENDING, SCHEDULED or ACTIVE task. An ACTIVE task's lease is
  * dropped, so its worker's result is rejected as stale, and its id is published on the
  * cancel channel so the worker aborts the provider call at once. Whichever of cancel and
@@ -352,6 +368,7 @@ export const TASK_SCRIPTS = {
   taskProgress: PRELUDE + PROGRESS,
   taskComplete: PRELUDE + COMPLETE,
   taskFail: PRELUDE + FAIL,
+  taskDefer: PRELUDE + DEFER,
   taskCancel: PRELUDE + CANCEL,
   taskReopen: PRELUDE + REOPEN,
   taskDelete: PRELUDE + DELETE,

@@ -1,6 +1,7 @@
 import type { Logger } from '../../common/logger.ts';
 import type { DeadLetterService } from '../services/dead-letter-service.ts';
 import type { QueueService } from '../services/queue-service.ts';
+import type { WorkerService } from '../services/worker-service.ts';
 import type { Caller, TaskService } from '../services/task-service.ts';
 
 /** What every resolver receives, over HTTP and WebSocket alike. */
@@ -9,5 +10,6 @@ export interface GraphQLContext {
   tasks: TaskService;
   queues: QueueService;
   deadLetters: DeadLetterService;
+  workers: WorkerService;
   logger: Logger;
 }

@@ -1,6 +1,7 @@
 /** Thin resolvers: unpack arguments, call a service, shape the answer. */
 import type { TaskRecord } from '../../schema/src/task.ts';
 import type { QueueStatusSnapshot } from '../services/queue-service.ts';
+import type { WorkerView } from '../services/worker-service.ts';
 import type { TaskPage } from '../infra/task-repository.ts';
 import type { Resolvers } from './__generated__/resolvers.ts';
 import { DateTimeScalar } from './date-time.ts';
@@ -19,6 +20,7 @@ export const resolvers: Resolvers = {
     tasks: async (_, args, { tasks, caller }) => toConnection(await tasks.list(args, caller)),
     queueStatus: (_, __, { queues }) => queues.status(),
     deadLetterTasks: async (_, args, { deadLetters, caller }) => toConnection(await deadLetters.list(args, caller)),
+    workers: (_, __, { workers }) => workers.list(),
   },
 
   Mutation: {
@@ -28,6 +30,8 @@ export const resolvers: Resolvers = {
     deleteTask: (_, { id }, { tasks, caller }) => tasks.remove(id, caller),
     retryDeadLetterTasks: (_, args, { deadLetters, caller }) => deadLetters.retry(args, caller),
     purgeDeadLetterQueue: (_, { confirm }, { deadLetters, caller }) => deadLetters.purge(confirm, caller),
+    resetCircuitBreakers: (_, __, { workers }) => workers.resetCircuits(),
+    openCircuitBreakers: (_, __, { workers }) => workers.openCircuits(),
   },
 
   Subscription: {
@@ -43,6 +47,10 @@ export const resolvers: Resolvers = {
     taskDeleted: {
       subscribe: (_, __, { tasks, caller }) => tasks.watchDeletions(caller),
       resolve: (id: string) => id,
+    },
+    workersUpdated: {
+      subscribe: (_, __, { workers }) => workers.watch(),
+      resolve: (list: WorkerView[]) => list,
     },
     queueStatusUpdated: {
       subscribe: (_, __, { queues }) => queues.watch(),

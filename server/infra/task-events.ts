@@ -29,6 +29,8 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     publisher: options.publisher,
     subscriber: options.subscriber,
     deserializer: (buffer, { channel }) => {
+      // Only task channels carry task JSON; the workers channel carries a worker id.
+      if (channel === options.keys.workersChannel()) return buffer.toString('utf8');
       try {
         return parseTaskChannelMessage(buffer.toString('utf8'));
       } catch {
@@ -46,10 +48,17 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     return { dispose: () => pubsub.unsubscribe(subscriptionId) };
   }
 
+  async function listenRaw(channel: string, listener: (message: string) => void): Promise<Disposable> {
+    const subscriptionId = await pubsub.subscribe(channel, listener);
+    return { dispose: () => pubsub.unsubscribe(subscriptionId) };
+  }
+
   return {
     /** Every change (and the deletion) of one task. */
     onTask: (taskId: string, listener: TaskListener) => listen(options.keys.taskChannel(taskId), listener),
     /** Every change (and deletion) of any task. */
     onAnyTask: (listener: TaskListener) => listen(options.keys.tasksChannel(), listener),
+    /** Each worker heartbeat (the worker's id). */
+    onWorkerBeat: (listener: (workerId: string) => void) => listenRaw(options.keys.workersChannel(), listener),
   };
 }

@@ -1,5 +1,6 @@
-/** Reads the workers' heartbeats (written by each worker process). */
+/** Reads the workers' heartbeats (written by each worker process) and gives them circuit commands. */
 import type { Redis } from 'ioredis';
+import { CircuitState, type CircuitCommand, type CircuitSnapshot } from '../../schema/src/circuit.ts';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
 
 export interface WorkerHeartbeat {
@@ -7,9 +8,14 @@ export interface WorkerHeartbeat {
   lastHeartbeatAt: number;
   concurrency: number;
   activeTasks: number;
+  circuit: CircuitSnapshot;
+  /** The newest operator circuit command this worker has applied. */
+  circuitEpoch: number;
 }
 
 export type WorkerRegistry = ReturnType<typeof createWorkerRegistry>;
+
+const optionalNumber = (value: string | undefined) => (value ? Number(value) : null);
 
 export function createWorkerRegistry(options: { redis: Redis; keys: RedisKeys }) {
   const { redis, keys } = options;
@@ -30,10 +36,31 @@ export function createWorkerRegistry(options: { redis: Redis; keys: RedisKeys })
         lastHeartbeatAt: Number(hash.lastHeartbeatAt),
         concurrency: Number(hash.concurrency ?? 0),
         activeTasks: Number(hash.activeTasks ?? 0),
+        circuit: {
+          state: (hash.circuitState as CircuitState | undefined) ?? CircuitState.CLOSED,
+          failures: Number(hash.circuitFailures ?? 0),
+          openedAt: optionalNumber(hash.circuitOpenedAt),
+          halfOpenAt: optionalNumber(hash.circuitHalfOpenAt),
+        },
+        circuitEpoch: Number(hash.circuitEpoch ?? 0),
       });
     });
     return workers;
   }
 
-  return { aliveSince };
+  /**
+   * Records a command for every worker's breaker under a new epoch, and hints them to read
+   * it now. The hash is the truth (a worker that missed the hint finds it at its next beat).
+   */
+  async function commandCircuits(action: CircuitCommand): Promise<number> {
+    const results = await redis
+      .multi()
+      .hincrby(keys.circuitCommand(), 'epoch', 1)
+      .hset(keys.circuitCommand(), 'action', action, 'at', Date.now())
+      .publish(keys.circuitChannel(), action)
+      .exec();
+    return Number(results?.[0]?.[1] ?? 0);
+  }
+
+  return { aliveSince, commandCircuits };
 }

@@ -1,15 +1,15 @@
 /**
  * Queue-wide status: depths of the bee-queue queues, tasks per state, and the retry share
- * in force. Watchers share one computation per change burst, however many they are.
+ * in force. Watchers share one computation per change burst (a shared feed).
  */
 import type { Logger } from '../../common/logger.ts';
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
 import { retryRatioInForce, type RetryRatioSettings } from '../../schema/src/queue-policy.ts';
 import { TASK_STATES, TaskState } from '../../schema/src/task.ts';
-import type { Disposable, TaskEventBus } from '../infra/task-events.ts';
+import type { TaskEventBus } from '../infra/task-events.ts';
 import type { TaskQueueProducer } from '../infra/task-queue.ts';
 import type { TaskRepository } from '../infra/task-repository.ts';
-import { closableIterator, createAsyncQueue, type AsyncQueue } from './async-queue.ts';
+import { createSharedFeed } from './shared-feed.ts';
 
 export interface QueueStatusSnapshot {
   primary: number;
@@ -55,76 +55,14 @@ export function createQueueService(options: QueueServiceOptions) {
     };
   }
 
-  // One shared feed for all watchers, started with the first and stopped with the last.
-  const watchers = new Set<AsyncQueue<QueueStatusSnapshot>>();
-  let feed: { subscription: Promise<Disposable>; resync: NodeJS.Timeout } | null = null;
-  let pending: NodeJS.Timeout | null = null;
-  let lastSent = '';
+  const feed = createSharedFeed({
+    name: 'queue status',
+    logger,
+    compute: status,
+    listen: (onHint) => events.onAnyTask(onHint),
+    coalesceMs: options.coalesceMs,
+    resyncIntervalMs: options.resyncIntervalMs,
+  });
 
-  function scheduleRefresh(): void {
-    if (pending) return;
-    pending = setTimeout(() => {
-      pending = null;
-      status().then(
-        (snapshot) => {
-          const serialized = JSON.stringify(snapshot);
-          if (serialized === lastSent) return;
-          lastSent = serialized;
-          for (const watcher of watchers) watcher.push(snapshot);
-        },
-        (error) => logger.warn({ err: error }, 'queue status refresh failed'),
-      );
-    }, options.coalesceMs);
-  }
-
-  function startFeed(): void {
-    feed = {
-      subscription: events.onAnyTask(() => scheduleRefresh()),
-      resync: setInterval(scheduleRefresh, options.resyncIntervalMs),
-    };
-    feed.subscription.catch((error) => logger.warn({ err: error }, 'queue status feed failed'));
-  }
-
-  function stopFeed(): void {
-    if (!feed) return;
-    clearInterval(feed.resync);
-    feed.subscription.then((s) => s.dispose(), () => undefined);
-    feed = null;
-    if (pending) clearTimeout(pending);
-    pending = null;
-    lastSent = '';
-  }
-
-  /** A snapshot first, then a new status whenever it changes (coalesced). */
-  async function watch(): Promise<AsyncGenerator<QueueStatusSnapshot>> {
-    const inbox = createAsyncQueue<QueueStatusSnapshot>();
-    watchers.add(inbox);
-    const close = () => {
-      watchers.delete(inbox);
-      inbox.close();
-      if (watchers.size === 0) stopFeed();
-    };
-    let snapshot: QueueStatusSnapshot;
-    try {
-      if (!feed) startFeed();
-      await feed!.subscription;
-      snapshot = await status();
-    } catch (error) {
-      close();
-      throw error;
-    }
-    async function* run(): AsyncGenerator<QueueStatusSnapshot> {
-      yield snapshot;
-      let last = JSON.stringify(snapshot);
-      for await (const next of inbox) {
-        const serialized = JSON.stringify(next);
-        if (serialized === last) continue;
-        last = serialized;
-        yield next;
-      }
-    }
-    return closableIterator(run(), close);
-  }
-
-  return { status, watch, dispose: stopFeed };
+  return { status, watch: feed.watch, dispose: feed.dispose };
 }

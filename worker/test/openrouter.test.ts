@@ -27,6 +27,8 @@ beforeAll(async () => {
     OPENROUTER_MODEL: MODEL,
     PROVIDER_TIMEOUT_MS: '500',
     MAX_RESPONSE_BYTES: String(1024 * 1024),
+    // Each test here scripts failures on purpose: keep the circuit breaker out of the way.
+    CIRCUIT_VOLUME_THRESHOLD: '100000',
   });
 });
 

@@ -1,6 +1,8 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { TaskRecord, TaskErrorRecord, TaskEvent } from '../../../schema/src/task.ts';
 import type { QueueStatusSnapshot } from '../../services/queue-service.ts';
+import type { WorkerView } from '../../services/worker-service.ts';
+import type { CircuitSnapshot } from '../../../schema/src/circuit.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -15,6 +17,25 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** An ISO-8601 instant in UTC, always with a trailing Z (2026-01-31T12:00:00.000Z). */
   DateTime: { input: Date; output: number | string | Date; }
+};
+
+/** The state of a worker's circuit breaker around provider calls. */
+export type CircuitState =
+  /** Calls go through. */
+  | 'CLOSED'
+  /** One probe call decides whether to close again. */
+  | 'HALF_OPEN'
+  /** Calls are refused; tasks wait (without losing retries) until the probe time. */
+  | 'OPEN';
+
+export type CircuitStatus = {
+  __typename?: 'CircuitStatus';
+  /** Provider failures counted since the breaker last closed. */
+  failures: Scalars['Int']['output'];
+  /** When an open breaker lets one probe through; null when forced open by an operator. */
+  halfOpenAt?: Maybe<Scalars['DateTime']['output']>;
+  openedAt?: Maybe<Scalars['DateTime']['output']>;
+  state: CircuitState;
 };
 
 /** Why an attempt failed. The class decides whether and when the task is retried. */
@@ -36,8 +57,12 @@ export type Mutation = {
   cancelTask: Task;
   /** Remove a task everywhere. False when there was no such task. */
   deleteTask: Scalars['Boolean']['output'];
+  /** Force every worker's circuit breaker open (tasks wait without losing retries) until a reset. */
+  openCircuitBreakers: Array<Worker>;
   /** Delete every task in the dead letter queue. Needs confirm: true. Returns how many were deleted. */
   purgeDeadLetterQueue: Scalars['Int']['output'];
+  /** Close every worker's circuit breaker and clear its counts. Reaches workers that were disconnected when it was given. */
+  resetCircuitBreakers: Array<Worker>;
   /** Send dead-letter tasks back to work with a fresh retry budget: the given ids, or all of one error class, or all. Returns how many moved. */
   retryDeadLetterTasks: Scalars['Int']['output'];
   /** Send a DLQ or CANCELLED task back to work through the retry queue. Any other state is a CONFLICT and changes nothing. */
@@ -97,6 +122,8 @@ export type Query = {
    * `totalCount` counts every task that matches, across pages.
    */
   tasks: TaskConnection;
+  /** Workers seen recently, newest heartbeat first. */
+  workers: Array<Worker>;
 };
 
 
@@ -163,6 +190,8 @@ export type Subscription = {
   taskUpdated: Task;
   /** Every change of any task, as it happens (no snapshot): feeds live lists. */
   tasksUpdated: Task;
+  /** The workers now, then again whenever a heartbeat changes what they report. */
+  workersUpdated: Array<Worker>;
 };
 
 
@@ -265,6 +294,18 @@ export type TaskUsage = {
   totalTokens?: Maybe<Scalars['Int']['output']>;
 };
 
+/** A worker process, as its heartbeats report it. */
+export type Worker = {
+  __typename?: 'Worker';
+  activeTasks: Scalars['Int']['output'];
+  /** Its last heartbeat is younger than the server's WORKER_STALE_MS. */
+  alive: Scalars['Boolean']['output'];
+  circuit: CircuitStatus;
+  concurrency: Scalars['Int']['output'];
+  id: Scalars['ID']['output'];
+  lastHeartbeatAt: Scalars['DateTime']['output'];
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -339,6 +380,8 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CircuitState: CircuitState;
+  CircuitStatus: ResolverTypeWrapper<CircuitSnapshot>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ErrorClass: ErrorClass;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -360,11 +403,13 @@ export type ResolversTypes = {
   TaskTransition: ResolverTypeWrapper<TaskEvent>;
   TaskType: TaskType;
   TaskUsage: ResolverTypeWrapper<TaskUsage>;
+  Worker: ResolverTypeWrapper<WorkerView>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
+  CircuitStatus: CircuitSnapshot;
   DateTime: Scalars['DateTime']['output'];
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
@@ -382,6 +427,14 @@ export type ResolversParentTypes = {
   TaskError: TaskErrorRecord;
   TaskTransition: TaskEvent;
   TaskUsage: TaskUsage;
+  Worker: WorkerView;
+};
+
+export type CircuitStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CircuitStatus'] = ResolversParentTypes['CircuitStatus']> = {
+  failures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  halfOpenAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  openedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['CircuitState'], ParentType, ContextType>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -391,7 +444,9 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   cancelTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationCancelTaskArgs, 'id'>>;
   deleteTask?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteTaskArgs, 'id'>>;
+  openCircuitBreakers?: Resolver<Array<ResolversTypes['Worker']>, ParentType, ContextType>;
   purgeDeadLetterQueue?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationPurgeDeadLetterQueueArgs, 'confirm'>>;
+  resetCircuitBreakers?: Resolver<Array<ResolversTypes['Worker']>, ParentType, ContextType>;
   retryDeadLetterTasks?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<MutationRetryDeadLetterTasksArgs>>;
   retryTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationRetryTaskArgs, 'id' | 'resetRetryCount'>>;
   submitTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationSubmitTaskArgs, 'input'>>;
@@ -407,6 +462,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   queueStatus?: Resolver<ResolversTypes['QueueStatus'], ParentType, ContextType>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
   tasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, RequireFields<QueryTasksArgs, 'order'>>;
+  workers?: Resolver<Array<ResolversTypes['Worker']>, ParentType, ContextType>;
 };
 
 export type QueueStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['QueueStatus'] = ResolversParentTypes['QueueStatus']> = {
@@ -428,6 +484,7 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   taskDeleted?: SubscriptionResolver<ResolversTypes['ID'], "taskDeleted", ParentType, ContextType>;
   taskUpdated?: SubscriptionResolver<ResolversTypes['Task'], "taskUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskUpdatedArgs, 'id'>>;
   tasksUpdated?: SubscriptionResolver<ResolversTypes['Task'], "tasksUpdated", ParentType, ContextType>;
+  workersUpdated?: SubscriptionResolver<Array<ResolversTypes['Worker']>, "workersUpdated", ParentType, ContextType>;
 };
 
 export type TaskResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Task'] = ResolversParentTypes['Task']> = {
@@ -481,7 +538,17 @@ export type TaskUsageResolvers<ContextType = GraphQLContext, ParentType extends 
   totalTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
+export type WorkerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Worker'] = ResolversParentTypes['Worker']> = {
+  activeTasks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  alive?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  circuit?: Resolver<ResolversTypes['CircuitStatus'], ParentType, ContextType>;
+  concurrency?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastHeartbeatAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GraphQLContext> = {
+  CircuitStatus?: CircuitStatusResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
@@ -494,5 +561,6 @@ export type Resolvers<ContextType = GraphQLContext> = {
   TaskError?: TaskErrorResolvers<ContextType>;
   TaskTransition?: TaskTransitionResolvers<ContextType>;
   TaskUsage?: TaskUsageResolvers<ContextType>;
+  Worker?: WorkerResolvers<ContextType>;
 };
 

@@ -1,0 +1,17 @@
+/** Circuit breaker states as workers report them and operators command them. */
+
+export const CircuitState = { CLOSED: 'CLOSED', OPEN: 'OPEN', HALF_OPEN: 'HALF_OPEN' } as const;
+export type CircuitState = (typeof CircuitState)[keyof typeof CircuitState];
+
+export interface CircuitSnapshot {
+  state: CircuitState;
+  /** Provider failures counted since the breaker last closed. */
+  failures: number;
+  openedAt: number | null;
+  /** When an open breaker lets one probe call through. */
+  halfOpenAt: number | null;
+}
+
+/** An operator's command to every worker's breaker; the epoch orders commands. */
+export const CircuitCommand = { RESET: 'reset', OPEN: 'open' } as const;
+export type CircuitCommand = (typeof CircuitCommand)[keyof typeof CircuitCommand];

@@ -1,0 +1,34 @@
+/** The operator routes the original service had: per-worker breaker status, and a reset. */
+import { isAppError } from '../../schema/src/errors.ts';
+import type { WorkerService, WorkerView } from '../services/worker-service.ts';
+import type { Routes } from './health-routes.ts';
+import { sendJson } from './respond.ts';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The same shape as the GraphQL Worker type. */
+function toJson(worker: WorkerView) {
+  return {
+    id: worker.id,
+    alive: worker.alive,
+    lastHeartbeatAt: iso(worker.lastHeartbeatAt),
+    concurrency: worker.concurrency,
+    activeTasks: worker.activeTasks,
+    circuit: { ...worker.circuit, openedAt: iso(worker.circuit.openedAt), halfOpenAt: iso(worker.circuit.halfOpenAt) },
+  };
+}
+
+export function createWorkerRoutes(workers: WorkerService): Routes {
+  const answer = async (res: Parameters<typeof sendJson>[0], load: () => Promise<WorkerView[]>) => {
+    try {
+      sendJson(res, 200, { workers: (await load()).map(toJson) });
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      sendJson(res, 503, { error: 'worker status is unavailable' });
+    }
+  };
+  return {
+    '/health/workers': { GET: (_req, res) => answer(res, workers.list) },
+    '/health/workers/reset-circuit-breaker': { POST: (_req, res) => answer(res, workers.resetCircuits) },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The circuit breaker with real workers and a failing fake provider: it opens after the
+ * threshold, the provider sees no calls while it is open, tasks wait without losing retries,
+ * one probe closes it; operators' reset and forced open reach every worker, even one that
+ * was not running when the command was given.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
+import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from './support/system.ts';
+import { waitFor } from './support/wait-for.ts';
+
+let redis: TestRedis;
+let server: RunningServer;
+let fake: FakeOpenRouter;
+
+type WorkerView = { id: string; alive: boolean; circuit: { state: string; failures: number; openedAt: string | null; halfOpenAt: string | null } };
+const WORKERS = `{ workers { id alive circuit { state failures openedAt halfOpenAt } } }`;
+
+const workerEnv = (id: string) => ({
+  OPENROUTER_API_KEY: 'sk-test',
+  OPENROUTER_BASE_URL: fake.baseUrl,
+  WORKER_ID: id,
+  WORKER_CONCURRENCY: '1',
+  CIRCUIT_VOLUME_THRESHOLD: '3',
+  CIRCUIT_FAILURE_THRESHOLD: '0.5',
+  CIRCUIT_WINDOW_MS: '10000',
+  CIRCUIT_TIMEOUT: '0.8',
+});
+
+beforeAll(async () => {
+  redis = await startRedis();
+  fake = await startFakeOpenRouter();
+  server = await startServer(redis.url, { MAX_RETRIES: '3', WORKER_STALE_MS: '1000' });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await fake?.close();
+  await redis?.dispose();
+});
+
+const workersNow = async () => (await graphql<{ workers: WorkerView[] }>(server, WORKERS)).data!.workers;
+
+describe('circuit breaker', () => {
+  it('opens after the threshold, stops provider calls, keeps retries, and closes after one good probe', async () => {
+    fake.script(() => errorAnswer(503, 'No instances available'));
+    const worker = await startWorker(redis.url, workerEnv('breaker-a'));
+    try {
+      const ids = [];
+      for (let i = 0; i < 6; i += 1) ids.push((await submitTask(server, `${SAMPLE_TEXT} Breaker ${i}.`)).id);
+      const open = await waitFor(async () => (await workersNow()).find((w) => w.id === 'breaker-a' && w.circuit.state === 'OPEN'), {
+        message: 'the breaker to open',
+      });
+      expect(open.circuit.failures).toBeGreaterThanOrEqual(2);
+      const openedAt = Date.parse(open.circuit.openedAt!);
+      const halfOpenAt = Date.parse(open.circuit.halfOpenAt!);
+      expect(halfOpenAt - openedAt).toBe(800);
+
+      // Healed provider: the half-open probe succeeds and the breaker closes.
+      fake.script(defaultAnswer);
+      for (const id of ids) {
+        await waitFor(async () => (await getTask(server, id))?.state === 'COMPLETED', { timeoutMs: 15_000, message: `${id} to complete` });
+      }
+      // While it was open, the provider saw nothing.
+      const duringOpen = fake.requests.filter((request) => request.at > openedAt + 20 && request.at < halfOpenAt - 20);
+      expect(duringOpen).toEqual([]);
+      // Tasks waited without losing retries: every error on record is a real failed call.
+      let deferred = 0;
+      for (const id of ids) {
+        const task = (await getTask(server, id))!;
+        expect(task.retryCount).toBe(task.errors.length);
+        expect(task.retryCount).toBeLessThanOrEqual(3);
+        deferred += task.history.filter((h) => h.reason === 'circuit open: waiting for the provider').length;
+      }
+      expect(deferred).toBeGreaterThan(0);
+      expect((await workersNow()).find((w) => w.id === 'breaker-a')!.circuit).toMatchObject({ state: 'CLOSED', failures: 0, openedAt: null });
+    } finally {
+      await worker.stop(100);
+    }
+  });
+
+  it('forces every breaker open and resets them, on running workers and on one that starts later', async () => {
+    fake.script(defaultAnswer);
+    const first = await startWorker(redis.url, workerEnv('breaker-b'));
+    const second = await startWorker(redis.url, workerEnv('breaker-c'));
+    let late: Awaited<ReturnType<typeof startWorker>> | null = null;
+    try {
+      const opened = await graphql<{ openCircuitBreakers: WorkerView[] }>(server, `mutation { openCircuitBreakers { id circuit { state halfOpenAt } } }`);
+      const live = opened.data!.openCircuitBreakers.filter((w) => w.id === 'breaker-b' || w.id === 'breaker-c');
+      expect(live.map((w) => w.circuit)).toEqual([
+        { state: 'OPEN', halfOpenAt: null },
+        { state: 'OPEN', halfOpenAt: null },
+      ]);
+
+      const before = fake.requests.length;
+      const task = await submitTask(server, `${SAMPLE_TEXT} Forced open.`);
+      await waitFor(async () => (await getTask(server, task.id))?.history.some((h) => h.reason === 'circuit open: waiting for the provider'), {
+        message: 'the task to be deferred',
+      });
+      expect(fake.requests.length).toBe(before);
+
+      // A worker that was not there when the command was given applies it at start.
+      late = await startWorker(redis.url, workerEnv('breaker-d'));
+      await waitFor(async () => (await workersNow()).find((w) => w.id === 'breaker-d')?.circuit.state === 'OPEN', { message: 'the late worker to be open' });
+
+      const reset = await fetch(`${server.url}/health/workers/reset-circuit-breaker`, { method: 'POST' });
+      expect(reset.status).toBe(200);
+      const body = (await reset.json()) as { workers: WorkerView[] };
+      expect(body.workers.filter((w) => w.alive).map((w) => w.circuit.state)).toEqual(['CLOSED', 'CLOSED', 'CLOSED']);
+      await waitFor(async () => (await getTask(server, task.id))?.state === 'COMPLETED', { timeoutMs: 10_000, message: 'the task to complete' });
+
+      const listed = (await (await fetch(`${server.url}/health/workers`)).json()) as { workers: WorkerView[] };
+      expect(listed.workers.map((w) => w.id)).toEqual(expect.arrayContaining(['breaker-b', 'breaker-c', 'breaker-d']));
+      expect((await fetch(`${server.url}/health/workers/reset-circuit-breaker`)).status).toBe(405);
+    } finally {
+      await Promise.all([first.stop(100), second.stop(100), late?.stop(100)]);
+    }
+  });
+});

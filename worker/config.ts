@@ -3,7 +3,17 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { envInt, envLogLevel, envNumber, envRedisUrl, parseEnv } from '../common/env.ts';
+import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { DEFAULT_REDIS_PREFIX } from '../schema/src/redis-keys.ts';
+
+const isRateLimit = (value: string) => {
+  try {
+    parseRateLimit(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 export const DEFAULT_OPENROUTER_MODEL = 'openai/gpt-4o-mini';
@@ -24,6 +34,10 @@ const shape = {
   CIRCUIT_VOLUME_THRESHOLD: envInt(10, { min: 1 }),
   CIRCUIT_TIMEOUT: envNumber(60, { min: 0.001 }),
   CIRCUIT_WINDOW_MS: envInt(60_000, { min: 100 }),
+  PROVIDER_RATE_LIMIT: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || isRateLimit(value), 'must look like 230/10s (calls per window)'),
   RETRY_DELAY_SCALE: envNumber(1, { min: 0, max: 1000 }),
   RETRY_RATIO: envNumber(0.3, { max: 1 }),
   RETRY_QUEUE_WARNING: envInt(1000),
@@ -56,6 +70,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     sweepIntervalMs: raw.SWEEP_INTERVAL_MS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     retentionMs: Math.round(raw.TASK_RETENTION_HOURS * 3_600_000),
+    providerRateLimit: raw.PROVIDER_RATE_LIMIT ? parseRateLimit(raw.PROVIDER_RATE_LIMIT) : null,
     circuit: {
       failureRatio: raw.CIRCUIT_FAILURE_THRESHOLD,
       volumeThreshold: raw.CIRCUIT_VOLUME_THRESHOLD,

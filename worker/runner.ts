@@ -14,6 +14,7 @@ import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { retryDelayMs } from '../schema/src/retry-policy.ts';
 import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schema/src/task.ts';
 import { createWeightedSlots, DispatchClosedError } from './dispatch.ts';
+import type { ProviderRateLimiter } from './rate-limiter.ts';
 import { isCircuitOpenError, type ProviderCircuit } from './resilience.ts';
 import type { TaskHandler } from './tasks/summarize.ts';
 import type { ClaimedTask, TaskStore } from './task-store.ts';
@@ -36,6 +37,8 @@ export interface RunnerOptions {
   circuit: ProviderCircuit;
   /** How long a task waits when the circuit is forced open (no automatic half-open time). */
   deferWhileOpenMs: number;
+  /** The shared provider rate limit; null for handlers that call no provider. */
+  rateLimiter: ProviderRateLimiter | null;
   /** Emitted when a write was rejected because this worker's lease was no longer current. */
   onStaleWrite?: (taskId: string) => void;
 }
@@ -127,6 +130,10 @@ export function createRunner(options: RunnerOptions) {
     const delay = canRetry
       ? retryDelayMs(failure.errorClass, task.retryCount + 1, { scale: options.retryDelayScale, atLeastMs: failure.retryAfterMs ?? 0 })
       : null;
+    if (failure.errorClass === ErrorClass.RATE_LIMIT && failure.retryAfterMs) {
+      // The provider asked everyone to wait, not just this call: hold every worker's calls.
+      await options.rateLimiter?.pause(failure.retryAfterMs * options.retryDelayScale).catch(() => undefined);
+    }
     const { retryAfterMs: _retryAfter, ...record } = failure;
     const outcome = await persistently(() => store.fail(taskId, leaseToken, {
       state: delay === null ? TaskState.DLQ : TaskState.SCHEDULED,
@@ -155,11 +162,16 @@ export function createRunner(options: RunnerOptions) {
   async function deferWhileOpen(taskId: string, leaseToken: string, attempt: number, log: Logger): Promise<void> {
     const halfOpenAt = options.circuit.snapshot().halfOpenAt;
     const delayMs = halfOpenAt === null ? options.deferWhileOpenMs : Math.max(0, halfOpenAt - Date.now()) + 50;
-    const outcome = await persistently(() => store.defer(taskId, leaseToken, delayMs, 'circuit open: waiting for the provider'), log);
+    await defer(taskId, leaseToken, attempt, delayMs, 'circuit open: waiting for the provider', log);
+  }
+
+  /** Back to SCHEDULED for `delayMs` without a provider call, an error or a retry counted. */
+  async function defer(taskId: string, leaseToken: string, attempt: number, delayMs: number, reason: string, log: Logger): Promise<void> {
+    const outcome = await persistently(() => store.defer(taskId, leaseToken, delayMs, reason), log);
     if (outcome.status === 'stale' || outcome.nextAttemptAt === null) return;
     const at = outcome.nextAttemptAt;
     await persistently(() => enqueue(taskId, QueueName.RETRY, jobIds.retry(taskId, attempt), at), log);
-    log.info({ delayMs }, 'circuit open: task deferred');
+    log.info({ delayMs, reason }, 'task deferred');
   }
 
   async function run(taskId: string): Promise<void> {
@@ -205,6 +217,11 @@ export function createRunner(options: RunnerOptions) {
 
     try {
       attemptLog.info('task started');
+      const permit = options.rateLimiter ? await options.rateLimiter.acquire(controller.signal) : ({ granted: true } as const);
+      if (!permit.granted) {
+        await defer(taskId, leaseToken, claim.attempt, permit.waitMs + 10, 'rate limited: waiting for the shared limit', attemptLog);
+        return;
+      }
       const output = await options.circuit.execute(() =>
         options.handlers[task.type]({
           taskId,

@@ -10,6 +10,7 @@ import { createLocalSummarizer } from './providers/local-summarizer.ts';
 import { createOpenRouterProvider } from './providers/openrouter.ts';
 import type { SummaryProvider } from './providers/provider.ts';
 import { CircuitCommand } from '../schema/src/circuit.ts';
+import { createProviderRateLimiter } from './rate-limiter.ts';
 import { createProviderCircuit } from './resilience.ts';
 import { createRunner } from './runner.ts';
 import { startSweeper } from './sweeper.ts';
@@ -73,6 +74,10 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     retryRatio: () => retryRatio,
     circuit,
     deferWhileOpenMs: config.circuit.openMs,
+    // Only a remote provider is rate limited; the embedded summarizer calls nobody.
+    rateLimiter: config.openRouter
+      ? createProviderRateLimiter({ redis, keys, logger, defaultLimit: config.providerRateLimit, maxWaitMs: 1000, refreshMs: 5000 })
+      : null,
     leaseMs: config.leaseMs,
     stallIntervalMs: config.stallIntervalMs,
     retryDelayScale: config.retryDelayScale,

@@ -6,3 +6,4 @@ export * from './task-scripts.ts';
 export * from './queue-policy.ts';
 export * from './job-ids.ts';
 export * from './circuit.ts';
+export * from './rate-limit.ts';

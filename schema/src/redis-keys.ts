@@ -40,6 +40,12 @@ export interface RedisKeys {
   workersChannel(): string;
   /** Channel: a hint that an operator gave a circuit command (workers then read the hash). */
   circuitChannel(): string;
+  /** Hash: the shared provider token bucket (tokens, at). */
+  providerBucket(): string;
+  /** String: until when (ms) every worker holds its provider calls (a 429's Retry-After). */
+  providerPausedUntil(): string;
+  /** String: the provider rate limit in force (`230/10s`), set by an operator; overrides PROVIDER_RATE_LIMIT. */
+  providerRateLimit(): string;
   /** Prefix bee-queue puts before its queue names. */
   beeQueuePrefix(): string;
   /** One of bee-queue's own keys for a queue (`jobs` hash, `waiting` list, `delayed` zset, ...). */
@@ -70,6 +76,9 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     circuitCommand: () => `${prefix}:circuit:command`,
     workersChannel: () => `${prefix}:events:workers`,
     circuitChannel: () => `${prefix}:events:circuit`,
+    providerBucket: () => `${prefix}:provider:bucket`,
+    providerPausedUntil: () => `${prefix}:provider:paused-until`,
+    providerRateLimit: () => `${prefix}:provider:rate-limit`,
     beeQueuePrefix: () => `${prefix}:bq`,
     beeQueueKey: (queue, suffix) => `${prefix}:bq:${queue}:${suffix}`,
     taskChannel: (id) => `${prefix}:events:task:${id}`,

@@ -18,6 +18,7 @@ const config: CodegenConfig = {
           QueueStatus: '../../services/queue-service.ts#QueueStatusSnapshot',
           Worker: '../../services/worker-service.ts#WorkerView',
           CircuitStatus: '../../../schema/src/circuit.ts#CircuitSnapshot',
+          ProviderStatus: '../../../schema/src/provider-status.ts#ProviderStatusSnapshot',
         },
         scalars: { DateTime: { input: 'Date', output: 'number | string | Date' } },
       },

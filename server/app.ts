@@ -27,6 +27,7 @@ import { createTaskRepository } from './infra/task-repository.ts';
 import { createWorkerRegistry } from './infra/worker-registry.ts';
 import { createDeadLetterService } from './services/dead-letter-service.ts';
 import { createHealthService } from './services/health-service.ts';
+import { createProviderService } from './services/provider-service.ts';
 import { createQueueService } from './services/queue-service.ts';
 import { createTaskService } from './services/task-service.ts';
 import { createWorkerService } from './services/worker-service.ts';
@@ -109,7 +110,15 @@ export function createApp(config: ServerConfig, logger: Logger) {
     onInternalError: (error) => logger.error({ err: error }, 'unexpected resolver error'),
   });
   const schema = createSchema();
-  const context = (): GraphQLContext => ({ caller: { tenant: DEFAULT_TENANT }, tasks, queues, deadLetters, workers, logger });
+  const provider = createProviderService({
+    redis,
+    keys,
+    events,
+    logger,
+    coalesceMs: config.queueStatusCoalesceMs,
+    resyncIntervalMs: config.subscriptionResyncMs,
+  });
+  const context = (): GraphQLContext => ({ caller: { tenant: DEFAULT_TENANT }, tasks, queues, deadLetters, workers, provider, logger });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
@@ -189,6 +198,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     health.startDraining();
     queues.dispose();
     workers.dispose();
+    provider.dispose();
     await ws?.dispose();
     await new Promise<void>((resolve) => {
       httpServer.close(() => resolve());

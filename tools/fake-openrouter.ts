@@ -70,10 +70,21 @@ export type FakeScript = (request: RecordedRequest, n: number) => FakeAnswer | P
 export interface FakeOpenRouter {
   /** Base URL to use as OPENROUTER_BASE_URL. */
   baseUrl: string;
+  /** Every request but the key checks. */
   requests: RecordedRequest[];
+  /** The key checks (GET /key). */
+  keyRequests: RecordedRequest[];
   script(next: FakeScript): void;
+  /** Scripts the key endpoint (GET /key): key validity, usage and credit limit. */
+  keyInfo(next: () => FakeAnswer): void;
   close(): Promise<void>;
 }
+
+/** What OpenRouter's key endpoint says about a valid key with no credit limit and no usage. */
+export const unlimitedKey = (): FakeAnswer => ({
+  status: 200,
+  body: { data: { label: 'fake-key', usage: 0, limit: null, limit_remaining: null, is_free_tier: false } },
+});
 
 interface ChatRequestBody {
   model?: string;
@@ -107,7 +118,9 @@ export function errorAnswer(status: number, message: string, metadata?: Record<s
 
 export async function startFakeOpenRouter(options: { port?: number; host?: string } = {}): Promise<FakeOpenRouter> {
   const requests: RecordedRequest[] = [];
+  const keyRequests: RecordedRequest[] = [];
   let script: FakeScript = defaultAnswer;
+  let keyInfo: () => FakeAnswer = unlimitedKey;
   let completions = 0;
 
   const server: Server = createServer(async (req, res) => {
@@ -122,15 +135,20 @@ export async function startFakeOpenRouter(options: { port?: number; host?: strin
     }
     const path = (req.url ?? '/').split('?')[0]!;
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() };
-    requests.push(recorded);
+    (req.method === 'GET' && path.endsWith('/key') ? keyRequests : requests).push(recorded);
 
+    if (!String(req.headers.authorization ?? '').startsWith('Bearer ')) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify(errorAnswer(401, 'No auth credentials found').body));
+      return;
+    }
+    if (req.method === 'GET' && path.endsWith('/key')) {
+      const answer = keyInfo();
+      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body ?? {}));
+      return;
+    }
     if (req.method !== 'POST' || !path.endsWith('/chat/completions')) {
       const notFound = errorAnswer(404, 'Not Found');
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(notFound.body));
-      return;
-    }
-    if (!String(req.headers.authorization ?? '').startsWith('Bearer ')) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify(errorAnswer(401, 'No auth credentials found').body));
       return;
     }
     completions += 1;
@@ -169,8 +187,12 @@ export async function startFakeOpenRouter(options: { port?: number; host?: strin
   return {
     baseUrl: `http://127.0.0.1:${port}/api/v1`,
     requests,
+    keyRequests,
     script: (next) => {
       script = next;
+    },
+    keyInfo: (next) => {
+      keyInfo = next;
     },
     close: () =>
       new Promise<void>((resolve) => {

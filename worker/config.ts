@@ -34,6 +34,7 @@ const shape = {
   CIRCUIT_VOLUME_THRESHOLD: envInt(10, { min: 1 }),
   CIRCUIT_TIMEOUT: envNumber(60, { min: 0.001 }),
   CIRCUIT_WINDOW_MS: envInt(60_000, { min: 100 }),
+  PROVIDER_STATUS_INTERVAL_MS: envInt(60_000, { min: 50 }),
   PROVIDER_RATE_LIMIT: z
     .string()
     .optional()
@@ -71,6 +72,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     retentionMs: Math.round(raw.TASK_RETENTION_HOURS * 3_600_000),
     providerRateLimit: raw.PROVIDER_RATE_LIMIT ? parseRateLimit(raw.PROVIDER_RATE_LIMIT) : null,
+    providerStatusIntervalMs: raw.PROVIDER_STATUS_INTERVAL_MS,
     circuit: {
       failureRatio: raw.CIRCUIT_FAILURE_THRESHOLD,
       volumeThreshold: raw.CIRCUIT_VOLUME_THRESHOLD,

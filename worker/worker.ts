@@ -10,6 +10,7 @@ import { createLocalSummarizer } from './providers/local-summarizer.ts';
 import { createOpenRouterProvider } from './providers/openrouter.ts';
 import type { SummaryProvider } from './providers/provider.ts';
 import { CircuitCommand } from '../schema/src/circuit.ts';
+import { startProviderStatusChecks } from './provider-status.ts';
 import { createProviderRateLimiter } from './rate-limiter.ts';
 import { createProviderCircuit } from './resilience.ts';
 import { createRunner } from './runner.ts';
@@ -87,6 +88,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
   });
   let heartbeat: ReturnType<typeof startHeartbeat> | null = null;
   let sweeper: ReturnType<typeof startSweeper> | null = null;
+  let providerChecks: ReturnType<typeof startProviderStatusChecks> | null = null;
 
   return {
     workerId: config.workerId,
@@ -131,6 +133,14 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
         onError: (error) => logger.warn({ err: error.message }, 'heartbeat failed'),
       });
       heartbeatRef = heartbeat;
+      providerChecks = startProviderStatusChecks({
+        redis,
+        keys,
+        logger,
+        openRouter: config.openRouter,
+        intervalMs: config.providerStatusIntervalMs,
+        timeoutMs: Math.min(config.providerTimeoutMs, 10_000),
+      });
       sweeper = startSweeper({
         redis,
         keys,
@@ -146,6 +156,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     /** Stops taking jobs, lets running tasks finish for `graceMs` (SHUTDOWN_GRACE_MS), then closes. */
     async stop(graceMs = config.shutdownGraceMs): Promise<void> {
       sweeper?.dispose();
+      providerChecks?.dispose();
       await runner.stop(graceMs);
       await heartbeat?.dispose();
       await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())));

@@ -7,3 +7,4 @@ export * from './queue-policy.ts';
 export * from './job-ids.ts';
 export * from './circuit.ts';
 export * from './rate-limit.ts';
+export * from './provider-status.ts';

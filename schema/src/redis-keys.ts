@@ -46,6 +46,12 @@ export interface RedisKeys {
   providerPausedUntil(): string;
   /** String: the provider rate limit in force (`230/10s`), set by an operator; overrides PROVIDER_RATE_LIMIT. */
   providerRateLimit(): string;
+  /** Hash: the provider status a worker last checked (state, creditsRemaining, checkedAt). */
+  providerStatus(): string;
+  /** String: held by the worker whose turn it is to check the provider (one check per interval). */
+  providerStatusLock(): string;
+  /** Channel: a hint that the provider status was checked. */
+  providerChannel(): string;
   /** Prefix bee-queue puts before its queue names. */
   beeQueuePrefix(): string;
   /** One of bee-queue's own keys for a queue (`jobs` hash, `waiting` list, `delayed` zset, ...). */
@@ -79,6 +85,9 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     providerBucket: () => `${prefix}:provider:bucket`,
     providerPausedUntil: () => `${prefix}:provider:paused-until`,
     providerRateLimit: () => `${prefix}:provider:rate-limit`,
+    providerStatus: () => `${prefix}:provider:status`,
+    providerStatusLock: () => `${prefix}:provider:status-lock`,
+    providerChannel: () => `${prefix}:events:provider`,
     beeQueuePrefix: () => `${prefix}:bq`,
     beeQueueKey: (queue, suffix) => `${prefix}:bq:${queue}:${suffix}`,
     taskChannel: (id) => `${prefix}:events:task:${id}`,

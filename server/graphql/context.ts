@@ -1,5 +1,6 @@
 import type { Logger } from '../../common/logger.ts';
 import type { DeadLetterService } from '../services/dead-letter-service.ts';
+import type { ProviderService } from '../services/provider-service.ts';
 import type { QueueService } from '../services/queue-service.ts';
 import type { WorkerService } from '../services/worker-service.ts';
 import type { Caller, TaskService } from '../services/task-service.ts';
@@ -11,5 +12,6 @@ export interface GraphQLContext {
   queues: QueueService;
   deadLetters: DeadLetterService;
   workers: WorkerService;
+  provider: ProviderService;
   logger: Logger;
 }

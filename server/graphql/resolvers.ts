@@ -2,6 +2,7 @@
 import type { TaskRecord } from '../../schema/src/task.ts';
 import type { QueueStatusSnapshot } from '../services/queue-service.ts';
 import type { WorkerView } from '../services/worker-service.ts';
+import type { ProviderStatusSnapshot } from '../../schema/src/provider-status.ts';
 import type { TaskPage } from '../infra/task-repository.ts';
 import type { Resolvers } from './__generated__/resolvers.ts';
 import { DateTimeScalar } from './date-time.ts';
@@ -21,6 +22,7 @@ export const resolvers: Resolvers = {
     queueStatus: (_, __, { queues }) => queues.status(),
     deadLetterTasks: async (_, args, { deadLetters, caller }) => toConnection(await deadLetters.list(args, caller)),
     workers: (_, __, { workers }) => workers.list(),
+    providerStatus: (_, __, { provider }) => provider.status(),
   },
 
   Mutation: {
@@ -47,6 +49,10 @@ export const resolvers: Resolvers = {
     taskDeleted: {
       subscribe: (_, __, { tasks, caller }) => tasks.watchDeletions(caller),
       resolve: (id: string) => id,
+    },
+    providerStatusUpdated: {
+      subscribe: (_, __, { provider }) => provider.watch(),
+      resolve: (status: ProviderStatusSnapshot) => status,
     },
     workersUpdated: {
       subscribe: (_, __, { workers }) => workers.watch(),

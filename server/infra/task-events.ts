@@ -29,8 +29,8 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     publisher: options.publisher,
     subscriber: options.subscriber,
     deserializer: (buffer, { channel }) => {
-      // Only task channels carry task JSON; the workers channel carries a worker id.
-      if (channel === options.keys.workersChannel()) return buffer.toString('utf8');
+      // Only task channels carry task JSON; the hint channels carry a plain word or id.
+      if (channel === options.keys.workersChannel() || channel === options.keys.providerChannel()) return buffer.toString('utf8');
       try {
         return parseTaskChannelMessage(buffer.toString('utf8'));
       } catch {
@@ -58,6 +58,8 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     onTask: (taskId: string, listener: TaskListener) => listen(options.keys.taskChannel(taskId), listener),
     /** Every change (and deletion) of any task. */
     onAnyTask: (listener: TaskListener) => listen(options.keys.tasksChannel(), listener),
+    /** Each provider check a worker recorded. */
+    onProviderCheck: (listener: (state: string) => void) => listenRaw(options.keys.providerChannel(), listener),
     /** Each worker heartbeat (the worker's id). */
     onWorkerBeat: (listener: (workerId: string) => void) => listenRaw(options.keys.workersChannel(), listener),
   };

@@ -3,6 +3,7 @@ import type { TaskRecord, TaskErrorRecord, TaskEvent } from '../../../schema/src
 import type { QueueStatusSnapshot } from '../../services/queue-service.ts';
 import type { WorkerView } from '../../services/worker-service.ts';
 import type { CircuitSnapshot } from '../../../schema/src/circuit.ts';
+import type { ProviderStatusSnapshot } from '../../../schema/src/provider-status.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -109,10 +110,39 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** How the summarization provider looks from here. */
+export type ProviderState =
+  /** A remote provider, answering and with credit. */
+  | 'ACTIVE'
+  /** The key has no credit left. */
+  | 'CREDITS_EXHAUSTED'
+  /** The provider refuses the key. */
+  | 'KEY_INVALID'
+  /** A remote provider is configured without a key. */
+  | 'KEY_MISSING'
+  /** No provider key: workers summarize with the embedded summarizer. */
+  | 'LOCAL'
+  /** The provider asked us to wait (a 429 with Retry-After). */
+  | 'RATE_LIMITED'
+  /** The provider could not be reached or answered with an error. */
+  | 'UNAVAILABLE';
+
+export type ProviderStatus = {
+  __typename?: 'ProviderStatus';
+  /** When a worker last checked the provider. */
+  checkedAt: Scalars['DateTime']['output'];
+  /** Credit left on the key, in the provider's unit (USD for OpenRouter); null when unlimited or unknown. */
+  creditsRemaining?: Maybe<Scalars['Float']['output']>;
+  /** Until when every worker holds its provider calls. */
+  rateLimitedUntil?: Maybe<Scalars['DateTime']['output']>;
+  state: ProviderState;
+};
+
 export type Query = {
   __typename?: 'Query';
   /** Tasks in the dead letter queue, oldest first, optionally only those whose last error has this class. */
   deadLetterTasks: TaskConnection;
+  providerStatus: ProviderStatus;
   queueStatus: QueueStatus;
   /** A task by id, or null when there is none. */
   task?: Maybe<Task>;
@@ -182,6 +212,8 @@ export type SubmitTaskInput = {
 
 export type Subscription = {
   __typename?: 'Subscription';
+  /** The provider status now, then again whenever it changes. */
+  providerStatusUpdated: ProviderStatus;
   /** First a snapshot, then a new status whenever a task changes state (coalesced). */
   queueStatusUpdated: QueueStatus;
   /** The id of every task deleted from now on. */
@@ -389,6 +421,8 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  ProviderState: ProviderState;
+  ProviderStatus: ResolverTypeWrapper<ProviderStatusSnapshot>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QueueStatus: ResolverTypeWrapper<QueueStatusSnapshot>;
   StateCount: ResolverTypeWrapper<StateCount>;
@@ -416,6 +450,7 @@ export type ResolversParentTypes = {
   Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
+  ProviderStatus: ProviderStatusSnapshot;
   Query: Record<PropertyKey, never>;
   QueueStatus: QueueStatusSnapshot;
   StateCount: StateCount;
@@ -457,8 +492,16 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type ProviderStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ProviderStatus'] = ResolversParentTypes['ProviderStatus']> = {
+  checkedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  creditsRemaining?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  rateLimitedUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['ProviderState'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   deadLetterTasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, Partial<QueryDeadLetterTasksArgs>>;
+  providerStatus?: Resolver<ResolversTypes['ProviderStatus'], ParentType, ContextType>;
   queueStatus?: Resolver<ResolversTypes['QueueStatus'], ParentType, ContextType>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
   tasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, RequireFields<QueryTasksArgs, 'order'>>;
@@ -480,6 +523,7 @@ export type StateCountResolvers<ContextType = GraphQLContext, ParentType extends
 };
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  providerStatusUpdated?: SubscriptionResolver<ResolversTypes['ProviderStatus'], "providerStatusUpdated", ParentType, ContextType>;
   queueStatusUpdated?: SubscriptionResolver<ResolversTypes['QueueStatus'], "queueStatusUpdated", ParentType, ContextType>;
   taskDeleted?: SubscriptionResolver<ResolversTypes['ID'], "taskDeleted", ParentType, ContextType>;
   taskUpdated?: SubscriptionResolver<ResolversTypes['Task'], "taskUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskUpdatedArgs, 'id'>>;
@@ -552,6 +596,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  ProviderStatus?: ProviderStatusResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   QueueStatus?: QueueStatusResolvers<ContextType>;
   StateCount?: StateCountResolvers<ContextType>;

@@ -1,0 +1,115 @@
+/**
+ * providerStatus: what the workers' checks of OpenRouter's key endpoint found, live, and the
+ * shared rate-limit pause on top of it.
+ */
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisKeys } from '../schema/src/redis-keys.ts';
+import { defaultAnswer, errorAnswer, startFakeOpenRouter, unlimitedKey, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
+import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, subscribe, TASK_FIELDS, wsClient, type RunningServer } from './support/system.ts';
+import { spawnWorker } from './support/worker-process.ts';
+import { waitFor } from './support/wait-for.ts';
+
+type Status = { state: string; creditsRemaining: number | null; rateLimitedUntil: string | null; checkedAt: string };
+const STATUS = `{ providerStatus { state creditsRemaining rateLimitedUntil checkedAt } }`;
+
+let redis: TestRedis;
+let server: RunningServer;
+let fake: FakeOpenRouter;
+let client: Client;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  fake = await startFakeOpenRouter();
+  server = await startServer(redis.url);
+  client = wsClient(server);
+});
+
+afterAll(async () => {
+  await client?.dispose();
+  await server?.stop();
+  await fake?.close();
+  await redis?.dispose();
+});
+
+const statusNow = async () => (await graphql<{ providerStatus: Status }>(server, STATUS)).data!.providerStatus;
+
+describe('providerStatus', () => {
+  it('says UNAVAILABLE before any worker checked, LOCAL with the embedded summarizer', async () => {
+    expect((await statusNow()).state).toBe('UNAVAILABLE');
+    const local = await startWorker(redis.url, { PROVIDER_STATUS_INTERVAL_MS: '100' });
+    try {
+      await waitFor(async () => (await statusNow()).state === 'LOCAL', { message: 'LOCAL' });
+    } finally {
+      await local.stop(100);
+    }
+  });
+
+  it('follows the key endpoint live: active, credits exhausted, invalid key, and a rate-limit pause', async () => {
+    const live = subscribe<Status>(client, `subscription { providerStatusUpdated { state creditsRemaining rateLimitedUntil checkedAt } }`, {}, 'providerStatusUpdated');
+    // A key with zero usage and credit left is active.
+    fake.keyInfo(() => ({ status: 200, body: { data: { usage: 0, limit: 10, limit_remaining: 10 } } }));
+    await redis.client.del(createRedisKeys().providerStatusLock());
+    const worker = await startWorker(redis.url, { OPENROUTER_API_KEY: 'sk-test', OPENROUTER_BASE_URL: fake.baseUrl, PROVIDER_STATUS_INTERVAL_MS: '100' });
+    try {
+      await live.waitFor((status) => status.state === 'ACTIVE' && status.creditsRemaining === 10);
+      fake.keyInfo(() => ({ status: 200, body: { data: { usage: 10, limit: 10, limit_remaining: 0 } } }));
+      await live.waitFor((status) => status.state === 'CREDITS_EXHAUSTED');
+      fake.keyInfo(() => errorAnswer(401, 'Invalid API key'));
+      await live.waitFor((status) => status.state === 'KEY_INVALID');
+      fake.keyInfo(unlimitedKey);
+      await live.waitFor((status) => status.state === 'ACTIVE' && status.creditsRemaining === null);
+
+      await redis.client.set(createRedisKeys().providerPausedUntil(), String(Date.now() + 60_000));
+      const limited = await waitFor(async () => {
+        const status = await statusNow();
+        return status.state === 'RATE_LIMITED' ? status : null;
+      }, { message: 'RATE_LIMITED' });
+      expect(Date.parse(limited.rateLimitedUntil!)).toBeGreaterThan(Date.now());
+      expect(live.errors).toEqual([]);
+      // The key went to the provider only in the Authorization header.
+      const keyCalls = fake.keyRequests;
+      expect(keyCalls.length).toBeGreaterThan(0);
+      expect(keyCalls.every((request) => request.headers.authorization === 'Bearer sk-test')).toBe(true);
+    } finally {
+      live.dispose();
+      await redis.client.del(createRedisKeys().providerPausedUntil());
+      await worker.stop(100);
+    }
+  });
+
+  it('keeps the provider key out of logs, Redis and every answer (canary)', { timeout: 60_000 }, async () => {
+    const canary = 'sk-or-v1-CANARY-0f9e8d7c6b5a';
+    const worker = await spawnWorker(redis.url, { OPENROUTER_API_KEY: canary, OPENROUTER_BASE_URL: fake.baseUrl, LOG_LEVEL: 'trace', PROVIDER_STATUS_INTERVAL_MS: '100' });
+    try {
+      fake.script((request) => (JSON.stringify(request.body).includes('Canary one') ? errorAnswer(401, 'Invalid credentials') : defaultAnswer(request)));
+      const failing = await submitTask(server, `${SAMPLE_TEXT} Canary one.`);
+      const working = await submitTask(server, `${SAMPLE_TEXT} Canary two.`);
+      await waitFor(async () => {
+        const [a, b] = await Promise.all([getTask(server, failing.id), getTask(server, working.id)]);
+        return a?.state === 'DLQ' && b?.state === 'COMPLETED';
+      }, { message: 'both tasks to finish' });
+
+      // It did go out, in the Authorization header.
+      expect(fake.requests.some((request) => request.headers.authorization === `Bearer ${canary}`)).toBe(true);
+      // Nowhere else: the worker's logs at trace level, Redis, the API's answers.
+      expect(worker.lines.join('\n')).not.toContain(canary.slice(8));
+      for (const key of await redis.client.keys('*')) {
+        const dump = await redis.client.dump(key);
+        expect(dump?.includes(canary.slice(8)) ?? false, key).toBe(false);
+      }
+      const answers = await Promise.all([
+        graphql(server, `query ($a: ID!, $b: ID!) { a: task(id: $a) { ${TASK_FIELDS} } b: task(id: $b) { ${TASK_FIELDS} } }`, { a: failing.id, b: working.id }),
+        graphql(server, STATUS),
+        graphql(server, `{ workers { id circuit { state } } }`),
+        fetch(`${server.url}/health`).then((response) => response.text()),
+        fetch(`${server.url}/health/workers`).then((response) => response.text()),
+      ]);
+      expect(JSON.stringify(answers)).not.toContain(canary.slice(8));
+    } finally {
+      worker.signal('SIGTERM');
+      await worker.exited;
+    }
+  });
+});

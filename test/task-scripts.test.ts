@@ -97,7 +97,7 @@ describe('leases and fencing', () => {
     expect(await inIndexes()).toEqual(['ACTIVE']);
     await stores.a!.fail(id, 'x', {
       state: 'SCHEDULED',
-      error: { errorClass: 'NETWORK_TIMEOUT', message: 'timeout', httpStatus: null, attempt: 1, at: Date.now() },
+      error: { errorClass: 'NETWORK_TIMEOUT', message: 'timeout', httpStatus: null, attempt: 1 },
       retryDelayMs: 150,
       reason: 'NETWORK_TIMEOUT',
     });
@@ -152,7 +152,7 @@ describe('leases and fencing', () => {
     await stores.a!.claim(id, 'd');
     await stores.a!.fail(id, 'd', {
       state: 'DLQ',
-      error: { errorClass: 'PERMANENT', message: 'bad', httpStatus: 400, attempt: 1, at: Date.now() },
+      error: { errorClass: 'PERMANENT', message: 'bad', httpStatus: 400, attempt: 1 },
       retryDelayMs: null,
       reason: 'PERMANENT',
     });

@@ -137,7 +137,7 @@ export function createRunner(options: RunnerOptions) {
     const { retryAfterMs: _retryAfter, ...record } = failure;
     const outcome = await persistently(() => store.fail(taskId, leaseToken, {
       state: delay === null ? TaskState.DLQ : TaskState.SCHEDULED,
-      error: { ...record, attempt, at: Date.now() },
+      error: { ...record, attempt },
       retryDelayMs: delay,
       reason: failure.errorClass,
     }), log);

@@ -117,8 +117,8 @@ export function createTaskStore(options: TaskStoreOptions) {
     fail: (
       taskId: string,
       leaseToken: string,
-      // The script stamps the error with its retry time (from Redis' clock).
-      next: { state: Extract<TaskState, 'SCHEDULED' | 'DLQ'>; error: Omit<TaskErrorRecord, 'nextAttemptAt'>; retryDelayMs: number | null; reason: string },
+      // The script stamps the error with its time and retry time (from Redis' clock).
+      next: { state: Extract<TaskState, 'SCHEDULED' | 'DLQ'>; error: Omit<TaskErrorRecord, 'at' | 'nextAttemptAt'>; retryDelayMs: number | null; reason: string },
     ) =>
       write('taskFail', taskId, [
         leaseToken,

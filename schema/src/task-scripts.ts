@@ -258,19 +258,21 @@ return {'ok', commit(task, changes, 'transition', 'completed')}
  * fail: the lease holder records a failed attempt; the task waits for a retry (SCHEDULED,
  * counting one retry) or goes to the dead letter queue (DLQ). The caller decides which.
  * ARGV[5] lease token  ARGV[6] next state  ARGV[7] error JSON  ARGV[8] retry delay ms ('' none)
- * ARGV[9] reason.  Returns {'ok', version, nextAttemptAt} | {'stale', state}; the retry time is
- * taken from Redis' clock, like every other time in the record.
+ * ARGV[9] reason.  Returns {'ok', version, nextAttemptAt} | {'stale', state}; the error's time
+ * and the retry time are taken from Redis' clock, like every other time in the record.
  */
 const FAIL = `
 local task = read_task()
 if not task then return {'stale', 'MISSING'} end
 if not holds_lease(task, ARGV[5]) then return {'stale', task.state} end
 local failure = cjson.decode(ARGV[7])
+local now = now_ms()
+failure.at = now
 local changes = { state = ARGV[6], leaseToken = false, leaseExpiresAt = false }
 local next_attempt_at = ''
 if ARGV[6] == 'SCHEDULED' then
   changes.retryCount = tonumber(task.retryCount) + 1
-  next_attempt_at = now_ms() + tonumber(ARGV[8])
+  next_attempt_at = now + tonumber(ARGV[8])
   changes.nextAttemptAt = next_attempt_at
   failure.nextAttemptAt = next_attempt_at
 else

@@ -67,7 +67,7 @@ describe('sweeper', () => {
     await ghost.claim(id, 'g');
     await ghost.fail(id, 'g', {
       state: 'SCHEDULED',
-      error: { errorClass: 'NETWORK_TIMEOUT', message: 'timeout', httpStatus: null, attempt: 1, at: Date.now() },
+      error: { errorClass: 'NETWORK_TIMEOUT', message: 'timeout', httpStatus: null, attempt: 1 },
       retryDelayMs: 0,
       reason: 'NETWORK_TIMEOUT',
     });
@@ -96,7 +96,7 @@ describe('sweeper', () => {
       await ghost.claim(dead, 'x');
       await ghost.fail(dead, 'x', {
         state: 'DLQ',
-        error: { errorClass: 'PERMANENT', message: 'no', httpStatus: 400, attempt: 1, at: Date.now() },
+        error: { errorClass: 'PERMANENT', message: 'no', httpStatus: 400, attempt: 1 },
         retryDelayMs: null,
         reason: 'PERMANENT',
       });

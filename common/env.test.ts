@@ -29,4 +29,13 @@ describe('loadConfig', () => {
     const worker = loadWorkerConfig({ OPENROUTER_API_KEY: 'sk', OPENROUTER_BASE_URL: 'http://127.0.0.1:9/api/v1/' });
     expect(worker.openRouter).toEqual({ apiKey: 'sk', baseUrl: 'http://127.0.0.1:9/api/v1', model: 'openai/gpt-4o-mini' });
   });
+
+  it('reads per-class retry schedules, and refuses unknown classes and broken JSON', () => {
+    const worker = loadWorkerConfig({ RETRY_SCHEDULES: '{"RATE_LIMIT": {"maxRetries": 6}}' });
+    expect(worker.retryPolicy.RATE_LIMIT.maxRetries).toBe(6);
+    expect(worker.retryPolicy.RATE_LIMIT.delaysMs.length).toBeGreaterThan(0);
+    expect(() => loadWorkerConfig({ RETRY_SCHEDULES: '{"SLOWNESS": {"maxRetries": 1}}' })).toThrow(ConfigError);
+    expect(() => loadWorkerConfig({ RETRY_SCHEDULES: '{not json' })).toThrow(/RETRY_SCHEDULES/);
+    expect(() => loadWorkerConfig({ PROVIDER_RATE_LIMIT: 'lots' })).toThrow(/PROVIDER_RATE_LIMIT/);
+  });
 });

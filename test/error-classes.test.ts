@@ -113,4 +113,26 @@ describe('every error class', () => {
       }
     }
   });
+
+  it('follows per-class schedules and limits from RETRY_SCHEDULES', { timeout: 30_000 }, async () => {
+    // Only this worker runs now: the class is allowed 1 retry (the task's own limit is 3), after 200 s (scaled 200 ms).
+    await worker.stop(100);
+    worker = await startWorker(redis.url, {
+      OPENROUTER_API_KEY: 'sk-test',
+      OPENROUTER_BASE_URL: fake.baseUrl,
+      RETRY_DELAY_SCALE: String(SCALE),
+      CIRCUIT_VOLUME_THRESHOLD: '100000',
+      RETRY_SCHEDULES: JSON.stringify({ SERVICE_UNAVAILABLE: { delaysMs: [200_000], maxRetries: 1 } }),
+    });
+    answers.set('CUSTOM', errorAnswer(503, 'No instances available'));
+    const { id } = await submitTask(server, `${SAMPLE_TEXT} CASE-CUSTOM here.`);
+    const task = await waitFor(async () => {
+      const current = await getTask(server, id);
+      return current?.state === 'DLQ' ? current : null;
+    }, { timeoutMs: 10_000, message: 'the DLQ' });
+    expect(task.errors).toHaveLength(2);
+    const delay = Date.parse(task.errors[0]!.nextAttemptAt!) - Date.parse(task.errors[0]!.at);
+    expect(delay).toBeGreaterThanOrEqual(199);
+    expect(delay).toBeLessThanOrEqual(221);
+  });
 });

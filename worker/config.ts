@@ -4,7 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { envInt, envLogLevel, envNumber, envRedisUrl, parseEnv } from '../common/env.ts';
 import { parseRateLimit } from '../schema/src/rate-limit.ts';
+import { createRetryPolicy } from '../schema/src/retry-policy.ts';
+import { ErrorClass } from '../schema/src/task.ts';
 import { DEFAULT_REDIS_PREFIX } from '../schema/src/redis-keys.ts';
+
+const retrySchedulesSchema = z.partialRecord(
+  z.enum(ErrorClass),
+  z.object({ delaysMs: z.array(z.number().int().min(0)).optional(), maxRetries: z.number().int().min(0).max(100).optional() }).strict(),
+);
 
 const isRateLimit = (value: string) => {
   try {
@@ -35,6 +42,18 @@ const shape = {
   CIRCUIT_TIMEOUT: envNumber(60, { min: 0.001 }),
   CIRCUIT_WINDOW_MS: envInt(60_000, { min: 100 }),
   PROVIDER_STATUS_INTERVAL_MS: envInt(60_000, { min: 50 }),
+  RETRY_SCHEDULES: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (!value) return {};
+      try {
+        return retrySchedulesSchema.parse(JSON.parse(value));
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be JSON like {"RATE_LIMIT": {"delaysMs": [60000, 120000], "maxRetries": 6}}' });
+        return z.NEVER;
+      }
+    }),
   PROVIDER_RATE_LIMIT: z
     .string()
     .optional()
@@ -80,6 +99,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
       windowMs: raw.CIRCUIT_WINDOW_MS,
     },
     retryDelayScale: raw.RETRY_DELAY_SCALE,
+    retryPolicy: createRetryPolicy(raw.RETRY_SCHEDULES),
     retryRatio: {
       retryRatio: raw.RETRY_RATIO,
       retryQueueWarning: raw.RETRY_QUEUE_WARNING,

@@ -11,7 +11,7 @@ import { beeQueueRedisOptions, type RedisEndpoint } from '../common/redis-connec
 import { isProviderError, isRetryableClass } from '../schema/src/errors.ts';
 import { jobIds } from '../schema/src/job-ids.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
-import { retryDelayMs } from '../schema/src/retry-policy.ts';
+import { retryDelayMs, retryLimitFor, type RetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schema/src/task.ts';
 import { createWeightedSlots, DispatchClosedError } from './dispatch.ts';
 import type { ProviderRateLimiter } from './rate-limiter.ts';
@@ -33,6 +33,8 @@ export interface RunnerOptions {
   leaseMs: number;
   stallIntervalMs: number;
   retryDelayScale: number;
+  /** Retry delays and limits per error class (RETRY_SCHEDULES over the defaults). */
+  retryPolicy: RetryPolicy;
   /** Guards the handlers' provider calls; an open circuit defers tasks instead of failing them. */
   circuit: ProviderCircuit;
   /** How long a task waits when the circuit is forced open (no automatic half-open time). */
@@ -126,9 +128,14 @@ export function createRunner(options: RunnerOptions) {
 
   async function recordFailure(taskId: string, leaseToken: string, attempt: number, task: ClaimedTask, error: unknown, log: Logger) {
     const failure = toFailure(error);
-    const canRetry = isRetryableClass(failure.errorClass) && task.retryCount < task.maxRetries;
+    const limit = retryLimitFor(failure.errorClass, task.maxRetries, options.retryPolicy);
+    const canRetry = isRetryableClass(failure.errorClass) && task.retryCount < limit;
     const delay = canRetry
-      ? retryDelayMs(failure.errorClass, task.retryCount + 1, { scale: options.retryDelayScale, atLeastMs: failure.retryAfterMs ?? 0 })
+      ? retryDelayMs(failure.errorClass, task.retryCount + 1, {
+          scale: options.retryDelayScale,
+          atLeastMs: failure.retryAfterMs ?? 0,
+          policy: options.retryPolicy,
+        })
       : null;
     if (failure.errorClass === ErrorClass.RATE_LIMIT && failure.retryAfterMs) {
       // The provider asked everyone to wait, not just this call: hold every worker's calls.

@@ -82,6 +82,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     leaseMs: config.leaseMs,
     stallIntervalMs: config.stallIntervalMs,
     retryDelayScale: config.retryDelayScale,
+    retryPolicy: config.retryPolicy,
     onStaleWrite: () => {
       staleWrites += 1;
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_JITTER_RATIO, RETRY_SCHEDULES_MS, retryDelayMs } from './retry-policy.ts';
+import { createRetryPolicy, MAX_JITTER_RATIO, RETRY_SCHEDULES_MS, retryDelayMs, retryLimitFor } from './retry-policy.ts';
 import { ErrorClass } from './task.ts';
 
 describe('retryDelayMs', () => {
@@ -28,5 +28,17 @@ describe('retryDelayMs', () => {
   it('honours a longer provider-given minimum', () => {
     expect(retryDelayMs(ErrorClass.RATE_LIMIT, 1, { atLeastMs: 120_000, random: () => 0 })).toBe(120_000);
     expect(retryDelayMs(ErrorClass.RATE_LIMIT, 1, { atLeastMs: 1_000, random: () => 0 })).toBe(60_000);
+  });
+});
+
+describe('createRetryPolicy', () => {
+  it('applies per-class overrides over the defaults', () => {
+    const policy = createRetryPolicy({ RATE_LIMIT: { maxRetries: 6 }, SERVICE_UNAVAILABLE: { delaysMs: [1000], maxRetries: 1 } });
+    expect(policy.RATE_LIMIT).toEqual({ delaysMs: RETRY_SCHEDULES_MS.RATE_LIMIT, maxRetries: 6 });
+    expect(policy.SERVICE_UNAVAILABLE).toEqual({ delaysMs: [1000], maxRetries: 1 });
+    expect(policy.PERMANENT).toEqual({ delaysMs: [], maxRetries: null });
+    expect(retryLimitFor(ErrorClass.RATE_LIMIT, 3, policy)).toBe(6);
+    expect(retryLimitFor(ErrorClass.NETWORK_TIMEOUT, 3, policy)).toBe(3);
+    expect(retryDelayMs(ErrorClass.SERVICE_UNAVAILABLE, 4, { policy, random: () => 0 })).toBe(1000);
   });
 });

@@ -23,6 +23,35 @@ export const RETRY_SCHEDULES_MS: Readonly<Record<ErrorClass, readonly number[]>>
 
 export const MAX_JITTER_RATIO = 0.1;
 
+/** One class's retry rule: its delays, and optionally its own retry limit. */
+export interface ClassRetryRule {
+  delaysMs: readonly number[];
+  /** Overrides the task's MAX_RETRIES for this class; null: the task's own limit. */
+  maxRetries: number | null;
+}
+export type RetryPolicy = Readonly<Record<ErrorClass, ClassRetryRule>>;
+
+/**
+ * The default schedules, with per-class overrides (RETRY_SCHEDULES) applied over them.
+ * A class left out keeps its default; `maxRetries` alone keeps the default delays.
+ */
+export function createRetryPolicy(overrides: Partial<Record<ErrorClass, Partial<ClassRetryRule>>> = {}): RetryPolicy {
+  const policy = {} as Record<ErrorClass, ClassRetryRule>;
+  for (const errorClass of Object.keys(RETRY_SCHEDULES_MS) as ErrorClass[]) {
+    const override = overrides[errorClass] ?? {};
+    policy[errorClass] = {
+      delaysMs: override.delaysMs ?? RETRY_SCHEDULES_MS[errorClass],
+      maxRetries: override.maxRetries ?? null,
+    };
+  }
+  return policy;
+}
+
+/** How many retries a task that failed with `errorClass` may have in all. */
+export function retryLimitFor(errorClass: ErrorClass, taskMaxRetries: number, policy: RetryPolicy): number {
+  return policy[errorClass].maxRetries ?? taskMaxRetries;
+}
+
 export interface RetryDelayOptions {
   /** Multiplies every delay (RETRY_DELAY_SCALE). Default 1. */
   scale?: number;
@@ -30,6 +59,8 @@ export interface RetryDelayOptions {
   random?: () => number;
   /** A provider-given minimum (Retry-After), in ms, applied before scaling. */
   atLeastMs?: number;
+  /** The schedules to use. Default: the built-in ones. */
+  policy?: RetryPolicy;
 }
 
 /**
@@ -41,7 +72,7 @@ export function retryDelayMs(
   retryNumber: number,
   options: RetryDelayOptions = {},
 ): number | null {
-  const schedule = RETRY_SCHEDULES_MS[errorClass];
+  const schedule = options.policy ? options.policy[errorClass].delaysMs : RETRY_SCHEDULES_MS[errorClass];
   if (schedule.length === 0) return null;
   const base = schedule[Math.min(Math.max(retryNumber, 1), schedule.length) - 1]!;
   const withFloor = Math.max(base, options.atLeastMs ?? 0);

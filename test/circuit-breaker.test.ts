@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from './support/system.ts';
+import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, subscribe, wsClient, type RunningServer } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
 
 let redis: TestRedis;
@@ -86,7 +86,14 @@ describe('circuit breaker', () => {
     const second = await startWorker(redis.url, workerEnv('breaker-c'));
     let late: Awaited<ReturnType<typeof startWorker>> | null = null;
     try {
+      const client = wsClient(server);
+      const feed = subscribe<WorkerView[]>(client, `subscription { workersUpdated { id alive circuit { state failures openedAt halfOpenAt } } }`, {}, 'workersUpdated');
+      await feed.waitFor((list) => list.some((w) => w.id === 'breaker-c' && w.circuit.state === 'CLOSED'));
       const opened = await graphql<{ openCircuitBreakers: WorkerView[] }>(server, `mutation { openCircuitBreakers { id circuit { state halfOpenAt } } }`);
+      // The live view shows it too, without asking.
+      await feed.waitFor((list) => ['breaker-b', 'breaker-c'].every((id) => list.find((w) => w.id === id)?.circuit.state === 'OPEN'));
+      feed.dispose();
+      await client.dispose();
       const live = opened.data!.openCircuitBreakers.filter((w) => w.id === 'breaker-b' || w.id === 'breaker-c');
       expect(live.map((w) => w.circuit)).toEqual([
         { state: 'OPEN', halfOpenAt: null },

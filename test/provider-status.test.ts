@@ -36,13 +36,20 @@ afterAll(async () => {
 const statusNow = async () => (await graphql<{ providerStatus: Status }>(server, STATUS)).data!.providerStatus;
 
 describe('providerStatus', () => {
-  it('says UNAVAILABLE before any worker checked, LOCAL with the embedded summarizer', async () => {
+  it('says UNAVAILABLE before any worker checked, LOCAL with the embedded summarizer, KEY_MISSING without a key', async () => {
     expect((await statusNow()).state).toBe('UNAVAILABLE');
     const local = await startWorker(redis.url, { PROVIDER_STATUS_INTERVAL_MS: '100' });
     try {
       await waitFor(async () => (await statusNow()).state === 'LOCAL', { message: 'LOCAL' });
     } finally {
       await local.stop(100);
+    }
+    // Asked for OpenRouter (a model named) without a key.
+    const keyless = await startWorker(redis.url, { PROVIDER_STATUS_INTERVAL_MS: '100', OPENROUTER_MODEL: 'some/model' });
+    try {
+      await waitFor(async () => (await statusNow()).state === 'KEY_MISSING', { message: 'KEY_MISSING' });
+    } finally {
+      await keyless.stop(100);
     }
   });
 

@@ -108,6 +108,9 @@ export function loadConfig(env: Record<string, string | undefined>) {
     taskEventsMax: raw.TASK_EVENTS_MAX,
     providerTimeoutMs: raw.PROVIDER_TIMEOUT_MS,
     maxResponseBytes: raw.MAX_RESPONSE_BYTES,
+    // A remote provider was asked for (a URL or model other than the defaults) but no key given: say so.
+    openRouterKeyMissing:
+      !raw.OPENROUTER_API_KEY && (raw.OPENROUTER_BASE_URL !== DEFAULT_OPENROUTER_BASE_URL || raw.OPENROUTER_MODEL !== DEFAULT_OPENROUTER_MODEL),
     openRouter: raw.OPENROUTER_API_KEY
       ? { apiKey: raw.OPENROUTER_API_KEY, baseUrl: raw.OPENROUTER_BASE_URL.replace(/\/+$/, ''), model: raw.OPENROUTER_MODEL }
       : null,

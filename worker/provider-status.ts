@@ -14,6 +14,8 @@ export interface ProviderStatusOptions {
   logger: Logger;
   /** null: no key, the embedded summarizer is in use. */
   openRouter: { apiKey: string; baseUrl: string } | null;
+  /** A remote provider was configured without a key (the embedded summarizer stands in). */
+  keyMissing: boolean;
   intervalMs: number;
   timeoutMs: number;
 }
@@ -51,7 +53,7 @@ export function startProviderStatusChecks(options: ProviderStatusOptions) {
     if (!turn) return;
     const found = options.openRouter
       ? await checkOpenRouter(options.openRouter, options.timeoutMs)
-      : { state: ProviderState.LOCAL, creditsRemaining: null };
+      : { state: options.keyMissing ? ProviderState.KEY_MISSING : ProviderState.LOCAL, creditsRemaining: null };
     await redis
       .multi()
       .hset(keys.providerStatus(), { state: found.state, creditsRemaining: found.creditsRemaining ?? '', checkedAt: Date.now() })

@@ -139,6 +139,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
         keys,
         logger,
         openRouter: config.openRouter,
+        keyMissing: config.openRouterKeyMissing,
         intervalMs: config.providerStatusIntervalMs,
         timeoutMs: Math.min(config.providerTimeoutMs, 10_000),
       });
@@ -152,6 +153,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
         enqueue: (taskId, queue, jobId) => runner.enqueue(taskId, queue, jobId),
         deleteTask: (taskId) => store.remove(taskId),
       });
+      if (config.openRouterKeyMissing) logger.warn('OPENROUTER_BASE_URL or OPENROUTER_MODEL is set but OPENROUTER_API_KEY is not: using the embedded summarizer');
       logger.info({ workerId: config.workerId, provider: provider.name, concurrency: config.concurrency }, 'worker started');
     },
     /** Stops taking jobs, lets running tasks finish for `graceMs` (SHUTDOWN_GRACE_MS), then closes. */

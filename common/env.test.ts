@@ -36,6 +36,8 @@ describe('loadConfig', () => {
     expect(worker.retryPolicy.RATE_LIMIT.delaysMs.length).toBeGreaterThan(0);
     expect(() => loadWorkerConfig({ RETRY_SCHEDULES: '{"SLOWNESS": {"maxRetries": 1}}' })).toThrow(ConfigError);
     expect(() => loadWorkerConfig({ RETRY_SCHEDULES: '{not json' })).toThrow(/RETRY_SCHEDULES/);
+    expect(() => loadWorkerConfig({ RETRY_SCHEDULES: '{"STALLED": {"maxRetries": 1}}' })).toThrow(/RETRY_SCHEDULES/);
+    expect(() => loadWorkerConfig({ CIRCUIT_FAILURE_THRESHOLD: '1' })).toThrow(/CIRCUIT_FAILURE_THRESHOLD/);
     expect(() => loadWorkerConfig({ PROVIDER_RATE_LIMIT: 'lots' })).toThrow(/PROVIDER_RATE_LIMIT/);
   });
 });

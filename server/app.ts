@@ -133,7 +133,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
   });
 
   const httpServer = createServer();
-  const routes: Routes = { ...createHealthRoutes(health), ...createWorkerRoutes(workers) };
+  const routes: Routes = { ...createHealthRoutes(health), ...createWorkerRoutes(workers, config.corsOrigins) };
   const serveStatic = config.clientDistDir ? createStaticHandler(config.clientDistDir) : null;
   let handleGraphQL: ReturnType<typeof createGraphQLHttpHandler> | null = null;
 

@@ -111,7 +111,11 @@ describe('circuit breaker', () => {
       late = await startWorker(redis.url, workerEnv('breaker-d'));
       await waitFor(async () => (await workersNow()).find((w) => w.id === 'breaker-d')?.circuit.state === 'OPEN', { message: 'the late worker to be open' });
 
-      const reset = await fetch(`${server.url}/health/workers/reset-circuit-breaker`, { method: 'POST' });
+      const resetRoute = `${server.url}/health/workers/reset-circuit-breaker`;
+      // Not from a form, not from another site.
+      expect((await fetch(resetRoute, { method: 'POST' })).status).toBe(415);
+      expect((await fetch(resetRoute, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' } })).status).toBe(403);
+      const reset = await fetch(resetRoute, { method: 'POST', headers: { 'content-type': 'application/json' } });
       expect(reset.status).toBe(200);
       const body = (await reset.json()) as { workers: WorkerView[] };
       expect(body.workers.filter((w) => w.alive).map((w) => w.circuit.state)).toEqual(['CLOSED', 'CLOSED', 'CLOSED']);

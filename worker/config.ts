@@ -8,8 +8,9 @@ import { createRetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass } from '../schema/src/task.ts';
 import { DEFAULT_REDIS_PREFIX } from '../schema/src/redis-keys.ts';
 
+// STALLED is not here: a task whose worker vanished is taken over at once, within MAX_RETRIES.
 const retrySchedulesSchema = z.partialRecord(
-  z.enum(ErrorClass),
+  z.enum(ErrorClass).exclude(['STALLED']),
   z.object({ delaysMs: z.array(z.number().int().min(0)).optional(), maxRetries: z.number().int().min(0).max(100).optional() }).strict(),
 );
 
@@ -37,7 +38,8 @@ const shape = {
   SWEEP_INTERVAL_MS: envInt(10_000, { min: 50 }),
   SHUTDOWN_GRACE_MS: envInt(10_000, { min: 0 }),
   TASK_RETENTION_HOURS: envNumber(168, { min: 0.0001 }),
-  CIRCUIT_FAILURE_THRESHOLD: envNumber(0.5, { min: 0.01, max: 1 }),
+  // cockatiel's sampling breaker takes a ratio strictly between 0 and 1.
+  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().gt(0).lt(1).default(0.5),
   CIRCUIT_VOLUME_THRESHOLD: envInt(10, { min: 1 }),
   CIRCUIT_TIMEOUT: envNumber(60, { min: 0.001 }),
   CIRCUIT_WINDOW_MS: envInt(60_000, { min: 100 }),

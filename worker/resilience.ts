@@ -2,7 +2,7 @@
  * The circuit breaker around provider calls (cockatiel, sampling): when too many calls fail
  * for reasons that say the provider is unwell, calls stop for CIRCUIT_TIMEOUT, then one probe
  * decides. Failures that are the request's fault (4xx, content filter) or a rate limit do not
- * count. Operators reset or force it open on every worker through an epoch in Redis.
+ * count. Operators reset or force it open on every worker through a command stored in Redis.
  *
  * cockatiel has no reset: a reset builds a fresh breaker.
  */
@@ -60,14 +60,13 @@ export function createProviderCircuit(settings: CircuitSettings, onChange: () =>
       }),
       built.onBreak(() => {
         openedAt = Date.now();
-        onChange();
       }),
-      built.onHalfOpen(() => onChange()),
       built.onReset(() => {
         failures = 0;
         openedAt = null;
-        onChange();
       }),
+      // onStateChange fires after the new state is set (onHalfOpen fires before it).
+      built.onStateChange(() => onChange()),
     ];
     return built;
   }
@@ -78,15 +77,26 @@ export function createProviderCircuit(settings: CircuitSettings, onChange: () =>
       return policy.execute(() => call());
     },
     snapshot(): CircuitSnapshot {
+      const halfOpenAt = policy.state === BreakerState.Open && !isolation && openedAt !== null ? openedAt + settings.openMs : null;
+      // cockatiel moves to half-open only when the next call arrives; once the probe time has
+      // passed, the next call is the probe, so that is what is reported.
       const state =
-        policy.state === BreakerState.Closed ? CircuitState.CLOSED : policy.state === BreakerState.HalfOpen ? CircuitState.HALF_OPEN : CircuitState.OPEN;
+        policy.state === BreakerState.Closed
+          ? CircuitState.CLOSED
+          : policy.state === BreakerState.HalfOpen || (halfOpenAt !== null && halfOpenAt <= Date.now())
+            ? CircuitState.HALF_OPEN
+            : CircuitState.OPEN;
       return {
         state,
         failures,
         openedAt: state === CircuitState.CLOSED ? null : openedAt,
         // A forced-open (isolated) breaker has no automatic half-open.
-        halfOpenAt: state === CircuitState.OPEN && !isolation && openedAt !== null ? openedAt + settings.openMs : null,
+        halfOpenAt: state === CircuitState.OPEN ? halfOpenAt : null,
       };
+    },
+    /** True while calls would be refused outright (open, before its probe time, or forced). */
+    refusesCalls(): boolean {
+      return this.snapshot().state === CircuitState.OPEN;
     },
     /** Closed, with its counts cleared. */
     reset(): void {
@@ -100,9 +110,8 @@ export function createProviderCircuit(settings: CircuitSettings, onChange: () =>
     /** Open until reset, whatever the calls do. */
     forceOpen(): void {
       if (isolation) return;
-      isolation = policy.isolate();
       openedAt = Date.now();
-      onChange();
+      isolation = policy.isolate();
     },
   };
 }

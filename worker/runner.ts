@@ -94,17 +94,24 @@ export function createRunner(options: RunnerOptions) {
     [QueueName.PRIMARY]: createBeeQueue<TaskJobData>(QueueName.PRIMARY, settings, scriptOptions),
     [QueueName.RETRY]: createBeeQueue<TaskJobData>(QueueName.RETRY, settings, scriptOptions),
   };
+  // Jobs are put on the queues through producers of their own, closed only after the consumers:
+  // a task handed back or rescheduled during shutdown still gets its job.
+  const producerSettings = { ...settings, isWorker: false, activateDelayedJobs: false };
+  const producers = {
+    [QueueName.PRIMARY]: createBeeQueue<TaskJobData>(QueueName.PRIMARY, producerSettings, scriptOptions),
+    [QueueName.RETRY]: createBeeQueue<TaskJobData>(QueueName.RETRY, producerSettings, scriptOptions),
+  };
   const running = new Map<string, AbortController>();
   const slots = createWeightedSlots({ slots: options.concurrency, ratio: options.retryRatio });
   let stopping = false;
 
-  for (const [name, queue] of Object.entries(queues)) {
+  for (const [name, queue] of [...Object.entries(queues), ...Object.entries(producers)]) {
     queue.on('error', (error) => logger.warn({ queue: name, err: error.message }, 'queue error'));
   }
 
   /** Puts a job for the task on `queue`, delayed until `at` (epoch ms) when given. */
   async function enqueue(taskId: string, queue: QueueName, jobId: string, at?: number): Promise<void> {
-    const job = queues[queue].createJob({ taskId }).setId(jobId);
+    const job = producers[queue].createJob({ taskId }).setId(jobId);
     if (at !== undefined) job.delayUntil(at);
     await job.save();
   }
@@ -187,12 +194,12 @@ export function createRunner(options: RunnerOptions) {
     const log = logger.child({ taskId, workerId });
     if (claim.status === 'busy') {
       // Delivered twice while another worker holds a live lease: look again when it ends.
-      await enqueue(taskId, QueueName.RETRY, jobIds.leaseCheck(taskId, claim.leaseExpiresAt), claim.leaseExpiresAt + 100);
+      await enqueue(taskId, QueueName.RETRY, jobIds.leaseCheck(taskId, claim.leaseExpiresAt, Date.now()), claim.leaseExpiresAt + 100);
       return;
     }
     if (claim.status === 'early') {
       // A stray job reached a task still waiting out its retry delay: look again when it is due.
-      await enqueue(taskId, QueueName.RETRY, jobIds.due(taskId, claim.nextAttemptAt), claim.nextAttemptAt + 50);
+      await enqueue(taskId, QueueName.RETRY, jobIds.due(taskId, claim.nextAttemptAt, Date.now()), claim.nextAttemptAt + 50);
       return;
     }
     if (claim.status !== 'claimed') {
@@ -224,6 +231,11 @@ export function createRunner(options: RunnerOptions) {
 
     try {
       attemptLog.info('task started');
+      // An open breaker refuses before a shared rate-limit token is spent on a call that will not happen.
+      if (options.circuit.refusesCalls()) {
+        await deferWhileOpen(taskId, leaseToken, claim.attempt, attemptLog);
+        return;
+      }
       const permit = options.rateLimiter ? await options.rateLimiter.acquire(controller.signal) : ({ granted: true } as const);
       if (!permit.granted) {
         await defer(taskId, leaseToken, claim.attempt, permit.waitMs + 10, 'rate limited: waiting for the shared limit', attemptLog);
@@ -259,9 +271,12 @@ export function createRunner(options: RunnerOptions) {
         await deferWhileOpen(taskId, leaseToken, claim.attempt, attemptLog);
       } else if (reason instanceof ShutdownError) {
         // Hand it back and queue its takeover now: another worker resumes it at once, and
-        // the interruption costs the task no retry.
+        // the interruption costs the task no retry. (No renewal may extend the lease after.)
+        clearInterval(renewal);
         if (await store.release(taskId, leaseToken).catch(() => false)) {
-          await enqueue(taskId, QueueName.RETRY, jobIds.takeover(taskId, claim.attempt)).catch(() => undefined);
+          await enqueue(taskId, QueueName.RETRY, jobIds.takeover(taskId, claim.attempt)).catch((error: Error) =>
+            attemptLog.warn({ err: error.message }, 'takeover job not queued; the sweeper will queue it'),
+          );
         }
         attemptLog.info('attempt aborted by shutdown; task handed back');
       } else {
@@ -276,7 +291,7 @@ export function createRunner(options: RunnerOptions) {
 
   return {
     async start(): Promise<void> {
-      await Promise.all(Object.values(queues).map((queue) => queue.ready()));
+      await Promise.all([...Object.values(queues), ...Object.values(producers)].map((queue) => queue.ready()));
       // Each queue pulls one job more than the slots, so when a slot frees the next job of
       // either queue is already waiting and the weighted choice is real, not "whoever's pull
       // came back first". The slots decide which pulled job runs.
@@ -316,6 +331,7 @@ export function createRunner(options: RunnerOptions) {
       }, graceMs);
       await Promise.all(Object.values(queues).map((queue) => queue.close(graceMs + 2000).catch(() => undefined)));
       clearTimeout(abortTimer);
+      await Promise.all(Object.values(producers).map((queue) => queue.close(1000).catch(() => undefined)));
     },
   };
 }

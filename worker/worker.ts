@@ -48,15 +48,15 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     logger.warn({ circuit: circuit.snapshot() }, 'circuit breaker changed');
     void heartbeatRef?.beat().catch(() => undefined);
   });
-  let appliedCommandEpoch = 0;
-  /** Applies an operator's newer reset/open command (read from Redis, so none is ever missed). */
+  let appliedCommandId: string | null = null;
+  /** Applies an operator's reset/open command it has not applied yet (read from Redis, so none is missed). */
   const applyCircuitCommand = async () => {
-    const [epoch, action] = await redis.hmget(keys.circuitCommand(), 'epoch', 'action');
-    if (!epoch || Number(epoch) <= appliedCommandEpoch) return;
-    appliedCommandEpoch = Number(epoch);
+    const [id, action] = await redis.hmget(keys.circuitCommand(), 'id', 'action');
+    if (!id || id === appliedCommandId) return;
+    appliedCommandId = id;
     if (action === CircuitCommand.OPEN) circuit.forceOpen();
     else circuit.reset();
-    logger.info({ action, epoch: appliedCommandEpoch }, 'circuit command applied');
+    logger.info({ action, commandId: id }, 'circuit command applied');
   };
   // The retry share in force drops as the retry backlog grows; refreshed with each heartbeat.
   let retryRatio = config.retryRatio.retryRatio;
@@ -123,7 +123,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
             circuitFailures: snapshot.failures,
             circuitOpenedAt: snapshot.openedAt ?? '',
             circuitHalfOpenAt: snapshot.halfOpenAt ?? '',
-            circuitEpoch: appliedCommandEpoch,
+            circuitCommandId: appliedCommandId ?? '',
           };
         },
         // A command whose hint was missed (a disconnected worker) is found at the next beat.

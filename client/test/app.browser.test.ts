@@ -127,11 +127,19 @@ describe('web app', () => {
   it('renders provider output as text, never as HTML', async () => {
     const { page } = await openApp();
     const hostile = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> Plain sentence here.';
+    const rows = () => page.locator('tr[data-task-id]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-task-id')));
+    await page.locator('text=Loading…').waitFor({ state: 'hidden' });
+    const before = new Set(await rows());
     await page.fill('textarea#content', hostile);
     await page.click('button[type="submit"]');
-    const row = page.locator('tr[data-task-id]').first();
-    await row.waitFor();
-    await page.click('tr[data-task-id] a >> nth=0');
+    // The row of the task just submitted, not one an earlier test left.
+    let newId: string | null = null;
+    for (let i = 0; i < 100 && !newId; i += 1) {
+      newId = (await rows()).find((id) => id !== null && !before.has(id)) ?? null;
+      if (!newId) await page.waitForTimeout(50);
+    }
+    expect(newId).not.toBeNull();
+    await page.click(`tr[data-task-id="${newId}"] a`);
     await page.locator('pre.content').waitFor();
     expect(await page.textContent('pre.content')).toBe(hostile);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();

@@ -12,6 +12,6 @@ export interface CircuitSnapshot {
   halfOpenAt: number | null;
 }
 
-/** An operator's command to every worker's breaker; the epoch orders commands. */
+/** An operator's command to every worker's breaker; each command has its own id. */
 export const CircuitCommand = { RESET: 'reset', OPEN: 'open' } as const;
 export type CircuitCommand = (typeof CircuitCommand)[keyof typeof CircuitCommand];

@@ -15,10 +15,14 @@ export const jobIds = {
   retry: (taskId: string, attempt: number) => `${taskId}:retry-${attempt}`,
   /** A look at a task whose lease ran out, on the retry queue. */
   takeover: (taskId: string, attempt: number) => `${taskId}:takeover-${attempt}`,
-  /** A second look at a task another worker held, when its lease ends, on the retry queue. */
-  leaseCheck: (taskId: string, leaseExpiresAt: number) => `${taskId}:check-${leaseExpiresAt}`,
+  /**
+   * A second look at a task another worker held, when its lease ends, on the retry queue.
+   * `look` makes each look's id its own: a look that comes too early (a worker clock ahead of
+   * Redis') must be able to queue the next one while its own job still exists.
+   */
+  leaseCheck: (taskId: string, leaseExpiresAt: number, look: number) => `${taskId}:check-${leaseExpiresAt}-${look}`,
   /** A second look at a task reached before its retry was due, on the retry queue. */
-  due: (taskId: string, nextAttemptAt: number) => `${taskId}:due-${nextAttemptAt}`,
+  due: (taskId: string, nextAttemptAt: number, look: number) => `${taskId}:due-${nextAttemptAt}-${look}`,
 };
 
 /** The task id a job id belongs to. */

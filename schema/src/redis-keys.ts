@@ -34,7 +34,7 @@ export interface RedisKeys {
   workers(): string;
   /** Hash: one worker's heartbeat details; expires when the worker stops beating. */
   worker(id: string): string;
-  /** Hash: the latest operator command to every worker's circuit breaker (epoch, action). */
+  /** Hash: the latest operator command to every worker's circuit breaker (id, action, at). */
   circuitCommand(): string;
   /** Channel: a worker's id each time it beats (feeds the live workers view). */
   workersChannel(): string;

@@ -7,6 +7,7 @@ import { GraphQLError, getOperationAST, parse, validate, type ExecutionArgs, typ
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GraphQLContext } from './context.ts';
+import { isAllowedOrigin } from '../http/origin.ts';
 import type { createFormatError } from './format-error.ts';
 
 export interface GraphQLWsOptions {
@@ -21,21 +22,6 @@ export interface GraphQLWsOptions {
   allowedOrigins: readonly string[];
   /** Open subscriptions one connection may hold (WS_MAX_SUBSCRIPTIONS). */
   maxSubscriptionsPerConnection: number;
-}
-
-/**
- * A browser always sends Origin on a WebSocket upgrade, and nothing like CORS protects the
- * socket: without this check any web page could open it and read every task. Clients that
- * are not browsers send no Origin and are let through (authentication arrives with API keys).
- */
-export function isAllowedOrigin(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
-  if (!origin) return true;
-  if (allowed.includes(origin)) return true;
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
 }
 
 export function attachGraphQLWs(options: GraphQLWsOptions) {

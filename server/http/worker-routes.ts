@@ -2,6 +2,7 @@
 import { isAppError } from '../../schema/src/errors.ts';
 import type { WorkerService, WorkerView } from '../services/worker-service.ts';
 import type { Routes } from './health-routes.ts';
+import { isAllowedOrigin } from './origin.ts';
 import { sendJson } from './respond.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -18,7 +19,7 @@ function toJson(worker: WorkerView) {
   };
 }
 
-export function createWorkerRoutes(workers: WorkerService): Routes {
+export function createWorkerRoutes(workers: WorkerService, allowedOrigins: readonly string[]): Routes {
   const answer = async (res: Parameters<typeof sendJson>[0], load: () => Promise<WorkerView[]>) => {
     try {
       sendJson(res, 200, { workers: (await load()).map(toJson) });
@@ -29,6 +30,17 @@ export function createWorkerRoutes(workers: WorkerService): Routes {
   };
   return {
     '/health/workers': { GET: (_req, res) => answer(res, workers.list) },
-    '/health/workers/reset-circuit-breaker': { POST: (_req, res) => answer(res, workers.resetCircuits) },
+    '/health/workers/reset-circuit-breaker': {
+      POST: (req, res) => {
+        // A form cannot send JSON without a CORS preflight, which this server never grants.
+        if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+          return sendJson(res, 415, { error: 'send Content-Type: application/json' });
+        }
+        if (!isAllowedOrigin(req.headers.origin, req.headers.host, allowedOrigins)) {
+          return sendJson(res, 403, { error: 'origin not allowed' });
+        }
+        return answer(res, workers.resetCircuits);
+      },
+    },
   };
 }

@@ -1,4 +1,5 @@
 /** Reads the workers' heartbeats (written by each worker process) and gives them circuit commands. */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CircuitState, type CircuitCommand, type CircuitSnapshot } from '../../schema/src/circuit.ts';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
@@ -9,8 +10,8 @@ export interface WorkerHeartbeat {
   concurrency: number;
   activeTasks: number;
   circuit: CircuitSnapshot;
-  /** The newest operator circuit command this worker has applied. */
-  circuitEpoch: number;
+  /** The id of the last operator circuit command this worker applied. */
+  circuitCommandId: string | null;
 }
 
 export type WorkerRegistry = ReturnType<typeof createWorkerRegistry>;
@@ -42,24 +43,26 @@ export function createWorkerRegistry(options: { redis: Redis; keys: RedisKeys })
           openedAt: optionalNumber(hash.circuitOpenedAt),
           halfOpenAt: optionalNumber(hash.circuitHalfOpenAt),
         },
-        circuitEpoch: Number(hash.circuitEpoch ?? 0),
+        circuitCommandId: hash.circuitCommandId || null,
       });
     });
     return workers;
   }
 
   /**
-   * Records a command for every worker's breaker under a new epoch, and hints them to read
-   * it now. The hash is the truth (a worker that missed the hint finds it at its next beat).
+   * Records a command for every worker's breaker under a new id, and hints them to read it
+   * now. The hash is the truth (a worker that missed the hint finds it at its next beat); a
+   * fresh random id, not a counter, so a Redis that lost the hash cannot make a new command
+   * look old.
    */
-  async function commandCircuits(action: CircuitCommand): Promise<number> {
-    const results = await redis
+  async function commandCircuits(action: CircuitCommand): Promise<string> {
+    const id = randomUUID();
+    await redis
       .multi()
-      .hincrby(keys.circuitCommand(), 'epoch', 1)
-      .hset(keys.circuitCommand(), 'action', action, 'at', Date.now())
+      .hset(keys.circuitCommand(), 'id', id, 'action', action, 'at', Date.now())
       .publish(keys.circuitChannel(), action)
       .exec();
-    return Number(results?.[0]?.[1] ?? 0);
+    return id;
   }
 
   return { aliveSince, commandCircuits };

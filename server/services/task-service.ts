@@ -108,15 +108,17 @@ export function createTaskService(options: TaskServiceOptions) {
         logger.warn({ taskId: outcome.taskId, err: (error as Error).message }, 'enqueue failed; the sweeper will queue the task');
       }
     };
-    if (outcome.status === 'created') await enqueue();
-    const record = await repository.get(outcome.taskId).catch(() => null);
-    if (!record) {
-      if (outcome.status === 'existing') throw notFound(outcome.taskId);
-      return newRecord(outcome.taskId, input, caller, idempotencyKey);
+    if (outcome.status === 'created') {
+      await enqueue();
+      // A failed read-back must not turn an accepted task into an error.
+      return (await repository.get(outcome.taskId).catch(() => null)) ?? newRecord(outcome.taskId, input, caller, idempotencyKey);
     }
+    // A resend: the task exists (or was deleted since); a failed read is UNAVAILABLE, not NOT_FOUND.
+    const record = await store(() => repository.get(outcome.taskId));
+    if (!record) throw notFound(outcome.taskId);
     // The first send may have stored the task but lost its enqueue; a job with the task's id
     // that still exists makes this a no-op.
-    if (outcome.status === 'existing' && record.state === TaskState.PENDING && record.reopens === 0) await enqueue();
+    if (record.state === TaskState.PENDING && record.reopens === 0) await enqueue();
     logger.debug({ taskId: record.id, status: outcome.status }, 'task submitted');
     return record;
   }

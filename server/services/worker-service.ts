@@ -48,17 +48,17 @@ export function createWorkerService(options: WorkerServiceOptions) {
    * applied it, so the answer shows its effect. Workers that are away apply it when back.
    */
   async function command(action: CircuitCommand): Promise<WorkerView[]> {
-    let epoch: number;
+    let commandId: string;
     try {
-      epoch = await registry.commandCircuits(action);
+      commandId = await registry.commandCircuits(action);
     } catch (cause) {
       throw unavailable(cause);
     }
-    logger.info({ action, epoch }, 'circuit command given');
+    logger.info({ action, commandId }, 'circuit command given');
     const deadline = Date.now() + options.commandAckTimeoutMs;
     for (;;) {
       const workers = await list();
-      if (workers.every((worker) => !worker.alive || worker.circuitEpoch >= epoch) || Date.now() > deadline) return workers;
+      if (workers.every((worker) => !worker.alive || worker.circuitCommandId === commandId) || Date.now() > deadline) return workers;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenRouter, errorAnswer, defaultAnswer, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
 import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
 import { getTask, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
+import { keysContaining } from '../../test/support/redis-text.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { SUMMARY_SYSTEM_PROMPT } from '../providers/provider.ts';
 
@@ -199,11 +200,8 @@ describe('OpenRouter provider', () => {
   });
 
   it('never writes the API key to Redis', async () => {
-    const keys = await redis.client.keys('*');
-    for (const key of keys) {
-      const dump = await redis.client.dump(key);
-      expect(dump?.includes(API_KEY) ?? false).toBe(false);
-    }
-    expect(keys.length).toBeGreaterThan(0);
+    expect(await keysContaining(redis.client, API_KEY)).toEqual([]);
+    // The search itself works: the model name, which is meant to be stored, is found.
+    expect((await keysContaining(redis.client, MODEL)).length).toBeGreaterThan(0);
   });
 });

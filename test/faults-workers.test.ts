@@ -163,13 +163,14 @@ describe('worker faults', () => {
   });
 
   it('hands back a task that outlives the shutdown grace; another worker resumes it at no retry cost', async () => {
-    const leaving = await worker({ SHUTDOWN_GRACE_MS: '100' });
+    // No sweeper help within this test: only the hand-back's own takeover job can resume it.
+    const leaving = await worker({ SHUTDOWN_GRACE_MS: '100', SWEEP_INTERVAL_MS: '60000' });
     const id = await submitMarked('SLOW-1500 outlives-grace.');
     await until(id, (t) => t.state === 'ACTIVE', 'the worker to claim it');
     leaving.signal('SIGTERM');
     expect(await leaving.exited).toBe(0);
-    const next = await worker();
-    const done = await until(id, (t) => t.state === 'COMPLETED', 'the takeover');
+    const next = await worker({ SWEEP_INTERVAL_MS: '60000' });
+    const done = await until(id, (t) => t.state === 'COMPLETED', 'the takeover', 8000);
     // Handed back at shutdown: resumed by the next worker without costing a retry.
     expect(done.errors).toEqual([]);
     expect(done.retryCount).toBe(0);

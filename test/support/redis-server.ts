@@ -4,22 +4,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freeLoopbackPort } from '../../common/free-port.ts';
 import { waitFor } from './wait-for.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freeLoopbackPort as freePort } from '../../common/free-port.ts';
 
 export interface TestRedis {
   url: string;
@@ -35,7 +26,7 @@ export interface TestRedis {
 }
 
 export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), 'atf-redis-'));
   let child: ChildProcess | null = null;
 

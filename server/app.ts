@@ -10,6 +10,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Logger } from '../common/logger.ts';
 import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts';
+import { redisSettingWarnings } from '../common/redis-settings.ts';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import type { ServerConfig } from './config.ts';
 import type { GraphQLContext } from './graphql/context.ts';
@@ -45,6 +46,10 @@ export function createApp(config: ServerConfig, logger: Logger) {
     client.on('error', (error) => logger.warn({ role, err: error.message }, 'redis connection error'));
     client.on('ready', () => logger.info({ role }, 'redis connected'));
   }
+  // R8: durability rests on AOF and no eviction; say so at start when Redis is set otherwise.
+  redis.once('ready', () => {
+    redisSettingWarnings(redis).then((warnings) => warnings.forEach((warning) => logger.warn(warning)), () => undefined);
+  });
 
   const repository = createTaskRepository({
     redis,

@@ -1,6 +1,7 @@
 /** createWorker(config, logger) -> { start, stop }: one worker process, usable in-process by tests. */
 import type { Logger } from '../common/logger.ts';
 import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts';
+import { redisSettingWarnings } from '../common/redis-settings.ts';
 import { retryRatioInForce } from '../schema/src/queue-policy.ts';
 import { createRedisKeys, QueueName } from '../schema/src/redis-keys.ts';
 import { TaskType } from '../schema/src/task.ts';
@@ -98,6 +99,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     sweep: () => sweeper?.sweep() ?? Promise.resolve(0),
     async start(): Promise<void> {
       await Promise.all([redis.connect(), subscriber.connect()]);
+      for (const warning of await redisSettingWarnings(redis)) logger.warn(warning);
       subscriber.on('message', (channel, message) => {
         if (channel === keys.cancelChannel()) {
           if (runner.abort(message)) logger.info({ taskId: message }, 'cancel received: aborting attempt');

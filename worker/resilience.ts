@@ -32,7 +32,6 @@ const PROVIDER_UNWELL: ReadonlySet<ErrorClass> = new Set([
 /** Whether a failure says something about the provider's health. */
 export const countsAgainstProvider = (error: unknown): boolean => isProviderError(error) && PROVIDER_UNWELL.has(error.errorClass);
 
-export { BrokenCircuitError };
 export const isCircuitOpenError = (error: unknown): error is BrokenCircuitError => error instanceof BrokenCircuitError;
 
 export type ProviderCircuit = ReturnType<typeof createProviderCircuit>;

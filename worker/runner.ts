@@ -41,8 +41,6 @@ export interface RunnerOptions {
   deferWhileOpenMs: number;
   /** The shared provider rate limit; null for handlers that call no provider. */
   rateLimiter: ProviderRateLimiter | null;
-  /** Emitted when a write was rejected because this worker's lease was no longer current. */
-  onStaleWrite?: (taskId: string) => void;
 }
 
 class LeaseLostError extends Error {
@@ -156,7 +154,6 @@ export function createRunner(options: RunnerOptions) {
       reason: failure.errorClass,
     }), log);
     if (outcome.status === 'stale') {
-      options.onStaleWrite?.(taskId);
       log.warn({ state: outcome.state }, 'stale lease: failure not recorded');
       return;
     }
@@ -254,8 +251,7 @@ export function createRunner(options: RunnerOptions) {
       await progressChain;
       const outcome = await persistently(() => store.complete(taskId, leaseToken, output.result, output.usage), attemptLog);
       if (outcome.status === 'stale') {
-        options.onStaleWrite?.(taskId);
-        attemptLog.warn({ state: outcome.state }, 'stale lease: result discarded');
+          attemptLog.warn({ state: outcome.state }, 'stale lease: result discarded');
       } else {
         attemptLog.info('task completed');
       }

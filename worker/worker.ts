@@ -42,7 +42,6 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     maxEventsPerTask: config.taskEventsMax,
   });
   const provider = createProvider(config);
-  let staleWrites = 0;
   let heartbeatRef: ReturnType<typeof startHeartbeat> | null = null;
   // A breaker change is announced at once, not at the next beat.
   const circuit = createProviderCircuit(config.circuit, () => {
@@ -84,9 +83,6 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     stallIntervalMs: config.stallIntervalMs,
     retryDelayScale: config.retryDelayScale,
     retryPolicy: config.retryPolicy,
-    onStaleWrite: () => {
-      staleWrites += 1;
-    },
   });
   let heartbeat: ReturnType<typeof startHeartbeat> | null = null;
   let sweeper: ReturnType<typeof startSweeper> | null = null;
@@ -94,7 +90,6 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
 
   return {
     workerId: config.workerId,
-    staleWrites: () => staleWrites,
     /** Runs one sweep now (tests). */
     sweep: () => sweeper?.sweep() ?? Promise.resolve(0),
     async start(): Promise<void> {

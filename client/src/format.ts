@@ -13,6 +13,11 @@ export function formatDuration(fromIso: string | null | undefined, toIso: string
   return `${Math.round(ms / 60_000)} min`;
 }
 
+/** What to show for a failed operation: the server's own message when it sent one. */
+export function errorMessage(error: { graphQLErrors: readonly { message: string }[]; message: string }): string {
+  return error.graphQLErrors[0]?.message ?? error.message;
+}
+
 export function shortId(id: string): string {
   return id.slice(0, 8);
 }

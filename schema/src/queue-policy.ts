@@ -9,12 +9,6 @@ export interface RetryRatioSettings {
   retryQueueCritical: number;
 }
 
-export const DEFAULT_RETRY_RATIO_SETTINGS: RetryRatioSettings = {
-  retryRatio: 0.3,
-  retryQueueWarning: 1000,
-  retryQueueCritical: 5000,
-};
-
 /**
  * The retry share in force for a retry backlog of `retryDepth`: a growing backlog gets a
  * smaller share so new work is never starved by a retry storm.

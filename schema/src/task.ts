@@ -21,10 +21,8 @@ export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
   TaskState.DLQ,
   TaskState.CANCELLED,
 ]);
-export const isTerminalState = (state: TaskState): boolean => TERMINAL_STATES.has(state);
 
 export const TaskType = { SUMMARIZE: 'SUMMARIZE' } as const;
-export const TASK_TYPES = Object.values(TaskType);
 export type TaskType = (typeof TaskType)[keyof typeof TaskType];
 
 export const ErrorClass = {

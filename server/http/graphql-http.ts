@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
+import { ErrorCode } from '../../schema/src/errors.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { sendJson } from './respond.ts';
 
@@ -36,7 +37,7 @@ export function createGraphQLHttpHandler(options: GraphQLHttpOptions) {
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         res.setHeader('connection', 'close');
-        sendJson(res, 413, { errors: [{ message: 'request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+        sendJson(res, 413, { errors: [{ message: 'request body too large', extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
         return;
       }
       throw error;

@@ -1,5 +1,6 @@
 import { createMutation } from '@urql/solid';
 import { createSignal, Show } from 'solid-js';
+import { errorMessage } from '../format.ts';
 import { SubmitTaskMutation } from '../graphql/documents.ts';
 import type { TaskSummary } from '../primitives/create-recent-tasks.ts';
 
@@ -16,7 +17,7 @@ export function SubmitForm(props: { onSubmitted: (task: TaskSummary) => void }) 
     const key = idempotencyKey().trim();
     const result = await submit({ input: { content: content(), ...(key ? { idempotencyKey: key } : {}) } });
     if (result.error) {
-      setError(result.error.graphQLErrors[0]?.message ?? result.error.message);
+      setError(errorMessage(result.error));
       return;
     }
     if (result.data) {

@@ -2,6 +2,7 @@ import { createMutation } from '@urql/solid';
 import { createSignal, Show } from 'solid-js';
 import type { TaskState } from '../gql/graphql.ts';
 import { CancelTaskMutation, DeleteTaskMutation, RetryTaskMutation } from '../graphql/documents.ts';
+import { errorMessage } from '../format.ts';
 import { navigate } from '../router.ts';
 
 const CANCELLABLE: ReadonlySet<TaskState> = new Set(['PENDING', 'SCHEDULED', 'ACTIVE']);
@@ -16,7 +17,7 @@ export function TaskActions(props: { id: string; state: TaskState }) {
   const busy = () => cancelState.fetching || retryState.fetching || deleteState.fetching;
 
   const report = (result: { error?: { graphQLErrors: { message: string }[]; message: string } }) => {
-    setError(result.error ? (result.error.graphQLErrors[0]?.message ?? result.error.message) : null);
+    setError(result.error ? errorMessage(result.error) : null);
   };
 
   return (

@@ -6,6 +6,7 @@
 import { createSubscription } from '@urql/solid';
 import type { Accessor } from 'solid-js';
 import type { TaskDetailFieldsFragment } from '../gql/graphql.ts';
+import { errorMessage } from '../format.ts';
 import { TaskUpdatedSubscription } from '../graphql/documents.ts';
 
 export type TaskDetail = TaskDetailFieldsFragment;
@@ -17,6 +18,6 @@ export function createTask(id: Accessor<string>) {
   );
   return {
     task: () => state.data,
-    error: () => state.error?.graphQLErrors[0]?.message ?? state.error?.message ?? null,
+    error: () => (state.error ? errorMessage(state.error) : null),
   };
 }

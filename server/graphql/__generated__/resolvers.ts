@@ -20,6 +20,28 @@ export type Scalars = {
   DateTime: { input: Date; output: number | string | Date; }
 };
 
+export type AuditConnection = {
+  __typename?: 'AuditConnection';
+  nodes: Array<AuditRecord>;
+  pageInfo: PageInfo;
+};
+
+/** One operator action, as the audit log keeps it. */
+export type AuditRecord = {
+  __typename?: 'AuditRecord';
+  /** The mutation or route that acted, e.g. purgeDeadLetterQueue. */
+  action: Scalars['String']['output'];
+  /** The id of the key that acted (never the key itself), or 'anonymous'. */
+  actor: Scalars['String']['output'];
+  at: Scalars['DateTime']['output'];
+  /** The outcome, e.g. how many tasks it moved. */
+  detail?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** What it acted on: task ids, an error class, or null for everything. */
+  target?: Maybe<Scalars['String']['output']>;
+  tenant: Scalars['String']['output'];
+};
+
 /** The state of a worker's circuit breaker around provider calls. */
 export type CircuitState =
   /** Calls go through. */
@@ -140,6 +162,8 @@ export type ProviderStatus = {
 
 export type Query = {
   __typename?: 'Query';
+  /** Operator actions, newest first. Needs the admin scope. */
+  auditLog: AuditConnection;
   /** Tasks in the dead letter queue, oldest first, optionally only those whose last error has this class. */
   deadLetterTasks: TaskConnection;
   providerStatus: ProviderStatus;
@@ -152,8 +176,15 @@ export type Query = {
    * `totalCount` counts every task that matches, across pages.
    */
   tasks: TaskConnection;
+  viewer: Viewer;
   /** Workers seen recently, newest heartbeat first. */
   workers: Array<Worker>;
+};
+
+
+export type QueryAuditLogArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -195,6 +226,15 @@ export type QueueStatus = {
   /** How many tasks are in each state. */
   states: Array<StateCount>;
 };
+
+/** What an API key lets its holder do. */
+export type Scope =
+  /** Queue-wide views (queue status, dead letter queue, workers) and operator actions. */
+  | 'ADMIN'
+  /** Read and watch the tenant's own tasks. */
+  | 'TASKS_READ'
+  /** Submit tasks and retry, cancel or delete the tenant's own tasks. */
+  | 'TASKS_WRITE';
 
 export type StateCount = {
   __typename?: 'StateCount';
@@ -326,6 +366,16 @@ export type TaskUsage = {
   totalTokens?: Maybe<Scalars['Int']['output']>;
 };
 
+/** Who the server takes the caller to be. */
+export type Viewer = {
+  __typename?: 'Viewer';
+  /** False when the server runs without API keys: every caller is then the anonymous tenant with every scope. */
+  authenticationRequired: Scalars['Boolean']['output'];
+  scopes: Array<Scope>;
+  /** The tenant whose tasks this caller sees. */
+  tenant: Scalars['String']['output'];
+};
+
 /** A worker process, as its heartbeats report it. */
 export type Worker = {
   __typename?: 'Worker';
@@ -411,6 +461,8 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AuditConnection: ResolverTypeWrapper<AuditConnection>;
+  AuditRecord: ResolverTypeWrapper<AuditRecord>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CircuitState: CircuitState;
   CircuitStatus: ResolverTypeWrapper<CircuitSnapshot>;
@@ -425,6 +477,7 @@ export type ResolversTypes = {
   ProviderStatus: ResolverTypeWrapper<ProviderStatusSnapshot>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QueueStatus: ResolverTypeWrapper<QueueStatusSnapshot>;
+  Scope: Scope;
   StateCount: ResolverTypeWrapper<StateCount>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   SubmitTaskInput: SubmitTaskInput;
@@ -437,11 +490,14 @@ export type ResolversTypes = {
   TaskTransition: ResolverTypeWrapper<TaskEvent>;
   TaskType: TaskType;
   TaskUsage: ResolverTypeWrapper<TaskUsage>;
+  Viewer: ResolverTypeWrapper<Viewer>;
   Worker: ResolverTypeWrapper<WorkerView>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AuditConnection: AuditConnection;
+  AuditRecord: AuditRecord;
   Boolean: Scalars['Boolean']['output'];
   CircuitStatus: CircuitSnapshot;
   DateTime: Scalars['DateTime']['output'];
@@ -462,7 +518,23 @@ export type ResolversParentTypes = {
   TaskError: TaskErrorRecord;
   TaskTransition: TaskEvent;
   TaskUsage: TaskUsage;
+  Viewer: Viewer;
   Worker: WorkerView;
+};
+
+export type AuditConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditConnection'] = ResolversParentTypes['AuditConnection']> = {
+  nodes?: Resolver<Array<ResolversTypes['AuditRecord']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type AuditRecordResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditRecord'] = ResolversParentTypes['AuditRecord']> = {
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  actor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  target?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  tenant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type CircuitStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CircuitStatus'] = ResolversParentTypes['CircuitStatus']> = {
@@ -500,11 +572,13 @@ export type ProviderStatusResolvers<ContextType = GraphQLContext, ParentType ext
 };
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  auditLog?: Resolver<ResolversTypes['AuditConnection'], ParentType, ContextType, Partial<QueryAuditLogArgs>>;
   deadLetterTasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, Partial<QueryDeadLetterTasksArgs>>;
   providerStatus?: Resolver<ResolversTypes['ProviderStatus'], ParentType, ContextType>;
   queueStatus?: Resolver<ResolversTypes['QueueStatus'], ParentType, ContextType>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
   tasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, RequireFields<QueryTasksArgs, 'order'>>;
+  viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
   workers?: Resolver<Array<ResolversTypes['Worker']>, ParentType, ContextType>;
 };
 
@@ -582,6 +656,12 @@ export type TaskUsageResolvers<ContextType = GraphQLContext, ParentType extends 
   totalTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
+export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
+  authenticationRequired?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['Scope']>, ParentType, ContextType>;
+  tenant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type WorkerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Worker'] = ResolversParentTypes['Worker']> = {
   activeTasks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   alive?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -592,6 +672,8 @@ export type WorkerResolvers<ContextType = GraphQLContext, ParentType extends Res
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {
+  AuditConnection?: AuditConnectionResolvers<ContextType>;
+  AuditRecord?: AuditRecordResolvers<ContextType>;
   CircuitStatus?: CircuitStatusResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
@@ -606,6 +688,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   TaskError?: TaskErrorResolvers<ContextType>;
   TaskTransition?: TaskTransitionResolvers<ContextType>;
   TaskUsage?: TaskUsageResolvers<ContextType>;
+  Viewer?: ViewerResolvers<ContextType>;
   Worker?: WorkerResolvers<ContextType>;
 };
 

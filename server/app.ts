@@ -14,11 +14,19 @@ import { redisSettingWarnings } from '../common/redis-settings.ts';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import type { ServerConfig } from './config.ts';
 import type { GraphQLContext } from './graphql/context.ts';
+import { createAuthenticator } from './auth/authenticator.ts';
+import { createKeyStore } from './auth/key-store.ts';
+import type { Caller } from './auth/scopes.ts';
+import { withAuthorization } from './graphql/authorize.ts';
 import { createFormatError } from './graphql/format-error.ts';
+import { operationLimitsRule } from './graphql/limits.ts';
+import { resolvers } from './graphql/resolvers.ts';
 import { createSchema } from './graphql/schema.ts';
+import { submitRateLimitPlugin } from './graphql/submit-rate-limit.ts';
 import { attachGraphQLWs } from './graphql/ws.ts';
 import { createGraphQLHttpHandler } from './http/graphql-http.ts';
 import { createHealthRoutes, type Routes } from './http/health-routes.ts';
+import { createMetrics } from './http/metrics.ts';
 import { createWorkerRoutes } from './http/worker-routes.ts';
 import { sendJson } from './http/respond.ts';
 import { createStaticHandler } from './http/static-files.ts';
@@ -26,6 +34,7 @@ import { createTaskEventBus } from './infra/task-events.ts';
 import { createTaskQueueProducer } from './infra/task-queue.ts';
 import { createTaskRepository } from './infra/task-repository.ts';
 import { createWorkerRegistry } from './infra/worker-registry.ts';
+import { createAuditService } from './services/audit-service.ts';
 import { createDeadLetterService } from './services/dead-letter-service.ts';
 import { createHealthService } from './services/health-service.ts';
 import { createProviderService } from './services/provider-service.ts';
@@ -33,8 +42,9 @@ import { createQueueService } from './services/queue-service.ts';
 import { createTaskService } from './services/task-service.ts';
 import { createWorkerService } from './services/worker-service.ts';
 
-/** Until API keys arrive, every caller is this one tenant. */
-const DEFAULT_TENANT = 'default';
+/** Where the bundled GraphiQL is built (`npm run build`). */
+const GRAPHIQL_DIST_DIR = join(import.meta.dirname, '..', 'graphiql', 'dist');
+const GRAPHIQL_PATH = '/graphiql';
 
 export function createApp(config: ServerConfig, logger: Logger) {
   const endpoint = parseRedisUrl(config.redisUrl);
@@ -109,12 +119,20 @@ export function createApp(config: ServerConfig, logger: Logger) {
     resyncIntervalMs: config.subscriptionResyncMs,
   });
 
-  const isDevelopment = config.nodeEnv === 'development';
+  const isDevelopment = config.isDevelopment;
   const formatError = createFormatError({
     exposeInternalErrors: isDevelopment,
+    hideSchemaDetails: !isDevelopment,
     onInternalError: (error) => logger.error({ err: error }, 'unexpected resolver error'),
   });
-  const schema = createSchema();
+  const keyStore = createKeyStore({ redis, keys });
+  const authenticator = createAuthenticator({ required: config.auth.required, envKeys: config.auth.envKeys, store: keyStore });
+  if (!config.auth.required) {
+    logger.warn({ host: config.host }, 'authentication is off: no API keys configured, every caller is the anonymous admin');
+  }
+  const audit = createAuditService({ redis, keys, maxRecords: config.auditLogMax });
+  const schema = createSchema(withAuthorization(resolvers, () => audit, logger));
+  const limitsRule = operationLimitsRule(config.graphqlLimits);
   const provider = createProviderService({
     redis,
     keys,
@@ -123,23 +141,48 @@ export function createApp(config: ServerConfig, logger: Logger) {
     coalesceMs: config.queueStatusCoalesceMs,
     resyncIntervalMs: config.subscriptionResyncMs,
   });
-  const context = (): GraphQLContext => ({ caller: { tenant: DEFAULT_TENANT }, tasks, queues, deadLetters, workers, provider, logger });
+  const context = (caller: Caller): GraphQLContext => ({
+    caller,
+    tasks,
+    queues,
+    deadLetters,
+    workers,
+    provider,
+    audit,
+    authenticationRequired: config.auth.required,
+    logger,
+  });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
     introspection: isDevelopment,
+    hideSchemaDetailsFromClientErrors: !isDevelopment,
+    validationRules: [limitsRule],
+    parseOptions: { maxTokens: config.graphqlLimits.maxTokens },
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     // Apollo's own handler stops it and re-raises the signal: main.ts owns the shutdown order.
     stopOnTerminationSignals: false,
-    // The default landing page loads from a CDN, which offline users cannot reach.
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      // The default landing page loads from a CDN, which offline users cannot reach: /graphiql is bundled.
+      ApolloServerPluginLandingPageDisabled(),
+      ...(config.auth.submitRateLimit
+        ? [submitRateLimitPlugin({ redis, keys, limit: config.auth.submitRateLimit, graphqlLimits: config.graphqlLimits })]
+        : []),
+    ],
   });
 
   const httpServer = createServer();
-  const routes: Routes = { ...createHealthRoutes(health), ...createWorkerRoutes(workers, config.corsOrigins) };
+  let ws: ReturnType<typeof attachGraphQLWs> | null = null;
+  const metrics = createMetrics({ redis, keys, queues, workers, webSocketCounts: () => ws?.counts() ?? { connections: 0, subscriptions: 0 } });
+  const routes: Routes = {
+    ...createHealthRoutes(health),
+    ...createWorkerRoutes({ workers, authenticator, audit, allowedOrigins: config.corsOrigins }),
+    '/metrics': { GET: metrics.handle },
+  };
   const serveStatic = config.clientDistDir ? createStaticHandler(config.clientDistDir) : null;
+  const serveGraphiQL = config.graphiql ? createStaticHandler(GRAPHIQL_DIST_DIR) : null;
   let handleGraphQL: ReturnType<typeof createGraphQLHttpHandler> | null = null;
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -152,6 +195,10 @@ export function createApp(config: ServerConfig, logger: Logger) {
       return sendJson(res, 405, { error: 'method not allowed' });
     }
     if (url.pathname === '/graphql' && handleGraphQL) return handleGraphQL(req, res, url);
+    if (serveGraphiQL && (url.pathname === GRAPHIQL_PATH || url.pathname.startsWith(`${GRAPHIQL_PATH}/`))) {
+      const inner = new URL(url.pathname.slice(GRAPHIQL_PATH.length) || '/', url);
+      if (await serveGraphiQL(req, res, inner)) return;
+    }
     if (serveStatic && (await serveStatic(req, res, url))) return;
     sendJson(res, 404, { error: 'not found' });
   }
@@ -164,8 +211,6 @@ export function createApp(config: ServerConfig, logger: Logger) {
     });
   });
 
-  let ws: ReturnType<typeof attachGraphQLWs> | null = null;
-
   /** Connects to Redis (without waiting for it), starts Apollo, listens. Returns the URL. */
   async function start(): Promise<string> {
     // Not awaited: the server comes up even while Redis is down (/live 200, /ready 503).
@@ -174,12 +219,20 @@ export function createApp(config: ServerConfig, logger: Logger) {
       logger.warn({ dir: config.clientDistDir }, 'web client not built: run `npm run build` (npm start does)');
     }
     await apollo.start();
-    handleGraphQL = createGraphQLHttpHandler({ apollo, context: async () => context(), maxBodyBytes: config.maxBodyBytes });
+    if (config.graphiql && !existsSync(join(GRAPHIQL_DIST_DIR, 'index.html'))) {
+      logger.warn({ dir: GRAPHIQL_DIST_DIR }, 'GraphiQL not built: run `npm run build`');
+    }
+    handleGraphQL = createGraphQLHttpHandler({ apollo, authenticator, context, maxBodyBytes: config.maxBodyBytes });
     ws = attachGraphQLWs({
       httpServer,
       schema,
+      authenticator,
       context,
       formatError,
+      validationRules: [limitsRule],
+      introspection: isDevelopment,
+      maxTokens: config.graphqlLimits.maxTokens,
+      maxConnectionsPerKey: config.auth.wsMaxConnectionsPerKey,
       maxPayloadBytes: config.wsMaxPayloadBytes,
       keepAliveMs: config.wsKeepAliveMs,
       connectionInitWaitTimeoutMs: config.wsInitTimeoutMs,

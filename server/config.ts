@@ -1,8 +1,40 @@
 /** The server's configuration: the only reader of process.env in the server. */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { envBool, envInt, envLogLevel, envNumber, envRedisUrl, parseEnv } from '../common/env.ts';
+import { ConfigError, envBool, envInt, envLogLevel, envNumber, envRedisUrl, parseEnv } from '../common/env.ts';
 import { DEFAULT_REDIS_PREFIX } from '../schema/src/redis-keys.ts';
+import { parseRateLimit } from '../schema/src/rate-limit.ts';
+import { parseApiKeys } from './auth/api-keys.ts';
+
+const apiKeys = () =>
+  z
+    .string()
+    .default('[]')
+    .transform((value, ctx) => {
+      try {
+        return parseApiKeys(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^API_KEYS: /, '') });
+        return z.NEVER;
+      }
+    });
+
+/** `off`, or a limit like 100/10s. */
+const rateLimitOrOff = (defaultValue: string) =>
+  z
+    .string()
+    .default(defaultValue)
+    .transform((value, ctx) => {
+      if (value === 'off') return null;
+      try {
+        return parseRateLimit(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 const shape = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -29,6 +61,19 @@ const shape = {
   RETRY_RATIO: envNumber(0.3, { max: 1 }),
   RETRY_QUEUE_WARNING: envInt(1000),
   RETRY_QUEUE_CRITICAL: envInt(5000),
+  API_KEYS: apiKeys(),
+  AUTH_REQUIRED: envBool(false),
+  ALLOW_ANONYMOUS: envBool(false),
+  SUBMIT_RATE_LIMIT: rateLimitOrOff('100/10s'),
+  WS_MAX_CONNECTIONS_PER_KEY: envInt(50, { min: 1 }),
+  GRAPHQL_MAX_DEPTH: envInt(10, { min: 2, max: 100 }),
+  GRAPHQL_MAX_ALIASES: envInt(30, { min: 0 }),
+  GRAPHQL_MAX_DIRECTIVES: envInt(20, { min: 0 }),
+  GRAPHQL_MAX_TOKENS: envInt(5000, { min: 100 }),
+  GRAPHQL_MAX_COST: envInt(20_000, { min: 10 }),
+  GRAPHQL_MAX_SUBMITS: envInt(10, { min: 1, max: 1000 }),
+  GRAPHIQL: envBool(false),
+  AUDIT_LOG_MAX: envInt(10_000, { min: 100 }),
   CLIENT_DIST_DIR: z.string().default(join(import.meta.dirname, '..', 'client', 'dist')),
   SERVE_CLIENT: envBool(true),
 };
@@ -41,6 +86,13 @@ export type ServerConfig = ReturnType<typeof loadConfig>;
 /** Validates `env`; throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>) {
   const raw = parseEnv(shape, env);
+  const authRequired = raw.API_KEYS.length > 0 || raw.AUTH_REQUIRED;
+  if (!authRequired && !LOOPBACK_HOSTS.has(raw.HOST) && !raw.ALLOW_ANONYMOUS) {
+    throw new ConfigError([
+      `HOST=${raw.HOST} with no API keys would let anyone on the network in: set API_KEYS (or AUTH_REQUIRED=true with keys made by \`npm run keys\`), bind HOST=127.0.0.1, or set ALLOW_ANONYMOUS=true`,
+    ]);
+  }
+  const isDevelopment = raw.NODE_ENV === 'development';
   return {
     nodeEnv: raw.NODE_ENV,
     port: raw.PORT,
@@ -69,5 +121,24 @@ export function loadConfig(env: Record<string, string | undefined>) {
       retryQueueCritical: raw.RETRY_QUEUE_CRITICAL,
     },
     clientDistDir: raw.SERVE_CLIENT ? raw.CLIENT_DIST_DIR : null,
+    auth: {
+      required: authRequired,
+      envKeys: raw.API_KEYS,
+      allowAnonymous: raw.ALLOW_ANONYMOUS,
+      submitRateLimit: raw.SUBMIT_RATE_LIMIT,
+      wsMaxConnectionsPerKey: raw.WS_MAX_CONNECTIONS_PER_KEY,
+    },
+    graphqlLimits: {
+      maxDepth: raw.GRAPHQL_MAX_DEPTH,
+      maxAliases: raw.GRAPHQL_MAX_ALIASES,
+      maxDirectives: raw.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: raw.GRAPHQL_MAX_TOKENS,
+      maxCost: raw.GRAPHQL_MAX_COST,
+      maxSubmits: raw.GRAPHQL_MAX_SUBMITS,
+    },
+    /** Introspection, field suggestions and unmasked errors: development only. */
+    isDevelopment,
+    graphiql: isDevelopment || raw.GRAPHIQL,
+    auditLogMax: raw.AUDIT_LOG_MAX,
   };
 }

@@ -6,6 +6,12 @@ import { ErrorClass } from './task.ts';
 
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** No API key, or one the server does not know (unknown and revoked look the same). */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The key is valid but lacks the scope the operation needs. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** Too many submissions for this key; `details.retryAfterSeconds` says when to try again. */
+  RATE_LIMITED: 'RATE_LIMITED',
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
   UNAVAILABLE: 'UNAVAILABLE',

@@ -1,32 +1,50 @@
 /**
- * The provider rate limit shared by every worker: a token bucket in Redis (one Lua script,
- * Redis' clock), plus a pause every worker honours after the provider answered 429 with a
- * Retry-After.
- *
+ * Token buckets in Redis (one Lua script each, Redis' clock): the provider rate limit shared
+ * by every worker, plus a pause every worker honours after the provider answered 429 with a
+ * Retry-After; and each API caller's submission limit.
+ */
+const TOKEN_BUCKET = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Takes count tokens from the bucket (capacity per window, refilled continuously); returns 0
+-- when they were taken, else how many ms until there will be enough.
+local function take_tokens(bucket_key, capacity, window, count)
+  local state = redis.call('HMGET', bucket_key, 'tokens', 'at')
+  local tokens = tonumber(state[1] or capacity)
+  local at = tonumber(state[2] or now)
+  tokens = math.min(capacity, tokens + (now - at) * capacity / window)
+  local wait = 0
+  if tokens >= count then
+    tokens = tokens - count
+  else
+    wait = math.ceil((count - tokens) * window / capacity)
+  end
+  redis.call('HSET', bucket_key, 'tokens', tostring(tokens), 'at', now)
+  redis.call('PEXPIRE', bucket_key, window * 2)
+  return wait
+end
+`;
+
+/**
  * KEYS[1] bucket hash (tokens, at)   KEYS[2] pause-until string (ms)
  * ARGV[1] capacity   ARGV[2] window ms (a full refill takes one window)
  * Returns 0 when a call may go now (a token was taken), else how many ms to wait.
  */
-export const TAKE_PROVIDER_TOKEN = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+export const TAKE_PROVIDER_TOKEN = `${TOKEN_BUCKET}
 local paused_until = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused_until > now then return paused_until - now end
-local capacity = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1] or capacity)
-local at = tonumber(state[2] or now)
-tokens = math.min(capacity, tokens + (now - at) * capacity / window)
-local granted = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-else
-  granted = math.ceil((1 - tokens) * window / capacity)
-end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
-redis.call('PEXPIRE', KEYS[1], window * 2)
-return granted
+return take_tokens(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 1)
+`;
+
+/**
+ * A caller's submission bucket: KEYS[1] bucket hash   ARGV[1] capacity   ARGV[2] window ms
+ * ARGV[3] how many submissions. Takes all or none; returns 0, or the ms to wait (a request
+ * for more than the capacity can never pass and gets -1).
+ */
+export const TAKE_SUBMIT_TOKENS = `${TOKEN_BUCKET}
+local capacity, count = tonumber(ARGV[1]), tonumber(ARGV[3])
+if count > capacity then return -1 end
+return take_tokens(KEYS[1], capacity, tonumber(ARGV[2]), count)
 `;
 
 /**

@@ -62,6 +62,20 @@ export interface RedisKeys {
   tasksChannel(): string;
   /** Channel: ids of ACTIVE tasks that were cancelled or deleted, so their worker aborts now. */
   cancelChannel(): string;
+  /** Hash: API key id -> JSON of the key made by `npm run keys` (its hash, never the key). */
+  apiKeys(): string;
+  /** Hash: revoked API key id -> when (ms); applies to API_KEYS entries too. */
+  apiKeysRevoked(): string;
+  /** Hash: one caller's submission token bucket (tokens, at). */
+  submitBucket(actor: string): string;
+  /** Hash: cluster-wide task counters and latency histograms (see task-stats.ts). */
+  taskStats(): string;
+  /** Hash: provider call latency histograms by status, written by workers (see task-stats.ts). */
+  providerCallStats(): string;
+  /** Stream: the audit log of operator actions, capped. */
+  auditLog(): string;
+  /** The slice of a task index (`tasksAll`, `tasksInState`) holding one tenant's tasks. */
+  tenantSlice(indexKey: string, tenant: string): string;
 }
 
 /** Builds every key and channel name under `prefix`. */
@@ -93,5 +107,14 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     taskChannel: (id) => `${prefix}:events:task:${id}`,
     tasksChannel: () => `${prefix}:events:tasks`,
     cancelChannel: () => `${prefix}:events:cancel`,
+    apiKeys: () => `${prefix}:auth:keys`,
+    apiKeysRevoked: () => `${prefix}:auth:revoked`,
+    submitBucket: (actor) => `${prefix}:auth:bucket:${actor}`,
+    auditLog: () => `${prefix}:audit`,
+    // Mirrored in task-scripts.ts (STATS_KEY): the scripts derive it from the all-tasks index.
+    taskStats: () => `${prefix}:tasks:all:stats`,
+    providerCallStats: () => `${prefix}:provider:call-stats`,
+    // Mirrored in task-scripts.ts (tenant_slice): the Lua side derives the same names.
+    tenantSlice: (indexKey, tenant) => `${indexKey}:tenant:${tenant}`,
   };
 }

@@ -11,6 +11,8 @@
  *   KEYS[20] finished tasks by finish time (COMPLETED, CANCELLED: what retention expires)
  *   ARGV[1] stream cap   ARGV[2] task channel   ARGV[3] all-tasks channel   ARGV[4] actor (worker id or '')
  * Script-specific KEYS and ARGV follow and are listed on each script.
+ * The all-tasks and state indexes also have one slice per tenant (`<index>:tenant:<tenant>`,
+ * mirrored by `RedisKeys.tenantSlice`), so a tenant's listings and counts need no filtering.
  * Times come from Redis' clock (TIME), so hosts with skewed clocks agree on leases and due
  * times. A worker's write needs its lease token to be current, not unexpired: a worker whose
  * lease ran out may still finish if nobody has taken the task over, and then its is the one
@@ -18,6 +20,7 @@
  */
 import type { RedisKeys } from './redis-keys.ts';
 import { ERROR_CLASSES, TASK_STATES } from './task.ts';
+import { LATENCY_BUCKETS_MS } from './task-stats.ts';
 
 const PRELUDE = `
 local TASK_KEY, EVENTS_KEY, ALL_KEY = KEYS[1], KEYS[2], KEYS[3]
@@ -27,6 +30,27 @@ local DLQ_INDEX = {}
 for i, class in ipairs({${ERROR_CLASSES.map((c) => `'${c}'`).join(', ')}}) do DLQ_INDEX[class] = KEYS[${3 + TASK_STATES.length} + i] end
 local FINISHED_KEY = KEYS[${4 + TASK_STATES.length + ERROR_CLASSES.length}]
 local MAX_EVENTS, TASK_CHANNEL, TASKS_CHANNEL, ACTOR = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+
+local function tenant_slice(index_key, tenant) return index_key .. ':tenant:' .. tenant end
+
+-- Cluster-wide counters for /metrics (see task-stats.ts for the field names).
+local STATS_KEY = ALL_KEY .. ':stats'
+local LATENCY_BUCKETS_MS = {${LATENCY_BUCKETS_MS.join(', ')}}
+local function count(field) redis.call('HINCRBY', STATS_KEY, field, 1) end
+local function observe(name, ms)
+  local bucket = '+Inf'
+  for _, le in ipairs(LATENCY_BUCKETS_MS) do
+    if ms <= le then bucket = tostring(le); break end
+  end
+  redis.call('HINCRBY', STATS_KEY, name .. ':le:' .. bucket, 1)
+  redis.call('HINCRBY', STATS_KEY, name .. ':sum_ms', math.max(0, math.floor(ms)))
+  redis.call('HINCRBY', STATS_KEY, name .. ':count', 1)
+end
+-- A worker write whose lease is gone: nothing changes, but it is counted.
+local function stale(state)
+  count('stale_writes')
+  return {'stale', state}
+end
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -86,6 +110,9 @@ local function commit(task, changes, kind, reason)
   if task.state ~= old_state then
     redis.call('ZREM', INDEX[old_state], task.id)
     redis.call('ZADD', INDEX[task.state], task.order, task.id)
+    redis.call('ZREM', tenant_slice(INDEX[old_state], task.tenant), task.id)
+    redis.call('ZADD', tenant_slice(INDEX[task.state], task.tenant), task.order, task.id)
+    count('entered:' .. task.state)
   end
   if task.state == 'COMPLETED' or task.state == 'CANCELLED' then
     redis.call('ZADD', FINISHED_KEY, now, task.id)
@@ -143,6 +170,10 @@ for field, value in pairs(task) do flat[#flat + 1] = field; flat[#flat + 1] = va
 redis.call('HSET', TASK_KEY, unpack(flat))
 redis.call('ZADD', ALL_KEY, order, task.id)
 redis.call('ZADD', INDEX['PENDING'], order, task.id)
+redis.call('ZADD', tenant_slice(ALL_KEY, task.tenant), order, task.id)
+redis.call('ZADD', tenant_slice(INDEX['PENDING'], task.tenant), order, task.id)
+count('submitted:' .. task.type)
+count('entered:PENDING')
 redis.call('ZADD', KEYS[22], 0, task.id)
 if idem_key then
   redis.call('SET', idem_key, task.id .. ':' .. fingerprint, 'EX', tonumber(ARGV[11]))
@@ -183,6 +214,7 @@ elseif task.state == 'ACTIVE' then
   changes.errors = with_error(task, cjson.encode({
     errorClass = 'STALLED', message = 'worker lost its lease', httpStatus = cjson.null,
     attempt = attempt - 1, at = now }))
+  count('failed:STALLED')
   if retry_count > tonumber(task.maxRetries) then
     changes.state = 'DLQ'
     changes.dlqClass = 'STALLED'
@@ -198,7 +230,10 @@ changes.leaseToken = ARGV[5]
 changes.leaseExpiresAt = now + tonumber(ARGV[6])
 changes.workerId = ACTOR
 changes.nextAttemptAt = false
-if not task.startedAt then changes.startedAt = now end
+if not task.startedAt then
+  changes.startedAt = now
+  observe('wait', now - tonumber(task.createdAt))
+end
 local reason = 'claimed'
 if task.state == 'ACTIVE' then reason = task.released == '1' and 'resumed after its worker shut down' or 'reclaimed after lease expiry' end
 local version = commit(task, changes, 'transition', reason)
@@ -234,8 +269,8 @@ return 1
  */
 const PROGRESS = `
 local task = read_task()
-if not task then return {'stale', 'MISSING'} end
-if not holds_lease(task, ARGV[5]) then return {'stale', task.state} end
+if not task then return stale('MISSING') end
+if not holds_lease(task, ARGV[5]) then return stale(task.state) end
 return {'ok', commit(task, { progress = tonumber(ARGV[6]) }, 'progress', '')}
 `;
 
@@ -246,10 +281,13 @@ return {'ok', commit(task, { progress = tonumber(ARGV[6]) }, 'progress', '')}
  */
 const COMPLETE = `
 local task = read_task()
-if not task then return {'stale', 'MISSING'} end
-if not holds_lease(task, ARGV[5]) then return {'stale', task.state} end
-local changes = { state = 'COMPLETED', result = ARGV[6], progress = 1, completedAt = now_ms(),
+if not task then return stale('MISSING') end
+if not holds_lease(task, ARGV[5]) then return stale(task.state) end
+local now = now_ms()
+local changes = { state = 'COMPLETED', result = ARGV[6], progress = 1, completedAt = now,
   leaseToken = false, leaseExpiresAt = false }
+observe('duration', now - tonumber(task.startedAt or now))
+count('completed:' .. task.type)
 if ARGV[7] ~= '' then changes.usage = ARGV[7] end
 return {'ok', commit(task, changes, 'transition', 'completed')}
 `;
@@ -263,9 +301,10 @@ return {'ok', commit(task, changes, 'transition', 'completed')}
  */
 const FAIL = `
 local task = read_task()
-if not task then return {'stale', 'MISSING'} end
-if not holds_lease(task, ARGV[5]) then return {'stale', task.state} end
+if not task then return stale('MISSING') end
+if not holds_lease(task, ARGV[5]) then return stale(task.state) end
 local failure = cjson.decode(ARGV[7])
+count('failed:' .. failure.errorClass)
 local now = now_ms()
 failure.at = now
 local changes = { state = ARGV[6], leaseToken = false, leaseExpiresAt = false }
@@ -290,8 +329,8 @@ return {'ok', commit(task, changes, 'transition', ARGV[9]), str(next_attempt_at)
  */
 const DEFER = `
 local task = read_task()
-if not task then return {'stale', 'MISSING'} end
-if not holds_lease(task, ARGV[5]) then return {'stale', task.state} end
+if not task then return stale('MISSING') end
+if not holds_lease(task, ARGV[5]) then return stale(task.state) end
 local next_attempt_at = now_ms() + tonumber(ARGV[6])
 local version = commit(task, { state = 'SCHEDULED', leaseToken = false, leaseExpiresAt = false,
   nextAttemptAt = next_attempt_at }, 'transition', ARGV[7])
@@ -346,6 +385,8 @@ if not task then return {'missing'} end
 redis.call('DEL', TASK_KEY, EVENTS_KEY)
 redis.call('ZREM', ALL_KEY, task.id)
 redis.call('ZREM', INDEX[task.state], task.id)
+redis.call('ZREM', tenant_slice(ALL_KEY, task.tenant), task.id)
+redis.call('ZREM', tenant_slice(INDEX[task.state], task.tenant), task.id)
 if task.dlqClass then redis.call('ZREM', DLQ_INDEX[task.dlqClass], task.id) end
 redis.call('ZREM', KEYS[21], task.id)
 redis.call('ZREM', FINISHED_KEY, task.id)

@@ -24,6 +24,7 @@ export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
 
 export const TaskType = { SUMMARIZE: 'SUMMARIZE' } as const;
 export type TaskType = (typeof TaskType)[keyof typeof TaskType];
+export const TASK_TYPES = Object.values(TaskType);
 
 export const ErrorClass = {
   INSUFFICIENT_CREDITS: 'INSUFFICIENT_CREDITS',

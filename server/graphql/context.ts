@@ -3,7 +3,9 @@ import type { DeadLetterService } from '../services/dead-letter-service.ts';
 import type { ProviderService } from '../services/provider-service.ts';
 import type { QueueService } from '../services/queue-service.ts';
 import type { WorkerService } from '../services/worker-service.ts';
-import type { Caller, TaskService } from '../services/task-service.ts';
+import type { TaskService } from '../services/task-service.ts';
+import type { AuditService } from '../services/audit-service.ts';
+import type { Caller } from '../auth/scopes.ts';
 
 /** What every resolver receives, over HTTP and WebSocket alike. */
 export interface GraphQLContext {
@@ -13,5 +15,8 @@ export interface GraphQLContext {
   deadLetters: DeadLetterService;
   workers: WorkerService;
   provider: ProviderService;
+  audit: AuditService;
+  /** False when the server runs without API keys. */
+  authenticationRequired: boolean;
   logger: Logger;
 }

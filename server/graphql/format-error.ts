@@ -8,6 +8,8 @@ import { isAppError } from '../../schema/src/errors.ts';
 export interface FormatErrorOptions {
   /** Show unknown errors' messages (development only). */
   exposeInternalErrors: boolean;
+  /** Drop "Did you mean ...?" suggestions, which reveal the schema when introspection is off. */
+  hideSchemaDetails?: boolean;
   onInternalError?: (error: unknown) => void;
 }
 
@@ -40,9 +42,10 @@ export function createFormatError(options: FormatErrorOptions) {
     }
     // Validation, parsing and variable errors: GraphQL's own, safe to show as they are.
     if (!(original instanceof Error) || isGraphQLError(original)) {
-      const { extensions, ...rest } = formatted;
+      const { extensions, message, ...rest } = formatted;
       const code = (extensions?.code as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED';
-      return { ...rest, extensions: { code } };
+      const shown = options.hideSchemaDetails ? message.replace(/ ?Did you mean .*\?$/, '') : message;
+      return { ...rest, message: shown, extensions: { code } };
     }
     options.onInternalError?.(original);
     if (options.exposeInternalErrors) {

@@ -6,6 +6,10 @@ import type { ProviderStatusSnapshot } from '../../schema/src/provider-status.ts
 import type { TaskPage } from '../infra/task-repository.ts';
 import type { Resolvers } from './__generated__/resolvers.ts';
 import { DateTimeScalar } from './date-time.ts';
+import { Scope } from '../auth/scopes.ts';
+
+/** The GraphQL name of each scope. */
+const SCOPE_ENUM = { [Scope.TASKS_WRITE]: 'TASKS_WRITE', [Scope.TASKS_READ]: 'TASKS_READ', [Scope.ADMIN]: 'ADMIN' } as const;
 
 const toConnection = (page: TaskPage) => ({
   nodes: page.records,
@@ -23,6 +27,15 @@ export const resolvers: Resolvers = {
     deadLetterTasks: async (_, args, { deadLetters, caller }) => toConnection(await deadLetters.list(args, caller)),
     workers: (_, __, { workers }) => workers.list(),
     providerStatus: (_, __, { provider }) => provider.status(),
+    viewer: (_, __, { caller, authenticationRequired }) => ({
+      tenant: caller.tenant,
+      scopes: [...caller.scopes].map((scope) => SCOPE_ENUM[scope]),
+      authenticationRequired,
+    }),
+    auditLog: async (_, { first, after }, { tasks, audit }) => {
+      const page = await audit.list(tasks.pageSize(first), after ?? null);
+      return { nodes: page.records, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
+    },
   },
 
   Mutation: {

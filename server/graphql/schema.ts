@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
-import { resolvers } from './resolvers.ts';
+import type { Resolvers } from './__generated__/resolvers.ts';
+import { resolvers as plainResolvers } from './resolvers.ts';
 
 const SDL_DIR = join(import.meta.dirname, '..', '..', 'schema');
 
@@ -14,6 +15,7 @@ export function loadTypeDefs(): string[] {
     .map((file) => readFileSync(join(SDL_DIR, file), 'utf8'));
 }
 
-export function createSchema(): GraphQLSchema {
+/** The executable schema; the server passes its resolvers wrapped with authorization. */
+export function createSchema(resolvers: Resolvers = plainResolvers): GraphQLSchema {
   return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
 }

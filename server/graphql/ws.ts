@@ -1,20 +1,42 @@
 /**
- * graphql-ws on the HTTP server's /graphql path. graphql-ws bypasses Apollo's plugins, so
- * the same error formatting is applied here, and only subscriptions are accepted.
+ * graphql-ws on the HTTP server's /graphql path. graphql-ws bypasses Apollo's plugins, so the
+ * same authentication, validation limits, introspection policy and error formatting are
+ * applied here, and only subscriptions are accepted. Close codes are graphql-ws's own: 4403
+ * for a missing, unknown or revoked key (and for a key over its connection cap), 4408 when
+ * no connection_init arrives in time, 4500 when keys cannot be checked.
  */
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, getOperationAST, parse, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+  type ExecutionArgs,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
+import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { GraphQLContext } from './context.ts';
+import { bearerKey } from '../auth/api-keys.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import type { Caller } from '../auth/scopes.ts';
 import { isAllowedOrigin } from '../http/origin.ts';
+import type { GraphQLContext } from './context.ts';
 import type { createFormatError } from './format-error.ts';
 
 export interface GraphQLWsOptions {
   httpServer: Server;
   schema: GraphQLSchema;
-  context: () => GraphQLContext;
+  authenticator: Authenticator;
+  context: (caller: Caller) => GraphQLContext;
   formatError: ReturnType<typeof createFormatError>;
+  /** Rules besides GraphQL's own (the operation limits). */
+  validationRules: readonly ValidationRule[];
+  introspection: boolean;
+  maxTokens: number;
   maxPayloadBytes: number;
   keepAliveMs: number;
   connectionInitWaitTimeoutMs: number;
@@ -22,7 +44,16 @@ export interface GraphQLWsOptions {
   allowedOrigins: readonly string[];
   /** Open subscriptions one connection may hold (WS_MAX_SUBSCRIPTIONS). */
   maxSubscriptionsPerConnection: number;
+  /** Open connections one key may hold (WS_MAX_CONNECTIONS_PER_KEY). */
+  maxConnectionsPerKey: number;
 }
+
+type WsContext = Context<Record<string, unknown> | undefined, { socket: import('ws').WebSocket; request: IncomingMessage }>;
+
+const presentedKey = (ctx: WsContext) => {
+  const authorization = ctx.connectionParams?.authorization;
+  return bearerKey(typeof authorization === 'string' ? authorization : null);
+};
 
 export function attachGraphQLWs(options: GraphQLWsOptions) {
   const wss = new WebSocketServer({
@@ -31,26 +62,65 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
     maxPayload: options.maxPayloadBytes,
     verifyClient: ({ origin, req }: { origin: string; req: IncomingMessage }) => isAllowedOrigin(origin || undefined, req.headers.host, options.allowedOrigins),
   });
+  const rules = [...specifiedRules, ...options.validationRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const format = (errors: readonly GraphQLError[]) =>
     errors.map((error) => options.formatError(error.toJSON(), error)) as unknown as GraphQLError[];
+  /** Acknowledged connections and who they act as. */
+  const callers = new Map<WsContext, Caller>();
+  const connectionsPerKey = new Map<string, number>();
+
+  /** Authenticates the connection's key; closes the socket (and answers false) when it fails. */
+  async function authenticate(ctx: WsContext): Promise<Caller | null> {
+    let caller: Caller | null;
+    try {
+      caller = await options.authenticator.authenticate(presentedKey(ctx));
+    } catch {
+      ctx.extra.socket.close(CloseCode.InternalServerError, 'cannot check API keys right now; reconnect later');
+      return null;
+    }
+    if (!caller) ctx.extra.socket.close(CloseCode.Forbidden, 'missing or invalid API key');
+    return caller;
+  }
 
   const disposable = useServer(
     {
       schema: options.schema,
-      context: () => options.context() as unknown as Record<string, unknown>,
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
-      onSubscribe: (ctx, _id, payload) => {
+      onConnect: async (ctx) => {
+        const caller = await authenticate(ctx);
+        if (!caller) return false;
+        const open = connectionsPerKey.get(caller.actor) ?? 0;
+        if (open >= options.maxConnectionsPerKey) {
+          ctx.extra.socket.close(CloseCode.Forbidden, `at most ${options.maxConnectionsPerKey} connections per API key`);
+          return false;
+        }
+        connectionsPerKey.set(caller.actor, open + 1);
+        callers.set(ctx, caller);
+        return true;
+      },
+      onDisconnect: (ctx) => {
+        const caller = callers.get(ctx);
+        if (!caller) return;
+        callers.delete(ctx);
+        const open = (connectionsPerKey.get(caller.actor) ?? 1) - 1;
+        if (open > 0) connectionsPerKey.set(caller.actor, open);
+        else connectionsPerKey.delete(caller.actor);
+      },
+      onSubscribe: async (ctx, _id, payload) => {
         // graphql-ws has already registered this subscription's id when it calls onSubscribe.
         if (Object.keys(ctx.subscriptions).length > options.maxSubscriptionsPerConnection) {
           return [new GraphQLError(`at most ${options.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'BAD_REQUEST' } })];
         }
+        // Checked again on every subscribe, so a revoked key stops working on open sockets too.
+        const caller = await authenticate(ctx);
+        if (!caller) return [new GraphQLError('missing or invalid API key', { extensions: { code: 'UNAUTHENTICATED' } })];
         let document;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, { maxTokens: options.maxTokens });
         } catch (error) {
-          return [error as GraphQLError];
+          return format([error as GraphQLError]);
         }
-        const errors = validate(options.schema, document);
+        const errors = validate(options.schema, document, rules);
         if (errors.length > 0) return format(errors);
         const operation = getOperationAST(document, payload.operationName);
         if (operation?.operation !== 'subscription') {
@@ -61,7 +131,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
           document,
           variableValues: payload.variables ?? null,
           operationName: payload.operationName ?? null,
-          contextValue: options.context(),
+          contextValue: options.context(caller),
         };
         return args;
       },
@@ -75,6 +145,12 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
 
   return {
     wss,
+    /** Open (acknowledged) connections and the subscriptions they hold, for /metrics. */
+    counts: () => {
+      let subscriptions = 0;
+      for (const ctx of callers.keys()) subscriptions += Object.keys(ctx.subscriptions).length;
+      return { connections: callers.size, subscriptions };
+    },
     /** Closes every socket (1001 going away) and stops accepting new ones. */
     dispose: async () => {
       for (const client of wss.clients) client.close(1001, 'server shutting down');

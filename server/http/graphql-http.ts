@@ -5,12 +5,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
 import { ErrorCode } from '../../schema/src/errors.ts';
+import type { Caller } from '../auth/scopes.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
+import { authenticateRequest } from './authenticate.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
 import { sendJson } from './respond.ts';
 
 export interface GraphQLHttpOptions {
   apollo: ApolloServer<GraphQLContext>;
-  context: (req: IncomingMessage) => Promise<GraphQLContext>;
+  authenticator: Authenticator;
+  context: (caller: Caller) => GraphQLContext;
   maxBodyBytes: number;
 }
 
@@ -31,6 +35,9 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
 
 export function createGraphQLHttpHandler(options: GraphQLHttpOptions) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    // Who is asking comes first: an unknown caller's body is never read.
+    const caller = await authenticateRequest(options.authenticator, req, res);
+    if (!caller) return;
     let raw: string;
     try {
       raw = await readBody(req, options.maxBodyBytes);
@@ -66,7 +73,7 @@ export function createGraphQLHttpHandler(options: GraphQLHttpOptions) {
     };
     const result = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: () => options.context(req),
+      context: async () => options.context(caller),
     });
     for (const [name, value] of result.headers) res.setHeader(name, value);
     res.statusCode = result.status ?? 200;

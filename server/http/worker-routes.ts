@@ -1,6 +1,13 @@
-/** The operator routes the original service had: per-worker breaker status, and a reset. */
-import { isAppError } from '../../schema/src/errors.ts';
+/**
+ * The operator routes the original service had: per-worker breaker status (open, like the
+ * probes: no task data), and a reset (admin scope, audited).
+ */
+import { ErrorCode, isAppError } from '../../schema/src/errors.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { Scope } from '../auth/scopes.ts';
+import type { AuditService } from '../services/audit-service.ts';
 import type { WorkerService, WorkerView } from '../services/worker-service.ts';
+import { authenticateRequest } from './authenticate.ts';
 import type { Routes } from './health-routes.ts';
 import { isAllowedOrigin } from './origin.ts';
 import { sendJson } from './respond.ts';
@@ -19,7 +26,14 @@ function toJson(worker: WorkerView) {
   };
 }
 
-export function createWorkerRoutes(workers: WorkerService, allowedOrigins: readonly string[]): Routes {
+export interface WorkerRoutesOptions {
+  workers: WorkerService;
+  authenticator: Authenticator;
+  audit: AuditService;
+  allowedOrigins: readonly string[];
+}
+
+export function createWorkerRoutes({ workers, authenticator, audit, allowedOrigins }: WorkerRoutesOptions): Routes {
   const answer = async (res: Parameters<typeof sendJson>[0], load: () => Promise<WorkerView[]>) => {
     try {
       sendJson(res, 200, { workers: (await load()).map(toJson) });
@@ -31,7 +45,7 @@ export function createWorkerRoutes(workers: WorkerService, allowedOrigins: reado
   return {
     '/health/workers': { GET: (_req, res) => answer(res, workers.list) },
     '/health/workers/reset-circuit-breaker': {
-      POST: (req, res) => {
+      POST: async (req, res) => {
         // A form cannot send JSON without a CORS preflight, which this server never grants.
         if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
           return sendJson(res, 415, { error: 'send Content-Type: application/json' });
@@ -39,7 +53,21 @@ export function createWorkerRoutes(workers: WorkerService, allowedOrigins: reado
         if (!isAllowedOrigin(req.headers.origin, req.headers.host, allowedOrigins)) {
           return sendJson(res, 403, { error: 'origin not allowed' });
         }
-        return answer(res, workers.resetCircuits);
+        const caller = await authenticateRequest(authenticator, req, res);
+        if (!caller) return;
+        if (!caller.scopes.has(Scope.ADMIN)) {
+          return sendJson(res, 403, { errors: [{ message: 'this API key lacks the admin scope', extensions: { code: ErrorCode.FORBIDDEN } }] });
+        }
+        let outcome = 'failed';
+        try {
+          await answer(res, async () => {
+            const list = await workers.resetCircuits();
+            outcome = `workers=${list.length}`;
+            return list;
+          });
+        } finally {
+          await audit.record(caller, 'POST /health/workers/reset-circuit-breaker', null, outcome).catch(() => undefined);
+        }
       },
     },
   };

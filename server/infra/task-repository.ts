@@ -51,6 +51,8 @@ export interface ListArgs {
   /** Creation time bounds, epoch ms, inclusive. */
   createdFrom?: number | null;
   createdTo?: number | null;
+  /** Only this tenant's tasks (the index's tenant slice); null for every tenant. */
+  tenant?: string | null;
 }
 
 export interface TaskPage {
@@ -125,11 +127,13 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
    * tasks are being added. Creation bounds become score bounds: no scan.
    */
   async function list(args: ListArgs): Promise<TaskPage> {
-    const index = args.deadLetterClass
+    const shared = args.deadLetterClass
       ? keys.deadLetterByClass(args.deadLetterClass)
       : args.state
         ? keys.tasksInState(args.state)
         : keys.tasksAll();
+    if (args.tenant && args.deadLetterClass) throw new Error('dead-letter indexes have no tenant slices');
+    const index = args.tenant ? keys.tenantSlice(shared, args.tenant) : shared;
     const low = args.createdFrom == null ? '-inf' : String(args.createdFrom * 1000);
     const high = args.createdTo == null ? '+inf' : String(args.createdTo * 1000 + 999);
     const newestFirst = args.order === ListOrder.NEWEST_FIRST;

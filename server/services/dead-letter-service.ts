@@ -8,7 +8,8 @@ import { QueueName } from '../../schema/src/redis-keys.ts';
 import type { ErrorClass } from '../../schema/src/task.ts';
 import type { TaskQueueProducer } from '../infra/task-queue.ts';
 import { ListOrder, type TaskPage, type TaskRepository } from '../infra/task-repository.ts';
-import { decodeCursor, encodeCursor, type Caller, type TaskService } from './task-service.ts';
+import { canSee, type Caller } from '../auth/scopes.ts';
+import { decodeCursor, encodeCursor, type TaskService } from './task-service.ts';
 
 export interface DeadLetterServiceOptions {
   repository: TaskRepository;
@@ -39,7 +40,7 @@ export function createDeadLetterService(options: DeadLetterServiceOptions) {
     );
     return {
       ...page,
-      records: page.records.filter((record) => record.tenant === caller.tenant),
+      records: page.records.filter((record) => canSee(caller, record.tenant)),
       endCursor: page.endCursor === null ? null : encodeCursor('score', page.endCursor),
     };
   }
@@ -54,7 +55,7 @@ export function createDeadLetterService(options: DeadLetterServiceOptions) {
     const retryOne = async (id: string) => {
       const record = await tasks.get(id, caller);
       if (!record || record.state !== 'DLQ' || (args.errorClass && record.dlqClass !== args.errorClass)) return false;
-      const outcome = await tasks.store(() => repository.reopen(id, caller.actor ?? 'operator', { resetRetryCount: true, reason: 'retried from the dead letter queue' }));
+      const outcome = await tasks.store(() => repository.reopen(id, caller.actor, { resetRetryCount: true, reason: 'retried from the dead letter queue' }));
       if (outcome.status !== 'ok') return false;
       await tasks.store(() => queue.enqueue(id, QueueName.RETRY, jobIds.reopened(id, outcome.version)));
       return true;

@@ -1,0 +1,133 @@
+/**
+ * GET /metrics in the Prometheus text format (prom-client). Two kinds of series:
+ * - cluster-wide ones read from Redis at scrape time (task counters and latency histograms
+ *   kept by the task scripts, provider calls recorded by workers, queue depths, breakers):
+ *   every API replica reports the same values, so aggregate them with max(), not sum();
+ * - this process's own (WebSocket connections and subscriptions, Node process metrics).
+ * When Redis cannot be read, the cluster-wide series are left out and atf_redis_up is 0.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Redis } from 'ioredis';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RedisKeys } from '../../schema/src/redis-keys.ts';
+import { parseProviderCallStats, parseTaskStats, type LatencyHistogram, type TaskStats } from '../../schema/src/task-stats.ts';
+import type { QueueService, QueueStatusSnapshot } from '../services/queue-service.ts';
+import type { WorkerService, WorkerView } from '../services/worker-service.ts';
+
+export interface MetricsOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  queues: QueueService;
+  workers: WorkerService;
+  /** This process's WebSocket connections and subscriptions. */
+  webSocketCounts: () => { connections: number; subscriptions: number };
+}
+
+interface ClusterSnapshot {
+  tasks: TaskStats;
+  providerCalls: Map<string, LatencyHistogram>;
+  queue: QueueStatusSnapshot;
+  workers: WorkerView[];
+}
+
+type Sample = { labels?: Record<string, string | number>; value: number; metricName?: string };
+
+const CIRCUIT_VALUE = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 } as const;
+
+function histogramSamples(name: string, histogram: LatencyHistogram, labels: Record<string, string> = {}): Sample[] {
+  return [
+    ...histogram.buckets.map((bucket) => ({
+      metricName: `${name}_bucket`,
+      labels: { ...labels, le: bucket.le === Infinity ? '+Inf' : bucket.le / 1000 },
+      value: bucket.count,
+    })),
+    { metricName: `${name}_sum`, labels, value: histogram.sumMs / 1000 },
+    { metricName: `${name}_count`, labels, value: histogram.count },
+  ];
+}
+
+export function createMetrics(options: MetricsOptions) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'atf_server_' });
+  let snapshot: ClusterSnapshot | null = null;
+
+  /** A series computed from the scrape's Redis snapshot; absent while Redis is unreadable. */
+  const cluster = (name: string, help: string, type: 'counter' | 'gauge' | 'histogram', samples: (s: ClusterSnapshot) => Sample[]) =>
+    registry.registerMetric({
+      name,
+      help,
+      type,
+      aggregator: 'max',
+      get: async () => ({ name, help, type, aggregator: 'max', values: snapshot ? samples(snapshot) : [] }),
+    } as never);
+
+  cluster('atf_tasks_submitted_total', 'Tasks accepted, by type.', 'counter', (s) =>
+    Object.entries(s.tasks.submitted).map(([type, value]) => ({ labels: { type }, value })));
+  cluster('atf_tasks_completed_total', 'Tasks completed, by type.', 'counter', (s) =>
+    Object.entries(s.tasks.completed).map(([type, value]) => ({ labels: { type }, value })));
+  cluster('atf_tasks_failed_total', 'Failed attempts, by error class (a task may fail several times before it completes or goes to the DLQ).', 'counter', (s) =>
+    Object.entries(s.tasks.failed).map(([error_class, value]) => ({ labels: { error_class }, value })));
+  cluster('atf_task_transitions_total', 'Times a task entered each state.', 'counter', (s) =>
+    Object.entries(s.tasks.entered).map(([state, value]) => ({ labels: { state }, value })));
+  cluster('atf_stale_lease_rejections_total', 'Worker writes refused because their lease was no longer current.', 'counter', (s) => [{ value: s.tasks.staleWrites }]);
+  cluster('atf_task_wait_seconds', 'From submission to the first claim by a worker.', 'histogram', (s) => histogramSamples('atf_task_wait_seconds', s.tasks.wait));
+  cluster('atf_task_duration_seconds', 'From the first claim to completion (retries included).', 'histogram', (s) => histogramSamples('atf_task_duration_seconds', s.tasks.duration));
+  cluster('atf_provider_call_duration_seconds', 'Provider calls by outcome (ok, the HTTP status, or the error class), as workers record them.', 'histogram', (s) =>
+    [...s.providerCalls].flatMap(([status, histogram]) => histogramSamples('atf_provider_call_duration_seconds', histogram, { status })));
+  cluster('atf_queue_depth', 'Jobs waiting per queue (scheduled: delayed retries; dlq: dead letter queue).', 'gauge', (s) =>
+    (['primary', 'retry', 'scheduled', 'dlq'] as const).map((queue) => ({ labels: { queue }, value: s.queue[queue] })));
+  cluster('atf_tasks_in_state', 'Tasks in each state now.', 'gauge', (s) => s.queue.states.map(({ state, count }) => ({ labels: { state }, value: count })));
+  cluster('atf_circuit_state', "Each live worker's provider circuit breaker: 0 closed, 1 half-open, 2 open.", 'gauge', (s) =>
+    s.workers.filter((worker) => worker.alive).map((worker) => ({ labels: { worker: worker.id }, value: CIRCUIT_VALUE[worker.circuit.state] })));
+  cluster('atf_workers_alive', 'Workers whose heartbeat is fresh.', 'gauge', (s) => [{ value: s.workers.filter((worker) => worker.alive).length }]);
+
+  const redisUp = new Gauge({ name: 'atf_redis_up', help: '1 when this scrape could read Redis.', registers: [registry] });
+  new Gauge({
+    name: 'atf_ws_connections',
+    help: 'Open WebSocket connections on this API process.',
+    registers: [registry],
+    collect() {
+      this.set(options.webSocketCounts().connections);
+    },
+  });
+  new Gauge({
+    name: 'atf_ws_subscriptions',
+    help: 'Open GraphQL subscriptions on this API process.',
+    registers: [registry],
+    collect() {
+      this.set(options.webSocketCounts().subscriptions);
+    },
+  });
+
+  async function readCluster(): Promise<ClusterSnapshot | null> {
+    try {
+      const [taskFields, providerFields, queue, workers] = await Promise.all([
+        options.redis.hgetall(options.keys.taskStats()),
+        options.redis.hgetall(options.keys.providerCallStats()),
+        options.queues.status(),
+        options.workers.list(),
+      ]);
+      return { tasks: parseTaskStats(taskFields), providerCalls: parseProviderCallStats(providerFields), queue, workers };
+    } catch {
+      return null;
+    }
+  }
+
+  // Scrapes run one at a time: each renders from the snapshot it read.
+  let scrapes: Promise<unknown> = Promise.resolve();
+  const render = async () => {
+    snapshot = await readCluster();
+    redisUp.set(snapshot ? 1 : 0);
+    return registry.metrics();
+  };
+
+  async function handle(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = scrapes.then(render);
+    scrapes = body.catch(() => undefined);
+    const text = await body;
+    res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+    res.end(text);
+  }
+
+  return { handle };
+}

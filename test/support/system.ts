@@ -55,15 +55,16 @@ export interface GraphQLResponse<T> {
   errors?: { message: string; extensions?: { code?: string; details?: Record<string, unknown> } }[];
 }
 
-/** A POST to /graphql with JSON, as urql sends it. */
+/** A POST to /graphql with JSON, as urql sends it; with `apiKey`, as that key's holder. */
 export async function graphql<T = Record<string, unknown>>(
   server: { url: string },
   query: string,
   variables: Record<string, unknown> = {},
+  apiKey?: string,
 ): Promise<GraphQLResponse<T>> {
   const response = await fetch(`${server.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
@@ -131,18 +132,19 @@ export interface TaskView {
   usage: { model: string; promptTokens: number | null; completionTokens: number | null; totalTokens: number | null } | null;
 }
 
-export async function submitTask(server: { url: string }, content: string, extra: Record<string, unknown> = {}) {
+export async function submitTask(server: { url: string }, content: string, extra: Record<string, unknown> = {}, apiKey?: string) {
   const response = await graphql<{ submitTask: TaskView }>(
     server,
     `mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { ${TASK_FIELDS} } }`,
     { input: { content, ...extra } },
+    apiKey,
   );
   if (!response.data) throw new Error(`submitTask failed: ${JSON.stringify(response.errors)}`);
   return response.data.submitTask;
 }
 
-export async function getTask(server: { url: string }, id: string): Promise<TaskView | null> {
-  const response = await graphql<{ task: TaskView | null }>(server, `query ($id: ID!) { task(id: $id) { ${TASK_FIELDS} } }`, { id });
+export async function getTask(server: { url: string }, id: string, apiKey?: string): Promise<TaskView | null> {
+  const response = await graphql<{ task: TaskView | null }>(server, `query ($id: ID!) { task(id: $id) { ${TASK_FIELDS} } }`, { id }, apiKey);
   if (response.errors) throw new Error(JSON.stringify(response.errors));
   return response.data!.task;
 }

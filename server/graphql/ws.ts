@@ -114,14 +114,15 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         // Checked again on every subscribe, so a revoked key stops working on open sockets too.
         const caller = await authenticate(ctx);
         if (!caller) return [new GraphQLError('missing or invalid API key', { extensions: { code: 'UNAUTHENTICATED' } })];
+        // Errors are returned raw (graphql-ws checks they are GraphQLErrors); onError formats them.
         let document;
         try {
           document = parse(payload.query, { maxTokens: options.maxTokens });
         } catch (error) {
-          return format([error as GraphQLError]);
+          return [error as GraphQLError];
         }
         const errors = validate(options.schema, document, rules);
-        if (errors.length > 0) return format(errors);
+        if (errors.length > 0) return [...errors];
         const operation = getOperationAST(document, payload.operationName);
         if (operation?.operation !== 'subscription') {
           return [new GraphQLError('only subscriptions are served over WebSocket; use HTTP POST for queries and mutations', { extensions: { code: 'BAD_REQUEST' } })];

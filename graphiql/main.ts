@@ -33,4 +33,11 @@ mutation Submit {
 # subscription Watch { taskUpdated(id: "<id>") { id state version progress result } }
 `;
 
-createRoot(document.getElementById('graphiql')!).render(createElement(GraphiQL, { fetcher, defaultQuery, shouldPersistHeaders: false }));
+// A link can carry the operation to open: /graphiql?query=...&variables=...
+const params = new URLSearchParams(window.location.search);
+const query = params.get('query') ?? undefined;
+const variables = params.get('variables') ?? undefined;
+
+createRoot(document.getElementById('graphiql')!).render(
+  createElement(GraphiQL, { fetcher, defaultQuery, query, variables, shouldPersistHeaders: false }),
+);

@@ -42,8 +42,6 @@ import { createQueueService } from './services/queue-service.ts';
 import { createTaskService } from './services/task-service.ts';
 import { createWorkerService } from './services/worker-service.ts';
 
-/** Where the bundled GraphiQL is built (`npm run build`). */
-const GRAPHIQL_DIST_DIR = join(import.meta.dirname, '..', 'graphiql', 'dist');
 const GRAPHIQL_PATH = '/graphiql';
 
 export function createApp(config: ServerConfig, logger: Logger) {
@@ -182,7 +180,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     '/metrics': { GET: metrics.handle },
   };
   const serveStatic = config.clientDistDir ? createStaticHandler(config.clientDistDir) : null;
-  const serveGraphiQL = config.graphiql ? createStaticHandler(GRAPHIQL_DIST_DIR) : null;
+  const serveGraphiQL = config.graphiqlDistDir ? createStaticHandler(config.graphiqlDistDir) : null;
   let handleGraphQL: ReturnType<typeof createGraphQLHttpHandler> | null = null;
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -219,8 +217,8 @@ export function createApp(config: ServerConfig, logger: Logger) {
       logger.warn({ dir: config.clientDistDir }, 'web client not built: run `npm run build` (npm start does)');
     }
     await apollo.start();
-    if (config.graphiql && !existsSync(join(GRAPHIQL_DIST_DIR, 'index.html'))) {
-      logger.warn({ dir: GRAPHIQL_DIST_DIR }, 'GraphiQL not built: run `npm run build`');
+    if (config.graphiqlDistDir && !existsSync(join(config.graphiqlDistDir, 'index.html'))) {
+      logger.warn({ dir: config.graphiqlDistDir }, 'GraphiQL not built: run `npm run build`');
     }
     handleGraphQL = createGraphQLHttpHandler({ apollo, authenticator, context, maxBodyBytes: config.maxBodyBytes });
     ws = attachGraphQLWs({

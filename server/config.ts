@@ -73,6 +73,7 @@ const shape = {
   GRAPHQL_MAX_COST: envInt(20_000, { min: 10 }),
   GRAPHQL_MAX_SUBMITS: envInt(10, { min: 1, max: 1000 }),
   GRAPHIQL: envBool(false),
+  GRAPHIQL_DIST_DIR: z.string().default(join(import.meta.dirname, '..', 'graphiql', 'dist')),
   AUDIT_LOG_MAX: envInt(10_000, { min: 100 }),
   CLIENT_DIST_DIR: z.string().default(join(import.meta.dirname, '..', 'client', 'dist')),
   SERVE_CLIENT: envBool(true),
@@ -138,7 +139,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
     },
     /** Introspection, field suggestions and unmasked errors: development only. */
     isDevelopment,
-    graphiql: isDevelopment || raw.GRAPHIQL,
+    /** Where the bundled GraphiQL is, when it is served (development, or GRAPHIQL=true). */
+    graphiqlDistDir: isDevelopment || raw.GRAPHIQL ? raw.GRAPHIQL_DIST_DIR : null,
     auditLogMax: raw.AUDIT_LOG_MAX,
   };
 }

@@ -41,6 +41,8 @@ export interface RunnerOptions {
   deferWhileOpenMs: number;
   /** The shared provider rate limit; null for handlers that call no provider. */
   rateLimiter: ProviderRateLimiter | null;
+  /** Told how each provider call went: `ok`, the HTTP status, the error class, or `aborted`. */
+  onProviderCall?: (call: { status: string; durationMs: number }) => void;
 }
 
 class LeaseLostError extends Error {
@@ -238,16 +240,25 @@ export function createRunner(options: RunnerOptions) {
         await defer(taskId, leaseToken, claim.attempt, permit.waitMs + 10, 'rate limited: waiting for the shared limit', attemptLog);
         return;
       }
-      const output = await options.circuit.execute(() =>
-        options.handlers[task.type]({
-          taskId,
-          content: task.content,
-          attempt: claim.attempt,
-          signal: controller.signal,
-          logger: attemptLog,
-          onProgress,
-        }),
-      );
+      const output = await options.circuit.execute(async () => {
+        const startedAt = Date.now();
+        const report = (status: string) => options.onProviderCall?.({ status, durationMs: Date.now() - startedAt });
+        try {
+          const result = await options.handlers[task.type]({
+            taskId,
+            content: task.content,
+            attempt: claim.attempt,
+            signal: controller.signal,
+            logger: attemptLog,
+            onProgress,
+          });
+          report('ok');
+          return result;
+        } catch (error) {
+          report(controller.signal.aborted ? 'aborted' : isProviderError(error) ? String(error.httpStatus ?? error.errorClass) : ErrorClass.INTERNAL);
+          throw error;
+        }
+      });
       await progressChain;
       const outcome = await persistently(() => store.complete(taskId, leaseToken, output.result, output.usage), attemptLog);
       if (outcome.status === 'stale') {

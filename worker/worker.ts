@@ -18,6 +18,7 @@ import { createRunner } from './runner.ts';
 import { startSweeper } from './sweeper.ts';
 import { createSummarizeHandler } from './tasks/summarize.ts';
 import { createTaskStore } from './task-store.ts';
+import { createProviderCallRecorder } from './provider-call-stats.ts';
 
 export function createProvider(config: WorkerConfig): SummaryProvider {
   return config.openRouter
@@ -83,6 +84,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     stallIntervalMs: config.stallIntervalMs,
     retryDelayScale: config.retryDelayScale,
     retryPolicy: config.retryPolicy,
+    onProviderCall: createProviderCallRecorder({ redis, keys, logger }),
   });
   let heartbeat: ReturnType<typeof startHeartbeat> | null = null;
   let sweeper: ReturnType<typeof startSweeper> | null = null;

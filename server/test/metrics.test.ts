@@ -1,0 +1,86 @@
+/**
+ * GET /metrics: the Prometheus text format with the cluster-wide task counters and histograms
+ * (kept by the task scripts and the workers in Redis), queue depths, breakers and this
+ * process's WebSocket gauges; still answering while Redis is down.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
+import { SAMPLE_TEXT, getTask, startServer, startWorker, submitTask, subscribe, wsClient, type RunningServer } from '../../test/support/system.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+
+let redis: TestRedis;
+let server: RunningServer;
+let worker: Awaited<ReturnType<typeof startWorker>>;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  server = await startServer(redis.url);
+  worker = await startWorker(redis.url);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await server?.stop();
+  await redis?.dispose();
+});
+
+/** The value of one sample line (`name{labels} value`), or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+const scrape = async () => {
+  const response = await fetch(`${server.url}/metrics`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return response.text();
+};
+
+describe('/metrics', () => {
+  it('counts submissions, completions, transitions, waits and durations across the cluster', async () => {
+    const ids = await Promise.all([1, 2, 3].map(async (n) => (await submitTask(server, `${SAMPLE_TEXT} Metric ${n}.`)).id));
+    await waitFor(async () => (await Promise.all(ids.map((id) => getTask(server, id)))).every((task) => task?.state === 'COMPLETED'), { message: 'three completions' });
+    const client = wsClient(server);
+    const watch = subscribe(client, 'subscription ($id: ID!) { taskUpdated(id: $id) { state } }', { id: ids[0] }, 'taskUpdated');
+    await watch.waitFor(() => true);
+
+    const text = await scrape();
+    expect(sample(text, 'atf_tasks_submitted_total{type="SUMMARIZE"}')).toBe(3);
+    expect(sample(text, 'atf_tasks_completed_total{type="SUMMARIZE"}')).toBe(3);
+    expect(sample(text, 'atf_task_transitions_total{state="ACTIVE"}')).toBe(3);
+    expect(sample(text, 'atf_task_transitions_total{state="COMPLETED"}')).toBe(3);
+    expect(sample(text, 'atf_tasks_failed_total{error_class="PROVIDER_ERROR"}')).toBe(0);
+    expect(sample(text, 'atf_task_wait_seconds_count')).toBe(3);
+    expect(sample(text, 'atf_task_wait_seconds_bucket{le="+Inf"}')).toBe(3);
+    expect(sample(text, 'atf_task_duration_seconds_count')).toBe(3);
+    expect(sample(text, 'atf_provider_call_duration_seconds_count{status="ok"}')).toBe(3);
+    expect(sample(text, 'atf_tasks_in_state{state="COMPLETED"}')).toBe(3);
+    expect(sample(text, 'atf_queue_depth{queue="primary"}')).toBe(0);
+    expect(sample(text, 'atf_stale_lease_rejections_total')).toBe(0);
+    expect(sample(text, `atf_circuit_state{worker="${worker.workerId}"}`)).toBe(0);
+    expect(sample(text, 'atf_ws_connections')).toBe(1);
+    expect(sample(text, 'atf_ws_subscriptions')).toBe(1);
+    expect(sample(text, 'atf_redis_up')).toBe(1);
+    expect(text).toMatch(/^# TYPE atf_task_duration_seconds histogram$/m);
+    expect(text).toMatch(/^atf_server_process_cpu_seconds_total /m);
+    // Buckets are cumulative.
+    const buckets = text.split('\n').filter((line) => line.startsWith('atf_task_wait_seconds_bucket')).map((line) => Number(line.split(' ')[1]));
+    expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
+    await client.dispose();
+    await waitFor(async () => sample(await scrape(), 'atf_ws_connections') === 0, { message: 'the connection gauge to drop' });
+  });
+
+  it('keeps answering while Redis is down, without the cluster-wide series', async () => {
+    await redis.stop();
+    try {
+      const text = await scrape();
+      expect(sample(text, 'atf_redis_up')).toBe(0);
+      expect(sample(text, 'atf_tasks_submitted_total{type="SUMMARIZE"}')).toBeUndefined();
+      expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+    } finally {
+      await redis.start();
+    }
+    await waitFor(async () => sample(await scrape(), 'atf_redis_up') === 1, { message: 'metrics to recover' });
+  });
+});

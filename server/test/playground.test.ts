@@ -1,0 +1,90 @@
+/**
+ * The bundled GraphiQL at /graphiql: served in development (or with GRAPHIQL=true), loads
+ * nothing from the internet, and runs a subscription over graphql-ws in real Chromium.
+ * Introspection and field suggestions follow the same switch.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
+import { SAMPLE_TEXT, graphql, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let redis: TestRedis;
+let development: RunningServer;
+let production: RunningServer;
+let enabled: RunningServer;
+let worker: Awaited<ReturnType<typeof startWorker>>;
+let browser: Browser;
+let distDir: string;
+
+beforeAll(async () => {
+  distDir = mkdtempSync(join(tmpdir(), 'atf-graphiql-'));
+  await build({ configFile: join(import.meta.dirname, '..', '..', 'graphiql', 'vite.config.ts'), logLevel: 'error', build: { outDir: distDir, emptyOutDir: true } });
+  redis = await startRedis();
+  development = await startServer(redis.url, { NODE_ENV: 'development', GRAPHIQL_DIST_DIR: distDir });
+  production = await startServer(redis.url, { NODE_ENV: 'production', GRAPHIQL_DIST_DIR: distDir });
+  enabled = await startServer(redis.url, { NODE_ENV: 'production', GRAPHIQL: 'true', GRAPHIQL_DIST_DIR: distDir });
+  worker = await startWorker(redis.url);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await worker?.stop();
+  await Promise.all([development, production, enabled].map((server) => server?.stop()));
+  await redis?.dispose();
+  rmSync(distDir, { recursive: true, force: true });
+});
+
+describe('/graphiql', () => {
+  it('is served in development and when enabled, and not otherwise', async () => {
+    expect((await fetch(`${development.url}/graphiql`)).status).toBe(200);
+    expect((await fetch(`${enabled.url}/graphiql/`)).status).toBe(200);
+    expect((await fetch(`${production.url}/graphiql`)).status).toBe(404);
+  });
+
+  it('bundles everything it loads: no script, style or font from another host', () => {
+    const files = [join(distDir, 'index.html'), ...readdirSync(join(distDir, 'assets')).map((file) => join(distDir, 'assets', file))];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      expect(text, file).not.toMatch(/<script[^>]+src=["']https?:/);
+      expect(text, file).not.toMatch(/<link[^>]+href=["']https?:/);
+      expect(text, file).not.toMatch(/@import\s+url\(["']?https?:/);
+      expect(text, file).not.toMatch(/(unpkg\.com|jsdelivr\.net|cdnjs|embeddable-sandbox\.cdn\.apollographql\.com)/);
+    }
+  });
+
+  it('runs a subscription over graphql-ws in Chromium and shows the task complete', async () => {
+    const task = await submitTask(development, `${SAMPLE_TEXT} Watched from GraphiQL.`);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const external: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(development.url) && !request.url().startsWith(development.wsUrl.replace(/\/graphql$/, ''))) external.push(request.url());
+    });
+    const query = `subscription { taskUpdated(id: "${task.id}") { id state version } }`;
+    await page.goto(`${development.url}/graphiql?query=${encodeURIComponent(query)}`);
+    await page.locator('.graphiql-execute-button').click();
+    await page.locator('.result-window').getByText('COMPLETED').waitFor({ timeout: 20_000 });
+    expect(external.filter((url) => !url.startsWith('data:'))).toEqual([]);
+    await page.close();
+  }, 60_000);
+});
+
+describe('introspection and suggestions', () => {
+  it('are on in development and off in production', async () => {
+    const introspect = '{ __schema { queryType { name } } }';
+    expect((await graphql(development, introspect)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    expect((await graphql(production, introspect)).errors?.[0]?.message).toMatch(/introspection/i);
+    const typo = '{ taks { totalCount } }';
+    expect((await graphql(development, typo)).errors?.[0]?.message).toMatch(/Did you mean .*"tasks"\?$/);
+    expect((await graphql(production, typo)).errors?.[0]?.message).toBe('Cannot query field "taks" on type "Query".');
+  });
+});

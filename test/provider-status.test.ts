@@ -2,7 +2,11 @@
  * providerStatus: what the workers' checks of OpenRouter's key endpoint found, live, and the
  * shared rate-limit pause on top of it.
  */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client } from 'graphql-ws';
+import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { defaultAnswer, errorAnswer, startFakeOpenRouter, unlimitedKey, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
@@ -87,7 +91,7 @@ describe('providerStatus', () => {
     }
   });
 
-  it('keeps the provider key out of logs, Redis and every answer (canary)', { timeout: 60_000 }, async () => {
+  it('keeps the provider key out of logs, Redis, every answer and the client bundle (canary)', { timeout: 60_000 }, async () => {
     const canary = 'sk-or-v1-CANARY-0f9e8d7c6b5a';
     const worker = await spawnWorker(redis.url, { OPENROUTER_API_KEY: canary, OPENROUTER_BASE_URL: fake.baseUrl, LOG_LEVEL: 'trace', PROVIDER_STATUS_INTERVAL_MS: '100' });
     try {
@@ -113,6 +117,20 @@ describe('providerStatus', () => {
         fetch(`${server.url}/health/workers`).then((response) => response.text()),
       ]);
       expect(JSON.stringify(answers)).not.toContain(canary.slice(8));
+      // The client bundle, built with the key in the environment, does not carry it either.
+      const bundleDir = mkdtempSync(join(tmpdir(), 'atf-canary-bundle-'));
+      const saved = process.env.OPENROUTER_API_KEY;
+      process.env.OPENROUTER_API_KEY = canary;
+      try {
+        await build({ configFile: join(import.meta.dirname, '..', 'client', 'vite.config.ts'), logLevel: 'error', build: { outDir: bundleDir, emptyOutDir: true } });
+        const files = readdirSync(bundleDir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+        expect(files.length).toBeGreaterThan(1);
+        for (const file of files) expect(readFileSync(join(file.parentPath, file.name), 'utf8')).not.toContain(canary.slice(8));
+      } finally {
+        if (saved === undefined) delete process.env.OPENROUTER_API_KEY;
+        else process.env.OPENROUTER_API_KEY = saved;
+        rmSync(bundleDir, { recursive: true, force: true });
+      }
     } finally {
       worker.signal('SIGTERM');
       await worker.exited;

@@ -129,7 +129,8 @@ async function main(): Promise<void> {
   say('AsyncTaskFlow is running:');
   say(`  web app   ${dev ? `http://localhost:${VITE_PORT}/   (Vite, hot reload)` : `${url}/`}`);
   say(`  GraphQL   ${url}/graphql   (WebSocket subscriptions on the same path)`);
-  say(`  health    ${url}/health`);
+  if ((env.NODE_ENV ?? 'development') === 'development' || dev) say(`  GraphiQL  ${url}/graphiql`);
+  say(`  health    ${url}/health   (metrics: ${url}/metrics)`);
   say(`  workers   ${replicas}   (WORKER_REPLICAS)`);
   say('press Ctrl-C to stop');
 }

@@ -1,17 +1,17 @@
 /** The server's configuration: the only reader of process.env in the server. */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { envBool, envInt, envLogLevel, envNumber, envRedisUrl, parseEnv } from '../common/env.ts';
-import { DEFAULT_REDIS_PREFIX } from '../schema/src/redis-keys.ts';
+import { envBool, envInt, envNumber, parseEnv } from '../common/env.ts';
+import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
+import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 
 const shape = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: envInt(8000, { max: 65535 }),
   HOST: z.string().default('127.0.0.1'),
-  REDIS_URL: envRedisUrl(),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default(DEFAULT_REDIS_PREFIX),
+  ...redisEnvShape,
   REDIS_COMMAND_TIMEOUT_MS: envInt(2000, { min: 100 }),
-  LOG_LEVEL: envLogLevel(),
+  ...logEnvShape,
   MAX_RETRIES: envInt(3, { max: 100 }),
   MAX_CONTENT_BYTES: envInt(64 * 1024, { min: 1, max: 16 * 1024 * 1024 }),
   MAX_BODY_BYTES: envInt(1024 * 1024, { min: 1024 }),
@@ -31,6 +31,10 @@ const shape = {
   RETRY_QUEUE_CRITICAL: envInt(5000),
   CLIENT_DIST_DIR: z.string().default(join(import.meta.dirname, '..', 'client', 'dist')),
   SERVE_CLIENT: envBool(true),
+  // Shutdown: /ready answers 503 for SHUTDOWN_DELAY_MS while still serving (load balancers
+  // take the pod out), then in-flight requests get SHUTDOWN_GRACE_MS to finish.
+  SHUTDOWN_DELAY_MS: envInt(0, { max: 120_000 }),
+  SHUTDOWN_GRACE_MS: envInt(10_000, { max: 600_000 }),
 };
 
 /** Every environment variable this process reads. */
@@ -40,15 +44,17 @@ export type ServerConfig = ReturnType<typeof loadConfig>;
 
 /** Validates `env`; throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>) {
-  const raw = parseEnv(shape, env);
+  const raw = parseEnv(shape, env, redisEnvChecks);
+  const redisSettings = redisConfigFrom(raw);
   return {
     nodeEnv: raw.NODE_ENV,
     port: raw.PORT,
     host: raw.HOST,
-    redisUrl: raw.REDIS_URL,
-    redisPrefix: raw.REDIS_PREFIX,
+    redisUrl: redisSettings.redisUrl,
+    redisPrefix: redisSettings.redisPrefix,
+    warnings: redisSettings.warnings,
     redisCommandTimeoutMs: raw.REDIS_COMMAND_TIMEOUT_MS,
-    logLevel: raw.LOG_LEVEL,
+    ...logConfigFrom(raw),
     maxRetries: raw.MAX_RETRIES,
     maxContentBytes: raw.MAX_CONTENT_BYTES,
     maxBodyBytes: raw.MAX_BODY_BYTES,
@@ -69,5 +75,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
       retryQueueCritical: raw.RETRY_QUEUE_CRITICAL,
     },
     clientDistDir: raw.SERVE_CLIENT ? raw.CLIENT_DIST_DIR : null,
+    shutdownDelayMs: raw.SHUTDOWN_DELAY_MS,
+    shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
   };
 }

@@ -2,11 +2,12 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { envInt, envLogLevel, envNumber, envRedisUrl, parseEnv } from '../common/env.ts';
+import { envInt, envNumber, parseEnv } from '../common/env.ts';
 import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { createRetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass } from '../schema/src/task.ts';
-import { DEFAULT_REDIS_PREFIX } from '../schema/src/redis-keys.ts';
+import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
+import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 
 // STALLED is not here: a task whose worker vanished is taken over at once, within MAX_RETRIES.
 const retrySchedulesSchema = z.partialRecord(
@@ -27,9 +28,9 @@ export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 export const DEFAULT_OPENROUTER_MODEL = 'openai/gpt-4o-mini';
 
 const shape = {
-  REDIS_URL: envRedisUrl(),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default(DEFAULT_REDIS_PREFIX),
-  LOG_LEVEL: envLogLevel(),
+  ...redisEnvShape,
+  ...logEnvShape,
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   WORKER_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/).optional(),
   WORKER_CONCURRENCY: envInt(4, { min: 1, max: 1000 }),
   LEASE_MS: envInt(30_000, { min: 100 }),
@@ -79,11 +80,14 @@ export type WorkerConfig = ReturnType<typeof loadConfig>;
 
 /** Validates `env`; throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>) {
-  const raw = parseEnv(shape, env);
+  const raw = parseEnv(shape, env, redisEnvChecks);
+  const redisSettings = redisConfigFrom(raw);
   return {
-    redisUrl: raw.REDIS_URL,
-    redisPrefix: raw.REDIS_PREFIX,
-    logLevel: raw.LOG_LEVEL,
+    redisUrl: redisSettings.redisUrl,
+    redisPrefix: redisSettings.redisPrefix,
+    warnings: redisSettings.warnings,
+    ...logConfigFrom(raw),
+    nodeEnv: raw.NODE_ENV,
     workerId: raw.WORKER_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     concurrency: raw.WORKER_CONCURRENCY,
     leaseMs: raw.LEASE_MS,

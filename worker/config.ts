@@ -1,8 +1,9 @@
 /** The worker's configuration: the only reader of process.env in the worker. */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { envInt, envNumber, parseEnv } from '../common/env.ts';
+import { envInt, envNumber, parseEnv, type CrossCheck } from '../common/env.ts';
 import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { createRetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass } from '../schema/src/task.ts';
@@ -69,8 +70,24 @@ const shape = {
   PROVIDER_TIMEOUT_MS: envInt(120_000, { min: 50 }),
   MAX_RESPONSE_BYTES: envInt(1024 * 1024, { min: 1024 }),
   OPENROUTER_API_KEY: z.string().optional(),
+  /** A file holding the key (a mounted Kubernetes Secret); instead of OPENROUTER_API_KEY. */
+  OPENROUTER_API_KEY_FILE: z.string().optional(),
+  /** A file the worker touches every few seconds while its event loop runs (container liveness). */
+  WORKER_LIVENESS_FILE: z.string().optional(),
   OPENROUTER_BASE_URL: z.url({ protocol: /^https?$/ }).default(DEFAULT_OPENROUTER_BASE_URL),
   OPENROUTER_MODEL: z.string().min(1).default(DEFAULT_OPENROUTER_MODEL),
+};
+
+const readKeyFile = (path: string) => readFileSync(path, 'utf8').trim();
+
+const providerKeyChecks: CrossCheck = (env) => {
+  if (!env.OPENROUTER_API_KEY_FILE) return [];
+  if (env.OPENROUTER_API_KEY) return ['OPENROUTER_API_KEY_FILE: set either it or OPENROUTER_API_KEY, not both'];
+  try {
+    return readKeyFile(env.OPENROUTER_API_KEY_FILE) ? [] : ['OPENROUTER_API_KEY_FILE: the file is empty'];
+  } catch {
+    return ['OPENROUTER_API_KEY_FILE: cannot read the file'];
+  }
 };
 
 /** Every environment variable this process reads. */
@@ -80,8 +97,9 @@ export type WorkerConfig = ReturnType<typeof loadConfig>;
 
 /** Validates `env`; throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>) {
-  const raw = parseEnv(shape, env, redisEnvChecks);
+  const raw = parseEnv(shape, env, [...redisEnvChecks, providerKeyChecks]);
   const redisSettings = redisConfigFrom(raw);
+  const apiKey = raw.OPENROUTER_API_KEY ?? (raw.OPENROUTER_API_KEY_FILE ? readKeyFile(raw.OPENROUTER_API_KEY_FILE) : undefined);
   return {
     redisUrl: redisSettings.redisUrl,
     redisPrefix: redisSettings.redisPrefix,
@@ -115,10 +133,11 @@ export function loadConfig(env: Record<string, string | undefined>) {
     providerTimeoutMs: raw.PROVIDER_TIMEOUT_MS,
     maxResponseBytes: raw.MAX_RESPONSE_BYTES,
     // A remote provider was asked for (a URL or model other than the defaults) but no key given: say so.
+    livenessFile: raw.WORKER_LIVENESS_FILE ?? null,
     openRouterKeyMissing:
-      !raw.OPENROUTER_API_KEY && (raw.OPENROUTER_BASE_URL !== DEFAULT_OPENROUTER_BASE_URL || raw.OPENROUTER_MODEL !== DEFAULT_OPENROUTER_MODEL),
-    openRouter: raw.OPENROUTER_API_KEY
-      ? { apiKey: raw.OPENROUTER_API_KEY, baseUrl: raw.OPENROUTER_BASE_URL.replace(/\/+$/, ''), model: raw.OPENROUTER_MODEL }
+      !apiKey && (raw.OPENROUTER_BASE_URL !== DEFAULT_OPENROUTER_BASE_URL || raw.OPENROUTER_MODEL !== DEFAULT_OPENROUTER_MODEL),
+    openRouter: apiKey
+      ? { apiKey, baseUrl: raw.OPENROUTER_BASE_URL.replace(/\/+$/, ''), model: raw.OPENROUTER_MODEL }
       : null,
   };
 }

@@ -381,3 +381,26 @@ describe('the images\' start and health commands, run natively', () => {
     expect(() => JSON.parse(server.lines[0]!)).not.toThrow();
   });
 });
+
+// --- README ---------------------------------------------------------------------------------------
+
+describe('README', () => {
+  const readme = read('README.md');
+  const deployment = readme.slice(readme.indexOf('## Deployment'), readme.indexOf('\n## ', readme.indexOf('## Deployment') + 1));
+
+  it('has a Deployment section an operator can follow: compose, scaling, Kubernetes, Sentinel, monitoring', () => {
+    for (const heading of ['### Docker Compose', '### Scaling workers', '### Kubernetes', '### Redis with Sentinel', '### Monitoring']) expect(deployment).toContain(heading);
+    expect(deployment).toContain('cp .env.example .env');
+    expect(deployment).toContain('docker compose up -d');
+    expect(deployment).toContain('kubectl apply -k deploy/k8s');
+    // Every file it points to exists.
+    for (const [, path] of deployment.matchAll(/`((?:deploy|test|common)\/[\w./-]+|docker-compose[\w.]*\.yml|Dockerfile)`/g)) {
+      expect(existsSync(join(ROOT, path!)), path).toBe(true);
+    }
+  });
+
+  it('documents every variable the processes read in the configuration table', () => {
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    for (const name of new Set([...SERVER_VARIABLES, ...WORKER_VARIABLES])) expect(table, name).toContain(`\`${name}\``);
+  });
+});

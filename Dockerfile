@@ -1,25 +1,46 @@
-# One image for the API server (default command) and the workers (compose overrides the command).
-# Build stage: all dependencies, then the web client bundle.
-FROM node:22-bookworm-slim AS build
+# syntax=docker/dockerfile:1
+# Two images from one file: `--target server` (API + built web app) and `--target worker`.
+# Node 24 is the current LTS line; pin the digest in your registry for reproducible builds.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# Production dependencies only (tsx runs the TypeScript sources; no compile step).
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# Every dependency, then the web client bundle.
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-# Runtime stage: production dependencies only (tsx runs the TypeScript sources), non-root.
-FROM node:22-bookworm-slim AS runtime
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000
+FROM ${NODE_IMAGE} AS base
+ENV NODE_ENV=production LOG_FORMAT=json
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
 COPY schema ./schema
 COPY common ./common
+
+# API server: GraphQL over HTTP and WebSocket, probes, and the web app, on port 8000.
+FROM base AS server
+ENV HOST=0.0.0.0 PORT=8000
 COPY server ./server
-COPY worker ./worker
 COPY --from=build /app/client/dist ./client/dist
 USER node
 EXPOSE 8000
-HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "--import", "tsx", "server/main.ts"]
+
+# Worker: no port; alive while it touches its liveness file (Redis outages do not count).
+FROM base AS worker
+ENV WORKER_LIVENESS_FILE=/tmp/atf-worker-alive
+COPY worker ./worker
+USER node
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["sh", "-c", "test $(( $(date +%s) - $(stat -c %Y \"$WORKER_LIVENESS_FILE\") )) -lt 30"]
+CMD ["node", "--import", "tsx", "worker/main.ts"]

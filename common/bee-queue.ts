@@ -8,15 +8,51 @@
  *   without limit: after a 30 s outage it could sit idle for a minute more. The wait is
  *   capped here at `maxPollRetryDelayMs`.
  *
+ * - With Sentinel (`atf_sentinel` in the redis options, see common/redis-connection.ts), the
+ *   queue connects once Sentinel has named the master, and each of its node_redis connections
+ *   reconnects to wherever the master is now (node_redis v3 knows no Sentinel).
+ *
  * This reaches into bee-queue 2.0.0's internals (`_evalScriptOn`, `_redisFailureRetryDelay`,
- * `lib/lua`); the version is pinned and the Redis fault tests fail loudly if an upgrade
+ * `_ready`, `lib/lua`) and node_redis 3.1's (`create_stream`, `connection_options`); the
+ * versions are pinned and the Redis fault and Sentinel tests fail loudly if an upgrade
  * changes them.
  */
 import { createRequire } from 'node:module';
 import BeeQueue from 'bee-queue';
+import { acquireSentinelMaster, sentinelMasterFor, type NodeRedisConnection } from './sentinel-master.ts';
 
 const require = createRequire(import.meta.url);
 const lua = require('bee-queue/lib/lua') as { scripts: Record<string, string>; shas: Record<string, string> };
+
+interface NodeRedisClient extends NodeRedisConnection {
+  options: { atf_sentinel?: string };
+  address: string;
+}
+// The node_redis copy bee-queue itself loads.
+const nodeRedis = createRequire(require.resolve('bee-queue'))('redis') as {
+  RedisClient: { prototype: { create_stream(this: NodeRedisClient): void; __atfSentinel?: true } };
+};
+const clientPrototype = nodeRedis.RedisClient.prototype;
+if (!clientPrototype.__atfSentinel) {
+  clientPrototype.__atfSentinel = true;
+  const createStream = clientPrototype.create_stream;
+  // Every (re)connect of a Sentinel-managed connection goes to the master Sentinel names now.
+  clientPrototype.create_stream = function (this: NodeRedisClient) {
+    const master = this.options.atf_sentinel ? sentinelMasterFor(this.options.atf_sentinel) : null;
+    if (master) {
+      const address = master.current();
+      if (address) {
+        this.connection_options.host = address.host;
+        this.connection_options.port = address.port;
+        this.address = `${address.host}:${address.port}`;
+      }
+      master.attach(this);
+      // A reconnect is the hint that the master may have moved: ask Sentinel for the next one.
+      master.refresh();
+    }
+    createStream.call(this);
+  };
+}
 
 type Callback = (error: Error | null, result?: unknown) => void;
 interface ScriptClient {
@@ -41,8 +77,10 @@ export interface CreateBeeQueueOptions {
 }
 
 export function createBeeQueue<T>(name: string, settings: BeeQueue.QueueSettings, options: CreateBeeQueueOptions = {}): BeeQueue<T> {
-  const queue = new BeeQueue<T>(name, settings);
+  const sentinelKey = (settings.redis as { atf_sentinel?: string } | undefined)?.atf_sentinel;
+  const queue = new BeeQueue<T>(name, sentinelKey ? { ...settings, autoConnect: false } : settings);
   const internals = queue as unknown as QueueInternals;
+  if (sentinelKey) connectThroughSentinel(queue, sentinelKey);
   internals._evalScriptOn = async (client, args) => {
     const [script, ...rest] = args as [string, ...unknown[]];
     try {
@@ -62,4 +100,21 @@ export function createBeeQueue<T>(name: string, settings: BeeQueue.QueueSettings
     },
   });
   return queue;
+}
+
+/**
+ * Connects `queue` once Sentinel has named the master. Until then its commands wait (bee-queue
+ * chains them on `_ready`), as they would for a Redis that is still starting.
+ */
+function connectThroughSentinel(queue: BeeQueue, key: string): void {
+  const { master, release } = acquireSentinelMaster(key);
+  const internals = queue as unknown as { _ready: Promise<unknown>; paused: boolean; settings: { redis: Record<string, unknown> } };
+  internals._ready = master.ready().then((address) => {
+    if (internals.paused) throw new Error('closed');
+    internals.settings.redis = { ...internals.settings.redis, host: address.host, port: address.port };
+    return queue.connect();
+  });
+  internals._ready.catch(() => undefined);
+  const close = queue.close.bind(queue);
+  queue.close = ((timeoutMs?: number) => (close(timeoutMs as number) as unknown as Promise<void>).finally(release)) as typeof queue.close;
 }

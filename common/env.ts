@@ -23,7 +23,7 @@ export const envRedisUrl = () =>
   z
     .string()
     .default('redis://127.0.0.1:6379')
-    .refine((value) => /^rediss?:\/\//.test(value), 'must start with redis:// or rediss://');
+    .refine((value) => /^(rediss?|redis\+sentinel):\/\//.test(value), 'must start with redis://, rediss:// or redis+sentinel://');
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -32,13 +32,18 @@ export class ConfigError extends Error {
   }
 }
 
+/** A check across several variables; gets the non-empty raw values, returns its problems. */
+export type CrossCheck = (present: Readonly<Record<string, string>>) => string[];
+
 /**
- * Parses `env` with `shape`, treating empty strings as unset. Throws one ConfigError
- * listing every invalid variable.
+ * Parses `env` with `shape`, treating empty strings as unset, then runs `crossChecks` on the
+ * raw values (so they run even when a field is invalid). Throws one ConfigError listing every
+ * problem.
  */
 export function parseEnv<T extends z.ZodRawShape>(
   shape: T,
   env: Record<string, string | undefined>,
+  crossChecks: readonly CrossCheck[] = [],
 ): z.infer<z.ZodObject<T>> {
   const present: Record<string, string> = {};
   for (const key of Object.keys(shape)) {
@@ -46,10 +51,10 @@ export function parseEnv<T extends z.ZodRawShape>(
     if (value !== undefined && value.trim() !== '') present[key] = value.trim();
   }
   const parsed = z.object(shape).safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
-    );
-  }
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  for (const check of crossChecks) problems.push(...check(present));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
 }

@@ -4,16 +4,26 @@
  * a second signal exits at once.
  */
 import { ConfigError } from './env.ts';
+import type { LogFormat } from './log-config.ts';
 import { createLogger, type Logger } from './logger.ts';
 
-export interface ProcessDefinition<Config extends { logLevel: string }> {
+/** What runProcess needs from any process's config. */
+export interface ProcessConfig {
+  logLevel: string;
+  logFormat: LogFormat;
+  nodeEnv: string;
+  /** Logged once at start (a deprecated variable in use, ...). */
+  warnings: readonly string[];
+}
+
+export interface ProcessDefinition<Config extends ProcessConfig> {
   name: string;
   loadConfig(env: NodeJS.ProcessEnv): Config;
   /** Starts the process's work; returns how to stop it. */
   start(config: Config, logger: Logger): Promise<{ stop(): Promise<void> }>;
 }
 
-export function runProcess<Config extends { logLevel: string }>(definition: ProcessDefinition<Config>): void {
+export function runProcess<Config extends ProcessConfig>(definition: ProcessDefinition<Config>): void {
   let config: Config;
   try {
     config = definition.loadConfig(process.env);
@@ -22,7 +32,8 @@ export function runProcess<Config extends { logLevel: string }>(definition: Proc
     console.error(`${definition.name}: ${error.message}`);
     process.exit(2);
   }
-  const logger = createLogger({ name: definition.name, level: config.logLevel });
+  const logger = createLogger({ name: definition.name, level: config.logLevel, format: config.logFormat, production: config.nodeEnv === 'production' });
+  for (const warning of config.warnings) logger.warn(warning);
   // A promise some library dropped must not take the whole process down with it.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 

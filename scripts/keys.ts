@@ -6,13 +6,13 @@
  *   npm run keys -- list
  *   npm run keys -- revoke <key id>
  *
- * Uses REDIS_URL (default redis://127.0.0.1:6379) and REDIS_PREFIX.
+ * Uses the same Redis settings as the server (REDIS_URL or Sentinel, REDIS_KEY_PREFIX).
  */
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { ConfigError, envRedisUrl, parseEnv } from '../common/env.ts';
+import { ConfigError, parseEnv } from '../common/env.ts';
+import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts';
-import { DEFAULT_REDIS_PREFIX, createRedisKeys } from '../schema/src/redis-keys.ts';
+import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { generateKey, hashKey, keyIdOf, scopeList, tenantName } from '../server/auth/api-keys.ts';
 import { createKeyStore } from '../server/auth/key-store.ts';
 
@@ -32,10 +32,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = positionals;
   if (!command || !['create', 'list', 'revoke'].includes(command)) throw new UsageError(USAGE);
 
-  const env = parseEnv({ REDIS_URL: envRedisUrl(), REDIS_PREFIX: z.string().default(DEFAULT_REDIS_PREFIX) }, process.env);
-  const redis = createRedisClient(parseRedisUrl(env.REDIS_URL), { name: 'atf-keys' });
+  const settings = redisConfigFrom(parseEnv(redisEnvShape, process.env, redisEnvChecks));
+  const redis = createRedisClient(parseRedisUrl(settings.redisUrl), { name: 'atf-keys' });
   await redis.connect();
-  const store = createKeyStore({ redis, keys: createRedisKeys(env.REDIS_PREFIX) });
+  const store = createKeyStore({ redis, keys: createRedisKeys(settings.redisPrefix) });
   try {
     if (command === 'create') {
       const tenant = tenantName.safeParse(values.tenant);

@@ -105,6 +105,9 @@ async function main(): Promise<void> {
   const devEnv = {
     NODE_ENV: 'development',
     SERVE_CLIENT: 'false',
+    // Children write to a pipe (prefixed here), so their `auto` would pick JSON: a developer
+    // at a terminal reads pretty lines.
+    LOG_FORMAT: env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     // The page comes from Vite, so its WebSocket carries Vite's origin.
     CORS_ORIGINS: env.CORS_ORIGINS ?? `http://localhost:${VITE_PORT},http://127.0.0.1:${VITE_PORT}`,
   };

@@ -25,6 +25,7 @@ import { createSchema } from './graphql/schema.ts';
 import { submitRateLimitPlugin } from './graphql/submit-rate-limit.ts';
 import { attachGraphQLWs } from './graphql/ws.ts';
 import { createGraphQLHttpHandler } from './http/graphql-http.ts';
+import { createHttpDrain } from './http/drain.ts';
 import { createHealthRoutes, type Routes } from './http/health-routes.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createWorkerRoutes } from './http/worker-routes.ts';
@@ -172,6 +173,8 @@ export function createApp(config: ServerConfig, logger: Logger) {
   });
 
   const httpServer = createServer();
+  // Registered before the request handler: counts every request, for the shutdown drain.
+  const httpDrain = createHttpDrain(httpServer);
   let ws: ReturnType<typeof attachGraphQLWs> | null = null;
   const metrics = createMetrics({ redis, keys, queues, workers, webSocketCounts: () => ws?.counts() ?? { connections: 0, subscriptions: 0 } });
   const routes: Routes = {
@@ -249,20 +252,40 @@ export function createApp(config: ServerConfig, logger: Logger) {
     return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   }
 
-  /** Ordered shutdown: not ready, close sockets (1001), drain HTTP, then Redis. */
+  /**
+   * Ordered shutdown (SIGTERM): /ready answers 503 at once and the server keeps serving for
+   * SHUTDOWN_DELAY_MS (load balancers take it out); then it stops accepting connections and
+   * lets in-flight HTTP requests finish within SHUTDOWN_GRACE_MS; then every WebSocket gets
+   * close code 1001 (clients reconnect to another instance); then Redis connections close.
+   */
   async function stop(): Promise<void> {
     health.startDraining();
+    logger.info({ delayMs: config.shutdownDelayMs }, 'shutdown: not ready');
+    if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+    const closed = new Promise<void>((resolve) => httpServer.once('close', () => resolve()));
+    const wasListening = httpServer.listening;
+    const drained = await httpDrain.drain(config.shutdownGraceMs);
+    logger.info({ drained, abandoned: httpDrain.inFlight() }, 'shutdown: http drained');
+    await closeWebSockets();
+    logger.info('shutdown: websockets closed');
+    httpServer.closeAllConnections();
+    if (wasListening) await closed;
     queues.dispose();
     workers.dispose();
     provider.dispose();
-    await ws?.dispose();
-    await new Promise<void>((resolve) => {
-      httpServer.close(() => resolve());
-      httpServer.closeIdleConnections();
-    });
     await apollo.stop();
     await queue.close();
     await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())));
+    logger.info('shutdown: redis closed');
+  }
+
+  /** 1001 to every socket; one that does not finish the closing handshake in time is cut. */
+  async function closeWebSockets(): Promise<void> {
+    if (!ws) return;
+    const sockets = ws.wss.clients;
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, Math.max(1000, Math.min(config.shutdownGraceMs, 5000))).unref());
+    await Promise.race([ws.dispose(), timeout]);
+    for (const socket of sockets) socket.terminate();
   }
 
   return { httpServer, start, stop };

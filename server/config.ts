@@ -1,8 +1,9 @@
 /** The server's configuration: the only reader of process.env in the server. */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, envBool, envInt, envLogLevel, envNumber, envRedisUrl, parseEnv } from '../common/env.ts';
-import { DEFAULT_REDIS_PREFIX } from '../schema/src/redis-keys.ts';
+import { envBool, envInt, envNumber, parseEnv, type CrossCheck } from '../common/env.ts';
+import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
+import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { parseApiKeys } from './auth/api-keys.ts';
 
@@ -35,15 +36,25 @@ const rateLimitOrOff = (defaultValue: string) =>
     });
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+const isTrue = (value: string | undefined) => value === 'true' || value === '1' || value === 'yes';
+
+/** Authentication is off without keys: then only loopback, unless anonymous access is explicitly allowed. */
+const anonymousBindCheck: CrossCheck = (env) => {
+  const keysGiven = (env.API_KEYS ?? '[]').replace(/\s/g, '') !== '[]' || isTrue(env.AUTH_REQUIRED);
+  const host = env.HOST ?? '127.0.0.1';
+  if (keysGiven || LOOPBACK_HOSTS.has(host) || isTrue(env.ALLOW_ANONYMOUS)) return [];
+  return [
+    `HOST: ${host} with no API keys would let anyone on the network in: set API_KEYS (or AUTH_REQUIRED=true with keys made by \`npm run keys\`), bind HOST=127.0.0.1, or set ALLOW_ANONYMOUS=true`,
+  ];
+};
 
 const shape = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: envInt(8000, { max: 65535 }),
   HOST: z.string().default('127.0.0.1'),
-  REDIS_URL: envRedisUrl(),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default(DEFAULT_REDIS_PREFIX),
+  ...redisEnvShape,
   REDIS_COMMAND_TIMEOUT_MS: envInt(2000, { min: 100 }),
-  LOG_LEVEL: envLogLevel(),
+  ...logEnvShape,
   MAX_RETRIES: envInt(3, { max: 100 }),
   MAX_CONTENT_BYTES: envInt(64 * 1024, { min: 1, max: 16 * 1024 * 1024 }),
   MAX_BODY_BYTES: envInt(1024 * 1024, { min: 1024 }),
@@ -61,6 +72,8 @@ const shape = {
   RETRY_RATIO: envNumber(0.3, { max: 1 }),
   RETRY_QUEUE_WARNING: envInt(1000),
   RETRY_QUEUE_CRITICAL: envInt(5000),
+  CLIENT_DIST_DIR: z.string().default(join(import.meta.dirname, '..', 'client', 'dist')),
+  SERVE_CLIENT: envBool(true),
   API_KEYS: apiKeys(),
   AUTH_REQUIRED: envBool(false),
   ALLOW_ANONYMOUS: envBool(false),
@@ -75,8 +88,10 @@ const shape = {
   GRAPHIQL: envBool(false),
   GRAPHIQL_DIST_DIR: z.string().default(join(import.meta.dirname, '..', 'graphiql', 'dist')),
   AUDIT_LOG_MAX: envInt(10_000, { min: 100 }),
-  CLIENT_DIST_DIR: z.string().default(join(import.meta.dirname, '..', 'client', 'dist')),
-  SERVE_CLIENT: envBool(true),
+  // Shutdown: /ready answers 503 for SHUTDOWN_DELAY_MS while still serving (load balancers
+  // take the pod out), then in-flight requests get SHUTDOWN_GRACE_MS to finish.
+  SHUTDOWN_DELAY_MS: envInt(0, { max: 120_000 }),
+  SHUTDOWN_GRACE_MS: envInt(10_000, { max: 600_000 }),
 };
 
 /** Every environment variable this process reads. */
@@ -86,22 +101,18 @@ export type ServerConfig = ReturnType<typeof loadConfig>;
 
 /** Validates `env`; throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>) {
-  const raw = parseEnv(shape, env);
-  const authRequired = raw.API_KEYS.length > 0 || raw.AUTH_REQUIRED;
-  if (!authRequired && !LOOPBACK_HOSTS.has(raw.HOST) && !raw.ALLOW_ANONYMOUS) {
-    throw new ConfigError([
-      `HOST=${raw.HOST} with no API keys would let anyone on the network in: set API_KEYS (or AUTH_REQUIRED=true with keys made by \`npm run keys\`), bind HOST=127.0.0.1, or set ALLOW_ANONYMOUS=true`,
-    ]);
-  }
+  const raw = parseEnv(shape, env, [...redisEnvChecks, anonymousBindCheck]);
+  const redisSettings = redisConfigFrom(raw);
   const isDevelopment = raw.NODE_ENV === 'development';
   return {
     nodeEnv: raw.NODE_ENV,
     port: raw.PORT,
     host: raw.HOST,
-    redisUrl: raw.REDIS_URL,
-    redisPrefix: raw.REDIS_PREFIX,
+    redisUrl: redisSettings.redisUrl,
+    redisPrefix: redisSettings.redisPrefix,
+    warnings: redisSettings.warnings,
     redisCommandTimeoutMs: raw.REDIS_COMMAND_TIMEOUT_MS,
-    logLevel: raw.LOG_LEVEL,
+    ...logConfigFrom(raw),
     maxRetries: raw.MAX_RETRIES,
     maxContentBytes: raw.MAX_CONTENT_BYTES,
     maxBodyBytes: raw.MAX_BODY_BYTES,
@@ -122,8 +133,10 @@ export function loadConfig(env: Record<string, string | undefined>) {
       retryQueueCritical: raw.RETRY_QUEUE_CRITICAL,
     },
     clientDistDir: raw.SERVE_CLIENT ? raw.CLIENT_DIST_DIR : null,
+    shutdownDelayMs: raw.SHUTDOWN_DELAY_MS,
+    shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     auth: {
-      required: authRequired,
+      required: raw.API_KEYS.length > 0 || raw.AUTH_REQUIRED,
       envKeys: raw.API_KEYS,
       allowAnonymous: raw.ALLOW_ANONYMOUS,
       submitRateLimit: raw.SUBMIT_RATE_LIMIT,

@@ -90,9 +90,10 @@ describe('worker faults', () => {
     const first = await worker();
     const id = await submitMarked('SLOW-1500 kill-mid-call.');
     await until(id, (t) => t.state === 'ACTIVE', 'the first worker to claim it');
-    const second = await worker();
+    // Killed first, the replacement spawned after: starting a worker can take longer than the call.
     first.signal('SIGKILL');
     await first.exited;
+    const second = await worker();
 
     const done = await until(id, (t) => t.state === 'COMPLETED', 'completion after the kill');
     expect(done.history.filter((h) => h.state === 'ACTIVE').map((h) => h.workerId)).toEqual([first.id, second.id]);
@@ -118,10 +119,10 @@ describe('worker faults', () => {
     await expectAuditClean([id]);
   });
 
-  it('sends a task that kills every worker running it to the DLQ after its budget, while other work flows', { timeout: 60_000 }, async () => {
+  it('sends a task that kills every worker running it to the DLQ after its budget, while other work flows', { timeout: 90_000 }, async () => {
     await worker();
     await worker();
-    const poison = await submitMarked('SLOW-1000 POISON.');
+    const poison = await submitMarked('SLOW-5000 POISON.');
     const normal = await Promise.all([1, 2, 3, 4, 5].map((i) => submitMarked(`Normal ${i}.`)));
     const killed = new Set<string>();
     // The poison "crashes" whichever worker runs it: kill it the moment it claims the task.
@@ -137,7 +138,7 @@ describe('worker faults', () => {
         }
       }
       return task.state === 'DLQ';
-    }, { timeoutMs: 30_000, intervalMs: 20, message: 'the poison task to reach the DLQ' });
+    }, { timeoutMs: 60_000, intervalMs: 20, message: 'the poison task to reach the DLQ' });
 
     const dead = (await getTask(server, poison))!;
     expect(dead.errors.map((e) => [e.errorClass, e.attempt])).toEqual([

@@ -1,12 +1,14 @@
 /** The worker's configuration: the only reader of process.env in the worker. */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { envInt, envLogLevel, envNumber, envRedisUrl, parseEnv } from '../common/env.ts';
+import { envInt, envNumber, parseEnv, type CrossCheck } from '../common/env.ts';
 import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { createRetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass } from '../schema/src/task.ts';
-import { DEFAULT_REDIS_PREFIX } from '../schema/src/redis-keys.ts';
+import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
+import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 
 // STALLED is not here: a task whose worker vanished is taken over at once, within MAX_RETRIES.
 const retrySchedulesSchema = z.partialRecord(
@@ -27,9 +29,9 @@ export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 export const DEFAULT_OPENROUTER_MODEL = 'openai/gpt-4o-mini';
 
 const shape = {
-  REDIS_URL: envRedisUrl(),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default(DEFAULT_REDIS_PREFIX),
-  LOG_LEVEL: envLogLevel(),
+  ...redisEnvShape,
+  ...logEnvShape,
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   WORKER_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/).optional(),
   WORKER_CONCURRENCY: envInt(4, { min: 1, max: 1000 }),
   LEASE_MS: envInt(30_000, { min: 100 }),
@@ -68,8 +70,24 @@ const shape = {
   PROVIDER_TIMEOUT_MS: envInt(120_000, { min: 50 }),
   MAX_RESPONSE_BYTES: envInt(1024 * 1024, { min: 1024 }),
   OPENROUTER_API_KEY: z.string().optional(),
+  /** A file holding the key (a mounted Kubernetes Secret); instead of OPENROUTER_API_KEY. */
+  OPENROUTER_API_KEY_FILE: z.string().optional(),
+  /** A file the worker touches every few seconds while its event loop runs (container liveness). */
+  WORKER_LIVENESS_FILE: z.string().optional(),
   OPENROUTER_BASE_URL: z.url({ protocol: /^https?$/ }).default(DEFAULT_OPENROUTER_BASE_URL),
   OPENROUTER_MODEL: z.string().min(1).default(DEFAULT_OPENROUTER_MODEL),
+};
+
+const readKeyFile = (path: string) => readFileSync(path, 'utf8').trim();
+
+const providerKeyChecks: CrossCheck = (env) => {
+  if (!env.OPENROUTER_API_KEY_FILE) return [];
+  if (env.OPENROUTER_API_KEY) return ['OPENROUTER_API_KEY_FILE: set either it or OPENROUTER_API_KEY, not both'];
+  try {
+    return readKeyFile(env.OPENROUTER_API_KEY_FILE) ? [] : ['OPENROUTER_API_KEY_FILE: the file is empty'];
+  } catch {
+    return ['OPENROUTER_API_KEY_FILE: cannot read the file'];
+  }
 };
 
 /** Every environment variable this process reads. */
@@ -79,11 +97,15 @@ export type WorkerConfig = ReturnType<typeof loadConfig>;
 
 /** Validates `env`; throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>) {
-  const raw = parseEnv(shape, env);
+  const raw = parseEnv(shape, env, [...redisEnvChecks, providerKeyChecks]);
+  const redisSettings = redisConfigFrom(raw);
+  const apiKey = raw.OPENROUTER_API_KEY ?? (raw.OPENROUTER_API_KEY_FILE ? readKeyFile(raw.OPENROUTER_API_KEY_FILE) : undefined);
   return {
-    redisUrl: raw.REDIS_URL,
-    redisPrefix: raw.REDIS_PREFIX,
-    logLevel: raw.LOG_LEVEL,
+    redisUrl: redisSettings.redisUrl,
+    redisPrefix: redisSettings.redisPrefix,
+    warnings: redisSettings.warnings,
+    ...logConfigFrom(raw),
+    nodeEnv: raw.NODE_ENV,
     workerId: raw.WORKER_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     concurrency: raw.WORKER_CONCURRENCY,
     leaseMs: raw.LEASE_MS,
@@ -111,10 +133,11 @@ export function loadConfig(env: Record<string, string | undefined>) {
     providerTimeoutMs: raw.PROVIDER_TIMEOUT_MS,
     maxResponseBytes: raw.MAX_RESPONSE_BYTES,
     // A remote provider was asked for (a URL or model other than the defaults) but no key given: say so.
+    livenessFile: raw.WORKER_LIVENESS_FILE ?? null,
     openRouterKeyMissing:
-      !raw.OPENROUTER_API_KEY && (raw.OPENROUTER_BASE_URL !== DEFAULT_OPENROUTER_BASE_URL || raw.OPENROUTER_MODEL !== DEFAULT_OPENROUTER_MODEL),
-    openRouter: raw.OPENROUTER_API_KEY
-      ? { apiKey: raw.OPENROUTER_API_KEY, baseUrl: raw.OPENROUTER_BASE_URL.replace(/\/+$/, ''), model: raw.OPENROUTER_MODEL }
+      !apiKey && (raw.OPENROUTER_BASE_URL !== DEFAULT_OPENROUTER_BASE_URL || raw.OPENROUTER_MODEL !== DEFAULT_OPENROUTER_MODEL),
+    openRouter: apiKey
+      ? { apiKey, baseUrl: raw.OPENROUTER_BASE_URL.replace(/\/+$/, ''), model: raw.OPENROUTER_MODEL }
       : null,
   };
 }

@@ -7,6 +7,7 @@ import { createRedisKeys, QueueName } from '../schema/src/redis-keys.ts';
 import { TaskType } from '../schema/src/task.ts';
 import type { WorkerConfig } from './config.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { startLivenessFile } from './liveness.ts';
 import { createLocalSummarizer } from './providers/local-summarizer.ts';
 import { createOpenRouterProvider } from './providers/openrouter.ts';
 import type { SummaryProvider } from './providers/provider.ts';
@@ -89,6 +90,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
   let heartbeat: ReturnType<typeof startHeartbeat> | null = null;
   let sweeper: ReturnType<typeof startSweeper> | null = null;
   let providerChecks: ReturnType<typeof startProviderStatusChecks> | null = null;
+  let liveness: { dispose(): void } | null = null;
 
   return {
     workerId: config.workerId,
@@ -152,6 +154,9 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
         enqueue: (taskId, queue, jobId) => runner.enqueue(taskId, queue, jobId),
         deleteTask: (taskId) => store.remove(taskId),
       });
+      if (config.livenessFile) {
+        liveness = startLivenessFile(config.livenessFile, 5000, (error) => logger.warn({ err: error.message }, 'liveness file not written'));
+      }
       if (config.openRouterKeyMissing) logger.warn('OPENROUTER_BASE_URL or OPENROUTER_MODEL is set but OPENROUTER_API_KEY is not: using the embedded summarizer');
       logger.info({ workerId: config.workerId, provider: provider.name, concurrency: config.concurrency }, 'worker started');
     },
@@ -159,6 +164,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     async stop(graceMs = config.shutdownGraceMs): Promise<void> {
       sweeper?.dispose();
       providerChecks?.dispose();
+      liveness?.dispose();
       await runner.stop(graceMs);
       await heartbeat?.dispose();
       await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())));

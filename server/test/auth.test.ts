@@ -47,7 +47,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   redis = await startRedis();
-  server = await startServer(redis.url, { API_KEYS, REDIS_PREFIX: PREFIX, WS_MAX_CONNECTIONS_PER_KEY: '3', WS_INIT_TIMEOUT_MS: '300' });
+  server = await startServer(redis.url, { API_KEYS, REDIS_KEY_PREFIX: PREFIX, WS_MAX_CONNECTIONS_PER_KEY: '3', WS_INIT_TIMEOUT_MS: '300' });
 });
 
 afterAll(async () => {
@@ -94,7 +94,7 @@ const closeCode = async (connectionParams: Record<string, unknown> | null) => {
 const keysCli = (...args: string[]) =>
   promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'keys.ts'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL: redis.url, REDIS_PREFIX: PREFIX },
+    env: { ...process.env, REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX },
   });
 
 describe('authentication', () => {
@@ -328,7 +328,7 @@ describe('submission rate limit', () => {
   let limited: RunningServer;
 
   beforeAll(async () => {
-    limited = await startServer(redis.url, { API_KEYS, REDIS_PREFIX: 'limited', SUBMIT_RATE_LIMIT: '3/1m' });
+    limited = await startServer(redis.url, { API_KEYS, REDIS_KEY_PREFIX: 'limited', SUBMIT_RATE_LIMIT: '3/1m' });
   });
   afterAll(async () => limited?.stop());
 

@@ -1,0 +1,406 @@
+/**
+ * Offline checks of what ships the service (no Docker engine or cluster here): the Dockerfile,
+ * the compose files, the monitoring configuration and the Kubernetes manifests are parsed and
+ * checked against the code (config loaders, routes, package.json scripts, Redis key names);
+ * then the images' start and health commands are run natively against a private Redis.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parse, parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeLoopbackPort } from '../common/free-port.ts';
+import { createRedisKeys, QueueName } from '../schema/src/redis-keys.ts';
+import { ENV_VARIABLES as SERVER_VARIABLES, loadConfig as loadServerConfig } from '../server/config.ts';
+import { createHealthRoutes } from '../server/http/health-routes.ts';
+import type { HealthService } from '../server/services/health-service.ts';
+import { ENV_VARIABLES as WORKER_VARIABLES, loadConfig as loadWorkerConfig } from '../worker/config.ts';
+import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { waitFor } from './support/wait-for.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+
+/**
+ * Variables the manifests pass that the loaders on this branch do not read yet: API keys
+ * arrive with issue #5 (lead engineer). Drop the entries once both are in server/config.ts.
+ */
+const PENDING_SERVER_VARIABLES = ['API_KEYS', 'ALLOW_ANONYMOUS'];
+const serverVariables = new Set([...SERVER_VARIABLES, ...PENDING_SERVER_VARIABLES]);
+const workerVariables = new Set(WORKER_VARIABLES);
+
+/** The metric names agreed with the /metrics work (issue #5), prefix atf_. */
+const METRICS = [
+  'atf_tasks_submitted_total',
+  'atf_tasks_completed_total',
+  'atf_tasks_failed_total',
+  'atf_queue_depth',
+  'atf_tasks_in_state',
+  'atf_task_duration_seconds',
+  'atf_task_wait_seconds',
+  'atf_provider_call_duration_seconds',
+  'atf_circuit_state',
+  'atf_ws_connections',
+  'atf_ws_subscriptions',
+  'atf_stale_lease_rejections_total',
+];
+
+const probePaths = Object.keys(createHealthRoutes({} as HealthService));
+const defaults = { server: loadServerConfig({}), worker: loadWorkerConfig({}) };
+
+// --- Dockerfile -------------------------------------------------------------------------------
+
+interface Stage {
+  name: string;
+  from: string;
+  instructions: { op: string; args: string }[];
+}
+
+function parseDockerfile(text: string): { args: Record<string, string>; stages: Stage[] } {
+  const args: Record<string, string> = {};
+  const stages: Stage[] = [];
+  const logical = text.replace(/\\\n\s*/g, ' ').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  for (const line of logical) {
+    const [, op = '', rest = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
+    const upper = op.toUpperCase();
+    if (upper === 'FROM') {
+      const [, from = '', name = ''] = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(rest) ?? [];
+      stages.push({ name, from: from.replace(/\$\{(\w+)\}/g, (_, key: string) => args[key] ?? ''), instructions: [] });
+    } else if (upper === 'ARG' && stages.length === 0) {
+      const [key, value = ''] = rest.split('=');
+      args[key!] = value;
+    } else {
+      stages.at(-1)?.instructions.push({ op: upper, args: rest });
+    }
+  }
+  return { args, stages };
+}
+
+const dockerfile = parseDockerfile(read('Dockerfile'));
+const stage = (name: string) => dockerfile.stages.find((s) => s.name === name)!;
+/** The instructions a stage inherits from its parents, then its own. */
+const chain = (name: string): Stage[] => {
+  const own = stage(name);
+  const parent = dockerfile.stages.find((s) => s.name === own.from);
+  return parent ? [...chain(parent.name), own] : [own];
+};
+const last = (name: string, op: string) => chain(name).flatMap((s) => s.instructions).filter((i) => i.op === op).at(-1);
+const execForm = (args: string) => JSON.parse(args.replace(/^\[/, '[').trim()) as string[];
+const healthcheckCommand = (name: string) => execForm(last(name, 'HEALTHCHECK')!.args.replace(/^.*?CMD\s+/, ''));
+
+describe('Dockerfile', () => {
+  it('is multi-stage: npm ci then build, production dependencies only in the images', () => {
+    expect(dockerfile.stages.map((s) => s.name)).toEqual(expect.arrayContaining(['deps', 'build', 'server', 'worker']));
+    const build = stage('build').instructions.map((i) => i.args);
+    expect(build.findIndex((a) => a.startsWith('npm ci'))).toBeLessThan(build.findIndex((a) => a === 'npm run build'));
+    expect(stage('deps').instructions.some((i) => i.op === 'RUN' && /npm ci .*--omit=dev/.test(i.args))).toBe(true);
+    for (const image of ['server', 'worker']) {
+      const runs = chain(image).flatMap((s) => s.instructions);
+      // node_modules come only from the deps stage; nothing installs dev dependencies here.
+      expect(runs.filter((i) => i.op === 'RUN' && /npm (ci|install)/.test(i.args))).toEqual([]);
+      expect(runs.some((i) => i.op === 'COPY' && i.args === '--from=deps /app/node_modules ./node_modules')).toBe(true);
+    }
+  });
+
+  it('builds on a current Node LTS and runs as a non-root user with a HEALTHCHECK', () => {
+    for (const s of dockerfile.stages.filter((s) => !dockerfile.stages.some((p) => p.name === s.from))) {
+      const major = Number(/^node:(\d+)/.exec(s.from)?.[1]);
+      expect(major % 2, `${s.from} is an LTS line`).toBe(0);
+      expect(major).toBeGreaterThanOrEqual(22);
+    }
+    for (const image of ['server', 'worker']) {
+      expect(last(image, 'USER')?.args).toMatch(/^(?!root$|0$)\w+$/);
+      expect(last(image, 'HEALTHCHECK')).toBeDefined();
+    }
+  });
+
+  it('starts each image with its package.json script, and copies what the code needs', () => {
+    expect(execForm(last('server', 'CMD')!.args).join(' ')).toBe(scripts['start:server']);
+    expect(execForm(last('worker', 'CMD')!.args).join(' ')).toBe(scripts['start:worker']);
+    expect(last('server', 'EXPOSE')!.args).toBe(String(defaults.server.port));
+    for (const copy of dockerfile.stages.flatMap((s) => s.instructions).filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))) {
+      for (const source of copy.args.split(/\s+/).slice(0, -1)) expect(existsSync(join(ROOT, source)), source).toBe(true);
+    }
+    // The ENV names the images set are read by the process they run.
+    for (const [image, known] of [['server', serverVariables], ['worker', workerVariables]] as const) {
+      for (const env of chain(image).flatMap((s) => s.instructions).filter((i) => i.op === 'ENV')) {
+        for (const name of env.args.split(/\s+/).map((pair) => pair.split('=')[0]!)) expect(known.has(name), `${image}: ${name}`).toBe(true);
+      }
+    }
+  });
+});
+
+// --- compose ------------------------------------------------------------------------------------
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; target: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  env_file?: { path: string }[];
+  ports?: string[];
+  healthcheck?: { test: string[]; disable?: boolean };
+  depends_on?: Record<string, { condition: string }>;
+  volumes?: string[];
+  deploy?: { replicas: string | number };
+  stop_grace_period?: string;
+}
+const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+const monitoring = parse(read('docker-compose.monitoring.yml')) as { services: Record<string, ComposeService> };
+const seconds = (value: string) => Number(/^(\d+)s$/.exec(value)?.[1]);
+
+describe('docker-compose.yml', () => {
+  it('runs redis, server and worker, each with a healthcheck, each waiting for what it needs to be healthy', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['redis', 'server', 'worker']);
+    for (const [name, service] of Object.entries({ ...compose.services, ...monitoring.services })) {
+      expect(service.healthcheck?.test?.length, `${name} healthcheck`).toBeGreaterThan(0);
+      expect(service.healthcheck?.disable, name).toBeUndefined();
+      for (const [dependency, rule] of Object.entries(service.depends_on ?? {})) expect(rule.condition, `${name} -> ${dependency}`).toBe('service_healthy');
+    }
+    expect(Object.keys(compose.services.server!.depends_on!)).toContain('redis');
+    expect(Object.keys(compose.services.worker!.depends_on!)).toContain('redis');
+  });
+
+  it('gives Redis AOF everysec, noeviction and a volume', () => {
+    const redis = compose.services.redis!;
+    expect(redis.image).toMatch(/^redis:\d/);
+    const command = redis.command!.join(' ');
+    expect(command).toContain('--appendonly yes');
+    expect(command).toContain('--appendfsync everysec');
+    expect(command).toContain('--maxmemory-policy noeviction');
+    const [volume] = redis.volumes![0]!.split(':');
+    expect(compose.volumes).toHaveProperty(volume!);
+  });
+
+  it('builds the Dockerfile targets, publishes the server port, scales workers by WORKER_REPLICAS', () => {
+    const { server, worker } = compose.services as Record<string, ComposeService>;
+    for (const [service, target] of [[server!, 'server'], [worker!, 'worker']] as const) {
+      expect(service.build?.target).toBe(target);
+      expect(dockerfile.stages.some((s) => s.name === target)).toBe(true);
+      expect(service.env_file?.[0]?.path).toBe('.env');
+    }
+    expect(existsSync(join(ROOT, '.env.example'))).toBe(true);
+    expect(server!.ports).toEqual([`\${PORT:-8000}:${server!.environment!.PORT}`]);
+    expect(worker!.deploy!.replicas).toBe('${WORKER_REPLICAS:-3}');
+    expect(worker!.environment!.WORKER_CONCURRENCY).toBe(`\${WORKER_CONCURRENCY:-${defaults.worker.concurrency}}`);
+    // Docker waits longer than the worker's grace before SIGKILL.
+    expect(seconds(worker!.stop_grace_period!) * 1000).toBeGreaterThan(Number(worker!.environment!.SHUTDOWN_GRACE_MS));
+    expect(seconds(server!.stop_grace_period!) * 1000).toBeGreaterThan(Number(server!.environment!.SHUTDOWN_DELAY_MS) + Number(server!.environment!.SHUTDOWN_GRACE_MS));
+  });
+
+  it('passes only variables the config loaders read', () => {
+    for (const name of Object.keys(compose.services.server!.environment!)) expect(serverVariables.has(name), `server: ${name}`).toBe(true);
+    for (const name of Object.keys(compose.services.worker!.environment!)) expect(workerVariables.has(name), `worker: ${name}`).toBe(true);
+    expect(() => loadServerConfig(compose.services.server!.environment!)).not.toThrow();
+    expect(() => loadWorkerConfig({ ...compose.services.worker!.environment!, WORKER_CONCURRENCY: '4' })).not.toThrow();
+  });
+});
+
+describe('monitoring', () => {
+  const prometheus = parse(read('deploy/monitoring/prometheus.yml')) as { scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[] };
+  const dashboard = JSON.parse(read('deploy/monitoring/grafana/dashboards/asynctaskflow.json')) as { uid: string; panels: { title: string; targets: { expr: string }[] }[] };
+
+  it('mounts files that exist, and Prometheus scrapes the server /metrics on its port', () => {
+    for (const service of Object.values(monitoring.services)) {
+      for (const volume of service.volumes ?? []) {
+        const [source] = volume.split(':');
+        if (source!.startsWith('./')) expect(existsSync(join(ROOT, source!)), source).toBe(true);
+      }
+    }
+    const [job] = prometheus.scrape_configs;
+    expect(job!.metrics_path).toBe('/metrics');
+    expect(job!.static_configs[0]!.targets).toEqual([`server:${compose.services.server!.environment!.PORT}`]);
+  });
+
+  it('has a dashboard for queue depths, throughput, latency, error classes and breakers, on the agreed metric names', () => {
+    const expressions = dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));
+    const used = new Set(expressions.flatMap((expr) => expr.match(/\batf_\w+/g) ?? []).map((name) => name.replace(/_(bucket|sum|count)$/, '')));
+    for (const name of used) expect(METRICS, name).toContain(name);
+    for (const name of ['atf_queue_depth', 'atf_tasks_completed_total', 'atf_task_duration_seconds', 'atf_tasks_failed_total', 'atf_circuit_state']) {
+      expect(used.has(name), name).toBe(true);
+    }
+  });
+});
+
+// --- Kubernetes -----------------------------------------------------------------------------------
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+  spec?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+const k8sFiles = (dir: string): string[] =>
+  readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? k8sFiles(path) : path.endsWith('.yaml') ? [path] : [];
+  });
+const manifests = k8sFiles(join(ROOT, 'deploy', 'k8s')).flatMap((file) =>
+  parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.join(', ')}`);
+    return { file: relative(ROOT, file), object: doc.toJS() as K8sObject };
+  }),
+);
+const objects = manifests.map((m) => m.object).filter((o) => o.kind !== 'Kustomization');
+const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+const container = (deployment: string) => find('Deployment', deployment).spec!.template.spec.containers[0];
+const envNames = (deployment: string) => [
+  ...(container(deployment).env ?? []).map((e: { name: string }) => e.name),
+  ...Object.keys(find('ConfigMap', 'atf-config').data!),
+];
+
+describe('Kubernetes manifests', () => {
+  it('parse, and every object has apiVersion, kind and a name; the kustomization lists files that exist', () => {
+    expect(objects.length).toBeGreaterThan(5);
+    for (const { file, object } of manifests) {
+      expect(object.apiVersion, file).toBeTruthy();
+      expect(object.kind, file).toBeTruthy();
+      if (object.kind !== 'Kustomization') expect(object.metadata?.name, file).toMatch(/^[a-z0-9-]+$/);
+    }
+    const kustomization = manifests.find((m) => m.object.kind === 'Kustomization')!.object as unknown as { resources: string[] };
+    for (const resource of kustomization.resources) expect(existsSync(join(ROOT, 'deploy', 'k8s', resource)), resource).toBe(true);
+  });
+
+  it('deploys server and worker with matching selectors, resource requests and a PodDisruptionBudget each', () => {
+    for (const name of ['atf-server', 'atf-worker']) {
+      const deployment = find('Deployment', name);
+      const labels = deployment.spec!.template.metadata.labels as Record<string, string>;
+      expect(labels).toMatchObject(deployment.spec!.selector.matchLabels);
+      expect(container(name).resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+      expect(deployment.spec!.template.spec.securityContext.runAsNonRoot).toBe(true);
+      const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && Object.entries(o.spec!.selector.matchLabels).every(([k, v]) => labels[k] === v));
+      expect(pdb, `${name} PodDisruptionBudget`).toBeDefined();
+    }
+  });
+
+  it('wires the server probes to its real routes and port, and the Service to the named port', () => {
+    const server = container('atf-server');
+    expect(server.livenessProbe.httpGet.path).toBe('/live');
+    expect(server.readinessProbe.httpGet.path).toBe('/ready');
+    expect(server.startupProbe).toBeDefined();
+    for (const probe of [server.livenessProbe, server.readinessProbe, server.startupProbe]) {
+      expect(probePaths).toContain(probe.httpGet.path);
+      expect(server.ports.find((p: { name: string }) => p.name === probe.httpGet.port).containerPort).toBe(Number(server.env.find((e: { name: string }) => e.name === 'PORT').value));
+    }
+    const service = find('Service', 'atf-server');
+    expect(service.spec!.selector).toEqual(find('Deployment', 'atf-server').spec!.selector.matchLabels);
+    expect(server.ports.map((p: { name: string }) => p.name)).toContain(service.spec!.ports[0].targetPort);
+    const worker = container('atf-worker');
+    expect(worker.livenessProbe.exec.command.join(' ')).toContain(worker.env.find((e: { name: string }) => e.name === 'WORKER_LIVENESS_FILE').value);
+  });
+
+  it('passes only variables the loaders read, and gives pods longer than their shutdown grace', () => {
+    for (const name of envNames('atf-server')) expect(serverVariables.has(name), `server: ${name}`).toBe(true);
+    for (const name of envNames('atf-worker')) expect(workerVariables.has(name), `worker: ${name}`).toBe(true);
+    for (const [name, budget] of [['atf-server', ['SHUTDOWN_DELAY_MS', 'SHUTDOWN_GRACE_MS']], ['atf-worker', ['SHUTDOWN_GRACE_MS']]] as const) {
+      const env = container(name).env as { name: string; value?: string }[];
+      const needMs = budget.reduce((sum, key) => sum + Number(env.find((e) => e.name === key)!.value), 0);
+      expect(find('Deployment', name).spec!.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(needMs);
+    }
+  });
+
+  it('mounts the provider key read-only into the worker only', () => {
+    const worker = find('Deployment', 'atf-worker').spec!.template.spec;
+    const volume = worker.volumes.find((v: { secret?: { secretName: string } }) => v.secret?.secretName === 'atf-provider');
+    const mount = worker.containers[0].volumeMounts.find((m: { name: string }) => m.name === volume.name);
+    expect(mount.readOnly).toBe(true);
+    const keyFile = worker.containers[0].env.find((e: { name: string }) => e.name === 'OPENROUTER_API_KEY_FILE').value as string;
+    expect(keyFile.startsWith(`${mount.mountPath}/`)).toBe(true);
+    expect(JSON.stringify(find('Deployment', 'atf-server'))).not.toContain('atf-provider');
+    expect(JSON.stringify(find('Deployment', 'atf-server'))).not.toContain('OPENROUTER');
+  });
+
+  it('scales workers with KEDA on the waiting lists, by their real key names', () => {
+    const scaled = find('ScaledObject', 'atf-worker');
+    expect(scaled.spec!.scaleTargetRef.name).toBe('atf-worker');
+    const keys = createRedisKeys(find('ConfigMap', 'atf-config').data!.REDIS_KEY_PREFIX);
+    const lists = scaled.spec!.triggers.map((t: { metadata: { listName: string } }) => t.metadata.listName);
+    expect(lists).toEqual([keys.beeQueueKey(QueueName.PRIMARY, 'waiting'), keys.beeQueueKey(QueueName.RETRY, 'waiting')]);
+  });
+});
+
+// --- the images' commands, run natively ---------------------------------------------------------------
+
+describe('the images\' start and health commands, run natively', () => {
+  let redis: TestRedis;
+  let dir: string;
+  beforeAll(async () => {
+    redis = await startRedis();
+    dir = mkdtempSync(join(tmpdir(), 'atf-deploy-'));
+  });
+  afterAll(async () => {
+    await redis?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const launch = (command: string[], env: Record<string, string>) => {
+    const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => lines.push(line));
+    const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+    return { child, lines, exited };
+  };
+  /** The image's ENV lines as a map. */
+  const imageEnv = (image: string) =>
+    Object.fromEntries(chain(image).flatMap((s) => s.instructions).filter((i) => i.op === 'ENV').flatMap((i) => i.args.split(/\s+/).map((pair) => pair.split('=') as [string, string])));
+
+  it('server and worker start with the compose environment, pass their health checks, and stop on SIGTERM', { timeout: 60_000 }, async () => {
+    const port = await freeLoopbackPort();
+    const liveness = join(dir, 'alive');
+    // On loopback and a free port: the machine is shared. Redis is the test's own.
+    const serverEnv = { ...imageEnv('server'), ...compose.services.server!.environment!, REDIS_URL: redis.url, HOST: '127.0.0.1', PORT: String(port), SERVE_CLIENT: 'false', SHUTDOWN_DELAY_MS: '0' };
+    const workerEnv = { ...imageEnv('worker'), ...compose.services.worker!.environment!, REDIS_URL: redis.url, WORKER_CONCURRENCY: '2', WORKER_LIVENESS_FILE: liveness };
+    const server = launch(execForm(last('server', 'CMD')!.args), serverEnv);
+    const worker = launch(execForm(last('worker', 'CMD')!.args), workerEnv);
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/ready`)).ok, { timeoutMs: 30_000, intervalMs: 200, message: 'the server image command to be ready' });
+      await waitFor(() => existsSync(liveness), { timeoutMs: 30_000, message: 'the worker liveness file' });
+
+      const portOf = (command: string[]) => command.map((part) => part.replaceAll(':8000/', `:${port}/`).replaceAll("||8000", `||${port}`));
+      const run = (command: string[], env: Record<string, string>) => spawnSync(command[0]!, command.slice(1), { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 }).status;
+      // Dockerfile HEALTHCHECKs.
+      expect(run(portOf(healthcheckCommand('server')), { PORT: String(port) })).toBe(0);
+      expect(run(healthcheckCommand('worker'), { WORKER_LIVENESS_FILE: liveness })).toBe(0);
+      // compose healthchecks (CMD-SHELL through sh; $$ is compose's escape for $).
+      const composeCheck = (test: string[]) => (test[0] === 'CMD-SHELL' ? ['sh', '-c', test[1]!.replaceAll('$$', '$')] : test.slice(1));
+      expect(run(portOf(composeCheck(compose.services.server!.healthcheck!.test)), {})).toBe(0);
+      expect(run(composeCheck(compose.services.worker!.healthcheck!.test).map((p) => p.replaceAll('/tmp/atf-worker-alive', liveness)), {})).toBe(0);
+      expect(run(container('atf-worker').livenessProbe.exec.command.map((p: string) => p.replaceAll('/tmp/atf-worker-alive', liveness)), {})).toBe(0);
+    } finally {
+      server.child.kill('SIGTERM');
+      worker.child.kill('SIGTERM');
+    }
+    expect(await server.exited).toBe(0);
+    expect(await worker.exited).toBe(0);
+    // JSON logs, as the images set LOG_FORMAT=json.
+    expect(() => JSON.parse(server.lines[0]!)).not.toThrow();
+  });
+});
+
+// --- README ---------------------------------------------------------------------------------------
+
+describe('README', () => {
+  const readme = read('README.md');
+  const deployment = readme.slice(readme.indexOf('## Deployment'), readme.indexOf('\n## ', readme.indexOf('## Deployment') + 1));
+
+  it('has a Deployment section an operator can follow: compose, scaling, Kubernetes, Sentinel, monitoring', () => {
+    for (const heading of ['### Docker Compose', '### Scaling workers', '### Kubernetes', '### Redis with Sentinel', '### Monitoring']) expect(deployment).toContain(heading);
+    expect(deployment).toContain('cp .env.example .env');
+    expect(deployment).toContain('docker compose up -d');
+    expect(deployment).toContain('kubectl apply -k deploy/k8s');
+    // Every file it points to exists.
+    for (const [, path] of deployment.matchAll(/`((?:deploy|test|common)\/[\w./-]+|docker-compose[\w.]*\.yml|Dockerfile)`/g)) {
+      expect(existsSync(join(ROOT, path!)), path).toBe(true);
+    }
+  });
+
+  it('documents every variable the processes read in the configuration table', () => {
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    for (const name of new Set([...SERVER_VARIABLES, ...WORKER_VARIABLES])) expect(table, name).toContain(`\`${name}\``);
+  });
+});

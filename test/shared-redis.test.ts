@@ -1,0 +1,63 @@
+/**
+ * Two deployments on one Redis, told apart by REDIS_KEY_PREFIX: each one's tasks run only on
+ * its own workers, and every key and pub/sub channel (bee-queue's included) carries its prefix.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig as loadServerConfig } from '../server/config.ts';
+import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { getTask, SAMPLE_TEXT, startServer, startWorker, submitTask, subscribe, wsClient, type RunningServer } from './support/system.ts';
+
+let redis: TestRedis;
+const deployments: { prefix: string; server: RunningServer; worker: Awaited<ReturnType<typeof startWorker>> }[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  for (const prefix of ['alpha', 'beta']) {
+    const env = { REDIS_KEY_PREFIX: prefix };
+    deployments.push({ prefix, server: await startServer(redis.url, env), worker: await startWorker(redis.url, env) });
+  }
+});
+
+afterAll(async () => {
+  for (const deployment of deployments) {
+    await deployment.worker.stop();
+    await deployment.server.stop();
+  }
+  await redis?.dispose();
+});
+
+describe('REDIS_KEY_PREFIX', () => {
+  it('keeps two deployments on one Redis apart: keys, channels and workers', async () => {
+    const [alpha, beta] = deployments as [(typeof deployments)[0], (typeof deployments)[0]];
+    const client = wsClient(alpha.server);
+    try {
+      const task = await submitTask(alpha.server, `${SAMPLE_TEXT} Shared Redis.`);
+      const live = subscribe<{ state: string }>(client, 'subscription ($id: ID!) { taskUpdated(id: $id) { state } }', { id: task.id }, 'taskUpdated');
+      await live.waitFor((event) => event.state === 'COMPLETED');
+
+      // Only alpha's worker ran it; beta does not know the task at all.
+      const done = (await getTask(alpha.server, task.id))!;
+      expect(done.history.filter((h) => h.state === 'ACTIVE').map((h) => h.workerId)).toEqual([alpha.worker.workerId]);
+      expect(await getTask(beta.server, task.id)).toBeNull();
+
+      const channels = (await redis.client.pubsub('CHANNELS', '*')) as string[];
+      expect(channels.length).toBeGreaterThan(0);
+      expect(channels.filter((channel) => !/^(alpha|beta):/.test(channel))).toEqual([]);
+      expect(channels.some((channel) => channel.startsWith('alpha:events:task:'))).toBe(true);
+      expect(channels.some((channel) => channel.startsWith('beta:bq:'))).toBe(true);
+      const keys = await redis.client.keys('*');
+      expect(keys.filter((key) => !/^(alpha|beta):/.test(key))).toEqual([]);
+      live.dispose();
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('still reads the deprecated REDIS_PREFIX, with a warning, and refuses two different prefixes', () => {
+    const config = loadServerConfig({ REDIS_PREFIX: 'old' });
+    expect(config.redisPrefix).toBe('old');
+    expect(config.warnings).toEqual([expect.stringContaining('REDIS_KEY_PREFIX')]);
+    expect(loadServerConfig({ REDIS_KEY_PREFIX: 'new', REDIS_PREFIX: 'new' }).redisPrefix).toBe('new');
+    expect(() => loadServerConfig({ REDIS_KEY_PREFIX: 'new', REDIS_PREFIX: 'old' })).toThrow(/REDIS_PREFIX/);
+  });
+});

@@ -72,10 +72,10 @@ describe('/graphiql', () => {
     const query = `subscription { taskUpdated(id: "${task.id}") { id state version } }`;
     await page.goto(`${development.url}/graphiql?query=${encodeURIComponent(query)}`);
     await page.locator('.graphiql-execute-button').click();
-    await page.locator('.result-window').getByText('COMPLETED').waitFor({ timeout: 20_000 });
+    await page.locator('.result-window').getByText('COMPLETED').waitFor({ timeout: 45_000 });
     expect(external.filter((url) => !url.startsWith('data:'))).toEqual([]);
     await page.close();
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('introspection and suggestions', () => {

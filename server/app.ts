@@ -27,6 +27,7 @@ import { createTaskQueueProducer } from './infra/task-queue.ts';
 import { createTaskRepository } from './infra/task-repository.ts';
 import { createWorkerRegistry } from './infra/worker-registry.ts';
 import { createDeadLetterService } from './services/dead-letter-service.ts';
+import { createFlowService } from './services/flow-service.ts';
 import { createHealthService } from './services/health-service.ts';
 import { createProviderService } from './services/provider-service.ts';
 import { createQueueService } from './services/queue-service.ts';
@@ -123,7 +124,15 @@ export function createApp(config: ServerConfig, logger: Logger) {
     coalesceMs: config.queueStatusCoalesceMs,
     resyncIntervalMs: config.subscriptionResyncMs,
   });
-  const context = (): GraphQLContext => ({ caller: { tenant: DEFAULT_TENANT }, tasks, queues, deadLetters, workers, provider, logger });
+  const flow = createFlowService({
+    redis,
+    keys,
+    events,
+    logger,
+    coalesceMs: config.queueStatusCoalesceMs,
+    resyncIntervalMs: config.subscriptionResyncMs,
+  });
+  const context = (): GraphQLContext => ({ caller: { tenant: DEFAULT_TENANT }, tasks, queues, deadLetters, workers, provider, flow, logger });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
@@ -204,6 +213,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     queues.dispose();
     workers.dispose();
     provider.dispose();
+    flow.dispose();
     await ws?.dispose();
     await new Promise<void>((resolve) => {
       httpServer.close(() => resolve());

@@ -3,6 +3,7 @@ import type { TaskRecord } from '../../schema/src/task.ts';
 import type { QueueStatusSnapshot } from '../services/queue-service.ts';
 import type { WorkerView } from '../services/worker-service.ts';
 import type { ProviderStatusSnapshot } from '../../schema/src/provider-status.ts';
+import type { TaskFlowSnapshot } from '../services/flow-service.ts';
 import type { TaskPage } from '../infra/task-repository.ts';
 import type { Resolvers } from './__generated__/resolvers.ts';
 import { DateTimeScalar } from './date-time.ts';
@@ -23,6 +24,7 @@ export const resolvers: Resolvers = {
     deadLetterTasks: async (_, args, { deadLetters, caller }) => toConnection(await deadLetters.list(args, caller)),
     workers: (_, __, { workers }) => workers.list(),
     providerStatus: (_, __, { provider }) => provider.status(),
+    taskFlow: (_, { minutes }, { flow }) => flow.flow(minutes),
   },
 
   Mutation: {
@@ -57,6 +59,10 @@ export const resolvers: Resolvers = {
     workersUpdated: {
       subscribe: (_, __, { workers }) => workers.watch(),
       resolve: (list: WorkerView[]) => list,
+    },
+    taskFlowUpdated: {
+      subscribe: (_, { minutes }, { flow }) => flow.watch(minutes),
+      resolve: (snapshot: TaskFlowSnapshot) => snapshot,
     },
     queueStatusUpdated: {
       subscribe: (_, __, { queues }) => queues.watch(),

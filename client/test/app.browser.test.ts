@@ -117,7 +117,7 @@ describe('web app', () => {
     expect(await badge.getAttribute('data-state')).toBe('COMPLETED');
 
     await page.click('button:has-text("Delete")');
-    await page.waitForURL(`${server.url}/`);
+    await page.waitForURL(`${server.url}/tasks`);
     await page.locator('tr[data-task-id]').first().waitFor();
     expect(await page.locator(`tr[data-task-id="${taskId}"]`).count()).toBe(0);
     expect(problems).toEqual([]);

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
 import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { getTask, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
+import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { buildClient, launchBrowser, openPage, screenshot, type OpenedPage } from './support/browser.ts';
 
@@ -74,7 +74,6 @@ describe('operator pages', () => {
   it('shows a task that failed with 503 twice: its attempts, the countdown to its retry, then COMPLETED', { timeout: 90_000 }, async () => {
     opened = await openPage(browser, server.url);
     const { page } = opened;
-    await screenshot(page, 'submit');
     const id = await submitInBrowser(page, `${SAMPLE_TEXT} CASE-FLAKY1 here.`);
     await page.click(`tr[data-task-id="${id}"] a`);
     await page.locator('.task-header [data-state="SCHEDULED"]').waitFor({ timeout: 20_000 });
@@ -141,18 +140,27 @@ describe('operator pages', () => {
     expect(await row.textContent()).toContain('forced open');
     await page.click('[data-testid="reset-breakers"]');
     await page.locator('tr[data-worker-id="worker-1"][data-circuit="CLOSED"]').waitFor({ timeout: 15_000 });
+    // The heartbeat age stays fresh: every beat reaches the page.
+    await page.waitForTimeout(3000);
+    expect(await row.locator('td').nth(1).textContent()).toMatch(/^[01] s ago/);
   });
 
   it('shows the same counts on the dashboard as the tasks table', { timeout: 120_000 }, async () => {
     opened ??= await openPage(browser, server.url);
     const { page } = opened;
     // A few tasks in several states: completed, cancelled, dead-lettered.
-    const done = await submitTask(server, `${SAMPLE_TEXT} Counted.`);
-    const bad = await submitTask(server, `${SAMPLE_TEXT} CASE-BAD2 here.`);
-    await Promise.all([reach(done.id, 'COMPLETED'), reach(bad.id, 'DLQ')]);
+    const texts = [
+      ...Array.from({ length: 6 }, (_, i) => [`${SAMPLE_TEXT} Counted ${i}.`, 'COMPLETED']),
+      ...[2, 3].map((i) => [`${SAMPLE_TEXT} CASE-BAD${i} here.`, 'DLQ']),
+      ...[2, 3].map((i) => [`${SAMPLE_TEXT} CASE-FLAKY${i} here.`, 'COMPLETED']),
+    ];
+    const submitted = await Promise.all(texts.map(async ([text, end]) => ({ id: (await submitTask(server, text!)).id, end: end! })));
+    const cancelled = await submitTask(server, `${SAMPLE_TEXT} Cancelled at once.`);
+    await graphql(server, 'mutation ($id: ID!) { cancelTask(id: $id) { id } }', { id: cancelled.id });
+    await Promise.all(submitted.map(({ id, end }) => reach(id, end)));
     await page.click('nav a:has-text("Dashboard")');
     await page.locator('[data-edge="ACTIVE>COMPLETED"]:not([data-count="0"])').waitFor({ timeout: 15_000 });
-    await page.locator('[data-testid="flow-count-DLQ"]:has-text("1")').waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid="flow-count-DLQ"]:has-text("2")').waitFor({ timeout: 15_000 });
     await screenshot(page, 'dashboard');
 
     const states = ['PENDING', 'ACTIVE', 'SCHEDULED', 'COMPLETED', 'DLQ', 'CANCELLED'];
@@ -202,6 +210,21 @@ describe('operator pages', () => {
     // A socket torn down by a restart logs a console error in Chromium; nothing else may.
     expect(opened.problems.filter((p) => !/WebSocket/.test(p))).toEqual([]);
     await opened.close();
+  });
+
+  it('takes a dropped or chosen .md file as the text to submit', { timeout: 60_000 }, async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    await page.locator('tr[data-task-id]').first().waitFor();
+    const markdown = '# Release notes\n\nRedis keeps the queues. Workers summarize the text. The dashboard shows it live.\n';
+    await page.setInputFiles('input[type="file"]', { name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from(markdown) });
+    await page.locator('[data-testid="file-name"]:has-text("notes.md")').waitFor();
+    expect(await page.inputValue('textarea#content')).toBe(markdown);
+    await screenshot(page, 'submit');
+    const id = await submitInBrowser(page, markdown);
+    await page.locator(`tr[data-task-id="${id}"][data-state="COMPLETED"]`).waitFor({ timeout: 30_000 });
+    expect((await getTask(server, id))?.content).toBe(markdown);
+    expect(problems).toEqual([]);
+    await close();
   });
 
   it('is readable on a phone and in the dark theme', { timeout: 60_000 }, async () => {

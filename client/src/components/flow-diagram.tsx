@@ -40,15 +40,31 @@ function exitPoint(center: { x: number; y: number }, dx: number, dy: number) {
 
 function edgeGeometry(from: TaskState | null, to: TaskState) {
   const end = NODES[to];
-  const start = from ? NODES[from] : { x: end.x - 150, y: end.y };
+  if (from === null) {
+    // New tasks come in from above.
+    const top = end.y - NODE_H / 2;
+    return { d: `M ${end.x} ${top - 44} L ${end.x} ${top}`, mid: { x: end.x + 30, y: top - 14 } };
+  }
+  if (from === 'DLQ' && to === 'PENDING') {
+    // An operator's retry: around the bottom row and up the left side, clear of the other nodes.
+    const a = { x: NODES.DLQ.x, y: NODES.DLQ.y + NODE_H / 2 };
+    const left = NODES.CANCELLED.x - NODE_W / 2 - 26;
+    const bottom = a.y + 24;
+    const b = { x: end.x - NODE_W / 2, y: end.y + 10 };
+    return {
+      d: `M ${a.x} ${a.y} Q ${a.x} ${bottom} ${a.x - 30} ${bottom} L ${left + 20} ${bottom} Q ${left} ${bottom} ${left} ${bottom - 20} L ${left} ${b.y + 16} Q ${left} ${b.y} ${b.x} ${b.y}`,
+      mid: { x: (a.x + left) / 2, y: bottom + 2 },
+    };
+  }
+  const start = NODES[from];
   const dx = end.x - start.x;
   const dy = end.y - start.y;
   const length = Math.hypot(dx, dy);
   // Bend every edge a little to its left: the two directions of a pair never overlap.
-  const bend = from ? 22 : 0;
+  const bend = 22;
   const nx = (-dy / length) * bend;
   const ny = (dx / length) * bend;
-  const a = from ? exitPoint(start, dx + nx * 2, dy + ny * 2) : start;
+  const a = exitPoint(start, dx + nx * 2, dy + ny * 2);
   const b = exitPoint(end, -dx + nx * 2, -dy + ny * 2);
   const control = { x: (a.x + b.x) / 2 + nx, y: (a.y + b.y) / 2 + ny };
   const mid = { x: (a.x + 2 * control.x + b.x) / 4, y: (a.y + 2 * control.y + b.y) / 4 };
@@ -58,7 +74,7 @@ function edgeGeometry(from: TaskState | null, to: TaskState) {
 export function FlowDiagram(props: { counts: Partial<Record<TaskState, number>>; edges: Map<string, number>; minutes: number }) {
   const width = (count: number) => (count > 0 ? Math.min(2 + Math.log2(count + 1) * 1.6, 10) : 1.5);
   return (
-    <svg class="flow-diagram" viewBox="0 20 760 290" role="group" aria-label={`Task states and the transitions of the last ${props.minutes} minutes`}>
+    <svg class="flow-diagram" viewBox="40 15 680 310" role="group" aria-label={`Task states and the transitions of the last ${props.minutes} minutes`}>
       <defs>
         <marker id="flow-arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
           <path d="M 0 0 L 10 5 L 0 10 z" class="flow-arrow-head" />
@@ -75,7 +91,7 @@ export function FlowDiagram(props: { counts: Partial<Record<TaskState, number>>;
               </path>
               <Show when={count() > 0 || from === null}>
                 <text x={geometry.mid.x} y={geometry.mid.y - 6} class="flow-edge-label" text-anchor="middle">
-                  {from === null ? `+${count()}` : count()}
+                  {from === null ? `+${count()} new` : count()}
                 </text>
               </Show>
             </g>

@@ -10,7 +10,7 @@ import { errorMessage, formatSpan } from '../format.ts';
 import { createNow } from '../primitives/create-now.ts';
 import { Countdown } from './countdown.tsx';
 
-export function WorkersPanel(props: { workers: readonly WorkerFieldsFragment[] | undefined; admin: boolean; onChanged: (workers: WorkerFieldsFragment[]) => void }) {
+export function WorkersPanel(props: { workers: readonly WorkerFieldsFragment[] | undefined; admin: boolean }) {
   const now = createNow();
   const [resetState, reset] = createMutation(ResetCircuitBreakersMutation);
   const [openState, open] = createMutation(OpenCircuitBreakersMutation);
@@ -21,9 +21,8 @@ export function WorkersPanel(props: { workers: readonly WorkerFieldsFragment[] |
     if (action === 'open' && !window.confirm('Force every circuit breaker open? Workers stop calling the provider until a reset.')) return;
     setError(null);
     const result = action === 'reset' ? await reset({}) : await open({});
+    // The new breaker states arrive over workersUpdated.
     if (result.error) setError(errorMessage(result.error));
-    const workers = result.data && ('resetCircuitBreakers' in result.data ? result.data.resetCircuitBreakers : result.data.openCircuitBreakers);
-    if (workers) props.onChanged(workers);
   };
 
   return (
@@ -81,7 +80,7 @@ export function WorkersPanel(props: { workers: readonly WorkerFieldsFragment[] |
                             {(at) => (
                               <span class="muted">
                                 {' '}
-                                · probe <Countdown at={at() as unknown as string} />
+                                · probe <Countdown at={at()} />
                               </span>
                             )}
                           </Show>

@@ -9,7 +9,7 @@ import { LineChart } from '../components/line-chart.tsx';
 import { ProviderBadge } from '../components/provider-badge.tsx';
 import { WorkersPanel } from '../components/workers-panel.tsx';
 import { edgeTotals, minuteSeries } from '../flow-model.ts';
-import type { TaskState, WorkerFieldsFragment } from '../gql/graphql.ts';
+import type { TaskState } from '../gql/graphql.ts';
 import { ProviderStatusSubscription, QueueStatusSubscription, TaskFlowSubscription, WorkersSubscription } from '../graphql/documents.ts';
 import { createLiveValue } from '../primitives/create-live-value.ts';
 
@@ -22,13 +22,9 @@ export function DashboardPage(props: { admin: boolean }) {
   const flow = createLiveValue(TaskFlowSubscription, (data) => data.taskFlowUpdated, { variables: { minutes: CHART_MINUTES }, pause: notAdmin });
   const liveWorkers = createLiveValue(WorkersSubscription, (data) => data.workersUpdated, { pause: notAdmin });
   const provider = createLiveValue(ProviderStatusSubscription, (data) => data.providerStatusUpdated);
-  // A mutation's answer shows at once; the next workersUpdated event replaces it.
-  const [answered, setAnswered] = createSignal<{ workers: WorkerFieldsFragment[]; over: unknown } | null>(null);
-  const workers = () => {
-    const live = liveWorkers.value();
-    const fromMutation = answered();
-    return fromMutation && fromMutation.over === live ? fromMutation.workers : live;
-  };
+  // The breaker buttons' answers are not kept: the live list is the one truth (urql keeps
+  // subscription data in a store updated in place, so there is no "newer object" to compare).
+  const workers = () => liveWorkers.value();
   const [edgeMinutes, setEdgeMinutes] = createSignal(5);
 
   const counts = createMemo(() => Object.fromEntries((queue.value()?.states ?? []).map((s) => [s.state, s.count])) as Partial<Record<TaskState, number>>);
@@ -96,7 +92,7 @@ export function DashboardPage(props: { admin: boolean }) {
             ]}
           />
         </section>
-        <WorkersPanel workers={workers()} admin={props.admin} onChanged={(list) => setAnswered({ workers: list, over: liveWorkers.value() })} />
+        <WorkersPanel workers={workers()} admin={props.admin} />
       </Show>
     </div>
   );

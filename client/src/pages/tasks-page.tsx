@@ -21,6 +21,13 @@ const RANGES: { label: string; minutes: number | null }[] = [
   { label: 'Last 24 hours', minutes: 1440 },
   { label: 'Last 7 days', minutes: 10080 },
 ];
+type SortKey = 'state' | 'progress' | 'retries' | 'updated';
+const SORT_VALUE: Record<SortKey, (task: { state: TaskState; progress: number; retryCount: number; updatedAt: string }) => string | number> = {
+  state: (task) => STATES.indexOf(task.state),
+  progress: (task) => task.progress,
+  retries: (task) => task.retryCount,
+  updated: (task) => task.updatedAt,
+};
 const CANCELLABLE = new Set<TaskState>(['PENDING', 'SCHEDULED', 'ACTIVE']);
 const RETRYABLE = new Set<TaskState>(['DLQ', 'CANCELLED']);
 
@@ -55,6 +62,31 @@ export function TasksPage(props: { connectionEpoch: Accessor<number>; canWrite: 
     equals: (a, b) => JSON.stringify(a) === JSON.stringify(b),
   });
   const table = createTaskTable({ filters, connectionEpoch: props.connectionEpoch });
+  // Creation order comes from the server (Order); the other columns sort the rows on this page.
+  const [sort, setSort] = createSignal<{ key: SortKey; descending: boolean } | null>(null);
+  const rows = createMemo(() => {
+    const by = sort();
+    const ids = table.ids();
+    if (!by) return ids;
+    const value = (id: string) => SORT_VALUE[by.key](table.row(id)!);
+    return [...ids].sort((a, b) => {
+      const [x, y] = [value(a), value(b)];
+      return (x < y ? -1 : x > y ? 1 : 0) * (by.descending ? -1 : 1);
+    });
+  });
+  const SortHeader = (header: { key: SortKey; label: string }) => (
+    <th scope="col" aria-sort={sort()?.key === header.key ? (sort()!.descending ? 'descending' : 'ascending') : 'none'}>
+      <button
+        type="button"
+        class="sort"
+        title="Sort the rows on this page"
+        onClick={() => setSort((current) => (current?.key !== header.key ? { key: header.key, descending: false } : current.descending ? null : { key: header.key, descending: true }))}
+      >
+        {header.label}
+        <span aria-hidden="true">{sort()?.key === header.key ? (sort()!.descending ? ' ▼' : ' ▲') : ''}</span>
+      </button>
+    </th>
+  );
   const client = useClient();
   const [selected, setSelected] = createSignal<ReadonlySet<string>>(new Set());
   const [bulkMessage, setBulkMessage] = createSignal<string | null>(null);
@@ -190,15 +222,15 @@ export function TasksPage(props: { connectionEpoch: Accessor<number>; canWrite: 
                     </th>
                   </Show>
                   <th scope="col">Task</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Progress</th>
-                  <th scope="col">Retries</th>
+                  <SortHeader key="state" label="State" />
+                  <SortHeader key="progress" label="Progress" />
+                  <SortHeader key="retries" label="Retries" />
                   <th scope="col">Created</th>
-                  <th scope="col">Updated</th>
+                  <SortHeader key="updated" label="Updated" />
                 </tr>
               </thead>
               <tbody>
-                <For each={table.ids()}>
+                <For each={rows()}>
                   {(id) => {
                     const task = () => table.row(id)!;
                     return (

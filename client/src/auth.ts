@@ -3,7 +3,7 @@
  * be forgotten. `keyRequired` turns on when the server refused us (HTTP 401, or the
  * WebSocket closed with 4403), and the app shows the key prompt.
  */
-import { createSignal } from 'solid-js';
+import { batch, createSignal } from 'solid-js';
 
 const STORAGE_KEY = 'atf.apiKey';
 
@@ -36,9 +36,12 @@ export function setApiKey(key: string): void {
   } catch {
     // See readStoredKey.
   }
-  setKeyRejected(false);
-  setKeyRequired(false);
-  setApiKeySignal(trimmed);
+  // One batch, key first: the app that mounts again must send its first requests with it.
+  batch(() => {
+    setApiKeySignal(trimmed);
+    setKeyRejected(false);
+    setKeyRequired(false);
+  });
 }
 
 /** Forgets the stored key; the next refusal asks again. */

@@ -243,4 +243,23 @@ describe('operator pages', () => {
     expect(dark.problems).toEqual([]);
     await dark.close();
   });
+
+  it('purges the dead letter queue only after the operator types PURGE', { timeout: 60_000 }, async () => {
+    const { page, problems, close } = await openPage(browser, `${server.url}/dlq`);
+    await page.locator('[data-error-class="PERMANENT"]').waitFor();
+    const before = Number((await page.textContent('[data-testid="dlq-total"]'))!.split(' ')[0]);
+    expect(before).toBeGreaterThan(0);
+    await page.click('button:has-text("Purge the dead letter queue")');
+    const confirm = page.locator(`button:has-text("Delete ${before} tasks")`);
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.fill('input[aria-label="Type PURGE to confirm"]', 'purge');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.fill('input[aria-label="Type PURGE to confirm"]', 'PURGE');
+    await confirm.click();
+    await page.locator(`[role="status"]:has-text("${before} task(s) deleted.")`).waitFor();
+    await page.locator('text=The dead letter queue is empty.').waitFor({ timeout: 15_000 });
+    expect(await page.textContent('[data-testid="dlq-total"]')).toBe('0 tasks');
+    expect(problems).toEqual([]);
+    await close();
+  });
 });

@@ -12,6 +12,8 @@ import { reduceTaskChanges, type TaskChange } from './task-merge.ts';
 
 export type { TaskSummary };
 
+const newestFirst = (a: TaskSummary, b: TaskSummary) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
+
 export function createRecentTasks(options: { limit: number; connectionEpoch: Accessor<number> }) {
   const [page, refetch] = createQuery({ query: RecentTasksQuery, variables: { first: options.limit } });
   // Setting an id to undefined removes it from the store (a deleted task).
@@ -22,6 +24,12 @@ export function createRecentTasks(options: { limit: number; connectionEpoch: Acc
     batch(() => {
       deleted.forEach((id) => setById(id, undefined));
       updated.forEach((task, id) => setById(id, reconcile(task)));
+      // Kept open all day, the list must not hold every task it ever heard of.
+      const known = Object.values(byId).filter((task): task is TaskSummary => task !== undefined);
+      if (known.length > options.limit * 2) {
+        known.sort(newestFirst);
+        for (const task of known.slice(options.limit)) setById(task.id, undefined);
+      }
     });
   };
   const merge = (task: TaskSummary) => apply([{ kind: 'update', task }]);
@@ -36,7 +44,7 @@ export function createRecentTasks(options: { limit: number; connectionEpoch: Acc
   const tasks = createMemo(() =>
     Object.values(byId)
       .filter((task): task is TaskSummary => task !== undefined)
-      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+      .sort(newestFirst)
       .slice(0, options.limit),
   );
   return {

@@ -37,6 +37,7 @@ import { createTaskRepository } from './infra/task-repository.ts';
 import { createWorkerRegistry } from './infra/worker-registry.ts';
 import { createAuditService } from './services/audit-service.ts';
 import { createDeadLetterService } from './services/dead-letter-service.ts';
+import { createFlowService } from './services/flow-service.ts';
 import { createHealthService } from './services/health-service.ts';
 import { createProviderService } from './services/provider-service.ts';
 import { createQueueService } from './services/queue-service.ts';
@@ -140,6 +141,14 @@ export function createApp(config: ServerConfig, logger: Logger) {
     coalesceMs: config.queueStatusCoalesceMs,
     resyncIntervalMs: config.subscriptionResyncMs,
   });
+  const flow = createFlowService({
+    redis,
+    keys,
+    events,
+    logger,
+    coalesceMs: config.queueStatusCoalesceMs,
+    resyncIntervalMs: config.subscriptionResyncMs,
+  });
   const context = (caller: Caller): GraphQLContext => ({
     caller,
     tasks,
@@ -147,6 +156,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     deadLetters,
     workers,
     provider,
+    flow,
     audit,
     authenticationRequired: config.auth.required,
     logger,
@@ -273,6 +283,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     queues.dispose();
     workers.dispose();
     provider.dispose();
+    flow.dispose();
     await apollo.stop();
     await queue.close();
     await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())));

@@ -1,15 +1,23 @@
-/** A tiny History API router: the app has two routes and needs no more. */
+/** A tiny History API router: a handful of routes, query parameters for filters. */
 import { createSignal } from 'solid-js';
 
 const [path, setPath] = createSignal(window.location.pathname);
-window.addEventListener('popstate', () => setPath(window.location.pathname));
+const [search, setSearch] = createSignal(window.location.search);
+window.addEventListener('popstate', () => {
+  setPath(window.location.pathname);
+  setSearch(window.location.search);
+});
 
 export const currentPath = path;
+export const currentSearch = search;
 
-export function navigate(to: string): void {
-  if (to === window.location.pathname) return;
-  window.history.pushState(null, '', to);
-  setPath(to);
+/** Goes to `to` (a path with an optional query); `replace` keeps the history entry. */
+export function navigate(to: string, options: { replace?: boolean } = {}): void {
+  const url = new URL(to, window.location.origin);
+  if (url.pathname === window.location.pathname && url.search === window.location.search) return;
+  window.history[options.replace ? 'replaceState' : 'pushState'](null, '', url.pathname + url.search);
+  setPath(url.pathname);
+  setSearch(url.search);
 }
 
 /** The task id of a `/tasks/:id` path, or null. */
@@ -20,8 +28,9 @@ export function taskIdOf(pathname: string): string | null {
 
 /** Click handler for in-app links: plain clicks navigate without a reload. */
 export function onLinkClick(event: MouseEvent): void {
-  const anchor = event.currentTarget as HTMLAnchorElement;
+  const anchor = event.currentTarget as HTMLAnchorElement | SVGAElement;
   if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  const href = anchor instanceof HTMLAnchorElement ? anchor.href : anchor.href.baseVal;
   event.preventDefault();
-  navigate(anchor.pathname);
+  navigate(href);
 }

@@ -1,11 +1,18 @@
 /**
  * One urql Client for the app: queries and mutations over HTTP POST (Apollo's CSRF
  * prevention rejects urql's GET), subscriptions over one graphql-ws connection that
- * reconnects forever and reports its state for the connection badge.
+ * reconnects forever and reports its state for the connection badge. Nothing polls: after a
+ * reconnect graphql-ws resubscribes (each subscription starts with a snapshot) and
+ * `connectionEpoch` tells the queries to take theirs again.
+ *
+ * The API key (auth.ts) goes in the Authorization header over HTTP and in the
+ * connection_init payload over WebSocket. A 401 or a 4403 close asks for a key; until one is
+ * given the socket waits instead of hammering the server.
  */
 import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient } from 'graphql-ws';
-import { createSignal, type Accessor } from 'solid-js';
+import { createSignal, on, createRoot, createEffect, type Accessor } from 'solid-js';
+import { apiKey, authorization, keyRequired, reportUnauthenticated } from './auth.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -17,10 +24,14 @@ export interface AppClient {
   dispose(): void;
 }
 
+/** The WebSocket close code the server uses for a missing or refused key. */
+export const CLOSE_FORBIDDEN = 4403;
+
 export function createAppClient(origin: string = window.location.origin): AppClient {
   const [connection, setConnection] = createSignal<ConnectionState>('connecting');
   const [connectionEpoch, setConnectionEpoch] = createSignal(0);
   let everConnected = false;
+  let keyGiven: (() => void) | null = null;
 
   const ws = createWsClient({
     url: `${origin.replace(/^http/, 'ws')}/graphql`,
@@ -28,8 +39,16 @@ export function createAppClient(origin: string = window.location.origin): AppCli
     keepAlive: 10_000,
     retryAttempts: Number.POSITIVE_INFINITY,
     shouldRetry: () => true,
-    // Capped exponential backoff with jitter, so a restarted server is not stampeded.
-    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 10_000) * (0.5 + Math.random() / 2))),
+    connectionParams: () => {
+      const header = authorization();
+      return header ? { authorization: header } : {};
+    },
+    // Capped exponential backoff with jitter, so a restarted server is not stampeded; while
+    // the server wants a key we have not got, wait for the operator instead.
+    retryWait: async (retries) => {
+      if (keyRequired()) await new Promise<void>((resolve) => (keyGiven = resolve));
+      else await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 10_000) * (0.5 + Math.random() / 2)));
+    },
     on: {
       connecting: () => setConnection(everConnected ? 'reconnecting' : 'connecting'),
       connected: () => {
@@ -37,7 +56,10 @@ export function createAppClient(origin: string = window.location.origin): AppCli
         setConnection('connected');
         setConnectionEpoch((epoch) => epoch + 1);
       },
-      closed: () => setConnection(navigator.onLine ? 'reconnecting' : 'offline'),
+      closed: (event) => {
+        if ((event as { code?: number } | undefined)?.code === CLOSE_FORBIDDEN) reportUnauthenticated();
+        setConnection(navigator.onLine ? 'reconnecting' : 'offline');
+      },
     },
   });
 
@@ -45,6 +67,15 @@ export function createAppClient(origin: string = window.location.origin): AppCli
     url: `${origin}/graphql`,
     preferGetMethod: false,
     requestPolicy: 'network-only',
+    fetchOptions: () => {
+      const header = authorization();
+      return header ? { headers: { authorization: header } } : {};
+    },
+    fetch: async (input, init) => {
+      const response = await fetch(input, init);
+      if (response.status === 401) reportUnauthenticated();
+      return response;
+    },
     exchanges: [
       fetchExchange,
       subscriptionExchange({
@@ -55,6 +86,22 @@ export function createAppClient(origin: string = window.location.origin): AppCli
     ],
   });
 
+  // A new (or forgotten) key: reconnect with it; a socket waiting for one goes on at once.
+  const disposeKeyWatch = createRoot((dispose) => {
+    createEffect(
+      on(
+        apiKey,
+        () => {
+          keyGiven?.();
+          keyGiven = null;
+          ws.terminate();
+        },
+        { defer: true },
+      ),
+    );
+    return dispose;
+  });
+
   const onOffline = () => setConnection('offline');
   window.addEventListener('offline', onOffline);
   return {
@@ -62,6 +109,7 @@ export function createAppClient(origin: string = window.location.origin): AppCli
     connection,
     connectionEpoch,
     dispose: () => {
+      disposeKeyWatch();
       window.removeEventListener('offline', onOffline);
       void ws.dispose();
     },

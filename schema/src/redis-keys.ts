@@ -28,6 +28,10 @@ export interface RedisKeys {
   taskIds(): string;
   /** String: idempotency key of a tenant -> task id. */
   idempotency(tenant: string, key: string): string;
+  /** Prefix of the per-minute flow hashes: `taskFlowPrefix() + <minute start ms>` (see `taskFlowBucket`). */
+  taskFlowPrefix(): string;
+  /** Hash: transitions counted in the minute starting at `minuteMs` (field `FROM>TO`, '' = none); expires. */
+  taskFlowBucket(minuteMs: number): string;
   /** Counter making creation scores unique within one millisecond. */
   taskSequence(): string;
   /** Sorted set: worker id -> last heartbeat (ms). */
@@ -90,6 +94,8 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     taskIds: () => `${prefix}:tasks:ids`,
     tasksFinished: () => `${prefix}:tasks:finished`,
     idempotency: (tenant, key) => `${prefix}:idem:${tenant}:${key}`,
+    taskFlowPrefix: () => `${prefix}:flow:`,
+    taskFlowBucket: (minuteMs) => `${prefix}:flow:${minuteMs}`,
     taskSequence: () => `${prefix}:tasks:seq`,
     workers: () => `${prefix}:workers`,
     worker: (id) => `${prefix}:worker:${id}`,

@@ -9,6 +9,7 @@
  *   KEYS[4..9] state indexes in TASK_STATES order (PENDING ACTIVE SCHEDULED COMPLETED DLQ CANCELLED)
  *   KEYS[10..19] dead-letter indexes by error class, in ERROR_CLASSES order
  *   KEYS[20] finished tasks by finish time (COMPLETED, CANCELLED: what retention expires)
+ *   KEYS[21] prefix of the per-minute flow counters (`taskFlowBucket` without its minute)
  *   ARGV[1] stream cap   ARGV[2] task channel   ARGV[3] all-tasks channel   ARGV[4] actor (worker id or '')
  * Script-specific KEYS and ARGV follow and are listed on each script.
  * The all-tasks and state indexes also have one slice per tenant (`<index>:tenant:<tenant>`,
@@ -22,6 +23,9 @@ import type { RedisKeys } from './redis-keys.ts';
 import { ERROR_CLASSES, TASK_STATES } from './task.ts';
 import { LATENCY_BUCKETS_MS } from './task-stats.ts';
 
+/** How long a per-minute flow counter is kept (the dashboard shows at most the last hour). */
+export const FLOW_BUCKET_TTL_MS = 2 * 60 * 60 * 1000;
+
 const PRELUDE = `
 local TASK_KEY, EVENTS_KEY, ALL_KEY = KEYS[1], KEYS[2], KEYS[3]
 local INDEX = {}
@@ -29,6 +33,7 @@ for i, state in ipairs({${TASK_STATES.map((s) => `'${s}'`).join(', ')}}) do INDE
 local DLQ_INDEX = {}
 for i, class in ipairs({${ERROR_CLASSES.map((c) => `'${c}'`).join(', ')}}) do DLQ_INDEX[class] = KEYS[${3 + TASK_STATES.length} + i] end
 local FINISHED_KEY = KEYS[${4 + TASK_STATES.length + ERROR_CLASSES.length}]
+local FLOW_PREFIX = KEYS[${5 + TASK_STATES.length + ERROR_CLASSES.length}]
 local MAX_EVENTS, TASK_CHANNEL, TASKS_CHANNEL, ACTOR = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
 local function tenant_slice(index_key, tenant) return index_key .. ':tenant:' .. tenant end
@@ -61,6 +66,14 @@ end
 local function str(value)
   if type(value) == 'number' and value == math.floor(value) then return string.format('%d', value) end
   return tostring(value)
+end
+
+-- Counts one transition in the hash of its minute (field 'FROM>TO'; '' is "none": submitted,
+-- deleted). Buckets expire, so the counters stay small; every server reads the same ones.
+local function count_flow(from, to, now)
+  local bucket = FLOW_PREFIX .. str(now - now % 60000)
+  redis.call('HINCRBY', bucket, (from or '') .. '>' .. (to or ''), 1)
+  redis.call('PEXPIRE', bucket, ${FLOW_BUCKET_TTL_MS})
 end
 
 local function read_task()
@@ -108,6 +121,7 @@ local function commit(task, changes, kind, reason)
   redis.call('HSET', TASK_KEY, unpack(set))
   if #del > 0 then redis.call('HDEL', TASK_KEY, unpack(del)) end
   if task.state ~= old_state then
+    count_flow(old_state, task.state, now)
     redis.call('ZREM', INDEX[old_state], task.id)
     redis.call('ZADD', INDEX[task.state], task.order, task.id)
     redis.call('ZREM', tenant_slice(INDEX[old_state], task.tenant), task.id)
@@ -139,13 +153,13 @@ end
 
 /**
  * create: a new PENDING task, or the task an idempotency key already names.
- * KEYS[21] creation counter   KEYS[22] id index   KEYS[23] idempotency key (optional)
+ * KEYS[22] creation counter   KEYS[23] id index   KEYS[24] idempotency key (optional)
  * ARGV[5] id  ARGV[6] tenant  ARGV[7] type  ARGV[8] content  ARGV[9] maxRetries
  * ARGV[10] idempotency key ('' none)  ARGV[11] idempotency TTL in seconds
  * Returns {'created', version} | {'existing', id} | {'conflict', id}.
  */
 const CREATE = `
-local idem_key = KEYS[23]
+local idem_key = KEYS[24]
 local fingerprint = redis.sha1hex(ARGV[7] .. '\\0' .. ARGV[8])
 if idem_key then
   local existing = redis.call('GET', idem_key)
@@ -158,7 +172,7 @@ if idem_key then
 end
 local now = now_ms()
 -- Unique, time-ordered score: creation ms with a 3-digit sequence (fits a double exactly).
-local order = string.format('%d', now * 1000 + (redis.call('INCR', KEYS[21]) % 1000))
+local order = string.format('%d', now * 1000 + (redis.call('INCR', KEYS[22]) % 1000))
 local task = {
   id = ARGV[5], tenant = ARGV[6], type = ARGV[7], state = 'PENDING', version = '1',
   content = ARGV[8], progress = '0', retryCount = '0', maxRetries = ARGV[9], attempt = '0',
@@ -174,10 +188,11 @@ redis.call('ZADD', tenant_slice(ALL_KEY, task.tenant), order, task.id)
 redis.call('ZADD', tenant_slice(INDEX['PENDING'], task.tenant), order, task.id)
 count('submitted:' .. task.type)
 count('entered:PENDING')
-redis.call('ZADD', KEYS[22], 0, task.id)
+redis.call('ZADD', KEYS[23], 0, task.id)
 if idem_key then
   redis.call('SET', idem_key, task.id .. ':' .. fingerprint, 'EX', tonumber(ARGV[11]))
 end
+count_flow(nil, 'PENDING', now)
 emit(task, 'transition', 'submitted', now)
 return {'created', 1}
 `;
@@ -376,7 +391,7 @@ return {'ok', commit(task, changes, 'transition', ARGV[6])}
  * delete: removes the task everywhere (record, events, indexes, idempotency key). A worker
  * still running it is told to abort, and its later writes find nothing and change nothing.
  * Subscribers get a deletion notice instead of a change.
- * KEYS[21] id index   KEYS[22] idempotency key (optional)   ARGV[5] cancel channel.
+ * KEYS[22] id index   KEYS[23] idempotency key (optional)   ARGV[5] cancel channel.
  * Returns {'ok', state} | {'missing'}.
  */
 const DELETE = `
@@ -388,14 +403,15 @@ redis.call('ZREM', INDEX[task.state], task.id)
 redis.call('ZREM', tenant_slice(ALL_KEY, task.tenant), task.id)
 redis.call('ZREM', tenant_slice(INDEX[task.state], task.tenant), task.id)
 if task.dlqClass then redis.call('ZREM', DLQ_INDEX[task.dlqClass], task.id) end
-redis.call('ZREM', KEYS[21], task.id)
+redis.call('ZREM', KEYS[22], task.id)
 redis.call('ZREM', FINISHED_KEY, task.id)
-local idem_key = KEYS[22]
+local idem_key = KEYS[23]
 if idem_key then
   local value = redis.call('GET', idem_key)
   if value and string.sub(value, 1, #task.id + 1) == task.id .. ':' then redis.call('DEL', idem_key) end
 end
 if task.state == 'ACTIVE' then redis.call('PUBLISH', ARGV[5], task.id) end
+count_flow(task.state, nil, now_ms())
 local notice = cjson.encode({ id = task.id, tenant = task.tenant, deleted = '1' })
 redis.call('PUBLISH', TASK_CHANNEL, notice)
 redis.call('PUBLISH', TASKS_CHANNEL, notice)
@@ -427,6 +443,7 @@ export function taskScriptKeys(keys: RedisKeys, taskId: string): string[] {
     ...TASK_STATES.map((state) => keys.tasksInState(state)),
     ...ERROR_CLASSES.map((errorClass) => keys.deadLetterByClass(errorClass)),
     keys.tasksFinished(),
+    keys.taskFlowPrefix(),
   ];
 }
 

@@ -22,6 +22,7 @@ const QUERY_SCOPES = {
   deadLetterTasks: Scope.ADMIN,
   workers: Scope.ADMIN,
   auditLog: Scope.ADMIN,
+  taskFlow: Scope.ADMIN,
 } as const satisfies Record<keyof Required<QueryResolvers>, Requirement>;
 
 const MUTATION_SCOPES = {
@@ -43,6 +44,7 @@ const SUBSCRIPTION_SCOPES = {
   providerStatusUpdated: Scope.TASKS_READ,
   queueStatusUpdated: Scope.ADMIN,
   workersUpdated: Scope.ADMIN,
+  taskFlowUpdated: Scope.ADMIN,
 } as const satisfies Record<keyof Required<SubscriptionResolvers>, Requirement>;
 
 /** Operator actions: each leaves an audit record, whether it succeeded or not. */

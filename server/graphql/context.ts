@@ -1,4 +1,5 @@
 import type { Logger } from '../../common/logger.ts';
+import type { FlowService } from '../services/flow-service.ts';
 import type { DeadLetterService } from '../services/dead-letter-service.ts';
 import type { ProviderService } from '../services/provider-service.ts';
 import type { QueueService } from '../services/queue-service.ts';
@@ -18,5 +19,6 @@ export interface GraphQLContext {
   audit: AuditService;
   /** False when the server runs without API keys. */
   authenticationRequired: boolean;
+  flow: FlowService;
   logger: Logger;
 }

@@ -3,6 +3,7 @@ import type { TaskRecord } from '../../schema/src/task.ts';
 import type { QueueStatusSnapshot } from '../services/queue-service.ts';
 import type { WorkerView } from '../services/worker-service.ts';
 import type { ProviderStatusSnapshot } from '../../schema/src/provider-status.ts';
+import type { TaskFlowSnapshot } from '../services/flow-service.ts';
 import type { TaskPage } from '../infra/task-repository.ts';
 import type { Resolvers } from './__generated__/resolvers.ts';
 import { DateTimeScalar } from './date-time.ts';
@@ -36,6 +37,7 @@ export const resolvers: Resolvers = {
       const page = await audit.list(tasks.pageSize(first), after ?? null);
       return { nodes: page.records, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
     },
+    taskFlow: (_, { minutes }, { flow }) => flow.flow(minutes),
   },
 
   Mutation: {
@@ -70,6 +72,10 @@ export const resolvers: Resolvers = {
     workersUpdated: {
       subscribe: (_, __, { workers }) => workers.watch(),
       resolve: (list: WorkerView[]) => list,
+    },
+    taskFlowUpdated: {
+      subscribe: (_, { minutes }, { flow }) => flow.watch(minutes),
+      resolve: (snapshot: TaskFlowSnapshot) => snapshot,
     },
     queueStatusUpdated: {
       subscribe: (_, __, { queues }) => queues.watch(),

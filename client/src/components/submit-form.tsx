@@ -9,7 +9,21 @@ export function SubmitForm(props: { onSubmitted: (task: TaskSummary) => void }) 
   const [content, setContent] = createSignal('');
   const [idempotencyKey, setIdempotencyKey] = createSignal('');
   const [error, setError] = createSignal<string | null>(null);
+  const [dragging, setDragging] = createSignal(false);
+  const [fileName, setFileName] = createSignal<string | null>(null);
   const [state, submit] = createMutation(SubmitTaskMutation);
+
+  // Plain text only: the file is read as UTF-8 text and submitted like pasted text.
+  const readFile = async (file: File | undefined) => {
+    if (!file) return;
+    if (!/\.(txt|md|markdown)$/i.test(file.name) && !file.type.startsWith('text/')) {
+      setError(`${file.name} is not a .txt or .md file`);
+      return;
+    }
+    setError(null);
+    setContent(await file.text());
+    setFileName(file.name);
+  };
 
   const onSubmit = async (event: SubmitEvent) => {
     event.preventDefault();
@@ -23,6 +37,7 @@ export function SubmitForm(props: { onSubmitted: (task: TaskSummary) => void }) 
     if (result.data) {
       props.onSubmitted(result.data.submitTask);
       setContent('');
+      setFileName(null);
       setIdempotencyKey('');
     }
   };
@@ -31,7 +46,22 @@ export function SubmitForm(props: { onSubmitted: (task: TaskSummary) => void }) 
     <form class="card submit-form" onSubmit={onSubmit} aria-label="Submit a task">
       <h2>Summarize text</h2>
       <label for="content">Text</label>
+      <p class="muted small" id="content-hint">
+        Paste text, or drop a <code>.txt</code> / <code>.md</code> file here.
+      </p>
       <textarea
+        aria-describedby="content-hint"
+        classList={{ dropping: dragging() }}
+        onDragOver={(event) => {
+          event.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(event) => {
+          event.preventDefault();
+          setDragging(false);
+          void readFile(event.dataTransfer?.files[0]);
+        }}
         id="content"
         name="content"
         rows={8}
@@ -40,6 +70,17 @@ export function SubmitForm(props: { onSubmitted: (task: TaskSummary) => void }) 
         onInput={(event) => setContent(event.currentTarget.value)}
         required
       />
+      <div class="file-row">
+        <label class="file-label">
+          Choose a file
+          <input type="file" accept=".txt,.md,.markdown,text/plain,text/markdown" onChange={(event) => void readFile(event.currentTarget.files?.[0])} />
+        </label>
+        <Show when={fileName()}>
+          <span class="muted small" data-testid="file-name">
+            {fileName()}
+          </span>
+        </Show>
+      </div>
       <details>
         <summary>Options</summary>
         <label for="idempotency-key">Idempotency key (optional)</label>

@@ -14,6 +14,7 @@ export function TaskActions(props: { id: string; state: TaskState }) {
   const [retryState, retry] = createMutation(RetryTaskMutation);
   const [deleteState, remove] = createMutation(DeleteTaskMutation);
   const [error, setError] = createSignal<string | null>(null);
+  const [resetCount, setResetCount] = createSignal(true);
   const busy = () => cancelState.fetching || retryState.fetching || deleteState.fetching;
 
   const report = (result: { error?: { graphQLErrors: { message: string }[]; message: string } }) => {
@@ -28,9 +29,12 @@ export function TaskActions(props: { id: string; state: TaskState }) {
         </button>
       </Show>
       <Show when={RETRYABLE.has(props.state)}>
-        <button type="button" disabled={busy()} onClick={async () => report(await retry({ id: props.id, resetRetryCount: true }))}>
+        <button type="button" disabled={busy()} onClick={async () => report(await retry({ id: props.id, resetRetryCount: resetCount() }))}>
           Retry
         </button>
+        <label class="inline">
+          <input type="checkbox" checked={resetCount()} onChange={(event) => setResetCount(event.currentTarget.checked)} /> reset the retry count
+        </label>
       </Show>
       <button
         type="button"
@@ -40,7 +44,7 @@ export function TaskActions(props: { id: string; state: TaskState }) {
           if (!window.confirm('Delete this task and its history?')) return;
           const result = await remove({ id: props.id });
           report(result);
-          if (!result.error) navigate('/');
+          if (!result.error) navigate('/tasks');
         }}
       >
         Delete

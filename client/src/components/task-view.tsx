@@ -4,15 +4,16 @@ import { createTask } from '../primitives/create-task.ts';
 import { onLinkClick } from '../router.ts';
 import { ProgressBar } from './progress-bar.tsx';
 import { StateBadge } from './state-badge.tsx';
+import { Countdown } from './countdown.tsx';
 import { TaskActions } from './task-actions.tsx';
 
 /** One task, live. Input and result are rendered as text, never as HTML. */
-export function TaskView(props: { id: string }) {
+export function TaskView(props: { id: string; canWrite?: boolean }) {
   const live = createTask(() => props.id);
   return (
     <section class="card task-view" aria-labelledby="task-heading">
       <p>
-        <a href="/" onClick={onLinkClick}>
+        <a href="/tasks" onClick={onLinkClick}>
           ← All tasks
         </a>
       </p>
@@ -30,7 +31,9 @@ export function TaskView(props: { id: string }) {
               </h2>
               <StateBadge state={task().state} />
             </header>
-            <TaskActions id={task().id} state={task().state} />
+            <Show when={props.canWrite !== false}>
+              <TaskActions id={task().id} state={task().state} />
+            </Show>
             <ProgressBar progress={task().progress} label="task progress" />
             <dl class="facts">
               <dt>Progress</dt>
@@ -45,6 +48,16 @@ export function TaskView(props: { id: string }) {
               <dd>{formatTime(task().createdAt)}</dd>
               <dt>Took</dt>
               <dd>{formatDuration(task().startedAt, task().completedAt)}</dd>
+              <Show when={task().state === 'SCHEDULED' && task().nextAttemptAt}>
+                {(at) => (
+                  <>
+                    <dt>Next attempt</dt>
+                    <dd>
+                      <Countdown at={at()} />
+                    </dd>
+                  </>
+                )}
+              </Show>
               <Show when={task().workerId}>
                 <dt>Worker</dt>
                 <dd class="mono">{task().workerId}</dd>
@@ -53,9 +66,12 @@ export function TaskView(props: { id: string }) {
                 {(usage) => (
                   <>
                     <dt>Model</dt>
-                    <dd>
+                    <dd data-testid="usage">
                       {usage().model}
-                      <Show when={usage().totalTokens !== null}> · {usage().totalTokens} tokens</Show>
+                      <Show when={usage().totalTokens !== null}>
+                        {' '}
+                        · {usage().totalTokens} tokens ({usage().promptTokens ?? '?'} in, {usage().completionTokens ?? '?'} out)
+                      </Show>
                     </dd>
                   </>
                 )}
@@ -71,18 +87,47 @@ export function TaskView(props: { id: string }) {
 
             <Show when={task().errors.length > 0}>
               <h3>Attempts that failed</h3>
-              <ol class="errors">
-                <For each={task().errors}>
-                  {(error) => (
-                    <li>
-                      <strong>{error.errorClass}</strong>
-                      <Show when={error.httpStatus !== null}> (HTTP {error.httpStatus})</Show> — attempt {error.attempt} at {formatTime(error.at)}:{' '}
-                      {error.message}
-                      <Show when={error.nextAttemptAt}> · retry at {formatTime(error.nextAttemptAt)}</Show>
-                    </li>
-                  )}
-                </For>
-              </ol>
+              <div class="table-scroll">
+                <table class="data-table attempts" data-testid="attempts">
+                  <thead>
+                    <tr>
+                      <th scope="col">Attempt</th>
+                      <th scope="col">Error class</th>
+                      <th scope="col">HTTP</th>
+                      <th scope="col">Message</th>
+                      <th scope="col">At</th>
+                      <th scope="col">Next retry</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    <For each={task().errors}>
+                      {(error) => (
+                        <tr data-error-class={error.errorClass}>
+                          <td>{error.attempt}</td>
+                          <td>
+                            <strong>{error.errorClass}</strong>
+                          </td>
+                          <td>{error.httpStatus ?? '—'}</td>
+                          <td class="message">{error.message}</td>
+                          <td>{formatTime(error.at)}</td>
+                          <td>
+                            <Show when={error.nextAttemptAt} fallback="—">
+                              {(at) => (
+                                <>
+                                  {formatTime(at())}{' '}
+                                  <Show when={task().state === 'SCHEDULED' && task().nextAttemptAt === at()}>
+                                    (<Countdown at={at()} />)
+                                  </Show>
+                                </>
+                              )}
+                            </Show>
+                          </td>
+                        </tr>
+                      )}
+                    </For>
+                  </tbody>
+                </table>
+              </div>
             </Show>
 
             <h3>Timeline</h3>
@@ -90,7 +135,7 @@ export function TaskView(props: { id: string }) {
               <For each={task().history}>
                 {(step) => (
                   <li>
-                    <StateBadge state={step.state} /> <span class="muted">{formatTime(step.at)}</span>
+                    <StateBadge state={step.state} /> <time class="muted" datetime={step.at}>{formatTime(step.at)}</time>
                     <Show when={step.reason}> · {step.reason}</Show>
                     <Show when={step.workerId}>
                       {' '}

@@ -26,6 +26,18 @@ type Documents = {
     "\n  mutation RetryTask($id: ID!, $resetRetryCount: Boolean) {\n    retryTask(id: $id, resetRetryCount: $resetRetryCount) {\n      id\n      state\n      version\n    }\n  }\n": typeof types.RetryTaskDocument,
     "\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n": typeof types.DeleteTaskDocument,
     "\n  subscription TaskDeleted {\n    taskDeleted\n  }\n": typeof types.TaskDeletedDocument,
+    "\n  query Viewer {\n    viewer {\n      tenant\n      scopes\n      authenticationRequired\n    }\n  }\n": typeof types.ViewerDocument,
+    "\n  query TasksPage(\n    $first: Int!\n    $after: String\n    $state: TaskState\n    $type: TaskType\n    $createdAfter: DateTime\n    $idPrefix: String\n    $order: TaskOrder\n  ) {\n    tasks(first: $first, after: $after, state: $state, type: $type, createdAfter: $createdAfter, idPrefix: $idPrefix, order: $order) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n": typeof types.TasksPageDocument,
+    "\n  fragment WorkerFields on Worker {\n    id\n    alive\n    lastHeartbeatAt\n    concurrency\n    activeTasks\n    circuit {\n      state\n      failures\n      openedAt\n      halfOpenAt\n    }\n  }\n": typeof types.WorkerFieldsFragmentDoc,
+    "\n  subscription WorkersUpdated {\n    workersUpdated {\n      ...WorkerFields\n    }\n  }\n": typeof types.WorkersUpdatedDocument,
+    "\n  mutation ResetCircuitBreakers {\n    resetCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n": typeof types.ResetCircuitBreakersDocument,
+    "\n  mutation OpenCircuitBreakers {\n    openCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n": typeof types.OpenCircuitBreakersDocument,
+    "\n  subscription ProviderStatusUpdated {\n    providerStatusUpdated {\n      state\n      creditsRemaining\n      rateLimitedUntil\n      checkedAt\n    }\n  }\n": typeof types.ProviderStatusUpdatedDocument,
+    "\n  subscription TaskFlowUpdated($minutes: Int) {\n    taskFlowUpdated(minutes: $minutes) {\n      minutes\n      at\n      buckets {\n        start\n        transitions {\n          from\n          to\n          count\n        }\n      }\n    }\n  }\n": typeof types.TaskFlowUpdatedDocument,
+    "\n  query DeadLetterGroups {\n    all: deadLetterTasks(first: 1) {\n      totalCount\n    }\n    INSUFFICIENT_CREDITS: deadLetterTasks(first: 1, errorClass: INSUFFICIENT_CREDITS) {\n      totalCount\n    }\n    RATE_LIMIT: deadLetterTasks(first: 1, errorClass: RATE_LIMIT) {\n      totalCount\n    }\n    MODEL_WARMUP: deadLetterTasks(first: 1, errorClass: MODEL_WARMUP) {\n      totalCount\n    }\n    SERVICE_UNAVAILABLE: deadLetterTasks(first: 1, errorClass: SERVICE_UNAVAILABLE) {\n      totalCount\n    }\n    NETWORK_TIMEOUT: deadLetterTasks(first: 1, errorClass: NETWORK_TIMEOUT) {\n      totalCount\n    }\n    PROVIDER_ERROR: deadLetterTasks(first: 1, errorClass: PROVIDER_ERROR) {\n      totalCount\n    }\n    CONTENT_FILTER: deadLetterTasks(first: 1, errorClass: CONTENT_FILTER) {\n      totalCount\n    }\n    PERMANENT: deadLetterTasks(first: 1, errorClass: PERMANENT) {\n      totalCount\n    }\n    STALLED: deadLetterTasks(first: 1, errorClass: STALLED) {\n      totalCount\n    }\n    INTERNAL: deadLetterTasks(first: 1, errorClass: INTERNAL) {\n      totalCount\n    }\n  }\n": typeof types.DeadLetterGroupsDocument,
+    "\n  query DeadLetterTasks($errorClass: ErrorClass!, $first: Int!) {\n    deadLetterTasks(first: $first, errorClass: $errorClass) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n        errors {\n          errorClass\n          message\n          httpStatus\n          attempt\n          at\n        }\n      }\n    }\n  }\n": typeof types.DeadLetterTasksDocument,
+    "\n  mutation RetryDeadLetterTasks($errorClass: ErrorClass, $ids: [ID!]) {\n    retryDeadLetterTasks(errorClass: $errorClass, ids: $ids)\n  }\n": typeof types.RetryDeadLetterTasksDocument,
+    "\n  mutation PurgeDeadLetterQueue {\n    purgeDeadLetterQueue(confirm: true)\n  }\n": typeof types.PurgeDeadLetterQueueDocument,
 };
 const documents: Documents = {
     "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n": types.TaskSummaryFieldsFragmentDoc,
@@ -40,6 +52,18 @@ const documents: Documents = {
     "\n  mutation RetryTask($id: ID!, $resetRetryCount: Boolean) {\n    retryTask(id: $id, resetRetryCount: $resetRetryCount) {\n      id\n      state\n      version\n    }\n  }\n": types.RetryTaskDocument,
     "\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n": types.DeleteTaskDocument,
     "\n  subscription TaskDeleted {\n    taskDeleted\n  }\n": types.TaskDeletedDocument,
+    "\n  query Viewer {\n    viewer {\n      tenant\n      scopes\n      authenticationRequired\n    }\n  }\n": types.ViewerDocument,
+    "\n  query TasksPage(\n    $first: Int!\n    $after: String\n    $state: TaskState\n    $type: TaskType\n    $createdAfter: DateTime\n    $idPrefix: String\n    $order: TaskOrder\n  ) {\n    tasks(first: $first, after: $after, state: $state, type: $type, createdAfter: $createdAfter, idPrefix: $idPrefix, order: $order) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n": types.TasksPageDocument,
+    "\n  fragment WorkerFields on Worker {\n    id\n    alive\n    lastHeartbeatAt\n    concurrency\n    activeTasks\n    circuit {\n      state\n      failures\n      openedAt\n      halfOpenAt\n    }\n  }\n": types.WorkerFieldsFragmentDoc,
+    "\n  subscription WorkersUpdated {\n    workersUpdated {\n      ...WorkerFields\n    }\n  }\n": types.WorkersUpdatedDocument,
+    "\n  mutation ResetCircuitBreakers {\n    resetCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n": types.ResetCircuitBreakersDocument,
+    "\n  mutation OpenCircuitBreakers {\n    openCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n": types.OpenCircuitBreakersDocument,
+    "\n  subscription ProviderStatusUpdated {\n    providerStatusUpdated {\n      state\n      creditsRemaining\n      rateLimitedUntil\n      checkedAt\n    }\n  }\n": types.ProviderStatusUpdatedDocument,
+    "\n  subscription TaskFlowUpdated($minutes: Int) {\n    taskFlowUpdated(minutes: $minutes) {\n      minutes\n      at\n      buckets {\n        start\n        transitions {\n          from\n          to\n          count\n        }\n      }\n    }\n  }\n": types.TaskFlowUpdatedDocument,
+    "\n  query DeadLetterGroups {\n    all: deadLetterTasks(first: 1) {\n      totalCount\n    }\n    INSUFFICIENT_CREDITS: deadLetterTasks(first: 1, errorClass: INSUFFICIENT_CREDITS) {\n      totalCount\n    }\n    RATE_LIMIT: deadLetterTasks(first: 1, errorClass: RATE_LIMIT) {\n      totalCount\n    }\n    MODEL_WARMUP: deadLetterTasks(first: 1, errorClass: MODEL_WARMUP) {\n      totalCount\n    }\n    SERVICE_UNAVAILABLE: deadLetterTasks(first: 1, errorClass: SERVICE_UNAVAILABLE) {\n      totalCount\n    }\n    NETWORK_TIMEOUT: deadLetterTasks(first: 1, errorClass: NETWORK_TIMEOUT) {\n      totalCount\n    }\n    PROVIDER_ERROR: deadLetterTasks(first: 1, errorClass: PROVIDER_ERROR) {\n      totalCount\n    }\n    CONTENT_FILTER: deadLetterTasks(first: 1, errorClass: CONTENT_FILTER) {\n      totalCount\n    }\n    PERMANENT: deadLetterTasks(first: 1, errorClass: PERMANENT) {\n      totalCount\n    }\n    STALLED: deadLetterTasks(first: 1, errorClass: STALLED) {\n      totalCount\n    }\n    INTERNAL: deadLetterTasks(first: 1, errorClass: INTERNAL) {\n      totalCount\n    }\n  }\n": types.DeadLetterGroupsDocument,
+    "\n  query DeadLetterTasks($errorClass: ErrorClass!, $first: Int!) {\n    deadLetterTasks(first: $first, errorClass: $errorClass) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n        errors {\n          errorClass\n          message\n          httpStatus\n          attempt\n          at\n        }\n      }\n    }\n  }\n": types.DeadLetterTasksDocument,
+    "\n  mutation RetryDeadLetterTasks($errorClass: ErrorClass, $ids: [ID!]) {\n    retryDeadLetterTasks(errorClass: $errorClass, ids: $ids)\n  }\n": types.RetryDeadLetterTasksDocument,
+    "\n  mutation PurgeDeadLetterQueue {\n    purgeDeadLetterQueue(confirm: true)\n  }\n": types.PurgeDeadLetterQueueDocument,
 };
 
 /**
@@ -104,6 +128,54 @@ export function graphql(source: "\n  mutation DeleteTask($id: ID!) {\n    delete
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription TaskDeleted {\n    taskDeleted\n  }\n"): (typeof documents)["\n  subscription TaskDeleted {\n    taskDeleted\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Viewer {\n    viewer {\n      tenant\n      scopes\n      authenticationRequired\n    }\n  }\n"): (typeof documents)["\n  query Viewer {\n    viewer {\n      tenant\n      scopes\n      authenticationRequired\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TasksPage(\n    $first: Int!\n    $after: String\n    $state: TaskState\n    $type: TaskType\n    $createdAfter: DateTime\n    $idPrefix: String\n    $order: TaskOrder\n  ) {\n    tasks(first: $first, after: $after, state: $state, type: $type, createdAfter: $createdAfter, idPrefix: $idPrefix, order: $order) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query TasksPage(\n    $first: Int!\n    $after: String\n    $state: TaskState\n    $type: TaskType\n    $createdAfter: DateTime\n    $idPrefix: String\n    $order: TaskOrder\n  ) {\n    tasks(first: $first, after: $after, state: $state, type: $type, createdAfter: $createdAfter, idPrefix: $idPrefix, order: $order) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment WorkerFields on Worker {\n    id\n    alive\n    lastHeartbeatAt\n    concurrency\n    activeTasks\n    circuit {\n      state\n      failures\n      openedAt\n      halfOpenAt\n    }\n  }\n"): (typeof documents)["\n  fragment WorkerFields on Worker {\n    id\n    alive\n    lastHeartbeatAt\n    concurrency\n    activeTasks\n    circuit {\n      state\n      failures\n      openedAt\n      halfOpenAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription WorkersUpdated {\n    workersUpdated {\n      ...WorkerFields\n    }\n  }\n"): (typeof documents)["\n  subscription WorkersUpdated {\n    workersUpdated {\n      ...WorkerFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetCircuitBreakers {\n    resetCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n"): (typeof documents)["\n  mutation ResetCircuitBreakers {\n    resetCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation OpenCircuitBreakers {\n    openCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n"): (typeof documents)["\n  mutation OpenCircuitBreakers {\n    openCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ProviderStatusUpdated {\n    providerStatusUpdated {\n      state\n      creditsRemaining\n      rateLimitedUntil\n      checkedAt\n    }\n  }\n"): (typeof documents)["\n  subscription ProviderStatusUpdated {\n    providerStatusUpdated {\n      state\n      creditsRemaining\n      rateLimitedUntil\n      checkedAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription TaskFlowUpdated($minutes: Int) {\n    taskFlowUpdated(minutes: $minutes) {\n      minutes\n      at\n      buckets {\n        start\n        transitions {\n          from\n          to\n          count\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription TaskFlowUpdated($minutes: Int) {\n    taskFlowUpdated(minutes: $minutes) {\n      minutes\n      at\n      buckets {\n        start\n        transitions {\n          from\n          to\n          count\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DeadLetterGroups {\n    all: deadLetterTasks(first: 1) {\n      totalCount\n    }\n    INSUFFICIENT_CREDITS: deadLetterTasks(first: 1, errorClass: INSUFFICIENT_CREDITS) {\n      totalCount\n    }\n    RATE_LIMIT: deadLetterTasks(first: 1, errorClass: RATE_LIMIT) {\n      totalCount\n    }\n    MODEL_WARMUP: deadLetterTasks(first: 1, errorClass: MODEL_WARMUP) {\n      totalCount\n    }\n    SERVICE_UNAVAILABLE: deadLetterTasks(first: 1, errorClass: SERVICE_UNAVAILABLE) {\n      totalCount\n    }\n    NETWORK_TIMEOUT: deadLetterTasks(first: 1, errorClass: NETWORK_TIMEOUT) {\n      totalCount\n    }\n    PROVIDER_ERROR: deadLetterTasks(first: 1, errorClass: PROVIDER_ERROR) {\n      totalCount\n    }\n    CONTENT_FILTER: deadLetterTasks(first: 1, errorClass: CONTENT_FILTER) {\n      totalCount\n    }\n    PERMANENT: deadLetterTasks(first: 1, errorClass: PERMANENT) {\n      totalCount\n    }\n    STALLED: deadLetterTasks(first: 1, errorClass: STALLED) {\n      totalCount\n    }\n    INTERNAL: deadLetterTasks(first: 1, errorClass: INTERNAL) {\n      totalCount\n    }\n  }\n"): (typeof documents)["\n  query DeadLetterGroups {\n    all: deadLetterTasks(first: 1) {\n      totalCount\n    }\n    INSUFFICIENT_CREDITS: deadLetterTasks(first: 1, errorClass: INSUFFICIENT_CREDITS) {\n      totalCount\n    }\n    RATE_LIMIT: deadLetterTasks(first: 1, errorClass: RATE_LIMIT) {\n      totalCount\n    }\n    MODEL_WARMUP: deadLetterTasks(first: 1, errorClass: MODEL_WARMUP) {\n      totalCount\n    }\n    SERVICE_UNAVAILABLE: deadLetterTasks(first: 1, errorClass: SERVICE_UNAVAILABLE) {\n      totalCount\n    }\n    NETWORK_TIMEOUT: deadLetterTasks(first: 1, errorClass: NETWORK_TIMEOUT) {\n      totalCount\n    }\n    PROVIDER_ERROR: deadLetterTasks(first: 1, errorClass: PROVIDER_ERROR) {\n      totalCount\n    }\n    CONTENT_FILTER: deadLetterTasks(first: 1, errorClass: CONTENT_FILTER) {\n      totalCount\n    }\n    PERMANENT: deadLetterTasks(first: 1, errorClass: PERMANENT) {\n      totalCount\n    }\n    STALLED: deadLetterTasks(first: 1, errorClass: STALLED) {\n      totalCount\n    }\n    INTERNAL: deadLetterTasks(first: 1, errorClass: INTERNAL) {\n      totalCount\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DeadLetterTasks($errorClass: ErrorClass!, $first: Int!) {\n    deadLetterTasks(first: $first, errorClass: $errorClass) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n        errors {\n          errorClass\n          message\n          httpStatus\n          attempt\n          at\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query DeadLetterTasks($errorClass: ErrorClass!, $first: Int!) {\n    deadLetterTasks(first: $first, errorClass: $errorClass) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n        errors {\n          errorClass\n          message\n          httpStatus\n          attempt\n          at\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RetryDeadLetterTasks($errorClass: ErrorClass, $ids: [ID!]) {\n    retryDeadLetterTasks(errorClass: $errorClass, ids: $ids)\n  }\n"): (typeof documents)["\n  mutation RetryDeadLetterTasks($errorClass: ErrorClass, $ids: [ID!]) {\n    retryDeadLetterTasks(errorClass: $errorClass, ids: $ids)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PurgeDeadLetterQueue {\n    purgeDeadLetterQueue(confirm: true)\n  }\n"): (typeof documents)["\n  mutation PurgeDeadLetterQueue {\n    purgeDeadLetterQueue(confirm: true)\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

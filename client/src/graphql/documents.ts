@@ -138,3 +138,172 @@ export const TaskDeletedSubscription = graphql(`
     taskDeleted
   }
 `);
+
+export const ViewerQuery = graphql(`
+  query Viewer {
+    viewer {
+      tenant
+      scopes
+      authenticationRequired
+    }
+  }
+`);
+
+export const TasksPageQuery = graphql(`
+  query TasksPage(
+    $first: Int!
+    $after: String
+    $state: TaskState
+    $type: TaskType
+    $createdAfter: DateTime
+    $idPrefix: String
+    $order: TaskOrder
+  ) {
+    tasks(first: $first, after: $after, state: $state, type: $type, createdAfter: $createdAfter, idPrefix: $idPrefix, order: $order) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        ...TaskSummaryFields
+      }
+    }
+  }
+`);
+
+export const WorkerFields = graphql(`
+  fragment WorkerFields on Worker {
+    id
+    alive
+    lastHeartbeatAt
+    concurrency
+    activeTasks
+    circuit {
+      state
+      failures
+      openedAt
+      halfOpenAt
+    }
+  }
+`);
+
+export const WorkersSubscription = graphql(`
+  subscription WorkersUpdated {
+    workersUpdated {
+      ...WorkerFields
+    }
+  }
+`);
+
+export const ResetCircuitBreakersMutation = graphql(`
+  mutation ResetCircuitBreakers {
+    resetCircuitBreakers {
+      ...WorkerFields
+    }
+  }
+`);
+
+export const OpenCircuitBreakersMutation = graphql(`
+  mutation OpenCircuitBreakers {
+    openCircuitBreakers {
+      ...WorkerFields
+    }
+  }
+`);
+
+export const ProviderStatusSubscription = graphql(`
+  subscription ProviderStatusUpdated {
+    providerStatusUpdated {
+      state
+      creditsRemaining
+      rateLimitedUntil
+      checkedAt
+    }
+  }
+`);
+
+export const TaskFlowSubscription = graphql(`
+  subscription TaskFlowUpdated($minutes: Int) {
+    taskFlowUpdated(minutes: $minutes) {
+      minutes
+      at
+      buckets {
+        start
+        transitions {
+          from
+          to
+          count
+        }
+      }
+    }
+  }
+`);
+
+export const DeadLetterGroupsQuery = graphql(`
+  query DeadLetterGroups {
+    all: deadLetterTasks(first: 1) {
+      totalCount
+    }
+    INSUFFICIENT_CREDITS: deadLetterTasks(first: 1, errorClass: INSUFFICIENT_CREDITS) {
+      totalCount
+    }
+    RATE_LIMIT: deadLetterTasks(first: 1, errorClass: RATE_LIMIT) {
+      totalCount
+    }
+    MODEL_WARMUP: deadLetterTasks(first: 1, errorClass: MODEL_WARMUP) {
+      totalCount
+    }
+    SERVICE_UNAVAILABLE: deadLetterTasks(first: 1, errorClass: SERVICE_UNAVAILABLE) {
+      totalCount
+    }
+    NETWORK_TIMEOUT: deadLetterTasks(first: 1, errorClass: NETWORK_TIMEOUT) {
+      totalCount
+    }
+    PROVIDER_ERROR: deadLetterTasks(first: 1, errorClass: PROVIDER_ERROR) {
+      totalCount
+    }
+    CONTENT_FILTER: deadLetterTasks(first: 1, errorClass: CONTENT_FILTER) {
+      totalCount
+    }
+    PERMANENT: deadLetterTasks(first: 1, errorClass: PERMANENT) {
+      totalCount
+    }
+    STALLED: deadLetterTasks(first: 1, errorClass: STALLED) {
+      totalCount
+    }
+    INTERNAL: deadLetterTasks(first: 1, errorClass: INTERNAL) {
+      totalCount
+    }
+  }
+`);
+
+export const DeadLetterTasksQuery = graphql(`
+  query DeadLetterTasks($errorClass: ErrorClass!, $first: Int!) {
+    deadLetterTasks(first: $first, errorClass: $errorClass) {
+      totalCount
+      nodes {
+        ...TaskSummaryFields
+        errors {
+          errorClass
+          message
+          httpStatus
+          attempt
+          at
+        }
+      }
+    }
+  }
+`);
+
+export const RetryDeadLetterTasksMutation = graphql(`
+  mutation RetryDeadLetterTasks($errorClass: ErrorClass, $ids: [ID!]) {
+    retryDeadLetterTasks(errorClass: $errorClass, ids: $ids)
+  }
+`);
+
+export const PurgeDeadLetterQueueMutation = graphql(`
+  mutation PurgeDeadLetterQueue {
+    purgeDeadLetterQueue(confirm: true)
+  }
+`);

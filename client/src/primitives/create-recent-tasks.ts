@@ -1,42 +1,50 @@
 /**
- * The recent-tasks list: one query for the first page, then every change from the
- * tasksUpdated subscription merged in by id, keeping the highest version, and deletions
- * from taskDeleted. Refetches the page after a reconnect, since changes made while offline
- * were not streamed.
+ * The recent-tasks list: one query for the first page, then every change from the live
+ * feed merged in by id (highest version wins, batched per frame), deletions removed.
+ * Refetches the page after a reconnect, since changes made while offline were not streamed.
  */
-import { createQuery, createSubscription } from '@urql/solid';
-import { createEffect, createMemo, on, type Accessor } from 'solid-js';
+import { createQuery } from '@urql/solid';
+import { batch, createEffect, createMemo, on, type Accessor } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
-import type { TaskSummaryFieldsFragment } from '../gql/graphql.ts';
-import { RecentTasksQuery, TaskDeletedSubscription, TasksUpdatedSubscription } from '../graphql/documents.ts';
+import { RecentTasksQuery } from '../graphql/documents.ts';
+import { createLiveTasks, type TaskSummary } from './create-live-tasks.ts';
+import { reduceTaskChanges, type TaskChange } from './task-merge.ts';
 
-export type TaskSummary = TaskSummaryFieldsFragment;
+export type { TaskSummary };
+
+const newestFirst = (a: TaskSummary, b: TaskSummary) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
 
 export function createRecentTasks(options: { limit: number; connectionEpoch: Accessor<number> }) {
   const [page, refetch] = createQuery({ query: RecentTasksQuery, variables: { first: options.limit } });
   // Setting an id to undefined removes it from the store (a deleted task).
   const [byId, setById] = createStore<Record<string, TaskSummary | undefined>>({});
 
-  const merge = (task: TaskSummary) => {
-    const known = byId[task.id];
-    if (!known || known.version < task.version) setById(task.id, reconcile(task));
+  const apply = (changes: TaskChange<TaskSummary>[]) => {
+    const { updated, deleted } = reduceTaskChanges((id) => byId[id], changes);
+    batch(() => {
+      deleted.forEach((id) => setById(id, undefined));
+      updated.forEach((task, id) => setById(id, reconcile(task)));
+      // Kept open all day, the list must not hold every task it ever heard of.
+      const known = Object.values(byId).filter((task): task is TaskSummary => task !== undefined);
+      if (known.length > options.limit * 2) {
+        known.sort(newestFirst);
+        for (const task of known.slice(options.limit)) setById(task.id, undefined);
+      }
+    });
   };
+  const merge = (task: TaskSummary) => apply([{ kind: 'update', task }]);
 
-  createEffect(() => page.data?.tasks.nodes.forEach(merge));
-  createSubscription({ query: TasksUpdatedSubscription }, (_previous, data) => {
-    merge(data.tasksUpdated);
-    return data;
+  createEffect(() => {
+    const nodes = page.data?.tasks.nodes;
+    if (nodes) apply(nodes.map((task) => ({ kind: 'update' as const, task })));
   });
-  createSubscription({ query: TaskDeletedSubscription }, (_previous, data) => {
-    setById(data.taskDeleted, undefined);
-    return data;
-  });
+  createLiveTasks({ onBatch: apply });
   createEffect(on(options.connectionEpoch, (epoch) => epoch > 1 && refetch(), { defer: true }));
 
   const tasks = createMemo(() =>
     Object.values(byId)
       .filter((task): task is TaskSummary => task !== undefined)
-      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+      .sort(newestFirst)
       .slice(0, options.limit),
   );
   return {

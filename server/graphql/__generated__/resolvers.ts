@@ -74,6 +74,24 @@ export type ErrorClass =
   | 'SERVICE_UNAVAILABLE'
   | 'STALLED';
 
+/** The transitions counted in one minute (by Redis' clock). */
+export type FlowBucket = {
+  __typename?: 'FlowBucket';
+  /** Start of the minute. */
+  start: Scalars['DateTime']['output'];
+  transitions: Array<FlowCount>;
+};
+
+/** How many tasks made one kind of transition within one minute. */
+export type FlowCount = {
+  __typename?: 'FlowCount';
+  count: Scalars['Int']['output'];
+  /** The state the tasks left; null for tasks that were submitted (they had no state before). */
+  from?: Maybe<TaskState>;
+  /** The state the tasks entered; null for tasks that were deleted. */
+  to?: Maybe<TaskState>;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a PENDING or SCHEDULED task at once, or an ACTIVE one by aborting its provider call. If it completes first, that wins (CONFLICT). */
@@ -170,6 +188,8 @@ export type Query = {
   queueStatus: QueueStatus;
   /** A task by id, or null when there is none. */
   task?: Maybe<Task>;
+  /** Transitions per minute over the last `minutes` (1 to 60, default 15). Queue-wide. */
+  taskFlow: TaskFlow;
   /**
    * Tasks in creation order (newest first unless `order` says otherwise), filtered by state, type,
    * creation time (inclusive bounds) or an id prefix (the first characters of an id, as shown in lists).
@@ -197,6 +217,11 @@ export type QueryDeadLetterTasksArgs = {
 
 export type QueryTaskArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryTaskFlowArgs = {
+  minutes?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -258,12 +283,19 @@ export type Subscription = {
   queueStatusUpdated: QueueStatus;
   /** The id of every task deleted from now on. */
   taskDeleted: Scalars['ID']['output'];
+  /** The last `minutes` of flow (1 to 60, default 15) now, then again after each change (coalesced) and each new minute. */
+  taskFlowUpdated: TaskFlow;
   /** First the task's current snapshot, then every change in version order. afterVersion skips what the client already has. */
   taskUpdated: Task;
   /** Every change of any task, as it happens (no snapshot): feeds live lists. */
   tasksUpdated: Task;
   /** The workers now, then again whenever a heartbeat changes what they report. */
   workersUpdated: Array<Worker>;
+};
+
+
+export type SubscriptionTaskFlowUpdatedArgs = {
+  minutes?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -318,6 +350,15 @@ export type TaskError = {
   message: Scalars['String']['output'];
   /** When the retry this failure led to is due; null when the task went to the dead letter queue. */
   nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** Recent task flow: per-minute transition counts, oldest minute first, the current (partial) minute last. */
+export type TaskFlow = {
+  __typename?: 'TaskFlow';
+  /** When this was read (Redis' clock). */
+  at: Scalars['DateTime']['output'];
+  buckets: Array<FlowBucket>;
+  minutes: Scalars['Int']['output'];
 };
 
 /** Creation order of a listing. */
@@ -469,6 +510,8 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ErrorClass: ErrorClass;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  FlowBucket: ResolverTypeWrapper<FlowBucket>;
+  FlowCount: ResolverTypeWrapper<FlowCount>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -485,6 +528,7 @@ export type ResolversTypes = {
   Task: ResolverTypeWrapper<TaskRecord>;
   TaskConnection: ResolverTypeWrapper<Omit<TaskConnection, 'nodes'> & { nodes: Array<ResolversTypes['Task']> }>;
   TaskError: ResolverTypeWrapper<TaskErrorRecord>;
+  TaskFlow: ResolverTypeWrapper<TaskFlow>;
   TaskOrder: TaskOrder;
   TaskState: TaskState;
   TaskTransition: ResolverTypeWrapper<TaskEvent>;
@@ -502,6 +546,8 @@ export type ResolversParentTypes = {
   CircuitStatus: CircuitSnapshot;
   DateTime: Scalars['DateTime']['output'];
   Float: Scalars['Float']['output'];
+  FlowBucket: FlowBucket;
+  FlowCount: FlowCount;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
@@ -516,6 +562,7 @@ export type ResolversParentTypes = {
   Task: TaskRecord;
   TaskConnection: Omit<TaskConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Task']> };
   TaskError: TaskErrorRecord;
+  TaskFlow: TaskFlow;
   TaskTransition: TaskEvent;
   TaskUsage: TaskUsage;
   Viewer: Viewer;
@@ -548,6 +595,17 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type FlowBucketResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FlowBucket'] = ResolversParentTypes['FlowBucket']> = {
+  start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  transitions?: Resolver<Array<ResolversTypes['FlowCount']>, ParentType, ContextType>;
+};
+
+export type FlowCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FlowCount'] = ResolversParentTypes['FlowCount']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['TaskState']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['TaskState']>, ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   cancelTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationCancelTaskArgs, 'id'>>;
   deleteTask?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteTaskArgs, 'id'>>;
@@ -577,6 +635,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   providerStatus?: Resolver<ResolversTypes['ProviderStatus'], ParentType, ContextType>;
   queueStatus?: Resolver<ResolversTypes['QueueStatus'], ParentType, ContextType>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
+  taskFlow?: Resolver<ResolversTypes['TaskFlow'], ParentType, ContextType, RequireFields<QueryTaskFlowArgs, 'minutes'>>;
   tasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, RequireFields<QueryTasksArgs, 'order'>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
   workers?: Resolver<Array<ResolversTypes['Worker']>, ParentType, ContextType>;
@@ -600,6 +659,7 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   providerStatusUpdated?: SubscriptionResolver<ResolversTypes['ProviderStatus'], "providerStatusUpdated", ParentType, ContextType>;
   queueStatusUpdated?: SubscriptionResolver<ResolversTypes['QueueStatus'], "queueStatusUpdated", ParentType, ContextType>;
   taskDeleted?: SubscriptionResolver<ResolversTypes['ID'], "taskDeleted", ParentType, ContextType>;
+  taskFlowUpdated?: SubscriptionResolver<ResolversTypes['TaskFlow'], "taskFlowUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskFlowUpdatedArgs, 'minutes'>>;
   taskUpdated?: SubscriptionResolver<ResolversTypes['Task'], "taskUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskUpdatedArgs, 'id'>>;
   tasksUpdated?: SubscriptionResolver<ResolversTypes['Task'], "tasksUpdated", ParentType, ContextType>;
   workersUpdated?: SubscriptionResolver<Array<ResolversTypes['Worker']>, "workersUpdated", ParentType, ContextType>;
@@ -641,6 +701,12 @@ export type TaskErrorResolvers<ContextType = GraphQLContext, ParentType extends 
   nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
+export type TaskFlowResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskFlow'] = ResolversParentTypes['TaskFlow']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  buckets?: Resolver<Array<ResolversTypes['FlowBucket']>, ParentType, ContextType>;
+  minutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type TaskTransitionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskTransition'] = ResolversParentTypes['TaskTransition']> = {
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -676,6 +742,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   AuditRecord?: AuditRecordResolvers<ContextType>;
   CircuitStatus?: CircuitStatusResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  FlowBucket?: FlowBucketResolvers<ContextType>;
+  FlowCount?: FlowCountResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   ProviderStatus?: ProviderStatusResolvers<ContextType>;
@@ -686,6 +754,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Task?: TaskResolvers<ContextType>;
   TaskConnection?: TaskConnectionResolvers<ContextType>;
   TaskError?: TaskErrorResolvers<ContextType>;
+  TaskFlow?: TaskFlowResolvers<ContextType>;
   TaskTransition?: TaskTransitionResolvers<ContextType>;
   TaskUsage?: TaskUsageResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;

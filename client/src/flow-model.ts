@@ -1,0 +1,64 @@
+/**
+ * Pure arithmetic over the task flow (per-minute transition counts): edge totals for the
+ * state diagram, and per-minute series for the charts. Queue depth per minute is rebuilt
+ * backwards from the current counts: the count at the end of a minute is the count now minus
+ * what flowed in since, plus what flowed out since.
+ */
+import type { TaskState } from './gql/graphql.ts';
+
+export interface FlowTransition {
+  from: TaskState | null;
+  to: TaskState | null;
+  count: number;
+}
+export interface FlowBucket {
+  start: string;
+  transitions: readonly FlowTransition[];
+}
+
+export const edgeKey = (from: TaskState | null, to: TaskState | null) => `${from ?? ''}>${to ?? ''}`;
+
+/** Count per edge (`FROM>TO`, '' for none) over the last `minutes` buckets. */
+export function edgeTotals(buckets: readonly FlowBucket[], minutes = buckets.length): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const bucket of buckets.slice(-minutes)) {
+    for (const t of bucket.transitions) totals.set(edgeKey(t.from, t.to), (totals.get(edgeKey(t.from, t.to)) ?? 0) + t.count);
+  }
+  return totals;
+}
+
+export interface MinutePoint {
+  start: number;
+  submitted: number;
+  completed: number;
+  failed: number;
+  retried: number;
+  /** PENDING + SCHEDULED at the end of the minute. */
+  waiting: number;
+  active: number;
+}
+
+/** The series for the charts, oldest minute first; `counts` are the tasks per state now. */
+export function minuteSeries(buckets: readonly FlowBucket[], counts: Partial<Record<TaskState, number>>): MinutePoint[] {
+  const level = { PENDING: counts.PENDING ?? 0, SCHEDULED: counts.SCHEDULED ?? 0, ACTIVE: counts.ACTIVE ?? 0 };
+  const points: MinutePoint[] = [];
+  // Walk from now backwards: `level` is the count at the end of the bucket being visited.
+  for (let i = buckets.length - 1; i >= 0; i -= 1) {
+    const bucket = buckets[i]!;
+    const sum = (match: (t: FlowTransition) => boolean) => bucket.transitions.filter(match).reduce((n, t) => n + t.count, 0);
+    points.unshift({
+      start: Date.parse(bucket.start),
+      submitted: sum((t) => t.from === null && t.to === 'PENDING'),
+      completed: sum((t) => t.to === 'COMPLETED'),
+      failed: sum((t) => t.to === 'DLQ'),
+      retried: sum((t) => t.to === 'SCHEDULED'),
+      waiting: Math.max(0, level.PENDING + level.SCHEDULED),
+      active: Math.max(0, level.ACTIVE),
+    });
+    for (const t of bucket.transitions) {
+      if (t.to && t.to in level) level[t.to as keyof typeof level] -= t.count;
+      if (t.from && t.from in level) level[t.from as keyof typeof level] += t.count;
+    }
+  }
+  return points;
+}

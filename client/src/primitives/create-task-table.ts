@@ -1,0 +1,136 @@
+/**
+ * The tasks table: one page from the `tasks` query (filters, order, cursor pagination), then
+ * live: rows on the page change as their tasks do (batched per frame, highest version wins),
+ * deleted rows go, and on the first page of a newest-first listing new matching tasks appear
+ * on top. The total is re-read after changes (at most once a second) and after a reconnect;
+ * nothing is re-read on a timer.
+ */
+import { createQuery } from '@urql/solid';
+import { batch, createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from 'solid-js';
+import { createStore, reconcile } from 'solid-js/store';
+import type { TaskOrder, TaskState } from '../gql/graphql.ts';
+import { TasksPageQuery } from '../graphql/documents.ts';
+import { createLiveTasks, type TaskSummary } from './create-live-tasks.ts';
+import type { FrameScheduler } from './frame-batcher.ts';
+import { reduceTaskChanges, type TaskChange } from './task-merge.ts';
+
+export interface TaskFilters {
+  state: TaskState | null;
+  /** Only tasks created within this many minutes; null for any time. */
+  sinceMinutes: number | null;
+  idPrefix: string;
+  order: TaskOrder;
+  pageSize: number;
+}
+
+export const DEFAULT_FILTERS: TaskFilters = { state: null, sinceMinutes: null, idPrefix: '', order: 'NEWEST_FIRST', pageSize: 25 };
+
+/** Whether a task (new to the page) belongs in a listing with these filters. */
+export function matchesFilters(task: TaskSummary, filters: TaskFilters, createdAfterMs: number | null): boolean {
+  if (filters.state && task.state !== filters.state) return false;
+  if (filters.idPrefix && !task.id.startsWith(filters.idPrefix)) return false;
+  if (createdAfterMs !== null && new Date(task.createdAt).getTime() < createdAfterMs) return false;
+  return true;
+}
+
+export function createTaskTable(options: {
+  filters: Accessor<TaskFilters>;
+  connectionEpoch: Accessor<number>;
+  schedule?: FrameScheduler;
+  /** Smallest gap between two re-reads of the total. */
+  recountMs?: number;
+}) {
+  const [cursors, setCursors] = createSignal<(string | null)[]>([null]);
+  const pageIndex = () => cursors().length - 1;
+  // The time filter is fixed when the filters are chosen, so one page keeps one meaning.
+  const createdAfterMs = createMemo(() => {
+    const minutes = options.filters().sinceMinutes;
+    return minutes === null ? null : Date.now() - minutes * 60_000;
+  });
+  const variables = createMemo(() => {
+    const filters = options.filters();
+    const after = createdAfterMs();
+    return {
+      first: filters.pageSize,
+      after: cursors().at(-1) ?? null,
+      state: filters.state,
+      createdAfter: after === null ? null : new Date(after).toISOString(),
+      idPrefix: filters.idPrefix.trim() || null,
+      order: filters.order,
+    };
+  });
+  // New filters start from the first page.
+  createEffect(on(options.filters, () => setCursors([null]), { defer: true }));
+
+  const [page, refetch] = createQuery({ query: TasksPageQuery, variables });
+  const [rows, setRows] = createStore<Record<string, TaskSummary | undefined>>({});
+  const [order, setOrder] = createSignal<string[]>([]);
+  const [total, setTotal] = createSignal<number | null>(null);
+
+  createEffect(() => {
+    const data = page.data?.tasks;
+    if (!data) return;
+    batch(() => {
+      setRows(reconcile(Object.fromEntries(data.nodes.map((task) => [task.id, task]))));
+      setOrder(data.nodes.map((task) => task.id));
+      setTotal(data.totalCount);
+    });
+  });
+
+  let recountTimer: ReturnType<typeof setTimeout> | null = null;
+  const scheduleRecount = () => {
+    recountTimer ??= setTimeout(() => {
+      recountTimer = null;
+      refetchTotal();
+    }, options.recountMs ?? 1000);
+  };
+  onCleanup(() => recountTimer && clearTimeout(recountTimer));
+  // The total alone, by the same query (urql sends it; the rows stay as they are).
+  const [countQuery, recount] = createQuery({ query: TasksPageQuery, variables: () => ({ ...variables(), first: 0, after: null }), pause: true });
+  const refetchTotal = () => recount({ requestPolicy: 'network-only' });
+  createEffect(() => {
+    const count = countQuery.data?.tasks.totalCount;
+    if (count !== undefined) setTotal(count);
+  });
+
+  const apply = (changes: TaskChange<TaskSummary>[]) => {
+    const { updated, deleted } = reduceTaskChanges((id) => rows[id], changes);
+    const filters = options.filters();
+    const onTop = pageIndex() === 0 && filters.order === 'NEWEST_FIRST';
+    const added: TaskSummary[] = [];
+    batch(() => {
+      for (const id of deleted) if (rows[id]) setRows(id, undefined);
+      for (const [id, task] of updated) {
+        if (rows[id]) setRows(id, reconcile(task));
+        else if (onTop && task.version === 1 && matchesFilters(task, filters, createdAfterMs())) added.push(task);
+      }
+      if (added.length > 0) {
+        added.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+        for (const task of added) setRows(task.id, task);
+        setOrder((ids) => [...added.map((task) => task.id), ...ids].slice(0, filters.pageSize));
+      }
+      if (deleted.size > 0) setOrder((ids) => ids.filter((id) => !deleted.has(id)));
+    });
+    if (updated.size > 0 || deleted.size > 0) scheduleRecount();
+  };
+  createLiveTasks({ onBatch: apply, schedule: options.schedule });
+  createEffect(on(options.connectionEpoch, (epoch) => epoch > 1 && refetch(), { defer: true }));
+
+  const visible = createMemo(() => order().filter((id) => rows[id] !== undefined));
+  return {
+    /** Ids on the page in listing order; read a row with `row(id)` (fine-grained). */
+    ids: visible,
+    row: (id: string) => rows[id],
+    total,
+    pageIndex,
+    hasNext: () => page.data?.tasks.pageInfo.hasNextPage ?? false,
+    next: () => {
+      const end = page.data?.tasks.pageInfo.endCursor;
+      if (end) setCursors((list) => [...list, end]);
+    },
+    previous: () => setCursors((list) => (list.length > 1 ? list.slice(0, -1) : list)),
+    loading: () => page.fetching && !page.data,
+    error: () => page.error?.message ?? null,
+    refetch: () => refetch(),
+  };
+}

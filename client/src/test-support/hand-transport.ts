@@ -1,0 +1,85 @@
+/**
+ * An urql Client whose every operation (queries included) lands in a list the test answers
+ * by hand: `push` a result into a subscription, `answer` a query. No network, no server.
+ */
+import { Client, subscriptionExchange } from '@urql/core';
+import { vi } from 'vitest';
+
+interface Sink {
+  next(value: { data?: unknown; errors?: unknown[] }): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+export interface HandOperation {
+  name: string;
+  variables: Record<string, unknown>;
+  sink: Sink;
+  closed: boolean;
+}
+
+export function createHandTransport() {
+  const operations: HandOperation[] = [];
+  const client = new Client({
+    url: 'http://test.invalid/graphql',
+    exchanges: [
+      subscriptionExchange({
+        enableAllOperations: true,
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => {
+            const operation: HandOperation = {
+              name: request.operationName ?? '',
+              variables: (request.variables ?? {}) as Record<string, unknown>,
+              sink: sink as Sink,
+              closed: false,
+            };
+            operations.push(operation);
+            return { unsubscribe: () => (operation.closed = true) };
+          },
+        }),
+      }),
+    ],
+  });
+  /** The latest open operation with this name. */
+  const open = (name: string): HandOperation => {
+    const found = operations.filter((operation) => operation.name === name && !operation.closed).at(-1);
+    if (!found) throw new Error(`no open ${name} operation (have: ${operations.map((o) => o.name).join(', ')})`);
+    return found;
+  };
+  return {
+    client,
+    operations,
+    open,
+    /** Sends one subscription event. */
+    push: (name: string, data: unknown) => open(name).sink.next({ data }),
+    /** Answers a query and completes it (once the client has sent it: urql starts operations in a microtask). */
+    answer: async (name: string, data: unknown) => {
+      const operation = await vi.waitFor(() => open(name));
+      operation.closed = true;
+      operation.sink.next({ data });
+      operation.sink.complete();
+    },
+    /** Resolves once an operation with this name is open. */
+    opened: (name: string) => vi.waitFor(() => open(name)),
+  };
+}
+
+/** A frame scheduler the test runs by hand. */
+export function createManualFrames() {
+  let queued: (() => void)[] = [];
+  return {
+    schedule: (run: () => void) => {
+      queued.push(run);
+      return () => {
+        queued = queued.filter((r) => r !== run);
+      };
+    },
+    pending: () => queued.length,
+    /** Runs every callback queued for the next frame. */
+    frame: () => {
+      const runs = queued;
+      queued = [];
+      runs.forEach((run) => run());
+    },
+  };
+}

@@ -157,70 +157,73 @@ describe('web app', () => {
     expect(await page.textContent('[role="alert"]')).toMatch(/not found/i);
     await page.close();
   });
-  it('asks for an API key when the server demands one, sends it over HTTP and WebSocket, and hides admin views from a non-admin key', { timeout: 90_000 }, async () => {
-    // In front of the real server, the contract of the API keys (issue #5): 401 with
-    // UNAUTHENTICATED over HTTP and close 4403 over WebSocket without the key, and a viewer
-    // with the key's scopes.
-    const KEY = 'atf_test_key';
+  it('asks for an API key when the server demands one, sends it over HTTP and WebSocket, and hides admin views from a non-admin key', { timeout: 120_000 }, async () => {
+    // A second server on the same Redis, with API keys: the real 401, 4403 and viewer.
+    const TENANT_KEY = 'acme-browser-key-0123456789';
+    const ADMIN_KEY = 'ops-browser-key-0123456789';
+    const keyed = await startServer(redis.url, {
+      SERVE_CLIENT: 'true',
+      CLIENT_DIST_DIR: distDir,
+      API_KEYS: JSON.stringify([
+        { key: TENANT_KEY, tenant: 'acme', scopes: ['tasks:read', 'tasks:write'] },
+        { key: ADMIN_KEY, tenant: 'ops', scopes: ['admin', 'tasks:read', 'tasks:write'] },
+      ]),
+    });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    const httpAuthorizations: (string | undefined)[] = [];
-    const connectionInits: unknown[] = [];
-    await page.route('**/graphql', async (route) => {
-      // allHeaders(): headers() leaves out security-related headers.
-      const authorization = (await route.request().allHeaders())['authorization'];
-      httpAuthorizations.push(authorization);
-      if (authorization !== `Bearer ${KEY}`) {
-        return route.fulfill({
-          status: 401,
-          contentType: 'application/json',
-          body: JSON.stringify({ errors: [{ message: 'an API key is required', extensions: { code: 'UNAUTHENTICATED' } }] }),
-        });
-      }
-      if (route.request().postData()?.includes('query Viewer')) {
-        const viewer = { tenant: 'acme', scopes: ['TASKS_READ', 'TASKS_WRITE'], authenticationRequired: true };
-        return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ data: { viewer } }) });
-      }
-      return route.continue();
-    });
-    await page.routeWebSocket(/\/graphql$/, (ws) => {
-      const upstream = ws.connectToServer();
-      ws.onMessage((message) => {
-        const parsed = JSON.parse(String(message)) as { type: string; payload?: { authorization?: string } };
-        if (parsed.type === 'connection_init') {
-          connectionInits.push(parsed.payload ?? null);
-          if (parsed.payload?.authorization !== `Bearer ${KEY}`) {
-            void ws.close({ code: 4403, reason: 'Forbidden' });
-            return;
-          }
-        }
-        upstream.send(message);
+    try {
+      const page = await context.newPage();
+      const httpAuthorizations: (string | undefined)[] = [];
+      const connectionInits: unknown[] = [];
+      page.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/graphql') void request.allHeaders().then((headers) => httpAuthorizations.push(headers['authorization']));
       });
-    });
+      page.on('websocket', (socket) =>
+        socket.on('framesent', (frame) => {
+          const parsed = JSON.parse(String(frame.payload)) as { type: string; payload?: unknown };
+          if (parsed.type === 'connection_init') connectionInits.push(parsed.payload ?? null);
+        }),
+      );
 
-    await page.goto(server.url);
-    await page.locator('#api-key').waitFor({ timeout: 10_000 });
-    await page.fill('#api-key', KEY);
-    await page.click('button:has-text("Use key")');
-    await page.locator('[data-connection="connected"]').waitFor({ timeout: 15_000 });
-    expect(connectionInits.at(-1)).toEqual({ authorization: `Bearer ${KEY}` });
-    expect(await page.evaluate(() => window.localStorage.getItem('atf.apiKey'))).toBe(KEY);
-    // The viewer answered for the key (the route only answers it when the header came).
-    await page.locator('.topbar-end:has-text("acme")').waitFor();
-    await page.locator('text=Loading…').waitFor({ state: 'detached' });
-    expect(httpAuthorizations.at(-1)).toBe(`Bearer ${KEY}`);
+      await page.goto(keyed.url);
+      await page.locator('#api-key').waitFor({ timeout: 15_000 });
+      await page.fill('#api-key', TENANT_KEY);
+      await page.click('button:has-text("Use key")');
+      await page.locator('[data-connection="connected"]').waitFor({ timeout: 15_000 });
+      expect(connectionInits.at(-1)).toEqual({ authorization: `Bearer ${TENANT_KEY}` });
+      expect(await page.evaluate(() => window.localStorage.getItem('atf.apiKey'))).toBe(TENANT_KEY);
+      await page.locator('.topbar-end:has-text("acme")').waitFor({ timeout: 15_000 });
+      expect(httpAuthorizations.at(-1)).toBe(`Bearer ${TENANT_KEY}`);
 
-    // No ADMIN scope: no queue-wide views, no operator buttons.
-    await page.click('nav a:has-text("Dashboard")');
-    await page.locator('text=need a key with the admin scope').waitFor();
-    expect(await page.locator('[data-testid="reset-breakers"]').count()).toBe(0);
-    await page.click('nav a:has-text("Dead letters")');
-    await page.locator('text=The dead letter queue needs a key with the admin scope.').waitFor();
+      // The key's own work flows live.
+      const worker = await startWorker(redis.url);
+      try {
+        await page.fill('textarea#content', `${SAMPLE_TEXT} Submitted with a key.`);
+        await page.click('button[type="submit"]');
+        await page.locator('tr[data-task-id][data-state="COMPLETED"]').first().waitFor({ timeout: 30_000 });
+      } finally {
+        await worker.stop();
+      }
 
-    // Forget the key: it leaves the browser, and the server's refusal brings the prompt back.
-    await page.click('button:has-text("Forget key")');
-    await page.locator('#api-key').waitFor({ timeout: 10_000 });
-    expect(await page.evaluate(() => window.localStorage.getItem('atf.apiKey'))).toBeNull();
-    await context.close();
+      // No ADMIN scope: no queue-wide views, no operator buttons.
+      await page.click('nav a:has-text("Dashboard")');
+      await page.locator('text=need a key with the admin scope').waitFor();
+      expect(await page.locator('[data-testid="reset-breakers"]').count()).toBe(0);
+      await page.click('nav a:has-text("Dead letters")');
+      await page.locator('text=The dead letter queue needs a key with the admin scope.').waitFor();
+
+      // Forget the key: it leaves the browser, and the server's refusal brings the prompt back.
+      await page.click('button:has-text("Forget key")');
+      await page.locator('#api-key').waitFor({ timeout: 15_000 });
+      expect(await page.evaluate(() => window.localStorage.getItem('atf.apiKey'))).toBeNull();
+
+      // An admin key sees the operator's dashboard.
+      await page.fill('#api-key', ADMIN_KEY);
+      await page.click('button:has-text("Use key")');
+      await page.click('nav a:has-text("Dashboard")');
+      await page.locator('[data-testid="reset-breakers"]').waitFor({ timeout: 15_000 });
+    } finally {
+      await context.close();
+      await keyed.stop();
+    }
   });
 });

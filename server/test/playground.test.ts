@@ -71,6 +71,8 @@ describe('/graphiql', () => {
     });
     const query = `subscription { taskUpdated(id: "${task.id}") { id state version } }`;
     await page.goto(`${development.url}/graphiql?query=${encodeURIComponent(query)}`);
+    // Run only once the editor holds the operation and the schema has loaded (the docs button is enabled by it).
+    await page.locator('.graphiql-query-editor').getByText('taskUpdated').waitFor({ timeout: 30_000 });
     await page.locator('.graphiql-execute-button').click();
     await page.locator('.result-window').getByText('COMPLETED').waitFor({ timeout: 45_000 });
     expect(external.filter((url) => !url.startsWith('data:'))).toEqual([]);

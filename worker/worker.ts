@@ -8,6 +8,7 @@ import { TaskType } from '../schema/src/task.ts';
 import type { WorkerConfig } from './config.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { createLocalSummarizer } from './providers/local-summarizer.ts';
+import { createNoopProvider } from './providers/noop.ts';
 import { createOpenRouterProvider } from './providers/openrouter.ts';
 import type { SummaryProvider } from './providers/provider.ts';
 import { CircuitCommand } from '../schema/src/circuit.ts';
@@ -20,6 +21,7 @@ import { createSummarizeHandler } from './tasks/summarize.ts';
 import { createTaskStore } from './task-store.ts';
 
 export function createProvider(config: WorkerConfig): SummaryProvider {
+  if (config.provider === 'noop') return createNoopProvider();
   return config.openRouter
     ? createOpenRouterProvider({ ...config.openRouter, timeoutMs: config.providerTimeoutMs, maxResponseBytes: config.maxResponseBytes })
     : createLocalSummarizer();

@@ -35,6 +35,8 @@ import { createWorkerService } from './services/worker-service.ts';
 
 /** Until API keys arrive, every caller is this one tenant. */
 const DEFAULT_TENANT = 'default';
+/** How long stop() lets running HTTP requests finish before it closes their connections. */
+const HTTP_DRAIN_GRACE_MS = 5000;
 
 export function createApp(config: ServerConfig, logger: Logger) {
   const endpoint = parseRedisUrl(config.redisUrl);
@@ -156,7 +158,11 @@ export function createApp(config: ServerConfig, logger: Logger) {
     sendJson(res, 404, { error: 'not found' });
   }
 
+  // Set by stop(): keep-alive clients that keep a connection busy would hold close() open
+  // forever, so every answer from then on closes its connection.
+  let draining = false;
   httpServer.on('request', (req, res) => {
+    if (draining) res.setHeader('connection', 'close');
     route(req, res).catch((error) => {
       logger.error({ err: error }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
@@ -204,10 +210,13 @@ export function createApp(config: ServerConfig, logger: Logger) {
     queues.dispose();
     workers.dispose();
     provider.dispose();
+    draining = true;
     await ws?.dispose();
     await new Promise<void>((resolve) => {
       httpServer.close(() => resolve());
       httpServer.closeIdleConnections();
+      // A request still running after the grace is cut off rather than holding the exit.
+      setTimeout(() => httpServer.closeAllConnections(), HTTP_DRAIN_GRACE_MS).unref();
     });
     await apollo.stop();
     await queue.close();

@@ -52,7 +52,7 @@ try {
     'end-to-end': () => benchEndToEnd(system, api, noop, flush),
     worker: () => benchWorker(system, api, flush),
     'fan-out': () => benchFanout(system, api, noop, raw),
-    growth: () => benchGrowth(system, api),
+    growth: () => benchGrowth(system),
     memory: () => benchMemory(system),
     scale: () => benchScale(system, api, flush),
   };

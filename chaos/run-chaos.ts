@@ -140,10 +140,10 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       CIRCUIT_TIMEOUT: '0.5',
     });
     const startServerAt = async (index: number) => {
-      servers[index] = await startService('server', `server-${index}`, serverEnv(index));
+      servers[index] = await startService('server', `server-${index}`, serverEnv(index), 90_000);
     };
     const startWorkerAt = async (index: number) => {
-      workers[index] = await startService('worker', `worker-${index}`, workerEnv(index));
+      workers[index] = await startService('worker', `worker-${index}`, workerEnv(index), 90_000);
     };
     await Promise.all([0, 1].map(startServerAt));
     await Promise.all([0, 1, 2].map(startWorkerAt));

@@ -15,7 +15,7 @@ const READY = { server: '"server listening"', worker: '"worker started"' } as co
 export type ServiceKind = keyof typeof MAIN;
 
 export interface Service {
-  kind: ServiceKind;
+  kind: ServiceKind | 'script';
   name: string;
   pid: number;
   /** The last 200 log lines. */
@@ -28,8 +28,20 @@ export interface Service {
 }
 
 /** Starts `kind` with `env` over the parent's environment; resolves once it says it is ready. */
-export async function startService(kind: ServiceKind, name: string, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<Service> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN[kind]], {
+export function startService(kind: ServiceKind, name: string, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<Service> {
+  return startScript(MAIN[kind], READY[kind], name, env, readyTimeoutMs, kind);
+}
+
+/** Starts any TypeScript entry point; ready once a log line contains `readyMarker`. */
+export async function startScript(
+  script: string,
+  readyMarker: string,
+  name: string,
+  env: Record<string, string>,
+  readyTimeoutMs = 30_000,
+  kind: Service['kind'] = 'script',
+): Promise<Service> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,7 +54,7 @@ export async function startService(kind: ServiceKind, name: string, env: Record<
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
       if (lines.length > 200) lines.shift();
-      if (!ready && line.includes(READY[kind])) {
+      if (!ready && line.includes(readyMarker)) {
         ready = true;
         onReady();
       }

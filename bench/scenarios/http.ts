@@ -75,6 +75,8 @@ export async function benchSubmit(system: BenchSystem, api: Running, noop: Runni
     compared('submit', 'submitTask/s, 50 clients', '/s', ours.map((r) => r.perSecond), 'no-op mutation', base.map((r) => r.perSecond), { on: 'ratio', op: '>=', value: 0.75 }),
     compared('submit', 'p50 latency', 'ms', ours.map((r) => r.p50), 'no-op', base.map((r) => r.p50)),
     compared('submit', 'p99 latency', 'ms', ours.map((r) => r.p99), 'no-op', base.map((r) => r.p99)),
+    // CPU time per request moves far less with the machine's load than throughput does.
+    compared('submit', 'API CPU per request', 'µs', ours.map((r) => r.cpu.api! / Math.max(1, r.requests)), 'no-op', base.map((r) => r.cpu.api! / Math.max(1, r.requests))),
     ...cpuRows('submit', 'submit', ours.map((r) => perOp(r.cpu, r.requests))),
     ...cpuRows('submit', 'no-op mutation', base.map((r) => perOp(r.cpu, r.requests))),
   ];
@@ -179,6 +181,14 @@ export async function benchEndToEnd(system: BenchSystem, api: Running, noop: Run
         compared('end-to-end', `tasks/s, ${clients} clients`, '/s', ours.map((r) => r.perSecond), 'no-op mutation', base.map((r) => r.perSecond), { on: 'ratio', op: '>=', value: 0.35 }),
         compared('end-to-end', `p50 latency, ${clients} clients`, 'ms', ours.map((r) => r.p50), 'no-op', base.map((r) => r.p50)),
         compared('end-to-end', `p99 latency, ${clients} clients`, 'ms', ours.map((r) => r.p99), 'no-op', base.map((r) => r.p99), { on: 'ratio', op: '<=', value: 4 }),
+        compared(
+          'end-to-end',
+          `CPU per task, API + workers + Redis, ${clients} clients`,
+          'µs',
+          ours.map((r) => r.cpu.api! + r.cpu.workers! + r.cpu.redis!),
+          'no-op API CPU',
+          base.map((r) => r.cpu.api! / Math.max(1, r.requests)),
+        ),
         ...cpuRows('end-to-end', `task (${clients} clients)`, ours.map((r) => r.cpu)),
       );
     }

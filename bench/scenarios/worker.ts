@@ -49,10 +49,10 @@ async function drain(system: BenchSystem, consumer: Service, tasks: number, isDo
   return { cpuPerTask: cpu.consumer! / tasks, redisCpuPerTask: cpu.redis! / tasks, commandsPerTask: commands / tasks, perSecond: tasks / seconds };
 }
 
-async function ours(system: BenchSystem, api: Running, tasks: number): Promise<Drain> {
+async function ours(system: BenchSystem, api: Running, tasks: number, logLevel = 'info'): Promise<Drain> {
   const keys = createRedisKeys();
   const redis = system.redis.client;
-  const [worker] = await startWorkers(system, 1, { WORKER_CONCURRENCY: String(CONCURRENCY) });
+  const [worker] = await startWorkers(system, 1, { WORKER_CONCURRENCY: String(CONCURRENCY), LOG_LEVEL: logLevel });
   try {
     worker!.signal('SIGSTOP');
     const before = await redis.zcard(keys.tasksInState('COMPLETED'));
@@ -88,15 +88,21 @@ async function raw(system: BenchSystem, tasks: number, rep: number): Promise<Dra
 export async function benchWorker(system: BenchSystem, api: Running, flush: () => Promise<void>): Promise<Row[]> {
   const tasks = system.quick ? 200 : 2000;
   const results: Drain[] = [];
+  const quiet: Drain[] = [];
   const baselines: Drain[] = [];
   for (let rep = 0; rep < system.reps; rep += 1) {
     const runOurs = async () => {
       results.push(await ours(system, api, tasks));
     };
+    // The same worker logging warnings only: how much of its CPU the two info lines per task take.
+    const runQuiet = async () => {
+      quiet.push(await ours(system, api, tasks, 'warn'));
+    };
     const runRaw = async () => {
       baselines.push(await raw(system, tasks, rep));
     };
-    for (const run of rep % 2 === 0 ? [runOurs, runRaw] : [runRaw, runOurs]) await run();
+    const order = [runOurs, runRaw, runQuiet];
+    for (const run of order.slice(rep % 3).concat(order.slice(0, rep % 3))) await run();
     await flush();
     const o = results.at(-1)!;
     const b = baselines.at(-1)!;
@@ -105,6 +111,7 @@ export async function benchWorker(system: BenchSystem, api: Running, flush: () =
   const label = `raw bee-queue`;
   return [
     compared('worker', `worker CPU per task (concurrency ${CONCURRENCY})`, 'µs', results.map((r) => r.cpuPerTask), label, baselines.map((r) => r.cpuPerTask), { on: 'ratio', op: '<=', value: 2.5 }),
+    compared('worker', 'worker CPU per task, LOG_LEVEL=warn', 'µs', quiet.map((r) => r.cpuPerTask), label, baselines.map((r) => r.cpuPerTask)),
     compared('worker', 'Redis commands per task', '', results.map((r) => r.commandsPerTask), label, baselines.map((r) => r.commandsPerTask)),
     compared('worker', 'Redis CPU per task', 'µs', results.map((r) => r.redisCpuPerTask), label, baselines.map((r) => r.redisCpuPerTask)),
     compared('worker', 'tasks/s draining', '/s', results.map((r) => r.perSecond), label, baselines.map((r) => r.perSecond)),

@@ -51,6 +51,8 @@ export interface Ledger {
   submitAttempts: number;
   submitFailures: number;
   cancels: number;
+  /** Subscriber connections that came back after losing their server. */
+  reconnects: number;
 }
 
 async function post(url: string, query: string, variables: Record<string, unknown>, timeoutMs: number) {
@@ -64,7 +66,7 @@ async function post(url: string, query: string, variables: Record<string, unknow
 }
 
 export function createChaosLoad(options: LoadOptions) {
-  const ledger: Ledger = { accepted: new Map(), idempotencyProblems: [], submitAttempts: 0, submitFailures: 0, cancels: 0 };
+  const ledger: Ledger = { accepted: new Map(), idempotencyProblems: [], submitAttempts: 0, submitFailures: 0, cancels: 0, reconnects: 0 };
   const watches = new Map<string, Watch>();
   const keyOf = new Map<string, string>();
   const inFlight = new Set<Promise<unknown>>();
@@ -89,6 +91,11 @@ export function createChaosLoad(options: LoadOptions) {
       },
       shouldRetry: () => !closed,
       onNonLazyError: () => undefined,
+      on: {
+        connected: (_socket, _payload, wasRetry) => {
+          if (wasRetry) ledger.reconnects += 1;
+        },
+      },
     });
   });
 

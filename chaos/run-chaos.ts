@@ -44,6 +44,7 @@ export interface ChaosReport {
   submitAttempts: number;
   submitFailures: number;
   resubscribes: number;
+  reconnects: number;
   faults: Record<string, number>;
   /** Every list here must be empty. */
   problems: {
@@ -342,6 +343,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       submitAttempts: load.ledger.submitAttempts,
       submitFailures: load.ledger.submitFailures,
       resubscribes: [...load.watches.values()].reduce((sum, w) => sum + w.resubscribes, 0),
+      reconnects: load.ledger.reconnects,
       faults,
       problems: {
         missing: byPrefix('I1'),
@@ -376,7 +378,7 @@ export function formatChaosReport(report: ChaosReport): string {
   const lines = [
     `chaos: ${report.seconds} s, faults: ${Object.entries(report.faults).map(([name, n]) => `${name} x${n}`).join(', ') || 'none'}`,
     `accepted ${report.accepted}  completed ${report.completed}  dlq ${report.dlq}  cancelled ${report.cancelled}` +
-      `  (submit attempts ${report.submitAttempts}, given up ${report.submitFailures}, re-subscriptions ${report.resubscribes})`,
+      `  (submit attempts ${report.submitAttempts}, given up ${report.submitFailures}, subscriber reconnects ${report.reconnects}, re-subscriptions ${report.resubscribes})`,
   ];
   const labels: Record<keyof ChaosReport['problems'], string> = {
     missing: 'I1 missing',

@@ -88,7 +88,8 @@ async function submitMarked(text: string): Promise<string> {
 describe('worker faults', () => {
   it('finishes a task once, on attempt 2, after its worker is SIGKILLed mid-call', async () => {
     const first = await worker();
-    const id = await submitMarked('SLOW-1500 kill-mid-call.');
+    // The call must outlast starting the second worker, which takes seconds on a loaded machine.
+    const id = await submitMarked('SLOW-6000 kill-mid-call.');
     await until(id, (t) => t.state === 'ACTIVE', 'the first worker to claim it');
     const second = await worker();
     first.signal('SIGKILL');
@@ -118,10 +119,12 @@ describe('worker faults', () => {
     await expectAuditClean([id]);
   });
 
-  it('sends a task that kills every worker running it to the DLQ after its budget, while other work flows', { timeout: 60_000 }, async () => {
+  it('sends a task that kills every worker running it to the DLQ after its budget, while other work flows', { timeout: 120_000 }, async () => {
     await worker();
     await worker();
-    const poison = await submitMarked('SLOW-1000 POISON.');
+    // Long enough that this loop, slowed by starting a replacement worker on a loaded
+    // machine, still catches each new holder before the call would finish.
+    const poison = await submitMarked('SLOW-5000 POISON.');
     const normal = await Promise.all([1, 2, 3, 4, 5].map((i) => submitMarked(`Normal ${i}.`)));
     const killed = new Set<string>();
     // The poison "crashes" whichever worker runs it: kill it the moment it claims the task.
@@ -137,7 +140,7 @@ describe('worker faults', () => {
         }
       }
       return task.state === 'DLQ';
-    }, { timeoutMs: 30_000, intervalMs: 20, message: 'the poison task to reach the DLQ' });
+    }, { timeoutMs: 90_000, intervalMs: 20, message: 'the poison task to reach the DLQ' });
 
     const dead = (await getTask(server, poison))!;
     expect(dead.errors.map((e) => [e.errorClass, e.attempt])).toEqual([

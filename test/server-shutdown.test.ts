@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { startServer } from './support/system.ts';
+import { waitFor } from './support/wait-for.ts';
 
 let redis: TestRedis;
 
@@ -38,8 +39,7 @@ describe('server shutdown', () => {
         }
       }
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(answered).toBeGreaterThan(0);
+    await waitFor(() => answered > 10, { timeoutMs: 20_000, message: 'the clients to get answers' });
     const started = Date.now();
     await server.stop();
     expect(Date.now() - started).toBeLessThan(3000);

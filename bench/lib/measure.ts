@@ -45,6 +45,8 @@ export async function redisCommandCount(redis: Redis): Promise<number> {
 }
 
 export interface HttpLoadResult {
+  /** Every answer's latency inside the window, ms. */
+  latencies: number[];
   requests: number;
   errors: number;
   seconds: number;
@@ -116,7 +118,7 @@ export async function httpLoad(options: {
     }
   };
   const loops = Array.from({ length: options.clients }, loop);
-  await new Promise((resolve) => setTimeout(resolve, options.warmupSeconds * 1000));
+  if (options.warmupSeconds > 0) await new Promise((resolve) => setTimeout(resolve, options.warmupSeconds * 1000));
   measuring = true;
   options.onWindow?.start();
   const windowStart = performance.now();
@@ -127,5 +129,24 @@ export async function httpLoad(options: {
   running = false;
   await Promise.all(loops);
   const summary = latencySummary(latencies);
-  return { requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: summary.p50, p99: summary.p99 };
+  return { latencies, requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: summary.p50, p99: summary.p99 };
+}
+
+/** Several slices of one load, taken as one: requests and latencies pooled, CPU summed. */
+export function pooled<T extends HttpLoadResult & { cpu: Record<string, number> }>(slices: T[]): HttpLoadResult & { cpu: Record<string, number> } {
+  const latencies = slices.flatMap((slice) => slice.latencies);
+  const seconds = slices.reduce((sum, slice) => sum + slice.seconds, 0);
+  const summary = latencySummary(latencies);
+  const cpu: Record<string, number> = {};
+  for (const slice of slices) for (const [name, micros] of Object.entries(slice.cpu)) cpu[name] = (cpu[name] ?? 0) + micros;
+  return {
+    latencies,
+    requests: latencies.length,
+    errors: slices.reduce((sum, slice) => sum + slice.errors, 0),
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: summary.p50,
+    p99: summary.p99,
+    cpu,
+  };
 }

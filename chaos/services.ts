@@ -32,10 +32,13 @@ export function startService(kind: ServiceKind, name: string, env: Record<string
   return startScript(MAIN[kind], READY[kind], name, env, readyTimeoutMs, kind);
 }
 
-/** Starts any TypeScript entry point; ready once a log line contains `readyMarker`. */
+/**
+ * Starts any TypeScript entry point; ready once a log line contains `readyMarker`, or, for a
+ * process that logs too little for that, once `readyMarker()` resolves true (polled).
+ */
 export async function startScript(
   script: string,
-  readyMarker: string,
+  readyMarker: string | (() => Promise<boolean>),
   name: string,
   env: Record<string, string>,
   readyTimeoutMs = 30_000,
@@ -54,11 +57,21 @@ export async function startScript(
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
       if (lines.length > 200) lines.shift();
-      if (!ready && line.includes(readyMarker)) {
+      if (!ready && typeof readyMarker === 'string' && line.includes(readyMarker)) {
         ready = true;
         onReady();
       }
     });
+  }
+  if (typeof readyMarker === 'function') {
+    void (async () => {
+      while (!ready && child.exitCode === null) {
+        if (await readyMarker().catch(() => false)) {
+          ready = true;
+          onReady();
+        } else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
   }
   let exitedFlag = false;
   const exited = new Promise<number | string>((resolve) =>

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startScript, startService, stopService, type Service } from '../../chaos/services.ts';
+import { createRedisKeys } from '../../schema/src/redis-keys.ts';
 import type { TestRedis } from '../../test/support/redis-server.ts';
 
 export interface BenchSystem {
@@ -49,6 +50,7 @@ export async function startApiServer(system: BenchSystem, env: Record<string, st
 }
 
 const BASELINES = join(import.meta.dirname, '..', 'baselines');
+const WORKER_MAIN = join(import.meta.dirname, '..', '..', 'worker', 'main.ts');
 
 /** The no-op Apollo server (HTTP mutation + graphql-ws with an in-memory PubSub). */
 export async function startNoopServer(system: BenchSystem): Promise<Running> {
@@ -65,16 +67,14 @@ export async function startRawBeeWorker(system: BenchSystem, env: Record<string,
 
 export async function startWorkers(system: BenchSystem, count: number, env: Record<string, string> = {}): Promise<Service[]> {
   return Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      startService('worker', `bench-worker-${i}`, {
-        REDIS_URL: system.redis.url,
-        PROVIDER: 'noop',
-        WORKER_ID: `bench-${i}-${Date.now() % 100000}`,
-        WORKER_CONCURRENCY: '50',
-        LOG_LEVEL: 'info',
-        ...env,
-      }),
-    ),
+    Array.from({ length: count }, (_, i) => {
+      const workerId = `bench-${i}-${Date.now() % 100000}`;
+      const workerEnv = { REDIS_URL: system.redis.url, PROVIDER: 'noop', WORKER_ID: workerId, WORKER_CONCURRENCY: '50', LOG_LEVEL: 'info', ...env };
+      if (workerEnv.LOG_LEVEL === 'info') return startService('worker', `bench-worker-${i}`, workerEnv);
+      // Below info it never says "worker started": its first heartbeat says it instead.
+      const beat = async () => (await system.redis.client.zscore(createRedisKeys().workers(), workerId)) !== null;
+      return startScript(WORKER_MAIN, beat, `bench-worker-${i}`, workerEnv);
+    }),
   );
 }
 

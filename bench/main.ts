@@ -1,7 +1,95 @@
 /**
- * `npm run bench` will measure the service against baselines taken in the same run (raw
- * bee-queue, raw graphql-ws), as ratios, because these machines are shared and noisy.
- * The scenarios arrive with the benchmark issue; until then this says so and exits 0,
- * rather than printing numbers nobody measured.
+ * `npm run bench [-- --quick] [-- --only submit,fan-out] [-- --reps 3]`
+ *
+ * Measures the service against baselines taken in the same run, on the same machine and the
+ * same Redis (a private redis-server with AOF on, as in production), because these machines
+ * are shared and noisy: every figure that matters is a ratio, paired run by run, and each
+ * scenario runs at least 3 times with the order of ours and the baseline rotated.
+ *
+ * Prints a Markdown table (median and min-max) and writes bench/results/<timestamp>.json.
+ * `--quick` is a smoke run for CI (one run each, short windows, smaller K; under a minute):
+ * it proves the bench still works and asserts no threshold; its JSON goes to the temp dir.
  */
-console.log('npm run bench: no scenarios yet (they arrive with the benchmark work: submit, end-to-end, worker, fan-out, growth, memory, scale).');
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startRedis } from '../test/support/redis-server.ts';
+import { formatTable, isMet, type Row } from './lib/report.ts';
+import { startApiServer, startNoopServer, startRawWsServer, type BenchSystem, type Running } from './lib/system.ts';
+import { benchFanout } from './scenarios/fanout.ts';
+import { benchGrowth } from './scenarios/growth.ts';
+import { benchEndToEnd, benchScale, benchSubmit } from './scenarios/http.ts';
+import { benchMemory } from './scenarios/memory.ts';
+import { benchWorker } from './scenarios/worker.ts';
+
+const SCENARIOS = ['submit', 'end-to-end', 'worker', 'fan-out', 'growth', 'memory', 'scale'] as const;
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, reps: { type: 'string' } } });
+const quick = values.quick!;
+const only = new Set(values.only ? values.only.split(',') : SCENARIOS);
+const reps = Number(values.reps ?? (quick ? 1 : 3));
+const started = new Date();
+const log: string[] = [];
+const say = (line: string) => {
+  log.push(line);
+  console.log(`[bench] ${line}`);
+};
+
+const redis = await startRedis({ appendOnly: true });
+const system: BenchSystem = { redis, quick, reps, log: say };
+const running: Running[] = [];
+const rows: Row[] = [];
+let failed = false;
+try {
+  const [api, noop, raw] = await Promise.all([startApiServer(system), startNoopServer(system), startRawWsServer(system)]);
+  running.push(api, noop, raw);
+  const flush = async () => {
+    await redis.client.flushall();
+  };
+  const scenarios: Record<(typeof SCENARIOS)[number], () => Promise<Row[]>> = {
+    submit: () => benchSubmit(system, api, noop),
+    'end-to-end': () => benchEndToEnd(system, api, noop, flush),
+    worker: () => benchWorker(system, api, flush),
+    'fan-out': () => benchFanout(system, api, noop, raw),
+    growth: () => benchGrowth(system),
+    memory: () => benchMemory(system),
+    scale: () => benchScale(system, api, flush),
+  };
+  say(`${quick ? 'quick' : 'full'} run, ${reps} run(s) per scenario, ${cpus().length} cores, load ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
+  for (const name of SCENARIOS) {
+    if (!only.has(name)) continue;
+    await flush();
+    const scenarioStart = performance.now();
+    try {
+      rows.push(...(await scenarios[name]()));
+    } catch (error) {
+      failed = true;
+      say(`${name} FAILED: ${(error as Error).stack ?? String(error)}`);
+    }
+    say(`${name} took ${((performance.now() - scenarioStart) / 1000).toFixed(0)} s`);
+  }
+} finally {
+  await Promise.allSettled(running.map((service) => service.stop()));
+  await redis.dispose();
+}
+
+const table = formatTable(rows);
+console.log(`\n${table}\n`);
+const missed = rows.filter((row) => isMet(row) === false).map((row) => `${row.scenario}: ${row.measure}`);
+console.log(missed.length ? `targets missed (see README, Performance): ${missed.join('; ')}` : 'every target met');
+const stamp = started.toISOString().replace(/[:.]/g, '-');
+const dir = quick ? tmpdir() : join(import.meta.dirname, 'results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `${quick ? 'quick-' : ''}${stamp}.json`);
+writeFileSync(
+  file,
+  JSON.stringify(
+    { startedAt: started.toISOString(), seconds: Math.round((Date.now() - started.getTime()) / 1000), quick, reps, machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: loadavg() }, rows: rows.map((row) => ({ ...row, met: isMet(row) })), log, table },
+    null,
+    2,
+  ) + '\n',
+);
+console.log(`results: ${file}`);
+// Quick mode asserts nothing but that every scenario ran.
+process.exit(failed ? 1 : 0);

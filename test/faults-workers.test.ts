@@ -88,7 +88,8 @@ async function submitMarked(text: string): Promise<string> {
 describe('worker faults', () => {
   it('finishes a task once, on attempt 2, after its worker is SIGKILLed mid-call', async () => {
     const first = await worker();
-    const id = await submitMarked('SLOW-1500 kill-mid-call.');
+    // The call must outlast starting the second worker, which takes seconds on a loaded machine.
+    const id = await submitMarked('SLOW-6000 kill-mid-call.');
     await until(id, (t) => t.state === 'ACTIVE', 'the first worker to claim it');
     // Killed first, the replacement spawned after: starting a worker can take longer than the call.
     first.signal('SIGKILL');
@@ -119,9 +120,11 @@ describe('worker faults', () => {
     await expectAuditClean([id]);
   });
 
-  it('sends a task that kills every worker running it to the DLQ after its budget, while other work flows', { timeout: 90_000 }, async () => {
+  it('sends a task that kills every worker running it to the DLQ after its budget, while other work flows', { timeout: 120_000 }, async () => {
     await worker();
     await worker();
+    // Long enough that this loop, slowed by starting a replacement worker on a loaded
+    // machine, still catches each new holder before the call would finish.
     const poison = await submitMarked('SLOW-5000 POISON.');
     const normal = await Promise.all([1, 2, 3, 4, 5].map((i) => submitMarked(`Normal ${i}.`)));
     const killed = new Set<string>();
@@ -138,7 +141,7 @@ describe('worker faults', () => {
         }
       }
       return task.state === 'DLQ';
-    }, { timeoutMs: 60_000, intervalMs: 20, message: 'the poison task to reach the DLQ' });
+    }, { timeoutMs: 90_000, intervalMs: 20, message: 'the poison task to reach the DLQ' });
 
     const dead = (await getTask(server, poison))!;
     expect(dead.errors.map((e) => [e.errorClass, e.attempt])).toEqual([

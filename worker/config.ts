@@ -69,6 +69,8 @@ const shape = {
   TASK_EVENTS_MAX: envInt(1000, { min: 10 }),
   PROVIDER_TIMEOUT_MS: envInt(120_000, { min: 50 }),
   MAX_RESPONSE_BYTES: envInt(1024 * 1024, { min: 1024 }),
+  // auto: OpenRouter with a key, else the embedded summarizer. noop: answers at once (benchmarks only).
+  PROVIDER: z.enum(['auto', 'noop']).default('auto'),
   OPENROUTER_API_KEY: z.string().optional(),
   /** A file holding the key (a mounted Kubernetes Secret); instead of OPENROUTER_API_KEY. */
   OPENROUTER_API_KEY_FILE: z.string().optional(),
@@ -132,11 +134,13 @@ export function loadConfig(env: Record<string, string | undefined>) {
     taskEventsMax: raw.TASK_EVENTS_MAX,
     providerTimeoutMs: raw.PROVIDER_TIMEOUT_MS,
     maxResponseBytes: raw.MAX_RESPONSE_BYTES,
-    // A remote provider was asked for (a URL or model other than the defaults) but no key given: say so.
+    provider: raw.PROVIDER,
     livenessFile: raw.WORKER_LIVENESS_FILE ?? null,
+    // A remote provider was asked for (a URL or model other than the defaults) but no key given: say so.
     openRouterKeyMissing:
+      raw.PROVIDER === 'auto' &&
       !apiKey && (raw.OPENROUTER_BASE_URL !== DEFAULT_OPENROUTER_BASE_URL || raw.OPENROUTER_MODEL !== DEFAULT_OPENROUTER_MODEL),
-    openRouter: apiKey
+    openRouter: apiKey && raw.PROVIDER === 'auto'
       ? { apiKey, baseUrl: raw.OPENROUTER_BASE_URL.replace(/\/+$/, ''), model: raw.OPENROUTER_MODEL }
       : null,
   };

@@ -9,6 +9,7 @@ import type { WorkerConfig } from './config.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startLivenessFile } from './liveness.ts';
 import { createLocalSummarizer } from './providers/local-summarizer.ts';
+import { createNoopProvider } from './providers/noop.ts';
 import { createOpenRouterProvider } from './providers/openrouter.ts';
 import type { SummaryProvider } from './providers/provider.ts';
 import { CircuitCommand } from '../schema/src/circuit.ts';
@@ -22,6 +23,7 @@ import { createTaskStore } from './task-store.ts';
 import { createProviderCallRecorder } from './provider-call-stats.ts';
 
 export function createProvider(config: WorkerConfig): SummaryProvider {
+  if (config.provider === 'noop') return createNoopProvider();
   return config.openRouter
     ? createOpenRouterProvider({ ...config.openRouter, timeoutMs: config.providerTimeoutMs, maxResponseBytes: config.maxResponseBytes })
     : createLocalSummarizer();

@@ -22,7 +22,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { bearerKey } from '../auth/api-keys.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
-import type { Caller } from '../auth/scopes.ts';
+import { ANONYMOUS_ACTOR, type Caller } from '../auth/scopes.ts';
 import { isAllowedOrigin } from '../http/origin.ts';
 import type { GraphQLContext } from './context.ts';
 import type { createFormatError } from './format-error.ts';
@@ -90,7 +90,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         const caller = await authenticate(ctx);
         if (!caller) return false;
         const open = connectionsPerKey.get(caller.actor) ?? 0;
-        if (open >= options.maxConnectionsPerKey) {
+        // Without keys every caller is the one anonymous actor: a per-key cap would be a global one.
+        if (caller.actor !== ANONYMOUS_ACTOR && open >= options.maxConnectionsPerKey) {
           ctx.extra.socket.close(CloseCode.Forbidden, `at most ${options.maxConnectionsPerKey} connections per API key`);
           return false;
         }

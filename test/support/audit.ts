@@ -10,6 +10,8 @@ import { ERROR_CLASSES, parseTaskHash, TASK_STATES, TERMINAL_STATES, type TaskSt
 export interface AuditOptions {
   /** Provider calls seen per task id (from the fake provider), for the attempt budget (I5). */
   providerCalls?: Map<string, number>;
+  /** The tenant every accepted task must belong to (I1). */
+  tenant?: string;
 }
 
 export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly string[], options: AuditOptions = {}): Promise<string[]> {
@@ -24,6 +26,7 @@ export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly st
     }
     const task = parseTaskHash(fields);
     states.set(id, task.state);
+    if (options.tenant !== undefined && task.tenant !== options.tenant) problems.push(`I1 tenant: ${id} belongs to ${task.tenant}, not ${options.tenant}`);
     if (!TERMINAL_STATES.has(task.state)) problems.push(`I2 stuck: ${id} is ${task.state}`);
 
     // Read leniently: a malformed entry is itself something to report, not a crash.

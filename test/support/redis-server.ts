@@ -19,21 +19,31 @@ export interface TestRedis {
   client: Redis;
   /** Stops the server (SIGTERM, or SIGKILL with `{ kill: true }`). */
   stop(options?: { kill?: boolean }): Promise<void>;
-  /** Starts it again on the same port and data directory. */
-  start(): Promise<void>;
+  /** Starts it again on the same port and data directory, with `extraArgs` added from now on. */
+  start(extraArgs?: string[]): Promise<void>;
+  /** The running server's process id (null while stopped). */
+  pid(): number | null;
   /** Stops everything and removes the data directory. */
   dispose(): Promise<void>;
 }
 
-export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
+export interface StartRedisOptions {
+  appendOnly?: boolean;
+  /** More redis-server arguments, e.g. `['--appendfsync', 'always']`. */
+  args?: string[];
+}
+
+export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
   const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), 'atf-redis-'));
   let child: ChildProcess | null = null;
+  const args = [...(options.args ?? [])];
 
-  async function start(): Promise<void> {
+  async function start(extraArgs: string[] = []): Promise<void> {
+    args.push(...extraArgs);
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', '--dir', dir],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', '--dir', dir, ...args],
       { stdio: 'ignore' },
     );
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
@@ -71,6 +81,7 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
     client,
     stop,
     start,
+    pid: () => child?.pid ?? null,
     async dispose() {
       client.disconnect();
       await stop({ kill: true });

@@ -1,0 +1,241 @@
+/**
+ * submit, end-to-end and scale: closed-loop clients against the real server, compared with
+ * the no-op Apollo mutation on the same server stack (bench/baselines/noop-server.ts).
+ */
+import type { Client } from 'graphql-ws';
+import { compared, type Row } from '../lib/report.ts';
+import { cpuMeter, httpLoad, latencySummary, pooled, postGraphQL, type HttpLoadResult } from '../lib/measure.ts';
+import { closeWsClients, openWsClients, startWorkers, stopAll, type BenchSystem, type Running } from '../lib/system.ts';
+
+const CONTENT = 'Redis is an in-memory data store. Job queues are often built on Redis lists. The weather was nice.';
+const SUBMIT = 'mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { id state version } }';
+const NOOP = 'mutation ($input: NoopInput!) { noop(input: $input) { id state version } }';
+const WATCH = 'subscription ($id: ID!) { taskUpdated(id: $id) { id state version } }';
+const TERMINAL = new Set(['COMPLETED', 'DLQ', 'CANCELLED']);
+
+const submitBody = (n: number) => JSON.stringify({ query: SUBMIT, variables: { input: { content: `${CONTENT} #${n}` } } });
+const noopBody = (n: number) => JSON.stringify({ query: NOOP, variables: { input: { content: `${CONTENT} #${n}` } } });
+
+type Cpu = Record<string, number>;
+type Measured = HttpLoadResult & { cpu: Cpu };
+
+/** The no-op mutation under `clients` closed-loop clients, with its server's CPU. */
+export async function noopLoad(noop: Running, clients: number, seconds: number): Promise<Measured> {
+  let meter: ReturnType<typeof cpuMeter> | null = null;
+  let cpu: Cpu = {};
+  const result = await httpLoad({
+    url: noop.url,
+    clients,
+    seconds,
+    warmupSeconds: 0.2,
+    makeBody: noopBody,
+    isOk: (answer) => Boolean(answer.data?.noop),
+    onWindow: { start: () => (meter = cpuMeter({ api: noop.service.pid, bench: process.pid })), stop: () => (cpu = meter!.stop()) },
+  });
+  return { ...result, cpu };
+}
+
+const perOp = (cpu: Cpu, ops: number) => Object.fromEntries(Object.entries(cpu).map(([name, micros]) => [name, micros / Math.max(1, ops)]));
+
+export function cpuRows(scenario: string, label: string, perRun: Cpu[]): Row[] {
+  const names = Object.keys(perRun[0] ?? {});
+  return names.map((name) => ({ scenario, measure: `CPU per ${label}: ${name}`, unit: 'µs', runs: perRun.map((cpu) => cpu[name]!) }));
+}
+
+export async function benchSubmit(system: BenchSystem, api: Running, noop: Running): Promise<Row[]> {
+  // Each run alternates short slices of ours and the baseline, so a burst of load from
+  // elsewhere on the machine lands on both rather than on one.
+  const slices = system.quick ? 1 : 4;
+  const sliceSeconds = 1;
+  const ours: Measured[] = [];
+  const base: Measured[] = [];
+  const oursSlice = async (): Promise<Measured> => {
+    let meter: ReturnType<typeof cpuMeter> | null = null;
+    let cpu: Cpu = {};
+    const result = await httpLoad({
+      url: api.url,
+      clients: 50,
+      seconds: sliceSeconds,
+      warmupSeconds: 0.2,
+      makeBody: submitBody,
+      isOk: (answer) => Boolean(answer.data?.submitTask),
+      onWindow: {
+        start: () => (meter = cpuMeter({ api: api.service.pid, redis: system.redis.pid(), bench: process.pid })),
+        stop: () => (cpu = meter!.stop()),
+      },
+    });
+    return { ...result, cpu };
+  };
+  // One unmeasured round first: both servers' code gets compiled before anything counts.
+  await oursSlice();
+  await noopLoad(noop, 50, sliceSeconds);
+  for (let rep = 0; rep < system.reps; rep += 1) {
+    const mine: Measured[] = [];
+    const theirs: Measured[] = [];
+    for (let slice = 0; slice < slices; slice += 1) {
+      // Rotate the order: whichever runs first must not always get the quieter moment.
+      if ((rep + slice) % 2 === 0) {
+        mine.push(await oursSlice());
+        theirs.push(await noopLoad(noop, 50, sliceSeconds));
+      } else {
+        theirs.push(await noopLoad(noop, 50, sliceSeconds));
+        mine.push(await oursSlice());
+      }
+    }
+    ours.push(pooled(mine));
+    base.push(pooled(theirs));
+    system.log(`submit rep ${rep + 1}: ${ours.at(-1)!.perSecond.toFixed(0)}/s vs no-op ${base.at(-1)!.perSecond.toFixed(0)}/s`);
+  }
+  return [
+    compared('submit', 'submitTask/s, 50 clients', '/s', ours.map((r) => r.perSecond), 'no-op mutation', base.map((r) => r.perSecond), { on: 'ratio', op: '>=', value: 0.75 }),
+    compared('submit', 'p50 latency', 'ms', ours.map((r) => r.p50), 'no-op', base.map((r) => r.p50)),
+    compared('submit', 'p99 latency', 'ms', ours.map((r) => r.p99), 'no-op', base.map((r) => r.p99)),
+    // CPU time per request moves far less with the machine's load than throughput does.
+    compared('submit', 'API CPU per request', 'µs', ours.map((r) => r.cpu.api! / Math.max(1, r.requests)), 'no-op', base.map((r) => r.cpu.api! / Math.max(1, r.requests))),
+    ...cpuRows('submit', 'submit', ours.map((r) => perOp(r.cpu, r.requests))),
+    ...cpuRows('submit', 'no-op mutation', base.map((r) => perOp(r.cpu, r.requests))),
+  ];
+}
+
+export interface EndToEndResult {
+  tasks: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  /** CPU µs per task, by process. */
+  cpu: Cpu;
+}
+
+/**
+ * `clients` closed-loop clients, each with its own graphql-ws connection: submit, watch the
+ * task on its own `taskUpdated` subscription until the terminal event, repeat.
+ */
+export async function endToEnd(system: BenchSystem, api: Running, workerPids: number[], clients: number, seconds: number): Promise<EndToEndResult> {
+  const sockets: Client[] = await openWsClients(api.wsUrl, clients);
+  let running = true;
+  let measuring = false;
+  let errors = 0;
+  const latencies: number[] = [];
+  let n = 0;
+  const waitTerminal = (client: Client, id: string) =>
+    new Promise<void>((resolve, reject) => {
+      const dispose = client.subscribe<{ taskUpdated: { state: string } }>(
+        { query: WATCH, variables: { id } },
+        {
+          next: (result) => {
+            if (result.data && TERMINAL.has(result.data.taskUpdated.state)) {
+              dispose();
+              resolve();
+            }
+          },
+          error: reject,
+          complete: () => undefined,
+        },
+      );
+    });
+  const loop = async (client: Client) => {
+    while (running) {
+      const started = performance.now();
+      try {
+        const answer = await postGraphQL(api.url, submitBody(n++), clients);
+        const id = (answer.data?.submitTask as { id: string } | undefined)?.id;
+        if (!id) throw new Error(JSON.stringify(answer.errors));
+        await waitTerminal(client, id);
+        if (measuring) latencies.push(performance.now() - started);
+      } catch {
+        if (measuring) errors += 1;
+      }
+    }
+  };
+  const loops = sockets.map(loop);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const pids: Record<string, number | null> = { api: api.service.pid, redis: system.redis.pid(), bench: process.pid };
+  workerPids.forEach((pid, i) => (pids[`worker${i}`] = pid));
+  const meter = cpuMeter(pids);
+  measuring = true;
+  const windowStart = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - windowStart) / 1000;
+  const cpuRaw = meter.stop();
+  running = false;
+  await Promise.all(loops);
+  await closeWsClients(sockets);
+  // Workers are summed: the question is what a task costs, wherever it ran.
+  let workers = 0;
+  for (const [name, micros] of Object.entries(cpuRaw)) if (name.startsWith('worker')) workers += micros;
+  const cpu: Cpu = { api: cpuRaw.api!, workers, redis: cpuRaw.redis!, bench: cpuRaw.bench! };
+  const summary = latencySummary(latencies);
+  return { tasks: latencies.length, perSecond: latencies.length / elapsed, p50: summary.p50, p99: summary.p99, errors, cpu: perOp(cpu, latencies.length) };
+}
+
+export async function benchEndToEnd(system: BenchSystem, api: Running, noop: Running, flush: () => Promise<void>): Promise<Row[]> {
+  const seconds = system.quick ? 1 : 4;
+  const clientCounts = system.quick ? [50] : [50, 200];
+  const workers = await startWorkers(system, 2, { WORKER_CONCURRENCY: '100' });
+  const rows: Row[] = [];
+  try {
+    for (const clients of clientCounts) {
+      const ours: EndToEndResult[] = [];
+      const base: Measured[] = [];
+      for (let rep = 0; rep < system.reps; rep += 1) {
+        const runOurs = async () => {
+          ours.push(await endToEnd(system, api, workers.map((w) => w.pid), clients, seconds));
+        };
+        const runBase = async () => {
+          base.push(await noopLoad(noop, clients, seconds));
+        };
+        for (const run of rep % 2 === 0 ? [runOurs, runBase] : [runBase, runOurs]) await run();
+        const o = ours.at(-1)!;
+        const b = base.at(-1)!;
+        system.log(`end-to-end ${clients} clients rep ${rep + 1}: ${o.perSecond.toFixed(0)} tasks/s (p99 ${o.p99.toFixed(0)} ms) vs no-op ${b.perSecond.toFixed(0)}/s (p99 ${b.p99.toFixed(0)} ms)`);
+        await flush();
+      }
+      rows.push(
+        compared('end-to-end', `tasks/s, ${clients} clients`, '/s', ours.map((r) => r.perSecond), 'no-op mutation', base.map((r) => r.perSecond), { on: 'ratio', op: '>=', value: 0.35 }),
+        compared('end-to-end', `p50 latency, ${clients} clients`, 'ms', ours.map((r) => r.p50), 'no-op', base.map((r) => r.p50)),
+        compared('end-to-end', `p99 latency, ${clients} clients`, 'ms', ours.map((r) => r.p99), 'no-op', base.map((r) => r.p99), { on: 'ratio', op: '<=', value: 4 }),
+        compared(
+          'end-to-end',
+          `CPU per task, API + workers + Redis, ${clients} clients`,
+          'µs',
+          ours.map((r) => r.cpu.api! + r.cpu.workers! + r.cpu.redis!),
+          'no-op API CPU',
+          base.map((r) => r.cpu.api! / Math.max(1, r.requests)),
+        ),
+        ...cpuRows('end-to-end', `task (${clients} clients)`, ours.map((r) => r.cpu)),
+      );
+    }
+  } finally {
+    await stopAll(workers);
+  }
+  return rows;
+}
+
+export async function benchScale(system: BenchSystem, api: Running, flush: () => Promise<void>): Promise<Row[]> {
+  const seconds = system.quick ? 1 : 4;
+  const counts = system.quick ? [1, 2] : [1, 2, 4];
+  const results = new Map<number, EndToEndResult[]>(counts.map((count) => [count, []]));
+  for (let rep = 0; rep < system.reps; rep += 1) {
+    const order = rep % 2 === 0 ? counts : [...counts].reverse();
+    for (const count of order) {
+      // 100 task slots in all, however many processes share them.
+      const workers = await startWorkers(system, count, { WORKER_CONCURRENCY: String(Math.ceil(100 / count)) });
+      try {
+        results.get(count)!.push(await endToEnd(system, api, workers.map((w) => w.pid), 50, seconds));
+      } finally {
+        await stopAll(workers);
+      }
+      await flush();
+    }
+    system.log(`scale rep ${rep + 1}: ${counts.map((c) => `${c}w ${results.get(c)!.at(-1)!.perSecond.toFixed(0)}/s`).join(', ')}`);
+  }
+  const one = results.get(1)!.map((r) => r.perSecond);
+  return counts.flatMap((count) => [
+    count === 1
+      ? { scenario: 'scale', measure: 'tasks/s, 1 worker, 50 clients', unit: '/s', runs: one }
+      : compared('scale', `tasks/s, ${count} workers, 50 clients`, '/s', results.get(count)!.map((r) => r.perSecond), '1 worker', one),
+    ...cpuRows('scale', `task (${count} worker${count > 1 ? 's' : ''})`, results.get(count)!.map((r) => r.cpu)).filter((row) => !row.measure.endsWith('bench')),
+  ]);
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.ts';
+import { createProvider } from '../worker.ts';
+import { createNoopProvider, NOOP_SUMMARY } from './noop.ts';
+
+const request = (signal = new AbortController().signal) => ({ content: 'Some text.', signal, onProgress: () => undefined });
+
+describe('noop provider', () => {
+  it('answers at once with a fixed summary and no usage', async () => {
+    expect(await createNoopProvider().summarize(request())).toEqual({ summary: NOOP_SUMMARY, usage: null });
+  });
+
+  it('rejects an aborted call', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('cancelled'));
+    await expect(createNoopProvider().summarize(request(controller.signal))).rejects.toThrow('cancelled');
+  });
+
+  it('is chosen only by PROVIDER=noop, even when a key is set', () => {
+    expect(createProvider(loadConfig({})).name).toBe('local');
+    expect(createProvider(loadConfig({ OPENROUTER_API_KEY: 'sk-x' })).name).toBe('openrouter');
+    const noop = loadConfig({ PROVIDER: 'noop', OPENROUTER_API_KEY: 'sk-x' });
+    expect(createProvider(noop).name).toBe('noop');
+    // No remote provider in use: no rate limit, no key checks.
+    expect(noop.openRouter).toBeNull();
+  });
+
+  it('refuses an unknown PROVIDER', () => {
+    expect(() => loadConfig({ PROVIDER: 'gpt' })).toThrow(/PROVIDER/);
+  });
+});

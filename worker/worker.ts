@@ -68,6 +68,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     const depth = await redis.llen(keys.beeQueueKey(QueueName.RETRY, 'waiting'));
     retryRatio = retryRatioInForce(depth, config.retryRatio);
   };
+  const providerCalls = createProviderCallRecorder({ redis, keys, logger });
   const runner = createRunner({
     endpoint,
     keys,
@@ -87,7 +88,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     stallIntervalMs: config.stallIntervalMs,
     retryDelayScale: config.retryDelayScale,
     retryPolicy: config.retryPolicy,
-    onProviderCall: createProviderCallRecorder({ redis, keys, logger }),
+    onProviderCall: (call) => providerCalls.record(call),
   });
   let heartbeat: ReturnType<typeof startHeartbeat> | null = null;
   let sweeper: ReturnType<typeof startSweeper> | null = null;
@@ -168,6 +169,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
       providerChecks?.dispose();
       liveness?.dispose();
       await runner.stop(graceMs);
+      await providerCalls.stop();
       await heartbeat?.dispose();
       await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())));
     },

@@ -45,7 +45,9 @@ describe('/metrics', () => {
     const watch = subscribe(client, 'subscription ($id: ID!) { taskUpdated(id: $id) { state } }', { id: ids[0] }, 'taskUpdated');
     await watch.waitFor(() => true);
 
-    const text = await scrape();
+    // Workers write their provider-call samples in batches, about once a second.
+    let text = '';
+    await waitFor(async () => sample((text = await scrape()), 'atf_provider_call_duration_seconds_count{status="ok"}') === 3, { message: 'the provider calls to be recorded' });
     expect(sample(text, 'atf_tasks_submitted_total{type="SUMMARIZE"}')).toBe(3);
     expect(sample(text, 'atf_tasks_completed_total{type="SUMMARIZE"}')).toBe(3);
     expect(sample(text, 'atf_task_transitions_total{state="ACTIVE"}')).toBe(3);

@@ -156,7 +156,8 @@ end
  * KEYS[22] creation counter   KEYS[23] id index   KEYS[24] idempotency key (optional)
  * ARGV[5] id  ARGV[6] tenant  ARGV[7] type  ARGV[8] content  ARGV[9] maxRetries
  * ARGV[10] idempotency key ('' none)  ARGV[11] idempotency TTL in seconds
- * Returns {'created', version} | {'existing', id} | {'conflict', id}.
+ * Returns {'created', version, field, value, ...} (the record it stored, so the caller need not
+ * read it back) | {'existing', id} | {'conflict', id}.
  */
 const CREATE = `
 local idem_key = KEYS[24]
@@ -194,7 +195,7 @@ if idem_key then
 end
 count_flow(nil, 'PENDING', now)
 emit(task, 'transition', 'submitted', now)
-return {'created', 1}
+return {'created', 1, unpack(flat)}
 `;
 
 /**

@@ -28,7 +28,7 @@ export interface CreateTaskInput {
 }
 
 export type CreateTaskOutcome =
-  | { status: 'created'; taskId: string }
+  | { status: 'created'; taskId: string; record: TaskRecord }
   | { status: 'existing'; taskId: string }
   | { status: 'conflict'; taskId: string };
 
@@ -94,7 +94,12 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
         options.idempotencyTtlSeconds,
       ]),
     );
-    if (reply.status === 'created') return { status: 'created', taskId: input.id };
+    if (reply.status === 'created') {
+      // The script answers with the hash it wrote: the record, without a read-back.
+      const fields: Record<string, string> = {};
+      for (let i = 1; i + 1 < reply.values.length; i += 2) fields[reply.values[i]!] = reply.values[i + 1]!;
+      return { status: 'created', taskId: input.id, record: parseTaskHash(fields) };
+    }
     const taskId = reply.values[0]!;
     return reply.status === 'existing' ? { status: 'existing', taskId } : { status: 'conflict', taskId };
   }

@@ -107,8 +107,7 @@ export function createTaskService(options: TaskServiceOptions) {
     };
     if (outcome.status === 'created') {
       await enqueue();
-      // A failed read-back must not turn an accepted task into an error.
-      return (await repository.get(outcome.taskId).catch(() => null)) ?? newRecord(outcome.taskId, input, caller, idempotencyKey);
+      return outcome.record;
     }
     // A resend: the task exists (or was deleted since); a failed read is UNAVAILABLE, not NOT_FOUND.
     const record = await store(() => repository.get(outcome.taskId));
@@ -118,36 +117,6 @@ export function createTaskService(options: TaskServiceOptions) {
     if (record.state === TaskState.PENDING && record.reopens === 0) await enqueue();
     logger.debug({ taskId: record.id, status: outcome.status }, 'task submitted');
     return record;
-  }
-
-  /** The record a create just stored, when reading it back failed. */
-  function newRecord(id: string, input: SubmitTaskInput, caller: Caller, idempotencyKey: string | null): TaskRecord {
-    const now = Date.now();
-    return {
-      id,
-      tenant: caller.tenant,
-      type: input.type ?? TaskType.SUMMARIZE,
-      state: TaskState.PENDING,
-      version: 1,
-      content: input.content,
-      result: null,
-      progress: 0,
-      retryCount: 0,
-      maxRetries: options.maxRetries,
-      attempt: 0,
-      reopens: 0,
-      errors: [],
-      usage: null,
-      workerId: null,
-      leaseExpiresAt: null,
-      nextAttemptAt: null,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      completedAt: null,
-      idempotencyKey,
-      dlqClass: null,
-    };
   }
 
   async function get(id: string, caller: Caller): Promise<TaskRecord | null> {

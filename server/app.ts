@@ -29,6 +29,7 @@ import { createHttpDrain } from './http/drain.ts';
 import { createHealthRoutes, type Routes } from './http/health-routes.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createWorkerRoutes } from './http/worker-routes.ts';
+import { isLoopbackHostHeader } from './http/origin.ts';
 import { sendJson } from './http/respond.ts';
 import { createStaticHandler } from './http/static-files.ts';
 import { createTaskEventBus } from './infra/task-events.ts';
@@ -197,6 +198,9 @@ export function createApp(config: ServerConfig, logger: Logger) {
   let handleGraphQL: ReturnType<typeof createGraphQLHttpHandler> | null = null;
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (config.auth.loopbackOnly && !isLoopbackHostHeader(req.headers.host)) {
+      return sendJson(res, 403, { error: 'authentication is off: this server answers only requests addressed to localhost' });
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = routes[url.pathname];
     if (route) {
@@ -248,6 +252,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
       keepAliveMs: config.wsKeepAliveMs,
       connectionInitWaitTimeoutMs: config.wsInitTimeoutMs,
       allowedOrigins: config.corsOrigins,
+      requireLoopbackHost: config.auth.loopbackOnly,
       maxSubscriptionsPerConnection: config.wsMaxSubscriptions,
     });
     await new Promise<void>((resolve, reject) => {

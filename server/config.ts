@@ -48,6 +48,13 @@ const anonymousBindCheck: CrossCheck = (env) => {
   ];
 };
 
+/** Development mode shows introspection, suggestions, GraphiQL and unmasked errors: loopback only. */
+const developmentBindCheck: CrossCheck = (env) => {
+  const host = env.HOST ?? '127.0.0.1';
+  if (LOOPBACK_HOSTS.has(host) || (env.NODE_ENV ?? 'development') !== 'development') return [];
+  return [`NODE_ENV: development (the default) shows the schema and internal errors; set NODE_ENV=production to listen on HOST=${host}`];
+};
+
 const shape = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: envInt(8000, { max: 65535 }),
@@ -101,7 +108,7 @@ export type ServerConfig = ReturnType<typeof loadConfig>;
 
 /** Validates `env`; throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>) {
-  const raw = parseEnv(shape, env, [...redisEnvChecks, anonymousBindCheck]);
+  const raw = parseEnv(shape, env, [...redisEnvChecks, anonymousBindCheck, developmentBindCheck]);
   const redisSettings = redisConfigFrom(raw);
   const isDevelopment = raw.NODE_ENV === 'development';
   return {
@@ -137,6 +144,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     auth: {
       required: raw.API_KEYS.length > 0 || raw.AUTH_REQUIRED,
+      /** Authentication off on a loopback bind: requests must name loopback as their Host (DNS rebinding). */
+      loopbackOnly: !(raw.API_KEYS.length > 0 || raw.AUTH_REQUIRED) && LOOPBACK_HOSTS.has(raw.HOST),
       envKeys: raw.API_KEYS,
       allowAnonymous: raw.ALLOW_ANONYMOUS,
       submitRateLimit: raw.SUBMIT_RATE_LIMIT,

@@ -66,9 +66,9 @@ function toFailure(error: unknown): Failure {
   if (isProviderError(error)) {
     return { errorClass: error.errorClass, message: error.message, httpStatus: error.httpStatus, retryAfterMs: error.retryAfterMs };
   }
-  // Anything else is our bug or the environment's: retried, but recorded as INTERNAL.
-  const message = error instanceof Error ? error.message.slice(0, 500) : 'unknown error';
-  return { errorClass: ErrorClass.INTERNAL, message, httpStatus: null, retryAfterMs: null };
+  // Anything else is our bug or the environment's: retried, but recorded as INTERNAL. Its text
+  // (addresses, Redis errors) goes to the worker's log only; the task record is read by tenants.
+  return { errorClass: ErrorClass.INTERNAL, message: 'internal error in the worker (details in its log)', httpStatus: null, retryAfterMs: null };
 }
 
 export function createRunner(options: RunnerOptions) {
@@ -135,6 +135,7 @@ export function createRunner(options: RunnerOptions) {
 
   async function recordFailure(taskId: string, leaseToken: string, attempt: number, task: ClaimedTask, error: unknown, log: Logger) {
     const failure = toFailure(error);
+    if (failure.errorClass === ErrorClass.INTERNAL) log.error({ err: error }, 'attempt failed with an internal error');
     const limit = retryLimitFor(failure.errorClass, task.maxRetries, options.retryPolicy);
     const canRetry = isRetryableClass(failure.errorClass) && task.retryCount < limit;
     const delay = canRetry

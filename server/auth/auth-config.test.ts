@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../common/env.ts';
 import { loadConfig } from '../config.ts';
+import { isLoopbackHostHeader } from '../http/origin.ts';
 import { bearerKey, hashKey, keyIdOf, parseApiKeys, sameHash } from './api-keys.ts';
 
 const problemsOf = (env: Record<string, string>) => {
@@ -39,12 +40,24 @@ describe('API_KEYS and the bind rule', () => {
   });
 
   it('refuses a non-loopback bind without keys unless anonymous access is explicitly allowed', () => {
-    expect(problemsOf({ HOST: '0.0.0.0' })).toMatch(/ALLOW_ANONYMOUS/);
-    expect(problemsOf({ HOST: '0.0.0.0', ALLOW_ANONYMOUS: 'true' })).toBe('');
-    expect(problemsOf({ HOST: '0.0.0.0', API_KEYS: JSON.stringify([{ key: 'a-long-enough-key-1', tenant: 'acme', scopes: ['admin'] }]) })).toBe('');
-    expect(problemsOf({ HOST: '0.0.0.0', AUTH_REQUIRED: 'true' })).toBe('');
+    const production = { NODE_ENV: 'production', HOST: '0.0.0.0' };
+    expect(problemsOf(production)).toMatch(/ALLOW_ANONYMOUS/);
+    expect(problemsOf({ ...production, ALLOW_ANONYMOUS: 'true' })).toBe('');
+    expect(problemsOf({ ...production, API_KEYS: JSON.stringify([{ key: 'a-long-enough-key-1', tenant: 'acme', scopes: ['admin'] }]) })).toBe('');
+    expect(problemsOf({ ...production, AUTH_REQUIRED: 'true' })).toBe('');
+    // Development mode (the default) shows the schema and internal errors: never off loopback.
+    expect(problemsOf({ HOST: '0.0.0.0', AUTH_REQUIRED: 'true' })).toMatch(/NODE_ENV: development/);
+    expect(problemsOf({ NODE_ENV: 'test', HOST: '0.0.0.0', AUTH_REQUIRED: 'true' })).toBe('');
     expect(loadConfig({}).auth.required).toBe(false);
     expect(loadConfig({ HOST: '::1' }).auth.required).toBe(false);
+  });
+
+  it('answers only requests addressed to localhost while authentication is off', () => {
+    expect(loadConfig({}).auth.loopbackOnly).toBe(true);
+    expect(loadConfig({ AUTH_REQUIRED: 'true' }).auth.loopbackOnly).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', HOST: '0.0.0.0', ALLOW_ANONYMOUS: 'true' }).auth.loopbackOnly).toBe(false);
+    for (const host of ['127.0.0.1:8000', 'localhost:8000', '[::1]:8000', 'app.localhost', undefined]) expect(isLoopbackHostHeader(host), String(host)).toBe(true);
+    for (const host of ['evil.example:8000', '127.0.0.1.evil.example', '10.0.0.5:8000', '[::2]:80']) expect(isLoopbackHostHeader(host), host).toBe(false);
   });
 
   it('reads the bearer key and nothing else', () => {

@@ -96,13 +96,17 @@ export function withAuthorization(resolvers: Resolvers, audit: () => AuditServic
           return [name, { ...rest, subscribe: guarded }];
         }
         const guarded: AnyResolver = async (parent, args, context, info) => {
-          requireScope(context.caller, requirement);
-          if (!audited.has(name)) return (resolver as AnyResolver)(parent, args, context, info);
+          if (!audited.has(name)) {
+            requireScope(context.caller, requirement);
+            return (resolver as AnyResolver)(parent, args, context, info);
+          }
           const record = (detail: string | null) =>
             audit()
               .record(context.caller, name, auditTarget(args), detail)
               .catch((error: Error) => logger.error({ action: name, err: error.message }, 'audit record could not be written'));
           try {
+            // Inside the try: a refused attempt is recorded too.
+            requireScope(context.caller, requirement);
             const result = await (resolver as AnyResolver)(parent, args, context, info);
             await record(auditDetail(result));
             return result;

@@ -32,8 +32,9 @@ describe('operation limits', () => {
       'an operation may submit at most 4 tasks; this one submits 5',
     );
     expect(problems('{ tasks(first: 100) { history(first: 100) { id } } }')).toEqual(['query cost 10101 exceeds the limit of 1000']);
-    // A variable counts as the default page size (20).
-    expect(problems('query ($n: Int) { tasks(first: $n) { history(first: $n) { id } } }')).toEqual([]);
+    // A variable counts as the largest page (100): its value is not known before execution.
+    expect(problems('query ($n: Int) { tasks(first: $n) { history(first: $n) { id } } }')).toEqual(['query cost 10101 exceeds the limit of 1000']);
+    expect(problems('query ($n: Int) { tasks(first: $n) { id } }')).toEqual([]);
   });
 
   it('survives fragment cycles (GraphQL reports them itself)', () => {

@@ -26,8 +26,7 @@ export interface GraphQLLimits {
   maxSubmits: number;
 }
 
-/** What `first` counts as when it is a variable or left out. */
-const DEFAULT_LIST_SIZE = 20;
+/** What `first` counts as when it is a variable: the most a page may hold. */
 const MAX_LIST_SIZE = 100;
 const SUBMIT_FIELD = 'submitTask';
 
@@ -45,7 +44,7 @@ export const submitCost = (limits: GraphQLLimits) => Math.floor(limits.maxCost /
 function listSize(field: FieldNode): number {
   const first = field.arguments?.find((argument) => argument.name.value === 'first');
   if (!first) return 1;
-  if (first.value.kind !== Kind.INT) return DEFAULT_LIST_SIZE;
+  if (first.value.kind !== Kind.INT) return MAX_LIST_SIZE;
   return Math.min(Math.max(Number(first.value.value), 1), MAX_LIST_SIZE);
 }
 

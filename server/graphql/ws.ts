@@ -19,11 +19,11 @@ import {
 } from 'graphql';
 import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { bearerKey } from '../auth/api-keys.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { ANONYMOUS_ACTOR, type Caller } from '../auth/scopes.ts';
-import { isAllowedOrigin } from '../http/origin.ts';
+import { isAllowedOrigin, isLoopbackHostHeader } from '../http/origin.ts';
 import type { GraphQLContext } from './context.ts';
 import type { createFormatError } from './format-error.ts';
 
@@ -42,6 +42,8 @@ export interface GraphQLWsOptions {
   connectionInitWaitTimeoutMs: number;
   /** Browser origins allowed besides the server's own (CORS_ORIGINS). */
   allowedOrigins: readonly string[];
+  /** Refuse upgrades whose Host is not loopback (authentication off: DNS rebinding). */
+  requireLoopbackHost?: boolean;
   /** Open subscriptions one connection may hold (WS_MAX_SUBSCRIPTIONS). */
   maxSubscriptionsPerConnection: number;
   /** Open connections one key may hold (WS_MAX_CONNECTIONS_PER_KEY). */
@@ -60,7 +62,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
     server: options.httpServer,
     path: '/graphql',
     maxPayload: options.maxPayloadBytes,
-    verifyClient: ({ origin, req }: { origin: string; req: IncomingMessage }) => isAllowedOrigin(origin || undefined, req.headers.host, options.allowedOrigins),
+    verifyClient: ({ origin, req }: { origin: string; req: IncomingMessage }) =>
+      (!options.requireLoopbackHost || isLoopbackHostHeader(req.headers.host)) && isAllowedOrigin(origin || undefined, req.headers.host, options.allowedOrigins),
   });
   const rules = [...specifiedRules, ...options.validationRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const format = (errors: readonly GraphQLError[]) =>
@@ -89,6 +92,9 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
       onConnect: async (ctx) => {
         const caller = await authenticate(ctx);
         if (!caller) return false;
+        // The socket may have closed while the key was checked; graphql-ws then never calls
+        // onDisconnect for it, so it must not be counted.
+        if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
         const open = connectionsPerKey.get(caller.actor) ?? 0;
         // Without keys every caller is the one anonymous actor: a per-key cap would be a global one.
         if (caller.actor !== ANONYMOUS_ACTOR && open >= options.maxConnectionsPerKey) {

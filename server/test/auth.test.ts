@@ -166,6 +166,9 @@ describe('scopes', () => {
       const admin = await graphql(server, query, {}, KEYS.admin);
       expect(admin.errors, query).toBeUndefined();
     }
+    // A refused operator action is audited too.
+    const log = await graphql<{ auditLog: { nodes: { action: string; tenant: string; detail: string }[] } }>(server, '{ auditLog(first: 50) { nodes { action tenant detail } } }', {}, KEYS.admin);
+    expect(log.data?.auditLog.nodes).toContainEqual({ action: 'purgeDeadLetterQueue', tenant: 'acme', detail: 'failed: FORBIDDEN' });
   });
 
   it('lets a read-only key read but not write, and a tenant key not open admin subscriptions', async () => {

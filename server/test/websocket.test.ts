@@ -1,4 +1,5 @@
 /** The WebSocket endpoint's own guards: browser origins and subscriptions per connection. */
+import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
@@ -38,6 +39,31 @@ describe('WebSocket guards', () => {
     expect(await upgradeStatus(server.url)).toBe(101);
     expect(await upgradeStatus('https://ops.example')).toBe(101);
     expect(await upgradeStatus(null)).toBe(101);
+  });
+
+  it('answers only requests addressed to localhost while authentication is off (DNS rebinding)', async () => {
+    const statusFor = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest(`${server.url}/graphql`, { method: 'POST', headers: { host, 'content-type': 'application/json' } }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.once('error', reject);
+        request.end(JSON.stringify({ query: '{ viewer { tenant } }' }));
+      });
+    expect(await statusFor('evil.example:8000')).toBe(403);
+    expect(await statusFor(new URL(server.url).host)).toBe(200);
+    expect(await statusFor(`localhost:${new URL(server.url).port}`)).toBe(200);
+    const upgrade = await new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws', { headers: { host: 'evil.example' } });
+      socket.once('open', () => {
+        socket.close();
+        resolve(101);
+      });
+      socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      socket.once('error', (error) => (error.message.includes('Unexpected server response') ? undefined : reject(error)));
+    });
+    expect(upgrade).toBe(401);
   });
 
   it('caps the subscriptions one connection may hold', async () => {

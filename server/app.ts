@@ -248,6 +248,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
       introspection: isDevelopment,
       maxTokens: config.graphqlLimits.maxTokens,
       maxConnectionsPerKey: config.auth.wsMaxConnectionsPerKey,
+      reauthenticateMs: config.auth.wsReauthenticateMs,
       maxPayloadBytes: config.wsMaxPayloadBytes,
       keepAliveMs: config.wsKeepAliveMs,
       connectionInitWaitTimeoutMs: config.wsInitTimeoutMs,

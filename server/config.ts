@@ -86,6 +86,7 @@ const shape = {
   ALLOW_ANONYMOUS: envBool(false),
   SUBMIT_RATE_LIMIT: rateLimitOrOff('100/10s'),
   WS_MAX_CONNECTIONS_PER_KEY: envInt(50, { min: 1 }),
+  WS_REAUTH_MS: envInt(30_000, { min: 0 }),
   GRAPHQL_MAX_DEPTH: envInt(10, { min: 2, max: 100 }),
   GRAPHQL_MAX_ALIASES: envInt(30, { min: 0 }),
   GRAPHQL_MAX_DIRECTIVES: envInt(20, { min: 0 }),
@@ -150,6 +151,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
       allowAnonymous: raw.ALLOW_ANONYMOUS,
       submitRateLimit: raw.SUBMIT_RATE_LIMIT,
       wsMaxConnectionsPerKey: raw.WS_MAX_CONNECTIONS_PER_KEY,
+      wsReauthenticateMs: raw.WS_REAUTH_MS,
     },
     graphqlLimits: {
       maxDepth: raw.GRAPHQL_MAX_DEPTH,

@@ -91,6 +91,7 @@ attachGraphQLWs({
   introspection: false,
   maxTokens: graphqlLimits.maxTokens,
   maxConnectionsPerKey: Number.MAX_SAFE_INTEGER,
+  reauthenticateMs: 0,
   maxPayloadBytes: 64 * 1024,
   keepAliveMs: 12_000,
   connectionInitWaitTimeoutMs: 3000,

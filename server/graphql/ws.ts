@@ -48,6 +48,8 @@ export interface GraphQLWsOptions {
   maxSubscriptionsPerConnection: number;
   /** Open connections one key may hold (WS_MAX_CONNECTIONS_PER_KEY). */
   maxConnectionsPerKey: number;
+  /** How often open connections' keys are checked again, so a revoked key's sockets close (0: never). */
+  reauthenticateMs: number;
 }
 
 type WsContext = Context<Record<string, unknown> | undefined, { socket: import('ws').WebSocket; request: IncomingMessage }>;
@@ -84,6 +86,35 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
     if (!caller) ctx.extra.socket.close(CloseCode.Forbidden, 'missing or invalid API key');
     return caller;
   }
+
+  /**
+   * Checks every open connection's key again (once per key) and closes those whose key was
+   * revoked with 4403. A Redis outage keeps them open: the next round checks again.
+   */
+  async function recheckKeys(): Promise<void> {
+    const byActor = new Map<string, WsContext[]>();
+    for (const [ctx, caller] of callers) {
+      if (caller.actor !== ANONYMOUS_ACTOR) byActor.set(caller.actor, [...(byActor.get(caller.actor) ?? []), ctx]);
+    }
+    for (const contexts of byActor.values()) {
+      try {
+        if (await options.authenticator.authenticate(presentedKey(contexts[0]!))) continue;
+      } catch {
+        continue;
+      }
+      for (const ctx of contexts) ctx.extra.socket.close(CloseCode.Forbidden, 'API key revoked');
+    }
+  }
+  let rechecking = false;
+  const recheckTimer =
+    options.reauthenticateMs > 0
+      ? setInterval(() => {
+          if (rechecking) return;
+          rechecking = true;
+          void recheckKeys().finally(() => (rechecking = false));
+        }, options.reauthenticateMs)
+      : null;
+  recheckTimer?.unref();
 
   const disposable = useServer(
     {
@@ -161,6 +192,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
     },
     /** Closes every socket (1001 going away) and stops accepting new ones. */
     dispose: async () => {
+      if (recheckTimer) clearInterval(recheckTimer);
       for (const client of wss.clients) client.close(1001, 'server shutting down');
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

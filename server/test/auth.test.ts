@@ -47,7 +47,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   redis = await startRedis();
-  server = await startServer(redis.url, { API_KEYS, REDIS_KEY_PREFIX: PREFIX, WS_MAX_CONNECTIONS_PER_KEY: '3', WS_INIT_TIMEOUT_MS: '300' });
+  server = await startServer(redis.url, { API_KEYS, REDIS_KEY_PREFIX: PREFIX, WS_MAX_CONNECTIONS_PER_KEY: '3', WS_INIT_TIMEOUT_MS: '300', WS_REAUTH_MS: '200' });
 });
 
 afterAll(async () => {
@@ -311,10 +311,14 @@ describe('keys made with npm run keys', () => {
     const unknown = await rawPost({ query: '{ viewer { tenant } }' }, { authorization: 'Bearer some-unknown-key-123456' });
     const revoked = await rawPost({ query: '{ viewer { tenant } }' }, { authorization: `Bearer ${key}` });
     expect([revoked.status, revoked.body]).toEqual([unknown.status, unknown.body]);
-    // The open socket is closed at its next subscribe.
-    const second = subscribe(client, 'subscription { tasksUpdated { id } }', {}, 'tasksUpdated');
-    await waitFor(() => second.errors.length > 0, { message: 'the revoked socket to fail' });
+    // The open socket is closed (4403), and the subscription it held ends with it.
+    await waitFor(() => first.errors.length > 0, { message: 'the revoked socket to close' });
+    expect((first.errors[0] as { code?: number }).code).toBe(4403);
     await client.dispose();
+    const again = wsClient(server, { connectionParams: { authorization: `Bearer ${key}` } });
+    const refused = subscribe(again, 'subscription { tasksUpdated { id } }', {}, 'tasksUpdated');
+    await waitFor(() => refused.errors.length > 0, { message: 'a new socket with the revoked key to be refused' });
+    await again.dispose();
     // An API_KEYS entry is revoked by its id the same way.
     expect((await graphql(server, '{ viewer { tenant } }', {}, KEYS.revocable)).status).toBe(200);
     await keysCli('revoke', keyIdOf(hashKey(KEYS.revocable)));

@@ -190,7 +190,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
   const metrics = createMetrics({ redis, keys, queues, workers, webSocketCounts: () => ws?.counts() ?? { connections: 0, subscriptions: 0 } });
   const routes: Routes = {
     ...createHealthRoutes(health),
-    ...createWorkerRoutes({ workers, authenticator, audit, allowedOrigins: config.corsOrigins }),
+    ...createWorkerRoutes({ workers, authenticator, audit, allowedOrigins: config.corsOrigins, logger }),
     '/metrics': { GET: metrics.handle },
   };
   const serveStatic = config.clientDistDir ? createStaticHandler(config.clientDistDir) : null;

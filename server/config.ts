@@ -148,7 +148,6 @@ export function loadConfig(env: Record<string, string | undefined>) {
       /** Authentication off on a loopback bind: requests must name loopback as their Host (DNS rebinding). */
       loopbackOnly: !(raw.API_KEYS.length > 0 || raw.AUTH_REQUIRED) && LOOPBACK_HOSTS.has(raw.HOST),
       envKeys: raw.API_KEYS,
-      allowAnonymous: raw.ALLOW_ANONYMOUS,
       submitRateLimit: raw.SUBMIT_RATE_LIMIT,
       wsMaxConnectionsPerKey: raw.WS_MAX_CONNECTIONS_PER_KEY,
       wsReauthenticateMs: raw.WS_REAUTH_MS,

@@ -3,6 +3,7 @@
  * probes: no task data), and a reset (admin scope, audited).
  */
 import { ErrorCode, isAppError } from '../../schema/src/errors.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { Scope } from '../auth/scopes.ts';
 import type { AuditService } from '../services/audit-service.ts';
@@ -31,9 +32,10 @@ export interface WorkerRoutesOptions {
   authenticator: Authenticator;
   audit: AuditService;
   allowedOrigins: readonly string[];
+  logger: Logger;
 }
 
-export function createWorkerRoutes({ workers, authenticator, audit, allowedOrigins }: WorkerRoutesOptions): Routes {
+export function createWorkerRoutes({ workers, authenticator, audit, allowedOrigins, logger }: WorkerRoutesOptions): Routes {
   const answer = async (res: Parameters<typeof sendJson>[0], load: () => Promise<WorkerView[]>) => {
     try {
       sendJson(res, 200, { workers: (await load()).map(toJson) });
@@ -66,7 +68,9 @@ export function createWorkerRoutes({ workers, authenticator, audit, allowedOrigi
             return list;
           });
         } finally {
-          await audit.record(caller, 'POST /health/workers/reset-circuit-breaker', null, outcome).catch(() => undefined);
+          await audit
+            .record(caller, 'POST /health/workers/reset-circuit-breaker', null, outcome)
+            .catch((error: Error) => logger.error({ err: error.message }, 'audit record could not be written'));
         }
       },
     },

@@ -14,6 +14,9 @@ import { createLiveTasks, type TaskSummary } from './create-live-tasks.ts';
 import type { FrameScheduler } from './frame-batcher.ts';
 import { reduceTaskChanges, type TaskChange } from './task-merge.ts';
 
+/** How long after a reconnect the page reads again, once its subscriptions are live. */
+const RESUBSCRIBE_SETTLE_MS = 2000;
+
 export interface TaskFilters {
   state: TaskState | null;
   /** Only tasks created within this many minutes; null for any time. */
@@ -114,7 +117,23 @@ export function createTaskTable(options: {
     if (updated.size > 0 || deleted.size > 0) scheduleRecount();
   };
   createLiveTasks({ onBatch: apply, schedule: options.schedule });
-  createEffect(on(options.connectionEpoch, (epoch) => epoch > 1 && refetch(), { defer: true }));
+  // After a reconnect: re-read at once, and again once the resubscribed live feed is surely
+  // live on the server (tasksUpdated has no snapshot, so a change made before its Redis
+  // SUBSCRIBE landed would otherwise never reach the page).
+  let settleTimer: ReturnType<typeof setTimeout> | undefined;
+  onCleanup(() => clearTimeout(settleTimer));
+  createEffect(
+    on(
+      options.connectionEpoch,
+      (epoch) => {
+        if (epoch <= 1) return;
+        refetch();
+        clearTimeout(settleTimer);
+        settleTimer = setTimeout(() => refetch(), RESUBSCRIBE_SETTLE_MS);
+      },
+      { defer: true },
+    ),
+  );
 
   const visible = createMemo(() => order().filter((id) => rows[id] !== undefined));
   return {

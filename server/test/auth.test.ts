@@ -187,7 +187,8 @@ describe('scopes', () => {
 
   it('guards the REST breaker reset: 401 without a key, 403 without admin, audited with admin', async () => {
     const post = (headers: Record<string, string>) =>
-      fetch(`${server.url}/health/workers/reset-circuit-breaker`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+      // As the runbook's curl sends it: no body, no content type.
+      fetch(`${server.url}/health/workers/reset-circuit-breaker`, { method: 'POST', headers });
     expect((await post({})).status).toBe(401);
     expect((await post({ authorization: `Bearer ${KEYS.a}` })).status).toBe(403);
     expect((await post({ authorization: `Bearer ${KEYS.admin}` })).status).toBe(200);

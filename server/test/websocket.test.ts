@@ -42,18 +42,22 @@ describe('WebSocket guards', () => {
   });
 
   it('answers only requests addressed to localhost while authentication is off (DNS rebinding)', async () => {
-    const statusFor = (host: string) =>
+    const statusFor = (host: string, path = '/graphql') =>
       new Promise<number>((resolve, reject) => {
-        const request = httpRequest(`${server.url}/graphql`, { method: 'POST', headers: { host, 'content-type': 'application/json' } }, (response) => {
+        const graphql = path === '/graphql';
+        const request = httpRequest(`${server.url}${path}`, { method: 'POST', headers: { host, ...(graphql ? { 'content-type': 'application/json' } : {}) } }, (response) => {
           response.resume();
           resolve(response.statusCode ?? 0);
         });
         request.once('error', reject);
-        request.end(JSON.stringify({ query: '{ viewer { tenant } }' }));
+        request.end(graphql ? JSON.stringify({ query: '{ viewer { tenant } }' }) : undefined);
       });
     expect(await statusFor('evil.example:8000')).toBe(403);
     expect(await statusFor(new URL(server.url).host)).toBe(200);
     expect(await statusFor(`localhost:${new URL(server.url).port}`)).toBe(200);
+    // The breaker reset, bare as the runbook's curl sends it: only to a loopback name.
+    expect(await statusFor('evil.example:8000', '/health/workers/reset-circuit-breaker')).toBe(403);
+    expect(await statusFor(new URL(server.url).host, '/health/workers/reset-circuit-breaker')).toBe(200);
     const upgrade = await new Promise<number>((resolve, reject) => {
       const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws', { headers: { host: 'evil.example' } });
       socket.once('open', () => {

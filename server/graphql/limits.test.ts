@@ -24,6 +24,9 @@ describe('operation limits', () => {
 
   it('counts aliases and directives', () => {
     expect(problems('{ a: task { id } b: task { id } c: task { id } d: task { id } }')).toEqual(['query uses 4 aliases; the limit is 3']);
+    expect(problems('{ a: __typename b: __typename c: __typename }')).toEqual([]);
+    expect(problems('{ a: __typename b: __typename c: __typename d: __typename }')).toEqual(['query uses 4 aliases; the limit is 3']);
+    expect(problems('{ task { a: __typename b: __typename } x: task { c: __typename d: __typename } }')).toEqual(['query uses 5 aliases; the limit is 3']);
     expect(problems('{ task @skip(if: false) { id @include(if: true) sub @skip(if: false) { id } } }')).toEqual(['query uses 3 directives; the limit is 2']);
   });
 
@@ -35,6 +38,15 @@ describe('operation limits', () => {
     // A variable counts as the largest page (100): its value is not known before execution.
     expect(problems('query ($n: Int) { tasks(first: $n) { history(first: $n) { id } } }')).toEqual(['query cost 10101 exceeds the limit of 1000']);
     expect(problems('query ($n: Int) { tasks(first: $n) { id } }')).toEqual([]);
+  });
+
+  it('accepts exactly maxSubmits submits, each selecting its whole record', () => {
+    const submits = (n: number) =>
+      `mutation { ${Array.from({ length: n }, (_, i) => `s${i}: submitTask(content: "${i}") { id sub { id } history(first: 10) { id } }`).join(' ')} }`;
+    const wide: GraphQLLimits = { ...LIMITS, maxAliases: 100 };
+    const check = (query: string) => validate(schema, parse(query), [...specifiedRules, operationLimitsRule(wide)]).map((error) => error.message);
+    expect(check(submits(4))).toEqual([]);
+    expect(check(submits(5))).toEqual(['an operation may submit at most 4 tasks; this one submits 5']);
   });
 
   it('survives fragment cycles (GraphQL reports them itself)', () => {

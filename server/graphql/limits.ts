@@ -38,8 +38,12 @@ export interface OperationMeasure {
   submits: number;
 }
 
-/** Cost of one submitTask: enough that more than maxSubmits of them exceed maxCost alone. */
-export const submitCost = (limits: GraphQLLimits) => Math.floor(limits.maxCost / limits.maxSubmits);
+/**
+ * Cost of one submitTask. The number of submits is capped by `maxSubmits` on its own; their
+ * cost keeps a batch of submits from also carrying a large read. At most half the budget goes
+ * to submits, so `maxSubmits` of them always fit, with room for what they select.
+ */
+export const submitCost = (limits: GraphQLLimits) => Math.max(1, Math.floor(limits.maxCost / (2 * limits.maxSubmits)));
 
 function listSize(field: FieldNode): number {
   const first = field.arguments?.find((argument) => argument.name.value === 'first');
@@ -59,8 +63,10 @@ export function measureOperation(
     for (const selection of set.selections) {
       measure.directives += selection.directives?.length ?? 0;
       if (selection.kind === Kind.FIELD) {
-        if (selection.name.value.startsWith('__')) continue;
+        // Every alias counts, `__typename` included: a thousand aliased `__typename`s are a
+        // thousand response keys from a few bytes of request.
         if (selection.alias) measure.aliases += 1;
+        if (selection.name.value.startsWith('__')) continue;
         measure.depth = Math.max(measure.depth, depth);
         if (selection.name.value === SUBMIT_FIELD && depth === 1) {
           measure.submits += multiplier;

@@ -91,6 +91,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     maxContentBytes: config.maxContentBytes,
     resyncIntervalMs: config.subscriptionResyncMs,
     maxPageSize: 100,
+    subscriberLimits: config.wsSubscriberLimits,
   });
   const deadLetters = createDeadLetterService({ repository, queue, tasks, batchSize: 100 });
   const queues = createQueueService({
@@ -255,6 +256,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
       allowedOrigins: config.corsOrigins,
       requireLoopbackHost: config.auth.loopbackOnly,
       maxSubscriptionsPerConnection: config.wsMaxSubscriptions,
+      subscriberLimits: config.wsSubscriberLimits,
     });
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

@@ -69,6 +69,8 @@ const shape = {
   WS_KEEPALIVE_MS: envInt(12_000, { min: 0 }),
   WS_INIT_TIMEOUT_MS: envInt(3000, { min: 100 }),
   WS_MAX_SUBSCRIPTIONS: envInt(100, { min: 1 }),
+  WS_SUBSCRIBER_MAX_EVENTS: envInt(1000, { min: 1 }),
+  WS_SUBSCRIBER_MAX_BYTES: envInt(4 * 1024 * 1024, { min: 1024 }),
   CORS_ORIGINS: z.string().default(''),
   TASK_EVENTS_MAX: envInt(1000, { min: 10 }),
   TASK_RETENTION_HOURS: envNumber(168, { min: 0.001 }),
@@ -128,6 +130,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
     wsKeepAliveMs: raw.WS_KEEPALIVE_MS,
     wsInitTimeoutMs: raw.WS_INIT_TIMEOUT_MS,
     wsMaxSubscriptions: raw.WS_MAX_SUBSCRIPTIONS,
+    /** How far one connection's subscriptions may fall behind before it is closed (4480). */
+    wsSubscriberLimits: { maxEvents: raw.WS_SUBSCRIBER_MAX_EVENTS, maxBytes: raw.WS_SUBSCRIBER_MAX_BYTES },
     corsOrigins: raw.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     taskEventsMax: raw.TASK_EVENTS_MAX,
     idempotencyTtlSeconds: Math.ceil(raw.TASK_RETENTION_HOURS * 3600),

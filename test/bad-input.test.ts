@@ -104,6 +104,8 @@ const HTTP_CASES: HttpCase[] = [
     status: 400,
     code: 'GRAPHQL_VALIDATION_FAILED',
   },
+  { name: '1,000 aliased __typename', json: { query: `{ ${Array.from({ length: 1000 }, (_, i) => `t${i}: __typename`).join(' ')} }` }, status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /1000 aliases/ },
+  { name: '11 submitTask, one past GRAPHQL_MAX_SUBMITS', json: { query: `mutation { ${Array.from({ length: 11 }, (_, i) => `s${i}: submitTask(input: { content: "Text number ${i} to summarize." }) { id }`).join(' ')} }` }, status: 400, message: /submit at most 10 tasks; this one submits 11/ },
   { name: '11 submitTask without aliases (fragments)', json: { query: `mutation { ...S } fragment S on Mutation { ${Array.from({ length: 11 }, (_, i) => `s${i}: submitTask(input: { content: "Text ${i} to summarize." }) { id }`).join(' ')} }` }, status: 400, message: /submit at most 10/ },
   { name: 'too many directives', json: { query: `{ viewer ${'@include(if: true) '.repeat(30)} { tenant } }` }, status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
   { name: 'too many tokens', json: { query: `{ viewer { ${'tenant '.repeat(6000)} } }` }, status: 400, message: /token/i },
@@ -129,7 +131,9 @@ const HTTP_CASES: HttpCase[] = [
   { name: 'purge without confirm', json: { query: 'mutation { purgeDeadLetterQueue(confirm: false) }' }, key: ADMIN_KEY, status: 200, code: 'BAD_USER_INPUT' },
   { name: 'an operator action without admin', json: { query: 'mutation { purgeDeadLetterQueue(confirm: true) }' }, status: 200, code: 'FORBIDDEN' },
   { name: 'a huge id', json: { query: 'query ($id: ID!) { cancelTask: task(id: $id) { id } }', variables: { id: 'x'.repeat(100_000) } }, status: 200 },
-  { name: 'the breaker reset as a form', method: 'POST', path: '/health/workers/reset-circuit-breaker', headers: { 'content-type': 'application/x-www-form-urlencoded' }, raw: 'a=b', status: 415 },
+  { name: 'the breaker reset as a form from another site', method: 'POST', path: '/health/workers/reset-circuit-breaker', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, raw: 'a=b', key: ADMIN_KEY, status: 403 },
+  { name: 'the breaker reset as a form without a key', method: 'POST', path: '/health/workers/reset-circuit-breaker', headers: { 'content-type': 'application/x-www-form-urlencoded' }, raw: 'a=b', key: null, status: 401 },
+  { name: 'the breaker reset with a key that is not admin', method: 'POST', path: '/health/workers/reset-circuit-breaker', raw: '', status: 403 },
   { name: 'the breaker reset from another origin', method: 'POST', path: '/health/workers/reset-circuit-breaker', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, raw: '{}', key: ADMIN_KEY, status: 403 },
   { name: 'POST /metrics', method: 'POST', path: '/metrics', raw: '', status: 405 },
   { name: 'an unknown path', method: 'GET', path: '/../../etc/passwd', status: 404 },
@@ -232,6 +236,31 @@ function runWs(testCase: WsCase): Promise<{ code: number } | { error: string }> 
     socket.on('error', (error) => (error.message.includes('Max payload') ? undefined : reject(error)));
   });
 }
+
+describe('the documented limits are the true ones', () => {
+  it('GRAPHQL_MAX_SUBMITS (10) submits in one operation are accepted, each selecting its record', async () => {
+    const before = await storedTasks();
+    const query = `mutation { ${Array.from({ length: 10 }, (_, i) => `s${i}: submitTask(input: { content: "Text number ${i} at the limit." }) { id state version createdAt }`).join(' ')} }`;
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ query }),
+    });
+    const body = (await response.json()) as { data?: Record<string, { id: string }>; errors?: unknown };
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    expect(Object.keys(body.data ?? {})).toHaveLength(10);
+    expect(await storedTasks()).toBe(before + 10);
+  });
+
+  it('a few aliased __typename are fine (the web client asks for them)', async () => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ query: '{ a: __typename b: __typename viewer { __typename tenant } }' }),
+    });
+    expect(await response.json()).toEqual({ data: { a: 'Query', b: 'Query', viewer: { __typename: 'Viewer', tenant: 'acme' } } });
+  });
+});
 
 describe('bad input over WebSocket', () => {
   for (const testCase of WS_CASES) {

@@ -97,6 +97,7 @@ attachGraphQLWs({
   connectionInitWaitTimeoutMs: 3000,
   allowedOrigins: [],
   maxSubscriptionsPerConnection: 100,
+  subscriberLimits: { maxEvents: 1000, maxBytes: 4 * 1024 * 1024 },
 });
 
 const subscriber = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');

@@ -7,6 +7,7 @@ import type { WorkerService } from '../services/worker-service.ts';
 import type { TaskService } from '../services/task-service.ts';
 import type { AuditService } from '../services/audit-service.ts';
 import type { Caller } from '../auth/scopes.ts';
+import type { Backlog } from '../services/backlog.ts';
 
 /** What every resolver receives, over HTTP and WebSocket alike. */
 export interface GraphQLContext {
@@ -21,4 +22,6 @@ export interface GraphQLContext {
   authenticationRequired: boolean;
   flow: FlowService;
   logger: Logger;
+  /** Over WebSocket: how far this connection's subscriptions may fall behind, together. */
+  backlog?: Backlog;
 }

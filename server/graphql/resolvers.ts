@@ -53,16 +53,15 @@ export const resolvers: Resolvers = {
 
   Subscription: {
     taskUpdated: {
-      subscribe: (_, { id, afterVersion }, { tasks, caller }) =>
-        tasks.watch(id, afterVersion ?? null, caller),
+      subscribe: (_, { id, afterVersion }, { tasks, caller, backlog }) => tasks.watch(id, afterVersion ?? null, caller, backlog),
       resolve: (record: TaskRecord) => record,
     },
     tasksUpdated: {
-      subscribe: (_, __, { tasks, caller }) => tasks.watchChanges(caller),
+      subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchChanges(caller, backlog),
       resolve: (record: TaskRecord) => record,
     },
     taskDeleted: {
-      subscribe: (_, __, { tasks, caller }) => tasks.watchDeletions(caller),
+      subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchDeletions(caller, backlog),
       resolve: (id: string) => id,
     },
     providerStatusUpdated: {

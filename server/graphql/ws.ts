@@ -3,7 +3,9 @@
  * same authentication, validation limits, introspection policy and error formatting are
  * applied here, and only subscriptions are accepted. Close codes are graphql-ws's own: 4403
  * for a missing, unknown or revoked key (and for a key over its connection cap), 4408 when
- * no connection_init arrives in time, 4500 when keys cannot be checked.
+ * no connection_init arrives in time, 4500 when keys cannot be checked; and ours, 4480
+ * (SUBSCRIBER_TOO_SLOW), when a connection's subscriptions fall further behind than its
+ * backlog allows (a client that stopped reading).
  */
 import type { IncomingMessage, Server } from 'node:http';
 import {
@@ -23,6 +25,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { bearerKey } from '../auth/api-keys.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { ANONYMOUS_ACTOR, type Caller } from '../auth/scopes.ts';
+import { createBacklog, SUBSCRIBER_TOO_SLOW, type Backlog, type BacklogLimits } from '../services/backlog.ts';
 import { isAllowedOrigin, isLoopbackHostHeader } from '../http/origin.ts';
 import type { GraphQLContext } from './context.ts';
 import type { createFormatError } from './format-error.ts';
@@ -50,6 +53,8 @@ export interface GraphQLWsOptions {
   maxConnectionsPerKey: number;
   /** How often open connections' keys are checked again, so a revoked key's sockets close (0: never). */
   reauthenticateMs: number;
+  /** How far one connection's subscriptions may fall behind, together (WS_SUBSCRIBER_MAX_*). */
+  subscriberLimits: BacklogLimits;
 }
 
 type WsContext = Context<Record<string, unknown> | undefined, { socket: import('ws').WebSocket; request: IncomingMessage }>;
@@ -72,6 +77,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
     errors.map((error) => options.formatError(error.toJSON(), error)) as unknown as GraphQLError[];
   /** Acknowledged connections and who they act as. */
   const callers = new Map<WsContext, Caller>();
+  /** Each acknowledged connection's backlog: a client that stops reading is closed, not buffered for. */
+  const backlogs = new Map<WsContext, Backlog>();
   const connectionsPerKey = new Map<string, number>();
 
   /** Authenticates the connection's key; closes the socket (and answers false) when it fails. */
@@ -134,12 +141,18 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         }
         connectionsPerKey.set(caller.actor, open + 1);
         callers.set(ctx, caller);
+        const backlog = createBacklog(options.subscriberLimits);
+        backlog.onOverflow(() =>
+          ctx.extra.socket.close(SUBSCRIBER_TOO_SLOW, 'subscriber fell behind; reconnect and resume (taskUpdated: afterVersion)'),
+        );
+        backlogs.set(ctx, backlog);
         return true;
       },
       onDisconnect: (ctx) => {
         const caller = callers.get(ctx);
         if (!caller) return;
         callers.delete(ctx);
+        backlogs.delete(ctx);
         const open = (connectionsPerKey.get(caller.actor) ?? 1) - 1;
         if (open > 0) connectionsPerKey.set(caller.actor, open);
         else connectionsPerKey.delete(caller.actor);
@@ -170,7 +183,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
           document,
           variableValues: payload.variables ?? null,
           operationName: payload.operationName ?? null,
-          contextValue: options.context(caller),
+          contextValue: { ...options.context(caller), backlog: backlogs.get(ctx) },
         };
         return args;
       },

@@ -1,7 +1,10 @@
 /**
  * Live task events from Redis pub/sub (graphql-redis-subscriptions on a dedicated ioredis
- * subscriber connection). Each message is parsed once, whatever the number of listeners.
- * Pub/sub is at-most-once: callers pair it with the task's event stream (see task-service).
+ * subscriber connection). Every task event arrives on one channel that this process
+ * subscribes to once and keeps: a watch of one task is an entry in a map, not a SUBSCRIBE,
+ * so watchers coming and going cost Redis nothing. Each message is parsed at most once,
+ * and only while someone listens. Pub/sub is at-most-once: callers pair it with the task's
+ * event stream (see task-service).
  */
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
@@ -17,35 +20,66 @@ export interface TaskEventBusOptions {
   onMalformedMessage?: (channel: string) => void;
 }
 
-export type TaskListener = (message: TaskChannelMessage) => void;
+/** A task event and the size of its message as it arrived (for subscriber backlogs). */
+export type TaskListener = (message: TaskChannelMessage, bytes: number) => void;
 export interface Disposable {
   dispose(): void;
 }
 
 export type TaskEventBus = ReturnType<typeof createTaskEventBus>;
 
+const taskIdOf = (message: TaskChannelMessage) => (message.kind === 'change' ? message.task.id : message.id);
+
 export function createTaskEventBus(options: TaskEventBusOptions) {
+  const tasksChannel = options.keys.tasksChannel();
   const pubsub = new RedisPubSub({
     publisher: options.publisher,
     subscriber: options.subscriber,
-    deserializer: (buffer, { channel }) => {
-      // Only task channels carry task JSON; the hint channels carry a plain word or id.
-      if (channel === options.keys.workersChannel() || channel === options.keys.providerChannel()) return buffer.toString('utf8');
-      try {
-        return parseTaskChannelMessage(buffer.toString('utf8'));
-      } catch {
-        options.onMalformedMessage?.(channel);
-        return null;
-      }
-    },
+    // Parsed below, only when someone listens: a server nobody watches pays for no JSON.
+    deserializer: (buffer) => buffer.toString('utf8'),
   });
 
-  /** Resolves once Redis confirmed the SUBSCRIBE, so no later publish can be missed. */
-  async function listen(channel: string, listener: TaskListener): Promise<Disposable> {
-    const subscriptionId = await pubsub.subscribe(channel, (message: TaskChannelMessage | null) => {
-      if (message) listener(message);
-    });
-    return { dispose: () => pubsub.unsubscribe(subscriptionId) };
+  const byTask = new Map<string, Set<TaskListener>>();
+  const anyTask = new Set<TaskListener>();
+  let shared: Promise<number> | null = null;
+
+  function route(json: string): void {
+    if (byTask.size === 0 && anyTask.size === 0) return;
+    let message: TaskChannelMessage;
+    try {
+      message = parseTaskChannelMessage(json);
+    } catch {
+      options.onMalformedMessage?.(tasksChannel);
+      return;
+    }
+    const bytes = Buffer.byteLength(json);
+    for (const listener of anyTask) listener(message, bytes);
+    const watchers = byTask.get(taskIdOf(message));
+    if (watchers) for (const listener of watchers) listener(message, bytes);
+  }
+
+  /** The one subscription to every task's events; resolves once Redis confirmed it. */
+  function sharedSubscription(): Promise<number> {
+    if (!shared) {
+      shared = pubsub.subscribe(tasksChannel, route);
+      // A failed SUBSCRIBE (Redis down) is tried again by the next watcher.
+      shared.catch(() => (shared = null));
+    }
+    return shared;
+  }
+
+  /** Registers a listener (`add`) once the shared subscription is live, so no later event is missed. */
+  async function listen(add: () => void, remove: () => void): Promise<Disposable> {
+    await sharedSubscription();
+    add();
+    let disposed = false;
+    return {
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        remove();
+      },
+    };
   }
 
   async function listenRaw(channel: string, listener: (message: string) => void): Promise<Disposable> {
@@ -55,12 +89,30 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
 
   return {
     /** Every change (and the deletion) of one task. */
-    onTask: (taskId: string, listener: TaskListener) => listen(options.keys.taskChannel(taskId), listener),
+    onTask: (taskId: string, listener: TaskListener) =>
+      listen(
+        () => {
+          const watchers = byTask.get(taskId);
+          if (watchers) watchers.add(listener);
+          else byTask.set(taskId, new Set([listener]));
+        },
+        () => {
+          const watchers = byTask.get(taskId);
+          watchers?.delete(listener);
+          if (watchers?.size === 0) byTask.delete(taskId);
+        },
+      ),
     /** Every change (and deletion) of any task. */
-    onAnyTask: (listener: TaskListener) => listen(options.keys.tasksChannel(), listener),
+    onAnyTask: (listener: TaskListener) =>
+      listen(
+        () => anyTask.add(listener),
+        () => anyTask.delete(listener),
+      ),
     /** Each provider check a worker recorded. */
     onProviderCheck: (listener: (state: string) => void) => listenRaw(options.keys.providerChannel(), listener),
     /** Each worker heartbeat (the worker's id). */
     onWorkerBeat: (listener: (workerId: string) => void) => listenRaw(options.keys.workersChannel(), listener),
+    /** Tasks watched one by one right now, and Redis channel subscriptions held (for tests and /metrics). */
+    counts: () => ({ watchedTasks: byTask.size, anyTaskListeners: anyTask.size }),
   };
 }

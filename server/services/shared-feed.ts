@@ -52,7 +52,8 @@ export function createSharedFeed<T>(options: SharedFeedOptions<T>) {
 
   /** The current value first, then each different one (coalesced). */
   async function watch(): Promise<AsyncGenerator<T>> {
-    const inbox = createAsyncQueue<T>();
+    // A reader that fell behind needs only the newest value: one is held, never more.
+    const inbox = createAsyncQueue<T>({ latestOnly: true });
     watchers.add(inbox);
     const close = () => {
       watchers.delete(inbox);

@@ -15,6 +15,7 @@ import type { TaskQueueProducer } from '../infra/task-queue.ts';
 import { ListOrder, type ChangeOutcome, type TaskPage, type TaskRepository } from '../infra/task-repository.ts';
 import { canSee, isAdmin, type Caller } from '../auth/scopes.ts';
 import { closableIterator, createAsyncQueue } from './async-queue.ts';
+import { createBacklog, type Backlog, type BacklogLimits } from './backlog.ts';
 import { validateContent, validateIdempotencyKey } from './content-validation.ts';
 
 export interface TaskServiceOptions {
@@ -28,6 +29,8 @@ export interface TaskServiceOptions {
   resyncIntervalMs: number;
   /** Largest page `tasks(first:)` returns. */
   maxPageSize: number;
+  /** How far a watch may fall behind when its caller gives no backlog of its own (a connection's). */
+  subscriberLimits: BacklogLimits;
 }
 
 export interface SubmitTaskInput {
@@ -246,9 +249,9 @@ export function createTaskService(options: TaskServiceOptions) {
    * was lost. Ends when the task is deleted. Rejects with NOT_FOUND when the caller cannot
    * see the task.
    */
-  async function watch(id: string, afterVersion: number | null, caller: Caller): Promise<AsyncGenerator<TaskRecord>> {
-    const inbox = createAsyncQueue<TaskChannelMessage | typeof RESYNC>();
-    const subscription = await store(() => events.onTask(id, (message) => inbox.push(message)));
+  async function watch(id: string, afterVersion: number | null, caller: Caller, backlog?: Backlog): Promise<AsyncGenerator<TaskRecord>> {
+    const inbox = createAsyncQueue<TaskChannelMessage | typeof RESYNC>({ backlog: backlog ?? createBacklog(options.subscriberLimits) });
+    const subscription = await store(() => events.onTask(id, (message, bytes) => inbox.push(message, bytes)));
     let snapshot: TaskRecord | null;
     try {
       snapshot = await get(id, caller);
@@ -322,13 +325,13 @@ export function createTaskService(options: TaskServiceOptions) {
   }
 
   /** Every change (or, with `deletions`, the id of every deletion) of the caller's tasks. */
-  async function watchAll<T>(caller: Caller, pick: (message: TaskChannelMessage) => T | null): Promise<AsyncGenerator<T>> {
-    const inbox = createAsyncQueue<T>();
+  async function watchAll<T>(caller: Caller, pick: (message: TaskChannelMessage) => T | null, backlog?: Backlog): Promise<AsyncGenerator<T>> {
+    const inbox = createAsyncQueue<T>({ backlog: backlog ?? createBacklog(options.subscriberLimits) });
     const subscription = await store(() =>
-      events.onAnyTask((message) => {
+      events.onAnyTask((message, bytes) => {
         const tenant = message.kind === 'change' ? message.task.tenant : message.tenant;
         const value = canSee(caller, tenant) ? pick(message) : null;
-        if (value !== null) inbox.push(value);
+        if (value !== null) inbox.push(value, bytes);
       }),
     );
     async function* run(): AsyncGenerator<T> {
@@ -351,8 +354,8 @@ export function createTaskService(options: TaskServiceOptions) {
     retry,
     remove,
     watch,
-    watchChanges: (caller: Caller) => watchAll(caller, (m) => (m.kind === 'change' ? m.task : null)),
-    watchDeletions: (caller: Caller) => watchAll(caller, (m) => (m.kind === 'deleted' ? m.id : null)),
+    watchChanges: (caller: Caller, backlog?: Backlog) => watchAll(caller, (m) => (m.kind === 'change' ? m.task : null), backlog),
+    watchDeletions: (caller: Caller, backlog?: Backlog) => watchAll(caller, (m) => (m.kind === 'deleted' ? m.id : null), backlog),
     pageSize,
     store,
   };

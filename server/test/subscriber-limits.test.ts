@@ -1,0 +1,137 @@
+/**
+ * What one WebSocket subscriber may cost the server, over a real socket against a real server
+ * and Redis: a client that stops reading is closed (4480) instead of buffered for without
+ * bound, and subscribe/unsubscribe churn leaves no Redis channel subscriptions behind.
+ */
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisKeys } from '../../schema/src/redis-keys.ts';
+import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
+import { SAMPLE_TEXT, startServer, submitTask, subscribe, wsClient, type RunningServer } from '../../test/support/system.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+
+const keys = createRedisKeys('atf');
+const MAX_BYTES = 1024 * 1024;
+
+let redis: TestRedis;
+let server: RunningServer;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  server = await startServer(redis.url, { WS_SUBSCRIBER_MAX_BYTES: String(MAX_BYTES), WS_SUBSCRIBER_MAX_EVENTS: '10000' });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await redis?.dispose();
+});
+
+/** A raw graphql-transport-ws socket, acknowledged; resolves once it is ready for subscribe frames. */
+async function openSocket(): Promise<{ socket: WebSocket; messages: { id?: string; type: string }[]; closed: Promise<number> }> {
+  const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+  const messages: { id?: string; type: string }[] = [];
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  socket.on('message', (data) => messages.push(JSON.parse(String(data)) as { type: string }));
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+  await waitFor(() => messages.some((message) => message.type === 'connection_ack'), { message: 'connection_ack' });
+  return { socket, messages, closed };
+}
+
+/** The event the scripts published for a task's creation, with a large result: a busy feed. */
+async function largeChangeMessage(taskId: string, bytes: number, version?: number): Promise<string> {
+  const [[, fields]] = (await redis.client.xrange(keys.taskEvents(taskId), '-', '+', 'COUNT', 1)) as [string, string[]][];
+  const task = JSON.parse(fields[fields.indexOf('task') + 1]!) as Record<string, string>;
+  return JSON.stringify({ ...task, result: 'x'.repeat(bytes), ...(version ? { version: String(version) } : {}) });
+}
+
+/** Channel subscriptions the server's subscriber connection holds right now. */
+async function serverChannelSubscriptions(): Promise<number> {
+  const clients = String(await redis.client.client('LIST', 'TYPE', 'pubsub'));
+  return clients
+    .split('\n')
+    .filter((line) => line.includes('name=atf-server-sub'))
+    .reduce((sum, line) => sum + Number(/\bsub=(\d+)/.exec(line)?.[1] ?? 0) + Number(/\bpsub=(\d+)/.exec(line)?.[1] ?? 0), 0);
+}
+
+describe('a subscriber that stops reading', () => {
+  it('is closed with 4480 once it falls WS_SUBSCRIBER_MAX_BYTES behind, and is sent nothing more', async () => {
+    const task = await submitTask(server, SAMPLE_TEXT);
+    const { socket, messages, closed } = await openSocket();
+    socket.send(JSON.stringify({ id: 'feed', type: 'subscribe', payload: { query: 'subscription { tasksUpdated { id result } }' } }));
+    // The feed is live once a change comes through.
+    const probe = await largeChangeMessage(task.id, 10);
+    await waitFor(
+      async () => {
+        await redis.client.publish(keys.tasksChannel(), probe);
+        return messages.some((message) => message.type === 'next');
+      },
+      { message: 'the feed to be live' },
+    );
+
+    // The client stops reading; the feed goes on: 100 events of 128 KiB, far past what the
+    // kernel's socket buffers (several MiB on loopback) and the backlog hold.
+    socket.pause();
+    const event = await largeChangeMessage(task.id, 128 * 1024);
+    const published = 100;
+    for (let i = 0; i < published; i += 1) await redis.client.publish(keys.tasksChannel(), event);
+
+    // The client reads again: what the server had sent before it gave up, then the close.
+    socket.resume();
+    expect(await closed).toBe(4480);
+    const delivered = messages.filter((message) => message.type === 'next').length;
+    expect(delivered).toBeLessThan(published);
+  });
+
+  it('lets a taskUpdated subscriber resume with afterVersion after the close, missing nothing', async () => {
+    const task = await submitTask(server, SAMPLE_TEXT);
+    const { socket, messages, closed } = await openSocket();
+    socket.send(JSON.stringify({ id: 'watch', type: 'subscribe', payload: { query: `subscription { taskUpdated(id: "${task.id}") { version result } }` } }));
+    await waitFor(() => messages.some((message) => message.type === 'next'), { message: 'the snapshot' });
+    socket.pause();
+    // Published changes only (no stream entries): the watch sends each, as a newer version.
+    for (let i = 0; i < 100; i += 1) await redis.client.publish(keys.tasksChannel(), await largeChangeMessage(task.id, 128 * 1024, 1000 + i));
+    socket.resume();
+    expect(await closed).toBe(4480);
+
+    // The next real change, then a watch resumed from the last real version the client saw.
+    await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `mutation { cancelTask(id: "${task.id}") { state } }` }),
+    });
+    const client = wsClient(server);
+    const resumed = subscribe<{ version: number; state: string }>(client, 'subscription ($id: ID!) { taskUpdated(id: $id, afterVersion: 1) { version state } }', { id: task.id }, 'taskUpdated');
+    await resumed.waitFor((update) => update.state === 'CANCELLED');
+    expect(resumed.events.map((update) => update.version)).toEqual([2]);
+    resumed.dispose();
+    await client.dispose();
+  });
+});
+
+describe('subscribe and unsubscribe churn', () => {
+  it('leaves no Redis channel subscription behind: watches share one subscription per server', async () => {
+    const task = await submitTask(server, SAMPLE_TEXT);
+    const { socket, messages } = await openSocket();
+    // 5,000 watches of distinct tasks (missing ones mostly: each still reaches the event bus),
+    // each stopped as soon as it was asked for.
+    for (let i = 0; i < 5000; i += 1) {
+      const id = i % 10 === 0 ? task.id : randomUUID();
+      socket.send(JSON.stringify({ id: `s${i}`, type: 'subscribe', payload: { query: `subscription { taskUpdated(id: "${id}") { version } }` } }));
+      socket.send(JSON.stringify({ id: `s${i}`, type: 'complete' }));
+    }
+    // A watch asked for after the churn answers: the churn was handled.
+    socket.send(JSON.stringify({ id: 'after', type: 'subscribe', payload: { query: `subscription { taskUpdated(id: "${task.id}") { version } }` } }));
+    await waitFor(() => messages.some((message) => message.id === 'after' && message.type === 'next'), { timeoutMs: 30_000, message: 'the watch after the churn' });
+
+    // Right away, not seconds later: there is nothing to drain. One channel carries every
+    // task's events; the others are the hint channels of the shared feeds.
+    expect(await redis.client.pubsub('CHANNELS', 'atf:events:task:*')).toEqual([]);
+    expect(await serverChannelSubscriptions()).toBeLessThanOrEqual(3);
+    socket.close();
+  });
+});

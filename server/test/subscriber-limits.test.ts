@@ -44,14 +44,15 @@ async function openSocket(): Promise<{ socket: WebSocket; messages: { id?: strin
 
 /** The event the scripts published for a task's creation, with a large result: a busy feed. */
 async function largeChangeMessage(taskId: string, bytes: number, version?: number): Promise<string> {
-  const [[, fields]] = (await redis.client.xrange(keys.taskEvents(taskId), '-', '+', 'COUNT', 1)) as [string, string[]][];
+  const [entry] = await redis.client.xrange(keys.taskEvents(taskId), '-', '+', 'COUNT', 1);
+  const fields = entry![1];
   const task = JSON.parse(fields[fields.indexOf('task') + 1]!) as Record<string, string>;
   return JSON.stringify({ ...task, result: 'x'.repeat(bytes), ...(version ? { version: String(version) } : {}) });
 }
 
 /** Channel subscriptions the server's subscriber connection holds right now. */
 async function serverChannelSubscriptions(): Promise<number> {
-  const clients = String(await redis.client.client('LIST', 'TYPE', 'pubsub'));
+  const clients = String(await redis.client.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
   return clients
     .split('\n')
     .filter((line) => line.includes('name=atf-server-sub'))

@@ -397,8 +397,9 @@ describe('README', () => {
     }
   });
 
-  it('documents every variable the processes read in the configuration table', () => {
-    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+  it('documents every variable the processes read in the configuration table (docs/configuration.md)', () => {
+    // The rows of the table only: a variable named in the prose around it does not count.
+    const table = read('docs/configuration.md').split('\n').filter((line) => line.startsWith('| `')).join('\n');
     for (const name of new Set([...SERVER_VARIABLES, ...WORKER_VARIABLES])) expect(table, name).toContain(`\`${name}\``);
   });
 });

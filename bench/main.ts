@@ -77,7 +77,7 @@ try {
 const table = formatTable(rows);
 console.log(`\n${table}\n`);
 const missed = rows.filter((row) => isMet(row) === false).map((row) => `${row.scenario}: ${row.measure}`);
-console.log(missed.length ? `targets missed (see README, Performance): ${missed.join('; ')}` : 'every target met');
+console.log(missed.length ? `targets missed (see docs/performance.md): ${missed.join('; ')}` : 'every target met');
 const stamp = started.toISOString().replace(/[:.]/g, '-');
 const dir = quick ? tmpdir() : join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });

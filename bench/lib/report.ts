@@ -44,7 +44,7 @@ const fmt = (value: number): string => {
 const spread = (values: number[]) =>
   values.length === 1 ? fmt(values[0]!) : `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
 
-/** The table as Markdown (printed, and pasted into the README). */
+/** The table as Markdown (printed, and pasted into docs/performance.md). */
 export function formatTable(rows: Row[]): string {
   const lines = [
     '| scenario | measure | ours: median (min–max) | baseline | ratio: median (min–max) | target | met |',

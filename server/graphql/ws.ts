@@ -29,6 +29,7 @@ import { createBacklog, SUBSCRIBER_TOO_SLOW, type Backlog, type BacklogLimits } 
 import { isAllowedOrigin, isLoopbackHostHeader } from '../http/origin.ts';
 import type { GraphQLContext } from './context.ts';
 import type { createFormatError } from './format-error.ts';
+import { createSharedSubscribe } from './shared-execution.ts';
 
 export interface GraphQLWsOptions {
   httpServer: Server;
@@ -80,6 +81,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
   /** Each acknowledged connection's backlog: a client that stops reading is closed, not buffered for. */
   const backlogs = new Map<WsContext, Backlog>();
   const connectionsPerKey = new Map<string, number>();
+  const sharedExecution = createSharedSubscribe();
 
   /** Authenticates the connection's key; closes the socket (and answers false) when it fails. */
   async function authenticate(ctx: WsContext): Promise<Caller | null> {
@@ -126,6 +128,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
   const disposable = useServer(
     {
       schema: options.schema,
+      subscribe: sharedExecution.subscribe,
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
       onConnect: async (ctx) => {
         const caller = await authenticate(ctx);
@@ -178,6 +181,9 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         if (operation?.operation !== 'subscription') {
           return [new GraphQLError('only subscriptions are served over WebSocket; use HTTP POST for queries and mutations', { extensions: { code: 'BAD_REQUEST' } })];
         }
+        // Subscribers of the same operation with the same rights share each event's execution.
+        const operationKey = JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, caller.tenant, [...caller.scopes].sort()]);
+        sharedExecution.register(document, operationKey);
         const args: ExecutionArgs = {
           schema: options.schema,
           document,

@@ -1,0 +1,64 @@
+/**
+ * Subscription execution shared between subscribers. graphql-js executes the selection set
+ * once per event per subscriber; a task event fanned out to a thousand watchers of the same
+ * operation would run the same resolvers a thousand times over the same object. Here each
+ * event object is executed once per distinct operation (document, operation name, variables,
+ * and who is asking), and every subscriber of that operation gets the same result.
+ *
+ * This relies on the event bus handing every watcher the same object for one event (it
+ * parses each message once); events that are not shared (a watch filling a gap from the
+ * event stream) simply miss the cache. Entries live as long as their event object does.
+ */
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+
+type Result = ExecutionResult | Promise<ExecutionResult>;
+
+export interface SharedSubscribe {
+  /** Names the operation a parsed document belongs to; documents without a key are not shared. */
+  register(document: DocumentNode, operationKey: string): void;
+  /** A drop-in for graphql's `subscribe`, for graphql-ws's `subscribe` option. */
+  subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>;
+}
+
+export function createSharedSubscribe(): SharedSubscribe {
+  const operationKeys = new WeakMap<DocumentNode, string>();
+  const results = new WeakMap<object, Map<string, Result>>();
+
+  function run(args: ExecutionArgs, event: unknown, operationKey: string | undefined): Result {
+    const execution = () => execute({ ...args, rootValue: event });
+    if (operationKey === undefined || typeof event !== 'object' || event === null) return execution();
+    let byOperation = results.get(event);
+    if (!byOperation) results.set(event, (byOperation = new Map()));
+    let result = byOperation.get(operationKey);
+    if (!result) byOperation.set(operationKey, (result = execution()));
+    return result;
+  }
+
+  async function subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source;
+    const iterator = source[Symbol.asyncIterator]();
+    const operationKey = operationKeys.get(args.document);
+    // A plain object, not an async generator: `return()` must reach the source at once, even
+    // while a `next()` is pending (a generator would wait for it), as graphql-js's own does.
+    const mapped: AsyncGenerator<ExecutionResult> = {
+      next: async () => {
+        const step = await iterator.next();
+        if (step.done) return { value: undefined, done: true };
+        return { value: await run(args, step.value, operationKey), done: false };
+      },
+      return: async () => {
+        await iterator.return?.();
+        return { value: undefined, done: true };
+      },
+      throw: async (error: unknown) => {
+        await iterator.return?.();
+        throw error;
+      },
+      [Symbol.asyncIterator]: () => mapped,
+    };
+    return mapped;
+  }
+
+  return { register: (document, operationKey) => operationKeys.set(document, operationKey), subscribe };
+}

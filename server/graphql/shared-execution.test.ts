@@ -56,10 +56,12 @@ describe('createSharedSubscribe', () => {
   it('executes an event once per distinct operation, whatever the number of subscribers', async () => {
     const { schema, publish, resolved } = fixture();
     const shared = createSharedSubscribe();
+    // One parsed document for all: the operation is told apart by its context, not its document.
+    const document = parse('subscription { items { name } }');
     const open = async (key: string | null) => {
-      const document = parse('subscription { items { name } }');
-      if (key) shared.register(document, key);
-      return (await shared.subscribe({ schema, document })) as AsyncGenerator<{ data?: unknown }>;
+      const contextValue = {};
+      if (key) shared.register(contextValue, key);
+      return (await shared.subscribe({ schema, document, contextValue })) as AsyncGenerator<{ data?: unknown }>;
     };
     const same = await Promise.all([open('a'), open('a'), open('a')]);
     const other = await open('b');

@@ -9,19 +9,22 @@
  * parses each message once); events that are not shared (a watch filling a gap from the
  * event stream) simply miss the cache. Entries live as long as their event object does.
  */
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
 export interface SharedSubscribe {
-  /** Names the operation a parsed document belongs to; documents without a key are not shared. */
-  register(document: DocumentNode, operationKey: string): void;
+  /**
+   * Names the operation of one subscription, by its context object (a fresh one per
+   * subscription: parsed documents may be shared between operations); unnamed ones are not shared.
+   */
+  register(contextValue: object, operationKey: string): void;
   /** A drop-in for graphql's `subscribe`, for graphql-ws's `subscribe` option. */
   subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>;
 }
 
 export function createSharedSubscribe(): SharedSubscribe {
-  const operationKeys = new WeakMap<DocumentNode, string>();
+  const operationKeys = new WeakMap<object, string>();
   const results = new WeakMap<object, Map<string, Result>>();
 
   function run(args: ExecutionArgs, event: unknown, operationKey: string | undefined): Result {
@@ -38,7 +41,7 @@ export function createSharedSubscribe(): SharedSubscribe {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     const iterator = source[Symbol.asyncIterator]();
-    const operationKey = operationKeys.get(args.document);
+    const operationKey = typeof args.contextValue === 'object' && args.contextValue !== null ? operationKeys.get(args.contextValue) : undefined;
     // A plain object, not an async generator: `return()` must reach the source at once, even
     // while a `next()` is pending (a generator would wait for it), as graphql-js's own does.
     const mapped: AsyncGenerator<ExecutionResult> = {
@@ -60,5 +63,5 @@ export function createSharedSubscribe(): SharedSubscribe {
     return mapped;
   }
 
-  return { register: (document, operationKey) => operationKeys.set(document, operationKey), subscribe };
+  return { register: (contextValue, operationKey) => operationKeys.set(contextValue, operationKey), subscribe };
 }

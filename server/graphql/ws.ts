@@ -12,9 +12,7 @@ import {
   GraphQLError,
   NoSchemaIntrospectionCustomRule,
   getOperationAST,
-  parse,
   specifiedRules,
-  validate,
   type ExecutionArgs,
   type GraphQLSchema,
   type ValidationRule,
@@ -29,6 +27,7 @@ import { createBacklog, SUBSCRIBER_TOO_SLOW, type Backlog, type BacklogLimits } 
 import { isAllowedOrigin, isLoopbackHostHeader } from '../http/origin.ts';
 import type { GraphQLContext } from './context.ts';
 import type { createFormatError } from './format-error.ts';
+import { createDocumentCache } from './document-cache.ts';
 import { createSharedSubscribe } from './shared-execution.ts';
 
 export interface GraphQLWsOptions {
@@ -82,6 +81,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
   const backlogs = new Map<WsContext, Backlog>();
   const connectionsPerKey = new Map<string, number>();
   const sharedExecution = createSharedSubscribe();
+  const documents = createDocumentCache({ schema: options.schema, rules, maxTokens: options.maxTokens, maxEntries: 1000 });
 
   /** Authenticates the connection's key; closes the socket (and answers false) when it fails. */
   async function authenticate(ctx: WsContext): Promise<Caller | null> {
@@ -169,27 +169,22 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         const caller = await authenticate(ctx);
         if (!caller) return [new GraphQLError('missing or invalid API key', { extensions: { code: 'UNAUTHENTICATED' } })];
         // Errors are returned raw (graphql-ws checks they are GraphQLErrors); onError formats them.
-        let document;
-        try {
-          document = parse(payload.query, { maxTokens: options.maxTokens });
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(options.schema, document, rules);
-        if (errors.length > 0) return [...errors];
+        const { document, errors } = documents.get(payload.query);
+        if (errors) return [...errors];
         const operation = getOperationAST(document, payload.operationName);
         if (operation?.operation !== 'subscription') {
           return [new GraphQLError('only subscriptions are served over WebSocket; use HTTP POST for queries and mutations', { extensions: { code: 'BAD_REQUEST' } })];
         }
         // Subscribers of the same operation with the same rights share each event's execution.
         const operationKey = JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, caller.tenant, [...caller.scopes].sort()]);
-        sharedExecution.register(document, operationKey);
+        const contextValue: GraphQLContext = { ...options.context(caller), backlog: backlogs.get(ctx) };
+        sharedExecution.register(contextValue, operationKey);
         const args: ExecutionArgs = {
           schema: options.schema,
           document,
           variableValues: payload.variables ?? null,
           operationName: payload.operationName ?? null,
-          contextValue: { ...options.context(caller), backlog: backlogs.get(ctx) },
+          contextValue,
         };
         return args;
       },

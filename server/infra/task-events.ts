@@ -6,6 +6,7 @@
  * and only while someone listens. Pub/sub is at-most-once: callers pair it with the task's
  * event stream (see task-service).
  */
+import { once } from 'node:events';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
@@ -71,6 +72,11 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
   /** Registers a listener (`add`) once the shared subscription is live, so no later event is missed. */
   async function listen(add: () => void, remove: () => void): Promise<Disposable> {
     await sharedSubscription();
+    // While the subscriber reconnects, events published now would be missed: wait until
+    // ioredis is ready (it re-sends its SUBSCRIBEs in the same tick). A connection error
+    // rejects, and the caller answers UNAVAILABLE.
+    if (options.subscriber.status === 'end') throw new Error('the subscriber connection is closed');
+    if (options.subscriber.status !== 'ready') await once(options.subscriber, 'ready');
     add();
     let disposed = false;
     return {

@@ -14,6 +14,7 @@ import { redisSettingWarnings } from '../common/redis-settings.ts';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import type { ServerConfig } from './config.ts';
 import type { GraphQLContext } from './graphql/context.ts';
+import type { Backlog } from './services/backlog.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
 import { createKeyStore } from './auth/key-store.ts';
 import type { Caller } from './auth/scopes.ts';
@@ -151,7 +152,8 @@ export function createApp(config: ServerConfig, logger: Logger) {
     coalesceMs: config.queueStatusCoalesceMs,
     resyncIntervalMs: config.subscriptionResyncMs,
   });
-  const context = (caller: Caller): GraphQLContext => ({
+  // One object literal of a fixed shape, built per request and per subscription.
+  const context = (caller: Caller, backlog?: Backlog): GraphQLContext => ({
     caller,
     tasks,
     queues,
@@ -162,6 +164,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     audit,
     authenticationRequired: config.auth.required,
     logger,
+    backlog,
   });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,

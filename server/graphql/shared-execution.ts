@@ -40,28 +40,41 @@ export function createSharedSubscribe(): SharedSubscribe {
   async function subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
-    const iterator = source[Symbol.asyncIterator]();
     const operationKey = typeof args.contextValue === 'object' && args.contextValue !== null ? operationKeys.get(args.contextValue) : undefined;
-    // A plain object, not an async generator: `return()` must reach the source at once, even
-    // while a `next()` is pending (a generator would wait for it), as graphql-js's own does.
-    const mapped: AsyncGenerator<ExecutionResult> = {
-      next: async () => {
-        const step = await iterator.next();
-        if (step.done) return { value: undefined, done: true };
-        return { value: await run(args, step.value, operationKey), done: false };
-      },
-      return: async () => {
-        await iterator.return?.();
-        return { value: undefined, done: true };
-      },
-      throw: async (error: unknown) => {
-        await iterator.return?.();
-        throw error;
-      },
-      [Symbol.asyncIterator]: () => mapped,
-    };
-    return mapped;
+    return new MappedEvents(source[Symbol.asyncIterator](), (event) => run(args, event, operationKey));
   }
 
   return { register: (contextValue, operationKey) => operationKeys.set(contextValue, operationKey), subscribe };
+}
+
+/**
+ * The source's events, each executed. A class, not an async generator: `return()` must reach
+ * the source at once, even while a `next()` is pending (a generator would wait for it), as
+ * graphql-js's own mapping does; and one lives per open subscription, so no closures each.
+ */
+class MappedEvents implements AsyncGenerator<ExecutionResult> {
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    private readonly execute: (event: unknown) => Result,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    const step = await this.source.next();
+    if (step.done) return { value: undefined, done: true };
+    return { value: await this.execute(step.value), done: false };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<ExecutionResult> {
+    return this;
+  }
 }

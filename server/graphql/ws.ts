@@ -34,7 +34,8 @@ export interface GraphQLWsOptions {
   httpServer: Server;
   schema: GraphQLSchema;
   authenticator: Authenticator;
-  context: (caller: Caller) => GraphQLContext;
+  /** The context of one subscription, with its connection's backlog. */
+  context: (caller: Caller, backlog?: Backlog) => GraphQLContext;
   formatError: ReturnType<typeof createFormatError>;
   /** Rules besides GraphQL's own (the operation limits). */
   validationRules: readonly ValidationRule[];
@@ -144,6 +145,9 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         }
         connectionsPerKey.set(caller.actor, open + 1);
         callers.set(ctx, caller);
+        // The upgrade request (headers, buffers, its stream state) was needed only to get here;
+        // graphql-ws would keep it for the connection's life.
+        (ctx.extra as { request?: IncomingMessage }).request = undefined;
         const backlog = createBacklog(options.subscriberLimits);
         backlog.onOverflow(() =>
           ctx.extra.socket.close(SUBSCRIBER_TOO_SLOW, 'subscriber fell behind; reconnect and resume (taskUpdated: afterVersion)'),
@@ -177,7 +181,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         }
         // Subscribers of the same operation with the same rights share each event's execution.
         const operationKey = JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, caller.tenant, [...caller.scopes].sort()]);
-        const contextValue: GraphQLContext = { ...options.context(caller), backlog: backlogs.get(ctx) };
+        const contextValue = options.context(caller, backlogs.get(ctx));
         sharedExecution.register(contextValue, operationKey);
         const args: ExecutionArgs = {
           schema: options.schema,

@@ -16,6 +16,8 @@ import { ListOrder, type ChangeOutcome, type TaskPage, type TaskRepository } fro
 import { canSee, isAdmin, type Caller } from '../auth/scopes.ts';
 import { closableIterator, createAsyncQueue } from './async-queue.ts';
 import { createBacklog, type Backlog, type BacklogLimits } from './backlog.ts';
+import { RESYNC, TaskWatch, type WatchItem } from './task-watch.ts';
+import { createTicker } from './ticker.ts';
 import { validateContent, validateIdempotencyKey } from './content-validation.ts';
 
 export interface TaskServiceOptions {
@@ -54,11 +56,12 @@ export type { Caller };
 
 export type TaskService = ReturnType<typeof createTaskService>;
 
-const RESYNC = Symbol('resync');
 const ID_SEARCH_LIMIT = 200;
 
 export function createTaskService(options: TaskServiceOptions) {
   const { repository, queue, events, logger } = options;
+  // One timer re-reads every open watch's task, a slice at a time, instead of one per watch.
+  const resyncTicker = createTicker(options.resyncIntervalMs);
 
   /** Runs a storage call, turning connection trouble into UNAVAILABLE. */
   async function store<T>(operation: () => Promise<T>): Promise<T> {
@@ -250,7 +253,7 @@ export function createTaskService(options: TaskServiceOptions) {
    * see the task.
    */
   async function watch(id: string, afterVersion: number | null, caller: Caller, backlog?: Backlog): Promise<AsyncGenerator<TaskRecord>> {
-    const inbox = createAsyncQueue<TaskChannelMessage | typeof RESYNC>({ backlog: backlog ?? createBacklog(options.subscriberLimits) });
+    const inbox = createAsyncQueue<WatchItem>({ backlog: backlog ?? createBacklog(options.subscriberLimits) });
     const subscription = await store(() => events.onTask(id, (message, bytes) => inbox.push(message, bytes)));
     let snapshot: TaskRecord | null;
     try {
@@ -263,62 +266,10 @@ export function createTaskService(options: TaskServiceOptions) {
       subscription.dispose();
       throw notFound(id);
     }
-    const first = snapshot;
-    const resync = setInterval(() => inbox.push(RESYNC), options.resyncIntervalMs);
-
-    async function* run(): AsyncGenerator<TaskRecord> {
-      let last = afterVersion ?? 0;
-      if (afterVersion === null) {
-        yield first;
-        last = first.version;
-      }
-      /**
-       * What this watch has not sent yet, from the event stream (or the record, when the
-       * capped stream no longer holds it); null once the task is gone. A storage error is
-       * not the subscriber's problem: it yields nothing now and the next resync tries again.
-       */
-      async function missed(): Promise<TaskRecord[] | null> {
-        try {
-          const version = await repository.getVersion(id);
-          if (version === null) return null;
-          if (version <= last) return [];
-          const stored = (await repository.events(id, last)).map((event) => event.task);
-          if (stored.at(-1)?.version === version) return stored;
-          const current = await repository.get(id);
-          return current ? [...stored, current] : null;
-        } catch (error) {
-          logger.debug({ taskId: id, err: (error as Error).message }, 'watch resync failed; retrying later');
-          return [];
-        }
-      }
-      async function* send(records: TaskRecord[]): AsyncGenerator<TaskRecord> {
-        for (const record of records) {
-          if (record.version <= last) continue;
-          last = record.version;
-          yield record;
-        }
-      }
-      if (first.version > last) {
-        const records = await missed();
-        if (records === null) return;
-        yield* send(records);
-      }
-      for await (const item of inbox) {
-        if (item !== RESYNC && item.kind === 'deleted') return;
-        if (item !== RESYNC && item.task.version === last + 1) {
-          yield* send([item.task]);
-          continue;
-        }
-        if (item !== RESYNC && item.task.version <= last) continue;
-        // A resync tick, or a gap before this event: fill it in order.
-        const records = await missed();
-        if (records === null) return;
-        yield* send(records);
-        if (item !== RESYNC) yield* send([item.task]);
-      }
-    }
-    return closableIterator(run(), () => {
-      clearInterval(resync);
+    const resync = resyncTicker.every(() => inbox.push(RESYNC));
+    const changes = new TaskWatch(id, snapshot, afterVersion, inbox, repository, logger).changes();
+    return closableIterator(changes, () => {
+      resync.dispose();
       subscription.dispose();
       inbox.close();
     });

@@ -9,7 +9,7 @@ import type { TaskErrorRecord, TaskState, TaskType, TaskUsage } from '../schema/
 import { taskScriptArgs, taskScriptKeys } from '../schema/src/task-scripts.ts';
 
 export type ClaimOutcome =
-  | { status: 'claimed'; version: number; attempt: number }
+  | ({ status: 'claimed'; version: number; attempt: number } & ClaimedTask)
   | { status: 'busy'; leaseExpiresAt: number }
   | { status: 'early'; nextAttemptAt: number }
   | { status: 'exhausted' }
@@ -60,10 +60,18 @@ export function createTaskStore(options: TaskStoreOptions) {
     async claim(taskId: string, leaseToken: string): Promise<ClaimOutcome> {
       const { keys: scriptKeys, args } = common(taskId);
       const reply = scriptReply(await runScript('taskClaim', scriptKeys, [...args, leaseToken, options.leaseMs]));
-      const [first, second] = reply.values;
+      const [first, second, content, type, retryCount, maxRetries] = reply.values;
       switch (reply.status) {
         case 'claimed':
-          return { status: 'claimed', version: Number(first), attempt: Number(second) };
+          return {
+            status: 'claimed',
+            version: Number(first),
+            attempt: Number(second),
+            content: content!,
+            type: type as TaskType,
+            retryCount: Number(retryCount),
+            maxRetries: Number(maxRetries),
+          };
         case 'busy':
           return { status: 'busy', leaseExpiresAt: Number(first) };
         case 'early':
@@ -79,19 +87,6 @@ export function createTaskStore(options: TaskStoreOptions) {
 
     /** Deletes the task everywhere (retention). */
     remove: (taskId: string) => deleteTask(redis, runScript, keys, taskId, { actor: options.workerId, maxEvents: options.maxEventsPerTask }),
-
-    /** What the handler needs of a claimed task. */
-    async read(taskId: string): Promise<ClaimedTask | null> {
-      const [content, type, retryCount, maxRetries] = await redis.hmget(
-        keys.task(taskId),
-        'content',
-        'type',
-        'retryCount',
-        'maxRetries',
-      );
-      if (content == null || type == null) return null;
-      return { content, type: type as TaskType, retryCount: Number(retryCount), maxRetries: Number(maxRetries) };
-    },
 
     /** Extends the lease; false when it is no longer held (stop working on the task). */
     async renew(taskId: string, leaseToken: string): Promise<boolean> {

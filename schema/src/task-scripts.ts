@@ -203,8 +203,9 @@ return {'created', 1, unpack(flat)}
  * whose lease ran out (its holder stalled: that attempt is recorded as STALLED and counts
  * against the budget).
  * ARGV[5] lease token  ARGV[6] lease ms
- * Returns {'claimed', version, attempt} | {'busy', leaseExpiresAt} | {'early', nextAttemptAt}
- *       | {'exhausted', version} | {'unclaimable', state} | {'missing'}.
+ * Returns {'claimed', version, attempt, content, type, retryCount, maxRetries} (what the handler
+ *       needs, so the worker need not read the record back) | {'busy', leaseExpiresAt}
+ *       | {'early', nextAttemptAt} | {'exhausted', version} | {'unclaimable', state} | {'missing'}.
  */
 const CLAIM = `
 local task = read_task()
@@ -253,7 +254,7 @@ end
 local reason = 'claimed'
 if task.state == 'ACTIVE' then reason = task.released == '1' and 'resumed after its worker shut down' or 'reclaimed after lease expiry' end
 local version = commit(task, changes, 'transition', reason)
-return {'claimed', version, attempt}
+return {'claimed', version, attempt, task.content, task.type, task.retryCount, task.maxRetries}
 `;
 
 /**

@@ -26,7 +26,7 @@ interface Drain {
 /** Calls so far per command, from INFO commandstats. */
 async function commandCalls(redis: BenchSystem['redis']['client']): Promise<Map<string, number>> {
   const info = await redis.info('commandstats');
-  return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+  return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)].flatMap((m) => [[m[1]!, Number(m[2])], [`${m[1]!} µs`, Number(m[3])]]));
 }
 
 async function inParallel(total: number, parallel: number, job: (n: number) => Promise<unknown>): Promise<void> {
@@ -128,8 +128,14 @@ export async function benchWorker(system: BenchSystem, api: Running, flush: () =
     const o = results.at(-1)!;
     const b = baselines.at(-1)!;
     system.log(`worker rep ${rep + 1}: ${o.cpuPerTask.toFixed(0)} µs, ${o.commandsPerTask.toFixed(1)} commands per task vs raw ${b.cpuPerTask.toFixed(0)} µs, ${b.commandsPerTask.toFixed(1)}`);
-    const perCommand = (d: Drain) => Object.entries(d.byCommand).map(([name, n]) => `${name} ${n.toFixed(2)}`).join(', ');
-    system.log(`worker rep ${rep + 1} commands per task (polls included): ours ${perCommand(o)}; raw ${perCommand(b)}`);
+    const perCommand = (d: Drain, usec: boolean) =>
+      Object.entries(d.byCommand)
+        .filter(([name]) => name.endsWith(' µs') === usec)
+        .map(([name, n]) => `${name} ${n.toFixed(usec ? 1 : 2)}`)
+        .join(', ');
+    system.log(`worker rep ${rep + 1} commands per task (polls included): ours ${perCommand(o, false)}; raw ${perCommand(b, false)}`);
+    // Redis' own time per command (a script's time includes the commands it runs).
+    system.log(`worker rep ${rep + 1} Redis µs per task by command: ours ${perCommand(o, true)}; raw ${perCommand(b, true)}`);
     system.log(`worker rep ${rep + 1} Redis CPU per task: ${o.redisCpuPerTask.toFixed(0)} µs vs raw ${b.redisCpuPerTask.toFixed(0)} µs`);
   }
   const label = `raw bee-queue`;

@@ -47,9 +47,10 @@ export function createTaskStore(options: TaskStoreOptions) {
     name: 'taskProgress' | 'taskComplete' | 'taskFail' | 'taskDefer',
     taskId: string,
     extra: (string | number)[],
+    extraKeys: readonly string[] = [],
   ): Promise<WriteOutcome> {
     const { keys: scriptKeys, args } = common(taskId);
-    const reply = scriptReply(await runScript(name, scriptKeys, [...args, ...extra]));
+    const reply = scriptReply(await runScript(name, extraKeys.length ? [...scriptKeys, ...extraKeys] : scriptKeys, [...args, ...extra]));
     return reply.status === 'ok'
       ? { status: 'ok', version: Number(reply.values[0]), nextAttemptAt: reply.values[1] ? Number(reply.values[1]) : null }
       : { status: 'stale', state: reply.values[0] ?? 'UNKNOWN' };
@@ -103,8 +104,12 @@ export function createTaskStore(options: TaskStoreOptions) {
     progress: (taskId: string, leaseToken: string, progress: number) =>
       write('taskProgress', taskId, [leaseToken, progress]),
 
-    complete: (taskId: string, leaseToken: string, result: string, usage: TaskUsage | null) =>
-      write('taskComplete', taskId, [leaseToken, result, usage ? JSON.stringify(usage) : '']),
+    /**
+     * Stores the result. With `job` (bee-queue's keys from `jobFinishKeys` and the job id), the
+     * same script finishes that job, whatever the outcome: then mark it with `markJobFinished`.
+     */
+    complete: (taskId: string, leaseToken: string, result: string, usage: TaskUsage | null, job?: { keys: readonly string[]; id: string }) =>
+      write('taskComplete', taskId, [leaseToken, result, usage ? JSON.stringify(usage) : '', ...(job ? [job.id] : [])], job?.keys ?? []),
 
     /** Back to SCHEDULED for `delayMs` without a provider call: no error, no retry counted. */
     defer: (taskId: string, leaseToken: string, delayMs: number, reason: string) => write('taskDefer', taskId, [leaseToken, delayMs, reason]),

@@ -332,9 +332,18 @@ return {'ok', commit(task, { progress = tonumber(ARGV[6]) }, 'progress', '')}
 /**
  * complete: the lease holder stores the result; the task becomes COMPLETED.
  * ARGV[5] lease token  ARGV[6] result  ARGV[7] usage JSON ('' none).
- * Returns {'ok', version} | {'stale', state}: a stale write changes nothing.
+ * Optionally the bee-queue job that delivered the task, finished here whatever the outcome, so
+ * the worker needs no second round trip (bee-queue's own success finish, with removeOnSuccess
+ * and no events: see common/bee-queue.ts): KEYS[22] its queue's active list  KEYS[23] stalling
+ * set  KEYS[24] jobs hash  ARGV[8] job id.
+ * Returns {'ok', version} | {'stale', state}: a stale write changes nothing but the job.
  */
 const COMPLETE = `
+if KEYS[22] then
+  redis.call('LREM', KEYS[22], 0, ARGV[8])
+  redis.call('SREM', KEYS[23], ARGV[8])
+  redis.call('HDEL', KEYS[24], ARGV[8])
+end
 local task = read_task()
 if not task then return stale('MISSING') end
 if not holds_lease(task, ARGV[5]) then return stale(task.state) end

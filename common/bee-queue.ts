@@ -12,7 +12,10 @@
  *   queue connects once Sentinel has named the master, and each of its node_redis connections
  *   reconnects to wherever the master is now (node_redis v3 knows no Sentinel).
  *
- * This reaches into bee-queue 2.0.0's internals (`_evalScriptOn`, `_redisFailureRetryDelay`,
+ * - A job finished inside a task script (`jobFinishKeys`, `markJobFinished`) is not finished
+ *   again by bee-queue: the completion and the job's removal share one atomic round trip.
+ *
+ * This reaches into bee-queue 2.0.0's internals (`_evalScriptOn`, `_finishJob`, `_redisFailureRetryDelay`,
  * `_ready`, `lib/lua`) and node_redis 3.1's (`create_stream`, `connection_options`); the
  * versions are pinned and the Redis fault and Sentinel tests fail loudly if an upgrade
  * changes them.
@@ -69,6 +72,33 @@ const call = (client: ScriptClient, command: 'evalsha' | 'eval', args: unknown[]
     client[command](...args, done);
   });
 
+interface FinishInternals {
+  settings: { removeOnSuccess: boolean; sendEvents: boolean };
+  _finishJob(error: unknown, data: unknown, job: BeeQueue.Job<unknown>): Promise<[string, unknown]>;
+}
+
+// Jobs whose success finish already ran inside a task script (see `markJobFinished`).
+const finishedElsewhere = new WeakSet<object>();
+
+/**
+ * bee-queue's keys that finishing a job of `queue` touches (active list, stalling set, jobs
+ * hash), for a script that finishes the job itself: it must do exactly what `_finishJob` does
+ * for a success with `removeOnSuccess` and no `sendEvents` (LREM active, SREM stalling, HDEL jobs).
+ */
+export function jobFinishKeys<T>(queue: BeeQueue<T>): [string, string, string] {
+  const toKey = (queue as unknown as { toKey(suffix: string): string }).toKey.bind(queue);
+  return [toKey('active'), toKey('stalling'), toKey('jobs')];
+}
+
+/**
+ * Tells bee-queue that `job` was finished by a task script (see `jobFinishKeys`): when its
+ * handler returns, bee-queue skips its own MULTI for it. Only a success is skipped: a handler
+ * that throws still gets bee-queue's failure finish.
+ */
+export function markJobFinished<T>(job: BeeQueue.Job<T>): void {
+  finishedElsewhere.add(job);
+}
+
 export interface CreateBeeQueueOptions {
   /** Told each time a script had to be reloaded (Redis lost its script cache). */
   onScriptReload?: (script: string) => void;
@@ -90,6 +120,17 @@ export function createBeeQueue<T>(name: string, settings: BeeQueue.QueueSettings
       options.onScriptReload?.(script);
       return call(client, 'eval', [lua.scripts[script], ...rest]);
     }
+  };
+  const finishing = queue as unknown as FinishInternals;
+  const finishJob = finishing._finishJob.bind(queue);
+  finishing._finishJob = (error, data, job) => {
+    // The script did what this would do only under these settings; otherwise finish again.
+    if (!error && finishedElsewhere.has(job) && finishing.settings.removeOnSuccess && !finishing.settings.sendEvents) {
+      finishedElsewhere.delete(job);
+      job.status = 'succeeded';
+      return Promise.resolve(['succeeded', data]);
+    }
+    return finishJob(error, data, job);
   };
   let pollRetryDelay = 0;
   const maxPollRetryDelayMs = options.maxPollRetryDelayMs ?? 2000;

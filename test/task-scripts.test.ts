@@ -167,3 +167,52 @@ describe('leases and fencing', () => {
     expect(await redis.client.exists(keys.task(id), keys.taskEvents(id))).toBe(0);
   });
 });
+
+describe('bookkeeping the scripts keep for readers', () => {
+  it('counts every transition in the stats hash, once per field and per event', async () => {
+    const before = await redis.client.hgetall(keys.taskStats());
+    const id = await newTask();
+    await stores.a!.claim(id, 's');
+    expect(await stores.b!.complete(id, 'not-s', 'no', null)).toMatchObject({ status: 'stale' });
+    await stores.a!.complete(id, 's', 'done', null);
+    const after = await redis.client.hgetall(keys.taskStats());
+    const delta = (field: string) => Number(after[field] ?? 0) - Number(before[field] ?? 0);
+    expect(delta('submitted:SUMMARIZE')).toBe(1);
+    expect(delta('entered:PENDING')).toBe(1);
+    expect(delta('entered:ACTIVE')).toBe(1);
+    expect(delta('entered:COMPLETED')).toBe(1);
+    expect(delta('completed:SUMMARIZE')).toBe(1);
+    expect(delta('stale_writes')).toBe(1);
+    for (const name of ['wait', 'duration']) {
+      expect(delta(`${name}:count`)).toBe(1);
+      const buckets = Object.keys(after).filter((field) => field.startsWith(`${name}:le:`));
+      expect(buckets.reduce((sum, field) => sum + delta(field), 0)).toBe(1);
+      expect(after[`${name}:sum_ms`]).toMatch(/^\d+$/);
+    }
+  });
+
+  it('gives a flow bucket its expiry when it first counts a transition', async () => {
+    const id = await newTask();
+    await stores.a!.claim(id, 'f');
+    const buckets = await redis.client.keys(`${keys.taskFlowPrefix()}*`);
+    expect(buckets.length).toBeGreaterThan(0);
+    for (const bucket of buckets) expect(await redis.client.pttl(bucket)).toBeGreaterThan(60 * 60 * 1000);
+  });
+
+  it('finishes the bee-queue job in the completion, whatever its outcome', async () => {
+    const [active, stalling, jobs] = ['active', 'stalling', 'jobs'].map((suffix) => `${keys.prefix}:bq:test:${suffix}`);
+    const finish = (jobId: string) => ({ keys: [active!, stalling!, jobs!], id: jobId });
+    const id = await newTask();
+    await redis.client.multi().lpush(active!, 'other', id).sadd(stalling!, id).hset(jobs!, id, '{}', 'other', '{}').exec();
+    await stores.a!.claim(id, 'j');
+    expect(await stores.a!.complete(id, 'j', 'done', null, finish(id))).toMatchObject({ status: 'ok' });
+    expect(await redis.client.lrange(active!, 0, -1)).toEqual(['other']);
+    expect(await redis.client.sismember(stalling!, id)).toBe(0);
+    expect(await redis.client.hkeys(jobs!)).toEqual(['other']);
+    // A stale completion (another delivery of the same task) still finishes its own job.
+    await redis.client.multi().lpush(active!, `${id}:again`).hset(jobs!, `${id}:again`, '{}').exec();
+    expect(await stores.b!.complete(id, 'late', 'late', null, finish(`${id}:again`))).toEqual({ status: 'stale', state: 'COMPLETED' });
+    expect(await redis.client.lrange(active!, 0, -1)).toEqual(['other']);
+    expect(await redis.client.hkeys(jobs!)).toEqual(['other']);
+  });
+});

@@ -9,7 +9,7 @@ import type { TaskErrorRecord, TaskState, TaskType, TaskUsage } from '../schema/
 import { taskScriptArgs, taskScriptKeys } from '../schema/src/task-scripts.ts';
 
 export type ClaimOutcome =
-  | { status: 'claimed'; version: number; attempt: number }
+  | ({ status: 'claimed'; version: number; attempt: number } & ClaimedTask)
   | { status: 'busy'; leaseExpiresAt: number }
   | { status: 'early'; nextAttemptAt: number }
   | { status: 'exhausted' }
@@ -47,9 +47,10 @@ export function createTaskStore(options: TaskStoreOptions) {
     name: 'taskProgress' | 'taskComplete' | 'taskFail' | 'taskDefer',
     taskId: string,
     extra: (string | number)[],
+    extraKeys: readonly string[] = [],
   ): Promise<WriteOutcome> {
     const { keys: scriptKeys, args } = common(taskId);
-    const reply = scriptReply(await runScript(name, scriptKeys, [...args, ...extra]));
+    const reply = scriptReply(await runScript(name, extraKeys.length ? [...scriptKeys, ...extraKeys] : scriptKeys, [...args, ...extra]));
     return reply.status === 'ok'
       ? { status: 'ok', version: Number(reply.values[0]), nextAttemptAt: reply.values[1] ? Number(reply.values[1]) : null }
       : { status: 'stale', state: reply.values[0] ?? 'UNKNOWN' };
@@ -60,10 +61,18 @@ export function createTaskStore(options: TaskStoreOptions) {
     async claim(taskId: string, leaseToken: string): Promise<ClaimOutcome> {
       const { keys: scriptKeys, args } = common(taskId);
       const reply = scriptReply(await runScript('taskClaim', scriptKeys, [...args, leaseToken, options.leaseMs]));
-      const [first, second] = reply.values;
+      const [first, second, content, type, retryCount, maxRetries] = reply.values;
       switch (reply.status) {
         case 'claimed':
-          return { status: 'claimed', version: Number(first), attempt: Number(second) };
+          return {
+            status: 'claimed',
+            version: Number(first),
+            attempt: Number(second),
+            content: content!,
+            type: type as TaskType,
+            retryCount: Number(retryCount),
+            maxRetries: Number(maxRetries),
+          };
         case 'busy':
           return { status: 'busy', leaseExpiresAt: Number(first) };
         case 'early':
@@ -80,19 +89,6 @@ export function createTaskStore(options: TaskStoreOptions) {
     /** Deletes the task everywhere (retention). */
     remove: (taskId: string) => deleteTask(redis, runScript, keys, taskId, { actor: options.workerId, maxEvents: options.maxEventsPerTask }),
 
-    /** What the handler needs of a claimed task. */
-    async read(taskId: string): Promise<ClaimedTask | null> {
-      const [content, type, retryCount, maxRetries] = await redis.hmget(
-        keys.task(taskId),
-        'content',
-        'type',
-        'retryCount',
-        'maxRetries',
-      );
-      if (content == null || type == null) return null;
-      return { content, type: type as TaskType, retryCount: Number(retryCount), maxRetries: Number(maxRetries) };
-    },
-
     /** Extends the lease; false when it is no longer held (stop working on the task). */
     async renew(taskId: string, leaseToken: string): Promise<boolean> {
       const { keys: scriptKeys, args } = common(taskId);
@@ -108,8 +104,12 @@ export function createTaskStore(options: TaskStoreOptions) {
     progress: (taskId: string, leaseToken: string, progress: number) =>
       write('taskProgress', taskId, [leaseToken, progress]),
 
-    complete: (taskId: string, leaseToken: string, result: string, usage: TaskUsage | null) =>
-      write('taskComplete', taskId, [leaseToken, result, usage ? JSON.stringify(usage) : '']),
+    /**
+     * Stores the result. With `job` (bee-queue's keys from `jobFinishKeys` and the job id), the
+     * same script finishes that job, whatever the outcome: then mark it with `markJobFinished`.
+     */
+    complete: (taskId: string, leaseToken: string, result: string, usage: TaskUsage | null, job?: { keys: readonly string[]; id: string }) =>
+      write('taskComplete', taskId, [leaseToken, result, usage ? JSON.stringify(usage) : '', ...(job ? [job.id] : [])], job?.keys ?? []),
 
     /** Back to SCHEDULED for `delayMs` without a provider call: no error, no retry counted. */
     defer: (taskId: string, leaseToken: string, delayMs: number, reason: string) => write('taskDefer', taskId, [leaseToken, delayMs, reason]),

@@ -19,6 +19,14 @@ interface Drain {
   redisCpuPerTask: number;
   commandsPerTask: number;
   perSecond: number;
+  /** Calls per task by command (INFO commandstats, which counts commands run inside scripts). */
+  byCommand: Record<string, number>;
+}
+
+/** Calls so far per command, from INFO commandstats. */
+async function commandCalls(redis: BenchSystem['redis']['client']): Promise<Map<string, number>> {
+  const info = await redis.info('commandstats');
+  return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)].flatMap((m) => [[m[1]!, Number(m[2])], [`${m[1]!} µs`, Number(m[3])]]));
 }
 
 async function inParallel(total: number, parallel: number, job: (n: number) => Promise<unknown>): Promise<void> {
@@ -33,6 +41,7 @@ async function inParallel(total: number, parallel: number, job: (n: number) => P
 /** Resumes `consumer`, waits for `isDone` (polling costs one command each, subtracted), measures. */
 async function drain(system: BenchSystem, consumer: Service, tasks: number, isDone: () => Promise<boolean>, commandsPerPoll: number): Promise<Drain> {
   const redis = system.redis.client;
+  const callsBefore = await commandCalls(redis);
   const commandsBefore = await redisCommandCount(redis);
   const meter = cpuMeter({ consumer: consumer.pid, redis: system.redis.pid() });
   const started = performance.now();
@@ -46,13 +55,24 @@ async function drain(system: BenchSystem, consumer: Service, tasks: number, isDo
   const cpu = meter.stop();
   // INFO itself, and each poll, are commands of ours, not of the consumer.
   const commands = (await redisCommandCount(redis)) - commandsBefore - (polls + 1) * commandsPerPoll - 1;
-  return { cpuPerTask: cpu.consumer! / tasks, redisCpuPerTask: cpu.redis! / tasks, commandsPerTask: commands / tasks, perSecond: tasks / seconds };
+  const callsAfter = await commandCalls(redis);
+  const byCommand = Object.fromEntries(
+    [...callsAfter]
+      .map(([name, calls]) => [name, (calls - (callsBefore.get(name) ?? 0)) / tasks] as const)
+      .filter(([, perTask]) => perTask >= 0.05)
+      .sort((a, b) => b[1] - a[1]),
+  );
+  return { cpuPerTask: cpu.consumer! / tasks, redisCpuPerTask: cpu.redis! / tasks, commandsPerTask: commands / tasks, perSecond: tasks / seconds, byCommand };
 }
 
 async function ours(system: BenchSystem, api: Running, tasks: number, logLevel = 'info'): Promise<Drain> {
   const keys = createRedisKeys();
   const redis = system.redis.client;
-  const [worker] = await startWorkers(system, 1, { WORKER_CONCURRENCY: String(CONCURRENCY), LOG_LEVEL: logLevel });
+  // BENCH_WORKER_PROFILE_DIR=<dir>: each worker writes a V8 CPU profile there when it exits.
+  const profileDir = process.env.BENCH_WORKER_PROFILE_DIR;
+  const preload = new URL('../lib/cpu-profile.mjs', import.meta.url).pathname;
+  const profile: Record<string, string> = profileDir ? { NODE_OPTIONS: `--import ${preload}`, BENCH_CPU_PROFILE_DIR: profileDir } : {};
+  const [worker] = await startWorkers(system, 1, { WORKER_CONCURRENCY: String(CONCURRENCY), LOG_LEVEL: logLevel, ...profile });
   try {
     worker!.signal('SIGSTOP');
     const before = await redis.zcard(keys.tasksInState('COMPLETED'));
@@ -86,7 +106,8 @@ async function raw(system: BenchSystem, tasks: number, rep: number): Promise<Dra
 }
 
 export async function benchWorker(system: BenchSystem, api: Running, flush: () => Promise<void>): Promise<Row[]> {
-  const tasks = system.quick ? 200 : 2000;
+  // Enough tasks that the raw baseline's Redis CPU spans many clock ticks (10 ms each in /proc).
+  const tasks = system.quick ? 200 : 5000;
   const results: Drain[] = [];
   const quiet: Drain[] = [];
   const baselines: Drain[] = [];
@@ -107,6 +128,15 @@ export async function benchWorker(system: BenchSystem, api: Running, flush: () =
     const o = results.at(-1)!;
     const b = baselines.at(-1)!;
     system.log(`worker rep ${rep + 1}: ${o.cpuPerTask.toFixed(0)} µs, ${o.commandsPerTask.toFixed(1)} commands per task vs raw ${b.cpuPerTask.toFixed(0)} µs, ${b.commandsPerTask.toFixed(1)}`);
+    const perCommand = (d: Drain, usec: boolean) =>
+      Object.entries(d.byCommand)
+        .filter(([name]) => name.endsWith(' µs') === usec)
+        .map(([name, n]) => `${name} ${n.toFixed(usec ? 1 : 2)}`)
+        .join(', ');
+    system.log(`worker rep ${rep + 1} commands per task (polls included): ours ${perCommand(o, false)}; raw ${perCommand(b, false)}`);
+    // Redis' own time per command (a script's time includes the commands it runs).
+    system.log(`worker rep ${rep + 1} Redis µs per task by command: ours ${perCommand(o, true)}; raw ${perCommand(b, true)}`);
+    system.log(`worker rep ${rep + 1} Redis CPU per task: ${o.redisCpuPerTask.toFixed(0)} µs vs raw ${b.redisCpuPerTask.toFixed(0)} µs`);
   }
   const label = `raw bee-queue`;
   return [

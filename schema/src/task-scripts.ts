@@ -38,28 +38,15 @@ local MAX_EVENTS, TASK_CHANNEL, TASKS_CHANNEL, ACTOR = ARGV[1], ARGV[2], ARGV[3]
 
 local function tenant_slice(index_key, tenant) return index_key .. ':tenant:' .. tenant end
 
--- Cluster-wide counters for /metrics (see task-stats.ts for the field names).
-local STATS_KEY = ALL_KEY .. ':stats'
-local LATENCY_BUCKETS_MS = {${LATENCY_BUCKETS_MS.join(', ')}}
-local function count(field) redis.call('HINCRBY', STATS_KEY, field, 1) end
-local function observe(name, ms)
-  local bucket = '+Inf'
-  for _, le in ipairs(LATENCY_BUCKETS_MS) do
-    if ms <= le then bucket = tostring(le); break end
-  end
-  redis.call('HINCRBY', STATS_KEY, name .. ':le:' .. bucket, 1)
-  redis.call('HINCRBY', STATS_KEY, name .. ':sum_ms', math.max(0, math.floor(ms)))
-  redis.call('HINCRBY', STATS_KEY, name .. ':count', 1)
-end
--- A worker write whose lease is gone: nothing changes, but it is counted.
-local function stale(state)
-  count('stale_writes')
-  return {'stale', state}
-end
-
-local function now_ms()
+local function now_ms_uncached()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- One clock reading per script: a transition happens at one instant (and TIME is a command).
+local NOW = nil
+local function now_ms()
+  if not NOW then NOW = now_ms_uncached() end
+  return NOW
 end
 
 -- Integers as digits (tostring would give 1.8e+15), fractions as they are.
@@ -68,12 +55,60 @@ local function str(value)
   return tostring(value)
 end
 
+-- Cluster-wide counters for /metrics (see task-stats.ts for the field names). count() and
+-- observe() only gather; flush_stats() writes them, which commit() does for every transition.
+local STATS_KEY = ALL_KEY .. ':stats'
+local LATENCY_BUCKETS_MS = {${LATENCY_BUCKETS_MS.join(', ')}}
+local STATS_FIELDS, STATS_BY = {}, {}
+local function count(field, by)
+  if STATS_BY[field] == nil then
+    STATS_FIELDS[#STATS_FIELDS + 1] = field
+    STATS_BY[field] = 0
+  end
+  STATS_BY[field] = STATS_BY[field] + (by or 1)
+end
+local function observe(name, ms)
+  local bucket = '+Inf'
+  for _, le in ipairs(LATENCY_BUCKETS_MS) do
+    if ms <= le then bucket = tostring(le); break end
+  end
+  count(name .. ':le:' .. bucket)
+  count(name .. ':sum_ms', math.max(0, math.floor(ms)))
+  count(name .. ':count')
+end
+-- One HINCRBY for a single field; for several, one HMGET and one HSET instead of one HINCRBY
+-- each (the script is atomic: nothing can change the hash between the read and the write).
+local function flush_stats()
+  local n = #STATS_FIELDS
+  if n == 1 then
+    redis.call('HINCRBY', STATS_KEY, STATS_FIELDS[1], STATS_BY[STATS_FIELDS[1]])
+  elseif n > 1 then
+    local current = redis.call('HMGET', STATS_KEY, unpack(STATS_FIELDS))
+    local set = {}
+    for i, field in ipairs(STATS_FIELDS) do
+      set[#set + 1] = field
+      set[#set + 1] = str((tonumber(current[i]) or 0) + STATS_BY[field])
+    end
+    redis.call('HSET', STATS_KEY, unpack(set))
+  end
+  STATS_FIELDS, STATS_BY = {}, {}
+end
+-- A worker write whose lease is gone: nothing changes, but it is counted.
+local function stale(state)
+  count('stale_writes')
+  flush_stats()
+  return {'stale', state}
+end
+
 -- Counts one transition in the hash of its minute (field 'FROM>TO'; '' is "none": submitted,
 -- deleted). Buckets expire, so the counters stay small; every server reads the same ones.
+-- A bucket only ever counts its own minute, so its expiry is set when a field is created
+-- (HINCRBY answers 1), not on every count.
 local function count_flow(from, to, now)
   local bucket = FLOW_PREFIX .. str(now - now % 60000)
-  redis.call('HINCRBY', bucket, (from or '') .. '>' .. (to or ''), 1)
-  redis.call('PEXPIRE', bucket, ${FLOW_BUCKET_TTL_MS})
+  if redis.call('HINCRBY', bucket, (from or '') .. '>' .. (to or ''), 1) == 1 then
+    redis.call('PEXPIRE', bucket, ${FLOW_BUCKET_TTL_MS})
+  end
 end
 
 local function read_task()
@@ -110,7 +145,8 @@ local function commit(task, changes, kind, reason)
   local set, del = {}, {}
   for field, value in pairs(changes) do
     if value == false then
-      del[#del + 1] = field
+      -- Only fields the record has: an HDEL of nothing is still a command.
+      if task[field] ~= nil then del[#del + 1] = field end
       task[field] = nil
     else
       set[#set + 1] = field
@@ -135,6 +171,7 @@ local function commit(task, changes, kind, reason)
   end
   if old_dlq_class and old_dlq_class ~= task.dlqClass then redis.call('ZREM', DLQ_INDEX[old_dlq_class], task.id) end
   if task.dlqClass and task.dlqClass ~= old_dlq_class then redis.call('ZADD', DLQ_INDEX[task.dlqClass], task.order, task.id) end
+  flush_stats()
   emit(task, kind, reason, now)
   return version
 end
@@ -194,6 +231,7 @@ if idem_key then
   redis.call('SET', idem_key, task.id .. ':' .. fingerprint, 'EX', tonumber(ARGV[11]))
 end
 count_flow(nil, 'PENDING', now)
+flush_stats()
 emit(task, 'transition', 'submitted', now)
 return {'created', 1, unpack(flat)}
 `;
@@ -203,8 +241,9 @@ return {'created', 1, unpack(flat)}
  * whose lease ran out (its holder stalled: that attempt is recorded as STALLED and counts
  * against the budget).
  * ARGV[5] lease token  ARGV[6] lease ms
- * Returns {'claimed', version, attempt} | {'busy', leaseExpiresAt} | {'early', nextAttemptAt}
- *       | {'exhausted', version} | {'unclaimable', state} | {'missing'}.
+ * Returns {'claimed', version, attempt, content, type, retryCount, maxRetries} (what the handler
+ *       needs, so the worker need not read the record back) | {'busy', leaseExpiresAt}
+ *       | {'early', nextAttemptAt} | {'exhausted', version} | {'unclaimable', state} | {'missing'}.
  */
 const CLAIM = `
 local task = read_task()
@@ -253,7 +292,7 @@ end
 local reason = 'claimed'
 if task.state == 'ACTIVE' then reason = task.released == '1' and 'resumed after its worker shut down' or 'reclaimed after lease expiry' end
 local version = commit(task, changes, 'transition', reason)
-return {'claimed', version, attempt}
+return {'claimed', version, attempt, task.content, task.type, task.retryCount, task.maxRetries}
 `;
 
 /**
@@ -293,9 +332,18 @@ return {'ok', commit(task, { progress = tonumber(ARGV[6]) }, 'progress', '')}
 /**
  * complete: the lease holder stores the result; the task becomes COMPLETED.
  * ARGV[5] lease token  ARGV[6] result  ARGV[7] usage JSON ('' none).
- * Returns {'ok', version} | {'stale', state}: a stale write changes nothing.
+ * Optionally the bee-queue job that delivered the task, finished here whatever the outcome, so
+ * the worker needs no second round trip (bee-queue's own success finish, with removeOnSuccess
+ * and no events: see common/bee-queue.ts): KEYS[22] its queue's active list  KEYS[23] stalling
+ * set  KEYS[24] jobs hash  ARGV[8] job id.
+ * Returns {'ok', version} | {'stale', state}: a stale write changes nothing but the job.
  */
 const COMPLETE = `
+if KEYS[22] then
+  redis.call('LREM', KEYS[22], 0, ARGV[8])
+  redis.call('SREM', KEYS[23], ARGV[8])
+  redis.call('HDEL', KEYS[24], ARGV[8])
+end
 local task = read_task()
 if not task then return stale('MISSING') end
 if not holds_lease(task, ARGV[5]) then return stale(task.state) end

@@ -44,6 +44,16 @@ export async function redisCommandCount(redis: Redis): Promise<number> {
   return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
+/**
+ * CPU time (user + system, all threads) redis-server has used so far, µs, from its own INFO
+ * (getrusage): microseconds, where /proc gives 10 ms ticks. Costs one INFO command.
+ */
+export async function redisCpuMicros(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1_000_000;
+}
+
 export interface HttpLoadResult {
   /** Every answer's latency inside the window, ms. */
   latencies: number[];

@@ -118,3 +118,33 @@ export async function openRawSockets(wsUrl: string, count: number, onMessage: (t
   }
   return sockets;
 }
+
+export interface NaivePipeline {
+  server: Running;
+  workers: Service[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The naive pipeline (bench/baselines/naive-pipeline.ts): its server and `workers` worker
+ * processes at `concurrency` each, under the key prefix `naive`. If one fails to start, the
+ * others are stopped and the error is thrown.
+ */
+export async function startNaivePipeline(system: BenchSystem, workers: number, concurrency: number): Promise<NaivePipeline> {
+  const env = { REDIS_URL: system.redis.url, NAIVE_PREFIX: 'naive' };
+  const starts = [
+    startScript(join(BASELINES, 'naive-pipeline.ts'), 'baseline listening', 'naive-server', { ...env, PORT: '0' }),
+    ...Array.from({ length: workers }, (_, i) =>
+      startScript(join(BASELINES, 'naive-worker.ts'), 'baseline listening', `naive-worker-${i}`, { ...env, NAIVE_CONCURRENCY: String(concurrency) }),
+    ),
+  ];
+  const settled = await Promise.allSettled(starts);
+  const services = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (failure) {
+    await stopAll(services);
+    throw failure.reason;
+  }
+  const [server, ...rest] = services;
+  return { server: wrap(server!), workers: rest, stop: async () => void (await stopAll(services)) };
+}

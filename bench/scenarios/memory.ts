@@ -41,7 +41,7 @@ export async function benchMemory(system: BenchSystem): Promise<Row[]> {
   }
   return [
     { scenario: 'memory', measure: 'server RSS, no connections', unit: 'MB', runs: idle },
-    { scenario: 'memory', measure: `RSS per idle subscriber (${connections} connections)`, unit: 'KB', runs: perSubscriber, target: { on: 'value', op: '<=', value: 30 } },
+    { scenario: 'memory', measure: `RSS per idle subscriber (${connections} connections)`, unit: 'KB', runs: perSubscriber, target: { on: 'value', op: '<=', value: 12 } },
   ];
 }
 

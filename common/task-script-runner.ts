@@ -47,7 +47,7 @@ export async function deleteTask(
   const scriptKeys = [...taskScriptKeys(keys, id), keys.taskIds()];
   if (tenant && idempotencyKey) scriptKeys.push(keys.idempotency(tenant, idempotencyKey));
   const reply = scriptReply(
-    await runScript('taskDelete', scriptKeys, [...taskScriptArgs(keys, id, { maxEvents: options.maxEvents, actor: options.actor }), keys.cancelChannel()]),
+    await runScript('taskDelete', scriptKeys, [...taskScriptArgs(keys, { maxEvents: options.maxEvents, actor: options.actor }), keys.cancelChannel()]),
   );
   return reply.status === 'ok';
 }

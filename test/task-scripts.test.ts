@@ -114,12 +114,15 @@ describe('leases and fencing', () => {
     expect((await repository.get(id))!.usage).toEqual({ model: 'm', promptTokens: 1, completionTokens: 2, totalTokens: 3 });
   });
 
-  it('publishes every change with the version it produced', async () => {
+  it('publishes every change with the version it produced, once, on the all-tasks channel', async () => {
     const id = await newTask();
     const subscriber = redis.client.duplicate();
     const versions: number[] = [];
-    await subscriber.subscribe(keys.taskChannel(id));
-    subscriber.on('message', (_channel, message) => versions.push(Number(JSON.parse(message).version)));
+    await subscriber.subscribe(keys.tasksChannel());
+    subscriber.on('message', (_channel, message) => {
+      const event = JSON.parse(message) as { id: string; version: string };
+      if (event.id === id) versions.push(Number(event.version));
+    });
     await stores.a!.claim(id, 'p');
     await stores.a!.progress(id, 'p', 0.3);
     await stores.a!.complete(id, 'p', 'ok', null);

@@ -40,7 +40,7 @@ export function createTaskStore(options: TaskStoreOptions) {
   const runScript = createTaskScriptRunner(redis);
   const common = (taskId: string) => ({
     keys: taskScriptKeys(keys, taskId),
-    args: taskScriptArgs(keys, taskId, { maxEvents: options.maxEventsPerTask, actor: options.workerId }),
+    args: taskScriptArgs(keys, { maxEvents: options.maxEventsPerTask, actor: options.workerId }),
   });
 
   async function write(

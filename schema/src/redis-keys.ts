@@ -60,9 +60,10 @@ export interface RedisKeys {
   beeQueuePrefix(): string;
   /** One of bee-queue's own keys for a queue (`jobs` hash, `waiting` list, `delayed` zset, ...). */
   beeQueueKey(queue: QueueName, suffix: 'jobs' | 'waiting' | 'active' | 'delayed'): string;
-  /** Channel: every change of one task (JSON task record without content). */
-  taskChannel(id: string): string;
-  /** Channel: every change of any task (same payload); feeds lists and dashboards. */
+  /**
+   * Channel: every change and deletion of any task (JSON task record without content). API
+   * servers subscribe once and route to each task's watchers in-process.
+   */
   tasksChannel(): string;
   /** Channel: ids of ACTIVE tasks that were cancelled or deleted, so their worker aborts now. */
   cancelChannel(): string;
@@ -110,7 +111,6 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     providerChannel: () => `${prefix}:events:provider`,
     beeQueuePrefix: () => `${prefix}:bq`,
     beeQueueKey: (queue, suffix) => `${prefix}:bq:${queue}:${suffix}`,
-    taskChannel: (id) => `${prefix}:events:task:${id}`,
     tasksChannel: () => `${prefix}:events:tasks`,
     cancelChannel: () => `${prefix}:events:cancel`,
     apiKeys: () => `${prefix}:auth:keys`,

@@ -10,7 +10,7 @@
  *   KEYS[10..19] dead-letter indexes by error class, in ERROR_CLASSES order
  *   KEYS[20] finished tasks by finish time (COMPLETED, CANCELLED: what retention expires)
  *   KEYS[21] prefix of the per-minute flow counters (`taskFlowBucket` without its minute)
- *   ARGV[1] stream cap   ARGV[2] task channel   ARGV[3] all-tasks channel   ARGV[4] actor (worker id or '')
+ *   ARGV[1] stream cap   ARGV[2] all-tasks channel   ARGV[3] actor (worker id or '')
  * Script-specific KEYS and ARGV follow and are listed on each script.
  * The all-tasks and state indexes also have one slice per tenant (`<index>:tenant:<tenant>`,
  * mirrored by `RedisKeys.tenantSlice`), so a tenant's listings and counts need no filtering.
@@ -34,7 +34,7 @@ local DLQ_INDEX = {}
 for i, class in ipairs({${ERROR_CLASSES.map((c) => `'${c}'`).join(', ')}}) do DLQ_INDEX[class] = KEYS[${3 + TASK_STATES.length} + i] end
 local FINISHED_KEY = KEYS[${4 + TASK_STATES.length + ERROR_CLASSES.length}]
 local FLOW_PREFIX = KEYS[${5 + TASK_STATES.length + ERROR_CLASSES.length}]
-local MAX_EVENTS, TASK_CHANNEL, TASKS_CHANNEL, ACTOR = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local MAX_EVENTS, TASKS_CHANNEL, ACTOR = ARGV[1], ARGV[2], ARGV[3]
 
 local function tenant_slice(index_key, tenant) return index_key .. ':tenant:' .. tenant end
 
@@ -129,7 +129,7 @@ local function emit(task, kind, reason, now)
   redis.call('XADD', EVENTS_KEY, 'MAXLEN', '~', MAX_EVENTS, '0-' .. task.version,
     'kind', kind, 'version', task.version, 'state', task.state, 'at', str(now),
     'workerId', ACTOR, 'reason', reason, 'task', json)
-  redis.call('PUBLISH', TASK_CHANNEL, json)
+  -- One channel for every task: API servers subscribe to it once and route by id in-process.
   redis.call('PUBLISH', TASKS_CHANNEL, json)
 end
 
@@ -191,14 +191,14 @@ end
 /**
  * create: a new PENDING task, or the task an idempotency key already names.
  * KEYS[22] creation counter   KEYS[23] id index   KEYS[24] idempotency key (optional)
- * ARGV[5] id  ARGV[6] tenant  ARGV[7] type  ARGV[8] content  ARGV[9] maxRetries
- * ARGV[10] idempotency key ('' none)  ARGV[11] idempotency TTL in seconds
+ * ARGV[4] id  ARGV[5] tenant  ARGV[6] type  ARGV[7] content  ARGV[8] maxRetries
+ * ARGV[9] idempotency key ('' none)  ARGV[10] idempotency TTL in seconds
  * Returns {'created', version, field, value, ...} (the record it stored, so the caller need not
  * read it back) | {'existing', id} | {'conflict', id}.
  */
 const CREATE = `
 local idem_key = KEYS[24]
-local fingerprint = redis.sha1hex(ARGV[7] .. '\\0' .. ARGV[8])
+local fingerprint = redis.sha1hex(ARGV[6] .. '\\0' .. ARGV[7])
 if idem_key then
   local existing = redis.call('GET', idem_key)
   if existing then
@@ -212,11 +212,11 @@ local now = now_ms()
 -- Unique, time-ordered score: creation ms with a 3-digit sequence (fits a double exactly).
 local order = string.format('%d', now * 1000 + (redis.call('INCR', KEYS[22]) % 1000))
 local task = {
-  id = ARGV[5], tenant = ARGV[6], type = ARGV[7], state = 'PENDING', version = '1',
-  content = ARGV[8], progress = '0', retryCount = '0', maxRetries = ARGV[9], attempt = '0',
+  id = ARGV[4], tenant = ARGV[5], type = ARGV[6], state = 'PENDING', version = '1',
+  content = ARGV[7], progress = '0', retryCount = '0', maxRetries = ARGV[8], attempt = '0',
   errors = '[]', createdAt = str(now), updatedAt = str(now), order = order,
 }
-if idem_key then task.idempotencyKey = ARGV[10] end
+if idem_key then task.idempotencyKey = ARGV[9] end
 local flat = {}
 for field, value in pairs(task) do flat[#flat + 1] = field; flat[#flat + 1] = value end
 redis.call('HSET', TASK_KEY, unpack(flat))
@@ -228,7 +228,7 @@ count('submitted:' .. task.type)
 count('entered:PENDING')
 redis.call('ZADD', KEYS[23], 0, task.id)
 if idem_key then
-  redis.call('SET', idem_key, task.id .. ':' .. fingerprint, 'EX', tonumber(ARGV[11]))
+  redis.call('SET', idem_key, task.id .. ':' .. fingerprint, 'EX', tonumber(ARGV[10]))
 end
 count_flow(nil, 'PENDING', now)
 flush_stats()
@@ -240,7 +240,7 @@ return {'created', 1, unpack(flat)}
  * claim: a worker takes a PENDING task, a SCHEDULED one whose retry is due, or an ACTIVE one
  * whose lease ran out (its holder stalled: that attempt is recorded as STALLED and counts
  * against the budget).
- * ARGV[5] lease token  ARGV[6] lease ms
+ * ARGV[4] lease token  ARGV[5] lease ms
  * Returns {'claimed', version, attempt, content, type, retryCount, maxRetries} (what the handler
  *       needs, so the worker need not read the record back) | {'busy', leaseExpiresAt}
  *       | {'early', nextAttemptAt} | {'exhausted', version} | {'unclaimable', state} | {'missing'}.
@@ -281,8 +281,8 @@ end
 changes.state = 'ACTIVE'
 changes.attempt = attempt
 changes.progress = 0
-changes.leaseToken = ARGV[5]
-changes.leaseExpiresAt = now + tonumber(ARGV[6])
+changes.leaseToken = ARGV[4]
+changes.leaseExpiresAt = now + tonumber(ARGV[5])
 changes.workerId = ACTOR
 changes.nextAttemptAt = false
 if not task.startedAt then
@@ -297,107 +297,107 @@ return {'claimed', version, attempt, task.content, task.type, task.retryCount, t
 
 /**
  * renew: extends the lease of the worker that holds it. No version bump, no event.
- * ARGV[5] lease token  ARGV[6] lease ms.  Returns 1, or 0 when the lease is no longer held.
+ * ARGV[4] lease token  ARGV[5] lease ms.  Returns 1, or 0 when the lease is no longer held.
  */
 const RENEW = `
 local task = read_task()
-if not task or not holds_lease(task, ARGV[5]) then return 0 end
-redis.call('HSET', TASK_KEY, 'leaseExpiresAt', str(now_ms() + tonumber(ARGV[6])))
+if not task or not holds_lease(task, ARGV[4]) then return 0 end
+redis.call('HSET', TASK_KEY, 'leaseExpiresAt', str(now_ms() + tonumber(ARGV[5])))
 return 1
 `;
 
 /**
  * release: the lease holder hands the task back because it is shutting down: the lease ends
  * now and the next claim takes the task over without counting a stall. No version bump.
- * ARGV[5] lease token.  Returns 1, or 0 when the lease is no longer held.
+ * ARGV[4] lease token.  Returns 1, or 0 when the lease is no longer held.
  */
 const RELEASE = `
 local task = read_task()
-if not task or not holds_lease(task, ARGV[5]) then return 0 end
+if not task or not holds_lease(task, ARGV[4]) then return 0 end
 redis.call('HSET', TASK_KEY, 'leaseExpiresAt', str(now_ms()), 'released', '1')
 return 1
 `;
 
 /**
  * progress: the lease holder reports progress (0..1).
- * ARGV[5] lease token  ARGV[6] progress.  Returns {'ok', version} | {'stale', state}.
+ * ARGV[4] lease token  ARGV[5] progress.  Returns {'ok', version} | {'stale', state}.
  */
 const PROGRESS = `
 local task = read_task()
 if not task then return stale('MISSING') end
-if not holds_lease(task, ARGV[5]) then return stale(task.state) end
-return {'ok', commit(task, { progress = tonumber(ARGV[6]) }, 'progress', '')}
+if not holds_lease(task, ARGV[4]) then return stale(task.state) end
+return {'ok', commit(task, { progress = tonumber(ARGV[5]) }, 'progress', '')}
 `;
 
 /**
  * complete: the lease holder stores the result; the task becomes COMPLETED.
- * ARGV[5] lease token  ARGV[6] result  ARGV[7] usage JSON ('' none).
+ * ARGV[4] lease token  ARGV[5] result  ARGV[6] usage JSON ('' none).
  * Optionally the bee-queue job that delivered the task, finished here whatever the outcome, so
  * the worker needs no second round trip (bee-queue's own success finish, with removeOnSuccess
  * and no events: see common/bee-queue.ts): KEYS[22] its queue's active list  KEYS[23] stalling
- * set  KEYS[24] jobs hash  ARGV[8] job id.
+ * set  KEYS[24] jobs hash  ARGV[7] job id.
  * Returns {'ok', version} | {'stale', state}: a stale write changes nothing but the job.
  */
 const COMPLETE = `
 if KEYS[22] then
-  redis.call('LREM', KEYS[22], 0, ARGV[8])
-  redis.call('SREM', KEYS[23], ARGV[8])
-  redis.call('HDEL', KEYS[24], ARGV[8])
+  redis.call('LREM', KEYS[22], 0, ARGV[7])
+  redis.call('SREM', KEYS[23], ARGV[7])
+  redis.call('HDEL', KEYS[24], ARGV[7])
 end
 local task = read_task()
 if not task then return stale('MISSING') end
-if not holds_lease(task, ARGV[5]) then return stale(task.state) end
+if not holds_lease(task, ARGV[4]) then return stale(task.state) end
 local now = now_ms()
-local changes = { state = 'COMPLETED', result = ARGV[6], progress = 1, completedAt = now,
+local changes = { state = 'COMPLETED', result = ARGV[5], progress = 1, completedAt = now,
   leaseToken = false, leaseExpiresAt = false }
 observe('duration', now - tonumber(task.startedAt or now))
 count('completed:' .. task.type)
-if ARGV[7] ~= '' then changes.usage = ARGV[7] end
+if ARGV[6] ~= '' then changes.usage = ARGV[6] end
 return {'ok', commit(task, changes, 'transition', 'completed')}
 `;
 
 /**
  * fail: the lease holder records a failed attempt; the task waits for a retry (SCHEDULED,
  * counting one retry) or goes to the dead letter queue (DLQ). The caller decides which.
- * ARGV[5] lease token  ARGV[6] next state  ARGV[7] error JSON  ARGV[8] retry delay ms ('' none)
- * ARGV[9] reason.  Returns {'ok', version, nextAttemptAt} | {'stale', state}; the error's time
+ * ARGV[4] lease token  ARGV[5] next state  ARGV[6] error JSON  ARGV[7] retry delay ms ('' none)
+ * ARGV[8] reason.  Returns {'ok', version, nextAttemptAt} | {'stale', state}; the error's time
  * and the retry time are taken from Redis' clock, like every other time in the record.
  */
 const FAIL = `
 local task = read_task()
 if not task then return stale('MISSING') end
-if not holds_lease(task, ARGV[5]) then return stale(task.state) end
-local failure = cjson.decode(ARGV[7])
+if not holds_lease(task, ARGV[4]) then return stale(task.state) end
+local failure = cjson.decode(ARGV[6])
 count('failed:' .. failure.errorClass)
 local now = now_ms()
 failure.at = now
-local changes = { state = ARGV[6], leaseToken = false, leaseExpiresAt = false }
+local changes = { state = ARGV[5], leaseToken = false, leaseExpiresAt = false }
 local next_attempt_at = ''
-if ARGV[6] == 'SCHEDULED' then
+if ARGV[5] == 'SCHEDULED' then
   changes.retryCount = tonumber(task.retryCount) + 1
-  next_attempt_at = now + tonumber(ARGV[8])
+  next_attempt_at = now + tonumber(ARGV[7])
   changes.nextAttemptAt = next_attempt_at
   failure.nextAttemptAt = next_attempt_at
 else
   changes.dlqClass = failure.errorClass
 end
 changes.errors = with_error(task, cjson.encode(failure))
-return {'ok', commit(task, changes, 'transition', ARGV[9]), str(next_attempt_at)}
+return {'ok', commit(task, changes, 'transition', ARGV[8]), str(next_attempt_at)}
 `;
 
 /**
  * defer: the lease holder puts the task back to wait without calling the provider (its
  * circuit breaker is open): SCHEDULED again, with no error and no retry counted.
- * ARGV[5] lease token  ARGV[6] delay ms  ARGV[7] reason.
+ * ARGV[4] lease token  ARGV[5] delay ms  ARGV[6] reason.
  * Returns {'ok', version, nextAttemptAt} | {'stale', state}.
  */
 const DEFER = `
 local task = read_task()
 if not task then return stale('MISSING') end
-if not holds_lease(task, ARGV[5]) then return stale(task.state) end
-local next_attempt_at = now_ms() + tonumber(ARGV[6])
+if not holds_lease(task, ARGV[4]) then return stale(task.state) end
+local next_attempt_at = now_ms() + tonumber(ARGV[5])
 local version = commit(task, { state = 'SCHEDULED', leaseToken = false, leaseExpiresAt = false,
-  nextAttemptAt = next_attempt_at }, 'transition', ARGV[7])
+  nextAttemptAt = next_attempt_at }, 'transition', ARGV[6])
 return {'ok', version, str(next_attempt_at)}
 `;
 
@@ -406,7 +406,7 @@ return {'ok', version, str(next_attempt_at)}
  * dropped, so its worker's result is rejected as stale, and its id is published on the
  * cancel channel so the worker aborts the provider call at once. Whichever of cancel and
  * complete runs first wins; the other changes nothing.
- * ARGV[5] reason  ARGV[6] cancel channel.
+ * ARGV[4] reason  ARGV[5] cancel channel.
  * Returns {'ok', version} | {'conflict', state} | {'missing'}.
  */
 const CANCEL = `
@@ -415,15 +415,15 @@ if not task then return {'missing'} end
 local state = task.state
 if state ~= 'PENDING' and state ~= 'SCHEDULED' and state ~= 'ACTIVE' then return {'conflict', state} end
 local version = commit(task, { state = 'CANCELLED', leaseToken = false, leaseExpiresAt = false,
-  nextAttemptAt = false }, 'transition', ARGV[5])
-if state == 'ACTIVE' then redis.call('PUBLISH', ARGV[6], task.id) end
+  nextAttemptAt = false }, 'transition', ARGV[4])
+if state == 'ACTIVE' then redis.call('PUBLISH', ARGV[5], task.id) end
 return {'ok', version}
 `;
 
 /**
  * reopen: an operator sends a DLQ or CANCELLED task back to work (PENDING). The caller then
  * queues it on the retry queue. Leaving the DLQ and the state change are one step.
- * ARGV[5] '1' to reset the retry count  ARGV[6] reason.
+ * ARGV[4] '1' to reset the retry count  ARGV[5] reason.
  * Returns {'ok', version} | {'conflict', state} | {'missing'}.
  */
 const REOPEN = `
@@ -432,15 +432,15 @@ if not task then return {'missing'} end
 if task.state ~= 'DLQ' and task.state ~= 'CANCELLED' then return {'conflict', task.state} end
 local changes = { state = 'PENDING', progress = 0, dlqClass = false, nextAttemptAt = false,
   reopens = tonumber(task.reopens or '0') + 1 }
-if ARGV[5] == '1' then changes.retryCount = 0 end
-return {'ok', commit(task, changes, 'transition', ARGV[6])}
+if ARGV[4] == '1' then changes.retryCount = 0 end
+return {'ok', commit(task, changes, 'transition', ARGV[5])}
 `;
 
 /**
  * delete: removes the task everywhere (record, events, indexes, idempotency key). A worker
  * still running it is told to abort, and its later writes find nothing and change nothing.
  * Subscribers get a deletion notice instead of a change.
- * KEYS[22] id index   KEYS[23] idempotency key (optional)   ARGV[5] cancel channel.
+ * KEYS[22] id index   KEYS[23] idempotency key (optional)   ARGV[4] cancel channel.
  * Returns {'ok', state} | {'missing'}.
  */
 const DELETE = `
@@ -459,10 +459,9 @@ if idem_key then
   local value = redis.call('GET', idem_key)
   if value and string.sub(value, 1, #task.id + 1) == task.id .. ':' then redis.call('DEL', idem_key) end
 end
-if task.state == 'ACTIVE' then redis.call('PUBLISH', ARGV[5], task.id) end
+if task.state == 'ACTIVE' then redis.call('PUBLISH', ARGV[4], task.id) end
 count_flow(task.state, nil, now_ms())
 local notice = cjson.encode({ id = task.id, tenant = task.tenant, deleted = '1' })
-redis.call('PUBLISH', TASK_CHANNEL, notice)
 redis.call('PUBLISH', TASKS_CHANNEL, notice)
 return {'ok', task.state}
 `;
@@ -499,8 +498,7 @@ export function taskScriptKeys(keys: RedisKeys, taskId: string): string[] {
 /** The ARGV every task script starts with. */
 export function taskScriptArgs(
   keys: RedisKeys,
-  taskId: string,
   options: { maxEvents: number; actor: string },
 ): string[] {
-  return [String(options.maxEvents), keys.taskChannel(taskId), keys.tasksChannel(), options.actor];
+  return [String(options.maxEvents), keys.tasksChannel(), options.actor];
 }

@@ -84,7 +84,7 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
     }
     const reply = scriptReply(
       await runScript('taskCreate', scriptKeys, [
-        ...taskScriptArgs(keys, input.id, { maxEvents: options.maxEventsPerTask, actor: '' }),
+        ...taskScriptArgs(keys, { maxEvents: options.maxEventsPerTask, actor: '' }),
         input.id,
         input.tenant,
         input.type,
@@ -193,7 +193,7 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
     return { ids, lastScore: flat.length > 0 ? flat[flat.length - 1]! : null };
   }
 
-  const changeArgs = (id: string, actor: string) => taskScriptArgs(keys, id, { maxEvents: options.maxEventsPerTask, actor });
+  const changeArgs = (actor: string) => taskScriptArgs(keys, { maxEvents: options.maxEventsPerTask, actor });
 
   function changeOutcome(reply: { status: string; values: string[] }): ChangeOutcome {
     if (reply.status === 'ok') return { status: 'ok', version: Number(reply.values[0]) };
@@ -203,14 +203,14 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
 
   /** PENDING, SCHEDULED or ACTIVE -> CANCELLED. */
   async function cancel(id: string, actor: string, reason: string): Promise<ChangeOutcome> {
-    const reply = await runScript('taskCancel', taskScriptKeys(keys, id), [...changeArgs(id, actor), reason, keys.cancelChannel()]);
+    const reply = await runScript('taskCancel', taskScriptKeys(keys, id), [...changeArgs(actor), reason, keys.cancelChannel()]);
     return changeOutcome(scriptReply(reply));
   }
 
   /** DLQ or CANCELLED -> PENDING (the caller queues it). */
   async function reopen(id: string, actor: string, options2: { resetRetryCount: boolean; reason: string }): Promise<ChangeOutcome> {
     const reply = await runScript('taskReopen', taskScriptKeys(keys, id), [
-      ...changeArgs(id, actor),
+      ...changeArgs(actor),
       options2.resetRetryCount ? '1' : '0',
       options2.reason,
     ]);

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { createRedisKeys } from '../schema/src/redis-keys.ts';
+import { encodeBeeQueueJob } from '../common/bee-queue.ts';
+import { QueueName, createRedisKeys } from '../schema/src/redis-keys.ts';
 import { createTaskRepository } from '../server/infra/task-repository.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -34,6 +35,22 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await redis?.dispose();
+});
+
+describe('create', () => {
+  it("queues the task's job in the same step, as bee-queue's own save would", async () => {
+    const id = randomUUID();
+    const job = encodeBeeQueueJob({ taskId: id }, { timeoutMs: 1234 });
+    const outcome = await repository.create({ id, tenant: 't', type: 'SUMMARIZE', content: 'Queued with it.', maxRetries: 1, idempotencyKey: null, job });
+    expect(outcome.status).toBe('created');
+    expect(await redis.client.lrange(keys.beeQueueKey(QueueName.PRIMARY, 'waiting'), 0, -1)).toContain(id);
+    const stored = JSON.parse((await redis.client.hget(keys.beeQueueKey(QueueName.PRIMARY, 'jobs'), id))!) as Record<string, unknown>;
+    expect(stored).toMatchObject({ data: { taskId: id }, options: { timeout: 1234, timestamp: expect.any(Number), stacktraces: [] }, status: 'created' });
+
+    // A task made without a job is stored unqueued (the sweeper's tests rely on it).
+    const bare = await newTask();
+    expect(await redis.client.hexists(keys.beeQueueKey(QueueName.PRIMARY, 'jobs'), bare)).toBe(0);
+  });
 });
 
 describe('leases and fencing', () => {

@@ -189,15 +189,21 @@ end
 `;
 
 /**
- * create: a new PENDING task, or the task an idempotency key already names.
- * KEYS[22] creation counter   KEYS[23] id index   KEYS[24] idempotency key (optional)
+ * create: a new PENDING task, queued, or the task an idempotency key already names.
+ * KEYS[22] creation counter   KEYS[23] id index
+ * KEYS[24] primary queue's bee-queue `jobs` hash   KEYS[25] its `waiting` list
+ * KEYS[26] idempotency key (optional)
  * ARGV[4] id  ARGV[5] tenant  ARGV[6] type  ARGV[7] content  ARGV[8] maxRetries
  * ARGV[9] idempotency key ('' none)  ARGV[10] idempotency TTL in seconds
+ * ARGV[11] the task's job, as bee-queue stores it (`encodeBeeQueueJob`); '' stores the task unqueued
+ * The job goes on the queue in the same step as the record (what bee-queue's addJob does with a
+ * given id: HSET jobs, LPUSH waiting), so a submit is one round trip and no task is stored
+ * without its job. The job id is the new task's id, which no job can have yet.
  * Returns {'created', version, field, value, ...} (the record it stored, so the caller need not
  * read it back) | {'existing', id} | {'conflict', id}.
  */
 const CREATE = `
-local idem_key = KEYS[24]
+local idem_key = KEYS[26]
 local fingerprint = redis.sha1hex(ARGV[6] .. '\\0' .. ARGV[7])
 if idem_key then
   local existing = redis.call('GET', idem_key)
@@ -229,6 +235,10 @@ count('entered:PENDING')
 redis.call('ZADD', KEYS[23], 0, task.id)
 if idem_key then
   redis.call('SET', idem_key, task.id .. ':' .. fingerprint, 'EX', tonumber(ARGV[10]))
+end
+if ARGV[11] ~= '' then
+  redis.call('HSET', KEYS[24], task.id, ARGV[11])
+  redis.call('LPUSH', KEYS[25], task.id)
 end
 count_flow(nil, 'PENDING', now)
 flush_stats()

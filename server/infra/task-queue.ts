@@ -2,7 +2,7 @@
  * The producer side of the bee-queue queues: puts a task's job on the primary queue and
  * reads queue depths. The job carries only the task id; the record is the source of truth.
  */
-import { createBeeQueue } from '../../common/bee-queue.ts';
+import { createBeeQueue, encodeBeeQueueJob } from '../../common/bee-queue.ts';
 import { beeQueueRedisOptions, type RedisEndpoint } from '../../common/redis-connection.ts';
 import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
 import type { TaskJobData } from '../../schema/src/task.ts';
@@ -60,6 +60,11 @@ export function createTaskQueueProducer(options: TaskQueueProducerOptions) {
     await withTimeout(job.save(), options.enqueueTimeoutMs, 'enqueue timed out');
   }
 
+  /** A new task's job on the primary queue, encoded for the create script to queue with the record. */
+  function encodeSubmittedJob(taskId: string): string {
+    return encodeBeeQueueJob<TaskJobData>({ taskId }, { timeoutMs: options.jobTimeoutMs });
+  }
+
   /** Removes a job from its queue (waiting, delayed or active); a no-op when there is none. */
   async function remove(queueName: QueueName, jobId: string): Promise<void> {
     await withTimeout(queues[queueName].removeJob(jobId), options.enqueueTimeoutMs, 'job removal timed out');
@@ -75,6 +80,7 @@ export function createTaskQueueProducer(options: TaskQueueProducerOptions) {
 
   return {
     enqueue,
+    encodeSubmittedJob,
     remove,
     depths,
     ready: () => Promise.all(Object.values(queues).map((queue) => queue.ready())),

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { createTaskScriptRunner, deleteTask, scriptReply } from '../../common/task-script-runner.ts';
-import type { RedisKeys } from '../../schema/src/redis-keys.ts';
+import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
 import {
   parseTaskEvent,
   parseTaskHash,
@@ -25,6 +25,11 @@ export interface CreateTaskInput {
   content: string;
   maxRetries: number;
   idempotencyKey: string | null;
+  /**
+   * The task's job on the primary queue, as bee-queue stores it, queued in the same step as the
+   * record; without one the task is stored unqueued (the caller queues it, or the sweeper does).
+   */
+  job?: string;
 }
 
 export type CreateTaskOutcome =
@@ -78,7 +83,13 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
   const runScript = createTaskScriptRunner(redis);
 
   async function create(input: CreateTaskInput): Promise<CreateTaskOutcome> {
-    const scriptKeys = [...taskScriptKeys(keys, input.id), keys.taskSequence(), keys.taskIds()];
+    const scriptKeys = [
+      ...taskScriptKeys(keys, input.id),
+      keys.taskSequence(),
+      keys.taskIds(),
+      keys.beeQueueKey(QueueName.PRIMARY, 'jobs'),
+      keys.beeQueueKey(QueueName.PRIMARY, 'waiting'),
+    ];
     if (input.idempotencyKey !== null) {
       scriptKeys.push(keys.idempotency(input.tenant, input.idempotencyKey));
     }
@@ -92,6 +103,7 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
         input.maxRetries,
         input.idempotencyKey ?? '',
         options.idempotencyTtlSeconds,
+        input.job ?? '',
       ]),
     );
     if (reply.status === 'created') {

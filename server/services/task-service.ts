@@ -78,7 +78,7 @@ export function createTaskService(options: TaskServiceOptions) {
   const actorOf = (caller: Caller) => caller.actor;
 
   /**
-   * Accepts a task: validates, stores the PENDING record, queues its job. With an
+   * Accepts a task: validates, stores the PENDING record and queues its job in one step. With an
    * idempotency key a resend returns the first task; the same key with other content
    * is a CONFLICT. Fails with UNAVAILABLE (fast) when Redis cannot be reached.
    */
@@ -87,14 +87,16 @@ export function createTaskService(options: TaskServiceOptions) {
     const idempotencyKey = input.idempotencyKey ?? null;
     if (idempotencyKey !== null) validateIdempotencyKey(idempotencyKey);
 
+    const id = randomUUID();
     const outcome = await store(() =>
       repository.create({
-        id: randomUUID(),
+        id,
         tenant: caller.tenant,
         type: input.type ?? TaskType.SUMMARIZE,
         content: input.content,
         maxRetries: options.maxRetries,
         idempotencyKey,
+        job: queue.encodeSubmittedJob(id),
       }),
     );
     if (outcome.status === 'conflict') {
@@ -102,25 +104,18 @@ export function createTaskService(options: TaskServiceOptions) {
         details: { taskId: outcome.taskId },
       });
     }
-    // From here on the task is accepted: it is stored, and if its enqueue is lost the
-    // sweeper queues it. Failing the request now would invite a resend and a duplicate.
-    const enqueue = async () => {
-      try {
-        await queue.enqueue(outcome.taskId);
-      } catch (error) {
-        logger.warn({ taskId: outcome.taskId, err: (error as Error).message }, 'enqueue failed; the sweeper will queue the task');
-      }
-    };
-    if (outcome.status === 'created') {
-      await enqueue();
-      return outcome.record;
-    }
+    // A new task was queued by the create script itself, in the same step.
+    if (outcome.status === 'created') return outcome.record;
     // A resend: the task exists (or was deleted since); a failed read is UNAVAILABLE, not NOT_FOUND.
     const record = await store(() => repository.get(outcome.taskId));
     if (!record) throw notFound(outcome.taskId);
-    // The first send may have stored the task but lost its enqueue; a job with the task's id
-    // that still exists makes this a no-op.
-    if (record.state === TaskState.PENDING && record.reopens === 0) await enqueue();
+    // Its job may have been lost since (taken out by hand, a Redis without AOF restarted): queue
+    // it again; a job with the task's id that still exists makes this a no-op. The task is
+    // accepted whatever happens here: a failed enqueue is the sweeper's to repair, and failing
+    // the request would invite another resend.
+    if (record.state === TaskState.PENDING && record.reopens === 0) {
+      await queue.enqueue(record.id).catch((error: Error) => logger.warn({ taskId: record.id, err: error.message }, 'enqueue failed; the sweeper will queue the task'));
+    }
     logger.debug({ taskId: record.id, status: outcome.status }, 'task submitted');
     return record;
   }

@@ -3,7 +3,7 @@
  * 3 workers as child processes, a private redis-server with AOF, the fake provider with
  * about 5 % errors and random latency, the load generator with its ledger and 200 live
  * subscribers. For `durationMs` it injects random faults; then it lets the system settle and
- * audits invariants I1-I9 of ../shared/RELIABILITY.md for every accepted task.
+ * audits invariants I1-I9 (docs/reliability.md, "What nothing lost means") for every accepted task.
  */
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { TERMINAL_STATES, type TaskState } from '../schema/src/task.ts';

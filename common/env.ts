@@ -16,9 +16,6 @@ export const envBool = (defaultValue: boolean) =>
     .default(defaultValue ? 'true' : 'false')
     .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-export const envLogLevel = () =>
-  z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
-
 export const envRedisUrl = () =>
   z
     .string()

@@ -1,7 +1,8 @@
 /**
- * Redis settings the "nothing lost" guarantees rest on (RELIABILITY.md R8): the append-only
- * file on, and no eviction (an evicted task hash is a lost task). Checked at start; a managed
- * Redis that forbids CONFIG is reported as unknown, not as wrong.
+ * Redis settings the "nothing lost" guarantees rest on (docs/reliability.md, "Redis must keep
+ * what it is given"): the append-only file on, and no eviction (an evicted task hash is a lost
+ * task). Checked at start; a managed Redis that forbids CONFIG is reported as unknown, not as
+ * wrong.
  */
 import type { Redis } from 'ioredis';
 

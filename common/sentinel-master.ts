@@ -1,6 +1,6 @@
 /**
  * Where the Redis master is, as Sentinel says, for connections that cannot ask Sentinel
- * themselves: bee-queue bundles node_redis v3, which has no Sentinel support (STACK.md).
+ * themselves: bee-queue bundles node_redis v3, which has no Sentinel support.
  *
  * One tracker per Sentinel deployment and process, shared by every bee-queue Queue and
  * started while at least one holds it. It asks the Sentinel nodes (in turn, until one

@@ -58,7 +58,8 @@ export function createApp(config: ServerConfig, logger: Logger) {
     client.on('error', (error) => logger.warn({ role, err: error.message }, 'redis connection error'));
     client.on('ready', () => logger.info({ role }, 'redis connected'));
   }
-  // R8: durability rests on AOF and no eviction; say so at start when Redis is set otherwise.
+  // Durability rests on AOF and no eviction (docs/reliability.md, "Redis must keep what it is
+  // given"); say so at start when Redis is set otherwise.
   redis.once('ready', () => {
     redisSettingWarnings(redis).then((warnings) => warnings.forEach((warning) => logger.warn(warning)), () => undefined);
   });

@@ -1,7 +1,7 @@
 /**
  * Logs and configuration as an operator meets them: JSON lines with taskId, workerId and
  * attempt; secrets redacted; pretty output only when asked or on a terminal; LOG_LEVEL and
- * DEBUG as the README says; and a process with a bad environment that prints every problem
+ * DEBUG as docs/configuration.md says; and a process with a bad environment that prints every problem
  * in one message and exits 2.
  */
 import { spawnSync } from 'node:child_process';

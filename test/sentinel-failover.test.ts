@@ -2,9 +2,10 @@
  * Redis Sentinel on loopback (a master, a replica, three Sentinels): the server and two
  * worker processes reach Redis through `redis+sentinel://`, the master is SIGKILLed under a
  * steady stream of submits, and the system carries on against the promoted replica without
- * a restart. Nothing may be lost beyond what the README documents: with asynchronous
- * replication, a task accepted in the last moment before the master died (its write not yet
- * on the replica) can be gone; everything else passes the loss audit.
+ * a restart. Nothing may be lost beyond what docs/deployment.md documents ("What a failover
+ * can lose"): with asynchronous replication, a task accepted in the last moment before the
+ * master died (its write not yet on the replica) can be gone; everything else passes the loss
+ * audit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
@@ -15,7 +16,7 @@ import { graphql, SAMPLE_TEXT, startServer, type RunningServer } from './support
 import { waitFor } from './support/wait-for.ts';
 import { spawnWorker, type WorkerProcess } from './support/worker-process.ts';
 
-/** The loss window the README documents for a master crash (replication lag, far above what loopback shows). */
+/** The loss window docs/deployment.md documents for a master crash (replication lag, far above what loopback shows). */
 const DOCUMENTED_LOSS_WINDOW_MS = 1000;
 
 const keys = createRedisKeys();

@@ -1,7 +1,7 @@
 /**
  * The fenced task scripts against a real Redis: leases, stale writes, stalls and budgets.
- * These are the guarantees bee-queue does not give (STACK.md trap 1: a zombie worker that
- * was judged stalled still finishes its job).
+ * These are the guarantees bee-queue does not give (a zombie worker that was judged stalled
+ * still finishes its job; see docs/reliability.md, "The guarantees, in plain words").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';

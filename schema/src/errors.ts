@@ -4,7 +4,14 @@
  */
 import { ErrorClass } from './task.ts';
 
+/**
+ * Every `extensions.code` an answer can carry, over HTTP and WebSocket alike, and nothing else:
+ * ours, and the GraphQL layer's (Apollo Server's names, which graphql-ws answers reuse). The
+ * table in docs/api.md ("Error codes") documents each one; test/error-codes.test.ts keeps the
+ * two the same.
+ */
 export const ErrorCode = {
+  /** An argument or variable the service refuses (`details.reason` says which rule, where there are several). */
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   /** No API key, or one the server does not know (unknown and revoked look the same). */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
@@ -13,11 +20,26 @@ export const ErrorCode = {
   /** Too many submissions for this key; `details.retryAfterSeconds` says when to try again. */
   RATE_LIMITED: 'RATE_LIMITED',
   NOT_FOUND: 'NOT_FOUND',
+  /** The task is not in a state the operation applies to, or an idempotency key names other content. */
   CONFLICT: 'CONFLICT',
+  /** Redis cannot be reached; nothing was changed. */
   UNAVAILABLE: 'UNAVAILABLE',
+  /** The HTTP body is over MAX_BODY_BYTES. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** A provider failure inside the worker (see ProviderError); it becomes a task's error record, never an answer. */
   PROVIDER: 'PROVIDER',
-  INTERNAL: 'INTERNAL',
+  /** Anything unexpected; its message is masked outside development. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** A request the GraphQL endpoint cannot take: not JSON, no query, blocked as CSRF, a mutation by GET, a query over WebSocket. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** Not GraphQL syntax, or more than GRAPHQL_MAX_TOKENS tokens (HTTP). */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** Not valid against the schema, or over a GraphQL limit; nothing ran. */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** `operationName` names no operation of the document, or it has several and none was named. */
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  /** An automatic persisted query whose hash this server has not seen: send the query text with it. */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

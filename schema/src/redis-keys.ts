@@ -16,7 +16,7 @@ export interface RedisKeys {
   task(id: string): string;
   /** Stream: the task's capped event log; entry ids are `0-<version>`. */
   taskEvents(id: string): string;
-  /** Sorted set of every task; score = creation order (see `taskOrderScore`). */
+  /** Sorted set of every task; score = creation ms × 1000 + a sequence (the create script in task-scripts.ts). */
   tasksAll(): string;
   /** Sorted set of the tasks in one state; same scores as `tasksAll`. */
   tasksInState(state: TaskState): string;

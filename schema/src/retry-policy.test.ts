@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRetryPolicy, MAX_JITTER_RATIO, RETRY_SCHEDULES_MS, retryDelayMs, retryLimitFor } from './retry-policy.ts';
+import { createRetryPolicy, MAX_JITTER_RATIO, RETRY_SCHEDULES_MS, retryDelayMs, retryLimitFor, type ScheduledErrorClass } from './retry-policy.ts';
 import { ErrorClass } from './task.ts';
 
 describe('retryDelayMs', () => {
@@ -16,8 +16,8 @@ describe('retryDelayMs', () => {
   });
 
   it('adds at most +10 % jitter and scales the result', () => {
-    for (const errorClass of Object.values(ErrorClass)) {
-      const base = RETRY_SCHEDULES_MS[errorClass][0];
+    for (const [errorClass, schedule] of Object.entries(RETRY_SCHEDULES_MS) as [ScheduledErrorClass, readonly number[]][]) {
+      const base = schedule[0];
       if (base === undefined) continue;
       expect(retryDelayMs(errorClass, 1, { random: () => 0.999 })).toBeLessThanOrEqual(Math.round(base * (1 + MAX_JITTER_RATIO)));
       expect(retryDelayMs(errorClass, 1, { random: () => 0 })).toBe(base);
@@ -28,6 +28,14 @@ describe('retryDelayMs', () => {
   it('honours a longer provider-given minimum', () => {
     expect(retryDelayMs(ErrorClass.RATE_LIMIT, 1, { atLeastMs: 120_000, random: () => 0 })).toBe(120_000);
     expect(retryDelayMs(ErrorClass.RATE_LIMIT, 1, { atLeastMs: 1_000, random: () => 0 })).toBe(60_000);
+  });
+});
+
+describe('STALLED', () => {
+  it('has no schedule: a stalled task is taken over at once, within the task\'s own limit', () => {
+    expect(Object.keys(RETRY_SCHEDULES_MS).sort()).toEqual(Object.values(ErrorClass).filter((c) => c !== ErrorClass.STALLED).sort());
+    expect(retryDelayMs(ErrorClass.STALLED, 1)).toBe(0);
+    expect(retryLimitFor(ErrorClass.STALLED, 3, createRetryPolicy())).toBe(3);
   });
 });
 

@@ -7,8 +7,15 @@ import { ErrorClass } from './task.ts';
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
+/**
+ * The classes a worker reports for a failed attempt: every class but STALLED, which only the
+ * claim script records (a task whose worker vanished is taken over at once, with no delay, and
+ * the stall counts against the task's own MAX_RETRIES).
+ */
+export type ScheduledErrorClass = Exclude<ErrorClass, typeof ErrorClass.STALLED>;
+
 /** Base delays before retry 1, 2, 3, ...; the last one repeats. Empty: never retried. */
-export const RETRY_SCHEDULES_MS: Readonly<Record<ErrorClass, readonly number[]>> = {
+export const RETRY_SCHEDULES_MS: Readonly<Record<ScheduledErrorClass, readonly number[]>> = {
   INSUFFICIENT_CREDITS: [5 * MINUTE, 10 * MINUTE, 30 * MINUTE],
   RATE_LIMIT: [1 * MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE],
   MODEL_WARMUP: [30 * SECOND, 1 * MINUTE, 2 * MINUTE, 5 * MINUTE],
@@ -17,7 +24,6 @@ export const RETRY_SCHEDULES_MS: Readonly<Record<ErrorClass, readonly number[]>>
   PROVIDER_ERROR: [10 * SECOND, 30 * SECOND, 1 * MINUTE, 3 * MINUTE],
   CONTENT_FILTER: [],
   PERMANENT: [],
-  STALLED: [2 * SECOND, 5 * SECOND, 10 * SECOND, 30 * SECOND],
   INTERNAL: [2 * SECOND, 5 * SECOND, 10 * SECOND, 30 * SECOND],
 };
 
@@ -29,15 +35,15 @@ export interface ClassRetryRule {
   /** Overrides the task's MAX_RETRIES for this class; null: the task's own limit. */
   maxRetries: number | null;
 }
-export type RetryPolicy = Readonly<Record<ErrorClass, ClassRetryRule>>;
+export type RetryPolicy = Readonly<Record<ScheduledErrorClass, ClassRetryRule>>;
 
 /**
  * The default schedules, with per-class overrides (RETRY_SCHEDULES) applied over them.
  * A class left out keeps its default; `maxRetries` alone keeps the default delays.
  */
-export function createRetryPolicy(overrides: Partial<Record<ErrorClass, Partial<ClassRetryRule>>> = {}): RetryPolicy {
-  const policy = {} as Record<ErrorClass, ClassRetryRule>;
-  for (const errorClass of Object.keys(RETRY_SCHEDULES_MS) as ErrorClass[]) {
+export function createRetryPolicy(overrides: Partial<Record<ScheduledErrorClass, Partial<ClassRetryRule>>> = {}): RetryPolicy {
+  const policy = {} as Record<ScheduledErrorClass, ClassRetryRule>;
+  for (const errorClass of Object.keys(RETRY_SCHEDULES_MS) as ScheduledErrorClass[]) {
     const override = overrides[errorClass] ?? {};
     policy[errorClass] = {
       delaysMs: override.delaysMs ?? RETRY_SCHEDULES_MS[errorClass],
@@ -47,8 +53,10 @@ export function createRetryPolicy(overrides: Partial<Record<ErrorClass, Partial<
   return policy;
 }
 
-/** How many retries a task that failed with `errorClass` may have in all. */
+/** How many retries a task that failed with `errorClass` may have in all (STALLED: the task's own). */
 export function retryLimitFor(errorClass: ErrorClass, taskMaxRetries: number, policy: RetryPolicy): number {
+  // Takes any ErrorClass because the worker's failures are typed so; STALLED never arrives here.
+  if (errorClass === ErrorClass.STALLED) return taskMaxRetries;
   return policy[errorClass].maxRetries ?? taskMaxRetries;
 }
 
@@ -65,13 +73,15 @@ export interface RetryDelayOptions {
 
 /**
  * Delay before retry number `retryNumber` (1-based) of a task that failed with
- * `errorClass`, or null when the class is never retried.
+ * `errorClass`, or null when the class is never retried. STALLED has no schedule: 0 (the
+ * claim script takes a stalled task over at once).
  */
 export function retryDelayMs(
   errorClass: ErrorClass,
   retryNumber: number,
   options: RetryDelayOptions = {},
 ): number | null {
+  if (errorClass === ErrorClass.STALLED) return 0;
   const schedule = options.policy ? options.policy[errorClass].delaysMs : RETRY_SCHEDULES_MS[errorClass];
   if (schedule.length === 0) return null;
   const base = schedule[Math.min(Math.max(retryNumber, 1), schedule.length) - 1]!;

@@ -111,7 +111,7 @@ export function withAuthorization(resolvers: Resolvers, audit: () => AuditServic
             await record(auditDetail(result));
             return result;
           } catch (error) {
-            await record(`failed: ${isAppError(error) ? error.code : 'INTERNAL'}`);
+            await record(`failed: ${isAppError(error) ? error.code : ErrorCode.INTERNAL_SERVER_ERROR}`);
             throw error;
           }
         };

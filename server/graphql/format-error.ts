@@ -3,7 +3,7 @@
  * their code and safe details; anything else is masked outside development.
  */
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { isAppError } from '../../schema/src/errors.ts';
+import { ErrorCode, isAppError } from '../../schema/src/errors.ts';
 
 export interface FormatErrorOptions {
   /** Show unknown errors' messages (development only). */
@@ -43,18 +43,18 @@ export function createFormatError(options: FormatErrorOptions) {
     // Validation, parsing and variable errors: GraphQL's own, safe to show as they are.
     if (!(original instanceof Error) || isGraphQLError(original)) {
       const { extensions, message, ...rest } = formatted;
-      const code = (extensions?.code as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED';
+      const code = (extensions?.code as string | undefined) ?? ErrorCode.GRAPHQL_VALIDATION_FAILED;
       const shown = options.hideSchemaDetails ? message.replace(/ ?Did you mean .*\?$/, '') : message;
       return { ...rest, message: shown, extensions: { code } };
     }
     options.onInternalError?.(original);
     if (options.exposeInternalErrors) {
-      return { ...formatted, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      return { ...formatted, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
     }
     return {
       message: 'internal error',
       ...(formatted.path ? { path: formatted.path } : {}),
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
 }

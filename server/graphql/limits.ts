@@ -14,6 +14,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { ErrorCode } from '../../schema/src/errors.ts';
 
 export interface GraphQLLimits {
   maxDepth: number;
@@ -110,7 +111,7 @@ export function operationLimitsRule(limits: GraphQLLimits): ValidationRule {
     OperationDefinition(operation) {
       const measure = measureOperation(operation, (name) => context.getFragment(name), limits);
       for (const message of limitViolations(measure, limits)) {
-        context.reportError(new GraphQLError(message, { nodes: [operation], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        context.reportError(new GraphQLError(message, { nodes: [operation], extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } }));
       }
       return false;
     },

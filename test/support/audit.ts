@@ -1,6 +1,6 @@
 /**
- * The loss audit: checks the invariants of ../shared/RELIABILITY.md that the task engine owns,
- * for a set of accepted task ids, and returns every broken one as a readable line.
+ * The loss audit: checks the invariants of docs/reliability.md ("What nothing lost means") that
+ * the task engine owns, for a set of accepted task ids, and returns every broken one as a readable line.
  */
 import type { Redis } from 'ioredis';
 import { taskIdOfJob } from '../../schema/src/job-ids.ts';

@@ -1,7 +1,7 @@
 /**
  * What the browser tests share: a fresh build of the web app, Chromium through playwright-core,
  * a page that fails the test on any page error or console error, and screenshots written to
- * test-artifacts/screenshots (and to docs/screenshots with UPDATE_SCREENSHOTS=1, for the README).
+ * test-artifacts/screenshots (and to docs/screenshots with UPDATE_SCREENSHOTS=1, for docs/web-app.md and the README).
  */
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +54,7 @@ export async function openPage(browser: Browser, url: string, options: BrowserCo
   return { page, problems, close: () => context.close() };
 }
 
-/** Saves a screenshot as a test artifact, and for the README when UPDATE_SCREENSHOTS=1. */
+/** Saves a screenshot as a test artifact, and for the docs (docs/screenshots) when UPDATE_SCREENSHOTS=1. */
 export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const path = join(ARTIFACTS_DIR, `${name}.png`);

@@ -2,7 +2,7 @@
  * bee-queue with two repairs for life after a Redis outage:
  * - It loads its Lua scripts once, at start, and calls them with EVALSHA forever after. When
  *   Redis restarts or fails over, the script cache is empty and every call fails with NOSCRIPT
- *   until the process restarts (STACK.md, trap 3). Here a NOSCRIPT answer is retried once
+ *   until the process restarts. Here a NOSCRIPT answer is retried once
  *   with EVAL, which runs the script and caches it again.
  * - A worker whose blocking pop fails waits before trying again, doubling the wait each time
  *   without limit: after a 30 s outage it could sit idle for a minute more. The wait is

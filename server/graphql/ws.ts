@@ -18,6 +18,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { CloseCode, type Context } from 'graphql-ws';
+import { ErrorCode } from '../../schema/src/errors.ts';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { bearerKey } from '../auth/api-keys.ts';
@@ -167,17 +168,17 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
       onSubscribe: async (ctx, _id, payload) => {
         // graphql-ws has already registered this subscription's id when it calls onSubscribe.
         if (Object.keys(ctx.subscriptions).length > options.maxSubscriptionsPerConnection) {
-          return [new GraphQLError(`at most ${options.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'BAD_REQUEST' } })];
+          return [new GraphQLError(`at most ${options.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: ErrorCode.BAD_REQUEST } })];
         }
         // Checked again on every subscribe, so a revoked key stops working on open sockets too.
         const caller = await authenticate(ctx);
-        if (!caller) return [new GraphQLError('missing or invalid API key', { extensions: { code: 'UNAUTHENTICATED' } })];
+        if (!caller) return [new GraphQLError('missing or invalid API key', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
         // Errors are returned raw (graphql-ws checks they are GraphQLErrors); onError formats them.
         const { document, errors } = documents.get(payload.query);
         if (errors) return [...errors];
         const operation = getOperationAST(document, payload.operationName);
         if (operation?.operation !== 'subscription') {
-          return [new GraphQLError('only subscriptions are served over WebSocket; use HTTP POST for queries and mutations', { extensions: { code: 'BAD_REQUEST' } })];
+          return [new GraphQLError('only subscriptions are served over WebSocket; use HTTP POST for queries and mutations', { extensions: { code: ErrorCode.BAD_REQUEST } })];
         }
         // Subscribers of the same operation with the same rights share each event's execution.
         const operationKey = JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, caller.tenant, [...caller.scopes].sort()]);

@@ -1,5 +1,5 @@
 /**
- * How OpenRouter failures map to error classes (the table in the README): by HTTP status, by
+ * How OpenRouter failures map to error classes (the table in docs/operations.md): by HTTP status, by
  * what the provider says in an error body (in a non-2xx answer, inside a 200 answer, or inside
  * the stream), and the Retry-After a 429 or 503 may carry.
  */

@@ -59,7 +59,8 @@ export interface GraphQLWsOptions {
   subscriberLimits: BacklogLimits;
 }
 
-type WsContext = Context<Record<string, unknown> | undefined, { socket: import('ws').WebSocket; request: IncomingMessage }>;
+// `request` is let go once the connection is acknowledged (see onConnect).
+type WsContext = Context<Record<string, unknown> | undefined, { socket: import('ws').WebSocket; request?: IncomingMessage }>;
 
 const presentedKey = (ctx: WsContext) => {
   const authorization = ctx.connectionParams?.authorization;

@@ -20,6 +20,7 @@ const QUERY_SCOPES = {
   providerStatus: Scope.TASKS_READ,
   queueStatus: Scope.ADMIN,
   deadLetterTasks: Scope.ADMIN,
+  deadLetterCounts: Scope.ADMIN,
   workers: Scope.ADMIN,
   auditLog: Scope.ADMIN,
   taskFlow: Scope.ADMIN,

@@ -26,6 +26,7 @@ export const resolvers: Resolvers = {
     tasks: async (_, args, { tasks, caller }) => toConnection(await tasks.list(args, caller)),
     queueStatus: (_, __, { queues }) => queues.status(),
     deadLetterTasks: async (_, args, { deadLetters, caller }) => toConnection(await deadLetters.list(args, caller)),
+    deadLetterCounts: (_, __, { deadLetters }) => deadLetters.counts(),
     workers: (_, __, { workers }) => workers.list(),
     providerStatus: (_, __, { provider }) => provider.status(),
     viewer: (_, __, { caller, authenticationRequired }) => ({

@@ -9,6 +9,7 @@ import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
 import {
   parseTaskEvent,
   parseTaskHash,
+  ERROR_CLASSES,
   TASK_STATES,
   type ErrorClass,
   type TaskEvent,
@@ -247,5 +248,22 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
     return counts;
   }
 
-  return { create, get, getMany, getContent, getVersion, events, list, idsWithPrefix, deadLetterIds, stateCounts, cancel, reopen, remove };
+  /**
+   * How many DLQ tasks each error class holds, read from the per-class dead-letter indexes
+   * (the same sets `list` counts for `deadLetterClass`), in one pipelined round trip.
+   */
+  async function deadLetterCounts(): Promise<Record<ErrorClass, number>> {
+    const pipeline = redis.pipeline();
+    for (const errorClass of ERROR_CLASSES) pipeline.zcard(keys.deadLetterByClass(errorClass));
+    const results = (await pipeline.exec()) ?? [];
+    const counts = {} as Record<ErrorClass, number>;
+    ERROR_CLASSES.forEach((errorClass, i) => {
+      const [error, count] = results[i] ?? [new Error('missing reply'), 0];
+      if (error) throw error;
+      counts[errorClass] = Number(count);
+    });
+    return counts;
+  }
+
+  return { create, get, getMany, getContent, getVersion, events, list, idsWithPrefix, deadLetterIds, deadLetterCounts, stateCounts, cancel, reopen, remove };
 }

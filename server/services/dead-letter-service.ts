@@ -5,7 +5,7 @@
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
 import { jobIds } from '../../schema/src/job-ids.ts';
 import { QueueName } from '../../schema/src/redis-keys.ts';
-import type { ErrorClass } from '../../schema/src/task.ts';
+import { ERROR_CLASSES, type ErrorClass } from '../../schema/src/task.ts';
 import type { TaskQueueProducer } from '../infra/task-queue.ts';
 import { ListOrder, type TaskPage, type TaskRepository } from '../infra/task-repository.ts';
 import { canSee, type Caller } from '../auth/scopes.ts';
@@ -43,6 +43,15 @@ export function createDeadLetterService(options: DeadLetterServiceOptions) {
       records: page.records.filter((record) => canSee(caller, record.tenant)),
       endCursor: page.endCursor === null ? null : encodeCursor('score', page.endCursor),
     };
+  }
+
+  /**
+   * How many DLQ tasks each error class holds: one row per class in ERROR_CLASSES order (the
+   * GraphQL enum's order), zero counts included. Counts every tenant's tasks (admin only).
+   */
+  async function counts(): Promise<{ errorClass: ErrorClass; count: number }[]> {
+    const byClass = await tasks.store(() => repository.deadLetterCounts());
+    return ERROR_CLASSES.map((errorClass) => ({ errorClass, count: byClass[errorClass] }));
   }
 
   /**
@@ -91,5 +100,5 @@ export function createDeadLetterService(options: DeadLetterServiceOptions) {
     }
   }
 
-  return { list, retry, purge };
+  return { list, counts, retry, purge };
 }

@@ -150,6 +150,7 @@ describe('scopes', () => {
   const ADMIN_ONLY = [
     '{ queueStatus { primary } }',
     '{ deadLetterTasks { totalCount } }',
+    '{ deadLetterCounts { errorClass count } }',
     '{ workers { id } }',
     '{ auditLog { nodes { id } } }',
     'mutation { retryDeadLetterTasks }',

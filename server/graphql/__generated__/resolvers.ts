@@ -61,6 +61,13 @@ export type CircuitStatus = {
   state: CircuitState;
 };
 
+/** How many tasks in the dead letter queue have a last error of this class. */
+export type DeadLetterCount = {
+  __typename?: 'DeadLetterCount';
+  count: Scalars['Int']['output'];
+  errorClass: ErrorClass;
+};
+
 /** Why an attempt failed. The class decides whether and when the task is retried. */
 export type ErrorClass =
   | 'CONTENT_FILTER'
@@ -182,6 +189,8 @@ export type Query = {
   __typename?: 'Query';
   /** Operator actions, newest first. Needs the admin scope. */
   auditLog: AuditConnection;
+  /** The dead letter queue's size per error class: one row per class, in ErrorClass order, zero counts included. */
+  deadLetterCounts: Array<DeadLetterCount>;
   /** Tasks in the dead letter queue, oldest first, optionally only those whose last error has this class. */
   deadLetterTasks: TaskConnection;
   providerStatus: ProviderStatus;
@@ -508,6 +517,7 @@ export type ResolversTypes = {
   CircuitState: CircuitState;
   CircuitStatus: ResolverTypeWrapper<CircuitSnapshot>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeadLetterCount: ResolverTypeWrapper<DeadLetterCount>;
   ErrorClass: ErrorClass;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FlowBucket: ResolverTypeWrapper<FlowBucket>;
@@ -545,6 +555,7 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   CircuitStatus: CircuitSnapshot;
   DateTime: Scalars['DateTime']['output'];
+  DeadLetterCount: DeadLetterCount;
   Float: Scalars['Float']['output'];
   FlowBucket: FlowBucket;
   FlowCount: FlowCount;
@@ -595,6 +606,11 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type DeadLetterCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeadLetterCount'] = ResolversParentTypes['DeadLetterCount']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  errorClass?: Resolver<ResolversTypes['ErrorClass'], ParentType, ContextType>;
+};
+
 export type FlowBucketResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FlowBucket'] = ResolversParentTypes['FlowBucket']> = {
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   transitions?: Resolver<Array<ResolversTypes['FlowCount']>, ParentType, ContextType>;
@@ -631,6 +647,7 @@ export type ProviderStatusResolvers<ContextType = GraphQLContext, ParentType ext
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   auditLog?: Resolver<ResolversTypes['AuditConnection'], ParentType, ContextType, Partial<QueryAuditLogArgs>>;
+  deadLetterCounts?: Resolver<Array<ResolversTypes['DeadLetterCount']>, ParentType, ContextType>;
   deadLetterTasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, Partial<QueryDeadLetterTasksArgs>>;
   providerStatus?: Resolver<ResolversTypes['ProviderStatus'], ParentType, ContextType>;
   queueStatus?: Resolver<ResolversTypes['QueueStatus'], ParentType, ContextType>;
@@ -742,6 +759,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   AuditRecord?: AuditRecordResolvers<ContextType>;
   CircuitStatus?: CircuitStatusResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DeadLetterCount?: DeadLetterCountResolvers<ContextType>;
   FlowBucket?: FlowBucketResolvers<ContextType>;
   FlowCount?: FlowCountResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -245,35 +245,9 @@ export const DeadLetterGroupsQuery = graphql(`
     all: deadLetterTasks(first: 1) {
       totalCount
     }
-    INSUFFICIENT_CREDITS: deadLetterTasks(first: 1, errorClass: INSUFFICIENT_CREDITS) {
-      totalCount
-    }
-    RATE_LIMIT: deadLetterTasks(first: 1, errorClass: RATE_LIMIT) {
-      totalCount
-    }
-    MODEL_WARMUP: deadLetterTasks(first: 1, errorClass: MODEL_WARMUP) {
-      totalCount
-    }
-    SERVICE_UNAVAILABLE: deadLetterTasks(first: 1, errorClass: SERVICE_UNAVAILABLE) {
-      totalCount
-    }
-    NETWORK_TIMEOUT: deadLetterTasks(first: 1, errorClass: NETWORK_TIMEOUT) {
-      totalCount
-    }
-    PROVIDER_ERROR: deadLetterTasks(first: 1, errorClass: PROVIDER_ERROR) {
-      totalCount
-    }
-    CONTENT_FILTER: deadLetterTasks(first: 1, errorClass: CONTENT_FILTER) {
-      totalCount
-    }
-    PERMANENT: deadLetterTasks(first: 1, errorClass: PERMANENT) {
-      totalCount
-    }
-    STALLED: deadLetterTasks(first: 1, errorClass: STALLED) {
-      totalCount
-    }
-    INTERNAL: deadLetterTasks(first: 1, errorClass: INTERNAL) {
-      totalCount
+    deadLetterCounts {
+      errorClass
+      count
     }
   }
 `);

@@ -1,29 +1,17 @@
 /**
  * The dead letter queue by error class: counts per class, the tasks of a class on demand,
- * a bulk retry per class (fresh retry budget), and a purge that asks for confirmation.
+ * a bulk retry per class (fresh retry budget), and a purge that asks for confirmation. The classes
+ * come from the server (deadLetterCounts), so a new error class needs no change here.
  * Counts are re-read when the live queue status says the DLQ changed, never on a timer.
  */
 import { createMutation, createQuery } from '@urql/solid';
-import { createEffect, createSignal, For, on, Show, type Accessor } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, on, Show, type Accessor } from 'solid-js';
 import { StateBadge } from '../components/state-badge.tsx';
 import type { ErrorClass } from '../gql/graphql.ts';
 import { DeadLetterGroupsQuery, DeadLetterTasksQuery, PurgeDeadLetterQueueMutation, QueueStatusSubscription, RetryDeadLetterTasksMutation } from '../graphql/documents.ts';
 import { errorMessage, formatDateTime, shortId } from '../format.ts';
 import { createLiveValue } from '../primitives/create-live-value.ts';
 import { onLinkClick } from '../router.ts';
-
-const CLASSES: ErrorClass[] = [
-  'INSUFFICIENT_CREDITS',
-  'RATE_LIMIT',
-  'MODEL_WARMUP',
-  'SERVICE_UNAVAILABLE',
-  'NETWORK_TIMEOUT',
-  'PROVIDER_ERROR',
-  'CONTENT_FILTER',
-  'PERMANENT',
-  'STALLED',
-  'INTERNAL',
-];
 
 function GroupTasks(props: { errorClass: ErrorClass; version: Accessor<unknown> }) {
   const [tasks, refetch] = createQuery({ query: DeadLetterTasksQuery, variables: () => ({ errorClass: props.errorClass, first: 50 }) });
@@ -76,8 +64,10 @@ export function DeadLetterPage(props: { admin: boolean }) {
   const [confirmText, setConfirmText] = createSignal('');
   const [message, setMessage] = createSignal<string | null>(null);
 
-  const count = (errorClass: ErrorClass) => groups.data?.[errorClass].totalCount ?? 0;
-  const nonEmpty = () => CLASSES.filter((c) => count(c) > 0);
+  // One row per error class, in the schema's order: the page lists whatever classes the server has.
+  const counts = createMemo(() => new Map((groups.data?.deadLetterCounts ?? []).map((row) => [row.errorClass, row.count])));
+  const count = (errorClass: ErrorClass) => counts().get(errorClass) ?? 0;
+  const nonEmpty = () => [...counts()].filter(([, n]) => n > 0).map(([errorClass]) => errorClass);
   const totalCount = () => groups.data?.all.totalCount ?? 0;
 
   const retryGroup = async (errorClass: ErrorClass) => {

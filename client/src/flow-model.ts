@@ -16,6 +16,16 @@ export interface FlowBucket {
   transitions: readonly FlowTransition[];
 }
 
+/** The chart series a task counts towards while it sits in a state (none for the final states). */
+const LEVEL_SERIES = {
+  PENDING: 'waiting',
+  ACTIVE: 'active',
+  SCHEDULED: 'waiting',
+  COMPLETED: null,
+  DLQ: null,
+  CANCELLED: null,
+} as const satisfies Record<TaskState, 'waiting' | 'active' | null>;
+
 export const edgeKey = (from: TaskState | null, to: TaskState | null) => `${from ?? ''}>${to ?? ''}`;
 
 /** Count per edge (`FROM>TO`, '' for none) over the last `minutes` buckets. */
@@ -40,7 +50,10 @@ export interface MinutePoint {
 
 /** The series for the charts, oldest minute first; `counts` are the tasks per state now. */
 export function minuteSeries(buckets: readonly FlowBucket[], counts: Partial<Record<TaskState, number>>): MinutePoint[] {
-  const level = { PENDING: counts.PENDING ?? 0, SCHEDULED: counts.SCHEDULED ?? 0, ACTIVE: counts.ACTIVE ?? 0 };
+  const level = { waiting: 0, active: 0 };
+  for (const [state, series] of Object.entries(LEVEL_SERIES)) if (series) level[series] += counts[state as TaskState] ?? 0;
+  // A state from a server newer than this bundle is in no series.
+  const seriesOf = (state: TaskState | null) => (state && Object.hasOwn(LEVEL_SERIES, state) ? LEVEL_SERIES[state] : null);
   const points: MinutePoint[] = [];
   // Walk from now backwards: `level` is the count at the end of the bucket being visited.
   for (let i = buckets.length - 1; i >= 0; i -= 1) {
@@ -52,12 +65,14 @@ export function minuteSeries(buckets: readonly FlowBucket[], counts: Partial<Rec
       completed: sum((t) => t.to === 'COMPLETED'),
       failed: sum((t) => t.to === 'DLQ'),
       retried: sum((t) => t.to === 'SCHEDULED'),
-      waiting: Math.max(0, level.PENDING + level.SCHEDULED),
-      active: Math.max(0, level.ACTIVE),
+      waiting: Math.max(0, level.waiting),
+      active: Math.max(0, level.active),
     });
     for (const t of bucket.transitions) {
-      if (t.to && t.to in level) level[t.to as keyof typeof level] -= t.count;
-      if (t.from && t.from in level) level[t.from as keyof typeof level] += t.count;
+      const into = seriesOf(t.to);
+      const out = seriesOf(t.from);
+      if (into) level[into] -= t.count;
+      if (out) level[out] += t.count;
     }
   }
   return points;

@@ -4,9 +4,7 @@ import type { TaskState } from '../gql/graphql.ts';
 import { CancelTaskMutation, DeleteTaskMutation, RetryTaskMutation } from '../graphql/documents.ts';
 import { errorMessage } from '../format.ts';
 import { navigate } from '../router.ts';
-
-const CANCELLABLE: ReadonlySet<TaskState> = new Set(['PENDING', 'SCHEDULED', 'ACTIVE']);
-const RETRYABLE: ReadonlySet<TaskState> = new Set(['DLQ', 'CANCELLED']);
+import { isCancellable, isRetryable } from '../task-states.ts';
 
 /** Cancel, retry and delete for one task. The new state arrives over the live subscription. */
 export function TaskActions(props: { id: string; state: TaskState }) {
@@ -23,12 +21,12 @@ export function TaskActions(props: { id: string; state: TaskState }) {
 
   return (
     <div class="actions" role="group" aria-label="Task actions">
-      <Show when={CANCELLABLE.has(props.state)}>
+      <Show when={isCancellable(props.state)}>
         <button type="button" disabled={busy()} onClick={async () => report(await cancel({ id: props.id }))}>
           Cancel
         </button>
       </Show>
-      <Show when={RETRYABLE.has(props.state)}>
+      <Show when={isRetryable(props.state)}>
         <button type="button" disabled={busy()} onClick={async () => report(await retry({ id: props.id, resetRetryCount: resetCount() }))}>
           Retry
         </button>

@@ -12,8 +12,8 @@ import { CancelTaskMutation, DeleteTaskMutation, RetryTaskMutation } from '../gr
 import { errorMessage, formatDateTime, shortId } from '../format.ts';
 import { createTaskTable, DEFAULT_FILTERS, type TaskFilters } from '../primitives/create-task-table.ts';
 import { currentSearch, navigate, onLinkClick } from '../router.ts';
+import { isCancellable, isRetryable, isTaskState, TASK_STATES } from '../task-states.ts';
 
-const STATES: TaskState[] = ['PENDING', 'ACTIVE', 'SCHEDULED', 'COMPLETED', 'DLQ', 'CANCELLED'];
 const RANGES: { label: string; minutes: number | null }[] = [
   { label: 'Any time', minutes: null },
   { label: 'Last 15 minutes', minutes: 15 },
@@ -23,13 +23,11 @@ const RANGES: { label: string; minutes: number | null }[] = [
 ];
 type SortKey = 'state' | 'progress' | 'retries' | 'updated';
 const SORT_VALUE: Record<SortKey, (task: { state: TaskState; progress: number; retryCount: number; updatedAt: string }) => string | number> = {
-  state: (task) => STATES.indexOf(task.state),
+  state: (task) => TASK_STATES.indexOf(task.state),
   progress: (task) => task.progress,
   retries: (task) => task.retryCount,
   updated: (task) => task.updatedAt,
 };
-const CANCELLABLE = new Set<TaskState>(['PENDING', 'SCHEDULED', 'ACTIVE']);
-const RETRYABLE = new Set<TaskState>(['DLQ', 'CANCELLED']);
 
 function filtersFrom(search: string): TaskFilters {
   const params = new URLSearchParams(search);
@@ -37,7 +35,7 @@ function filtersFrom(search: string): TaskFilters {
   const since = Number(params.get('since'));
   const size = Number(params.get('size'));
   return {
-    state: STATES.includes(state as TaskState) ? (state as TaskState) : null,
+    state: isTaskState(state) ? state : null,
     sinceMinutes: RANGES.some((r) => r.minutes === since && since > 0) ? since : null,
     idPrefix: params.get('id') ?? '',
     order: params.get('order') === 'OLDEST_FIRST' ? 'OLDEST_FIRST' : 'NEWEST_FIRST',
@@ -106,7 +104,7 @@ export function TasksPage(props: { connectionEpoch: Accessor<number>; canWrite: 
     const eligible = selectedOnPage().filter((id) => {
       const state = table.row(id)?.state;
       if (!state) return false;
-      return action === 'retry' ? RETRYABLE.has(state) : action === 'cancel' ? CANCELLABLE.has(state) : true;
+      return action === 'retry' ? isRetryable(state) : action === 'cancel' ? isCancellable(state) : true;
     });
     if (eligible.length === 0) {
       setBulkMessage(`None of the selected tasks can be ${action === 'retry' ? 'retried' : action === 'cancel' ? 'cancelled' : 'deleted'}.`);
@@ -145,7 +143,7 @@ export function TasksPage(props: { connectionEpoch: Accessor<number>; canWrite: 
           State
           <select name="state" value={filters().state ?? ''} onChange={(e) => setFilter({ state: (e.currentTarget.value || null) as TaskState | null }, filters())}>
             <option value="">Any state</option>
-            <For each={STATES}>{(state) => <option value={state}>{state}</option>}</For>
+            <For each={TASK_STATES}>{(state) => <option value={state}>{state}</option>}</For>
           </select>
         </label>
         <label>

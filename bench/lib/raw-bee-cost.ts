@@ -12,10 +12,8 @@
  * Redis CPU comes from Redis's own INFO (getrusage, microseconds), not /proc (10 ms ticks):
  * a few hundred bare jobs use only tens of milliseconds.
  */
-import BeeQueue from 'bee-queue';
-import { beeQueueRedisOptions, parseRedisUrl } from '../../common/redis-connection.ts';
 import { redisCpuMicros } from './measure.ts';
-import { startRawBeeWorker, stopAll, type BenchSystem } from './system.ts';
+import { createRawBeeProducer, startRawBeeWorker, stopAll, type BenchSystem } from './system.ts';
 
 export interface RawBeeCost {
   jobs: number;
@@ -34,14 +32,7 @@ export async function rawBeeJobCost(system: BenchSystem, options: { perSecond: n
   const timeoutMs = options.timeoutMs ?? 60_000;
   const queueName = `raw-e2e-${Date.now()}`;
   const consumer = await startRawBeeWorker(system, { BENCH_QUEUE: queueName, BENCH_JOBS: String(jobs), BENCH_CONCURRENCY: String(options.concurrency) });
-  const producer = new BeeQueue(queueName, {
-    prefix: 'bench:bq',
-    redis: beeQueueRedisOptions(parseRedisUrl(system.redis.url)),
-    isWorker: false,
-    getEvents: false,
-    sendEvents: false,
-    storeJobs: false,
-  });
+  const producer = createRawBeeProducer(system, queueName);
   try {
     await producer.ready();
     const before = await redisCpuMicros(system.redis.client);

@@ -4,9 +4,11 @@
  * workers started per scenario with the no-op provider.
  */
 import { join } from 'node:path';
+import BeeQueue from 'bee-queue';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startScript, startService, stopService, type Service } from '../../chaos/services.ts';
+import { beeQueueRedisOptions, parseRedisUrl } from '../../common/redis-connection.ts';
 import { createRedisKeys } from '../../schema/src/redis-keys.ts';
 import type { TestRedis } from '../../test/support/redis-server.ts';
 
@@ -65,6 +67,18 @@ export async function startRawWsServer(system: BenchSystem): Promise<Running> {
 
 export async function startRawBeeWorker(system: BenchSystem, env: Record<string, string>): Promise<Service> {
   return startScript(join(BASELINES, 'raw-bee-worker.ts'), 'baseline listening', 'raw-bee-worker', { REDIS_URL: system.redis.url, ...env });
+}
+
+/** A producer for a raw bee-queue baseline queue: no worker, no events, one connection. */
+export function createRawBeeProducer(system: BenchSystem, queueName: string): BeeQueue {
+  return new BeeQueue(queueName, {
+    prefix: 'bench:bq',
+    redis: beeQueueRedisOptions(parseRedisUrl(system.redis.url)),
+    isWorker: false,
+    getEvents: false,
+    sendEvents: false,
+    storeJobs: false,
+  });
 }
 
 export async function startWorkers(system: BenchSystem, count: number, env: Record<string, string> = {}): Promise<Service[]> {

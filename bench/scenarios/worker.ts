@@ -3,13 +3,11 @@
  * raw bee-queue no-op jobs at the same concurrency. Both consumers are paused (SIGSTOP)
  * while their queue fills, so the window holds the draining and nothing else.
  */
-import BeeQueue from 'bee-queue';
-import { beeQueueRedisOptions, parseRedisUrl } from '../../common/redis-connection.ts';
 import { createRedisKeys } from '../../schema/src/redis-keys.ts';
 import type { Service } from '../../chaos/services.ts';
 import { compared, type Row } from '../lib/report.ts';
 import { cpuMeter, postGraphQL, redisCommandCount } from '../lib/measure.ts';
-import { startRawBeeWorker, startWorkers, stopAll, type BenchSystem, type Running } from '../lib/system.ts';
+import { createRawBeeProducer, startRawBeeWorker, startWorkers, stopAll, type BenchSystem, type Running } from '../lib/system.ts';
 
 const CONCURRENCY = 10;
 const SUBMIT = 'mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { id } }';
@@ -86,14 +84,7 @@ async function ours(system: BenchSystem, api: Running, tasks: number, logLevel =
 async function raw(system: BenchSystem, tasks: number, rep: number): Promise<Drain> {
   const queueName = `raw-${rep}-${Date.now()}`;
   const consumer = await startRawBeeWorker(system, { BENCH_QUEUE: queueName, BENCH_JOBS: String(tasks), BENCH_CONCURRENCY: String(CONCURRENCY) });
-  const producer = new BeeQueue(queueName, {
-    prefix: 'bench:bq',
-    redis: beeQueueRedisOptions(parseRedisUrl(system.redis.url)),
-    isWorker: false,
-    getEvents: false,
-    sendEvents: false,
-    storeJobs: false,
-  });
+  const producer = createRawBeeProducer(system, queueName);
   try {
     consumer.signal('SIGSTOP');
     await producer.ready();

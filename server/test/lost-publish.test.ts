@@ -1,0 +1,51 @@
+/**
+ * A lost publish: a task changes in Redis and its event never reaches the API server (pub/sub
+ * is at-most-once). Every open watch still delivers the change, in version order, within a few
+ * resync intervals: the server's one resync ticker re-reads each watched task in turn.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisKeys } from '../../schema/src/redis-keys.ts';
+import { createTaskRepository } from '../infra/task-repository.ts';
+import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
+import { SAMPLE_TEXT, startServer, submitTask, subscribe, wsClient, type RunningServer } from '../../test/support/system.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+
+let redis: TestRedis;
+let server: RunningServer;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  server = await startServer(redis.url, { SUBSCRIPTION_RESYNC_MS: '300' });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await redis?.dispose();
+});
+
+describe('a lost publish', () => {
+  it('reaches every open watch through the resync, gap-free', async () => {
+    const keys = createRedisKeys('atf');
+    // The same scripts and keys, publishing where no server listens: every event is lost.
+    const silent = createTaskRepository({ redis: redis.client, keys: { ...keys, tasksChannel: () => 'atf:events:nowhere' }, maxEventsPerTask: 100, idempotencyTtlSeconds: 60 });
+    const client = wsClient(server);
+    try {
+      const tasks = await Promise.all(Array.from({ length: 30 }, (_, i) => submitTask(server, `${SAMPLE_TEXT} Lost ${i}.`)));
+      const watches = tasks.map((task) =>
+        subscribe<{ state: string; version: number }>(client, 'subscription ($id: ID!) { taskUpdated(id: $id) { state version } }', { id: task.id }, 'taskUpdated'),
+      );
+      for (const watch of watches) await watch.waitFor((event) => event.state === 'PENDING');
+
+      for (const task of tasks) expect((await silent.cancel(task.id, 'test', 'cancelled, publish lost')).status).toBe('ok');
+
+      await waitFor(() => watches.every((watch) => watch.events.some((event) => event.state === 'CANCELLED')), { timeoutMs: 5000, message: 'every watch to see CANCELLED' });
+      for (const watch of watches) {
+        expect(watch.events.map((event) => event.version)).toEqual([1, 2]);
+        expect(watch.errors).toEqual([]);
+        watch.dispose();
+      }
+    } finally {
+      await client.dispose();
+    }
+  });
+});

@@ -1,8 +1,9 @@
 /** The server's configuration: the only reader of process.env in the server. */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { envBool, envInt, envNumber, parseEnv, type CrossCheck } from '../common/env.ts';
+import { envBool, envInt, parseEnv, type CrossCheck } from '../common/env.ts';
 import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
+import { sharedConfigFrom, sharedEnvShape } from '../common/shared-config.ts';
 import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { parseApiKeys } from './auth/api-keys.ts';
@@ -56,7 +57,7 @@ const developmentBindCheck: CrossCheck = (env) => {
 };
 
 const shape = {
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  ...sharedEnvShape,
   PORT: envInt(8000, { max: 65535 }),
   HOST: z.string().default('127.0.0.1'),
   ...redisEnvShape,
@@ -72,15 +73,10 @@ const shape = {
   WS_SUBSCRIBER_MAX_EVENTS: envInt(1000, { min: 1 }),
   WS_SUBSCRIBER_MAX_BYTES: envInt(4 * 1024 * 1024, { min: 1024 }),
   CORS_ORIGINS: z.string().default(''),
-  TASK_EVENTS_MAX: envInt(1000, { min: 10 }),
-  TASK_RETENTION_HOURS: envNumber(168, { min: 0.001 }),
   JOB_TIMEOUT_MS: envInt(10 * 60_000, { min: 1000 }),
   SUBSCRIPTION_RESYNC_MS: envInt(5000, { min: 50 }),
   QUEUE_STATUS_COALESCE_MS: envInt(200, { min: 0 }),
   WORKER_STALE_MS: envInt(15_000, { min: 100 }),
-  RETRY_RATIO: envNumber(0.3, { max: 1 }),
-  RETRY_QUEUE_WARNING: envInt(1000),
-  RETRY_QUEUE_CRITICAL: envInt(5000),
   CLIENT_DIST_DIR: z.string().default(join(import.meta.dirname, '..', 'client', 'dist')),
   SERVE_CLIENT: envBool(true),
   API_KEYS: apiKeys(),
@@ -115,7 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
   const redisSettings = redisConfigFrom(raw);
   const isDevelopment = raw.NODE_ENV === 'development';
   return {
-    nodeEnv: raw.NODE_ENV,
+    ...sharedConfigFrom(raw),
     port: raw.PORT,
     host: raw.HOST,
     redisUrl: redisSettings.redisUrl,
@@ -133,17 +129,10 @@ export function loadConfig(env: Record<string, string | undefined>) {
     /** How far one connection's subscriptions may fall behind before it is closed (4480). */
     wsSubscriberLimits: { maxEvents: raw.WS_SUBSCRIBER_MAX_EVENTS, maxBytes: raw.WS_SUBSCRIBER_MAX_BYTES },
     corsOrigins: raw.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
-    taskEventsMax: raw.TASK_EVENTS_MAX,
-    idempotencyTtlSeconds: Math.ceil(raw.TASK_RETENTION_HOURS * 3600),
     jobTimeoutMs: raw.JOB_TIMEOUT_MS,
     subscriptionResyncMs: raw.SUBSCRIPTION_RESYNC_MS,
     queueStatusCoalesceMs: raw.QUEUE_STATUS_COALESCE_MS,
     workerStaleMs: raw.WORKER_STALE_MS,
-    retryRatio: {
-      retryRatio: raw.RETRY_RATIO,
-      retryQueueWarning: raw.RETRY_QUEUE_WARNING,
-      retryQueueCritical: raw.RETRY_QUEUE_CRITICAL,
-    },
     clientDistDir: raw.SERVE_CLIENT ? raw.CLIENT_DIST_DIR : null,
     shutdownDelayMs: raw.SHUTDOWN_DELAY_MS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,

@@ -8,6 +8,7 @@ import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { createRetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass } from '../schema/src/task.ts';
 import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
+import { sharedConfigFrom, sharedEnvShape } from '../common/shared-config.ts';
 import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 
 // STALLED is not here: a task whose worker vanished is taken over at once, within MAX_RETRIES.
@@ -29,9 +30,9 @@ export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 export const DEFAULT_OPENROUTER_MODEL = 'openai/gpt-4o-mini';
 
 const shape = {
+  ...sharedEnvShape,
   ...redisEnvShape,
   ...logEnvShape,
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   WORKER_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/).optional(),
   WORKER_CONCURRENCY: envInt(4, { min: 1, max: 1000 }),
   LEASE_MS: envInt(30_000, { min: 100 }),
@@ -39,7 +40,6 @@ const shape = {
   HEARTBEAT_INTERVAL_MS: envInt(5000, { min: 50 }),
   SWEEP_INTERVAL_MS: envInt(10_000, { min: 50 }),
   SHUTDOWN_GRACE_MS: envInt(10_000, { min: 0 }),
-  TASK_RETENTION_HOURS: envNumber(168, { min: 0.0001 }),
   // cockatiel's sampling breaker takes a ratio strictly between 0 and 1.
   CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().gt(0).lt(1).default(0.5),
   CIRCUIT_VOLUME_THRESHOLD: envInt(10, { min: 1 }),
@@ -63,10 +63,6 @@ const shape = {
     .optional()
     .refine((value) => value === undefined || isRateLimit(value), 'must look like 230/10s (calls per window)'),
   RETRY_DELAY_SCALE: envNumber(1, { min: 0, max: 1000 }),
-  RETRY_RATIO: envNumber(0.3, { max: 1 }),
-  RETRY_QUEUE_WARNING: envInt(1000),
-  RETRY_QUEUE_CRITICAL: envInt(5000),
-  TASK_EVENTS_MAX: envInt(1000, { min: 10 }),
   PROVIDER_TIMEOUT_MS: envInt(120_000, { min: 50 }),
   MAX_RESPONSE_BYTES: envInt(1024 * 1024, { min: 1024 }),
   // auto: OpenRouter with a key, else the embedded summarizer. noop: answers at once (benchmarks only).
@@ -107,7 +103,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     redisPrefix: redisSettings.redisPrefix,
     warnings: redisSettings.warnings,
     ...logConfigFrom(raw),
-    nodeEnv: raw.NODE_ENV,
+    ...sharedConfigFrom(raw),
     workerId: raw.WORKER_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     concurrency: raw.WORKER_CONCURRENCY,
     leaseMs: raw.LEASE_MS,
@@ -115,7 +111,6 @@ export function loadConfig(env: Record<string, string | undefined>) {
     heartbeatIntervalMs: raw.HEARTBEAT_INTERVAL_MS,
     sweepIntervalMs: raw.SWEEP_INTERVAL_MS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
-    retentionMs: Math.round(raw.TASK_RETENTION_HOURS * 3_600_000),
     providerRateLimit: raw.PROVIDER_RATE_LIMIT ? parseRateLimit(raw.PROVIDER_RATE_LIMIT) : null,
     providerStatusIntervalMs: raw.PROVIDER_STATUS_INTERVAL_MS,
     circuit: {
@@ -126,12 +121,6 @@ export function loadConfig(env: Record<string, string | undefined>) {
     },
     retryDelayScale: raw.RETRY_DELAY_SCALE,
     retryPolicy: createRetryPolicy(raw.RETRY_SCHEDULES),
-    retryRatio: {
-      retryRatio: raw.RETRY_RATIO,
-      retryQueueWarning: raw.RETRY_QUEUE_WARNING,
-      retryQueueCritical: raw.RETRY_QUEUE_CRITICAL,
-    },
-    taskEventsMax: raw.TASK_EVENTS_MAX,
     providerTimeoutMs: raw.PROVIDER_TIMEOUT_MS,
     maxResponseBytes: raw.MAX_RESPONSE_BYTES,
     provider: raw.PROVIDER,

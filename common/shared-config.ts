@@ -1,0 +1,36 @@
+/**
+ * The settings both the API server and the workers read, declared once so the two processes
+ * cannot drift apart (each once had its own minimum for TASK_RETENTION_HOURS). Each process
+ * spreads `sharedEnvShape` into its own shape and takes `sharedConfigFrom(raw)`.
+ */
+import { z } from 'zod';
+import type { RetryRatioSettings } from '../schema/src/queue-policy.ts';
+import { envInt, envNumber } from './env.ts';
+
+export const sharedEnvShape = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** How long finished tasks (and idempotency keys) are kept; 0.0001 h is 0.36 s, for tests. */
+  TASK_RETENTION_HOURS: envNumber(168, { min: 0.0001 }),
+  /** Cap of each task's event stream. */
+  TASK_EVENTS_MAX: envInt(1000, { min: 10 }),
+  RETRY_RATIO: envNumber(0.3, { max: 1 }),
+  RETRY_QUEUE_WARNING: envInt(1000),
+  RETRY_QUEUE_CRITICAL: envInt(5000),
+};
+
+type SharedEnv = z.infer<z.ZodObject<typeof sharedEnvShape>>;
+
+export function sharedConfigFrom(raw: SharedEnv) {
+  return {
+    nodeEnv: raw.NODE_ENV,
+    retentionMs: Math.round(raw.TASK_RETENTION_HOURS * 3_600_000),
+    /** An idempotency key lives as long as the task it names can. */
+    idempotencyTtlSeconds: Math.ceil(raw.TASK_RETENTION_HOURS * 3600),
+    taskEventsMax: raw.TASK_EVENTS_MAX,
+    retryRatio: {
+      retryRatio: raw.RETRY_RATIO,
+      retryQueueWarning: raw.RETRY_QUEUE_WARNING,
+      retryQueueCritical: raw.RETRY_QUEUE_CRITICAL,
+    } satisfies RetryRatioSettings,
+  };
+}

@@ -4,6 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
+import { workerHeartbeatHash, type WorkerHeartbeat } from '../schema/src/worker-hashes.ts';
 
 export interface HeartbeatOptions {
   redis: Redis;
@@ -12,8 +13,8 @@ export interface HeartbeatOptions {
   intervalMs: number;
   concurrency: number;
   activeTasks: () => number;
-  /** More fields for the heartbeat hash (the circuit breaker's state). */
-  details?: () => Record<string, string | number>;
+  /** The circuit breaker's state, and the last operator command applied to it. */
+  status: () => Pick<WorkerHeartbeat, 'circuit' | 'circuitCommandId'>;
   /** Runs after each beat (periodic chores that need no timer of their own). */
   onBeat?: () => Promise<void>;
   onError: (error: Error) => void;
@@ -29,15 +30,18 @@ export function startHeartbeat(options: HeartbeatOptions) {
     const now = Date.now();
     await redis
       .multi()
-      .hset(keys.worker(workerId), {
-        id: workerId,
-        concurrency: options.concurrency,
-        activeTasks: options.activeTasks(),
-        lastHeartbeatAt: now,
-        startedAt,
-        pid: process.pid,
-        ...options.details?.(),
-      })
+      .hset(
+        keys.worker(workerId),
+        workerHeartbeatHash.encode({
+          id: workerId,
+          concurrency: options.concurrency,
+          activeTasks: options.activeTasks(),
+          lastHeartbeatAt: now,
+          startedAt,
+          pid: process.pid,
+          ...options.status(),
+        }),
+      )
       .pexpire(keys.worker(workerId), options.intervalMs * 3)
       .zadd(keys.workers(), now, workerId)
       .zremrangebyscore(keys.workers(), '-inf', now - FORGET_AFTER_MS)

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger.ts';
 import { ProviderState, type ProviderStatusSnapshot } from '../schema/src/provider-status.ts';
+import { providerCheckHash } from '../schema/src/worker-hashes.ts';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
 
 export interface ProviderStatusOptions {
@@ -56,7 +57,7 @@ export function startProviderStatusChecks(options: ProviderStatusOptions) {
       : { state: options.keyMissing ? ProviderState.KEY_MISSING : ProviderState.LOCAL, creditsRemaining: null };
     await redis
       .multi()
-      .hset(keys.providerStatus(), { state: found.state, creditsRemaining: found.creditsRemaining ?? '', checkedAt: Date.now() })
+      .hset(keys.providerStatus(), providerCheckHash.encode({ ...found, checkedAt: Date.now() }))
       .publish(keys.providerChannel(), found.state)
       .exec();
     logger.debug({ state: found.state }, 'provider checked');

@@ -12,6 +12,7 @@ import { createLocalSummarizer } from './providers/local-summarizer.ts';
 import { createNoopProvider } from './providers/noop.ts';
 import { createOpenRouterProvider } from './providers/openrouter.ts';
 import type { SummaryProvider } from './providers/provider.ts';
+import { circuitCommandHash } from '../schema/src/worker-hashes.ts';
 import { CircuitCommand } from '../schema/src/circuit.ts';
 import { startProviderStatusChecks } from './provider-status.ts';
 import { createProviderRateLimiter } from './rate-limiter.ts';
@@ -55,12 +56,12 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
   let appliedCommandId: string | null = null;
   /** Applies an operator's reset/open command it has not applied yet (read from Redis, so none is missed). */
   const applyCircuitCommand = async () => {
-    const [id, action] = await redis.hmget(keys.circuitCommand(), 'id', 'action');
-    if (!id || id === appliedCommandId) return;
-    appliedCommandId = id;
-    if (action === CircuitCommand.OPEN) circuit.forceOpen();
+    const command = circuitCommandHash.decode(await redis.hgetall(keys.circuitCommand()));
+    if (!command || command.id === appliedCommandId) return;
+    appliedCommandId = command.id;
+    if (command.action === CircuitCommand.OPEN) circuit.forceOpen();
     else circuit.reset();
-    logger.info({ action, commandId: id }, 'circuit command applied');
+    logger.info({ action: command.action, commandId: command.id }, 'circuit command applied');
   };
   // The retry share in force drops as the retry backlog grows; refreshed with each heartbeat.
   let retryRatio = config.retryRatio.retryRatio;
@@ -120,16 +121,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
         intervalMs: config.heartbeatIntervalMs,
         concurrency: config.concurrency,
         activeTasks: runner.activeTasks,
-        details: () => {
-          const snapshot = circuit.snapshot();
-          return {
-            circuitState: snapshot.state,
-            circuitFailures: snapshot.failures,
-            circuitOpenedAt: snapshot.openedAt ?? '',
-            circuitHalfOpenAt: snapshot.halfOpenAt ?? '',
-            circuitCommandId: appliedCommandId ?? '',
-          };
-        },
+        status: () => ({ circuit: circuit.snapshot(), circuitCommandId: appliedCommandId }),
         // A command whose hint was missed (a disconnected worker) is found at the next beat.
         onBeat: async () => {
           await refreshRetryRatio();

@@ -1,22 +1,13 @@
 /** Reads the workers' heartbeats (written by each worker process) and gives them circuit commands. */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CircuitState, type CircuitCommand, type CircuitSnapshot } from '../../schema/src/circuit.ts';
+import type { CircuitCommand } from '../../schema/src/circuit.ts';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
+import { circuitCommandHash, workerHeartbeatHash, type WorkerHeartbeat } from '../../schema/src/worker-hashes.ts';
 
-export interface WorkerHeartbeat {
-  id: string;
-  lastHeartbeatAt: number;
-  concurrency: number;
-  activeTasks: number;
-  circuit: CircuitSnapshot;
-  /** The id of the last operator circuit command this worker applied. */
-  circuitCommandId: string | null;
-}
+export type { WorkerHeartbeat };
 
 export type WorkerRegistry = ReturnType<typeof createWorkerRegistry>;
-
-const optionalNumber = (value: string | undefined) => (value ? Number(value) : null);
 
 export function createWorkerRegistry(options: { redis: Redis; keys: RedisKeys }) {
   const { redis, keys } = options;
@@ -30,21 +21,8 @@ export function createWorkerRegistry(options: { redis: Redis; keys: RedisKeys })
     const results = (await pipeline.exec()) ?? [];
     const workers: WorkerHeartbeat[] = [];
     results.forEach(([error, fields], i) => {
-      const hash = fields as Record<string, string> | null;
-      if (error || !hash || !hash.lastHeartbeatAt) return;
-      workers.push({
-        id: ids[i]!,
-        lastHeartbeatAt: Number(hash.lastHeartbeatAt),
-        concurrency: Number(hash.concurrency ?? 0),
-        activeTasks: Number(hash.activeTasks ?? 0),
-        circuit: {
-          state: (hash.circuitState as CircuitState | undefined) ?? CircuitState.CLOSED,
-          failures: Number(hash.circuitFailures ?? 0),
-          openedAt: optionalNumber(hash.circuitOpenedAt),
-          halfOpenAt: optionalNumber(hash.circuitHalfOpenAt),
-        },
-        circuitCommandId: hash.circuitCommandId || null,
-      });
+      const heartbeat = error ? null : workerHeartbeatHash.decode({ id: ids[i]!, ...(fields as Record<string, string>) });
+      if (heartbeat) workers.push(heartbeat);
     });
     return workers;
   }
@@ -59,7 +37,7 @@ export function createWorkerRegistry(options: { redis: Redis; keys: RedisKeys })
     const id = randomUUID();
     await redis
       .multi()
-      .hset(keys.circuitCommand(), 'id', id, 'action', action, 'at', Date.now())
+      .hset(keys.circuitCommand(), circuitCommandHash.encode({ id, action, at: Date.now() }))
       .publish(keys.circuitChannel(), action)
       .exec();
     return id;

@@ -4,6 +4,7 @@ import type { Logger } from '../../common/logger.ts';
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
 import { ProviderState, type ProviderStatusSnapshot } from '../../schema/src/provider-status.ts';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
+import { providerCheckHash } from '../../schema/src/worker-hashes.ts';
 import type { TaskEventBus } from '../infra/task-events.ts';
 import { createSharedFeed } from './shared-feed.ts';
 
@@ -18,7 +19,6 @@ export interface ProviderServiceOptions {
 
 export type ProviderService = ReturnType<typeof createProviderService>;
 
-const KNOWN_STATES = new Set<string>(Object.values(ProviderState));
 // A held rate limit matters less than a key that does not work or has no credit.
 const OUTRANKS_RATE_LIMIT = new Set<ProviderState>([ProviderState.KEY_INVALID, ProviderState.KEY_MISSING, ProviderState.CREDITS_EXHAUSTED]);
 
@@ -34,14 +34,15 @@ export function createProviderService(options: ProviderServiceOptions) {
       throw new AppError(ErrorCode.UNAVAILABLE, 'provider status is unavailable; try again', { retryable: true, cause });
     }
     const now = Date.now();
+    const last = providerCheckHash.decode(fields);
     // No worker has checked yet: nothing is known to work.
-    const checked: ProviderState = fields.state && KNOWN_STATES.has(fields.state) ? (fields.state as ProviderState) : ProviderState.UNAVAILABLE;
+    const checked = last?.state ?? ProviderState.UNAVAILABLE;
     const rateLimitedUntil = pausedUntil && Number(pausedUntil) > now ? Number(pausedUntil) : null;
     return {
       state: rateLimitedUntil !== null && !OUTRANKS_RATE_LIMIT.has(checked) ? ProviderState.RATE_LIMITED : checked,
-      creditsRemaining: fields.creditsRemaining ? Number(fields.creditsRemaining) : null,
+      creditsRemaining: last?.creditsRemaining ?? null,
       rateLimitedUntil,
-      checkedAt: fields.checkedAt ? Number(fields.checkedAt) : now,
+      checkedAt: last?.checkedAt ?? now,
     };
   }
 

@@ -1,9 +1,9 @@
 /**
- * bee-queue with two repairs for life after a Redis outage:
+ * bee-queue with repairs for life after a Redis outage, and hooks for the task scripts:
  * - It loads its Lua scripts once, at start, and calls them with EVALSHA forever after. When
  *   Redis restarts or fails over, the script cache is empty and every call fails with NOSCRIPT
- *   until the process restarts. Here a NOSCRIPT answer is retried once
- *   with EVAL, which runs the script and caches it again.
+ *   until the process restarts. Here a NOSCRIPT answer is retried once with EVAL, which runs
+ *   the script and caches it again.
  * - A worker whose blocking pop fails waits before trying again, doubling the wait each time
  *   without limit: after a 30 s outage it could sit idle for a minute more. The wait is
  *   capped here at `maxPollRetryDelayMs`.
@@ -13,7 +13,8 @@
  *   reconnects to wherever the master is now (node_redis v3 knows no Sentinel).
  *
  * - A job finished inside a task script (`jobFinishKeys`, `markJobFinished`) is not finished
- *   again by bee-queue: the completion and the job's removal share one atomic round trip.
+ *   again by bee-queue: the completion and the job's removal share one atomic round trip. A
+ *   job can be queued by a task script too (`encodeBeeQueueJob`), in bee-queue's own format.
  *
  * This reaches into bee-queue 2.0.0's internals (`_evalScriptOn`, `_finishJob`, `_redisFailureRetryDelay`,
  * `_ready`, `lib/lua`) and node_redis 3.1's (`create_stream`, `connection_options`); the

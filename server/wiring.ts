@@ -1,0 +1,157 @@
+/**
+ * The server's dependency graph: Redis connections with fixed roles, the repository, queue
+ * producer and event bus, the services, authentication, the schema and the GraphQL context.
+ * Builds objects only; nothing connects or listens until `createApp`'s `start()`.
+ */
+import type { Logger } from '../common/logger.ts';
+import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts';
+import { redisSettingWarnings } from '../common/redis-settings.ts';
+import { createRedisKeys } from '../schema/src/redis-keys.ts';
+import type { ServerConfig } from './config.ts';
+import type { GraphQLContext } from './graphql/context.ts';
+import type { Backlog } from './services/backlog.ts';
+import { createAuthenticator } from './auth/authenticator.ts';
+import { createKeyStore } from './auth/key-store.ts';
+import type { Caller } from './auth/scopes.ts';
+import { withAuthorization } from './graphql/authorize.ts';
+import { createFormatError } from './graphql/format-error.ts';
+import { operationLimitsRule } from './graphql/limits.ts';
+import { resolvers } from './graphql/resolvers.ts';
+import { createSchema } from './graphql/schema.ts';
+import { createTaskEventBus } from './infra/task-events.ts';
+import { createTaskQueueProducer } from './infra/task-queue.ts';
+import { createTaskRepository } from './infra/task-repository.ts';
+import { createWorkerRegistry } from './infra/worker-registry.ts';
+import { createAuditService } from './services/audit-service.ts';
+import { createDeadLetterService } from './services/dead-letter-service.ts';
+import { createFlowService } from './services/flow-service.ts';
+import { createHealthService } from './services/health-service.ts';
+import { createProviderService } from './services/provider-service.ts';
+import { createQueueService } from './services/queue-service.ts';
+import { createTaskService } from './services/task-service.ts';
+import { createWorkerService } from './services/worker-service.ts';
+
+export type ServerDependencies = ReturnType<typeof createDependencies>;
+
+export function createDependencies(config: ServerConfig, logger: Logger) {
+  const endpoint = parseRedisUrl(config.redisUrl);
+  const keys = createRedisKeys(config.redisPrefix);
+  // Fixed roles: commands fail fast while Redis is down; the subscriber only subscribes.
+  const redis = createRedisClient(endpoint, { name: 'atf-server', commandTimeoutMs: config.redisCommandTimeoutMs });
+  const subscriber = createRedisClient(endpoint, { name: 'atf-server-sub', failFastWhenDown: false, commandTimeoutMs: 0 });
+  for (const [role, client] of [['commands', redis], ['subscriber', subscriber]] as const) {
+    client.on('error', (error) => logger.warn({ role, err: error.message }, 'redis connection error'));
+    client.on('ready', () => logger.info({ role }, 'redis connected'));
+  }
+  // Durability rests on AOF and no eviction (docs/reliability.md, "Redis must keep what it is
+  // given"); say so at start when Redis is set otherwise.
+  redis.once('ready', () => {
+    redisSettingWarnings(redis).then((warnings) => warnings.forEach((warning) => logger.warn(warning)), () => undefined);
+  });
+
+  const repository = createTaskRepository({
+    redis,
+    keys,
+    maxEventsPerTask: config.taskEventsMax,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+  });
+  const queue = createTaskQueueProducer({
+    endpoint,
+    keys,
+    jobTimeoutMs: config.jobTimeoutMs,
+    enqueueTimeoutMs: config.redisCommandTimeoutMs,
+    onScriptReload: (script) => logger.warn({ script }, 'bee-queue script reloaded after NOSCRIPT'),
+  });
+  queue.onError((error) => logger.warn({ err: error.message }, 'queue connection error'));
+  const events = createTaskEventBus({
+    keys,
+    publisher: redis,
+    subscriber,
+    onMalformedMessage: (channel) => logger.warn({ channel }, 'malformed task event ignored'),
+  });
+  const tasks = createTaskService({
+    repository,
+    queue,
+    events,
+    logger,
+    maxRetries: config.maxRetries,
+    maxContentBytes: config.maxContentBytes,
+    resyncIntervalMs: config.subscriptionResyncMs,
+    maxPageSize: 100,
+    subscriberLimits: config.wsSubscriberLimits,
+  });
+  const deadLetters = createDeadLetterService({ repository, queue, tasks, batchSize: 100 });
+  const queues = createQueueService({
+    repository,
+    queue,
+    events,
+    logger,
+    retryRatio: config.retryRatio,
+    coalesceMs: config.queueStatusCoalesceMs,
+    resyncIntervalMs: config.subscriptionResyncMs,
+  });
+  const registry = createWorkerRegistry({ redis, keys });
+  const health = createHealthService({
+    redis,
+    queue,
+    workers: registry,
+    workerStaleMs: config.workerStaleMs,
+    probeTimeoutMs: 1000,
+  });
+  const workers = createWorkerService({
+    registry,
+    events,
+    logger,
+    staleMs: config.workerStaleMs,
+    commandAckTimeoutMs: Math.min(config.workerStaleMs, 5000),
+    coalesceMs: config.queueStatusCoalesceMs,
+    resyncIntervalMs: config.subscriptionResyncMs,
+  });
+
+  const isDevelopment = config.isDevelopment;
+  const formatError = createFormatError({
+    exposeInternalErrors: isDevelopment,
+    hideSchemaDetails: !isDevelopment,
+    onInternalError: (error) => logger.error({ err: error }, 'unexpected resolver error'),
+  });
+  const keyStore = createKeyStore({ redis, keys });
+  const authenticator = createAuthenticator({ required: config.auth.required, envKeys: config.auth.envKeys, store: keyStore });
+  if (!config.auth.required) {
+    logger.warn({ host: config.host }, 'authentication is off: no API keys configured, every caller is the anonymous admin');
+  }
+  const audit = createAuditService({ redis, keys, maxRecords: config.auditLogMax });
+  const schema = createSchema(withAuthorization(resolvers, () => audit, logger));
+  const limitsRule = operationLimitsRule(config.graphqlLimits);
+  const provider = createProviderService({
+    redis,
+    keys,
+    events,
+    logger,
+    coalesceMs: config.queueStatusCoalesceMs,
+    resyncIntervalMs: config.subscriptionResyncMs,
+  });
+  const flow = createFlowService({
+    redis,
+    keys,
+    events,
+    logger,
+    coalesceMs: config.queueStatusCoalesceMs,
+    resyncIntervalMs: config.subscriptionResyncMs,
+  });
+  // One object literal of a fixed shape, built per request and per subscription.
+  const context = (caller: Caller, backlog?: Backlog): GraphQLContext => ({
+    caller,
+    tasks,
+    queues,
+    deadLetters,
+    workers,
+    provider,
+    flow,
+    audit,
+    authenticationRequired: config.auth.required,
+    logger,
+    backlog,
+  });
+
+  return { keys, redis, subscriber, queue, tasks, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context };
+}

@@ -122,22 +122,10 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
   const audit = createAuditService({ redis, keys, maxRecords: config.auditLogMax });
   const schema = createSchema(withAuthorization(resolvers, () => audit, logger));
   const limitsRule = operationLimitsRule(config.graphqlLimits);
-  const provider = createProviderService({
-    redis,
-    keys,
-    events,
-    logger,
-    coalesceMs: config.queueStatusCoalesceMs,
-    resyncIntervalMs: config.subscriptionResyncMs,
-  });
-  const flow = createFlowService({
-    redis,
-    keys,
-    events,
-    logger,
-    coalesceMs: config.queueStatusCoalesceMs,
-    resyncIntervalMs: config.subscriptionResyncMs,
-  });
+  // The live views on Redis state take the same feed settings.
+  const liveView = { redis, keys, events, logger, coalesceMs: config.queueStatusCoalesceMs, resyncIntervalMs: config.subscriptionResyncMs };
+  const provider = createProviderService(liveView);
+  const flow = createFlowService(liveView);
   // One object literal of a fixed shape, built per request and per subscription.
   const context = (caller: Caller, backlog?: Backlog): GraphQLContext => ({
     caller,

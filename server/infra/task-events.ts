@@ -69,6 +69,13 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     return shared;
   }
 
+  let readiness: Promise<unknown> | null = null;
+  /** One wait for the subscriber's next 'ready' (or error), shared by every watch asking meanwhile. */
+  function subscriberReady(): Promise<unknown> {
+    readiness ??= once(options.subscriber, 'ready').finally(() => (readiness = null));
+    return readiness;
+  }
+
   /** Registers a listener (`add`) once the shared subscription is live, so no later event is missed. */
   async function listen(add: () => void, remove: () => void): Promise<Disposable> {
     await sharedSubscription();
@@ -76,7 +83,7 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     // ioredis is ready (it re-sends its SUBSCRIBEs in the same tick). A connection error
     // rejects, and the caller answers UNAVAILABLE.
     if (options.subscriber.status === 'end') throw new Error('the subscriber connection is closed');
-    if (options.subscriber.status !== 'ready') await once(options.subscriber, 'ready');
+    if (options.subscriber.status !== 'ready') await subscriberReady();
     add();
     let disposed = false;
     return {

@@ -9,7 +9,7 @@ import type BeeQueue from 'bee-queue';
 import { createBeeQueue, jobFinishKeys, markJobFinished } from '../common/bee-queue.ts';
 import type { Logger } from '../common/logger.ts';
 import { beeQueueRedisOptions, type RedisEndpoint } from '../common/redis-connection.ts';
-import { isProviderError, isRetryableClass } from '../schema/src/errors.ts';
+import { isProviderError, isRetryableClass, type ScheduledErrorClass } from '../schema/src/errors.ts';
 import { jobIds } from '../schema/src/job-ids.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { retryDelayMs, retryLimitFor, type RetryPolicy } from '../schema/src/retry-policy.ts';
@@ -57,7 +57,7 @@ class CancelledError extends Error {
 }
 
 interface Failure {
-  errorClass: ErrorClass;
+  errorClass: ScheduledErrorClass;
   message: string;
   httpStatus: number | null;
   retryAfterMs: number | null;

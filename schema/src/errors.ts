@@ -73,17 +73,24 @@ export function isAppError(error: unknown): error is AppError {
 }
 
 /**
+ * The classes a failed attempt can have: every class but STALLED, which only the claim script
+ * records (a task whose worker vanished is taken over at once, with no delay, and the stall
+ * counts against the task's own MAX_RETRIES).
+ */
+export type ScheduledErrorClass = Exclude<ErrorClass, typeof ErrorClass.STALLED>;
+
+/**
  * A provider failure, classified into exactly one error class. The class (not the
  * message) decides whether the task is retried or goes to the dead letter queue.
  */
 export class ProviderError extends AppError {
-  readonly errorClass: ErrorClass;
+  readonly errorClass: ScheduledErrorClass;
   readonly httpStatus: number | null;
   /** How long the provider asked us to wait (Retry-After), when it said. */
   readonly retryAfterMs: number | null;
 
   constructor(
-    errorClass: ErrorClass,
+    errorClass: ScheduledErrorClass,
     message: string,
     options: AppErrorOptions & { httpStatus?: number | null; retryAfterMs?: number | null } = {},
   ) {

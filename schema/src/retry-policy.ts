@@ -2,17 +2,12 @@
  * When a failed attempt is tried again, per error class, as data. Delays are the base
  * schedule; `retryDelayMs` scales them (RETRY_DELAY_SCALE) and adds up to +10 % jitter.
  */
-import { ErrorClass } from './task.ts';
+import type { ScheduledErrorClass } from './errors.ts';
+
+export type { ScheduledErrorClass };
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
-
-/**
- * The classes a worker reports for a failed attempt: every class but STALLED, which only the
- * claim script records (a task whose worker vanished is taken over at once, with no delay, and
- * the stall counts against the task's own MAX_RETRIES).
- */
-export type ScheduledErrorClass = Exclude<ErrorClass, typeof ErrorClass.STALLED>;
 
 /** Base delays before retry 1, 2, 3, ...; the last one repeats. Empty: never retried. */
 export const RETRY_SCHEDULES_MS: Readonly<Record<ScheduledErrorClass, readonly number[]>> = {
@@ -53,10 +48,8 @@ export function createRetryPolicy(overrides: Partial<Record<ScheduledErrorClass,
   return policy;
 }
 
-/** How many retries a task that failed with `errorClass` may have in all (STALLED: the task's own). */
-export function retryLimitFor(errorClass: ErrorClass, taskMaxRetries: number, policy: RetryPolicy): number {
-  // Takes any ErrorClass because the worker's failures are typed so; STALLED never arrives here.
-  if (errorClass === ErrorClass.STALLED) return taskMaxRetries;
+/** How many retries a task that failed with `errorClass` may have in all. */
+export function retryLimitFor(errorClass: ScheduledErrorClass, taskMaxRetries: number, policy: RetryPolicy): number {
   return policy[errorClass].maxRetries ?? taskMaxRetries;
 }
 
@@ -73,15 +66,13 @@ export interface RetryDelayOptions {
 
 /**
  * Delay before retry number `retryNumber` (1-based) of a task that failed with
- * `errorClass`, or null when the class is never retried. STALLED has no schedule: 0 (the
- * claim script takes a stalled task over at once).
+ * `errorClass`, or null when the class is never retried.
  */
 export function retryDelayMs(
-  errorClass: ErrorClass,
+  errorClass: ScheduledErrorClass,
   retryNumber: number,
   options: RetryDelayOptions = {},
 ): number | null {
-  if (errorClass === ErrorClass.STALLED) return 0;
   const schedule = options.policy ? options.policy[errorClass].delaysMs : RETRY_SCHEDULES_MS[errorClass];
   if (schedule.length === 0) return null;
   const base = schedule[Math.min(Math.max(retryNumber, 1), schedule.length) - 1]!;

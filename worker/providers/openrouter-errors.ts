@@ -3,13 +3,14 @@
  * what the provider says in an error body (in a non-2xx answer, inside a 200 answer, or inside
  * the stream), and the Retry-After a 429 or 503 may carry.
  */
+import type { ScheduledErrorClass } from '../../schema/src/errors.ts';
 import { ErrorClass } from '../../schema/src/task.ts';
 
 const WARMUP = /warm(ing)?[ -]?up|model is (currently )?loading|cold start|is loading/i;
 const MODERATION = /moderat|flagged|content (policy|filter)|safety/i;
 
 /** Maps an HTTP status (and the provider's message) to an error class. */
-export function classifyHttpStatus(status: number, message: string): ErrorClass {
+export function classifyHttpStatus(status: number, message: string): ScheduledErrorClass {
   if (status === 402) return ErrorClass.INSUFFICIENT_CREDITS;
   if (status === 429) return ErrorClass.RATE_LIMIT;
   if (status === 503) return WARMUP.test(message) ? ErrorClass.MODEL_WARMUP : ErrorClass.SERVICE_UNAVAILABLE;
@@ -23,7 +24,7 @@ export function classifyHttpStatus(status: number, message: string): ErrorClass 
  * An error the provider reported with a 200 status (in the body or mid-stream): the upstream
  * model failed. Its code, when it has one, is an HTTP-like status that says more.
  */
-export function classifyUpstreamError(message: string, code?: number | string): ErrorClass {
+export function classifyUpstreamError(message: string, code?: number | string): ScheduledErrorClass {
   if (WARMUP.test(message)) return ErrorClass.MODEL_WARMUP;
   if (MODERATION.test(message)) return ErrorClass.CONTENT_FILTER;
   const status = typeof code === 'number' ? code : Number(code);

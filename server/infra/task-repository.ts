@@ -234,36 +234,28 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
   const remove = (id: string, actor: string): Promise<boolean> =>
     deleteTask(redis, runScript, keys, id, { actor, maxEvents: options.maxEventsPerTask });
 
-  /** How many tasks are in each state, read from the state indexes (no scan). */
-  async function stateCounts(): Promise<Record<TaskState, number>> {
+  /** The size of each named sorted set, in one pipelined round trip. */
+  async function sizes<K extends string>(names: readonly K[], keyOf: (name: K) => string): Promise<Record<K, number>> {
     const pipeline = redis.pipeline();
-    for (const state of TASK_STATES) pipeline.zcard(keys.tasksInState(state));
+    for (const name of names) pipeline.zcard(keyOf(name));
     const results = (await pipeline.exec()) ?? [];
-    const counts = {} as Record<TaskState, number>;
-    TASK_STATES.forEach((state, i) => {
+    const counts = {} as Record<K, number>;
+    names.forEach((name, i) => {
       const [error, count] = results[i] ?? [new Error('missing reply'), 0];
       if (error) throw error;
-      counts[state] = Number(count);
+      counts[name] = Number(count);
     });
     return counts;
   }
 
+  /** How many tasks are in each state, read from the state indexes (no scan). */
+  const stateCounts = (): Promise<Record<TaskState, number>> => sizes(TASK_STATES, keys.tasksInState);
+
   /**
    * How many DLQ tasks each error class holds, read from the per-class dead-letter indexes
-   * (the same sets `list` counts for `deadLetterClass`), in one pipelined round trip.
+   * (the same sets `list` counts for `deadLetterClass`).
    */
-  async function deadLetterCounts(): Promise<Record<ErrorClass, number>> {
-    const pipeline = redis.pipeline();
-    for (const errorClass of ERROR_CLASSES) pipeline.zcard(keys.deadLetterByClass(errorClass));
-    const results = (await pipeline.exec()) ?? [];
-    const counts = {} as Record<ErrorClass, number>;
-    ERROR_CLASSES.forEach((errorClass, i) => {
-      const [error, count] = results[i] ?? [new Error('missing reply'), 0];
-      if (error) throw error;
-      counts[errorClass] = Number(count);
-    });
-    return counts;
-  }
+  const deadLetterCounts = (): Promise<Record<ErrorClass, number>> => sizes(ERROR_CLASSES, keys.deadLetterByClass);
 
   return { create, get, getMany, getContent, getVersion, events, list, idsWithPrefix, deadLetterIds, deadLetterCounts, stateCounts, cancel, reopen, remove };
 }

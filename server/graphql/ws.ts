@@ -78,10 +78,11 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
   const rules = [...specifiedRules, ...options.validationRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const format = (errors: readonly GraphQLError[]) =>
     errors.map((error) => options.formatError(error.toJSON(), error)) as unknown as GraphQLError[];
-  /** Acknowledged connections and who they act as. */
-  const callers = new Map<WsContext, Caller>();
-  /** Each acknowledged connection's backlog: a client that stops reading is closed, not buffered for. */
-  const backlogs = new Map<WsContext, Backlog>();
+  /**
+   * Acknowledged connections: who each acts as, and its backlog (a client that stops reading is
+   * closed, not buffered for).
+   */
+  const connections = new Map<WsContext, { caller: Caller; backlog: Backlog }>();
   const connectionsPerKey = new Map<string, number>();
   const sharedExecution = createSharedSubscribe();
   const documents = createDocumentCache({ schema: options.schema, rules, maxTokens: options.maxTokens, maxEntries: 1000 });
@@ -105,7 +106,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
    */
   async function recheckKeys(): Promise<void> {
     const byActor = new Map<string, WsContext[]>();
-    for (const [ctx, caller] of callers) {
+    for (const [ctx, { caller }] of connections) {
       if (caller.actor !== ANONYMOUS_ACTOR) byActor.set(caller.actor, [...(byActor.get(caller.actor) ?? []), ctx]);
     }
     for (const contexts of byActor.values()) {
@@ -146,7 +147,6 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
           return false;
         }
         connectionsPerKey.set(caller.actor, open + 1);
-        callers.set(ctx, caller);
         // The upgrade request (headers, buffers, its stream state) was needed only to get here;
         // graphql-ws would keep it for the connection's life.
         (ctx.extra as { request?: IncomingMessage }).request = undefined;
@@ -154,14 +154,13 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         backlog.onOverflow(() =>
           ctx.extra.socket.close(SUBSCRIBER_TOO_SLOW, 'subscriber fell behind; reconnect and resume (taskUpdated: afterVersion)'),
         );
-        backlogs.set(ctx, backlog);
+        connections.set(ctx, { caller, backlog });
         return true;
       },
       onDisconnect: (ctx) => {
-        const caller = callers.get(ctx);
+        const caller = connections.get(ctx)?.caller;
         if (!caller) return;
-        callers.delete(ctx);
-        backlogs.delete(ctx);
+        connections.delete(ctx);
         const open = (connectionsPerKey.get(caller.actor) ?? 1) - 1;
         if (open > 0) connectionsPerKey.set(caller.actor, open);
         else connectionsPerKey.delete(caller.actor);
@@ -183,7 +182,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         }
         // Subscribers of the same operation with the same rights share each event's execution.
         const operationKey = JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, caller.tenant, [...caller.scopes].sort()]);
-        const contextValue = options.context(caller, backlogs.get(ctx));
+        const contextValue = options.context(caller, connections.get(ctx)?.backlog);
         sharedExecution.register(contextValue, operationKey);
         const args: ExecutionArgs = {
           schema: options.schema,
@@ -207,8 +206,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
     /** Open (acknowledged) connections and the subscriptions they hold, for /metrics. */
     counts: () => {
       let subscriptions = 0;
-      for (const ctx of callers.keys()) subscriptions += Object.keys(ctx.subscriptions).length;
-      return { connections: callers.size, subscriptions };
+      for (const ctx of connections.keys()) subscriptions += Object.keys(ctx.subscriptions).length;
+      return { connections: connections.size, subscriptions };
     },
     /** Closes every socket (1001 going away) and stops accepting new ones. */
     dispose: async () => {

@@ -125,7 +125,5 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     onProviderCheck: (listener: (state: string) => void) => listenRaw(options.keys.providerChannel(), listener),
     /** Each worker heartbeat (the worker's id). */
     onWorkerBeat: (listener: (workerId: string) => void) => listenRaw(options.keys.workersChannel(), listener),
-    /** Tasks watched one by one right now, and Redis channel subscriptions held (for tests and /metrics). */
-    counts: () => ({ watchedTasks: byTask.size, anyTaskListeners: anyTask.size }),
   };
 }

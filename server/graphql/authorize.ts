@@ -42,6 +42,7 @@ const SUBSCRIPTION_SCOPES = {
   taskUpdated: Scope.TASKS_READ,
   tasksUpdated: Scope.TASKS_READ,
   taskDeleted: Scope.TASKS_READ,
+  taskOutput: Scope.TASKS_READ,
   providerStatusUpdated: Scope.TASKS_READ,
   queueStatusUpdated: Scope.ADMIN,
   workersUpdated: Scope.ADMIN,

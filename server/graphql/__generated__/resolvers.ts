@@ -294,6 +294,12 @@ export type Subscription = {
   taskDeleted: Scalars['ID']['output'];
   /** The last `minutes` of flow (1 to 60, default 15) now, then again after each change (coalesced) and each new minute. */
   taskFlowUpdated: TaskFlow;
+  /**
+   * The task's output as it is written: every chunk after `after` (from the start when null),
+   * then live chunks. Completes after the final chunk, or when the task ends without one
+   * (DLQ, CANCELLED, deleted).
+   */
+  taskOutput: TaskOutputChunk;
   /** First the task's current snapshot, then every change in version order. afterVersion skips what the client already has. */
   taskUpdated: Task;
   /** Every change of any task, as it happens (no snapshot): feeds live lists. */
@@ -305,6 +311,12 @@ export type Subscription = {
 
 export type SubscriptionTaskFlowUpdatedArgs = {
   minutes?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type SubscriptionTaskOutputArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['ID']['input'];
 };
 
 
@@ -325,6 +337,8 @@ export type Task = {
   maxRetries: Scalars['Int']['output'];
   /** When a SCHEDULED task's next attempt is due. */
   nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** What the current attempt has written so far; equal to result once COMPLETED. */
+  output?: Maybe<Scalars['String']['output']>;
   /** 0 to 1. */
   progress: Scalars['Float']['output'];
   result?: Maybe<Scalars['String']['output']>;
@@ -374,6 +388,25 @@ export type TaskFlow = {
 export type TaskOrder =
   | 'NEWEST_FIRST'
   | 'OLDEST_FIRST';
+
+/**
+ * A piece of a task's output, as the model writes it. Chunks of one attempt, appended in order,
+ * give what that attempt has written; a chunk with `reset` starts a new attempt's text.
+ */
+export type TaskOutputChunk = {
+  __typename?: 'TaskOutputChunk';
+  /** The attempt that wrote this text, 1-based. */
+  attempt: Scalars['Int']['output'];
+  /** Opaque. Pass it as `after` to resume right after this chunk. */
+  cursor: Scalars['String']['output'];
+  /** True on the last chunk of the attempt whose text became the result. */
+  final: Scalars['Boolean']['output'];
+  /** True on the first chunk of a new attempt: drop the text of earlier attempts. */
+  reset: Scalars['Boolean']['output'];
+  taskId: Scalars['ID']['output'];
+  /** Text to append to what this attempt has written so far. */
+  text: Scalars['String']['output'];
+};
 
 /** Where a task is in its life. COMPLETED, DLQ and CANCELLED are terminal. */
 export type TaskState =
@@ -540,6 +573,7 @@ export type ResolversTypes = {
   TaskError: ResolverTypeWrapper<TaskErrorRecord>;
   TaskFlow: ResolverTypeWrapper<TaskFlow>;
   TaskOrder: TaskOrder;
+  TaskOutputChunk: ResolverTypeWrapper<TaskOutputChunk>;
   TaskState: TaskState;
   TaskTransition: ResolverTypeWrapper<TaskEvent>;
   TaskType: TaskType;
@@ -574,6 +608,7 @@ export type ResolversParentTypes = {
   TaskConnection: Omit<TaskConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Task']> };
   TaskError: TaskErrorRecord;
   TaskFlow: TaskFlow;
+  TaskOutputChunk: TaskOutputChunk;
   TaskTransition: TaskEvent;
   TaskUsage: TaskUsage;
   Viewer: Viewer;
@@ -677,6 +712,7 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   queueStatusUpdated?: SubscriptionResolver<ResolversTypes['QueueStatus'], "queueStatusUpdated", ParentType, ContextType>;
   taskDeleted?: SubscriptionResolver<ResolversTypes['ID'], "taskDeleted", ParentType, ContextType>;
   taskFlowUpdated?: SubscriptionResolver<ResolversTypes['TaskFlow'], "taskFlowUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskFlowUpdatedArgs, 'minutes'>>;
+  taskOutput?: SubscriptionResolver<ResolversTypes['TaskOutputChunk'], "taskOutput", ParentType, ContextType, RequireFields<SubscriptionTaskOutputArgs, 'id'>>;
   taskUpdated?: SubscriptionResolver<ResolversTypes['Task'], "taskUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskUpdatedArgs, 'id'>>;
   tasksUpdated?: SubscriptionResolver<ResolversTypes['Task'], "tasksUpdated", ParentType, ContextType>;
   workersUpdated?: SubscriptionResolver<Array<ResolversTypes['Worker']>, "workersUpdated", ParentType, ContextType>;
@@ -691,6 +727,7 @@ export type TaskResolvers<ContextType = GraphQLContext, ParentType extends Resol
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   maxRetries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  output?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   result?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   retryCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -722,6 +759,15 @@ export type TaskFlowResolvers<ContextType = GraphQLContext, ParentType extends R
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   buckets?: Resolver<Array<ResolversTypes['FlowBucket']>, ParentType, ContextType>;
   minutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type TaskOutputChunkResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskOutputChunk'] = ResolversParentTypes['TaskOutputChunk']> = {
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  final?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  taskId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type TaskTransitionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskTransition'] = ResolversParentTypes['TaskTransition']> = {
@@ -773,6 +819,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   TaskConnection?: TaskConnectionResolvers<ContextType>;
   TaskError?: TaskErrorResolvers<ContextType>;
   TaskFlow?: TaskFlowResolvers<ContextType>;
+  TaskOutputChunk?: TaskOutputChunkResolvers<ContextType>;
   TaskTransition?: TaskTransitionResolvers<ContextType>;
   TaskUsage?: TaskUsageResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;

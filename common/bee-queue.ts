@@ -12,7 +12,7 @@
  *   queue connects once Sentinel has named the master, and each of its node_redis connections
  *   reconnects to wherever the master is now (node_redis v3 knows no Sentinel).
  *
- * - A job finished inside a task script (`jobFinishKeys`, `markJobFinished`) is not finished
+ * - A job finished inside a task script (`markJobFinished`; its keys are `RedisKeys.beeQueueKey`) is not finished
  *   again by bee-queue: the completion and the job's removal share one atomic round trip. A
  *   job can be queued by a task script too (`encodeBeeQueueJob`), in bee-queue's own format.
  *
@@ -82,17 +82,7 @@ interface FinishInternals {
 const finishedElsewhere = new WeakSet<object>();
 
 /**
- * bee-queue's keys that finishing a job of `queue` touches (active list, stalling set, jobs
- * hash), for a script that finishes the job itself: it must do exactly what `_finishJob` does
- * for a success with `removeOnSuccess` and no `sendEvents` (LREM active, SREM stalling, HDEL jobs).
- */
-export function jobFinishKeys<T>(queue: BeeQueue<T>): [string, string, string] {
-  const toKey = (queue as unknown as { toKey(suffix: string): string }).toKey.bind(queue);
-  return [toKey('active'), toKey('stalling'), toKey('jobs')];
-}
-
-/**
- * Tells bee-queue that `job` was finished by a task script (see `jobFinishKeys`): when its
+ * Tells bee-queue that `job` was finished by a task script: when its
  * handler returns, bee-queue skips its own MULTI for it. Only a success is skipped: a handler
  * that throws still gets bee-queue's failure finish.
  */

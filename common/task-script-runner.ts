@@ -1,35 +1,60 @@
 /**
- * Runs the shared task Lua scripts through ioredis' `defineCommand`, which sends EVALSHA
- * and falls back to EVAL on NOSCRIPT, so a Redis restart (empty script cache) heals itself.
+ * Runs the task Lua scripts through ioredis' `defineCommand`, which sends EVALSHA and falls
+ * back to EVAL on NOSCRIPT, so a Redis restart (empty script cache) heals itself. Callers
+ * name keys and arguments and get the script's decoded reply (see schema/src/task-scripts.ts).
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
-import { TASK_SCRIPTS, taskScriptArgs, taskScriptKeys, type TaskScriptName } from '../schema/src/task-scripts.ts';
+import {
+  TASK_SCRIPTS,
+  taskScriptCall,
+  type ScriptArgs,
+  type ScriptKeys,
+  type ScriptReply,
+  type TaskScope,
+  type TaskScriptCommon,
+  type TaskScriptName,
+  type TaskScripts,
+} from '../schema/src/task-scripts.ts';
 
-export type TaskScriptRunner = (
-  name: TaskScriptName,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-) => Promise<unknown>;
+export type TaskScriptRunner = <N extends TaskScriptName>(
+  name: N,
+  scope: Omit<TaskScope, 'at'>,
+  common: TaskScriptCommon,
+  keys: ScriptKeys<TaskScripts[N]>,
+  args: ScriptArgs<TaskScripts[N]>,
+) => Promise<ScriptReply<TaskScripts[N]>>;
 
-/** Registers every task script on `redis` and returns a typed caller. */
-export function createTaskScriptRunner(redis: Redis): TaskScriptRunner {
-  for (const [name, lua] of Object.entries(TASK_SCRIPTS)) {
-    // No numberOfKeys: each call passes its own count (create takes an optional key).
-    redis.defineCommand(name, { lua });
-  }
-  return (name, keys, args) => {
-    const command = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!;
-    return command.call(redis, keys.length, ...keys, ...args);
-  };
+/** The tenant a script said the task belongs to (as JSON, before Redis' " script: ..." suffix). */
+function wrongTenant(error: unknown): string | null {
+  const match = /^WRONGTENANT ("(?:[^"\\]|\\.)*")/.exec(error instanceof Error ? error.message : '');
+  return match ? (JSON.parse(match[1]!) as string) : null;
 }
 
-/** Reads a script's `{status, ...values}` reply. */
-export function scriptReply(reply: unknown): { status: string; values: string[] } {
-  if (!Array.isArray(reply) || typeof reply[0] !== 'string') {
-    throw new Error('unexpected task script reply');
+/** Registers every task script on `redis` and returns a typed caller. */
+export function createTaskScriptRunner(redis: Redis, keys: RedisKeys): TaskScriptRunner {
+  for (const [name, script] of Object.entries(TASK_SCRIPTS)) {
+    // No numberOfKeys: each call passes its own count (some keys are optional).
+    redis.defineCommand(name, { lua: script.lua });
   }
-  return { status: reply[0], values: reply.slice(1).map(String) };
+  const command = (name: TaskScriptName) => (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!;
+
+  return async (name, scope, common, scriptKeys, args) => {
+    const script = TASK_SCRIPTS[name];
+    const run = async (tenant: string) => {
+      const call = taskScriptCall(script, keys, { ...scope, tenant, at: Date.now() }, common, scriptKeys, args);
+      return script.decode(await command(name).call(redis, call.keys.length, ...call.keys, ...call.args));
+    };
+    try {
+      return (await run(scope.tenant)) as ScriptReply<TaskScripts[typeof name]>;
+    } catch (error) {
+      // The caller did not know (or mistook) the task's tenant: the script changed nothing and
+      // named it, so run again once with the right slices.
+      const tenant = wrongTenant(error);
+      if (tenant === null || tenant === scope.tenant) throw error;
+      return (await run(tenant)) as ScriptReply<TaskScripts[typeof name]>;
+    }
+  };
 }
 
 /**
@@ -41,13 +66,16 @@ export async function deleteTask(
   runScript: TaskScriptRunner,
   keys: RedisKeys,
   id: string,
-  options: { actor: string; maxEvents: number },
+  common: TaskScriptCommon,
 ): Promise<boolean> {
   const [tenant, idempotencyKey] = await redis.hmget(keys.task(id), 'tenant', 'idempotencyKey');
-  const scriptKeys = [...taskScriptKeys(keys, id), keys.taskIds()];
-  if (tenant && idempotencyKey) scriptKeys.push(keys.idempotency(tenant, idempotencyKey));
-  const reply = scriptReply(
-    await runScript('taskDelete', scriptKeys, [...taskScriptArgs(keys, { maxEvents: options.maxEvents, actor: options.actor }), keys.cancelChannel()]),
+  if (!tenant) return false;
+  const outcome = await runScript(
+    'taskDelete',
+    { taskId: id, tenant },
+    common,
+    { ids: keys.taskIds(), ...(idempotencyKey ? { idempotencyEntry: keys.idempotency(tenant, idempotencyKey) } : {}) },
+    { cancelChannel: keys.cancelChannel() },
   );
-  return reply.status === 'ok';
+  return outcome.status === 'ok';
 }

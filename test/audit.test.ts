@@ -25,7 +25,7 @@ async function completedTask(): Promise<string> {
   await repository.create({ id, tenant: 't', type: 'SUMMARIZE', content: 'Text.', maxRetries: 1, idempotencyKey: null });
   const store = createTaskStore({ redis: redis.client, keys, workerId: 'w', leaseMs: 60_000, maxEventsPerTask: 100 });
   await store.claim(id, 'l');
-  await store.complete(id, 'l', 'done', null);
+  await store.complete({ taskId: id, tenant: 't', token: 'l' }, 'done', null);
   return id;
 }
 

@@ -59,11 +59,11 @@ describe('leases and fencing', () => {
     const claim = await stores.a!.claim(id, 'token-a');
     expect(claim).toMatchObject({ status: 'claimed', attempt: 1 });
     expect(await stores.b!.claim(id, 'token-b')).toMatchObject({ status: 'busy' });
-    expect(await stores.b!.complete(id, 'token-b', 'not mine', null)).toEqual({ status: 'stale', state: 'ACTIVE' });
-    expect(await stores.a!.progress(id, 'token-a', 0.5)).toMatchObject({ status: 'ok' });
-    expect(await stores.a!.complete(id, 'token-a', 'mine', null)).toMatchObject({ status: 'ok' });
+    expect(await stores.b!.complete({ taskId: id, tenant: 't', token: 'token-b' }, 'not mine', null)).toEqual({ status: 'stale', state: 'ACTIVE' });
+    expect(await stores.a!.progress({ taskId: id, tenant: 't', token: 'token-a' }, 0.5)).toMatchObject({ status: 'ok' });
+    expect(await stores.a!.complete({ taskId: id, tenant: 't', token: 'token-a' }, 'mine', null)).toMatchObject({ status: 'ok' });
     // Terminal is final: a second completion and a late failure change nothing.
-    expect(await stores.a!.complete(id, 'token-a', 'again', null)).toEqual({ status: 'stale', state: 'COMPLETED' });
+    expect(await stores.a!.complete({ taskId: id, tenant: 't', token: 'token-a' }, 'again', null)).toEqual({ status: 'stale', state: 'COMPLETED' });
     const record = await repository.get(id);
     expect(record).toMatchObject({ state: 'COMPLETED', result: 'mine', version: 4, progress: 1 });
     expect(await stores.b!.claim(id, 'token-c')).toEqual({ status: 'unclaimable', state: 'COMPLETED' });
@@ -75,9 +75,9 @@ describe('leases and fencing', () => {
     expect(await zombie.claim(id, 'zombie-token')).toMatchObject({ status: 'claimed', attempt: 1 });
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(await stores.b!.claim(id, 'fresh-token')).toMatchObject({ status: 'claimed', attempt: 2 });
-    expect(await zombie.renew(id, 'zombie-token')).toBe(false);
-    expect(await zombie.complete(id, 'zombie-token', 'late', null)).toEqual({ status: 'stale', state: 'ACTIVE' });
-    expect(await stores.b!.complete(id, 'fresh-token', 'on time', null)).toMatchObject({ status: 'ok' });
+    expect(await zombie.renew({ taskId: id, tenant: 't', token: 'zombie-token' })).toBe(false);
+    expect(await zombie.complete({ taskId: id, tenant: 't', token: 'zombie-token' }, 'late', null)).toEqual({ status: 'stale', state: 'ACTIVE' });
+    expect(await stores.b!.complete({ taskId: id, tenant: 't', token: 'fresh-token' }, 'on time', null)).toMatchObject({ status: 'ok' });
 
     const record = (await repository.get(id))!;
     expect(record).toMatchObject({ state: 'COMPLETED', result: 'on time', retryCount: 1, attempt: 2 });
@@ -112,7 +112,7 @@ describe('leases and fencing', () => {
     expect(await inIndexes()).toEqual(['PENDING']);
     await stores.a!.claim(id, 'x');
     expect(await inIndexes()).toEqual(['ACTIVE']);
-    await stores.a!.fail(id, 'x', {
+    await stores.a!.fail({ taskId: id, tenant: 't', token: 'x' }, {
       state: 'SCHEDULED',
       error: { errorClass: 'NETWORK_TIMEOUT', message: 'timeout', httpStatus: null, attempt: 1 },
       retryDelayMs: 150,
@@ -126,7 +126,7 @@ describe('leases and fencing', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await stores.a!.claim(id, 'y')).status).toBe('claimed');
     expect(await inIndexes()).toEqual(['ACTIVE']);
-    await stores.a!.complete(id, 'y', 'done', { model: 'm', promptTokens: 1, completionTokens: 2, totalTokens: 3 });
+    await stores.a!.complete({ taskId: id, tenant: 't', token: 'y' }, 'done', { model: 'm', promptTokens: 1, completionTokens: 2, totalTokens: 3 });
     expect(await inIndexes()).toEqual(['COMPLETED']);
     expect((await repository.get(id))!.usage).toEqual({ model: 'm', promptTokens: 1, completionTokens: 2, totalTokens: 3 });
   });
@@ -141,8 +141,8 @@ describe('leases and fencing', () => {
       if (event.id === id) versions.push(Number(event.version));
     });
     await stores.a!.claim(id, 'p');
-    await stores.a!.progress(id, 'p', 0.3);
-    await stores.a!.complete(id, 'p', 'ok', null);
+    await stores.a!.progress({ taskId: id, tenant: 't', token: 'p' }, 0.3);
+    await stores.a!.complete({ taskId: id, tenant: 't', token: 'p' }, 'ok', null);
     await waitFor(() => versions.length === 3, { message: 'three events' });
     expect(versions).toEqual([2, 3, 4]);
     subscriber.disconnect();
@@ -154,8 +154,8 @@ describe('leases and fencing', () => {
       const id = await newTask();
       await stores.a!.claim(id, 'race');
       const [completed, cancelled] = await Promise.all([
-        stores.a!.complete(id, 'race', 'done', null),
-        repository.cancel(id, 'operator', 'race'),
+        stores.a!.complete({ taskId: id, tenant: 't', token: 'race' }, 'done', null),
+        repository.cancel({ id, tenant: 't' }, 'operator', 'race'),
       ]);
       expect([completed.status === 'ok', cancelled.status === 'ok'].filter(Boolean)).toHaveLength(1);
       const record = (await repository.get(id))!;
@@ -170,17 +170,17 @@ describe('leases and fencing', () => {
   it('keeps the dead-letter class index in step with DLQ entry, retry and delete', async () => {
     const id = await newTask(0);
     await stores.a!.claim(id, 'd');
-    await stores.a!.fail(id, 'd', {
+    await stores.a!.fail({ taskId: id, tenant: 't', token: 'd' }, {
       state: 'DLQ',
       error: { errorClass: 'PERMANENT', message: 'bad', httpStatus: 400, attempt: 1 },
       retryDelayMs: null,
       reason: 'PERMANENT',
     });
     expect(await redis.client.zscore(keys.deadLetterByClass('PERMANENT'), id)).not.toBeNull();
-    expect((await repository.reopen(id, 'op', { resetRetryCount: true, reason: 'again' })).status).toBe('ok');
+    expect((await repository.reopen({ id, tenant: 't' }, 'op', { resetRetryCount: true, reason: 'again' })).status).toBe('ok');
     expect(await redis.client.zscore(keys.deadLetterByClass('PERMANENT'), id)).toBeNull();
     expect((await repository.get(id))!).toMatchObject({ state: 'PENDING', retryCount: 0, dlqClass: null });
-    expect((await repository.reopen(id, 'op', { resetRetryCount: false, reason: 'again' })).status).toBe('conflict');
+    expect((await repository.reopen({ id, tenant: 't' }, 'op', { resetRetryCount: false, reason: 'again' })).status).toBe('conflict');
     expect(await repository.remove(id, 'op')).toBe(true);
     expect(await repository.remove(id, 'op')).toBe(false);
     expect(await stores.a!.claim(id, 'late')).toEqual({ status: 'missing' });
@@ -193,8 +193,8 @@ describe('bookkeeping the scripts keep for readers', () => {
     const before = await redis.client.hgetall(keys.taskStats());
     const id = await newTask();
     await stores.a!.claim(id, 's');
-    expect(await stores.b!.complete(id, 'not-s', 'no', null)).toMatchObject({ status: 'stale' });
-    await stores.a!.complete(id, 's', 'done', null);
+    expect(await stores.b!.complete({ taskId: id, tenant: 't', token: 'not-s' }, 'no', null)).toMatchObject({ status: 'stale' });
+    await stores.a!.complete({ taskId: id, tenant: 't', token: 's' }, 'done', null);
     const after = await redis.client.hgetall(keys.taskStats());
     const delta = (field: string) => Number(after[field] ?? 0) - Number(before[field] ?? 0);
     expect(delta('submitted:SUMMARIZE')).toBe(1);
@@ -221,17 +221,17 @@ describe('bookkeeping the scripts keep for readers', () => {
 
   it('finishes the bee-queue job in the completion, whatever its outcome', async () => {
     const [active, stalling, jobs] = ['active', 'stalling', 'jobs'].map((suffix) => `${keys.prefix}:bq:test:${suffix}`);
-    const finish = (jobId: string) => ({ keys: [active!, stalling!, jobs!], id: jobId });
+    const finish = (jobId: string) => ({ keys: { jobActive: active!, jobStalling: stalling!, jobs: jobs! }, id: jobId });
     const id = await newTask();
     await redis.client.multi().lpush(active!, 'other', id).sadd(stalling!, id).hset(jobs!, id, '{}', 'other', '{}').exec();
     await stores.a!.claim(id, 'j');
-    expect(await stores.a!.complete(id, 'j', 'done', null, finish(id))).toMatchObject({ status: 'ok' });
+    expect(await stores.a!.complete({ taskId: id, tenant: 't', token: 'j' }, 'done', null, finish(id))).toMatchObject({ status: 'ok' });
     expect(await redis.client.lrange(active!, 0, -1)).toEqual(['other']);
     expect(await redis.client.sismember(stalling!, id)).toBe(0);
     expect(await redis.client.hkeys(jobs!)).toEqual(['other']);
     // A stale completion (another delivery of the same task) still finishes its own job.
     await redis.client.multi().lpush(active!, `${id}:again`).hset(jobs!, `${id}:again`, '{}').exec();
-    expect(await stores.b!.complete(id, 'late', 'late', null, finish(`${id}:again`))).toEqual({ status: 'stale', state: 'COMPLETED' });
+    expect(await stores.b!.complete({ taskId: id, tenant: 't', token: 'late' }, 'late', null, finish(`${id}:again`))).toEqual({ status: 'stale', state: 'COMPLETED' });
     expect(await redis.client.lrange(active!, 0, -1)).toEqual(['other']);
     expect(await redis.client.hkeys(jobs!)).toEqual(['other']);
   });

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type BeeQueue from 'bee-queue';
-import { createBeeQueue, jobFinishKeys, markJobFinished } from '../common/bee-queue.ts';
+import { createBeeQueue, markJobFinished } from '../common/bee-queue.ts';
 import type { Logger } from '../common/logger.ts';
 import { beeQueueRedisOptions, type RedisEndpoint } from '../common/redis-connection.ts';
 import { isProviderError, isRetryableClass, type ScheduledErrorClass } from '../schema/src/errors.ts';
@@ -18,7 +18,7 @@ import { createWeightedSlots, DispatchClosedError } from './dispatch.ts';
 import type { ProviderRateLimiter } from './rate-limiter.ts';
 import { isCircuitOpenError, type ProviderCircuit } from './resilience.ts';
 import type { TaskHandler } from './tasks/summarize.ts';
-import type { ClaimedTask, TaskStore } from './task-store.ts';
+import type { ClaimedTask, FinishedJob, Lease, TaskStore } from './task-store.ts';
 
 export interface RunnerOptions {
   endpoint: RedisEndpoint;
@@ -102,7 +102,11 @@ export function createRunner(options: RunnerOptions) {
     [QueueName.PRIMARY]: createBeeQueue<TaskJobData>(QueueName.PRIMARY, producerSettings, scriptOptions),
     [QueueName.RETRY]: createBeeQueue<TaskJobData>(QueueName.RETRY, producerSettings, scriptOptions),
   };
-  const finishKeys = { [QueueName.PRIMARY]: jobFinishKeys(queues[QueueName.PRIMARY]), [QueueName.RETRY]: jobFinishKeys(queues[QueueName.RETRY]) };
+  const finishKeys = (queue: QueueName): FinishedJob['keys'] => ({
+    jobActive: options.keys.beeQueueKey(queue, 'active'),
+    jobStalling: options.keys.beeQueueKey(queue, 'stalling'),
+    jobs: options.keys.beeQueueKey(queue, 'jobs'),
+  });
   const running = new Map<string, AbortController>();
   const slots = createWeightedSlots({ slots: options.concurrency, ratio: options.retryRatio });
   let stopping = false;
@@ -111,9 +115,12 @@ export function createRunner(options: RunnerOptions) {
     queue.on('error', (error) => logger.warn({ queue: name, err: error.message }, 'queue error'));
   }
 
-  /** Puts a job for the task on `queue`, delayed until `at` (epoch ms) when given. */
-  async function enqueue(taskId: string, queue: QueueName, jobId: string, at?: number): Promise<void> {
-    const job = producers[queue].createJob({ taskId }).setId(jobId);
+  /**
+   * Puts a job for the task on `queue`, delayed until `at` (epoch ms) when given. A job that
+   * names the task's tenant saves its claim a round trip.
+   */
+  async function enqueue(taskId: string, queue: QueueName, jobId: string, at?: number, tenant?: string): Promise<void> {
+    const job = producers[queue].createJob(tenant ? { taskId, tenant } : { taskId }).setId(jobId);
     if (at !== undefined) job.delayUntil(at);
     await job.save();
   }
@@ -135,7 +142,7 @@ export function createRunner(options: RunnerOptions) {
     }
   }
 
-  async function recordFailure(taskId: string, leaseToken: string, attempt: number, task: ClaimedTask, error: unknown, log: Logger) {
+  async function recordFailure(lease: Lease, attempt: number, task: ClaimedTask, error: unknown, log: Logger) {
     const failure = toFailure(error);
     if (failure.errorClass === ErrorClass.INTERNAL) log.error({ err: error }, 'attempt failed with an internal error');
     const limit = retryLimitFor(failure.errorClass, task.maxRetries, options.retryPolicy);
@@ -152,7 +159,7 @@ export function createRunner(options: RunnerOptions) {
       await options.rateLimiter?.pause(failure.retryAfterMs * options.retryDelayScale).catch(() => undefined);
     }
     const { retryAfterMs: _retryAfter, ...record } = failure;
-    const outcome = await persistently(() => store.fail(taskId, leaseToken, {
+    const outcome = await persistently(() => store.fail(lease, {
       state: delay === null ? TaskState.DLQ : TaskState.SCHEDULED,
       error: { ...record, attempt },
       retryDelayMs: delay,
@@ -167,7 +174,7 @@ export function createRunner(options: RunnerOptions) {
       return;
     }
     const at = outcome.nextAttemptAt;
-    await persistently(() => enqueue(taskId, QueueName.RETRY, jobIds.retry(taskId, attempt), at), log);
+    await persistently(() => enqueue(lease.taskId, QueueName.RETRY, jobIds.retry(lease.taskId, attempt), at, lease.tenant), log);
     log.info({ errorClass: failure.errorClass, delayMs: delay }, 'task scheduled for retry');
   }
 
@@ -175,18 +182,18 @@ export function createRunner(options: RunnerOptions) {
    * The provider is known to be down: the task waits for the breaker's probe time without a
    * call, an error or a retry counted, so it cannot drift to the DLQ while the provider heals.
    */
-  async function deferWhileOpen(taskId: string, leaseToken: string, attempt: number, log: Logger): Promise<void> {
+  async function deferWhileOpen(lease: Lease, attempt: number, log: Logger): Promise<void> {
     const halfOpenAt = options.circuit.snapshot().halfOpenAt;
     const delayMs = halfOpenAt === null ? options.deferWhileOpenMs : Math.max(0, halfOpenAt - Date.now()) + 50;
-    await defer(taskId, leaseToken, attempt, delayMs, 'circuit open: waiting for the provider', log);
+    await defer(lease, attempt, delayMs, 'circuit open: waiting for the provider', log);
   }
 
   /** Back to SCHEDULED for `delayMs` without a provider call, an error or a retry counted. */
-  async function defer(taskId: string, leaseToken: string, attempt: number, delayMs: number, reason: string, log: Logger): Promise<void> {
-    const outcome = await persistently(() => store.defer(taskId, leaseToken, delayMs, reason), log);
+  async function defer(lease: Lease, attempt: number, delayMs: number, reason: string, log: Logger): Promise<void> {
+    const outcome = await persistently(() => store.defer(lease, delayMs, reason), log);
     if (outcome.status === 'stale' || outcome.nextAttemptAt === null) return;
     const at = outcome.nextAttemptAt;
-    await persistently(() => enqueue(taskId, QueueName.RETRY, jobIds.retry(taskId, attempt), at), log);
+    await persistently(() => enqueue(lease.taskId, QueueName.RETRY, jobIds.retry(lease.taskId, attempt), at, lease.tenant), log);
     log.info({ delayMs, reason }, 'task deferred');
   }
 
@@ -194,15 +201,15 @@ export function createRunner(options: RunnerOptions) {
   async function run(queue: QueueName, job: BeeQueue.Job<TaskJobData>): Promise<void> {
     const taskId = job.data.taskId;
     const leaseToken = randomUUID();
-    const claim = await store.claim(taskId, leaseToken);
+    const claim = await store.claim(taskId, leaseToken, job.data.tenant);
     if (claim.status === 'busy') {
       // Delivered twice while another worker holds a live lease: look again when it ends.
-      await enqueue(taskId, QueueName.RETRY, jobIds.leaseCheck(taskId, claim.leaseExpiresAt, Date.now()), claim.leaseExpiresAt + 100);
+      await enqueue(taskId, QueueName.RETRY, jobIds.leaseCheck(taskId, claim.leaseExpiresAt, Date.now()), claim.leaseExpiresAt + 100, job.data.tenant);
       return;
     }
     if (claim.status === 'early') {
       // A stray job reached a task still waiting out its retry delay: look again when it is due.
-      await enqueue(taskId, QueueName.RETRY, jobIds.due(taskId, claim.nextAttemptAt, Date.now()), claim.nextAttemptAt + 50);
+      await enqueue(taskId, QueueName.RETRY, jobIds.due(taskId, claim.nextAttemptAt, Date.now()), claim.nextAttemptAt + 50, job.data.tenant);
       return;
     }
     if (claim.status !== 'claimed') {
@@ -211,11 +218,12 @@ export function createRunner(options: RunnerOptions) {
     }
     // The claim returned what the handler needs: no second read of the record.
     const task: ClaimedTask = claim;
+    const lease: Lease = { taskId, tenant: claim.tenant, token: leaseToken };
     const attemptLog = logger.child({ taskId, workerId, attempt: claim.attempt });
     const controller = new AbortController();
     running.set(taskId, controller);
     const renewal = setInterval(() => {
-      store.renew(taskId, leaseToken).then(
+      store.renew(lease).then(
         (held) => {
           if (!held) controller.abort(new LeaseLostError('lease lost'));
         },
@@ -228,7 +236,7 @@ export function createRunner(options: RunnerOptions) {
     let progressChain: Promise<unknown> = Promise.resolve();
     const onProgress = (progress: number) => {
       progressChain = progressChain
-        .then(() => store.progress(taskId, leaseToken, progress))
+        .then(() => store.progress(lease, progress))
         .catch((error) => attemptLog.warn({ err: error.message }, 'progress write failed'));
     };
 
@@ -237,12 +245,12 @@ export function createRunner(options: RunnerOptions) {
       attemptLog.debug('task started');
       // An open breaker refuses before a shared rate-limit token is spent on a call that will not happen.
       if (options.circuit.refusesCalls()) {
-        await deferWhileOpen(taskId, leaseToken, claim.attempt, attemptLog);
+        await deferWhileOpen(lease, claim.attempt, attemptLog);
         return;
       }
       const permit = options.rateLimiter ? await options.rateLimiter.acquire(controller.signal) : ({ granted: true } as const);
       if (!permit.granted) {
-        await defer(taskId, leaseToken, claim.attempt, permit.waitMs + 10, 'rate limited: waiting for the shared limit', attemptLog);
+        await defer(lease, claim.attempt, permit.waitMs + 10, 'rate limited: waiting for the shared limit', attemptLog);
         return;
       }
       const output = await options.circuit.execute(async () => {
@@ -266,8 +274,8 @@ export function createRunner(options: RunnerOptions) {
       });
       await progressChain;
       // The job is finished by the same script (one round trip instead of two).
-      const finish = { keys: finishKeys[queue], id: job.id };
-      const outcome = await persistently(() => store.complete(taskId, leaseToken, output.result, output.usage, finish), attemptLog);
+      const finish = { keys: finishKeys(queue), id: job.id };
+      const outcome = await persistently(() => store.complete(lease, output.result, output.usage, finish), attemptLog);
       markJobFinished(job);
       if (outcome.status === 'stale') {
           attemptLog.warn({ state: outcome.state }, 'stale lease: result discarded');
@@ -283,19 +291,19 @@ export function createRunner(options: RunnerOptions) {
       } else if (reason instanceof LeaseLostError) {
         attemptLog.warn('lease lost: attempt abandoned');
       } else if (isCircuitOpenError(error)) {
-        await deferWhileOpen(taskId, leaseToken, claim.attempt, attemptLog);
+        await deferWhileOpen(lease, claim.attempt, attemptLog);
       } else if (reason instanceof ShutdownError) {
         // Hand it back and queue its takeover now: another worker resumes it at once, and
         // the interruption costs the task no retry. (No renewal may extend the lease after.)
         clearInterval(renewal);
-        if (await store.release(taskId, leaseToken).catch(() => false)) {
-          await enqueue(taskId, QueueName.RETRY, jobIds.takeover(taskId, claim.attempt)).catch((error: Error) =>
+        if (await store.release(lease).catch(() => false)) {
+          await enqueue(taskId, QueueName.RETRY, jobIds.takeover(taskId, claim.attempt), undefined, lease.tenant).catch((error: Error) =>
             attemptLog.warn({ err: error.message }, 'takeover job not queued; the sweeper will queue it'),
           );
         }
         attemptLog.info('attempt aborted by shutdown; task handed back');
       } else {
-        await recordFailure(taskId, leaseToken, claim.attempt, task, error, attemptLog);
+        await recordFailure(lease, claim.attempt, task, error, attemptLog);
       }
     } finally {
       clearInterval(renewal);

@@ -46,6 +46,7 @@ async function oursEmitter(system: BenchSystem, api: Running): Promise<{ emitter
   const token = randomUUID();
   const claim = await store.claim(taskId, token);
   if (claim.status !== 'claimed') throw new Error(`bench could not claim its task: ${claim.status}`);
+  const lease = { taskId, tenant: claim.tenant, token };
   // Nobody else writes this task, so each write gets the next version.
   let version = claim.version;
   return {
@@ -54,7 +55,7 @@ async function oursEmitter(system: BenchSystem, api: Running): Promise<{ emitter
       emit() {
         version += 1;
         const expected = version;
-        const done = store.progress(taskId, token, (version % 1000) / 1000).then((outcome) => {
+        const done = store.progress(lease, (version % 1000) / 1000).then((outcome) => {
           if (outcome.status !== 'ok' || outcome.version !== expected) throw new Error(`progress write gave ${JSON.stringify(outcome)}, expected version ${expected}`);
         });
         return { version, done };

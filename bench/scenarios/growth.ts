@@ -36,7 +36,7 @@ async function fill(system: BenchSystem, prefix: string, from: number, to: numbe
         if (n % 10 === 0) {
           const token = randomUUID();
           await store.claim(id, token);
-          await store.fail(id, token, {
+          await store.fail({ taskId: id, tenant: 'default', token: token }, {
             state: 'DLQ',
             error: { errorClass: 'PERMANENT', message: 'bench', httpStatus: 400, attempt: 1 },
             retryDelayMs: null,

@@ -59,7 +59,7 @@ export interface RedisKeys {
   /** Prefix bee-queue puts before its queue names. */
   beeQueuePrefix(): string;
   /** One of bee-queue's own keys for a queue (`jobs` hash, `waiting` list, `delayed` zset, ...). */
-  beeQueueKey(queue: QueueName, suffix: 'jobs' | 'waiting' | 'active' | 'delayed'): string;
+  beeQueueKey(queue: QueueName, suffix: 'jobs' | 'waiting' | 'active' | 'delayed' | 'stalling'): string;
   /**
    * Channel: every change and deletion of any task (JSON task record without content). API
    * servers subscribe once and route to each task's watchers in-process.
@@ -117,10 +117,8 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     apiKeysRevoked: () => `${prefix}:auth:revoked`,
     submitBucket: (actor) => `${prefix}:auth:bucket:${actor}`,
     auditLog: () => `${prefix}:audit`,
-    // Mirrored in task-scripts.ts (STATS_KEY): the scripts derive it from the all-tasks index.
     taskStats: () => `${prefix}:tasks:all:stats`,
     providerCallStats: () => `${prefix}:provider:call-stats`,
-    // Mirrored in task-scripts.ts (tenant_slice): the Lua side derives the same names.
     tenantSlice: (indexKey, tenant) => `${indexKey}:tenant:${tenant}`,
   };
 }

@@ -1,51 +1,103 @@
 /**
- * The Lua scripts that are the only writers of a task record. Each one checks the state
- * (and, for a worker, its lease token) it expects, writes the hash, bumps `version`, moves
- * the task between state indexes, appends the change to the task's capped event stream and
- * publishes it: all in one atomic step, so readers never see half a transition.
+ * The Lua scripts that are the only writers of a task record, each with its typed contract.
+ * Each script checks the state (and, for a worker, its lease token) it expects, writes the
+ * hash, bumps `version`, moves the task between state indexes, appends the change to the
+ * task's capped event stream and publishes it: all in one atomic step, so readers never see
+ * half a transition.
  *
- * Every script takes the same leading KEYS and ARGV (see `taskScriptKeys` / `taskScriptArgs`):
- *   KEYS[1] task hash   KEYS[2] event stream   KEYS[3] index of all tasks
- *   KEYS[4..9] state indexes in TASK_STATES order (PENDING ACTIVE SCHEDULED COMPLETED DLQ CANCELLED)
- *   KEYS[10..19] dead-letter indexes by error class, in ERROR_CLASSES order
- *   KEYS[20] finished tasks by finish time (COMPLETED, CANCELLED: what retention expires)
- *   KEYS[21] prefix of the per-minute flow counters (`taskFlowBucket` without its minute)
- *   ARGV[1] stream cap   ARGV[2] all-tasks channel   ARGV[3] actor (worker id or '')
- * Script-specific KEYS and ARGV follow and are listed on each script.
- * The all-tasks and state indexes also have one slice per tenant (`<index>:tenant:<tenant>`,
- * mirrored by `RedisKeys.tenantSlice`), so a tenant's listings and counts need no filtering.
+ * Every key a script touches is built in redis-keys.ts and arrives through KEYS: the scripts
+ * build no key names themselves (which also keeps them open to Redis Cluster). A script's
+ * keys and arguments are declared by name below (`defineTaskScript`); the Lua sees them as
+ * named locals (`TASK_KEY`, `INDEX[state]`, `LEASE_TOKEN`, ...) generated from the same
+ * declaration the callers use, so positions cannot drift apart. Every script shares:
+ *   keys: the task hash, its event stream, the all-tasks index and its tenant slice, each
+ *         state index and its tenant slice, the dead-letter index of each error class, the
+ *         finished index, the stats hash and the flow counter of the caller's minute;
+ *   args: the stream cap, the all-tasks channel, the actor (worker id or '') and the tenant.
+ * The tenant names the slices passed in. A script that finds the task under another tenant
+ * changes nothing and fails with `WRONGTENANT "<tenant>"`; the caller runs it again with that
+ * tenant (common/task-script-runner.ts), so a caller that does not know it yet may pass ''.
+ *
  * Times come from Redis' clock (TIME), so hosts with skewed clocks agree on leases and due
- * times. A worker's write needs its lease token to be current, not unexpired: a worker whose
- * lease ran out may still finish if nobody has taken the task over, and then its is the one
- * result.
+ * times; only the per-minute flow counter is picked by the caller's clock. A worker's write
+ * needs its lease token to be current, not unexpired: a worker whose lease ran out may still
+ * finish if nobody has taken the task over, and then its is the one result.
  */
 import type { RedisKeys } from './redis-keys.ts';
-import { ERROR_CLASSES, TASK_STATES } from './task.ts';
+import { ERROR_CLASSES, TASK_STATES, type TaskState, type TaskType } from './task.ts';
 import { LATENCY_BUCKETS_MS } from './task-stats.ts';
 
 /** How long a per-minute flow counter is kept (the dashboard shows at most the last hour). */
 export const FLOW_BUCKET_TTL_MS = 2 * 60 * 60 * 1000;
 
-const PRELUDE = `
-local TASK_KEY, EVENTS_KEY, ALL_KEY = KEYS[1], KEYS[2], KEYS[3]
-local INDEX = {}
-for i, state in ipairs({${TASK_STATES.map((s) => `'${s}'`).join(', ')}}) do INDEX[state] = KEYS[3 + i] end
-local DLQ_INDEX = {}
-for i, class in ipairs({${ERROR_CLASSES.map((c) => `'${c}'`).join(', ')}}) do DLQ_INDEX[class] = KEYS[${3 + TASK_STATES.length} + i] end
-local FINISHED_KEY = KEYS[${4 + TASK_STATES.length + ERROR_CLASSES.length}]
-local FLOW_PREFIX = KEYS[${5 + TASK_STATES.length + ERROR_CLASSES.length}]
-local MAX_EVENTS, TASKS_CHANNEL, ACTOR = ARGV[1], ARGV[2], ARGV[3]
+/** What the shared keys of one call are built from. */
+export interface TaskScope {
+  taskId: string;
+  /** The task's tenant ('' when the caller does not know it: the script answers WRONGTENANT). */
+  tenant: string;
+  /** Any instant of the minute whose flow counter this call's transition is counted in. */
+  at: number;
+}
 
-local function tenant_slice(index_key, tenant) return index_key .. ':tenant:' .. tenant end
+/** The shared arguments of one call. */
+export interface TaskScriptCommon {
+  maxEvents: number;
+  actor: string;
+}
 
-local function now_ms_uncached()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+interface KeySlot {
+  /** The Lua lvalue the key is bound to. */
+  lua: string;
+  build(keys: RedisKeys, scope: TaskScope): string;
+}
+
+const minuteOf = (at: number) => at - (at % 60_000);
+
+/** The keys every task script starts with, in KEYS order. */
+const SHARED_KEYS: readonly KeySlot[] = [
+  { lua: 'TASK_KEY', build: (keys, scope) => keys.task(scope.taskId) },
+  { lua: 'EVENTS_KEY', build: (keys, scope) => keys.taskEvents(scope.taskId) },
+  { lua: 'ALL_KEY', build: (keys) => keys.tasksAll() },
+  { lua: 'TENANT_ALL_KEY', build: (keys, scope) => keys.tenantSlice(keys.tasksAll(), scope.tenant) },
+  ...TASK_STATES.map((state): KeySlot => ({ lua: `INDEX.${state}`, build: (keys) => keys.tasksInState(state) })),
+  ...TASK_STATES.map((state): KeySlot => ({ lua: `TENANT_INDEX.${state}`, build: (keys, scope) => keys.tenantSlice(keys.tasksInState(state), scope.tenant) })),
+  ...ERROR_CLASSES.map((errorClass): KeySlot => ({ lua: `DLQ_INDEX.${errorClass}`, build: (keys) => keys.deadLetterByClass(errorClass) })),
+  { lua: 'FINISHED_KEY', build: (keys) => keys.tasksFinished() },
+  { lua: 'STATS_KEY', build: (keys) => keys.taskStats() },
+  { lua: 'FLOW_KEY', build: (keys, scope) => keys.taskFlowBucket(minuteOf(scope.at)) },
+];
+
+/** The arguments every task script starts with, in ARGV order. */
+const SHARED_ARGS = ['MAX_EVENTS', 'TASKS_CHANNEL', 'ACTOR', 'TENANT'] as const;
+
+/** `leaseToken` -> `LEASE_TOKEN`: how a declared name reads in Lua. */
+const luaName = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
+
+/** Binds every declared key and argument to its Lua name. */
+function luaBindings(keys: readonly string[], args: readonly string[]): string {
+  const names = [...SHARED_KEYS.map((slot) => slot.lua), ...keys.map((name) => `${luaName(name)}_KEY`), ...SHARED_ARGS, ...args.map(luaName)];
+  const taken = new Set<string>();
+  for (const name of names) {
+    if (taken.has(name)) throw new Error(`task script binds ${name} twice`);
+    taken.add(name);
+  }
+  const lines = ['local INDEX, TENANT_INDEX, DLQ_INDEX = {}, {}, {}'];
+  SHARED_KEYS.forEach((slot, i) => lines.push(`${slot.lua.includes('.') ? '' : 'local '}${slot.lua} = KEYS[${i + 1}]`));
+  keys.forEach((name, i) => lines.push(`local ${luaName(name)}_KEY = KEYS[${SHARED_KEYS.length + i + 1}]`));
+  SHARED_ARGS.forEach((name, i) => lines.push(`local ${name} = ARGV[${i + 1}]`));
+  args.forEach((name, i) => lines.push(`local ${luaName(name)} = ARGV[${SHARED_ARGS.length + i + 1}]`));
+  return lines.join('\n');
+}
+
+/** The helpers every script shares; the bindings above them name its keys and arguments. */
+const HELPERS = `
 -- One clock reading per script: a transition happens at one instant (and TIME is a command).
 local NOW = nil
 local function now_ms()
-  if not NOW then NOW = now_ms_uncached() end
+  if not NOW then
+    local t = redis.call('TIME')
+    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
   return NOW
 end
 
@@ -57,7 +109,6 @@ end
 
 -- Cluster-wide counters for /metrics (see task-stats.ts for the field names). count() and
 -- observe() only gather; flush_stats() writes them, which commit() does for every transition.
-local STATS_KEY = ALL_KEY .. ':stats'
 local LATENCY_BUCKETS_MS = {${LATENCY_BUCKETS_MS.join(', ')}}
 local STATS_FIELDS, STATS_BY = {}, {}
 local function count(field, by)
@@ -104,18 +155,20 @@ end
 -- deleted). Buckets expire, so the counters stay small; every server reads the same ones.
 -- A bucket only ever counts its own minute, so its expiry is set when a field is created
 -- (HINCRBY answers 1), not on every count.
-local function count_flow(from, to, now)
-  local bucket = FLOW_PREFIX .. str(now - now % 60000)
-  if redis.call('HINCRBY', bucket, (from or '') .. '>' .. (to or ''), 1) == 1 then
-    redis.call('PEXPIRE', bucket, ${FLOW_BUCKET_TTL_MS})
+local function count_flow(from, to)
+  if redis.call('HINCRBY', FLOW_KEY, (from or '') .. '>' .. (to or ''), 1) == 1 then
+    redis.call('PEXPIRE', FLOW_KEY, ${FLOW_BUCKET_TTL_MS})
   end
 end
 
+-- The record, or nil when there is none. The tenant slices passed in must be the task's own:
+-- otherwise stop before any change, naming the tenant to call again with.
 local function read_task()
   local flat = redis.call('HGETALL', TASK_KEY)
   if #flat == 0 then return nil end
   local task = {}
   for i = 1, #flat, 2 do task[flat[i]] = flat[i + 1] end
+  if task.tenant ~= TENANT then return error({ err = 'WRONGTENANT ' .. cjson.encode(task.tenant) }) end
   return task
 end
 
@@ -157,11 +210,11 @@ local function commit(task, changes, kind, reason)
   redis.call('HSET', TASK_KEY, unpack(set))
   if #del > 0 then redis.call('HDEL', TASK_KEY, unpack(del)) end
   if task.state ~= old_state then
-    count_flow(old_state, task.state, now)
+    count_flow(old_state, task.state)
     redis.call('ZREM', INDEX[old_state], task.id)
     redis.call('ZADD', INDEX[task.state], task.order, task.id)
-    redis.call('ZREM', tenant_slice(INDEX[old_state], task.tenant), task.id)
-    redis.call('ZADD', tenant_slice(INDEX[task.state], task.tenant), task.order, task.id)
+    redis.call('ZREM', TENANT_INDEX[old_state], task.id)
+    redis.call('ZADD', TENANT_INDEX[task.state], task.order, task.id)
     count('entered:' .. task.state)
   end
   if task.state == 'COMPLETED' or task.state == 'CANCELLED' then
@@ -188,25 +241,149 @@ local function holds_lease(task, token)
 end
 `;
 
+/** A task script: its declared keys and arguments (after the shared ones), its Lua, and its reply. */
+export interface TaskScript<Key extends string, OptionalKey extends string, Arg extends string, Reply> {
+  readonly keys: readonly Key[];
+  /** Keys after `keys` that a call may leave out (then the Lua sees nil); all-or-none, in order. */
+  readonly optionalKeys: readonly OptionalKey[];
+  readonly args: readonly Arg[];
+  /** The whole source: bindings, helpers and body. */
+  readonly lua: string;
+  decode(reply: unknown): Reply;
+}
+
+function defineTaskScript<const Key extends string, const OptionalKey extends string, const Arg extends string, Reply>(spec: {
+  keys: readonly Key[];
+  optionalKeys?: readonly OptionalKey[];
+  args: readonly Arg[];
+  body: string;
+  decode(reply: unknown): Reply;
+}): TaskScript<Key, OptionalKey, Arg, Reply> {
+  const optionalKeys = spec.optionalKeys ?? [];
+  return {
+    keys: spec.keys,
+    optionalKeys,
+    args: spec.args,
+    lua: `${luaBindings([...spec.keys, ...optionalKeys], spec.args)}\n${HELPERS}\n${spec.body}`,
+    decode: spec.decode,
+  };
+}
+
+export type AnyTaskScript = TaskScript<string, string, string, unknown>;
+
+/** What a call passes: the script's own keys and arguments, by name. */
+export type ScriptKeys<S> = S extends TaskScript<infer K, infer O, string, unknown> ? Record<K, string> & Partial<Record<O, string>> : never;
+export type ScriptArgs<S> = S extends TaskScript<string, string, infer A, unknown> ? Record<A, string | number> : never;
+export type ScriptReply<S> = S extends TaskScript<string, string, string, infer R> ? R : never;
+
+/**
+ * KEYS and ARGV of one call, in the order the script's bindings expect. Throws when a call
+ * names a key or argument the script does not declare, or leaves out one it needs.
+ */
+export function taskScriptCall<S extends AnyTaskScript>(
+  script: S,
+  redisKeys: RedisKeys,
+  scope: TaskScope,
+  common: TaskScriptCommon,
+  keys: ScriptKeys<S>,
+  args: ScriptArgs<S>,
+): { keys: string[]; args: (string | number)[] } {
+  const given = keys as Record<string, string | undefined>;
+  const values = args as Record<string, string | number | undefined>;
+  const declared = new Set<string>([...script.keys, ...script.optionalKeys]);
+  for (const name of Object.keys(given)) if (!declared.has(name)) throw new Error(`undeclared key ${name}`);
+  for (const name of Object.keys(values)) if (!script.args.includes(name)) throw new Error(`undeclared argument ${name}`);
+  const callKeys = SHARED_KEYS.map((slot) => slot.build(redisKeys, scope));
+  for (const name of script.keys) {
+    const key = given[name];
+    if (key === undefined) throw new Error(`missing key ${name}`);
+    callKeys.push(key);
+  }
+  const present = script.optionalKeys.filter((name) => given[name] !== undefined);
+  if (present.length > 0 && present.length !== script.optionalKeys.length) throw new Error('optional keys are all or none');
+  for (const name of present) callKeys.push(given[name]!);
+  const callArgs: (string | number)[] = [common.maxEvents, redisKeys.tasksChannel(), common.actor, scope.tenant];
+  for (const name of script.args) {
+    const value = values[name];
+    if (value === undefined) throw new Error(`missing argument ${name}`);
+    callArgs.push(value);
+  }
+  return { keys: callKeys, args: callArgs };
+}
+
+// --- replies -------------------------------------------------------------------------------
+
+function replyList(reply: unknown): [string, ...string[]] {
+  if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new Error('unexpected task script reply');
+  return reply.map(String) as [string, ...string[]];
+}
+
+/** A worker's fenced write: done, or refused because the lease is no longer held. */
+export type WriteOutcome = { status: 'ok'; version: number; nextAttemptAt: number | null } | { status: 'stale'; state: string };
+
+function decodeWrite(reply: unknown): WriteOutcome {
+  const [status, first, second] = replyList(reply);
+  return status === 'ok'
+    ? { status: 'ok', version: Number(first), nextAttemptAt: second ? Number(second) : null }
+    : { status: 'stale', state: first ?? 'UNKNOWN' };
+}
+
+/** An operator's change: done, refused in this state, or no such task. */
+export type ChangeOutcome = { status: 'ok'; version: number } | { status: 'conflict'; state: TaskState } | { status: 'missing' };
+
+function decodeChange(reply: unknown): ChangeOutcome {
+  const [status, first] = replyList(reply);
+  if (status === 'ok') return { status: 'ok', version: Number(first) };
+  if (status === 'conflict') return { status: 'conflict', state: first as TaskState };
+  return { status: 'missing' };
+}
+
+const decodeHeld = (reply: unknown): boolean => reply === 1;
+
+export type CreateReply =
+  /** `fields`: the hash the script stored, so the caller need not read it back. */
+  | { status: 'created'; fields: Record<string, string> }
+  | { status: 'existing'; taskId: string }
+  | { status: 'conflict'; taskId: string };
+
+export interface ClaimedTask {
+  version: number;
+  attempt: number;
+  content: string;
+  type: TaskType;
+  tenant: string;
+  retryCount: number;
+  maxRetries: number;
+}
+
+export type ClaimOutcome =
+  | ({ status: 'claimed' } & ClaimedTask)
+  | { status: 'busy'; leaseExpiresAt: number }
+  | { status: 'early'; nextAttemptAt: number }
+  | { status: 'exhausted' }
+  | { status: 'unclaimable'; state: string }
+  | { status: 'missing' };
+
+export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'missing' };
+
+// --- the scripts ---------------------------------------------------------------------------
+
 /**
  * create: a new PENDING task, queued, or the task an idempotency key already names.
- * KEYS[22] creation counter   KEYS[23] id index
- * KEYS[24] primary queue's bee-queue `jobs` hash   KEYS[25] its `waiting` list
- * KEYS[26] idempotency key (optional)
- * ARGV[4] id  ARGV[5] tenant  ARGV[6] type  ARGV[7] content  ARGV[8] maxRetries
- * ARGV[9] idempotency key ('' none)  ARGV[10] idempotency TTL in seconds
- * ARGV[11] the task's job, as bee-queue stores it (`encodeBeeQueueJob`); '' stores the task unqueued
  * The job goes on the queue in the same step as the record (what bee-queue's addJob does with a
  * given id: HSET jobs, LPUSH waiting), so a submit is one round trip and no task is stored
- * without its job. The job id is the new task's id, which no job can have yet.
- * Returns {'created', version, field, value, ...} (the record it stored, so the caller need not
- * read it back) | {'existing', id} | {'conflict', id}.
+ * without its job. The job id is the new task's id, which no job can have yet. `job` is the
+ * task's job as bee-queue stores it (`encodeBeeQueueJob`); '' stores the task unqueued.
+ * Replies {'created', version, field, value, ...} | {'existing', id} | {'conflict', id}.
  */
-const CREATE = `
-local idem_key = KEYS[26]
-local fingerprint = redis.sha1hex(ARGV[6] .. '\\0' .. ARGV[7])
-if idem_key then
-  local existing = redis.call('GET', idem_key)
+const create = defineTaskScript({
+  keys: ['sequence', 'ids', 'jobs', 'waiting'],
+  optionalKeys: ['idempotencyEntry'],
+  args: ['id', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job'],
+  body: `
+local fingerprint = redis.sha1hex(TYPE .. '\\0' .. CONTENT)
+if IDEMPOTENCY_ENTRY_KEY then
+  local existing = redis.call('GET', IDEMPOTENCY_ENTRY_KEY)
   if existing then
     local sep = string.find(existing, ':', 1, true)
     local existing_id, existing_fingerprint = string.sub(existing, 1, sep - 1), string.sub(existing, sep + 1)
@@ -216,46 +393,54 @@ if idem_key then
 end
 local now = now_ms()
 -- Unique, time-ordered score: creation ms with a 3-digit sequence (fits a double exactly).
-local order = string.format('%d', now * 1000 + (redis.call('INCR', KEYS[22]) % 1000))
+local order = string.format('%d', now * 1000 + (redis.call('INCR', SEQUENCE_KEY) % 1000))
 local task = {
-  id = ARGV[4], tenant = ARGV[5], type = ARGV[6], state = 'PENDING', version = '1',
-  content = ARGV[7], progress = '0', retryCount = '0', maxRetries = ARGV[8], attempt = '0',
+  id = ID, tenant = TENANT, type = TYPE, state = 'PENDING', version = '1',
+  content = CONTENT, progress = '0', retryCount = '0', maxRetries = MAX_RETRIES, attempt = '0',
   errors = '[]', createdAt = str(now), updatedAt = str(now), order = order,
 }
-if idem_key then task.idempotencyKey = ARGV[9] end
+if IDEMPOTENCY_ENTRY_KEY then task.idempotencyKey = IDEMPOTENCY_KEY end
 local flat = {}
 for field, value in pairs(task) do flat[#flat + 1] = field; flat[#flat + 1] = value end
 redis.call('HSET', TASK_KEY, unpack(flat))
 redis.call('ZADD', ALL_KEY, order, task.id)
-redis.call('ZADD', INDEX['PENDING'], order, task.id)
-redis.call('ZADD', tenant_slice(ALL_KEY, task.tenant), order, task.id)
-redis.call('ZADD', tenant_slice(INDEX['PENDING'], task.tenant), order, task.id)
+redis.call('ZADD', INDEX.PENDING, order, task.id)
+redis.call('ZADD', TENANT_ALL_KEY, order, task.id)
+redis.call('ZADD', TENANT_INDEX.PENDING, order, task.id)
 count('submitted:' .. task.type)
 count('entered:PENDING')
-redis.call('ZADD', KEYS[23], 0, task.id)
-if idem_key then
-  redis.call('SET', idem_key, task.id .. ':' .. fingerprint, 'EX', tonumber(ARGV[10]))
+redis.call('ZADD', IDS_KEY, 0, task.id)
+if IDEMPOTENCY_ENTRY_KEY then
+  redis.call('SET', IDEMPOTENCY_ENTRY_KEY, task.id .. ':' .. fingerprint, 'EX', tonumber(IDEMPOTENCY_TTL_SECONDS))
 end
-if ARGV[11] ~= '' then
-  redis.call('HSET', KEYS[24], task.id, ARGV[11])
-  redis.call('LPUSH', KEYS[25], task.id)
+if JOB ~= '' then
+  redis.call('HSET', JOBS_KEY, task.id, JOB)
+  redis.call('LPUSH', WAITING_KEY, task.id)
 end
-count_flow(nil, 'PENDING', now)
+count_flow(nil, 'PENDING')
 flush_stats()
 emit(task, 'transition', 'submitted', now)
 return {'created', 1, unpack(flat)}
-`;
+`,
+  decode(reply): CreateReply {
+    const [status, ...values] = replyList(reply);
+    if (status !== 'created') return { status: status === 'existing' ? 'existing' : 'conflict', taskId: values[0]! };
+    const fields: Record<string, string> = {};
+    for (let i = 1; i + 1 < values.length; i += 2) fields[values[i]!] = values[i + 1]!;
+    return { status: 'created', fields };
+  },
+});
 
 /**
  * claim: a worker takes a PENDING task, a SCHEDULED one whose retry is due, or an ACTIVE one
  * whose lease ran out (its holder stalled: that attempt is recorded as STALLED and counts
- * against the budget).
- * ARGV[4] lease token  ARGV[5] lease ms
- * Returns {'claimed', version, attempt, content, type, retryCount, maxRetries} (what the handler
- *       needs, so the worker need not read the record back) | {'busy', leaseExpiresAt}
- *       | {'early', nextAttemptAt} | {'exhausted', version} | {'unclaimable', state} | {'missing'}.
+ * against the budget). Replies with what the handler needs, so the worker need not read the
+ * record back.
  */
-const CLAIM = `
+const claim = defineTaskScript({
+  keys: [],
+  args: ['leaseToken', 'leaseMs'],
+  body: `
 local task = read_task()
 if not task then return {'missing'} end
 local now = now_ms()
@@ -291,8 +476,8 @@ end
 changes.state = 'ACTIVE'
 changes.attempt = attempt
 changes.progress = 0
-changes.leaseToken = ARGV[4]
-changes.leaseExpiresAt = now + tonumber(ARGV[5])
+changes.leaseToken = LEASE_TOKEN
+changes.leaseExpiresAt = now + tonumber(LEASE_MS)
 changes.workerId = ACTOR
 changes.nextAttemptAt = false
 if not task.startedAt then
@@ -302,213 +487,254 @@ end
 local reason = 'claimed'
 if task.state == 'ACTIVE' then reason = task.released == '1' and 'resumed after its worker shut down' or 'reclaimed after lease expiry' end
 local version = commit(task, changes, 'transition', reason)
-return {'claimed', version, attempt, task.content, task.type, task.retryCount, task.maxRetries}
-`;
+return {'claimed', version, attempt, task.content, task.type, task.tenant, task.retryCount, task.maxRetries}
+`,
+  decode(reply): ClaimOutcome {
+    const [status, first, second, content, type, tenant, retryCount, maxRetries] = replyList(reply);
+    switch (status) {
+      case 'claimed':
+        return {
+          status,
+          version: Number(first),
+          attempt: Number(second),
+          content: content!,
+          type: type as TaskType,
+          tenant: tenant!,
+          retryCount: Number(retryCount),
+          maxRetries: Number(maxRetries),
+        };
+      case 'busy':
+        return { status, leaseExpiresAt: Number(first) };
+      case 'early':
+        return { status, nextAttemptAt: Number(first) };
+      case 'exhausted':
+        return { status };
+      case 'unclaimable':
+        return { status, state: first ?? 'UNKNOWN' };
+      default:
+        return { status: 'missing' };
+    }
+  },
+});
 
-/**
- * renew: extends the lease of the worker that holds it. No version bump, no event.
- * ARGV[4] lease token  ARGV[5] lease ms.  Returns 1, or 0 when the lease is no longer held.
- */
-const RENEW = `
+/** renew: extends the lease of the worker that holds it. No version bump, no event. True while held. */
+const renew = defineTaskScript({
+  keys: [],
+  args: ['leaseToken', 'leaseMs'],
+  body: `
 local task = read_task()
-if not task or not holds_lease(task, ARGV[4]) then return 0 end
-redis.call('HSET', TASK_KEY, 'leaseExpiresAt', str(now_ms() + tonumber(ARGV[5])))
+if not task or not holds_lease(task, LEASE_TOKEN) then return 0 end
+redis.call('HSET', TASK_KEY, 'leaseExpiresAt', str(now_ms() + tonumber(LEASE_MS)))
 return 1
-`;
+`,
+  decode: decodeHeld,
+});
 
 /**
  * release: the lease holder hands the task back because it is shutting down: the lease ends
  * now and the next claim takes the task over without counting a stall. No version bump.
- * ARGV[4] lease token.  Returns 1, or 0 when the lease is no longer held.
+ * True when it still held the lease.
  */
-const RELEASE = `
+const release = defineTaskScript({
+  keys: [],
+  args: ['leaseToken'],
+  body: `
 local task = read_task()
-if not task or not holds_lease(task, ARGV[4]) then return 0 end
+if not task or not holds_lease(task, LEASE_TOKEN) then return 0 end
 redis.call('HSET', TASK_KEY, 'leaseExpiresAt', str(now_ms()), 'released', '1')
 return 1
-`;
+`,
+  decode: decodeHeld,
+});
 
-/**
- * progress: the lease holder reports progress (0..1).
- * ARGV[4] lease token  ARGV[5] progress.  Returns {'ok', version} | {'stale', state}.
- */
-const PROGRESS = `
+/** progress: the lease holder reports progress (0..1). */
+const progress = defineTaskScript({
+  keys: [],
+  args: ['leaseToken', 'progress'],
+  body: `
 local task = read_task()
 if not task then return stale('MISSING') end
-if not holds_lease(task, ARGV[4]) then return stale(task.state) end
-return {'ok', commit(task, { progress = tonumber(ARGV[5]) }, 'progress', '')}
-`;
+if not holds_lease(task, LEASE_TOKEN) then return stale(task.state) end
+return {'ok', commit(task, { progress = tonumber(PROGRESS) }, 'progress', '')}
+`,
+  decode: decodeWrite,
+});
 
 /**
- * complete: the lease holder stores the result; the task becomes COMPLETED.
- * ARGV[4] lease token  ARGV[5] result  ARGV[6] usage JSON ('' none).
- * Optionally the bee-queue job that delivered the task, finished here whatever the outcome, so
- * the worker needs no second round trip (bee-queue's own success finish, with removeOnSuccess
- * and no events: see common/bee-queue.ts): KEYS[22] its queue's active list  KEYS[23] stalling
- * set  KEYS[24] jobs hash  ARGV[7] job id.
- * Returns {'ok', version} | {'stale', state}: a stale write changes nothing but the job.
+ * complete: the lease holder stores the result; the task becomes COMPLETED. `usage` is JSON
+ * ('' none). With the job's keys (its queue's `active`, `stalling` and `jobs`) and `jobId`, the same
+ * script finishes the job that delivered the task, whatever the outcome (bee-queue's success
+ * finish, with removeOnSuccess and no events: see common/bee-queue.ts), so the worker needs
+ * no second round trip. A stale write changes nothing but the job.
  */
-const COMPLETE = `
-if KEYS[22] then
-  redis.call('LREM', KEYS[22], 0, ARGV[7])
-  redis.call('SREM', KEYS[23], ARGV[7])
-  redis.call('HDEL', KEYS[24], ARGV[7])
+const complete = defineTaskScript({
+  keys: [],
+  optionalKeys: ['jobActive', 'jobStalling', 'jobs'],
+  args: ['leaseToken', 'result', 'usage', 'jobId'],
+  body: `
+if JOBS_KEY then
+  redis.call('LREM', JOB_ACTIVE_KEY, 0, JOB_ID)
+  redis.call('SREM', JOB_STALLING_KEY, JOB_ID)
+  redis.call('HDEL', JOBS_KEY, JOB_ID)
 end
 local task = read_task()
 if not task then return stale('MISSING') end
-if not holds_lease(task, ARGV[4]) then return stale(task.state) end
+if not holds_lease(task, LEASE_TOKEN) then return stale(task.state) end
 local now = now_ms()
-local changes = { state = 'COMPLETED', result = ARGV[5], progress = 1, completedAt = now,
+local changes = { state = 'COMPLETED', result = RESULT, progress = 1, completedAt = now,
   leaseToken = false, leaseExpiresAt = false }
 observe('duration', now - tonumber(task.startedAt or now))
 count('completed:' .. task.type)
-if ARGV[6] ~= '' then changes.usage = ARGV[6] end
+if USAGE ~= '' then changes.usage = USAGE end
 return {'ok', commit(task, changes, 'transition', 'completed')}
-`;
+`,
+  decode: decodeWrite,
+});
 
 /**
  * fail: the lease holder records a failed attempt; the task waits for a retry (SCHEDULED,
  * counting one retry) or goes to the dead letter queue (DLQ). The caller decides which.
- * ARGV[4] lease token  ARGV[5] next state  ARGV[6] error JSON  ARGV[7] retry delay ms ('' none)
- * ARGV[8] reason.  Returns {'ok', version, nextAttemptAt} | {'stale', state}; the error's time
- * and the retry time are taken from Redis' clock, like every other time in the record.
+ * `error` is the error's JSON; `retryDelayMs` is '' for none. The error's time and the retry
+ * time are taken from Redis' clock, like every other time in the record.
  */
-const FAIL = `
+const fail = defineTaskScript({
+  keys: [],
+  args: ['leaseToken', 'nextState', 'error', 'retryDelayMs', 'reason'],
+  body: `
 local task = read_task()
 if not task then return stale('MISSING') end
-if not holds_lease(task, ARGV[4]) then return stale(task.state) end
-local failure = cjson.decode(ARGV[6])
+if not holds_lease(task, LEASE_TOKEN) then return stale(task.state) end
+local failure = cjson.decode(ERROR)
 count('failed:' .. failure.errorClass)
 local now = now_ms()
 failure.at = now
-local changes = { state = ARGV[5], leaseToken = false, leaseExpiresAt = false }
+local changes = { state = NEXT_STATE, leaseToken = false, leaseExpiresAt = false }
 local next_attempt_at = ''
-if ARGV[5] == 'SCHEDULED' then
+if NEXT_STATE == 'SCHEDULED' then
   changes.retryCount = tonumber(task.retryCount) + 1
-  next_attempt_at = now + tonumber(ARGV[7])
+  next_attempt_at = now + tonumber(RETRY_DELAY_MS)
   changes.nextAttemptAt = next_attempt_at
   failure.nextAttemptAt = next_attempt_at
 else
   changes.dlqClass = failure.errorClass
 end
 changes.errors = with_error(task, cjson.encode(failure))
-return {'ok', commit(task, changes, 'transition', ARGV[8]), str(next_attempt_at)}
-`;
+return {'ok', commit(task, changes, 'transition', REASON), str(next_attempt_at)}
+`,
+  decode: decodeWrite,
+});
 
 /**
  * defer: the lease holder puts the task back to wait without calling the provider (its
- * circuit breaker is open): SCHEDULED again, with no error and no retry counted.
- * ARGV[4] lease token  ARGV[5] delay ms  ARGV[6] reason.
- * Returns {'ok', version, nextAttemptAt} | {'stale', state}.
+ * circuit breaker is open, or the shared rate limit says wait): SCHEDULED again, with no error
+ * and no retry counted.
  */
-const DEFER = `
+const defer = defineTaskScript({
+  keys: [],
+  args: ['leaseToken', 'delayMs', 'reason'],
+  body: `
 local task = read_task()
 if not task then return stale('MISSING') end
-if not holds_lease(task, ARGV[4]) then return stale(task.state) end
-local next_attempt_at = now_ms() + tonumber(ARGV[5])
+if not holds_lease(task, LEASE_TOKEN) then return stale(task.state) end
+local next_attempt_at = now_ms() + tonumber(DELAY_MS)
 local version = commit(task, { state = 'SCHEDULED', leaseToken = false, leaseExpiresAt = false,
-  nextAttemptAt = next_attempt_at }, 'transition', ARGV[6])
+  nextAttemptAt = next_attempt_at }, 'transition', REASON)
 return {'ok', version, str(next_attempt_at)}
-`;
+`,
+  decode: decodeWrite,
+});
 
 /**
  * cancel: an operator stops a PENDING, SCHEDULED or ACTIVE task. An ACTIVE task's lease is
  * dropped, so its worker's result is rejected as stale, and its id is published on the
  * cancel channel so the worker aborts the provider call at once. Whichever of cancel and
  * complete runs first wins; the other changes nothing.
- * ARGV[4] reason  ARGV[5] cancel channel.
- * Returns {'ok', version} | {'conflict', state} | {'missing'}.
  */
-const CANCEL = `
+const cancel = defineTaskScript({
+  keys: [],
+  args: ['reason', 'cancelChannel'],
+  body: `
 local task = read_task()
 if not task then return {'missing'} end
 local state = task.state
 if state ~= 'PENDING' and state ~= 'SCHEDULED' and state ~= 'ACTIVE' then return {'conflict', state} end
 local version = commit(task, { state = 'CANCELLED', leaseToken = false, leaseExpiresAt = false,
-  nextAttemptAt = false }, 'transition', ARGV[4])
-if state == 'ACTIVE' then redis.call('PUBLISH', ARGV[5], task.id) end
+  nextAttemptAt = false }, 'transition', REASON)
+if state == 'ACTIVE' then redis.call('PUBLISH', CANCEL_CHANNEL, task.id) end
 return {'ok', version}
-`;
+`,
+  decode: decodeChange,
+});
 
 /**
  * reopen: an operator sends a DLQ or CANCELLED task back to work (PENDING). The caller then
  * queues it on the retry queue. Leaving the DLQ and the state change are one step.
- * ARGV[4] '1' to reset the retry count  ARGV[5] reason.
- * Returns {'ok', version} | {'conflict', state} | {'missing'}.
+ * `resetRetryCount` is '1' to start the retry count over.
  */
-const REOPEN = `
+const reopen = defineTaskScript({
+  keys: [],
+  args: ['resetRetryCount', 'reason'],
+  body: `
 local task = read_task()
 if not task then return {'missing'} end
 if task.state ~= 'DLQ' and task.state ~= 'CANCELLED' then return {'conflict', task.state} end
 local changes = { state = 'PENDING', progress = 0, dlqClass = false, nextAttemptAt = false,
   reopens = tonumber(task.reopens or '0') + 1 }
-if ARGV[4] == '1' then changes.retryCount = 0 end
-return {'ok', commit(task, changes, 'transition', ARGV[5])}
-`;
+if RESET_RETRY_COUNT == '1' then changes.retryCount = 0 end
+return {'ok', commit(task, changes, 'transition', REASON)}
+`,
+  decode: decodeChange,
+});
 
 /**
- * delete: removes the task everywhere (record, events, indexes, idempotency key). A worker
+ * delete: removes the task everywhere (record, events, indexes, idempotency entry). A worker
  * still running it is told to abort, and its later writes find nothing and change nothing.
  * Subscribers get a deletion notice instead of a change.
- * KEYS[22] id index   KEYS[23] idempotency key (optional)   ARGV[4] cancel channel.
- * Returns {'ok', state} | {'missing'}.
  */
-const DELETE = `
+const remove = defineTaskScript({
+  keys: ['ids'],
+  optionalKeys: ['idempotencyEntry'],
+  args: ['cancelChannel'],
+  body: `
 local task = read_task()
 if not task then return {'missing'} end
 redis.call('DEL', TASK_KEY, EVENTS_KEY)
 redis.call('ZREM', ALL_KEY, task.id)
 redis.call('ZREM', INDEX[task.state], task.id)
-redis.call('ZREM', tenant_slice(ALL_KEY, task.tenant), task.id)
-redis.call('ZREM', tenant_slice(INDEX[task.state], task.tenant), task.id)
+redis.call('ZREM', TENANT_ALL_KEY, task.id)
+redis.call('ZREM', TENANT_INDEX[task.state], task.id)
 if task.dlqClass then redis.call('ZREM', DLQ_INDEX[task.dlqClass], task.id) end
-redis.call('ZREM', KEYS[22], task.id)
+redis.call('ZREM', IDS_KEY, task.id)
 redis.call('ZREM', FINISHED_KEY, task.id)
-local idem_key = KEYS[23]
-if idem_key then
-  local value = redis.call('GET', idem_key)
-  if value and string.sub(value, 1, #task.id + 1) == task.id .. ':' then redis.call('DEL', idem_key) end
+if IDEMPOTENCY_ENTRY_KEY then
+  local value = redis.call('GET', IDEMPOTENCY_ENTRY_KEY)
+  if value and string.sub(value, 1, #task.id + 1) == task.id .. ':' then redis.call('DEL', IDEMPOTENCY_ENTRY_KEY) end
 end
-if task.state == 'ACTIVE' then redis.call('PUBLISH', ARGV[4], task.id) end
-count_flow(task.state, nil, now_ms())
+if task.state == 'ACTIVE' then redis.call('PUBLISH', CANCEL_CHANNEL, task.id) end
+count_flow(task.state, nil)
 local notice = cjson.encode({ id = task.id, tenant = task.tenant, deleted = '1' })
 redis.call('PUBLISH', TASKS_CHANNEL, notice)
 return {'ok', task.state}
-`;
+`,
+  decode(reply): DeleteOutcome {
+    const [status, state] = replyList(reply);
+    return status === 'ok' ? { status: 'ok', state: state as TaskState } : { status: 'missing' };
+  },
+});
 
-/** Script name -> Lua source (prelude included). Register with ioredis `defineCommand`. */
+/** Every task script by name. Register with ioredis `defineCommand` (common/task-script-runner.ts). */
 export const TASK_SCRIPTS = {
-  taskCreate: PRELUDE + CREATE,
-  taskClaim: PRELUDE + CLAIM,
-  taskRenew: PRELUDE + RENEW,
-  taskRelease: PRELUDE + RELEASE,
-  taskProgress: PRELUDE + PROGRESS,
-  taskComplete: PRELUDE + COMPLETE,
-  taskFail: PRELUDE + FAIL,
-  taskDefer: PRELUDE + DEFER,
-  taskCancel: PRELUDE + CANCEL,
-  taskReopen: PRELUDE + REOPEN,
-  taskDelete: PRELUDE + DELETE,
+  taskCreate: create,
+  taskClaim: claim,
+  taskRenew: renew,
+  taskRelease: release,
+  taskProgress: progress,
+  taskComplete: complete,
+  taskFail: fail,
+  taskDefer: defer,
+  taskCancel: cancel,
+  taskReopen: reopen,
+  taskDelete: remove,
 } as const;
-export type TaskScriptName = keyof typeof TASK_SCRIPTS;
-
-/** The KEYS every task script starts with. */
-export function taskScriptKeys(keys: RedisKeys, taskId: string): string[] {
-  return [
-    keys.task(taskId),
-    keys.taskEvents(taskId),
-    keys.tasksAll(),
-    ...TASK_STATES.map((state) => keys.tasksInState(state)),
-    ...ERROR_CLASSES.map((errorClass) => keys.deadLetterByClass(errorClass)),
-    keys.tasksFinished(),
-    keys.taskFlowPrefix(),
-  ];
-}
-
-/** The ARGV every task script starts with. */
-export function taskScriptArgs(
-  keys: RedisKeys,
-  options: { maxEvents: number; actor: string },
-): string[] {
-  return [String(options.maxEvents), keys.tasksChannel(), options.actor];
-}
+export type TaskScripts = typeof TASK_SCRIPTS;
+export type TaskScriptName = keyof TaskScripts;

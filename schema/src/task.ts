@@ -160,4 +160,6 @@ export function parseTaskEvent(flatFields: string[]): TaskEvent {
 /** Payload of a queue job: the task id only; the record in Redis is the source of truth. */
 export interface TaskJobData {
   taskId: string;
+  /** The task's tenant, so the claim names its tenant slices at once (absent in older jobs). */
+  tenant?: string;
 }

@@ -7,6 +7,12 @@ import { beeQueueRedisOptions, type RedisEndpoint } from '../../common/redis-con
 import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
 import type { TaskJobData } from '../../schema/src/task.ts';
 
+/** The task a job delivers. */
+export interface QueuedTask {
+  id: string;
+  tenant: string;
+}
+
 export interface TaskQueueProducerOptions {
   endpoint: RedisEndpoint;
   keys: RedisKeys;
@@ -49,20 +55,20 @@ export function createTaskQueueProducer(options: TaskQueueProducerOptions) {
 
   /**
    * Queues the task's job on `queueName`. The job id defaults to the task id (retries pass
-   * their own), so a repeated enqueue of the same job is a no-op. Rejects after
-   * `enqueueTimeoutMs`.
+   * their own), so a repeated enqueue of the same job is a no-op. The job names the task's
+   * tenant (its claim then needs no lookup). Rejects after `enqueueTimeoutMs`.
    */
-  async function enqueue(taskId: string, queueName: QueueName = QueueName.PRIMARY, jobId: string = taskId): Promise<void> {
+  async function enqueue(task: QueuedTask, queueName: QueueName = QueueName.PRIMARY, jobId: string = task.id): Promise<void> {
     const job = queues[queueName]
-      .createJob({ taskId })
+      .createJob({ taskId: task.id, tenant: task.tenant })
       .setId(jobId)
       .timeout(options.jobTimeoutMs);
     await withTimeout(job.save(), options.enqueueTimeoutMs, 'enqueue timed out');
   }
 
   /** A new task's job on the primary queue, encoded for the create script to queue with the record. */
-  function encodeSubmittedJob(taskId: string): string {
-    return encodeBeeQueueJob<TaskJobData>({ taskId }, { timeoutMs: options.jobTimeoutMs });
+  function encodeSubmittedJob(task: QueuedTask): string {
+    return encodeBeeQueueJob<TaskJobData>({ taskId: task.id, tenant: task.tenant }, { timeoutMs: options.jobTimeoutMs });
   }
 
   /** Removes a job from its queue (waiting, delayed or active); a no-op when there is none. */

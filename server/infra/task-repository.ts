@@ -4,7 +4,7 @@
  * changes (claim, progress, complete, fail) go through its own task store.
  */
 import type { Redis } from 'ioredis';
-import { createTaskScriptRunner, deleteTask, scriptReply } from '../../common/task-script-runner.ts';
+import { createTaskScriptRunner, deleteTask } from '../../common/task-script-runner.ts';
 import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
 import {
   parseTaskEvent,
@@ -17,7 +17,15 @@ import {
   type TaskState,
   type TaskType,
 } from '../../schema/src/task.ts';
-import { taskScriptArgs, taskScriptKeys } from '../../schema/src/task-scripts.ts';
+import type { ChangeOutcome } from '../../schema/src/task-scripts.ts';
+
+export type { ChangeOutcome };
+
+/** The task a change is about: its id and the tenant whose index slices move with it. */
+export interface TaskRef {
+  id: string;
+  tenant: string;
+}
 
 export interface CreateTaskInput {
   id: string;
@@ -37,11 +45,6 @@ export type CreateTaskOutcome =
   | { status: 'created'; taskId: string; record: TaskRecord }
   | { status: 'existing'; taskId: string }
   | { status: 'conflict'; taskId: string };
-
-export type ChangeOutcome =
-  | { status: 'ok'; version: number }
-  | { status: 'conflict'; state: TaskState }
-  | { status: 'missing' };
 
 export const ListOrder = { NEWEST_FIRST: 'NEWEST_FIRST', OLDEST_FIRST: 'OLDEST_FIRST' } as const;
 export type ListOrder = (typeof ListOrder)[keyof typeof ListOrder];
@@ -81,40 +84,32 @@ export type TaskRepository = ReturnType<typeof createTaskRepository>;
 
 export function createTaskRepository(options: TaskRepositoryOptions) {
   const { redis, keys } = options;
-  const runScript = createTaskScriptRunner(redis);
+  const runScript = createTaskScriptRunner(redis, keys);
 
   async function create(input: CreateTaskInput): Promise<CreateTaskOutcome> {
-    const scriptKeys = [
-      ...taskScriptKeys(keys, input.id),
-      keys.taskSequence(),
-      keys.taskIds(),
-      keys.beeQueueKey(QueueName.PRIMARY, 'jobs'),
-      keys.beeQueueKey(QueueName.PRIMARY, 'waiting'),
-    ];
-    if (input.idempotencyKey !== null) {
-      scriptKeys.push(keys.idempotency(input.tenant, input.idempotencyKey));
-    }
-    const reply = scriptReply(
-      await runScript('taskCreate', scriptKeys, [
-        ...taskScriptArgs(keys, { maxEvents: options.maxEventsPerTask, actor: '' }),
-        input.id,
-        input.tenant,
-        input.type,
-        input.content,
-        input.maxRetries,
-        input.idempotencyKey ?? '',
-        options.idempotencyTtlSeconds,
-        input.job ?? '',
-      ]),
+    const reply = await runScript(
+      'taskCreate',
+      { taskId: input.id, tenant: input.tenant },
+      { maxEvents: options.maxEventsPerTask, actor: '' },
+      {
+        sequence: keys.taskSequence(),
+        ids: keys.taskIds(),
+        jobs: keys.beeQueueKey(QueueName.PRIMARY, 'jobs'),
+        waiting: keys.beeQueueKey(QueueName.PRIMARY, 'waiting'),
+        ...(input.idempotencyKey !== null ? { idempotencyEntry: keys.idempotency(input.tenant, input.idempotencyKey) } : {}),
+      },
+      {
+        id: input.id,
+        type: input.type,
+        content: input.content,
+        maxRetries: input.maxRetries,
+        idempotencyKey: input.idempotencyKey ?? '',
+        idempotencyTtlSeconds: options.idempotencyTtlSeconds,
+        job: input.job ?? '',
+      },
     );
-    if (reply.status === 'created') {
-      // The script answers with the hash it wrote: the record, without a read-back.
-      const fields: Record<string, string> = {};
-      for (let i = 1; i + 1 < reply.values.length; i += 2) fields[reply.values[i]!] = reply.values[i + 1]!;
-      return { status: 'created', taskId: input.id, record: parseTaskHash(fields) };
-    }
-    const taskId = reply.values[0]!;
-    return reply.status === 'existing' ? { status: 'existing', taskId } : { status: 'conflict', taskId };
+    // The script answers with the hash it wrote: the record, without a read-back.
+    return reply.status === 'created' ? { status: 'created', taskId: input.id, record: parseTaskHash(reply.fields) } : reply;
   }
 
   /** The whole record (with content), or null when there is no such task. */
@@ -206,33 +201,18 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
     return { ids, lastScore: flat.length > 0 ? flat[flat.length - 1]! : null };
   }
 
-  const changeArgs = (actor: string) => taskScriptArgs(keys, { maxEvents: options.maxEventsPerTask, actor });
-
-  function changeOutcome(reply: { status: string; values: string[] }): ChangeOutcome {
-    if (reply.status === 'ok') return { status: 'ok', version: Number(reply.values[0]) };
-    if (reply.status === 'conflict') return { status: 'conflict', state: reply.values[0] as TaskState };
-    return { status: 'missing' };
-  }
+  const common = (actor: string) => ({ maxEvents: options.maxEventsPerTask, actor });
 
   /** PENDING, SCHEDULED or ACTIVE -> CANCELLED. */
-  async function cancel(id: string, actor: string, reason: string): Promise<ChangeOutcome> {
-    const reply = await runScript('taskCancel', taskScriptKeys(keys, id), [...changeArgs(actor), reason, keys.cancelChannel()]);
-    return changeOutcome(scriptReply(reply));
-  }
+  const cancel = (task: TaskRef, actor: string, reason: string): Promise<ChangeOutcome> =>
+    runScript('taskCancel', { taskId: task.id, tenant: task.tenant }, common(actor), {}, { reason, cancelChannel: keys.cancelChannel() });
 
   /** DLQ or CANCELLED -> PENDING (the caller queues it). */
-  async function reopen(id: string, actor: string, options2: { resetRetryCount: boolean; reason: string }): Promise<ChangeOutcome> {
-    const reply = await runScript('taskReopen', taskScriptKeys(keys, id), [
-      ...changeArgs(actor),
-      options2.resetRetryCount ? '1' : '0',
-      options2.reason,
-    ]);
-    return changeOutcome(scriptReply(reply));
-  }
+  const reopen = (task: TaskRef, actor: string, change: { resetRetryCount: boolean; reason: string }): Promise<ChangeOutcome> =>
+    runScript('taskReopen', { taskId: task.id, tenant: task.tenant }, common(actor), {}, { resetRetryCount: change.resetRetryCount ? '1' : '0', reason: change.reason });
 
   /** Removes the task everywhere. Returns false when there was none. */
-  const remove = (id: string, actor: string): Promise<boolean> =>
-    deleteTask(redis, runScript, keys, id, { actor, maxEvents: options.maxEventsPerTask });
+  const remove = (id: string, actor: string): Promise<boolean> => deleteTask(redis, runScript, keys, id, common(actor));
 
   /** The size of each named sorted set, in one pipelined round trip. */
   async function sizes<K extends string>(names: readonly K[], keyOf: (name: K) => string): Promise<Record<K, number>> {

@@ -64,9 +64,9 @@ export function createDeadLetterService(options: DeadLetterServiceOptions) {
     const retryOne = async (id: string) => {
       const record = await tasks.get(id, caller);
       if (!record || record.state !== 'DLQ' || (args.errorClass && record.dlqClass !== args.errorClass)) return false;
-      const outcome = await tasks.store(() => repository.reopen(id, caller.actor, { resetRetryCount: true, reason: 'retried from the dead letter queue' }));
+      const outcome = await tasks.store(() => repository.reopen(record, caller.actor, { resetRetryCount: true, reason: 'retried from the dead letter queue' }));
       if (outcome.status !== 'ok') return false;
-      await tasks.store(() => queue.enqueue(id, QueueName.RETRY, jobIds.reopened(id, outcome.version)));
+      await tasks.store(() => queue.enqueue(record, QueueName.RETRY, jobIds.reopened(id, outcome.version)));
       return true;
     };
     if (args.ids) {

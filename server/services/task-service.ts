@@ -96,7 +96,7 @@ export function createTaskService(options: TaskServiceOptions) {
         content: input.content,
         maxRetries: options.maxRetries,
         idempotencyKey,
-        job: queue.encodeSubmittedJob(id),
+        job: queue.encodeSubmittedJob({ id, tenant: caller.tenant }),
       }),
     );
     if (outcome.status === 'conflict') {
@@ -114,7 +114,7 @@ export function createTaskService(options: TaskServiceOptions) {
     // accepted whatever happens here: a failed enqueue is the sweeper's to repair, and failing
     // the request would invite another resend.
     if (record.state === TaskState.PENDING && record.reopens === 0) {
-      await queue.enqueue(record.id).catch((error: Error) => logger.warn({ taskId: record.id, err: error.message }, 'enqueue failed; the sweeper will queue the task'));
+      await queue.enqueue(record).catch((error: Error) => logger.warn({ taskId: record.id, err: error.message }, 'enqueue failed; the sweeper will queue the task'));
     }
     logger.debug({ taskId: record.id, status: outcome.status }, 'task submitted');
     return record;
@@ -216,18 +216,18 @@ export function createTaskService(options: TaskServiceOptions) {
   /** PENDING or SCHEDULED: cancelled at once. ACTIVE: its provider call is aborted too. */
   async function cancel(id: string, caller: Caller): Promise<TaskRecord> {
     const before = await require(id, caller);
-    const outcome = await store(() => repository.cancel(id, actorOf(caller), 'cancelled by operator'));
+    const outcome = await store(() => repository.cancel(before, actorOf(caller), 'cancelled by operator'));
     if (outcome.status === 'ok') await withdrawJob(before);
     return afterChange(id, outcome, caller, 'cancel');
   }
 
   /** DLQ or CANCELLED back to work through the retry queue; any other state is a CONFLICT. */
   async function retry(id: string, resetRetryCount: boolean, caller: Caller): Promise<TaskRecord> {
-    await require(id, caller);
+    const before = await require(id, caller);
     const outcome = await store(() =>
-      repository.reopen(id, actorOf(caller), { resetRetryCount, reason: resetRetryCount ? 'retried by operator (count reset)' : 'retried by operator' }),
+      repository.reopen(before, actorOf(caller), { resetRetryCount, reason: resetRetryCount ? 'retried by operator (count reset)' : 'retried by operator' }),
     );
-    if (outcome.status === 'ok') await store(() => queue.enqueue(id, QueueName.RETRY, jobIds.reopened(id, outcome.version)));
+    if (outcome.status === 'ok') await store(() => queue.enqueue(before, QueueName.RETRY, jobIds.reopened(id, outcome.version)));
     return afterChange(id, outcome, caller, 'retry');
   }
 

@@ -36,7 +36,7 @@ describe('a lost publish', () => {
       );
       for (const watch of watches) await watch.waitFor((event) => event.state === 'PENDING');
 
-      for (const task of tasks) expect((await silent.cancel(task.id, 'test', 'cancelled, publish lost')).status).toBe('ok');
+      for (const task of tasks) expect((await silent.cancel({ id: task.id, tenant: 'default' }, 'test', 'cancelled, publish lost')).status).toBe('ok');
 
       await waitFor(() => watches.every((watch) => watch.events.some((event) => event.state === 'CANCELLED')), { timeoutMs: 5000, message: 'every watch to see CANCELLED' });
       for (const watch of watches) {

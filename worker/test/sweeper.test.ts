@@ -58,14 +58,14 @@ describe('sweeper', () => {
     const record = await completed(id);
     expect(record.attempt).toBe(2);
     expect(record.errors).toEqual([expect.objectContaining({ errorClass: 'STALLED', attempt: 1 })]);
-    expect(await ghost.complete(id, 'ghost-lease', 'late', null)).toEqual({ status: 'stale', state: 'COMPLETED' });
+    expect(await ghost.complete({ taskId: id, tenant: 'default', token: 'ghost-lease' }, 'late', null)).toEqual({ status: 'stale', state: 'COMPLETED' });
   });
 
   it('runs an overdue SCHEDULED task whose delayed job is gone', async () => {
     const id = await storedWithoutJob();
     const ghost = createTaskStore({ redis: redis.client, keys, workerId: 'ghost', leaseMs: 60_000, maxEventsPerTask: 100 });
     await ghost.claim(id, 'g');
-    await ghost.fail(id, 'g', {
+    await ghost.fail({ taskId: id, tenant: 'default', token: 'g' }, {
       state: 'SCHEDULED',
       error: { errorClass: 'NETWORK_TIMEOUT', message: 'timeout', httpStatus: null, attempt: 1 },
       retryDelayMs: 0,
@@ -94,7 +94,7 @@ describe('sweeper', () => {
       const dead = await storedWithoutJob();
       const ghost = createTaskStore({ redis: redis.client, keys, workerId: 'ghost', leaseMs: 60_000, maxEventsPerTask: 100 });
       await ghost.claim(dead, 'x');
-      await ghost.fail(dead, 'x', {
+      await ghost.fail({ taskId: dead, tenant: 'default', token: 'x' }, {
         state: 'DLQ',
         error: { errorClass: 'PERMANENT', message: 'no', httpStatus: 400, attempt: 1 },
         retryDelayMs: null,

@@ -1,0 +1,134 @@
+/**
+ * The task scripts' declared keys and arguments against their Lua and their calls: every
+ * KEYS and ARGV slot is bound by name from the declaration, the Lua builds no key of its own,
+ * and a real lifecycle touches no key its calls did not pass.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { createTaskScriptRunner } from '../common/task-script-runner.ts';
+import { QueueName, createRedisKeys } from '../schema/src/redis-keys.ts';
+import { TASK_SCRIPTS, taskScriptCall, type AnyTaskScript } from '../schema/src/task-scripts.ts';
+import { createTaskRepository } from '../server/infra/task-repository.ts';
+import { createTaskStore } from '../worker/task-store.ts';
+import { startRedis, type TestRedis } from './support/redis-server.ts';
+
+const keys = createRedisKeys(`contract-${randomUUID().slice(0, 8)}`);
+const scope = { taskId: 'task-1', tenant: 'tenant-1', at: Date.UTC(2026, 0, 1, 12, 30, 15) };
+const common = { maxEvents: 10, actor: 'w' };
+
+/** A value for every key and argument the script declares. */
+function fullCall(script: AnyTaskScript) {
+  const callKeys = Object.fromEntries([...script.keys, ...script.optionalKeys].map((name) => [name, `${keys.prefix}:k:${name}`]));
+  const callArgs = Object.fromEntries(script.args.map((name) => [name, `v-${name}`]));
+  return { callKeys, callArgs };
+}
+
+/** Highest `KEYS[n]` / `ARGV[n]` the Lua reads. */
+const slots = (lua: string, table: 'KEYS' | 'ARGV') => Math.max(0, ...[...lua.matchAll(new RegExp(`${table}\\[(\\d+)\\]`, 'g'))].map((m) => Number(m[1])));
+
+describe.each(Object.entries(TASK_SCRIPTS))('%s', (_name, script: AnyTaskScript) => {
+  it('binds exactly the slots its calls fill', () => {
+    const { callKeys, callArgs } = fullCall(script);
+    const call = taskScriptCall(script, keys, scope, common, callKeys as never, callArgs as never);
+    expect(slots(script.lua, 'KEYS')).toBe(call.keys.length);
+    expect(slots(script.lua, 'ARGV')).toBe(call.args.length);
+    expect(new Set(call.keys).size).toBe(call.keys.length);
+  });
+
+  it('reads KEYS and ARGV only in its bindings, and builds no key name', () => {
+    const firstHelper = script.lua.indexOf('local NOW = nil');
+    const [bindings, code] = [script.lua.slice(0, firstHelper), script.lua.slice(firstHelper)];
+    expect(bindings).toMatch(/^local INDEX/);
+    expect(code).not.toMatch(/KEYS\[|ARGV\[/);
+    // No key argument of a command is put together with `..` (channels and fields may be).
+    for (const match of code.matchAll(/redis\.call\('(\w+)',\s*([^,)]*)/g)) {
+      if (match[1] === 'PUBLISH' || match[1] === 'TIME') continue;
+      expect(match[2], `${match[1]} ${match[2]}`).not.toContain('..');
+    }
+  });
+
+  it('refuses a call that names an undeclared key or argument, or leaves one out', () => {
+    const { callKeys, callArgs } = fullCall(script);
+    expect(() => taskScriptCall(script, keys, scope, common, { ...callKeys, stray: 'x' } as never, callArgs as never)).toThrow(/undeclared key/);
+    expect(() => taskScriptCall(script, keys, scope, common, callKeys as never, { ...callArgs, stray: 1 } as never)).toThrow(/undeclared argument/);
+    if (script.args.length > 0) {
+      const { [script.args[0]!]: _dropped, ...fewer } = callArgs;
+      expect(() => taskScriptCall(script, keys, scope, common, callKeys as never, fewer as never)).toThrow(/missing argument/);
+    }
+    if (script.keys.length > 0) {
+      const { [script.keys[0]!]: _dropped, ...fewer } = callKeys;
+      expect(() => taskScriptCall(script, keys, scope, common, fewer as never, callArgs as never)).toThrow(/missing key/);
+    }
+    if (script.optionalKeys.length > 1) {
+      const { [script.optionalKeys[0]!]: _dropped, ...partial } = callKeys;
+      expect(() => taskScriptCall(script, keys, scope, common, partial as never, callArgs as never)).toThrow(/all or none/);
+    }
+  });
+});
+
+describe('against Redis', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.dispose();
+  });
+
+  it('touches no key that its calls did not pass, through a whole life of every script', async () => {
+    const passed = new Set<string>();
+    const repository = createTaskRepository({ redis: redis.client, keys, maxEventsPerTask: 10, idempotencyTtlSeconds: 60 });
+    const store = createTaskStore({ redis: redis.client, keys, workerId: 'w', leaseMs: 60_000, maxEventsPerTask: 10 });
+    // Record the KEYS of every script call the runners make.
+    const client = redis.client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    for (const name of Object.keys(TASK_SCRIPTS)) {
+      const original = client[name]!;
+      client[name] = function (this: unknown, count: unknown, ...rest: unknown[]) {
+        for (const key of rest.slice(0, Number(count))) passed.add(String(key));
+        return original.call(this, count, ...rest);
+      };
+    }
+    const job = '{"data":{"taskId":"x"},"options":{},"status":"created"}';
+    const id = randomUUID();
+    expect((await repository.create({ id, tenant: 'acme', type: 'SUMMARIZE', content: 'Text.', maxRetries: 3, idempotencyKey: 'k1', job })).status).toBe('created');
+    // Claimed by a caller that does not know the tenant: the script names it and the runner retries.
+    const claim = await store.claim(id, 'lease-1');
+    expect(claim).toMatchObject({ status: 'claimed', tenant: 'acme' });
+    const lease = { taskId: id, tenant: 'acme', token: 'lease-1' };
+    expect(await store.renew(lease)).toBe(true);
+    expect((await store.progress(lease, 0.5)).status).toBe('ok');
+    expect((await store.defer(lease, 0, 'circuit open')).status).toBe('ok');
+    const second = { ...lease, token: 'lease-2' };
+    await store.claim(id, second.token, 'acme');
+    expect((await store.fail(second, { state: 'DLQ', error: { errorClass: 'PERMANENT', message: 'no', httpStatus: 400, attempt: 2 }, retryDelayMs: null, reason: 'PERMANENT' })).status).toBe('ok');
+    expect((await repository.reopen({ id, tenant: 'acme' }, 'op', { resetRetryCount: true, reason: 'again' })).status).toBe('ok');
+    const third = { ...lease, token: 'lease-3' };
+    await store.claim(id, third.token, 'acme');
+    expect(await store.release(third)).toBe(true);
+    const fourth = { ...lease, token: 'lease-4' };
+    await store.claim(id, fourth.token, 'acme');
+    const finish = { keys: { jobActive: keys.beeQueueKey(QueueName.PRIMARY, 'active'), jobStalling: keys.beeQueueKey(QueueName.PRIMARY, 'stalling'), jobs: keys.beeQueueKey(QueueName.PRIMARY, 'jobs') }, id };
+    expect((await store.complete(fourth, 'done', null, finish)).status).toBe('ok');
+    const other = randomUUID();
+    await repository.create({ id: other, tenant: 'acme', type: 'SUMMARIZE', content: 'More.', maxRetries: 3, idempotencyKey: null });
+    expect((await repository.cancel({ id: other, tenant: 'acme' }, 'op', 'stop')).status).toBe('ok');
+    const stored = await redis.client.keys(`${keys.prefix}:*`);
+    expect(stored.length).toBeGreaterThan(5);
+    expect(stored.filter((key) => !passed.has(key))).toEqual([]);
+
+    expect(await repository.remove(id, 'op')).toBe(true);
+    expect(await repository.remove(other, 'op')).toBe(true);
+    expect((await redis.client.keys(`${keys.prefix}:*`)).filter((key) => !passed.has(key))).toEqual([]);
+  });
+
+  it('lets the runner correct a wrong tenant without changing anything first', async () => {
+    const run = createTaskScriptRunner(redis.client, keys);
+    const id = randomUUID();
+    const repository = createTaskRepository({ redis: redis.client, keys, maxEventsPerTask: 10, idempotencyTtlSeconds: 60 });
+    await repository.create({ id, tenant: 'tenant "quoted" one', type: 'SUMMARIZE', content: 'Text.', maxRetries: 3, idempotencyKey: null });
+    const outcome = await run('taskCancel', { taskId: id, tenant: 'someone-else' }, common, {}, { reason: 'stop', cancelChannel: keys.cancelChannel() });
+    expect(outcome).toMatchObject({ status: 'ok', version: 2 });
+    expect(await redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'someone-else'))).toBe(0);
+    expect(await redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'tenant "quoted" one'))).toBe(1);
+  });
+});

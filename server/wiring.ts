@@ -29,6 +29,8 @@ import { createHealthService } from './services/health-service.ts';
 import { createProviderService } from './services/provider-service.ts';
 import { createQueueService } from './services/queue-service.ts';
 import { createTaskService } from './services/task-service.ts';
+import { createOutputService } from './services/output-service.ts';
+import { createOutputReader } from './infra/output-reader.ts';
 import { createWorkerService } from './services/worker-service.ts';
 
 export type ServerDependencies = ReturnType<typeof createDependencies>;
@@ -78,6 +80,14 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     maxContentBytes: config.maxContentBytes,
     resyncIntervalMs: config.subscriptionResyncMs,
     maxPageSize: 100,
+    subscriberLimits: config.wsSubscriberLimits,
+  });
+  const outputs = createOutputService({
+    reader: createOutputReader(redis, keys),
+    events,
+    tasks,
+    logger,
+    resyncIntervalMs: config.subscriptionResyncMs,
     subscriberLimits: config.wsSubscriberLimits,
   });
   const deadLetters = createDeadLetterService({ repository, queue, tasks, batchSize: 100 });
@@ -130,6 +140,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
   const context = (caller: Caller, backlog?: Backlog): GraphQLContext => ({
     caller,
     tasks,
+    outputs,
     queues,
     deadLetters,
     workers,

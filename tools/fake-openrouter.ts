@@ -6,6 +6,8 @@
  *
  * Run alone for demos: `npm run fake-provider` (FAKE_PROVIDER_PORT, default 8090), then start
  * workers with OPENROUTER_BASE_URL=http://127.0.0.1:8090/api/v1 and any OPENROUTER_API_KEY.
+ * To watch output stream slowly, set FAKE_PROVIDER_CHUNKS (pieces per answer; default one per
+ * word) and FAKE_PROVIDER_CHUNK_DELAY_MS (pause between pieces; default 0).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +21,8 @@ export interface RecordedRequest {
   at: number;
   /** Set when the caller hung up before the answer was sent (an aborted call). */
   abortedAt?: number;
+  /** Server-sent events written so far (a streamed answer). */
+  eventsSent?: number;
 }
 
 export interface FakeAnswer {
@@ -44,10 +48,13 @@ interface ChatCompletionBody {
   usage?: unknown;
 }
 
-/** The events OpenRouter would stream for this whole answer: a keep-alive, words, the end. */
-export function toStreamEvents(answer: ChatCompletionBody): string[] {
+/**
+ * The events OpenRouter would stream for this whole answer: a keep-alive, the text (a word per
+ * event, or in `pieces` even parts), the end with usage.
+ */
+export function toStreamEvents(answer: ChatCompletionBody, pieces?: number): string[] {
   const content = answer.choices?.[0]?.message?.content ?? '';
-  const words = content ? content.split(/(?<= )/) : [];
+  const words = !content ? [] : pieces ? splitEvenly(content, pieces) : content.split(/(?<= )/);
   const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
     JSON.stringify({ id: 'gen-stream', object: 'chat.completion.chunk', model: answer.model, choices: [{ index: 0, delta, ...extra }] });
   return [
@@ -62,6 +69,26 @@ export function toStreamEvents(answer: ChatCompletionBody): string[] {
     }),
     '[DONE]',
   ];
+}
+
+/** `text` cut into `pieces` parts of nearly equal length (whole code points; fewer when it is short). */
+export function splitEvenly(text: string, pieces: number): string[] {
+  const points = Array.from(text);
+  const size = Math.max(1, Math.ceil(points.length / Math.max(1, pieces)));
+  const parts: string[] = [];
+  for (let i = 0; i < points.length; i += size) parts.push(points.slice(i, i + size).join(''));
+  return parts;
+}
+
+/**
+ * `answer` (by default the plausible one) streamed slowly: its text in `chunks` pieces, `delayMs`
+ * apart. For demos and tests of live output; the worker itself never paces anything.
+ */
+export function streamedAnswer(request: RecordedRequest, options: { chunks: number; delayMs: number; text?: string }): FakeAnswer {
+  const answer = defaultAnswer(request);
+  const body = answer.body as ChatCompletionBody;
+  if (options.text !== undefined) body.choices = [{ finish_reason: 'stop', message: { content: options.text } }];
+  return { ...answer, events: toStreamEvents(body, options.chunks), eventDelayMs: options.delayMs };
 }
 
 /** Decides the answer to the n-th (1-based) chat-completions request. */
@@ -171,6 +198,7 @@ export async function startFakeOpenRouter(options: { port?: number; host?: strin
         }
         // Wait until each event is flushed, so a break really happens mid-answer.
         await new Promise((resolve) => res.write(event.startsWith(':') ? `${event}\n\n` : `data: ${event}\n\n`, resolve));
+        recorded.eventsSent = index + 1;
         if (answer.eventDelayMs) await new Promise((resolve) => setTimeout(resolve, answer.eventDelayMs));
         if (res.destroyed) return;
       }
@@ -204,12 +232,14 @@ export async function startFakeOpenRouter(options: { port?: number; host?: strin
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const port = Number(process.env.FAKE_PROVIDER_PORT ?? 8090);
+  const chunks = Number(process.env.FAKE_PROVIDER_CHUNKS ?? 0);
+  const delayMs = Number(process.env.FAKE_PROVIDER_CHUNK_DELAY_MS ?? 0);
   startFakeOpenRouter({ port }).then((fake) => {
     console.log(`fake OpenRouter listening: OPENROUTER_BASE_URL=${fake.baseUrl}`);
     fake.script((request, n) => {
       const body = request.body as ChatRequestBody;
       console.log(`#${n} model=${body.model ?? '?'} chars=${JSON.stringify(body).length}`);
-      return defaultAnswer(request);
+      return chunks > 0 || delayMs > 0 ? streamedAnswer(request, { chunks: chunks || 20, delayMs }) : defaultAnswer(request);
     });
   });
 }

@@ -65,6 +65,10 @@ const shape = {
   RETRY_DELAY_SCALE: envNumber(1, { min: 0, max: 1000 }),
   PROVIDER_TIMEOUT_MS: envInt(120_000, { min: 50 }),
   MAX_RESPONSE_BYTES: envInt(1024 * 1024, { min: 1024 }),
+  // Live output: the cap per attempt, and how often (time, size) streamed text is appended.
+  OUTPUT_MAX_BYTES: envInt(1024 * 1024, { min: 1 }),
+  OUTPUT_FLUSH_MS: envInt(50, { min: 1, max: 10_000 }),
+  OUTPUT_FLUSH_CHARS: envInt(256, { min: 1 }),
   // auto: OpenRouter with a key, else the embedded summarizer. noop: answers at once (benchmarks only).
   PROVIDER: z.enum(['auto', 'noop']).default('auto'),
   OPENROUTER_API_KEY: z.string().optional(),
@@ -123,6 +127,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     retryPolicy: createRetryPolicy(raw.RETRY_SCHEDULES),
     providerTimeoutMs: raw.PROVIDER_TIMEOUT_MS,
     maxResponseBytes: raw.MAX_RESPONSE_BYTES,
+    output: { maxBytes: raw.OUTPUT_MAX_BYTES, flushMs: raw.OUTPUT_FLUSH_MS, flushChars: raw.OUTPUT_FLUSH_CHARS },
     provider: raw.PROVIDER,
     livenessFile: raw.WORKER_LIVENESS_FILE ?? null,
     // A remote provider was asked for (a URL or model other than the defaults) but no key given: say so.

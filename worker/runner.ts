@@ -17,7 +17,8 @@ import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schem
 import { createWeightedSlots, DispatchClosedError } from './dispatch.ts';
 import type { ProviderRateLimiter } from './rate-limiter.ts';
 import { isCircuitOpenError, type ProviderCircuit } from './resilience.ts';
-import type { TaskHandler } from './tasks/summarize.ts';
+import type { TaskHandler } from './tasks/task-handler.ts';
+import { OutputWriter } from './output-writer.ts';
 import type { ClaimedTask, FinishedJob, Lease, TaskStore } from './task-store.ts';
 
 export interface RunnerOptions {
@@ -29,6 +30,8 @@ export interface RunnerOptions {
   workerId: string;
   /** Tasks run at once, from both queues together. */
   concurrency: number;
+  /** How streamed output is appended (OUTPUT_FLUSH_MS, OUTPUT_FLUSH_CHARS) and capped (OUTPUT_MAX_BYTES). */
+  output?: { flushMs: number; flushChars: number; maxBytes: number };
   /** Share of slots for the retry queue while both queues have work (the ratio in force). */
   retryRatio: () => number;
   leaseMs: number;
@@ -55,6 +58,12 @@ class ShutdownError extends Error {
 class CancelledError extends Error {
   override name = 'CancelledError';
 }
+/** The attempt wrote more than OUTPUT_MAX_BYTES: it ends as OUTPUT_TOO_LARGE. */
+class OutputTooLargeError extends Error {
+  override name = 'OutputTooLargeError';
+}
+
+const DEFAULT_OUTPUT = { flushMs: 50, flushChars: 256, maxBytes: 1024 * 1024 };
 
 interface Failure {
   errorClass: ScheduledErrorClass;
@@ -64,6 +73,9 @@ interface Failure {
 }
 
 function toFailure(error: unknown): Failure {
+  if (error instanceof OutputTooLargeError) {
+    return { errorClass: ErrorClass.OUTPUT_TOO_LARGE, message: error.message, httpStatus: null, retryAfterMs: null };
+  }
   if (isProviderError(error)) {
     return { errorClass: error.errorClass, message: error.message, httpStatus: error.httpStatus, retryAfterMs: error.retryAfterMs };
   }
@@ -232,6 +244,16 @@ export function createRunner(options: RunnerOptions) {
       );
     }, Math.max(10, Math.floor(options.leaseMs / 3)));
 
+    // Output as the handler writes it, fenced by the lease; the completion adds the rest.
+    const outputSettings = options.output ?? DEFAULT_OUTPUT;
+    const output = new OutputWriter({
+      append: (text) => store.appendOutput(lease, text),
+      ...outputSettings,
+      onStale: () => controller.abort(new LeaseLostError('lease lost')),
+      onTooLarge: (bytes) => controller.abort(new OutputTooLargeError(`output passed ${outputSettings.maxBytes} bytes (${bytes})`)),
+      onError: (error) => attemptLog.warn({ err: error.message }, 'output append failed; the rest goes with the result'),
+    });
+
     // Progress writes go out in order; a write after the terminal one is simply stale.
     let progressChain: Promise<unknown> = Promise.resolve();
     const onProgress = (progress: number) => {
@@ -253,7 +275,7 @@ export function createRunner(options: RunnerOptions) {
         await defer(lease, claim.attempt, permit.waitMs + 10, 'rate limited: waiting for the shared limit', attemptLog);
         return;
       }
-      const output = await options.circuit.execute(async () => {
+      const answer = await options.circuit.execute(async () => {
         const startedAt = Date.now();
         const report = (status: string) => options.onProviderCall?.({ status, durationMs: Date.now() - startedAt });
         try {
@@ -264,6 +286,7 @@ export function createRunner(options: RunnerOptions) {
             signal: controller.signal,
             logger: attemptLog,
             onProgress,
+            onText: (delta) => output.write(delta),
           });
           report('ok');
           return result;
@@ -272,10 +295,11 @@ export function createRunner(options: RunnerOptions) {
           throw error;
         }
       });
-      await progressChain;
+      await Promise.all([progressChain, output.settle()]);
       // The job is finished by the same script (one round trip instead of two).
       const finish = { keys: finishKeys(queue), id: job.id };
-      const outcome = await persistently(() => store.complete(lease, output.result, output.usage, finish), attemptLog);
+      const final = output.final(answer.result);
+      const outcome = await persistently(() => store.complete(lease, answer.result, answer.usage, finish, final), attemptLog);
       markJobFinished(job);
       if (outcome.status === 'stale') {
           attemptLog.warn({ state: outcome.state }, 'stale lease: result discarded');
@@ -283,7 +307,7 @@ export function createRunner(options: RunnerOptions) {
         attemptLog.debug('task completed');
       }
     } catch (error) {
-      await progressChain;
+      await Promise.all([progressChain, output.settle()]);
       const reason = controller.signal.aborted ? controller.signal.reason : null;
       if (reason instanceof CancelledError) {
         // The cancel (or delete) already changed the record and dropped our lease.
@@ -302,6 +326,8 @@ export function createRunner(options: RunnerOptions) {
           );
         }
         attemptLog.info('attempt aborted by shutdown; task handed back');
+      } else if (reason instanceof OutputTooLargeError) {
+        await recordFailure(lease, claim.attempt, task, reason, attemptLog);
       } else {
         await recordFailure(lease, claim.attempt, task, error, attemptLog);
       }

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { createTaskScriptRunner, deleteTask } from '../common/task-script-runner.ts';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
 import type { TaskErrorRecord, TaskState, TaskUsage } from '../schema/src/task.ts';
-import type { ClaimOutcome, WriteOutcome } from '../schema/src/task-scripts.ts';
+import type { AppendOutcome, ClaimOutcome, WriteOutcome } from '../schema/src/task-scripts.ts';
 
 export type { ClaimedTask, ClaimOutcome, WriteOutcome } from '../schema/src/task-scripts.ts';
 
@@ -17,6 +17,15 @@ export interface TaskStoreOptions {
   workerId: string;
   leaseMs: number;
   maxEventsPerTask: number;
+  /** Cap of the output one attempt may write (OUTPUT_MAX_BYTES). */
+  maxOutputBytes?: number;
+}
+
+/** The last output chunk of an attempt: what the result adds to the streamed text, or all of it. */
+export interface FinalOutput {
+  text: string;
+  /** The result does not continue what was streamed: the chunk replaces it. */
+  reset: boolean;
 }
 
 /** The task a write is about, and the lease it is fenced by. */
@@ -61,16 +70,29 @@ export function createTaskStore(options: TaskStoreOptions) {
     progress: (lease: Lease, progress: number): Promise<WriteOutcome> =>
       runScript('taskProgress', scope(lease), common, {}, { leaseToken: lease.token, progress }),
 
+    /** Appends text to the attempt's output (fenced, capped). */
+    appendOutput: (lease: Lease, text: string): Promise<AppendOutcome> =>
+      runScript('taskAppendOutput', scope(lease), common, {}, {
+        leaseToken: lease.token,
+        text,
+        maxBytes: options.maxOutputBytes ?? 1024 * 1024,
+        outputChannel: keys.outputChannel(),
+      }),
+
     /**
-     * Stores the result. With `job`, the same script finishes that job, whatever the outcome:
-     * then mark it with `markJobFinished`.
+     * Stores the result, and the attempt's final output chunk (by default the whole result, for
+     * an attempt that streamed nothing). With `job`, the same script finishes that job, whatever
+     * the outcome: then mark it with `markJobFinished`.
      */
-    complete: (lease: Lease, result: string, usage: TaskUsage | null, job?: FinishedJob): Promise<WriteOutcome> =>
+    complete: (lease: Lease, result: string, usage: TaskUsage | null, job?: FinishedJob, final: FinalOutput = { text: result, reset: true }): Promise<WriteOutcome> =>
       runScript('taskComplete', scope(lease), common, job?.keys ?? {}, {
         leaseToken: lease.token,
         result,
         usage: usage ? JSON.stringify(usage) : '',
         jobId: job?.id ?? '',
+        finalText: final.text,
+        finalReset: final.reset ? '1' : '0',
+        outputChannel: keys.outputChannel(),
       }),
 
     /** Back to SCHEDULED for `delayMs` without a provider call: no error, no retry counted. */

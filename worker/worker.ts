@@ -11,7 +11,7 @@ import { startLivenessFile } from './liveness.ts';
 import { createLocalSummarizer } from './providers/local-summarizer.ts';
 import { createNoopProvider } from './providers/noop.ts';
 import { createOpenRouterProvider } from './providers/openrouter.ts';
-import type { SummaryProvider } from './providers/provider.ts';
+import type { TextProvider } from './providers/provider.ts';
 import { circuitCommandHash } from '../schema/src/worker-hashes.ts';
 import { CircuitCommand } from '../schema/src/circuit.ts';
 import { startProviderStatusChecks } from './provider-status.ts';
@@ -23,7 +23,7 @@ import { createSummarizeHandler } from './tasks/summarize.ts';
 import { createTaskStore } from './task-store.ts';
 import { createProviderCallRecorder } from './provider-call-stats.ts';
 
-export function createProvider(config: WorkerConfig): SummaryProvider {
+export function createProvider(config: WorkerConfig): TextProvider {
   if (config.provider === 'noop') return createNoopProvider();
   return config.openRouter
     ? createOpenRouterProvider({ ...config.openRouter, timeoutMs: config.providerTimeoutMs, maxResponseBytes: config.maxResponseBytes })
@@ -45,6 +45,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     workerId: config.workerId,
     leaseMs: config.leaseMs,
     maxEventsPerTask: config.taskEventsMax,
+    maxOutputBytes: config.output.maxBytes,
   });
   const provider = createProvider(config);
   let heartbeatRef: ReturnType<typeof startHeartbeat> | null = null;
@@ -78,6 +79,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     logger,
     workerId: config.workerId,
     concurrency: config.concurrency,
+    output: { flushMs: config.output.flushMs, flushChars: config.output.flushChars, maxBytes: config.output.maxBytes },
     retryRatio: () => retryRatio,
     circuit,
     deferWhileOpenMs: config.circuit.openMs,

@@ -16,6 +16,12 @@ export interface RedisKeys {
   task(id: string): string;
   /** Stream: the task's capped event log; entry ids are `0-<version>`. */
   taskEvents(id: string): string;
+  /**
+   * Stream: the task's output, chunk by chunk. Entry ids are `<attempt>-<n>` (n from 1 within an
+   * attempt), so they order across attempts and double as resume cursors. Holds the latest
+   * attempt that wrote (a new attempt's first chunk trims the ones before).
+   */
+  taskOutput(id: string): string;
   /** Sorted set of every task; score = creation ms × 1000 + a sequence (the create script in task-scripts.ts). */
   tasksAll(): string;
   /** Sorted set of the tasks in one state; same scores as `tasksAll`. */
@@ -65,6 +71,8 @@ export interface RedisKeys {
    * servers subscribe once and route to each task's watchers in-process.
    */
   tasksChannel(): string;
+  /** Channel: every output chunk of any task (see task-output.ts); API servers subscribe once. */
+  outputChannel(): string;
   /** Channel: ids of ACTIVE tasks that were cancelled or deleted, so their worker aborts now. */
   cancelChannel(): string;
   /** Hash: API key id -> JSON of the key made by `npm run keys` (its hash, never the key). */
@@ -89,6 +97,7 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     prefix,
     task: (id) => `${prefix}:task:${id}`,
     taskEvents: (id) => `${prefix}:task:${id}:events`,
+    taskOutput: (id) => `${prefix}:task:${id}:output`,
     tasksAll: () => `${prefix}:tasks:all`,
     tasksInState: (state) => `${prefix}:tasks:state:${state}`,
     deadLetterByClass: (errorClass) => `${prefix}:tasks:dlq:${errorClass}`,
@@ -112,6 +121,7 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     beeQueuePrefix: () => `${prefix}:bq`,
     beeQueueKey: (queue, suffix) => `${prefix}:bq:${queue}:${suffix}`,
     tasksChannel: () => `${prefix}:events:tasks`,
+    outputChannel: () => `${prefix}:events:output`,
     cancelChannel: () => `${prefix}:events:cancel`,
     apiKeys: () => `${prefix}:auth:keys`,
     apiKeysRevoked: () => `${prefix}:auth:revoked`,

@@ -19,6 +19,8 @@ export const RETRY_SCHEDULES_MS: Readonly<Record<ScheduledErrorClass, readonly n
   PROVIDER_ERROR: [10 * SECOND, 30 * SECOND, 1 * MINUTE, 3 * MINUTE],
   CONTENT_FILTER: [],
   PERMANENT: [],
+  // A model that writes past the cap once will likely do so again: an operator decides.
+  OUTPUT_TOO_LARGE: [],
   INTERNAL: [2 * SECOND, 5 * SECOND, 10 * SECOND, 30 * SECOND],
 };
 

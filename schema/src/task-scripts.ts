@@ -10,7 +10,7 @@
  * keys and arguments are declared by name below (`defineTaskScript`); the Lua sees them as
  * named locals (`TASK_KEY`, `INDEX[state]`, `LEASE_TOKEN`, ...) generated from the same
  * declaration the callers use, so positions cannot drift apart. Every script shares:
- *   keys: the task hash, its event stream, the all-tasks index and its tenant slice, each
+ *   keys: the task hash, its event stream, its output stream, the all-tasks index and its tenant slice, each
  *         state index and its tenant slice, the dead-letter index of each error class, the
  *         finished index, the stats hash and the flow counter of the caller's minute;
  *   args: the stream cap, the all-tasks channel, the actor (worker id or '') and the tenant.
@@ -57,6 +57,7 @@ const minuteOf = (at: number) => at - (at % 60_000);
 const SHARED_KEYS: readonly KeySlot[] = [
   { lua: 'TASK_KEY', build: (keys, scope) => keys.task(scope.taskId) },
   { lua: 'EVENTS_KEY', build: (keys, scope) => keys.taskEvents(scope.taskId) },
+  { lua: 'OUTPUT_KEY', build: (keys, scope) => keys.taskOutput(scope.taskId) },
   { lua: 'ALL_KEY', build: (keys) => keys.tasksAll() },
   { lua: 'TENANT_ALL_KEY', build: (keys, scope) => keys.tenantSlice(keys.tasksAll(), scope.tenant) },
   ...TASK_STATES.map((state): KeySlot => ({ lua: `INDEX.${state}`, build: (keys) => keys.tasksInState(state) })),
@@ -161,15 +162,31 @@ local function count_flow(from, to)
   end
 end
 
--- The record, or nil when there is none. The tenant slices passed in must be the task's own:
--- otherwise stop before any change, naming the tenant to call again with.
+-- The tenant slices passed in must be the task's own: otherwise stop before any change,
+-- naming the tenant to call again with.
+local function check_tenant(tenant)
+  if tenant ~= TENANT then return error({ err = 'WRONGTENANT ' .. cjson.encode(tenant) }) end
+end
+
+-- The record, or nil when there is none.
 local function read_task()
   local flat = redis.call('HGETALL', TASK_KEY)
   if #flat == 0 then return nil end
   local task = {}
   for i = 1, #flat, 2 do task[flat[i]] = flat[i + 1] end
-  if task.tenant ~= TENANT then return error({ err = 'WRONGTENANT ' .. cjson.encode(task.tenant) }) end
+  check_tenant(task.tenant)
   return task
+end
+
+-- Appends one chunk to the task's output and publishes it (see task-output.ts for the shapes).
+-- An attempt's first chunk trims the chunks of the attempts before it: their text was dropped.
+local function emit_output(task_id, attempt, seq, flags, text)
+  local id = attempt .. '-' .. seq
+  if seq == 1 then redis.call('XTRIM', OUTPUT_KEY, 'MINID', attempt .. '-0') end
+  redis.call('XADD', OUTPUT_KEY, id, 't', text, 'f', flags)
+  redis.call('PUBLISH', OUTPUT_CHANNEL, task_id .. '\\n' .. id .. '\\n' .. flags .. '\\n' .. text)
+  count('output_chunks')
+  count('output_bytes', #text)
 end
 
 -- The event payload: the record without its content (large) and lease token (a fence, not data).
@@ -364,6 +381,9 @@ export type ClaimOutcome =
   | { status: 'unclaimable'; state: string }
   | { status: 'missing' };
 
+/** An output append: written as the attempt's `seq`-th chunk, over the cap (nothing written), or stale. */
+export type AppendOutcome = { status: 'ok'; seq: number } | { status: 'too_large'; bytes: number } | { status: 'stale'; state: string };
+
 export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'missing' };
 
 // --- the scripts ---------------------------------------------------------------------------
@@ -480,6 +500,8 @@ changes.leaseToken = LEASE_TOKEN
 changes.leaseExpiresAt = now + tonumber(LEASE_MS)
 changes.workerId = ACTOR
 changes.nextAttemptAt = false
+changes.outputSeq = false
+changes.outputBytes = false
 if not task.startedAt then
   changes.startedAt = now
   observe('wait', now - tonumber(task.createdAt))
@@ -562,7 +584,9 @@ return {'ok', commit(task, { progress = tonumber(PROGRESS) }, 'progress', '')}
 
 /**
  * complete: the lease holder stores the result; the task becomes COMPLETED. `usage` is JSON
- * ('' none). With the job's keys (its queue's `active`, `stalling` and `jobs`) and `jobId`, the same
+ * ('' none). It also appends the attempt's final output chunk: `finalText`, what the result adds
+ * to the text the attempt streamed, or with `finalReset` '1' the whole result (when it does not
+ * continue what was streamed). With the job's keys (its queue's `active`, `stalling` and `jobs`) and `jobId`, the same
  * script finishes the job that delivered the task, whatever the outcome (bee-queue's success
  * finish, with removeOnSuccess and no events: see common/bee-queue.ts), so the worker needs
  * no second round trip. A stale write changes nothing but the job.
@@ -570,7 +594,7 @@ return {'ok', commit(task, { progress = tonumber(PROGRESS) }, 'progress', '')}
 const complete = defineTaskScript({
   keys: [],
   optionalKeys: ['jobActive', 'jobStalling', 'jobs'],
-  args: ['leaseToken', 'result', 'usage', 'jobId'],
+  args: ['leaseToken', 'result', 'usage', 'jobId', 'finalText', 'finalReset', 'outputChannel'],
   body: `
 if JOBS_KEY then
   redis.call('LREM', JOB_ACTIVE_KEY, 0, JOB_ID)
@@ -586,9 +610,42 @@ local changes = { state = 'COMPLETED', result = RESULT, progress = 1, completedA
 observe('duration', now - tonumber(task.startedAt or now))
 count('completed:' .. task.type)
 if USAGE ~= '' then changes.usage = USAGE end
+-- The attempt's last chunk, in the same step: its text put together is the result.
+local seq = tonumber(task.outputSeq or '0') + 1
+emit_output(task.id, task.attempt, seq, (seq == 1 or FINAL_RESET == '1') and 'rf' or 'f', FINAL_TEXT)
 return {'ok', commit(task, changes, 'transition', 'completed')}
 `,
   decode: decodeWrite,
+});
+
+/**
+ * appendOutput: the lease holder appends text to the attempt's output (see task-output.ts),
+ * under a cap of `maxBytes` per attempt. No version bump and no task event: chunks have their
+ * own stream and channel. Reads only the fields it needs (the record can hold 64 KiB of content).
+ */
+const appendOutput = defineTaskScript({
+  keys: [],
+  args: ['leaseToken', 'text', 'maxBytes', 'outputChannel'],
+  body: `
+local f = redis.call('HMGET', TASK_KEY, 'tenant', 'state', 'leaseToken', 'attempt', 'outputSeq', 'outputBytes', 'id')
+if not f[1] then return stale('MISSING') end
+check_tenant(f[1])
+if f[2] ~= 'ACTIVE' or f[3] ~= LEASE_TOKEN then return stale(f[2]) end
+local before = tonumber(f[6] or '0')
+local bytes = before + #TEXT
+if bytes > tonumber(MAX_BYTES) then return {'too_large', str(before)} end
+local seq = tonumber(f[5] or '0') + 1
+redis.call('HSET', TASK_KEY, 'outputSeq', seq, 'outputBytes', bytes)
+emit_output(f[7], f[4], seq, seq == 1 and 'r' or '-', TEXT)
+flush_stats()
+return {'ok', str(seq)}
+`,
+  decode(reply): AppendOutcome {
+    const [status, first] = replyList(reply);
+    if (status === 'ok') return { status, seq: Number(first) };
+    if (status === 'too_large') return { status, bytes: Number(first) };
+    return { status: 'stale', state: first ?? 'UNKNOWN' };
+  },
 });
 
 /**
@@ -698,7 +755,7 @@ const remove = defineTaskScript({
   body: `
 local task = read_task()
 if not task then return {'missing'} end
-redis.call('DEL', TASK_KEY, EVENTS_KEY)
+redis.call('DEL', TASK_KEY, EVENTS_KEY, OUTPUT_KEY)
 redis.call('ZREM', ALL_KEY, task.id)
 redis.call('ZREM', INDEX[task.state], task.id)
 redis.call('ZREM', TENANT_ALL_KEY, task.id)
@@ -730,6 +787,7 @@ export const TASK_SCRIPTS = {
   taskRelease: release,
   taskProgress: progress,
   taskComplete: complete,
+  taskAppendOutput: appendOutput,
   taskFail: fail,
   taskDefer: defer,
   taskCancel: cancel,

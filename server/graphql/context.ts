@@ -5,6 +5,7 @@ import type { ProviderService } from '../services/provider-service.ts';
 import type { QueueService } from '../services/queue-service.ts';
 import type { WorkerService } from '../services/worker-service.ts';
 import type { TaskService } from '../services/task-service.ts';
+import type { OutputService } from '../services/output-service.ts';
 import type { AuditService } from '../services/audit-service.ts';
 import type { Caller } from '../auth/scopes.ts';
 import type { Backlog } from '../services/backlog.ts';
@@ -13,6 +14,7 @@ import type { Backlog } from '../services/backlog.ts';
 export interface GraphQLContext {
   caller: Caller;
   tasks: TaskService;
+  outputs: OutputService;
   queues: QueueService;
   deadLetters: DeadLetterService;
   workers: WorkerService;

@@ -1,5 +1,6 @@
 /** Thin resolvers: unpack arguments, call a service, shape the answer. */
 import type { TaskRecord } from '../../schema/src/task.ts';
+import type { OutputChunk } from '../../schema/src/task-output.ts';
 import type { QueueStatusSnapshot } from '../services/queue-service.ts';
 import type { WorkerView } from '../services/worker-service.ts';
 import type { ProviderStatusSnapshot } from '../../schema/src/provider-status.ts';
@@ -61,6 +62,10 @@ export const resolvers: Resolvers = {
       subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchChanges(caller, backlog),
       resolve: (record: TaskRecord) => record,
     },
+    taskOutput: {
+      subscribe: (_, { id, after }, { outputs, caller, backlog }) => outputs.watch(id, after ?? null, caller, backlog),
+      resolve: (chunk: OutputChunk) => chunk,
+    },
     taskDeleted: {
       subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchDeletions(caller, backlog),
       resolve: (id: string) => id,
@@ -86,6 +91,7 @@ export const resolvers: Resolvers = {
   Task: {
     content: (task, _, { tasks }) => tasks.content(task),
     history: (task, _, { tasks }) => tasks.history(task.id),
+    output: (task, _, { outputs }) => outputs.textOf(task),
   },
 
   TaskTransition: {

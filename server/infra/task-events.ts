@@ -1,16 +1,18 @@
 /**
  * Live task events from Redis pub/sub (graphql-redis-subscriptions on a dedicated ioredis
- * subscriber connection). Every task event arrives on one channel that this process
- * subscribes to once and keeps: a watch of one task is an entry in a map, not a SUBSCRIBE,
- * so watchers coming and going cost Redis nothing. Each message is parsed at most once,
- * and only while someone listens. Pub/sub is at-most-once: callers pair it with the task's
- * event stream (see task-service).
+ * subscriber connection). Every task event arrives on one channel, and every output chunk on
+ * another, that this process subscribes to once (the output channel when the first output
+ * watch opens) and keeps: a watch of one task is an entry in a map, not a SUBSCRIBE, so
+ * watchers coming and going cost Redis nothing. Each message is parsed at most once, and only
+ * while someone listens (an output chunk only when someone watches its task). Pub/sub is
+ * at-most-once: callers pair it with the task's streams (see task-watch, output-watch).
  */
 import { once } from 'node:events';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
 import { parseTaskChannelMessage, type TaskChannelMessage } from '../../schema/src/task.ts';
+import { outputMessageTaskId, parseOutputMessage, type OutputChunk } from '../../schema/src/task-output.ts';
 
 export interface TaskEventBusOptions {
   keys: RedisKeys;
@@ -23,11 +25,25 @@ export interface TaskEventBusOptions {
 
 /** A task event and the size of its message as it arrived (for subscriber backlogs). */
 export type TaskListener = (message: TaskChannelMessage, bytes: number) => void;
+/** An output chunk (one object per message, shared by every listener) and its size. */
+export type OutputListener = (chunk: OutputChunk, bytes: number) => void;
 export interface Disposable {
   dispose(): void;
 }
 
 export type TaskEventBus = ReturnType<typeof createTaskEventBus>;
+
+function addWatcher<L>(map: Map<string, Set<L>>, taskId: string, listener: L): void {
+  const watchers = map.get(taskId);
+  if (watchers) watchers.add(listener);
+  else map.set(taskId, new Set([listener]));
+}
+
+function removeWatcher<L>(map: Map<string, Set<L>>, taskId: string, listener: L): void {
+  const watchers = map.get(taskId);
+  watchers?.delete(listener);
+  if (watchers?.size === 0) map.delete(taskId);
+}
 
 const taskIdOf = (message: TaskChannelMessage) => (message.kind === 'change' ? message.task.id : message.id);
 
@@ -40,9 +56,10 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     deserializer: (buffer) => buffer.toString('utf8'),
   });
 
+  const outputChannel = options.keys.outputChannel();
   const byTask = new Map<string, Set<TaskListener>>();
   const anyTask = new Set<TaskListener>();
-  let shared: Promise<number> | null = null;
+  const byOutput = new Map<string, Set<OutputListener>>();
 
   function route(json: string): void {
     if (byTask.size === 0 && anyTask.size === 0) return;
@@ -59,15 +76,34 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     if (watchers) for (const listener of watchers) listener(message, bytes);
   }
 
-  /** The one subscription to every task's events; resolves once Redis confirmed it. */
-  function sharedSubscription(): Promise<number> {
-    if (!shared) {
-      shared = pubsub.subscribe(tasksChannel, route);
-      // A failed SUBSCRIBE (Redis down) is tried again by the next watcher.
-      shared.catch(() => (shared = null));
+  function routeOutput(message: string): void {
+    const watchers = byOutput.get(outputMessageTaskId(message));
+    if (!watchers) return;
+    let chunk: OutputChunk;
+    try {
+      chunk = parseOutputMessage(message);
+    } catch {
+      options.onMalformedMessage?.(outputChannel);
+      return;
     }
-    return shared;
+    const bytes = Buffer.byteLength(chunk.text);
+    for (const listener of watchers) listener(chunk, bytes);
   }
+
+  /** A subscription this process makes once and keeps; resolves once Redis confirmed it. */
+  function sharedChannel(channel: string, onMessage: (message: string) => void): () => Promise<number> {
+    let subscribed: Promise<number> | null = null;
+    return () => {
+      if (!subscribed) {
+        subscribed = pubsub.subscribe(channel, onMessage);
+        // A failed SUBSCRIBE (Redis down) is tried again by the next watcher.
+        subscribed.catch(() => (subscribed = null));
+      }
+      return subscribed;
+    };
+  }
+  const taskSubscription = sharedChannel(tasksChannel, route);
+  const outputSubscription = sharedChannel(outputChannel, routeOutput);
 
   let readiness: Promise<unknown> | null = null;
   /** One wait for the subscriber's next 'ready' (or error), shared by every watch asking meanwhile. */
@@ -77,8 +113,8 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
   }
 
   /** Registers a listener (`add`) once the shared subscription is live, so no later event is missed. */
-  async function listen(add: () => void, remove: () => void): Promise<Disposable> {
-    await sharedSubscription();
+  async function listen(add: () => void, remove: () => void, subscription = taskSubscription): Promise<Disposable> {
+    await subscription();
     // While the subscriber reconnects, events published now would be missed: wait until
     // ioredis is ready (it re-sends its SUBSCRIBEs in the same tick). A connection error
     // rejects, and the caller answers UNAVAILABLE.
@@ -104,16 +140,15 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     /** Every change (and the deletion) of one task. */
     onTask: (taskId: string, listener: TaskListener) =>
       listen(
-        () => {
-          const watchers = byTask.get(taskId);
-          if (watchers) watchers.add(listener);
-          else byTask.set(taskId, new Set([listener]));
-        },
-        () => {
-          const watchers = byTask.get(taskId);
-          watchers?.delete(listener);
-          if (watchers?.size === 0) byTask.delete(taskId);
-        },
+        () => addWatcher(byTask, taskId, listener),
+        () => removeWatcher(byTask, taskId, listener),
+      ),
+    /** Every output chunk of one task. */
+    onOutput: (taskId: string, listener: OutputListener) =>
+      listen(
+        () => addWatcher(byOutput, taskId, listener),
+        () => removeWatcher(byOutput, taskId, listener),
+        outputSubscription,
       ),
     /** Every change (and deletion) of any task. */
     onAnyTask: (listener: TaskListener) =>

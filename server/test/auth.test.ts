@@ -241,6 +241,10 @@ describe('tenant isolation', () => {
     const [other, missing] = [watch(id), watch(missingId)];
     await waitFor(() => other.errors.length > 0 && missing.errors.length > 0, { message: 'both watches to be refused' });
     expect(JSON.stringify(other.errors).replaceAll(id, '<id>')).toBe(JSON.stringify(missing.errors).replaceAll(missingId, '<id>'));
+    const output = (x: string) => subscribe(client, `subscription ($id: ID!) { taskOutput(id: $id) { text } }`, { id: x }, 'taskOutput');
+    const [otherOutput, missingOutput] = [output(id), output(missingId)];
+    await waitFor(() => otherOutput.errors.length > 0 && missingOutput.errors.length > 0, { message: 'both output feeds to be refused' });
+    expect(JSON.stringify(otherOutput.errors).replaceAll(id, '<id>')).toBe(JSON.stringify(missingOutput.errors).replaceAll(missingId, '<id>'));
     const changes = subscribe<{ id: string }>(client, 'subscription { tasksUpdated { id } }', {}, 'tasksUpdated');
     const deletions = subscribe<string>(client, 'subscription { taskDeleted }', {}, 'taskDeleted');
     const adminClient = wsClient(server, { connectionParams: { authorization: `Bearer ${KEYS.admin}` } });

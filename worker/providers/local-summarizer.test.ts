@@ -51,11 +51,17 @@ describe('createLocalSummarizer', () => {
   it('reports progress and honours an aborted signal', async () => {
     const provider = createLocalSummarizer();
     const progress: number[] = [];
-    const result = await provider.summarize({ content: ENGLISH, signal: new AbortController().signal, onProgress: (p) => progress.push(p) });
+    const pieces: string[] = [];
+    const messages = [{ role: 'user' as const, content: ENGLISH }];
+    const result = await provider.complete({ messages, signal: new AbortController().signal, onProgress: (p) => progress.push(p), onText: (text) => pieces.push(text) });
     expect(result.usage).toBeNull();
     expect(progress.length).toBeGreaterThan(0);
+    // Streamed a sentence at a time; the pieces add up to the summary.
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe(result.text);
+    expect(result.text).toBe(summarizeExtractively(ENGLISH));
     await expect(
-      provider.summarize({ content: ENGLISH, signal: AbortSignal.abort(new Error('cancelled')), onProgress: () => undefined }),
+      provider.complete({ messages, signal: AbortSignal.abort(new Error('cancelled')), onProgress: () => undefined, onText: () => undefined }),
     ).rejects.toThrow('cancelled');
   });
 });

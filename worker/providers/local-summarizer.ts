@@ -4,7 +4,7 @@
  * because it only ever picks the input's sentences. Sentence and word boundaries come from
  * ICU (Intl.Segmenter), which also splits Chinese, Japanese and Thai correctly.
  */
-import type { SummaryProvider, SummaryRequest, SummaryResult } from './provider.ts';
+import { lastUserText, type CompletionRequest, type CompletionResult, type TextProvider } from './provider.ts';
 
 /** Small stop-word lists: enough to keep function words from dominating the scores. */
 const STOP_WORDS: Record<string, readonly string[]> = {
@@ -55,9 +55,14 @@ export function guessLanguage(words: readonly string[]): string | null {
 
 /** Picks the 2-3 most informative sentences of `text`, in their original order. */
 export function summarizeExtractively(text: string, options: ExtractiveSummaryOptions = {}): string {
+  return summarySentences(text, options).join(joinerFor(text)) || text.trim();
+}
+
+/** The sentences of the extractive summary of `text`, in order (none for a text without any). */
+export function summarySentences(text: string, options: ExtractiveSummaryOptions = {}): string[] {
   const sentences = Array.from(sentenceSegmenter.segment(text), (s) => s.segment.trim()).filter((s) => s.length > 0);
   const maxSentences = sentences.length >= (options.longInputSentences ?? 8) ? (options.maxSentences ?? 3) : 2;
-  if (sentences.length <= maxSentences) return sentences.join(joinerFor(text)) || text.trim();
+  if (sentences.length <= maxSentences) return sentences;
 
   const sentenceWords = sentences.map(wordsOf);
   const stops = STOP_SETS[guessLanguage(sentenceWords.flat()) ?? ''] ?? new Set<string>();
@@ -91,23 +96,35 @@ export function summarizeExtractively(text: string, options: ExtractiveSummaryOp
     .slice(0, maxSentences)
     .map(({ index }) => index)
     .sort((a, b) => a - b);
-  return chosen.map((index) => sentences[index]).join(joinerFor(text));
+  return chosen.map((index) => sentences[index]!);
 }
 
 function joinerFor(text: string): string {
   return NO_SPACE_SCRIPT.test(text) ? '' : ' ';
 }
 
-export function createLocalSummarizer(options: ExtractiveSummaryOptions = {}): SummaryProvider {
+/**
+ * The embedded provider. It only summarizes (it reads the last user message and no
+ * instructions), and streams its summary a sentence at a time as it picks them: no pacing,
+ * it is as fast as it is.
+ */
+export function createLocalSummarizer(options: ExtractiveSummaryOptions = {}): TextProvider {
   return {
     name: 'local',
-    async summarize(request: SummaryRequest): Promise<SummaryResult> {
+    async complete(request: CompletionRequest): Promise<CompletionResult> {
       request.signal.throwIfAborted();
       request.onProgress(0.2);
-      const summary = summarizeExtractively(request.content, options);
-      request.signal.throwIfAborted();
+      const content = lastUserText(request.messages);
+      const sentences = summarySentences(content, options);
+      const joiner = joinerFor(content);
+      const text = sentences.join(joiner) || content.trim();
+      if (sentences.length === 0) request.onText(text);
+      for (const [index, sentence] of sentences.entries()) {
+        request.onText(index === 0 ? sentence : joiner + sentence);
+        request.signal.throwIfAborted();
+      }
       request.onProgress(0.9);
-      return { summary, usage: null };
+      return { text, usage: null };
     },
   };
 }

@@ -3,17 +3,17 @@ import { loadConfig } from '../config.ts';
 import { createProvider } from '../worker.ts';
 import { createNoopProvider, NOOP_SUMMARY } from './noop.ts';
 
-const request = (signal = new AbortController().signal) => ({ content: 'Some text.', signal, onProgress: () => undefined });
+const request = (signal = new AbortController().signal) => ({ messages: [{ role: 'user' as const, content: 'Some text.' }], signal, onProgress: () => undefined, onText: () => undefined });
 
 describe('noop provider', () => {
   it('answers at once with a fixed summary and no usage', async () => {
-    expect(await createNoopProvider().summarize(request())).toEqual({ summary: NOOP_SUMMARY, usage: null });
+    expect(await createNoopProvider().complete(request())).toEqual({ text: NOOP_SUMMARY, usage: null });
   });
 
   it('rejects an aborted call', async () => {
     const controller = new AbortController();
     controller.abort(new Error('cancelled'));
-    await expect(createNoopProvider().summarize(request(controller.signal))).rejects.toThrow('cancelled');
+    await expect(createNoopProvider().complete(request(controller.signal))).rejects.toThrow('cancelled');
   });
 
   it('is chosen only by PROVIDER=noop, even when a key is set', () => {

@@ -3,17 +3,17 @@
  * benchmarks (`npm run bench`) measure the engine (API, queue, leases, events) rather than a
  * model or the embedded summarizer. Never a default; the worker logs which provider it runs.
  */
-import type { SummaryProvider, SummaryRequest, SummaryResult } from './provider.ts';
+import type { CompletionRequest, CompletionResult, TextProvider } from './provider.ts';
 
 export const NOOP_SUMMARY = 'noop';
 
-export function createNoopProvider(): SummaryProvider {
+export function createNoopProvider(): TextProvider {
   return {
     name: 'noop',
-    async summarize(request: SummaryRequest): Promise<SummaryResult> {
+    async complete(request: CompletionRequest): Promise<CompletionResult> {
       // Honours cancel and shutdown like any provider, even though it never waits.
       request.signal.throwIfAborted();
-      return { summary: NOOP_SUMMARY, usage: null };
+      return { text: NOOP_SUMMARY, usage: null };
     },
   };
 }

@@ -1,13 +1,13 @@
 /**
- * OpenRouter's chat-completions API (OpenAI-compatible), streamed: the summary arrives as
- * server-sent events, which gives live progress and lets a failure that happens mid-answer be
+ * OpenRouter's chat-completions API (OpenAI-compatible), streamed: the answer arrives as
+ * server-sent events, which gives live output and progress and lets a failure that happens mid-answer be
  * seen for what it is. One call is one attempt (no hidden retries here); every failure becomes
  * a ProviderError with exactly one error class.
  */
 import { ProviderError } from '../../schema/src/errors.ts';
 import { ErrorClass } from '../../schema/src/task.ts';
 import { classifyHttpStatus, classifyUpstreamError, parseRetryAfter } from './openrouter-errors.ts';
-import { SUMMARY_SYSTEM_PROMPT, type SummaryProvider, type SummaryRequest, type SummaryResult } from './provider.ts';
+import type { CompletionRequest, CompletionResult, TextProvider } from './provider.ts';
 import { createSseParser } from './sse.ts';
 
 export interface OpenRouterOptions {
@@ -64,16 +64,17 @@ async function* readBody(response: Response, maxBytes: number, signal: AbortSign
   }
 }
 
-/** Collects the summary from a streamed or a whole answer; throws on an error inside it. */
+/** Collects the answer from a stream or a whole body; throws on an error inside it. */
 class AnswerCollector {
   private parts: string[] = [];
+  private chars = 0;
   private finished = false;
   model: string | undefined;
   usage: ChatCompletion['usage'];
 
   constructor(
     private readonly status: number,
-    private readonly onText: (chars: number) => void,
+    private readonly onText: (delta: string, chars: number) => void,
   ) {}
 
   /** Takes one chunk (or a whole answer). */
@@ -93,7 +94,8 @@ class AnswerCollector {
     const text = choice?.message?.content ?? choice?.delta?.content;
     if (text) {
       this.parts.push(text);
-      this.onText(this.parts.reduce((sum, part) => sum + part.length, 0));
+      this.chars += text.length;
+      this.onText(text, this.chars);
     }
     if (choice?.finish_reason) this.finished = true;
     this.model = chunk.model ?? this.model;
@@ -105,14 +107,14 @@ class AnswerCollector {
     this.finished = true;
   }
 
-  summary(streamed: boolean): string {
+  text(streamed: boolean): string {
     // A stream that ends without a finish reason (or [DONE]) was cut off mid-answer.
     if (streamed && !this.finished) {
       throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'the stream ended before the answer was complete', { httpStatus: this.status });
     }
-    const summary = this.parts.join('').trim();
-    if (!summary) throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'provider answered without a summary', { httpStatus: this.status });
-    return summary;
+    const text = this.parts.join('').trim();
+    if (!text) throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'provider answered with no text', { httpStatus: this.status });
+    return text;
   }
 }
 
@@ -126,16 +128,17 @@ function parseJson(text: string, status: number): ChatCompletion {
   throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'provider answered with a body that is not JSON', { httpStatus: status });
 }
 
-export function createOpenRouterProvider(options: OpenRouterOptions): SummaryProvider {
+export function createOpenRouterProvider(options: OpenRouterOptions): TextProvider {
   return {
     name: 'openrouter',
-    async summarize(request: SummaryRequest): Promise<SummaryResult> {
+    async complete(request: CompletionRequest): Promise<CompletionResult> {
       const deadline = AbortSignal.timeout(options.timeoutMs);
       const signal = AbortSignal.any([request.signal, deadline]);
       // Progress while text arrives: approaches 0.9, at most one report per 5 %.
       let reported = 0.1;
       request.onProgress(reported);
-      const onText = (chars: number) => {
+      const onText = (delta: string, chars: number) => {
+        request.onText(delta);
         const progress = 0.1 + 0.8 * (1 - Math.exp(-chars / 400));
         if (progress - reported >= 0.05) {
           reported = progress;
@@ -157,10 +160,7 @@ export function createOpenRouterProvider(options: OpenRouterOptions): SummaryPro
           },
           body: JSON.stringify({
             model: options.model,
-            messages: [
-              { role: 'system', content: SUMMARY_SYSTEM_PROMPT },
-              { role: 'user', content: request.content },
-            ],
+            messages: request.messages,
             stream: true,
           }),
         });
@@ -193,10 +193,10 @@ export function createOpenRouterProvider(options: OpenRouterOptions): SummaryPro
           for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
           collector.take(parseJson(text, status));
         }
-        const summary = collector.summary(streamed);
+        const text = collector.text(streamed);
         request.onProgress(0.9);
         return {
-          summary,
+          text,
           usage: {
             model: collector.model ?? options.model,
             promptTokens: collector.usage?.prompt_tokens ?? null,

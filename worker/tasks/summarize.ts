@@ -1,32 +1,24 @@
 /** The SUMMARIZE task: text in, a 2-3 sentence summary out, through the configured provider. */
-import type { Logger } from '../../common/logger.ts';
-import type { TaskUsage } from '../../schema/src/task.ts';
-import type { SummaryProvider } from '../providers/provider.ts';
+import type { TextProvider } from '../providers/provider.ts';
+import type { TaskHandler } from './task-handler.ts';
 
-export interface TaskInput {
-  taskId: string;
-  content: string;
-  attempt: number;
-  signal: AbortSignal;
-  logger: Logger;
-  onProgress(progress: number): void;
-}
+/** The instruction sent to a chat model. */
+export const SUMMARY_SYSTEM_PROMPT =
+  'Summarize the text the user sends in 2 to 3 sentences. Write the summary in the same language as the text. ' +
+  'Reply with the summary only, without a preamble.';
 
-export interface TaskOutput {
-  result: string;
-  usage: TaskUsage | null;
-}
-
-export type TaskHandler = (input: TaskInput) => Promise<TaskOutput>;
-
-export function createSummarizeHandler(provider: SummaryProvider): TaskHandler {
+export function createSummarizeHandler(provider: TextProvider): TaskHandler {
   return async (input) => {
-    const { summary, usage } = await provider.summarize({
-      content: input.content,
+    const { text, usage } = await provider.complete({
+      messages: [
+        { role: 'system', content: SUMMARY_SYSTEM_PROMPT },
+        { role: 'user', content: input.content },
+      ],
       signal: input.signal,
       onProgress: input.onProgress,
+      onText: input.onText,
     });
-    input.logger.debug({ provider: provider.name, chars: summary.length }, 'summary ready');
-    return { result: summary, usage };
+    input.logger.debug({ provider: provider.name, chars: text.length }, 'summary ready');
+    return { result: text, usage };
   };
 }

@@ -8,7 +8,7 @@ import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
 import { getTask, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
 import { keysContaining } from '../../test/support/redis-text.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-import { SUMMARY_SYSTEM_PROMPT } from '../providers/provider.ts';
+import { SUMMARY_SYSTEM_PROMPT } from '../tasks/summarize.ts';
 
 const API_KEY = 'sk-or-test-canary-7f3a';
 const MODEL = 'test-vendor/test-model';

@@ -75,6 +75,8 @@ export type ErrorClass =
   | 'INTERNAL'
   | 'MODEL_WARMUP'
   | 'NETWORK_TIMEOUT'
+  /** The attempt's output passed OUTPUT_MAX_BYTES; what it wrote so far stays readable. */
+  | 'OUTPUT_TOO_LARGE'
   | 'PERMANENT'
   | 'PROVIDER_ERROR'
   | 'RATE_LIMIT'

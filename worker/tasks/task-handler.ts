@@ -1,0 +1,26 @@
+/**
+ * What a task type is to the worker: a handler that turns a task's content into its result.
+ * The runner gives it the content, a logger, an AbortSignal, and two reporters (progress and
+ * output text); it never sees bee-queue or Redis. One file per type in this folder, registered
+ * by type in worker.ts (see docs/task-types.md).
+ */
+import type { Logger } from '../../common/logger.ts';
+import type { TaskUsage } from '../../schema/src/task.ts';
+
+export interface TaskInput {
+  taskId: string;
+  content: string;
+  attempt: number;
+  signal: AbortSignal;
+  logger: Logger;
+  onProgress(progress: number): void;
+  /** The result as it is written, piece by piece (streamed to watchers); may be left uncalled. */
+  onText(delta: string): void;
+}
+
+export interface TaskOutput {
+  result: string;
+  usage: TaskUsage | null;
+}
+
+export type TaskHandler = (input: TaskInput) => Promise<TaskOutput>;

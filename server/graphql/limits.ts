@@ -3,6 +3,12 @@
  * the same on HTTP and WebSocket: depth, aliases, directives, and a cost in which every field
  * costs one, a list argument `first` multiplies what lies under it, and `submitTask` is
  * expensive. Introspection fields are left to the introspection policy.
+ *
+ * Kept over @escape.tech/graphql-armor 3.2.0 (issue 14, `bench/library-eval.ts`): it has no
+ * `first:` cost or submit cap, so this walk stays, and its depth/alias/directive rules (same
+ * verdicts once set to our counting) would add 1.15-1.6x to it for messages that read "Syntax
+ * Error: ...", while its Apollo preset lets aliased `__typename` through and answers a syntax
+ * error or the token limit with 500 (graphql's own `maxTokens` gives 400 GRAPHQL_PARSE_FAILED).
  */
 import {
   GraphQLError,

@@ -27,6 +27,8 @@ describe('operation limits', () => {
     expect(problems('{ a: __typename b: __typename c: __typename }')).toEqual([]);
     expect(problems('{ a: __typename b: __typename c: __typename d: __typename }')).toEqual(['query uses 4 aliases; the limit is 3']);
     expect(problems('{ task { a: __typename b: __typename } x: task { c: __typename d: __typename } }')).toEqual(['query uses 5 aliases; the limit is 3']);
+    // A fragment's aliases count at every spread.
+    expect(problems('{ task { ...A } x: task { ...A } } fragment A on Task { a: id b: id }')).toEqual(['query uses 5 aliases; the limit is 3']);
     expect(problems('{ task @skip(if: false) { id @include(if: true) sub @skip(if: false) { id } } }')).toEqual(['query uses 3 directives; the limit is 2']);
   });
 
@@ -47,6 +49,13 @@ describe('operation limits', () => {
     const check = (query: string) => validate(schema, parse(query), [...specifiedRules, operationLimitsRule(wide)]).map((error) => error.message);
     expect(check(submits(4))).toEqual([]);
     expect(check(submits(5))).toEqual(['an operation may submit at most 4 tasks; this one submits 5']);
+  });
+
+  it('measures each fragment once however often it is spread, so nested spreads stay linear', () => {
+    // 40 fragments each spreading the next twice: 2^39 selections from 300 tokens, which a walk
+    // of every spread would take hours to count.
+    const fragments = Array.from({ length: 40 }, (_, i) => `fragment F${i} on Task { ${i < 39 ? `...F${i + 1} ...F${i + 1}` : 'id'} }`).join(' ');
+    expect(problems(`{ task { ...F0 } } ${fragments}`)).toEqual([`query cost ${1 + 2 ** 39} exceeds the limit of 1000`]);
   });
 
   it('survives fragment cycles (GraphQL reports them itself)', () => {

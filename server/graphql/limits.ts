@@ -3,6 +3,12 @@
  * the same on HTTP and WebSocket: depth, aliases, directives, and a cost in which every field
  * costs one, a list argument `first` multiplies what lies under it, and `submitTask` is
  * expensive. Introspection fields are left to the introspection policy.
+ *
+ * Kept over @escape.tech/graphql-armor 3.2.0 (issue 14, `bench/library-eval.ts`): it has no
+ * `first:` cost or submit cap, so this walk stays, and its depth/alias/directive rules (same
+ * verdicts once set to our counting) would add 1.15-1.6x to it for messages that read "Syntax
+ * Error: ...", while its Apollo preset lets aliased `__typename` through and answers a syntax
+ * error or the token limit with 500 (graphql's own `maxTokens` gives 400 GRAPHQL_PARSE_FAILED).
  */
 import {
   GraphQLError,
@@ -53,42 +59,72 @@ function listSize(field: FieldNode): number {
   return Math.min(Math.max(Number(first.value.value), 1), MAX_LIST_SIZE);
 }
 
-/** Measures an operation, following fragment spreads (a fragment cycle is counted once). */
+/** Nothing measured; a selection set's measure is relative to it: its levels, its cost at a multiplier of 1. */
+const NOTHING: OperationMeasure = { depth: 0, aliases: 0, directives: 0, cost: 0, submits: 0 };
+
+/**
+ * Measures an operation, following fragment spreads (a fragment cycle is counted once). Each
+ * fragment is measured once (twice if it is also spread at the root, where `submitTask`
+ * counts) and its measure reused at every spread: walking each spread anew is exponential,
+ * since 40 fragments that each spread the next twice are 2^40 selections in 300 tokens.
+ */
 export function measureOperation(
   operation: OperationDefinitionNode,
   fragment: (name: string) => FragmentDefinitionNode | null | undefined,
   limits: GraphQLLimits,
 ): OperationMeasure {
-  const measure: OperationMeasure = { depth: 0, aliases: 0, directives: operation.directives?.length ?? 0, cost: 0, submits: 0 };
-  const walk = (set: SelectionSetNode, depth: number, multiplier: number, path: ReadonlySet<string>): void => {
+  const unitSubmitCost = submitCost(limits);
+  const measured = new Map<string, OperationMeasure>();
+  const open = new Set<string>();
+
+  const measureSpread = (name: string, atRoot: boolean): OperationMeasure => {
+    const key = `${atRoot ? 'root' : 'field'}:${name}`;
+    const known = measured.get(key);
+    if (known) return known;
+    const definition = fragment(name);
+    if (!definition || open.has(name)) return NOTHING;
+    open.add(name);
+    const inner = measureSet(definition.selectionSet, atRoot);
+    open.delete(name);
+    const measure = { ...inner, directives: inner.directives + (definition.directives?.length ?? 0) };
+    measured.set(key, measure);
+    return measure;
+  };
+
+  const measureSet = (set: SelectionSetNode, atRoot: boolean): OperationMeasure => {
+    const measure = { ...NOTHING };
+    const add = (inner: OperationMeasure) => {
+      measure.depth = Math.max(measure.depth, inner.depth);
+      measure.aliases += inner.aliases;
+      measure.directives += inner.directives;
+      measure.cost += inner.cost;
+      measure.submits += inner.submits;
+    };
     for (const selection of set.selections) {
       measure.directives += selection.directives?.length ?? 0;
-      if (selection.kind === Kind.FIELD) {
+      if (selection.kind === Kind.INLINE_FRAGMENT) {
+        add(measureSet(selection.selectionSet, atRoot));
+      } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        add(measureSpread(selection.name.value, atRoot));
+      } else {
         // Every alias counts, `__typename` included: a thousand aliased `__typename`s are a
         // thousand response keys from a few bytes of request.
         if (selection.alias) measure.aliases += 1;
         if (selection.name.value.startsWith('__')) continue;
-        measure.depth = Math.max(measure.depth, depth);
-        if (selection.name.value === SUBMIT_FIELD && depth === 1) {
-          measure.submits += multiplier;
-          measure.cost += submitCost(limits) * multiplier;
-        } else {
-          measure.cost += multiplier;
-        }
-        if (selection.selectionSet) walk(selection.selectionSet, depth + 1, multiplier * listSize(selection), path);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        walk(selection.selectionSet, depth, multiplier, path);
-      } else {
-        const name = selection.name.value;
-        const definition = fragment(name);
-        if (!definition || path.has(name)) continue;
-        measure.directives += definition.directives?.length ?? 0;
-        walk(definition.selectionSet, depth, multiplier, new Set([...path, name]));
+        const below = selection.selectionSet ? measureSet(selection.selectionSet, false) : NOTHING;
+        const isSubmit = atRoot && selection.name.value === SUBMIT_FIELD;
+        measure.depth = Math.max(measure.depth, 1 + below.depth);
+        measure.aliases += below.aliases;
+        measure.directives += below.directives;
+        measure.cost += (isSubmit ? unitSubmitCost : 1) + listSize(selection) * below.cost;
+        if (isSubmit) measure.submits += 1;
       }
     }
+    return measure;
   };
-  walk(operation.selectionSet, 1, 1, new Set());
-  return measure;
+
+  const measure = measureSet(operation.selectionSet, true);
+  return { ...measure, directives: measure.directives + (operation.directives?.length ?? 0) };
 }
 
 /** The problems with a measured operation, as messages; empty when it is within limits. */

@@ -1,0 +1,113 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AppendOutcome } from '../schema/src/task-scripts.ts';
+import { OutputWriter, type OutputWriterOptions } from './output-writer.ts';
+
+/** A writer over an append that records what it was given and answers `answer` (or waits for `gate`). */
+function writer(overrides: Partial<OutputWriterOptions> = {}) {
+  const appended: string[] = [];
+  const events: string[] = [];
+  let answer: () => Promise<AppendOutcome> = async () => ({ status: 'ok', seq: appended.length });
+  const output = new OutputWriter({
+    append: (text) => {
+      appended.push(text);
+      return answer();
+    },
+    flushMs: 50,
+    flushChars: 10,
+    maxBytes: 1000,
+    onStale: () => events.push('stale'),
+    onTooLarge: (bytes) => events.push(`too large ${bytes}`),
+    onError: (error) => events.push(`error ${error.message}`),
+    ...overrides,
+  });
+  return { output, appended, events, answerWith: (next: () => Promise<AppendOutcome>) => (answer = next) };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('OutputWriter', () => {
+  it('coalesces small pieces until the flush time, and flushes at once past the size', async () => {
+    const { output, appended } = writer();
+    output.write('ab');
+    output.write('cd');
+    expect(appended).toEqual([]);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(appended).toEqual(['abcd']);
+    output.write('0123456789xy');
+    expect(appended).toEqual(['abcd', '0123456789xy']);
+  });
+
+  it('keeps one append in flight and sends what came meanwhile next', async () => {
+    const { output, appended, answerWith } = writer();
+    let release!: () => void;
+    answerWith(() => new Promise((resolve) => (release = () => resolve({ status: 'ok', seq: 1 }))));
+    output.write('first piece!');
+    output.write('second piece');
+    output.write(' and third.');
+    expect(appended).toEqual(['first piece!']);
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(appended).toEqual(['first piece!', 'second piece and third.']);
+  });
+
+  it('holds back what the result will trim, so what it writes is a prefix of the result', async () => {
+    const { output, appended } = writer({ flushChars: 1 });
+    for (const piece of ['\n  ', ' Hello', ' ', 'world', '  \n', '!', ' \n\n']) output.write(piece);
+    await vi.advanceTimersByTimeAsync(100);
+    await output.settle();
+    const written = appended.join('');
+    const result = '\n   Hello world  \n! \n\n'.trim();
+    expect(written).toBe('Hello world  \n!');
+    expect(output.final(result)).toEqual({ text: '', reset: false });
+    expect(output.final(`${result} And more.`)).toEqual({ text: ' And more.', reset: false });
+    expect(output.final('Something else')).toEqual({ text: 'Something else', reset: true });
+  });
+
+  it('stops and reports a lost lease', async () => {
+    const { output, appended, events, answerWith } = writer({ flushChars: 1 });
+    answerWith(async () => ({ status: 'stale', state: 'ACTIVE' }));
+    output.write('one');
+    await vi.advanceTimersByTimeAsync(0);
+    output.write('two');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(appended).toEqual(['one']);
+    expect(events).toEqual(['stale']);
+    // Nothing was acknowledged: the final chunk carries everything.
+    expect(output.final('one two')).toEqual({ text: 'one two', reset: false });
+  });
+
+  it('reports passing the cap before it sends, and when the store says so', async () => {
+    const local = writer({ flushChars: 1, maxBytes: 5 });
+    local.output.write('ünï');
+    await vi.advanceTimersByTimeAsync(0);
+    local.output.write('code');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(local.appended).toEqual(['ünï']);
+    expect(local.events).toEqual(['too large 9']);
+
+    const remote = writer({ flushChars: 1 });
+    remote.answerWith(async () => ({ status: 'too_large', bytes: 990 }));
+    remote.output.write('0123456789abc');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(remote.events).toEqual(['too large 1003']);
+  });
+
+  it('stops streaming after a failed append, so watchers never see a hole', async () => {
+    const { output, appended, events, answerWith } = writer({ flushChars: 1 });
+    output.write('kept');
+    await vi.advanceTimersByTimeAsync(0);
+    answerWith(async () => Promise.reject(new Error('redis down')));
+    output.write(' lost');
+    await vi.advanceTimersByTimeAsync(0);
+    output.write(' never sent');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(appended).toEqual(['kept', ' lost']);
+    expect(events).toEqual(['error redis down']);
+    expect(output.final('kept lost never sent')).toEqual({ text: ' lost never sent', reset: false });
+  });
+});

@@ -41,6 +41,8 @@ const METRICS = [
   'atf_ws_connections',
   'atf_ws_subscriptions',
   'atf_stale_lease_rejections_total',
+  'atf_output_chunks_total',
+  'atf_output_bytes_total',
 ];
 
 const probePaths = Object.keys(createHealthRoutes({} as HealthService));

@@ -31,15 +31,20 @@ afterEach(() => {
 });
 
 describe('OutputWriter', () => {
-  it('coalesces small pieces until the flush time, and flushes at once past the size', async () => {
+  it('sends the first text at once, then coalesces until the flush time or size', async () => {
     const { output, appended } = writer();
+    output.write('first');
+    expect(appended).toEqual(['first']);
+    await vi.advanceTimersByTimeAsync(0);
     output.write('ab');
     output.write('cd');
-    expect(appended).toEqual([]);
-    await vi.advanceTimersByTimeAsync(50);
-    expect(appended).toEqual(['abcd']);
+    expect(appended).toEqual(['first']);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(appended).toEqual(['first']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(appended).toEqual(['first', 'abcd']);
     output.write('0123456789xy');
-    expect(appended).toEqual(['abcd', '0123456789xy']);
+    expect(appended).toEqual(['first', 'abcd', '0123456789xy']);
   });
 
   it('keeps one append in flight and sends what came meanwhile next', async () => {

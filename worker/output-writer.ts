@@ -1,5 +1,6 @@
 /**
  * Streams one attempt's output into the task's output stream while the handler writes it:
+ * the first text goes out at once (the time to first text is what a watcher feels), later
  * pieces are coalesced (at most one append every `flushMs`, sooner once `flushChars` wait),
  * one append is in flight at a time, and what the provider will trim (leading and trailing
  * whitespace) is held back, so the text written is always a prefix of the result. The
@@ -33,6 +34,7 @@ export class OutputWriter {
   /** Whitespace held back until text follows it (the result is trimmed). */
   private held = '';
   private started = false;
+  private flushedOnce = false;
   private stopped = false;
   private inFlight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -74,7 +76,7 @@ export class OutputWriter {
 
   private schedule(): void {
     if (this.stopped || this.inFlight || !this.buffer) return;
-    if (this.buffer.length >= this.options.flushChars) {
+    if (!this.flushedOnce || this.buffer.length >= this.options.flushChars) {
       this.flush();
     } else {
       this.timer ??= setTimeout(() => {
@@ -90,6 +92,7 @@ export class OutputWriter {
     this.timer = null;
     const text = this.buffer;
     this.buffer = '';
+    this.flushedOnce = true;
     const bytes = Buffer.byteLength(text);
     if (this.writtenBytes + bytes > this.options.maxBytes) {
       this.stop();

@@ -1,7 +1,7 @@
 /**
  * The cluster-wide task counters the task scripts keep in one Redis hash (`RedisKeys.taskStats`)
  * and /metrics reads: how many tasks entered each state, submissions by type, failed attempts by
- * error class, completions by type, stale worker writes, and wait and duration histograms. Field names are shared
+ * error class, completions by type, stale worker writes, output chunks and bytes, and wait and duration histograms. Field names are shared
  * with the Lua in task-scripts.ts.
  */
 import { ERROR_CLASSES, TASK_STATES, TASK_TYPES, type ErrorClass, type TaskState, type TaskType } from './task.ts';
@@ -23,6 +23,9 @@ export interface TaskStats {
   /** Tasks completed, by type. */
   completed: Record<TaskType, number>;
   staleWrites: number;
+  /** Live output appended by workers (the final chunk of a completion included). */
+  outputChunks: number;
+  outputBytes: number;
   wait: LatencyHistogram;
   duration: LatencyHistogram;
 }
@@ -53,6 +56,8 @@ export function parseTaskStats(fields: Record<string, string>): TaskStats {
     failed: counts(ERROR_CLASSES, 'failed'),
     completed: counts(TASK_TYPES, 'completed'),
     staleWrites: Number(fields.stale_writes ?? 0),
+    outputChunks: Number(fields.output_chunks ?? 0),
+    outputBytes: Number(fields.output_bytes ?? 0),
     wait: histogram(fields, 'wait'),
     duration: histogram(fields, 'duration'),
   };

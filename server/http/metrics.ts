@@ -70,6 +70,8 @@ export function createMetrics(options: MetricsOptions) {
   cluster('atf_task_transitions_total', 'Times a task entered each state.', 'counter', (s) =>
     Object.entries(s.tasks.entered).map(([state, value]) => ({ labels: { state }, value })));
   cluster('atf_stale_lease_rejections_total', 'Worker writes refused because their lease was no longer current.', 'counter', (s) => [{ value: s.tasks.staleWrites }]);
+  cluster('atf_output_chunks_total', 'Live output chunks appended to tasks (final chunks included).', 'counter', (s) => [{ value: s.tasks.outputChunks }]);
+  cluster('atf_output_bytes_total', 'Bytes of live output appended to tasks.', 'counter', (s) => [{ value: s.tasks.outputBytes }]);
   cluster('atf_task_wait_seconds', 'From submission to the first claim by a worker.', 'histogram', (s) => histogramSamples('atf_task_wait_seconds', s.tasks.wait));
   cluster('atf_task_duration_seconds', 'From the first claim to completion (retries included).', 'histogram', (s) => histogramSamples('atf_task_duration_seconds', s.tasks.duration));
   cluster('atf_provider_call_duration_seconds', 'Provider calls by outcome (ok, the HTTP status, or the error class), as workers record them.', 'histogram', (s) =>

@@ -60,6 +60,10 @@ describe('/metrics', () => {
     expect(sample(text, 'atf_tasks_in_state{state="COMPLETED"}')).toBe(3);
     expect(sample(text, 'atf_queue_depth{queue="primary"}')).toBe(0);
     expect(sample(text, 'atf_stale_lease_rejections_total')).toBe(0);
+    // The embedded summarizer streams its first sentence at once; the completion adds the rest.
+    const results = await Promise.all(ids.map(async (id) => (await getTask(server, id))!.result!));
+    expect(sample(text, 'atf_output_chunks_total')).toBe(6);
+    expect(sample(text, 'atf_output_bytes_total')).toBe(results.reduce((sum, result) => sum + Buffer.byteLength(result), 0));
     expect(sample(text, `atf_circuit_state{worker="${worker.workerId}"}`)).toBe(0);
     expect(sample(text, 'atf_ws_connections')).toBe(1);
     expect(sample(text, 'atf_ws_subscriptions')).toBe(1);

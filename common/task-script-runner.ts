@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
+import type { TaskType } from '../schema/src/task.ts';
 import {
   TASK_SCRIPTS,
   taskScriptCall,
@@ -68,13 +69,19 @@ export async function deleteTask(
   id: string,
   common: TaskScriptCommon,
 ): Promise<boolean> {
-  const [tenant, idempotencyKey] = await redis.hmget(keys.task(id), 'tenant', 'idempotencyKey');
-  if (!tenant) return false;
+  const [tenant, type, idempotencyKey] = await redis.hmget(keys.task(id), 'tenant', 'type', 'idempotencyKey');
+  if (!tenant || !type) return false;
+  const typeIndex = keys.tasksOfType(type as TaskType);
   const outcome = await runScript(
     'taskDelete',
     { taskId: id, tenant },
     common,
-    { ids: keys.taskIds(), ...(idempotencyKey ? { idempotencyEntry: keys.idempotency(tenant, idempotencyKey) } : {}) },
+    {
+      ids: keys.taskIds(),
+      typeIndex,
+      tenantTypeIndex: keys.tenantSlice(typeIndex, tenant),
+      ...(idempotencyKey ? { idempotencyEntry: keys.idempotency(tenant, idempotencyKey) } : {}),
+    },
     { cancelChannel: keys.cancelChannel() },
   );
   return outcome.status === 'ok';

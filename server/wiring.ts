@@ -49,6 +49,10 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
   // given"); say so at start when Redis is set otherwise.
   redis.once('ready', () => {
     redisSettingWarnings(redis).then((warnings) => warnings.forEach((warning) => logger.warn(warning)), () => undefined);
+    repository.backfillTypeIndex().then(
+      (slices) => slices !== null && logger.info({ slices }, 'per-type task index filled from the tasks stored before it'),
+      (error: Error) => logger.warn({ err: error.message }, 'per-type task index not filled; listing by type may miss older tasks'),
+    );
   });
 
   const repository = createTaskRepository({

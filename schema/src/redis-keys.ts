@@ -2,7 +2,7 @@
  * The only place a Redis key or channel name is built. Every process derives its names
  * from one prefix (REDIS_PREFIX), so several deployments or test files can share a Redis.
  */
-import type { ErrorClass, TaskState } from './task.ts';
+import type { ErrorClass, TaskState, TaskType } from './task.ts';
 
 export const DEFAULT_REDIS_PREFIX = 'atf';
 
@@ -24,6 +24,11 @@ export interface RedisKeys {
   taskOutput(id: string): string;
   /** Sorted set of every task; score = creation ms × 1000 + a sequence (the create script in task-scripts.ts). */
   tasksAll(): string;
+  /**
+   * Sorted set of the tasks of one type, in every state; same scores as `tasksAll`. A type never
+   * changes, so only create and delete touch it.
+   */
+  tasksOfType(type: TaskType): string;
   /** Sorted set of the tasks in one state; same scores as `tasksAll`. */
   tasksInState(state: TaskState): string;
   /** Sorted set of the DLQ tasks whose last error has this class; same scores as `tasksAll`. */
@@ -99,6 +104,7 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     taskEvents: (id) => `${prefix}:task:${id}:events`,
     taskOutput: (id) => `${prefix}:task:${id}:output`,
     tasksAll: () => `${prefix}:tasks:all`,
+    tasksOfType: (type) => `${prefix}:tasks:type:${type}`,
     tasksInState: (state) => `${prefix}:tasks:state:${state}`,
     deadLetterByClass: (errorClass) => `${prefix}:tasks:dlq:${errorClass}`,
     taskIds: () => `${prefix}:tasks:ids`,

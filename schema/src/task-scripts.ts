@@ -397,7 +397,7 @@ export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'miss
  * Replies {'created', version, field, value, ...} | {'existing', id} | {'conflict', id}.
  */
 const create = defineTaskScript({
-  keys: ['sequence', 'ids', 'jobs', 'waiting'],
+  keys: ['sequence', 'ids', 'typeIndex', 'tenantTypeIndex', 'jobs', 'waiting'],
   optionalKeys: ['idempotencyEntry'],
   args: ['id', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job'],
   body: `
@@ -427,6 +427,8 @@ redis.call('ZADD', ALL_KEY, order, task.id)
 redis.call('ZADD', INDEX.PENDING, order, task.id)
 redis.call('ZADD', TENANT_ALL_KEY, order, task.id)
 redis.call('ZADD', TENANT_INDEX.PENDING, order, task.id)
+redis.call('ZADD', TYPE_INDEX_KEY, order, task.id)
+redis.call('ZADD', TENANT_TYPE_INDEX_KEY, order, task.id)
 count('submitted:' .. task.type)
 count('entered:PENDING')
 redis.call('ZADD', IDS_KEY, 0, task.id)
@@ -749,7 +751,7 @@ return {'ok', commit(task, changes, 'transition', REASON)}
  * Subscribers get a deletion notice instead of a change.
  */
 const remove = defineTaskScript({
-  keys: ['ids'],
+  keys: ['ids', 'typeIndex', 'tenantTypeIndex'],
   optionalKeys: ['idempotencyEntry'],
   args: ['cancelChannel'],
   body: `
@@ -762,6 +764,8 @@ redis.call('ZREM', TENANT_ALL_KEY, task.id)
 redis.call('ZREM', TENANT_INDEX[task.state], task.id)
 if task.dlqClass then redis.call('ZREM', DLQ_INDEX[task.dlqClass], task.id) end
 redis.call('ZREM', IDS_KEY, task.id)
+redis.call('ZREM', TYPE_INDEX_KEY, task.id)
+redis.call('ZREM', TENANT_TYPE_INDEX_KEY, task.id)
 redis.call('ZREM', FINISHED_KEY, task.id)
 if IDEMPOTENCY_ENTRY_KEY then
   local value = redis.call('GET', IDEMPOTENCY_ENTRY_KEY)

@@ -55,6 +55,7 @@ export interface ListArgs {
   after: string | null;
   order: ListOrder;
   state?: TaskState | null;
+  type?: TaskType | null;
   /** Only DLQ tasks filed under this class. */
   deadLetterClass?: ErrorClass | null;
   /** Creation time bounds, epoch ms, inclusive. */
@@ -94,6 +95,8 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
       {
         sequence: keys.taskSequence(),
         ids: keys.taskIds(),
+        typeIndex: keys.tasksOfType(input.type),
+        tenantTypeIndex: keys.tenantSlice(keys.tasksOfType(input.type), input.tenant),
         jobs: keys.beeQueueKey(QueueName.PRIMARY, 'jobs'),
         waiting: keys.beeQueueKey(QueueName.PRIMARY, 'waiting'),
         ...(input.idempotencyKey !== null ? { idempotencyEntry: keys.idempotency(input.tenant, input.idempotencyKey) } : {}),
@@ -140,26 +143,26 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
    * tasks are being added. Creation bounds become score bounds: no scan.
    */
   async function list(args: ListArgs): Promise<TaskPage> {
-    const shared = args.deadLetterClass
-      ? keys.deadLetterByClass(args.deadLetterClass)
-      : args.state
-        ? keys.tasksInState(args.state)
-        : keys.tasksAll();
     if (args.tenant && args.deadLetterClass) throw new Error('dead-letter indexes have no tenant slices');
-    const index = args.tenant ? keys.tenantSlice(shared, args.tenant) : shared;
+    const slice = (index: string) => (args.tenant ? keys.tenantSlice(index, args.tenant) : index);
+    // The index holding the rows; with both a state and a type, the state's, kept to the type's members.
+    const index = slice(
+      args.deadLetterClass
+        ? keys.deadLetterByClass(args.deadLetterClass)
+        : args.state
+          ? keys.tasksInState(args.state)
+          : args.type
+            ? keys.tasksOfType(args.type)
+            : keys.tasksAll(),
+    );
+    const member = args.type && (args.state || args.deadLetterClass) ? slice(keys.tasksOfType(args.type)) : null;
     const low = args.createdFrom == null ? '-inf' : String(args.createdFrom * 1000);
     const high = args.createdTo == null ? '+inf' : String(args.createdTo * 1000 + 999);
-    const newestFirst = args.order === ListOrder.NEWEST_FIRST;
-    const [idsWithScores, totalCount] = await Promise.all([
-      newestFirst
-        ? redis.zrevrangebyscore(index, args.after ? `(${args.after}` : high, low, 'WITHSCORES', 'LIMIT', 0, args.first + 1)
-        : redis.zrangebyscore(index, args.after ? `(${args.after}` : low, high, 'WITHSCORES', 'LIMIT', 0, args.first + 1),
-      low === '-inf' && high === '+inf' ? redis.zcard(index) : redis.zcount(index, low, high),
+    const range = { low, high, newestFirst: args.order === ListOrder.NEWEST_FIRST };
+    const [rows, totalCount] = await Promise.all([
+      member ? rowsWithin(index, member, range, args.after, args.first + 1) : rowsOf(index, range, args.after, args.first + 1),
+      member ? countWithin(index, member, range) : low === '-inf' && high === '+inf' ? redis.zcard(index) : redis.zcount(index, low, high),
     ]);
-    const rows: { id: string; score: string }[] = [];
-    for (let i = 0; i + 1 < idsWithScores.length; i += 2) {
-      rows.push({ id: idsWithScores[i]!, score: idsWithScores[i + 1]! });
-    }
     const page = rows.slice(0, args.first);
     return {
       records: await getMany(page.map((row) => row.id)),
@@ -167,6 +170,51 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
       endCursor: page.length > 0 ? page[page.length - 1]!.score : null,
       totalCount,
     };
+  }
+
+  interface ScoreRange {
+    low: string;
+    high: string;
+    newestFirst: boolean;
+  }
+
+  /** Up to `limit` rows of `index` in the range, after the score `after`, in list order. */
+  async function rowsOf(index: string, range: ScoreRange, after: string | null, limit: number): Promise<{ id: string; score: string }[]> {
+    const flat = range.newestFirst
+      ? await redis.zrevrangebyscore(index, after ? `(${after}` : range.high, range.low, 'WITHSCORES', 'LIMIT', 0, limit)
+      : await redis.zrangebyscore(index, after ? `(${after}` : range.low, range.high, 'WITHSCORES', 'LIMIT', 0, limit);
+    const rows: { id: string; score: string }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) rows.push({ id: flat[i]!, score: flat[i + 1]! });
+    return rows;
+  }
+
+  /** Like `rowsOf`, keeping only members of `member`: walks `index` a batch at a time. */
+  async function rowsWithin(index: string, member: string, range: ScoreRange, after: string | null, limit: number) {
+    const kept: { id: string; score: string }[] = [];
+    let cursor = after;
+    for (;;) {
+      const batch = await rowsOf(index, range, cursor, Math.max(limit * 2, 100));
+      if (batch.length === 0) return kept;
+      const scores = await redis.zmscore(member, ...batch.map((row) => row.id));
+      for (const [i, row] of batch.entries()) {
+        if (scores[i] !== null) kept.push(row);
+        if (kept.length === limit) return kept;
+      }
+      cursor = batch.at(-1)!.score;
+    }
+  }
+
+  /** How many members of `member` `index` holds in the range: exact, without reading records. */
+  async function countWithin(index: string, member: string, range: ScoreRange): Promise<number> {
+    if (range.low === '-inf' && range.high === '+inf') return redis.zintercard(2, index, member);
+    let count = 0;
+    let cursor: string | null = null;
+    for (;;) {
+      const batch = await rowsOf(index, range, cursor, 1000);
+      if (batch.length === 0) return count;
+      count += (await redis.zmscore(member, ...batch.map((row) => row.id))).filter((score) => score !== null).length;
+      cursor = batch.at(-1)!.score;
+    }
   }
 
   /** Records for `ids` in the same order; ids whose task is gone are left out. */
@@ -237,5 +285,26 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
    */
   const deadLetterCounts = (): Promise<Record<ErrorClass, number>> => sizes(ERROR_CLASSES, keys.deadLetterByClass);
 
-  return { create, get, getMany, getContent, getVersion, events, list, idsWithPrefix, deadLetterIds, deadLetterCounts, stateCounts, cancel, reopen, remove };
+  /**
+   * Tasks stored before the per-type indexes existed were all SUMMARIZE (the only type then):
+   * adds them to that type's index and its tenant slices. Idempotent (a union), and a no-op
+   * once the index exists. Returns how many tenant slices it filled.
+   */
+  async function backfillTypeIndex(): Promise<number | null> {
+    const summarize = keys.tasksOfType('SUMMARIZE');
+    if ((await redis.exists(summarize)) || !(await redis.exists(keys.tasksAll()))) return null;
+    await redis.zunionstore(summarize, 2, summarize, keys.tasksAll());
+    let slices = 0;
+    const prefix = keys.tenantSlice(keys.tasksAll(), '');
+    for await (const found of redis.scanStream({ match: `${prefix}*`, count: 500 })) {
+      for (const slice of found as string[]) {
+        const target = keys.tenantSlice(summarize, slice.slice(prefix.length));
+        await redis.zunionstore(target, 2, target, slice);
+        slices += 1;
+      }
+    }
+    return slices;
+  }
+
+  return { backfillTypeIndex, create, get, getMany, getContent, getVersion, events, list, idsWithPrefix, deadLetterIds, deadLetterCounts, stateCounts, cancel, reopen, remove };
 }

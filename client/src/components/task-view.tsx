@@ -109,7 +109,7 @@ export function TaskView(props: { id: string; canWrite?: boolean }) {
               {(attempt) => (
                 <>
                   <h3>
-                    Output{' '}
+                    Output ·{' '}
                     <span class="muted small" data-testid="output-attempt" aria-live="polite">
                       {attemptLabel(attempt(), task().state, task().errors.map((error) => error.attempt))}
                     </span>

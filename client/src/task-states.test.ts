@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isCancellable, isRetryable, isTaskState, TASK_STATES } from './task-states.ts';
+import { isCancellable, isRetryable, isTaskState, isWriting, TASK_STATES } from './task-states.ts';
 
 describe('task states', () => {
   it('lists every state in the schema order', () => {
@@ -11,12 +11,16 @@ describe('task states', () => {
     expect(TASK_STATES.filter(isRetryable)).toEqual(['DLQ', 'CANCELLED']);
   });
 
+  it('follows the output of tasks that may still write some', () => {
+    expect(TASK_STATES.filter(isWriting)).toEqual(['PENDING', 'ACTIVE', 'SCHEDULED']);
+  });
+
   it('recognises only state names, and offers nothing for a state this bundle does not know', () => {
     expect(isTaskState('DLQ')).toBe(true);
     expect(isTaskState('dlq')).toBe(false);
     expect(isTaskState('toString')).toBe(false);
     expect(isTaskState(null)).toBe(false);
     const newer = 'PAUSED' as (typeof TASK_STATES)[number];
-    expect([isCancellable(newer), isRetryable(newer)]).toEqual([false, false]);
+    expect([isCancellable(newer), isRetryable(newer), isWriting(newer)]).toEqual([false, false, false]);
   });
 });

@@ -8,9 +8,12 @@
  * The API key (auth.ts) goes in the Authorization header over HTTP and in the
  * connection_init payload over WebSocket. A 401 or a 4403 close asks for a key; until one is
  * given the socket waits instead of hammering the server.
+ *
+ * A subscription that resumes from a cursor (taskOutput) says so in its operation context
+ * (`ResumableContext`): see `subscriptionPayload`.
  */
-import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
-import { createClient as createWsClient } from 'graphql-ws';
+import { Client, fetchExchange, subscriptionExchange, type Operation, type SubscriptionOperation } from '@urql/core';
+import { createClient as createWsClient, type SubscribePayload } from 'graphql-ws';
 import { createSignal, on, createRoot, createEffect, type Accessor } from 'solid-js';
 import { apiKey, authorization, keyRequired, reportUnauthenticated } from './auth.ts';
 
@@ -27,7 +30,31 @@ export interface AppClient {
 /** The WebSocket close code the server uses for a missing or refused key. */
 export const CLOSE_FORBIDDEN = 4403;
 
-export function createAppClient(origin: string = window.location.origin): AppClient {
+/** Operation context of a subscription that resumes where it stopped after a reconnect. */
+export interface ResumableContext {
+  /** Variables to send instead of the first ones, read each time the subscription is (re)sent. */
+  resumeVariables?: () => Record<string, unknown>;
+}
+
+/**
+ * The graphql-ws payload for an urql subscription. After a reconnect graphql-ws resubscribes
+ * by sending the very payload object it was given at first (serialised again), and urql knows
+ * nothing of the reconnect: so a subscription that must not start over (taskOutput with
+ * `after`) gets a payload whose `variables` are read when sent, merged with its context's
+ * `resumeVariables()`. Other subscriptions start over with their snapshot, as before.
+ */
+export function subscriptionPayload(request: SubscriptionOperation, operation: Operation): SubscribePayload {
+  const payload = { ...request, query: request.query ?? '' };
+  const resume = (operation.context as ResumableContext).resumeVariables;
+  if (!resume) return payload;
+  return Object.defineProperty(payload, 'variables', { enumerable: true, get: () => ({ ...request.variables, ...resume() }) });
+}
+
+/**
+ * Creates the app's client for the server at `origin` (default: the page's).
+ * `webSocketImpl` replaces the browser's WebSocket (tests).
+ */
+export function createAppClient(origin: string = window.location.origin, options: { webSocketImpl?: unknown } = {}): AppClient {
   const [connection, setConnection] = createSignal<ConnectionState>('connecting');
   const [connectionEpoch, setConnectionEpoch] = createSignal(0);
   let everConnected = false;
@@ -35,6 +62,7 @@ export function createAppClient(origin: string = window.location.origin): AppCli
 
   const ws = createWsClient({
     url: `${origin.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: options.webSocketImpl,
     lazy: false,
     keepAlive: 10_000,
     retryAttempts: Number.POSITIVE_INFINITY,
@@ -79,8 +107,8 @@ export function createAppClient(origin: string = window.location.origin): AppCli
     exchanges: [
       fetchExchange,
       subscriptionExchange({
-        forwardSubscription: (request) => ({
-          subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+        forwardSubscription: (request, operation) => ({
+          subscribe: (sink) => ({ unsubscribe: ws.subscribe(subscriptionPayload(request, operation), sink) }),
         }),
       }),
     ],

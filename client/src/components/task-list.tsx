@@ -2,10 +2,15 @@ import { For, Show, type Accessor } from 'solid-js';
 import { formatTime, shortId } from '../format.ts';
 import type { TaskSummary } from '../primitives/create-recent-tasks.ts';
 import { onLinkClick } from '../router.ts';
+import { OutputTailRow } from './output-tail.tsx';
 import { ProgressBar } from './progress-bar.tsx';
 import { StateBadge } from './state-badge.tsx';
 
-export function TaskList(props: { tasks: Accessor<TaskSummary[]>; loading: boolean; error: string | null }) {
+/**
+ * The recent tasks. A task listed in `outputTails` gets a row under its own with the tail of
+ * its output, live.
+ */
+export function TaskList(props: { tasks: Accessor<TaskSummary[]>; outputTails?: Accessor<readonly string[]>; loading: boolean; error: string | null }) {
   return (
     <section class="card" aria-labelledby="recent-heading">
       <h2 id="recent-heading">Recent tasks</h2>
@@ -29,23 +34,28 @@ export function TaskList(props: { tasks: Accessor<TaskSummary[]>; loading: boole
             <tbody>
               <For each={props.tasks()}>
                 {(task) => (
-                  <tr data-task-id={task.id} data-state={task.state}>
-                    <td>
-                      <a href={`/tasks/${task.id}`} onClick={onLinkClick} class="mono">
-                        {shortId(task.id)}
-                      </a>
-                    </td>
-                    <td>
-                      <StateBadge state={task.state} />
-                    </td>
-                    <td>
-                      <ProgressBar progress={task.progress} label={`progress of task ${shortId(task.id)}`} />
-                    </td>
-                    <td>
-                      {task.retryCount}/{task.maxRetries}
-                    </td>
-                    <td>{formatTime(task.createdAt)}</td>
-                  </tr>
+                  <>
+                    <tr data-task-id={task.id} data-state={task.state}>
+                      <td>
+                        <a href={`/tasks/${task.id}`} onClick={onLinkClick} class="mono">
+                          {shortId(task.id)}
+                        </a>
+                      </td>
+                      <td>
+                        <StateBadge state={task.state} />
+                      </td>
+                      <td>
+                        <ProgressBar progress={task.progress} label={`progress of task ${shortId(task.id)}`} />
+                      </td>
+                      <td>
+                        {task.retryCount}/{task.maxRetries}
+                      </td>
+                      <td>{formatTime(task.createdAt)}</td>
+                    </tr>
+                    <Show when={props.outputTails?.().includes(task.id)}>
+                      <OutputTailRow id={task.id} columns={5} />
+                    </Show>
+                  </>
                 )}
               </For>
             </tbody>

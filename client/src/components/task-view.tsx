@@ -1,15 +1,29 @@
 import { For, Show } from 'solid-js';
 import { formatDuration, formatTime, percent } from '../format.ts';
 import { createTask } from '../primitives/create-task.ts';
+import { createTaskOutput } from '../primitives/create-task-output.ts';
+import { attemptLabel } from '../primitives/output-merge.ts';
 import { onLinkClick } from '../router.ts';
+import { isWriting } from '../task-states.ts';
 import { ProgressBar } from './progress-bar.tsx';
 import { StateBadge } from './state-badge.tsx';
 import { Countdown } from './countdown.tsx';
 import { TaskActions } from './task-actions.tsx';
 
-/** One task, live. Input and result are rendered as text, never as HTML. */
+/**
+ * One task, live. While the task may still write, its output grows in place of the result,
+ * with the attempt writing it; once COMPLETED the result is shown as before. Input, output and
+ * result are rendered as text, never as HTML.
+ */
 export function TaskView(props: { id: string; canWrite?: boolean }) {
   const live = createTask(() => props.id);
+  const output = createTaskOutput({
+    id: () => props.id,
+    live: () => {
+      const task = live.task();
+      return task !== undefined && task.id === props.id && isWriting(task.state);
+    },
+  });
   return (
     <section class="card task-view" aria-labelledby="task-heading">
       <p>
@@ -78,10 +92,37 @@ export function TaskView(props: { id: string; canWrite?: boolean }) {
               </Show>
             </dl>
 
-            <h3>Result</h3>
-            <Show when={task().result} fallback={<p class="muted">No result yet.</p>}>
-              <p class="result" data-testid="result">
-                {task().result}
+            {/* One paragraph for the whole stream: a chunk or a reset changes its text, never the element. */}
+            <Show
+              when={task().state !== 'COMPLETED' && output.attempt()}
+              fallback={
+                <>
+                  <h3>Result</h3>
+                  <Show when={task().result} fallback={<p class="muted">No result yet.</p>}>
+                    <p class="result" data-testid="result">
+                      {task().result}
+                    </p>
+                  </Show>
+                </>
+              }
+            >
+              {(attempt) => (
+                <>
+                  <h3>
+                    Output ·{' '}
+                    <span class="muted small" data-testid="output-attempt" aria-live="polite">
+                      {attemptLabel(attempt(), task().state, task().errors.map((error) => error.attempt))}
+                    </span>
+                  </h3>
+                  <p class="result" data-testid="output">
+                    {output.text()}
+                  </p>
+                </>
+              )}
+            </Show>
+            <Show when={isWriting(task().state) && output.error()}>
+              <p class="muted small" data-testid="output-error">
+                Live output unavailable: {output.error()}
               </p>
             </Show>
 

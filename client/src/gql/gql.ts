@@ -38,6 +38,7 @@ type Documents = {
     "\n  query DeadLetterTasks($errorClass: ErrorClass!, $first: Int!) {\n    deadLetterTasks(first: $first, errorClass: $errorClass) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n        errors {\n          errorClass\n          message\n          httpStatus\n          attempt\n          at\n        }\n      }\n    }\n  }\n": typeof types.DeadLetterTasksDocument,
     "\n  mutation RetryDeadLetterTasks($errorClass: ErrorClass, $ids: [ID!]) {\n    retryDeadLetterTasks(errorClass: $errorClass, ids: $ids)\n  }\n": typeof types.RetryDeadLetterTasksDocument,
     "\n  mutation PurgeDeadLetterQueue {\n    purgeDeadLetterQueue(confirm: true)\n  }\n": typeof types.PurgeDeadLetterQueueDocument,
+    "\n  subscription TaskOutput($id: ID!, $after: String) {\n    taskOutput(id: $id, after: $after) {\n      taskId\n      cursor\n      attempt\n      text\n      reset\n      final\n    }\n  }\n": typeof types.TaskOutputDocument,
 };
 const documents: Documents = {
     "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n": types.TaskSummaryFieldsFragmentDoc,
@@ -64,6 +65,7 @@ const documents: Documents = {
     "\n  query DeadLetterTasks($errorClass: ErrorClass!, $first: Int!) {\n    deadLetterTasks(first: $first, errorClass: $errorClass) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n        errors {\n          errorClass\n          message\n          httpStatus\n          attempt\n          at\n        }\n      }\n    }\n  }\n": types.DeadLetterTasksDocument,
     "\n  mutation RetryDeadLetterTasks($errorClass: ErrorClass, $ids: [ID!]) {\n    retryDeadLetterTasks(errorClass: $errorClass, ids: $ids)\n  }\n": types.RetryDeadLetterTasksDocument,
     "\n  mutation PurgeDeadLetterQueue {\n    purgeDeadLetterQueue(confirm: true)\n  }\n": types.PurgeDeadLetterQueueDocument,
+    "\n  subscription TaskOutput($id: ID!, $after: String) {\n    taskOutput(id: $id, after: $after) {\n      taskId\n      cursor\n      attempt\n      text\n      reset\n      final\n    }\n  }\n": types.TaskOutputDocument,
 };
 
 /**
@@ -176,6 +178,10 @@ export function graphql(source: "\n  mutation RetryDeadLetterTasks($errorClass: 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation PurgeDeadLetterQueue {\n    purgeDeadLetterQueue(confirm: true)\n  }\n"): (typeof documents)["\n  mutation PurgeDeadLetterQueue {\n    purgeDeadLetterQueue(confirm: true)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription TaskOutput($id: ID!, $after: String) {\n    taskOutput(id: $id, after: $after) {\n      taskId\n      cursor\n      attempt\n      text\n      reset\n      final\n    }\n  }\n"): (typeof documents)["\n  subscription TaskOutput($id: ID!, $after: String) {\n    taskOutput(id: $id, after: $after) {\n      taskId\n      cursor\n      attempt\n      text\n      reset\n      final\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

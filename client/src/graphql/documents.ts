@@ -281,3 +281,16 @@ export const PurgeDeadLetterQueueMutation = graphql(`
     purgeDeadLetterQueue(confirm: true)
   }
 `);
+
+export const TaskOutputSubscription = graphql(`
+  subscription TaskOutput($id: ID!, $after: String) {
+    taskOutput(id: $id, after: $after) {
+      taskId
+      cursor
+      attempt
+      text
+      reset
+      final
+    }
+  }
+`);

@@ -2,6 +2,7 @@
  * The recent-tasks list: one query for the first page, then every change from the live
  * feed merged in by id (highest version wins, batched per frame), deletions removed.
  * Refetches the page after a reconnect, since changes made while offline were not streamed.
+ * Also picks the few tasks whose live output tail the list shows (`outputTails`).
  */
 import { createQuery } from '@urql/solid';
 import { batch, createEffect, createMemo, on, type Accessor } from 'solid-js';
@@ -14,7 +15,24 @@ export type { TaskSummary };
 
 const newestFirst = (a: TaskSummary, b: TaskSummary) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
 
-export function createRecentTasks(options: { limit: number; connectionEpoch: Accessor<number> }) {
+/** How many output tails the list shows by default: each one is a taskOutput subscription. */
+export const MAX_OUTPUT_TAILS = 4;
+
+/** The ids of the first `max` ACTIVE tasks of `tasks` (the list's order: newest first). */
+export function outputTailIds(tasks: readonly TaskSummary[], max: number): string[] {
+  return tasks
+    .filter((task) => task.state === 'ACTIVE')
+    .slice(0, max)
+    .map((task) => task.id);
+}
+
+const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((id, index) => id === b[index]);
+
+/**
+ * The recent tasks, newest first, at most `limit`. `maxOutputTails` (default
+ * MAX_OUTPUT_TAILS) bounds how many ACTIVE tasks get their output followed.
+ */
+export function createRecentTasks(options: { limit: number; connectionEpoch: Accessor<number>; maxOutputTails?: number }) {
   const [page, refetch] = createQuery({ query: RecentTasksQuery, variables: { first: options.limit } });
   // Setting an id to undefined removes it from the store (a deleted task).
   const [byId, setById] = createStore<Record<string, TaskSummary | undefined>>({});
@@ -47,8 +65,12 @@ export function createRecentTasks(options: { limit: number; connectionEpoch: Acc
       .sort(newestFirst)
       .slice(0, options.limit),
   );
+  // Only a change of the set reaches the rows, so a progress update starts or stops nothing.
+  const outputTails = createMemo(() => outputTailIds(tasks(), options.maxOutputTails ?? MAX_OUTPUT_TAILS), [], { equals: sameIds });
   return {
     tasks,
+    /** The tasks whose output tail the list shows: the newest ACTIVE ones, a few at most. */
+    outputTails,
     /** Shows a task the moment it was submitted, before its first event arrives. */
     add: merge,
     loading: () => page.fetching && !page.data,

@@ -1,9 +1,12 @@
 /**
  * An urql Client whose every operation (queries included) lands in a list the test answers
- * by hand: `push` a result into a subscription, `answer` a query. No network, no server.
+ * by hand: `push` a result into a subscription, `answer` a query, `complete` a subscription.
+ * No network, no server. Operations get the payload the app's graphql-ws client would get, so
+ * `resentVariables()` tells what a resubscription after a reconnect would ask for.
  */
 import { Client, subscriptionExchange } from '@urql/core';
 import { vi } from 'vitest';
+import { subscriptionPayload } from '../urql-client.ts';
 
 interface Sink {
   next(value: { data?: unknown; errors?: unknown[] }): void;
@@ -13,7 +16,10 @@ interface Sink {
 
 export interface HandOperation {
   name: string;
+  /** The variables the operation was first sent with. */
   variables: Record<string, unknown>;
+  /** The variables graphql-ws would send if it resubscribed now, after a reconnect. */
+  resentVariables(): Record<string, unknown>;
   sink: Sink;
   closed: boolean;
 }
@@ -25,11 +31,13 @@ export function createHandTransport() {
     exchanges: [
       subscriptionExchange({
         enableAllOperations: true,
-        forwardSubscription: (request) => ({
+        forwardSubscription: (request, urqlOperation) => ({
           subscribe: (sink) => {
+            const payload = subscriptionPayload(request, urqlOperation);
             const operation: HandOperation = {
               name: request.operationName ?? '',
               variables: (request.variables ?? {}) as Record<string, unknown>,
+              resentVariables: () => (JSON.parse(JSON.stringify(payload)) as { variables?: Record<string, unknown> }).variables ?? {},
               sink: sink as Sink,
               closed: false,
             };
@@ -52,6 +60,12 @@ export function createHandTransport() {
     open,
     /** Sends one subscription event. */
     push: (name: string, data: unknown) => open(name).sink.next({ data }),
+    /** Ends a subscription from the server's side. */
+    complete: (name: string) => {
+      const operation = open(name);
+      operation.closed = true;
+      operation.sink.complete();
+    },
     /** Answers a query and completes it (once the client has sent it: urql starts operations in a microtask). */
     answer: async (name: string, data: unknown) => {
       const operation = await vi.waitFor(() => open(name));

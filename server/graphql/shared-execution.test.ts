@@ -86,6 +86,15 @@ describe('createSharedSubscribe', () => {
     expect(await pending).toEqual({ value: undefined, done: true });
   });
 
+  it('answers a field whose resolver gives no stream with an error, instead of throwing', async () => {
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
+      subscription: new GraphQLObjectType({ name: 'Subscription', fields: { broken: { type: GraphQLString, subscribe: () => undefined } } }),
+    });
+    const result = await createSharedSubscribe().subscribe({ schema, document: parse('subscription { broken }') });
+    expect(result).toMatchObject({ errors: [expect.objectContaining({ message: 'internal error' })] });
+  });
+
   it('answers an operation that cannot subscribe with its errors', async () => {
     const { schema } = fixture();
     const result = await createSharedSubscribe().subscribe({ schema, document: parse('subscription { items { name } }'), variableValues: { x: 1 }, operationName: 'Missing' });

@@ -9,7 +9,7 @@
  * parses each message once); events that are not shared (a watch filling a gap from the
  * event stream) simply miss the cache. Entries live as long as their event object does.
  */
-import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { GraphQLError, createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -38,7 +38,14 @@ export function createSharedSubscribe(): SharedSubscribe {
   }
 
   async function subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
-    const source = await createSourceEventStream(args);
+    let source: Awaited<ReturnType<typeof createSourceEventStream>>;
+    try {
+      source = await createSourceEventStream(args);
+    } catch (error) {
+      // graphql-js rethrows what is not a GraphQLError (a resolver that returned no stream):
+      // answer this subscription with the error instead of letting it close the whole socket.
+      return { errors: [new GraphQLError('internal error', { originalError: error instanceof Error ? error : new Error(String(error)) })] };
+    }
     if (!(Symbol.asyncIterator in source)) return source;
     const operationKey = typeof args.contextValue === 'object' && args.contextValue !== null ? operationKeys.get(args.contextValue) : undefined;
     return new MappedEvents(source[Symbol.asyncIterator](), (event) => run(args, event, operationKey));

@@ -3,7 +3,8 @@
  * same authentication, validation limits, introspection policy and error formatting are
  * applied here, and only subscriptions are accepted. Close codes are graphql-ws's own: 4403
  * for a missing, unknown or revoked key (and for a key over its connection cap), 4408 when
- * no connection_init arrives in time, 4500 when keys cannot be checked; and ours, 4480
+ * no connection_init arrives in time; the standard 1013 (try again later) when keys cannot be
+ * checked; and ours, 4480
  * (SUBSCRIBER_TOO_SLOW), when a connection's subscriptions fall further behind than its
  * backlog allows (a client that stopped reading).
  */
@@ -93,7 +94,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
     try {
       caller = await options.authenticator.authenticate(presentedKey(ctx));
     } catch {
-      ctx.extra.socket.close(CloseCode.InternalServerError, 'cannot check API keys right now; reconnect later');
+      // 1013 (Try Again Later), not graphql-ws' 4500: clients give up after a 4500, and this passes.
+      ctx.extra.socket.close(1013, 'cannot check API keys right now; reconnect later');
       return null;
     }
     if (!caller) ctx.extra.socket.close(CloseCode.Forbidden, 'missing or invalid API key');

@@ -59,6 +59,8 @@ export function createAppClient(origin: string = window.location.origin, options
   const [connectionEpoch, setConnectionEpoch] = createSignal(0);
   let everConnected = false;
   let keyGiven: (() => void) | null = null;
+  /** Ends the wait before the next reconnect attempt (the network came back). */
+  let wakeRetry: (() => void) | null = null;
 
   const ws = createWsClient({
     url: `${origin.replace(/^http/, 'ws')}/graphql`,
@@ -75,7 +77,13 @@ export function createAppClient(origin: string = window.location.origin, options
     // the server wants a key we have not got, wait for the operator instead.
     retryWait: async (retries) => {
       if (keyRequired()) await new Promise<void>((resolve) => (keyGiven = resolve));
-      else await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 10_000) * (0.5 + Math.random() / 2)));
+      else {
+        await new Promise<void>((resolve) => {
+          wakeRetry = resolve;
+          setTimeout(resolve, Math.min(1000 * 2 ** retries, 10_000) * (0.5 + Math.random() / 2));
+        });
+        wakeRetry = null;
+      }
     },
     on: {
       connecting: () => setConnection(everConnected ? 'reconnecting' : 'connecting'),
@@ -130,8 +138,15 @@ export function createAppClient(origin: string = window.location.origin, options
     return dispose;
   });
 
-  const onOffline = () => setConnection('offline');
+  // Offline: drop the socket now rather than wait for keep-alive to notice, and reconnect as
+  // soon as the network is back; subscriptions then resume where they were (afterVersion, after).
+  const onOffline = () => {
+    setConnection('offline');
+    ws.terminate();
+  };
+  const onOnline = () => wakeRetry?.();
   window.addEventListener('offline', onOffline);
+  window.addEventListener('online', onOnline);
   return {
     client,
     connection,
@@ -139,6 +154,7 @@ export function createAppClient(origin: string = window.location.origin, options
     dispose: () => {
       disposeKeyWatch();
       window.removeEventListener('offline', onOffline);
+      window.removeEventListener('online', onOnline);
       void ws.dispose();
     },
   };

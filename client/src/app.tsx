@@ -15,7 +15,7 @@ import { currentPath, onLinkClick, taskIdOf } from './router.ts';
 import type { AppClient } from './urql-client.ts';
 
 function SubmitPage(props: { app: AppClient; canWrite: boolean }) {
-  const recent = createRecentTasks({ limit: 25, connectionEpoch: props.app.connectionEpoch });
+  const recent = createRecentTasks({ limit: 25 });
   return (
     <div class="home">
       <Show when={props.canWrite} fallback={<p class="card muted">This key may read tasks but not submit them.</p>}>
@@ -70,7 +70,7 @@ function Shell(props: { app: AppClient }) {
         <Switch fallback={<SubmitPage app={props.app} canWrite={canWrite()} />}>
           <Match when={taskIdOf(currentPath())}>{(id) => <TaskView id={id()} canWrite={canWrite()} />}</Match>
           <Match when={currentPath() === '/tasks'}>
-            <TasksPage connectionEpoch={props.app.connectionEpoch} canWrite={canWrite()} />
+            <TasksPage canWrite={canWrite()} />
           </Match>
           <Match when={currentPath() === '/dashboard'}>
             <DashboardPage admin={viewer.isAdmin()} />

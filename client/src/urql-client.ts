@@ -2,8 +2,9 @@
  * One urql Client for the app: queries and mutations over HTTP POST (Apollo's CSRF
  * prevention rejects urql's GET), subscriptions over one graphql-ws connection that
  * reconnects forever and reports its state for the connection badge. Nothing polls: after a
- * reconnect graphql-ws resubscribes (each subscription starts with a snapshot) and
- * `connectionEpoch` tells the queries to take theirs again.
+ * reconnect graphql-ws resubscribes; a task's feed starts with its snapshot (or resumes from its
+ * version or cursor), and a feed without one says when it is live, which tells a list to read
+ * again (create-live-tasks.ts).
  *
  * The API key (auth.ts) goes in the Authorization header over HTTP and in the
  * connection_init payload over WebSocket. A 401 or a 4403 close asks for a key; until one is
@@ -22,8 +23,6 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'off
 export interface AppClient {
   client: Client;
   connection: Accessor<ConnectionState>;
-  /** Counts (re)connections: resources that are not subscriptions refetch when it changes. */
-  connectionEpoch: Accessor<number>;
   dispose(): void;
 }
 
@@ -56,7 +55,6 @@ export function subscriptionPayload(request: SubscriptionOperation, operation: O
  */
 export function createAppClient(origin: string = window.location.origin, options: { webSocketImpl?: unknown } = {}): AppClient {
   const [connection, setConnection] = createSignal<ConnectionState>('connecting');
-  const [connectionEpoch, setConnectionEpoch] = createSignal(0);
   let everConnected = false;
   let keyGiven: (() => void) | null = null;
   /** Ends the wait before the next reconnect attempt (the network came back). */
@@ -90,7 +88,6 @@ export function createAppClient(origin: string = window.location.origin, options
       connected: () => {
         everConnected = true;
         setConnection('connected');
-        setConnectionEpoch((epoch) => epoch + 1);
       },
       closed: (event) => {
         if ((event as { code?: number } | undefined)?.code === CLOSE_FORBIDDEN) reportUnauthenticated();
@@ -150,7 +147,6 @@ export function createAppClient(origin: string = window.location.origin, options
   return {
     client,
     connection,
-    connectionEpoch,
     dispose: () => {
       disposeKeyWatch();
       window.removeEventListener('offline', onOffline);

@@ -60,6 +60,7 @@ export const resolvers: Resolvers = {
     },
     tasksUpdated: {
       subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchChanges(caller, backlog),
+      // FEED_LIVE never reaches a resolver: shared execution answers it (shared-execution.ts).
       resolve: (record: TaskRecord) => record,
     },
     taskOutput: {

@@ -10,6 +10,10 @@
  * event stream) simply miss the cache. Entries live as long as their event object does.
  */
 import { GraphQLError, createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { FEED_LIVE } from '../services/feed-live.ts';
+
+/** What a feed without a snapshot sends first (see feed-live.ts). */
+const LIVE_RESULT: ExecutionResult = Object.freeze({ data: null, extensions: { live: true } });
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -28,6 +32,7 @@ export function createSharedSubscribe(): SharedSubscribe {
   const results = new WeakMap<object, Map<string, Result>>();
 
   function run(args: ExecutionArgs, event: unknown, operationKey: string | undefined): Result {
+    if (event === FEED_LIVE) return LIVE_RESULT;
     const execution = () => execute({ ...args, rootValue: event });
     if (operationKey === undefined || typeof event !== 'object' || event === null) return execution();
     let byOperation = results.get(event);

@@ -18,6 +18,7 @@ import { closableIterator, createAsyncQueue } from './async-queue.ts';
 import { createBacklog, type Backlog, type BacklogLimits } from './backlog.ts';
 import { RESYNC, TaskWatch, type WatchItem } from './task-watch.ts';
 import { createTicker } from './ticker.ts';
+import { FEED_LIVE, type FeedLive } from './feed-live.ts';
 import { validateContent, validateIdempotencyKey } from './content-validation.ts';
 
 export interface TaskServiceOptions {
@@ -271,9 +272,12 @@ export function createTaskService(options: TaskServiceOptions) {
     });
   }
 
-  /** Every change (or, with `deletions`, the id of every deletion) of the caller's tasks. */
-  async function watchAll<T>(caller: Caller, pick: (message: TaskChannelMessage) => T | null, backlog?: Backlog): Promise<AsyncGenerator<T>> {
-    const inbox = createAsyncQueue<T>({ backlog: backlog ?? createBacklog(options.subscriberLimits) });
+  /**
+   * FEED_LIVE once the feed is live, then every change (or the id of every deletion, as `pick`
+   * chooses) of the caller's tasks.
+   */
+  async function watchAll<T>(caller: Caller, pick: (message: TaskChannelMessage) => T | null, backlog?: Backlog): Promise<AsyncGenerator<T | FeedLive>> {
+    const inbox = createAsyncQueue<T | FeedLive>({ backlog: backlog ?? createBacklog(options.subscriberLimits) });
     const subscription = await store(() =>
       events.onAnyTask((message, bytes) => {
         const tenant = message.kind === 'change' ? message.task.tenant : message.tenant;
@@ -281,7 +285,8 @@ export function createTaskService(options: TaskServiceOptions) {
         if (value !== null) inbox.push(value, bytes);
       }),
     );
-    async function* run(): AsyncGenerator<T> {
+    inbox.push(FEED_LIVE);
+    async function* run(): AsyncGenerator<T | FeedLive> {
       yield* inbox;
     }
     return closableIterator(run(), () => {

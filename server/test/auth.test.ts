@@ -249,7 +249,7 @@ describe('tenant isolation', () => {
     const deletions = subscribe<string>(client, 'subscription { taskDeleted }', {}, 'taskDeleted');
     const adminClient = wsClient(server, { connectionParams: { authorization: `Bearer ${KEYS.admin}` } });
     const adminChanges = subscribe<{ id: string }>(adminClient, 'subscription { tasksUpdated { id } }', {}, 'tasksUpdated');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await Promise.all([changes, deletions, adminChanges].map((feed) => feed.waitLive()));
 
     // Tenant B's own task with the same idempotency key is a different task (keys are per tenant).
     const theirs = await submitTask(server, `${SAMPLE_TEXT} Tenant B.`, { idempotencyKey: 'shared-key' }, KEYS.b);

@@ -81,6 +81,10 @@ export interface Subscription<T> {
   events: T[];
   errors: unknown[];
   completed: boolean;
+  /** A feed without a snapshot said it is live (its first message: `extensions.live`). */
+  live: boolean;
+  /** Resolves once the feed said it is live. */
+  waitLive(timeoutMs?: number): Promise<void>;
   /** Resolves with the first event that matches. */
   waitFor(predicate: (event: T) => boolean, timeoutMs?: number): Promise<T>;
   dispose(): void;
@@ -92,6 +96,10 @@ export function subscribe<T>(client: Client, query: string, variables: Record<st
     events: [],
     errors: [],
     completed: false,
+    live: false,
+    waitLive: async (timeoutMs = 10_000) => {
+      await waitFor(() => subscription.live, { timeoutMs, message: `${field} to be live` });
+    },
     waitFor: (predicate, timeoutMs = 10_000) =>
       waitFor(() => subscription.events.find(predicate), { timeoutMs, message: `a ${field} event` }),
     dispose: () => dispose(),
@@ -100,6 +108,7 @@ export function subscribe<T>(client: Client, query: string, variables: Record<st
     { query, variables },
     {
       next: (result) => {
+        if ((result.extensions as { live?: boolean } | undefined)?.live === true) subscription.live = true;
         if (result.errors) subscription.errors.push(...result.errors);
         if (result.data?.[field]) subscription.events.push(result.data[field]!);
       },

@@ -75,8 +75,7 @@ describe('TaskList output tails', () => {
 describe('createRecentTasks outputTails', () => {
   it('are the newest ACTIVE tasks of the list, a few at most, and follow their states', async () => {
     const transport = createHandTransport();
-    const [epoch] = createSignal(1);
-    const hook = renderHook(() => createRecentTasks({ limit: 25, connectionEpoch: epoch, maxOutputTails: 2 }), { wrapper: withClient(transport) });
+    const hook = renderHook(() => createRecentTasks({ limit: 25, maxOutputTails: 2 }), { wrapper: withClient(transport) });
     await transport.answer('RecentTasks', {
       tasks: { totalCount: 4, nodes: [task('newest', 9), task('done', 8, { state: 'COMPLETED' }), task('older', 7), task('oldest', 6), task('waiting', 5, { state: 'PENDING' })] },
     });

@@ -4,7 +4,7 @@
  * in the URL, so a dashboard node can link to "the COMPLETED tasks".
  */
 import { useClient } from '@urql/solid';
-import { createMemo, createSignal, For, Show, type Accessor } from 'solid-js';
+import { createMemo, createSignal, For, Show } from 'solid-js';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { StateBadge } from '../components/state-badge.tsx';
 import type { TaskOrder, TaskState } from '../gql/graphql.ts';
@@ -55,11 +55,11 @@ function setFilter(patch: Partial<TaskFilters>, current: TaskFilters): void {
   navigate(`/tasks${query ? `?${query}` : ''}`, { replace: true });
 }
 
-export function TasksPage(props: { connectionEpoch: Accessor<number>; canWrite: boolean }) {
+export function TasksPage(props: { canWrite: boolean }) {
   const filters = createMemo(() => filtersFrom(currentSearch()), undefined, {
     equals: (a, b) => JSON.stringify(a) === JSON.stringify(b),
   });
-  const table = createTaskTable({ filters, connectionEpoch: props.connectionEpoch });
+  const table = createTaskTable({ filters });
   // Creation order comes from the server (Order); the other columns sort the rows on this page.
   const [sort, setSort] = createSignal<{ key: SortKey; descending: boolean } | null>(null);
   const rows = createMemo(() => {

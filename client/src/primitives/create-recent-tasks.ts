@@ -5,7 +5,7 @@
  * Also picks the few tasks whose live output tail the list shows (`outputTails`).
  */
 import { createQuery } from '@urql/solid';
-import { batch, createEffect, createMemo, on, type Accessor } from 'solid-js';
+import { batch, createEffect, createMemo } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import { RecentTasksQuery } from '../graphql/documents.ts';
 import { createLiveTasks, type TaskSummary } from './create-live-tasks.ts';
@@ -32,7 +32,7 @@ const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.l
  * The recent tasks, newest first, at most `limit`. `maxOutputTails` (default
  * MAX_OUTPUT_TAILS) bounds how many ACTIVE tasks get their output followed.
  */
-export function createRecentTasks(options: { limit: number; connectionEpoch: Accessor<number>; maxOutputTails?: number }) {
+export function createRecentTasks(options: { limit: number; maxOutputTails?: number }) {
   const [page, refetch] = createQuery({ query: RecentTasksQuery, variables: { first: options.limit } });
   // Setting an id to undefined removes it from the store (a deleted task).
   const [byId, setById] = createStore<Record<string, TaskSummary | undefined>>({});
@@ -56,8 +56,8 @@ export function createRecentTasks(options: { limit: number; connectionEpoch: Acc
     const nodes = page.data?.tasks.nodes;
     if (nodes) apply(nodes.map((task) => ({ kind: 'update' as const, task })));
   });
-  createLiveTasks({ onBatch: apply });
-  createEffect(on(options.connectionEpoch, (epoch) => epoch > 1 && refetch(), { defer: true }));
+  // Re-read once the resubscribed feed is live again after a reconnect.
+  createLiveTasks({ onBatch: apply, onLive: () => refetch() });
 
   const tasks = createMemo(() =>
     Object.values(byId)

@@ -4,7 +4,7 @@
  */
 import { Provider } from '@urql/solid';
 import { renderHook } from '@solidjs/testing-library';
-import { createComponent, createSignal, type JSX } from 'solid-js';
+import { createComponent, type JSX } from 'solid-js';
 import { describe, expect, it } from 'vitest';
 import type { TaskSummaryFieldsFragment } from '../gql/graphql.ts';
 import { createHandTransport, createManualFrames } from '../test-support/hand-transport.ts';
@@ -31,7 +31,6 @@ const page = (nodes: TaskSummaryFieldsFragment[], totalCount = nodes.length) => 
 function setup(filters: TaskFilters = DEFAULT_FILTERS) {
   const transport = createHandTransport();
   const frames = createManualFrames();
-  const [epoch, setEpoch] = createSignal(1);
   const wrapper = (props: { children: JSX.Element }) =>
     createComponent(Provider, {
       value: transport.client,
@@ -39,10 +38,10 @@ function setup(filters: TaskFilters = DEFAULT_FILTERS) {
         return props.children;
       },
     });
-  const hook = renderHook(() => createTaskTable({ filters: () => filters, connectionEpoch: epoch, schedule: frames.schedule, recountMs: 60_000 }), {
+  const hook = renderHook(() => createTaskTable({ filters: () => filters, schedule: frames.schedule, recountMs: 60_000 }), {
     wrapper,
   });
-  return { transport, frames, table: hook.result, setEpoch, cleanup: hook.cleanup };
+  return { transport, frames, table: hook.result, cleanup: hook.cleanup };
 }
 
 describe('createTaskTable', () => {
@@ -84,10 +83,17 @@ describe('createTaskTable', () => {
     cleanup();
   });
 
-  it('takes a new snapshot after a reconnect', async () => {
-    const { transport, table, setEpoch, cleanup } = setup();
+  it('reads the page again when the live feed says it is live again after a reconnect', async () => {
+    const { transport, table, cleanup } = setup();
     await transport.answer('TasksPage', page([task('a', 1)]));
-    setEpoch(2);
+    await transport.opened('TasksUpdated');
+    // The first "live" comes with the first connection: the page was just read.
+    transport.live('TasksUpdated');
+    transport.live('TaskDeleted');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(transport.operations.filter((operation) => operation.name === 'TasksPage')).toHaveLength(1);
+    // Resubscribed after a reconnect: live again, so read again.
+    transport.live('TasksUpdated');
     await transport.answer('TasksPage', page([task('a', 4, { state: 'COMPLETED' }), task('missed', 2)], 2));
     expect(table.ids()).toEqual(['a', 'missed']);
     expect(table.row('a')!.state).toBe('COMPLETED');

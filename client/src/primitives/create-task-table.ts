@@ -2,8 +2,8 @@
  * The tasks table: one page from the `tasks` query (filters, order, cursor pagination), then
  * live: rows on the page change as their tasks do (batched per frame, highest version wins),
  * deleted rows go, and on the first page of a newest-first listing new matching tasks appear
- * on top. The total is re-read after changes (at most once a second) and after a reconnect;
- * nothing is re-read on a timer.
+ * on top. The total is re-read after changes (at most once a second); after a reconnect the
+ * page is read again once the live feed says it is live again. Nothing is re-read on a timer.
  */
 import { createQuery } from '@urql/solid';
 import { batch, createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from 'solid-js';
@@ -13,9 +13,6 @@ import { TasksPageQuery } from '../graphql/documents.ts';
 import { createLiveTasks, type TaskSummary } from './create-live-tasks.ts';
 import type { FrameScheduler } from './frame-batcher.ts';
 import { reduceTaskChanges, type TaskChange } from './task-merge.ts';
-
-/** How long after a reconnect the page reads again, once its subscriptions are live. */
-const RESUBSCRIBE_SETTLE_MS = 2000;
 
 export interface TaskFilters {
   state: TaskState | null;
@@ -38,7 +35,6 @@ export function matchesFilters(task: TaskSummary, filters: TaskFilters, createdA
 
 export function createTaskTable(options: {
   filters: Accessor<TaskFilters>;
-  connectionEpoch: Accessor<number>;
   schedule?: FrameScheduler;
   /** Smallest gap between two re-reads of the total. */
   recountMs?: number;
@@ -116,24 +112,9 @@ export function createTaskTable(options: {
     });
     if (updated.size > 0 || deleted.size > 0) scheduleRecount();
   };
-  createLiveTasks({ onBatch: apply, schedule: options.schedule });
-  // After a reconnect: re-read at once, and again once the resubscribed live feed is surely
-  // live on the server (tasksUpdated has no snapshot, so a change made before its Redis
-  // SUBSCRIBE landed would otherwise never reach the page).
-  let settleTimer: ReturnType<typeof setTimeout> | undefined;
-  onCleanup(() => clearTimeout(settleTimer));
-  createEffect(
-    on(
-      options.connectionEpoch,
-      (epoch) => {
-        if (epoch <= 1) return;
-        refetch();
-        clearTimeout(settleTimer);
-        settleTimer = setTimeout(() => refetch(), RESUBSCRIBE_SETTLE_MS);
-      },
-      { defer: true },
-    ),
-  );
+  // After a reconnect the resubscribed feed says when it is live: read the page then, so a
+  // change made while the page was away (tasksUpdated has no snapshot) is not missed.
+  createLiveTasks({ onBatch: apply, onLive: () => refetch(), schedule: options.schedule });
 
   const visible = createMemo(() => order().filter((id) => rows[id] !== undefined));
   return {

@@ -9,7 +9,7 @@ import { vi } from 'vitest';
 import { subscriptionPayload } from '../urql-client.ts';
 
 interface Sink {
-  next(value: { data?: unknown; errors?: unknown[] }): void;
+  next(value: { data?: unknown; errors?: unknown[]; extensions?: Record<string, unknown> }): void;
   error(error: unknown): void;
   complete(): void;
 }
@@ -60,6 +60,8 @@ export function createHandTransport() {
     open,
     /** Sends one subscription event. */
     push: (name: string, data: unknown) => open(name).sink.next({ data }),
+    /** Sends a feed's "now live" message (what tasksUpdated and taskDeleted send first). */
+    live: (name: string) => open(name).sink.next({ data: null, extensions: { live: true } }),
     /** Ends a subscription from the server's side. */
     complete: (name: string) => {
       const operation = open(name);

@@ -17,8 +17,8 @@ import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schem
 import { createWeightedSlots, DispatchClosedError } from './dispatch.ts';
 import type { ProviderRateLimiter } from './rate-limiter.ts';
 import { isCircuitOpenError, type ProviderCircuit } from './resilience.ts';
-import type { TaskHandler } from './tasks/task-handler.ts';
-import { OutputWriter } from './output-writer.ts';
+import type { TaskHandler, TaskOutput } from './tasks/task-handler.ts';
+import { Attempt, CancelledError, LeaseLostError, OutputTooLargeError, ShutdownError } from './attempt.ts';
 import type { ClaimedTask, FinishedJob, Lease, TaskStore } from './task-store.ts';
 
 export interface RunnerOptions {
@@ -47,20 +47,6 @@ export interface RunnerOptions {
   rateLimiter: ProviderRateLimiter | null;
   /** Told how each provider call went: `ok`, the HTTP status, the error class, or `aborted`. */
   onProviderCall?: (call: { status: string; durationMs: number }) => void;
-}
-
-class LeaseLostError extends Error {
-  override name = 'LeaseLostError';
-}
-class ShutdownError extends Error {
-  override name = 'ShutdownError';
-}
-class CancelledError extends Error {
-  override name = 'CancelledError';
-}
-/** The attempt wrote more than OUTPUT_MAX_BYTES: it ends as OUTPUT_TOO_LARGE. */
-class OutputTooLargeError extends Error {
-  override name = 'OutputTooLargeError';
 }
 
 const DEFAULT_OUTPUT = { flushMs: 50, flushChars: 256, maxBytes: 1024 * 1024 };
@@ -209,132 +195,127 @@ export function createRunner(options: RunnerOptions) {
     log.info({ delayMs, reason }, 'task deferred');
   }
 
-  /** Runs the task `job` carries; `queue` is where the job came from. */
-  async function run(queue: QueueName, job: BeeQueue.Job<TaskJobData>): Promise<void> {
-    const taskId = job.data.taskId;
-    const leaseToken = randomUUID();
-    const claim = await store.claim(taskId, leaseToken, job.data.tenant);
-    if (claim.status === 'busy') {
+  /**
+   * Claims the task `job` carries. A job that reached a task another worker holds, or one still
+   * waiting out its retry delay, is put back for when that ends; null when there is nothing to run.
+   */
+  async function claim(job: BeeQueue.Job<TaskJobData>): Promise<{ lease: Lease; task: ClaimedTask } | null> {
+    const { taskId, tenant } = job.data;
+    const token = randomUUID();
+    const claimed = await store.claim(taskId, token, tenant);
+    if (claimed.status === 'busy') {
       // Delivered twice while another worker holds a live lease: look again when it ends.
-      await enqueue(taskId, QueueName.RETRY, jobIds.leaseCheck(taskId, claim.leaseExpiresAt, Date.now()), claim.leaseExpiresAt + 100, job.data.tenant);
-      return;
+      await enqueue(taskId, QueueName.RETRY, jobIds.leaseCheck(taskId, claimed.leaseExpiresAt, Date.now()), claimed.leaseExpiresAt + 100, tenant);
+      return null;
     }
-    if (claim.status === 'early') {
+    if (claimed.status === 'early') {
       // A stray job reached a task still waiting out its retry delay: look again when it is due.
-      await enqueue(taskId, QueueName.RETRY, jobIds.due(taskId, claim.nextAttemptAt, Date.now()), claim.nextAttemptAt + 50, job.data.tenant);
-      return;
+      await enqueue(taskId, QueueName.RETRY, jobIds.due(taskId, claimed.nextAttemptAt, Date.now()), claimed.nextAttemptAt + 50, tenant);
+      return null;
     }
-    if (claim.status !== 'claimed') {
-      logger.debug({ taskId, workerId, status: claim.status }, 'job skipped');
-      return;
+    if (claimed.status !== 'claimed') {
+      logger.debug({ taskId, workerId, status: claimed.status }, 'job skipped');
+      return null;
     }
     // The claim returned what the handler needs: no second read of the record.
-    const task: ClaimedTask = claim;
-    const lease: Lease = { taskId, tenant: claim.tenant, token: leaseToken };
-    const attemptLog = logger.child({ taskId, workerId, attempt: claim.attempt });
-    const controller = new AbortController();
-    running.set(taskId, controller);
-    const renewal = setInterval(() => {
-      store.renew(lease).then(
-        (held) => {
-          if (!held) controller.abort(new LeaseLostError('lease lost'));
-        },
-        // A failed renewal is not a lost lease: keep working; the lease decides.
-        (error) => attemptLog.warn({ err: error.message }, 'lease renewal failed'),
-      );
-    }, Math.max(10, Math.floor(options.leaseMs / 3)));
+    return { lease: { taskId, tenant: claimed.tenant, token }, task: claimed };
+  }
 
-    // Output as the handler writes it, fenced by the lease; the completion adds the rest.
-    const outputSettings = options.output ?? DEFAULT_OUTPUT;
-    const output = new OutputWriter({
-      append: (text) => store.appendOutput(lease, text),
-      ...outputSettings,
-      onStale: () => controller.abort(new LeaseLostError('lease lost')),
-      onTooLarge: (bytes) => controller.abort(new OutputTooLargeError(`output passed ${outputSettings.maxBytes} bytes (${bytes})`)),
-      onError: (error) => attemptLog.warn({ err: error.message }, 'output append failed; the rest goes with the result'),
+  /**
+   * Calls the task's handler behind the breaker and the shared rate limit. Null when the task
+   * was deferred instead (breaker open, no rate-limit token): no call, no error, no retry.
+   */
+  async function execute(attempt: Attempt): Promise<TaskOutput | null> {
+    const { lease, task, log } = attempt;
+    // An open breaker refuses before a shared rate-limit token is spent on a call that will not happen.
+    if (options.circuit.refusesCalls()) {
+      await deferWhileOpen(lease, task.attempt, log);
+      return null;
+    }
+    const permit = options.rateLimiter ? await options.rateLimiter.acquire(attempt.signal) : ({ granted: true } as const);
+    if (!permit.granted) {
+      await defer(lease, task.attempt, permit.waitMs + 10, 'rate limited: waiting for the shared limit', log);
+      return null;
+    }
+    return options.circuit.execute(async () => {
+      const startedAt = Date.now();
+      const report = (status: string) => options.onProviderCall?.({ status, durationMs: Date.now() - startedAt });
+      try {
+        const output = await options.handlers[task.type]({
+          taskId: lease.taskId,
+          content: task.content,
+          attempt: task.attempt,
+          signal: attempt.signal,
+          logger: log,
+          onProgress: attempt.onProgress,
+          onText: attempt.onText,
+        });
+        report('ok');
+        return output;
+      } catch (error) {
+        report(attempt.signal.aborted ? 'aborted' : isProviderError(error) ? String(error.httpStatus ?? error.errorClass) : ErrorClass.INTERNAL);
+        throw error;
+      }
     });
+  }
 
-    // Progress writes go out in order; a write after the terminal one is simply stale.
-    let progressChain: Promise<unknown> = Promise.resolve();
-    const onProgress = (progress: number) => {
-      progressChain = progressChain
-        .then(() => store.progress(lease, progress))
-        .catch((error) => attemptLog.warn({ err: error.message }, 'progress write failed'));
-    };
+  /** Stores the result, with the attempt's last output chunk, and finishes `job` in the same script. */
+  async function complete(attempt: Attempt, answer: TaskOutput, queue: QueueName, job: BeeQueue.Job<TaskJobData>): Promise<void> {
+    await attempt.settle();
+    // The job is finished by the same script (one round trip instead of two).
+    const finish = { keys: finishKeys(queue), id: job.id };
+    const final = attempt.finalOutput(answer.result);
+    const outcome = await persistently(() => store.complete(attempt.lease, answer.result, answer.usage, finish, final), attempt.log);
+    markJobFinished(job);
+    if (outcome.status === 'stale') attempt.log.warn({ state: outcome.state }, 'stale lease: result discarded');
+    else attempt.log.debug('task completed');
+  }
 
+  /** An attempt that threw: cancelled, lost, deferred, handed back at shutdown, or failed. */
+  async function settleFailure(attempt: Attempt, error: unknown): Promise<void> {
+    const { lease, task, log } = attempt;
+    await attempt.settle();
+    const reason = attempt.abortReason;
+    if (reason instanceof CancelledError) {
+      // The cancel (or delete) already changed the record and dropped our lease.
+      log.info('attempt aborted: task cancelled');
+    } else if (reason instanceof LeaseLostError) {
+      log.warn('lease lost: attempt abandoned');
+    } else if (isCircuitOpenError(error)) {
+      await deferWhileOpen(lease, task.attempt, log);
+    } else if (reason instanceof ShutdownError) {
+      // Hand it back and queue its takeover now: another worker resumes it at once, and
+      // the interruption costs the task no retry. (No renewal may extend the lease after.)
+      attempt.stopRenewal();
+      if (await store.release(lease).catch(() => false)) {
+        await enqueue(lease.taskId, QueueName.RETRY, jobIds.takeover(lease.taskId, task.attempt), undefined, lease.tenant).catch((failure: Error) =>
+          log.warn({ err: failure.message }, 'takeover job not queued; the sweeper will queue it'),
+        );
+      }
+      log.info('attempt aborted by shutdown; task handed back');
+    } else {
+      await recordFailure(lease, task.attempt, task, reason instanceof OutputTooLargeError ? reason : error, log);
+    }
+  }
+
+  /** Runs the task `job` carries: claim, attempt, settle. `queue` is where the job came from. */
+  async function run(queue: QueueName, job: BeeQueue.Job<TaskJobData>): Promise<void> {
+    const claimed = await claim(job);
+    if (!claimed) return;
+    const log = logger.child({ taskId: claimed.lease.taskId, workerId, attempt: claimed.task.attempt });
+    const attempt = new Attempt(claimed.lease, claimed.task, log, store, options.leaseMs, options.output ?? DEFAULT_OUTPUT);
+    running.set(claimed.lease.taskId, attempt.controller);
     try {
       // Per-task lines are debug: at info they cost about a fifth of the worker's CPU per task.
-      attemptLog.debug('task started');
-      // An open breaker refuses before a shared rate-limit token is spent on a call that will not happen.
-      if (options.circuit.refusesCalls()) {
-        await deferWhileOpen(lease, claim.attempt, attemptLog);
-        return;
-      }
-      const permit = options.rateLimiter ? await options.rateLimiter.acquire(controller.signal) : ({ granted: true } as const);
-      if (!permit.granted) {
-        await defer(lease, claim.attempt, permit.waitMs + 10, 'rate limited: waiting for the shared limit', attemptLog);
-        return;
-      }
-      const answer = await options.circuit.execute(async () => {
-        const startedAt = Date.now();
-        const report = (status: string) => options.onProviderCall?.({ status, durationMs: Date.now() - startedAt });
-        try {
-          const result = await options.handlers[task.type]({
-            taskId,
-            content: task.content,
-            attempt: claim.attempt,
-            signal: controller.signal,
-            logger: attemptLog,
-            onProgress,
-            onText: (delta) => output.write(delta),
-          });
-          report('ok');
-          return result;
-        } catch (error) {
-          report(controller.signal.aborted ? 'aborted' : isProviderError(error) ? String(error.httpStatus ?? error.errorClass) : ErrorClass.INTERNAL);
-          throw error;
-        }
-      });
-      await Promise.all([progressChain, output.settle()]);
-      // The job is finished by the same script (one round trip instead of two).
-      const finish = { keys: finishKeys(queue), id: job.id };
-      const final = output.final(answer.result);
-      const outcome = await persistently(() => store.complete(lease, answer.result, answer.usage, finish, final), attemptLog);
-      markJobFinished(job);
-      if (outcome.status === 'stale') {
-          attemptLog.warn({ state: outcome.state }, 'stale lease: result discarded');
-      } else {
-        attemptLog.debug('task completed');
-      }
+      log.debug('task started');
+      const answer = await execute(attempt);
+      if (answer) await complete(attempt, answer, queue, job);
     } catch (error) {
-      await Promise.all([progressChain, output.settle()]);
-      const reason = controller.signal.aborted ? controller.signal.reason : null;
-      if (reason instanceof CancelledError) {
-        // The cancel (or delete) already changed the record and dropped our lease.
-        attemptLog.info('attempt aborted: task cancelled');
-      } else if (reason instanceof LeaseLostError) {
-        attemptLog.warn('lease lost: attempt abandoned');
-      } else if (isCircuitOpenError(error)) {
-        await deferWhileOpen(lease, claim.attempt, attemptLog);
-      } else if (reason instanceof ShutdownError) {
-        // Hand it back and queue its takeover now: another worker resumes it at once, and
-        // the interruption costs the task no retry. (No renewal may extend the lease after.)
-        clearInterval(renewal);
-        if (await store.release(lease).catch(() => false)) {
-          await enqueue(taskId, QueueName.RETRY, jobIds.takeover(taskId, claim.attempt), undefined, lease.tenant).catch((error: Error) =>
-            attemptLog.warn({ err: error.message }, 'takeover job not queued; the sweeper will queue it'),
-          );
-        }
-        attemptLog.info('attempt aborted by shutdown; task handed back');
-      } else if (reason instanceof OutputTooLargeError) {
-        await recordFailure(lease, claim.attempt, task, reason, attemptLog);
-      } else {
-        await recordFailure(lease, claim.attempt, task, error, attemptLog);
-      }
+      await settleFailure(attempt, error);
     } finally {
-      clearInterval(renewal);
+      attempt.dispose();
       // A newer attempt of the same task may already run here (after a takeover): keep its handle.
-      if (running.get(taskId) === controller) running.delete(taskId);
+      if (running.get(claimed.lease.taskId) === attempt.controller) running.delete(claimed.lease.taskId);
     }
   }
 

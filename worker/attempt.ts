@@ -1,0 +1,102 @@
+/**
+ * One attempt at a claimed task, and what it holds while it runs: the lease (renewed every
+ * third of its length), the AbortController that cancel, shutdown, a lost lease or too much
+ * output trip, the output writer and the chain of progress writes. The runner creates one per
+ * claim and disposes of it when the attempt is settled.
+ */
+import type { Logger } from '../common/logger.ts';
+import { OutputWriter } from './output-writer.ts';
+import type { ClaimedTask, Lease, TaskStore } from './task-store.ts';
+
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+export class ShutdownError extends Error {
+  override name = 'ShutdownError';
+}
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+}
+/** The attempt wrote more than OUTPUT_MAX_BYTES: it ends as OUTPUT_TOO_LARGE. */
+export class OutputTooLargeError extends Error {
+  override name = 'OutputTooLargeError';
+}
+
+export interface OutputSettings {
+  flushMs: number;
+  flushChars: number;
+  maxBytes: number;
+}
+
+export class Attempt {
+  readonly controller = new AbortController();
+  private readonly renewal: NodeJS.Timeout;
+  private readonly output: OutputWriter;
+  // Progress writes go out in order; a write after the terminal one is simply stale.
+  private progressChain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly lease: Lease,
+    readonly task: ClaimedTask,
+    readonly log: Logger,
+    private readonly store: TaskStore,
+    leaseMs: number,
+    output: OutputSettings,
+  ) {
+    this.renewal = setInterval(() => this.renew(), Math.max(10, Math.floor(leaseMs / 3)));
+    // Output as the handler writes it, fenced by the lease; the completion adds the rest.
+    this.output = new OutputWriter({
+      append: (text) => store.appendOutput(lease, text),
+      ...output,
+      onStale: () => this.controller.abort(new LeaseLostError('lease lost')),
+      onTooLarge: (bytes) => this.controller.abort(new OutputTooLargeError(`output passed ${output.maxBytes} bytes (${bytes})`)),
+      onError: (error) => log.warn({ err: error.message }, 'output append failed; the rest goes with the result'),
+    });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Why the attempt was aborted, or null while it was not. */
+  get abortReason(): unknown {
+    return this.controller.signal.aborted ? this.controller.signal.reason : null;
+  }
+
+  readonly onProgress = (progress: number): void => {
+    this.progressChain = this.progressChain
+      .then(() => this.store.progress(this.lease, progress))
+      .catch((error: Error) => this.log.warn({ err: error.message }, 'progress write failed'));
+  };
+
+  readonly onText = (delta: string): void => this.output.write(delta);
+
+  /** Waits for the progress and output writes in flight; nothing more is written after. */
+  async settle(): Promise<void> {
+    await Promise.all([this.progressChain, this.output.settle()]);
+  }
+
+  /** The attempt's last output chunk for `result` (see OutputWriter.final). */
+  finalOutput(result: string) {
+    return this.output.final(result);
+  }
+
+  /** Stops renewing the lease (before handing the task back, so no renewal extends it after). */
+  stopRenewal(): void {
+    clearInterval(this.renewal);
+  }
+
+  dispose(): void {
+    this.stopRenewal();
+  }
+
+  private renew(): void {
+    this.store.renew(this.lease).then(
+      (held) => {
+        if (!held) this.controller.abort(new LeaseLostError('lease lost'));
+      },
+      // A failed renewal is not a lost lease: keep working; the lease decides.
+      (error: Error) => this.log.warn({ err: error.message }, 'lease renewal failed'),
+    );
+  }
+}

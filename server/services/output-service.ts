@@ -15,6 +15,7 @@ import { OutputWatch, type OutputItem } from './output-watch.ts';
 import { RESYNC } from './task-watch.ts';
 import { createTicker } from './ticker.ts';
 import type { TaskService } from './task-service.ts';
+import { taskNotFound } from './task-reads.ts';
 
 export interface OutputServiceOptions {
   reader: OutputReader;
@@ -56,7 +57,7 @@ export function createOutputService(options: OutputServiceOptions) {
     }
     if (!snapshot) {
       dispose();
-      throw new AppError(ErrorCode.NOT_FOUND, 'task not found', { details: { id } });
+      throw taskNotFound(id);
     }
     const resync = resyncTicker.every(() => inbox.push(RESYNC));
     const chunks = new OutputWatch(id, after, snapshot, inbox, reader, options.logger).chunks();

@@ -1,12 +1,16 @@
 /** A tiny History API router: a handful of routes, query parameters for filters. */
-import { createSignal } from 'solid-js';
+import { batch, createSignal } from 'solid-js';
 
 const [path, setPath] = createSignal(window.location.pathname);
 const [search, setSearch] = createSignal(window.location.search);
-window.addEventListener('popstate', () => {
-  setPath(window.location.pathname);
-  setSearch(window.location.search);
-});
+/** Path and query change together: a page must never mount with the old page's query. */
+function setLocation(pathname: string, query: string): void {
+  batch(() => {
+    setPath(pathname);
+    setSearch(query);
+  });
+}
+window.addEventListener('popstate', () => setLocation(window.location.pathname, window.location.search));
 
 export const currentPath = path;
 export const currentSearch = search;
@@ -16,8 +20,7 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   const url = new URL(to, window.location.origin);
   if (url.pathname === window.location.pathname && url.search === window.location.search) return;
   window.history[options.replace ? 'replaceState' : 'pushState'](null, '', url.pathname + url.search);
-  setPath(url.pathname);
-  setSearch(url.search);
+  setLocation(url.pathname, url.search);
 }
 
 /** The task id of a `/tasks/:id` path, or null. */

@@ -58,13 +58,23 @@ export function createTaskTable(options: {
       order: filters.order,
     };
   });
-  // New filters start from the first page.
-  createEffect(on(options.filters, () => setCursors([null]), { defer: true }));
 
   const [page, refetch] = createQuery({ query: TasksPageQuery, variables });
   const [rows, setRows] = createStore<Record<string, TaskSummary | undefined>>({});
   const [order, setOrder] = createSignal<string[]>([]);
   const [total, setTotal] = createSignal<number | null>(null);
+  // New filters start from the first page, with no total until theirs is read.
+  createEffect(
+    on(
+      options.filters,
+      () =>
+        batch(() => {
+          setCursors([null]);
+          setTotal(null);
+        }),
+      { defer: true },
+    ),
+  );
 
   createEffect(() => {
     const data = page.data?.tasks;

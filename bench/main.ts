@@ -21,9 +21,10 @@ import { benchFanout } from './scenarios/fanout.ts';
 import { benchGrowth } from './scenarios/growth.ts';
 import { benchEndToEnd, benchScale, benchSubmit } from './scenarios/http.ts';
 import { benchMemory } from './scenarios/memory.ts';
+import { benchStreaming } from './scenarios/streaming.ts';
 import { benchWorker } from './scenarios/worker.ts';
 
-const SCENARIOS = ['submit', 'end-to-end', 'worker', 'fan-out', 'growth', 'memory', 'scale'] as const;
+const SCENARIOS = ['submit', 'end-to-end', 'worker', 'fan-out', 'streaming', 'growth', 'memory', 'scale'] as const;
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, reps: { type: 'string' } } });
 const quick = values.quick!;
@@ -52,6 +53,7 @@ try {
     'end-to-end': () => benchEndToEnd(system, api, noop, flush),
     worker: () => benchWorker(system, api, flush),
     'fan-out': () => benchFanout(system, api, noop, raw),
+    streaming: () => benchStreaming(system, api),
     growth: () => benchGrowth(system),
     memory: () => benchMemory(system),
     scale: () => benchScale(system, api, flush),

@@ -65,6 +65,11 @@ export async function startRawWsServer(system: BenchSystem): Promise<Running> {
   return wrap(await startScript(join(BASELINES, 'raw-ws-server.ts'), 'baseline listening', 'raw-ws-server', { REDIS_URL: system.redis.url, PORT: '0' }));
 }
 
+/** The streaming floor (bench/baselines/raw-ws-streams.ts): `channel` routed per task to bare `ws` sockets. */
+export async function startRawWsStreams(system: BenchSystem, channel: string): Promise<Running> {
+  return wrap(await startScript(join(BASELINES, 'raw-ws-streams.ts'), 'baseline listening', 'raw-ws-streams', { REDIS_URL: system.redis.url, PORT: '0', BENCH_CHANNEL: channel }));
+}
+
 export async function startRawBeeWorker(system: BenchSystem, env: Record<string, string>): Promise<Service> {
   return startScript(join(BASELINES, 'raw-bee-worker.ts'), 'baseline listening', 'raw-bee-worker', { REDIS_URL: system.redis.url, ...env });
 }

@@ -14,6 +14,8 @@
  *         state index and its tenant slice, the dead-letter index of each error class, the
  *         finished index, the stats hash and the flow counter of the caller's minute;
  *   args: the stream cap, the all-tasks channel, the actor (worker id or '') and the tenant.
+ * A script that moves no index (the output append) takes only the record's shared keys (the
+ * task hash, its output, the stats hash); the other shared names are nil in it.
  * The tenant names the slices passed in. A script that finds the task under another tenant
  * changes nothing and fails with `WRONGTENANT "<tenant>"`; the caller runs it again with that
  * tenant (common/task-script-runner.ts), so a caller that does not know it yet may pass ''.
@@ -68,14 +70,21 @@ const SHARED_KEYS: readonly KeySlot[] = [
   { lua: 'FLOW_KEY', build: (keys, scope) => keys.taskFlowBucket(minuteOf(scope.at)) },
 ];
 
+/**
+ * The shared keys a script that changes no state or index needs (the output append, the most
+ * frequent call): the record, its output and the stats hash. The other shared names are bound
+ * to nil in such a script.
+ */
+const RECORD_KEYS: ReadonlySet<string> = new Set(['TASK_KEY', 'OUTPUT_KEY', 'STATS_KEY']);
+
 /** The arguments every task script starts with, in ARGV order. */
 const SHARED_ARGS = ['MAX_EVENTS', 'TASKS_CHANNEL', 'ACTOR', 'TENANT'] as const;
 
 /** `leaseToken` -> `LEASE_TOKEN`: how a declared name reads in Lua. */
 const luaName = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
 
-/** Binds every declared key and argument to its Lua name. */
-function luaBindings(keys: readonly string[], args: readonly string[]): string {
+/** Binds every declared key and argument to its Lua name; shared keys not in `shared` are nil. */
+function luaBindings(shared: readonly KeySlot[], keys: readonly string[], args: readonly string[]): string {
   const names = [...SHARED_KEYS.map((slot) => slot.lua), ...keys.map((name) => `${luaName(name)}_KEY`), ...SHARED_ARGS, ...args.map(luaName)];
   const taken = new Set<string>();
   for (const name of names) {
@@ -83,8 +92,9 @@ function luaBindings(keys: readonly string[], args: readonly string[]): string {
     taken.add(name);
   }
   const lines = ['local INDEX, TENANT_INDEX, DLQ_INDEX = {}, {}, {}'];
-  SHARED_KEYS.forEach((slot, i) => lines.push(`${slot.lua.includes('.') ? '' : 'local '}${slot.lua} = KEYS[${i + 1}]`));
-  keys.forEach((name, i) => lines.push(`local ${luaName(name)}_KEY = KEYS[${SHARED_KEYS.length + i + 1}]`));
+  for (const slot of SHARED_KEYS) if (!slot.lua.includes('.') && !shared.includes(slot)) lines.push(`local ${slot.lua} = nil`);
+  shared.forEach((slot, i) => lines.push(`${slot.lua.includes('.') ? '' : 'local '}${slot.lua} = KEYS[${i + 1}]`));
+  keys.forEach((name, i) => lines.push(`local ${luaName(name)}_KEY = KEYS[${shared.length + i + 1}]`));
   SHARED_ARGS.forEach((name, i) => lines.push(`local ${name} = ARGV[${i + 1}]`));
   args.forEach((name, i) => lines.push(`local ${luaName(name)} = ARGV[${SHARED_ARGS.length + i + 1}]`));
   return lines.join('\n');
@@ -260,6 +270,8 @@ end
 
 /** A task script: its declared keys and arguments (after the shared ones), its Lua, and its reply. */
 export interface TaskScript<Key extends string, OptionalKey extends string, Arg extends string, Reply> {
+  /** The shared keys it takes (all of them, or just the record's for a script that moves no index). */
+  readonly shared: readonly KeySlot[];
   readonly keys: readonly Key[];
   /** Keys after `keys` that a call may leave out (then the Lua sees nil); all-or-none, in order. */
   readonly optionalKeys: readonly OptionalKey[];
@@ -270,6 +282,8 @@ export interface TaskScript<Key extends string, OptionalKey extends string, Arg 
 }
 
 function defineTaskScript<const Key extends string, const OptionalKey extends string, const Arg extends string, Reply>(spec: {
+  /** 'record': only the task hash, its output and the stats hash (a script that moves no index). */
+  shared?: 'all' | 'record';
   keys: readonly Key[];
   optionalKeys?: readonly OptionalKey[];
   args: readonly Arg[];
@@ -277,11 +291,13 @@ function defineTaskScript<const Key extends string, const OptionalKey extends st
   decode(reply: unknown): Reply;
 }): TaskScript<Key, OptionalKey, Arg, Reply> {
   const optionalKeys = spec.optionalKeys ?? [];
+  const shared = spec.shared === 'record' ? SHARED_KEYS.filter((slot) => RECORD_KEYS.has(slot.lua)) : SHARED_KEYS;
   return {
+    shared,
     keys: spec.keys,
     optionalKeys,
     args: spec.args,
-    lua: `${luaBindings([...spec.keys, ...optionalKeys], spec.args)}\n${HELPERS}\n${spec.body}`,
+    lua: `${luaBindings(shared, [...spec.keys, ...optionalKeys], spec.args)}\n${HELPERS}\n${spec.body}`,
     decode: spec.decode,
   };
 }
@@ -310,7 +326,7 @@ export function taskScriptCall<S extends AnyTaskScript>(
   const declared = new Set<string>([...script.keys, ...script.optionalKeys]);
   for (const name of Object.keys(given)) if (!declared.has(name)) throw new Error(`undeclared key ${name}`);
   for (const name of Object.keys(values)) if (!script.args.includes(name)) throw new Error(`undeclared argument ${name}`);
-  const callKeys = SHARED_KEYS.map((slot) => slot.build(redisKeys, scope));
+  const callKeys = script.shared.map((slot) => slot.build(redisKeys, scope));
   for (const name of script.keys) {
     const key = given[name];
     if (key === undefined) throw new Error(`missing key ${name}`);
@@ -626,6 +642,7 @@ return {'ok', commit(task, changes, 'transition', 'completed')}
  * own stream and channel. Reads only the fields it needs (the record can hold 64 KiB of content).
  */
 const appendOutput = defineTaskScript({
+  shared: 'record',
   keys: [],
   args: ['leaseToken', 'text', 'maxBytes', 'outputChannel'],
   body: `

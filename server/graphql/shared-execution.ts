@@ -33,12 +33,12 @@ export function createSharedSubscribe(): SharedSubscribe {
 
   function run(args: ExecutionArgs, event: unknown, operationKey: string | undefined): Result {
     if (event === FEED_LIVE) return LIVE_RESULT;
-    const execution = () => execute({ ...args, rootValue: event });
-    if (operationKey === undefined || typeof event !== 'object' || event === null) return execution();
+    // No closure per event: tsx's keepNames would name each one (a defineProperty per delivery).
+    if (operationKey === undefined || typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
     let byOperation = results.get(event);
     if (!byOperation) results.set(event, (byOperation = new Map()));
     let result = byOperation.get(operationKey);
-    if (!result) byOperation.set(operationKey, (result = execution()));
+    if (!result) byOperation.set(operationKey, (result = execute({ ...args, rootValue: event })));
     return result;
   }
 

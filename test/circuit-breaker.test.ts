@@ -4,6 +4,7 @@
  * one probe closes it; operators' reset and forced open reach every worker, even one that
  * was not running when the command was given.
  */
+import { TransitionReason } from '../schema/src/transition-reasons.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
@@ -71,7 +72,7 @@ describe('circuit breaker', () => {
         const task = (await getTask(server, id))!;
         expect(task.retryCount).toBe(task.errors.length);
         expect(task.retryCount).toBeLessThanOrEqual(3);
-        deferred += task.history.filter((h) => h.reason === 'circuit open: waiting for the provider').length;
+        deferred += task.history.filter((h) => h.reason === TransitionReason.CIRCUIT_OPEN).length;
       }
       expect(deferred).toBeGreaterThan(0);
       expect((await workersNow()).find((w) => w.id === 'breaker-a')!.circuit).toMatchObject({ state: 'CLOSED', failures: 0, openedAt: null });
@@ -102,7 +103,7 @@ describe('circuit breaker', () => {
 
       const before = fake.requests.length;
       const task = await submitTask(server, `${SAMPLE_TEXT} Forced open.`);
-      await waitFor(async () => (await getTask(server, task.id))?.history.some((h) => h.reason === 'circuit open: waiting for the provider'), {
+      await waitFor(async () => (await getTask(server, task.id))?.history.some((h) => h.reason === TransitionReason.CIRCUIT_OPEN), {
         message: 'the task to be deferred',
       });
       expect(fake.requests.length).toBe(before);

@@ -3,6 +3,7 @@
  * lease, a poison task that kills every worker that runs it, and graceful shutdown. Each
  * ends with the loss audit.
  */
+import { TransitionReason } from '../schema/src/transition-reasons.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { defaultAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
@@ -179,7 +180,7 @@ describe('worker faults', () => {
     expect(done.errors).toEqual([]);
     expect(done.retryCount).toBe(0);
     expect(done.history.filter((h) => h.state === 'ACTIVE').map((h) => h.workerId)).toEqual([leaving.id, next.id]);
-    expect(done.history.at(-2)!.reason).toBe('resumed after its worker shut down');
+    expect(done.history.at(-2)!.reason).toBe(TransitionReason.RESUMED_AFTER_SHUTDOWN);
     await expectAuditClean([id]);
   });
 });

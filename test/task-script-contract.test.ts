@@ -3,6 +3,7 @@
  * KEYS and ARGV slot is bound by name from the declaration, the Lua builds no key of its own,
  * and a real lifecycle touches no key its calls did not pass.
  */
+import { TransitionReason } from '../schema/src/transition-reasons.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createTaskScriptRunner } from '../common/task-script-runner.ts';
@@ -97,11 +98,11 @@ describe('against Redis', () => {
     const lease = { taskId: id, tenant: 'acme', token: 'lease-1' };
     expect(await store.renew(lease)).toBe(true);
     expect((await store.progress(lease, 0.5)).status).toBe('ok');
-    expect((await store.defer(lease, 0, 'circuit open')).status).toBe('ok');
+    expect((await store.defer(lease, 0, TransitionReason.CIRCUIT_OPEN)).status).toBe('ok');
     const second = { ...lease, token: 'lease-2' };
     await store.claim(id, second.token, 'acme');
     expect((await store.fail(second, { state: 'DLQ', error: { errorClass: 'PERMANENT', message: 'no', httpStatus: 400, attempt: 2 }, retryDelayMs: null, reason: 'PERMANENT' })).status).toBe('ok');
-    expect((await repository.reopen({ id, tenant: 'acme' }, 'op', { resetRetryCount: true, reason: 'again' })).status).toBe('ok');
+    expect((await repository.reopen({ id, tenant: 'acme' }, 'op', { resetRetryCount: true, reason: TransitionReason.RETRIED_BY_OPERATOR })).status).toBe('ok');
     const third = { ...lease, token: 'lease-3' };
     await store.claim(id, third.token, 'acme');
     expect(await store.release(third)).toBe(true);
@@ -111,7 +112,7 @@ describe('against Redis', () => {
     expect((await store.complete(fourth, 'done', null, finish)).status).toBe('ok');
     const other = randomUUID();
     await repository.create({ id: other, tenant: 'acme', type: 'SUMMARIZE', content: 'More.', maxRetries: 3, idempotencyKey: null });
-    expect((await repository.cancel({ id: other, tenant: 'acme' }, 'op', 'stop')).status).toBe('ok');
+    expect((await repository.cancel({ id: other, tenant: 'acme' }, 'op', TransitionReason.CANCELLED_BY_OPERATOR)).status).toBe('ok');
     const stored = await redis.client.keys(`${keys.prefix}:*`);
     expect(stored.length).toBeGreaterThan(5);
     expect(stored.filter((key) => !passed.has(key))).toEqual([]);
@@ -126,7 +127,7 @@ describe('against Redis', () => {
     const id = randomUUID();
     const repository = createTaskRepository({ redis: redis.client, keys, maxEventsPerTask: 10, idempotencyTtlSeconds: 60 });
     await repository.create({ id, tenant: 'tenant "quoted" one', type: 'SUMMARIZE', content: 'Text.', maxRetries: 3, idempotencyKey: null });
-    const outcome = await run('taskCancel', { taskId: id, tenant: 'someone-else' }, common, {}, { reason: 'stop', cancelChannel: keys.cancelChannel() });
+    const outcome = await run('taskCancel', { taskId: id, tenant: 'someone-else' }, common, {}, { reason: TransitionReason.CANCELLED_BY_OPERATOR, cancelChannel: keys.cancelChannel() });
     expect(outcome).toMatchObject({ status: 'ok', version: 2 });
     expect(await redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'someone-else'))).toBe(0);
     expect(await redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'tenant "quoted" one'))).toBe(1);

@@ -3,6 +3,7 @@
  * These are the guarantees bee-queue does not give (a zombie worker that was judged stalled
  * still finishes its job; see docs/reliability.md, "The guarantees, in plain words").
  */
+import { TransitionReason } from '../schema/src/transition-reasons.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { encodeBeeQueueJob } from '../common/bee-queue.ts';
@@ -155,7 +156,7 @@ describe('leases and fencing', () => {
       await stores.a!.claim(id, 'race');
       const [completed, cancelled] = await Promise.all([
         stores.a!.complete({ taskId: id, tenant: 't', token: 'race' }, 'done', null),
-        repository.cancel({ id, tenant: 't' }, 'operator', 'race'),
+        repository.cancel({ id, tenant: 't' }, 'operator', TransitionReason.CANCELLED_BY_OPERATOR),
       ]);
       expect([completed.status === 'ok', cancelled.status === 'ok'].filter(Boolean)).toHaveLength(1);
       const record = (await repository.get(id))!;
@@ -177,10 +178,10 @@ describe('leases and fencing', () => {
       reason: 'PERMANENT',
     });
     expect(await redis.client.zscore(keys.deadLetterByClass('PERMANENT'), id)).not.toBeNull();
-    expect((await repository.reopen({ id, tenant: 't' }, 'op', { resetRetryCount: true, reason: 'again' })).status).toBe('ok');
+    expect((await repository.reopen({ id, tenant: 't' }, 'op', { resetRetryCount: true, reason: TransitionReason.RETRIED_BY_OPERATOR })).status).toBe('ok');
     expect(await redis.client.zscore(keys.deadLetterByClass('PERMANENT'), id)).toBeNull();
     expect((await repository.get(id))!).toMatchObject({ state: 'PENDING', retryCount: 0, dlqClass: null });
-    expect((await repository.reopen({ id, tenant: 't' }, 'op', { resetRetryCount: false, reason: 'again' })).status).toBe('conflict');
+    expect((await repository.reopen({ id, tenant: 't' }, 'op', { resetRetryCount: false, reason: TransitionReason.RETRIED_BY_OPERATOR })).status).toBe('conflict');
     expect(await repository.remove(id, 'op')).toBe(true);
     expect(await repository.remove(id, 'op')).toBe(false);
     expect(await stores.a!.claim(id, 'late')).toEqual({ status: 'missing' });

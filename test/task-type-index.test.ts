@@ -3,6 +3,7 @@
  * types. There is one type today, so the second type's tasks are filed under its index by hand
  * (their records still say SUMMARIZE, which the record schema requires).
  */
+import { TransitionReason } from '../schema/src/transition-reasons.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
@@ -34,7 +35,7 @@ beforeAll(async () => {
     ids[type]!.push(id);
   }
   await repository.create({ id: randomUUID(), tenant: 'other', type: 'SUMMARIZE', content: 'Elsewhere.', maxRetries: 1, idempotencyKey: null });
-  await repository.cancel({ id: ids.SUMMARIZE![0]!, tenant: 'acme' }, 'op', 'test');
+  await repository.cancel({ id: ids.SUMMARIZE![0]!, tenant: 'acme' }, 'op', TransitionReason.CANCELLED_BY_OPERATOR);
 });
 
 afterAll(async () => {

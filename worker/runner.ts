@@ -11,6 +11,7 @@ import type { Logger } from '../common/logger.ts';
 import { beeQueueRedisOptions, type RedisEndpoint } from '../common/redis-connection.ts';
 import { isProviderError, isRetryableClass, type ScheduledErrorClass } from '../schema/src/errors.ts';
 import { jobIds } from '../schema/src/job-ids.ts';
+import { TransitionReason } from '../schema/src/transition-reasons.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { retryDelayMs, retryLimitFor, type RetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schema/src/task.ts';
@@ -183,11 +184,11 @@ export function createRunner(options: RunnerOptions) {
   async function deferWhileOpen(lease: Lease, attempt: number, log: Logger): Promise<void> {
     const halfOpenAt = options.circuit.snapshot().halfOpenAt;
     const delayMs = halfOpenAt === null ? options.deferWhileOpenMs : Math.max(0, halfOpenAt - Date.now()) + 50;
-    await defer(lease, attempt, delayMs, 'circuit open: waiting for the provider', log);
+    await defer(lease, attempt, delayMs, TransitionReason.CIRCUIT_OPEN, log);
   }
 
   /** Back to SCHEDULED for `delayMs` without a provider call, an error or a retry counted. */
-  async function defer(lease: Lease, attempt: number, delayMs: number, reason: string, log: Logger): Promise<void> {
+  async function defer(lease: Lease, attempt: number, delayMs: number, reason: TransitionReason, log: Logger): Promise<void> {
     const outcome = await persistently(() => store.defer(lease, delayMs, reason), log);
     if (outcome.status === 'stale' || outcome.nextAttemptAt === null) return;
     const at = outcome.nextAttemptAt;
@@ -234,7 +235,7 @@ export function createRunner(options: RunnerOptions) {
     }
     const permit = options.rateLimiter ? await options.rateLimiter.acquire(attempt.signal) : ({ granted: true } as const);
     if (!permit.granted) {
-      await defer(lease, task.attempt, permit.waitMs + 10, 'rate limited: waiting for the shared limit', log);
+      await defer(lease, task.attempt, permit.waitMs + 10, TransitionReason.RATE_LIMITED, log);
       return null;
     }
     return options.circuit.execute(async () => {

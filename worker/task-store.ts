@@ -6,7 +6,9 @@
 import type { Redis } from 'ioredis';
 import { createTaskScriptRunner, deleteTask } from '../common/task-script-runner.ts';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
+import type { ScheduledErrorClass } from '../schema/src/errors.ts';
 import type { TaskErrorRecord, TaskState, TaskUsage } from '../schema/src/task.ts';
+import type { TransitionReason } from '../schema/src/transition-reasons.ts';
 import type { AppendOutcome, ClaimOutcome, WriteOutcome } from '../schema/src/task-scripts.ts';
 
 export type { ClaimedTask, ClaimOutcome, WriteOutcome } from '../schema/src/task-scripts.ts';
@@ -96,13 +98,13 @@ export function createTaskStore(options: TaskStoreOptions) {
       }),
 
     /** Back to SCHEDULED for `delayMs` without a provider call: no error, no retry counted. */
-    defer: (lease: Lease, delayMs: number, reason: string): Promise<WriteOutcome> =>
+    defer: (lease: Lease, delayMs: number, reason: TransitionReason): Promise<WriteOutcome> =>
       runScript('taskDefer', scope(lease), common, {}, { leaseToken: lease.token, delayMs, reason }),
 
     fail: (
       lease: Lease,
       // The script stamps the error with its time and retry time (from Redis' clock).
-      next: { state: Extract<TaskState, 'SCHEDULED' | 'DLQ'>; error: Omit<TaskErrorRecord, 'at' | 'nextAttemptAt'>; retryDelayMs: number | null; reason: string },
+      next: { state: Extract<TaskState, 'SCHEDULED' | 'DLQ'>; error: Omit<TaskErrorRecord, 'at' | 'nextAttemptAt'>; retryDelayMs: number | null; reason: ScheduledErrorClass },
     ): Promise<WriteOutcome> =>
       runScript('taskFail', scope(lease), common, {}, {
         leaseToken: lease.token,

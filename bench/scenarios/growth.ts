@@ -40,7 +40,7 @@ async function fill(system: BenchSystem, prefix: string, from: number, to: numbe
             state: 'DLQ',
             error: { errorClass: 'PERMANENT', message: 'bench', httpStatus: 400, attempt: 1 },
             retryDelayMs: null,
-            reason: 'bench',
+            reason: 'PERMANENT',
           });
         }
       }

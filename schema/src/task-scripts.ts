@@ -28,6 +28,7 @@
 import type { RedisKeys } from './redis-keys.ts';
 import { ERROR_CLASSES, TASK_STATES, type TaskState, type TaskType } from './task.ts';
 import { LATENCY_BUCKETS_MS } from './task-stats.ts';
+import { TransitionReason } from './transition-reasons.ts';
 
 /** How long a per-minute flow counter is kept (the dashboard shows at most the last hour). */
 export const FLOW_BUCKET_TTL_MS = 2 * 60 * 60 * 1000;
@@ -457,7 +458,7 @@ if JOB ~= '' then
 end
 count_flow(nil, 'PENDING')
 flush_stats()
-emit(task, 'transition', 'submitted', now)
+emit(task, 'transition', '${TransitionReason.SUBMITTED}', now)
 return {'created', 1, unpack(flat)}
 `,
   decode(reply): CreateReply {
@@ -524,8 +525,10 @@ if not task.startedAt then
   changes.startedAt = now
   observe('wait', now - tonumber(task.createdAt))
 end
-local reason = 'claimed'
-if task.state == 'ACTIVE' then reason = task.released == '1' and 'resumed after its worker shut down' or 'reclaimed after lease expiry' end
+local reason = '${TransitionReason.CLAIMED}'
+if task.state == 'ACTIVE' then
+  reason = task.released == '1' and '${TransitionReason.RESUMED_AFTER_SHUTDOWN}' or '${TransitionReason.RECLAIMED_AFTER_LEASE_EXPIRY}'
+end
 local version = commit(task, changes, 'transition', reason)
 return {'claimed', version, attempt, task.content, task.type, task.tenant, task.retryCount, task.maxRetries}
 `,
@@ -631,7 +634,7 @@ if USAGE ~= '' then changes.usage = USAGE end
 -- The attempt's last chunk, in the same step: its text put together is the result.
 local seq = tonumber(task.outputSeq or '0') + 1
 emit_output(task.id, task.attempt, seq, (seq == 1 or FINAL_RESET == '1') and 'rf' or 'f', FINAL_TEXT)
-return {'ok', commit(task, changes, 'transition', 'completed')}
+return {'ok', commit(task, changes, 'transition', '${TransitionReason.COMPLETED}')}
 `,
   decode: decodeWrite,
 });

@@ -18,6 +18,7 @@ import {
   type TaskType,
 } from '../../schema/src/task.ts';
 import type { ChangeOutcome } from '../../schema/src/task-scripts.ts';
+import type { TransitionReason } from '../../schema/src/transition-reasons.ts';
 
 export type { ChangeOutcome };
 
@@ -252,11 +253,11 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
   const common = (actor: string) => ({ maxEvents: options.maxEventsPerTask, actor });
 
   /** PENDING, SCHEDULED or ACTIVE -> CANCELLED. */
-  const cancel = (task: TaskRef, actor: string, reason: string): Promise<ChangeOutcome> =>
+  const cancel = (task: TaskRef, actor: string, reason: TransitionReason): Promise<ChangeOutcome> =>
     runScript('taskCancel', { taskId: task.id, tenant: task.tenant }, common(actor), {}, { reason, cancelChannel: keys.cancelChannel() });
 
   /** DLQ or CANCELLED -> PENDING (the caller queues it). */
-  const reopen = (task: TaskRef, actor: string, change: { resetRetryCount: boolean; reason: string }): Promise<ChangeOutcome> =>
+  const reopen = (task: TaskRef, actor: string, change: { resetRetryCount: boolean; reason: TransitionReason }): Promise<ChangeOutcome> =>
     runScript('taskReopen', { taskId: task.id, tenant: task.tenant }, common(actor), {}, { resetRetryCount: change.resetRetryCount ? '1' : '0', reason: change.reason });
 
   /** Removes the task everywhere. Returns false when there was none. */

@@ -9,6 +9,7 @@ import { ERROR_CLASSES, type ErrorClass } from '../../schema/src/task.ts';
 import type { TaskQueueProducer } from '../infra/task-queue.ts';
 import { ListOrder, type TaskPage, type TaskRepository } from '../infra/task-repository.ts';
 import { canSee, type Caller } from '../auth/scopes.ts';
+import { TransitionReason } from '../../schema/src/transition-reasons.ts';
 import { decodeCursor, encodeCursor, type TaskService } from './task-service.ts';
 
 export interface DeadLetterServiceOptions {
@@ -64,7 +65,7 @@ export function createDeadLetterService(options: DeadLetterServiceOptions) {
     const retryOne = async (id: string) => {
       const record = await tasks.get(id, caller);
       if (!record || record.state !== 'DLQ' || (args.errorClass && record.dlqClass !== args.errorClass)) return false;
-      const outcome = await tasks.store(() => repository.reopen(record, caller.actor, { resetRetryCount: true, reason: 'retried from the dead letter queue' }));
+      const outcome = await tasks.store(() => repository.reopen(record, caller.actor, { resetRetryCount: true, reason: TransitionReason.RETRIED_FROM_DEAD_LETTERS }));
       if (outcome.status !== 'ok') return false;
       await tasks.store(() => queue.enqueue(record, QueueName.RETRY, jobIds.reopened(id, outcome.version)));
       return true;

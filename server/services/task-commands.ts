@@ -11,6 +11,7 @@ import { TaskState, TaskType, type TaskRecord } from '../../schema/src/task.ts';
 import type { TaskQueueProducer } from '../infra/task-queue.ts';
 import type { ChangeOutcome, TaskRepository } from '../infra/task-repository.ts';
 import type { Caller } from '../auth/scopes.ts';
+import { TransitionReason } from '../../schema/src/transition-reasons.ts';
 import { validateContent, validateIdempotencyKey } from './content-validation.ts';
 import { taskNotFound, type TaskReads } from './task-reads.ts';
 
@@ -97,7 +98,7 @@ export function createTaskCommands(options: TaskCommandsOptions) {
   /** PENDING or SCHEDULED: cancelled at once. ACTIVE: its provider call is aborted too. */
   async function cancel(id: string, caller: Caller): Promise<TaskRecord> {
     const before = await reads.require(id, caller);
-    const outcome = await reads.store(() => repository.cancel(before, caller.actor, 'cancelled by operator'));
+    const outcome = await reads.store(() => repository.cancel(before, caller.actor, TransitionReason.CANCELLED_BY_OPERATOR));
     if (outcome.status === 'ok') await withdrawJob(before);
     return afterChange(id, outcome, caller, 'cancel');
   }
@@ -106,7 +107,7 @@ export function createTaskCommands(options: TaskCommandsOptions) {
   async function retry(id: string, resetRetryCount: boolean, caller: Caller): Promise<TaskRecord> {
     const before = await reads.require(id, caller);
     const outcome = await reads.store(() =>
-      repository.reopen(before, caller.actor, { resetRetryCount, reason: resetRetryCount ? 'retried by operator (count reset)' : 'retried by operator' }),
+      repository.reopen(before, caller.actor, { resetRetryCount, reason: resetRetryCount ? TransitionReason.RETRIED_BY_OPERATOR_RESET : TransitionReason.RETRIED_BY_OPERATOR }),
     );
     if (outcome.status === 'ok') await reads.store(() => queue.enqueue(before, QueueName.RETRY, jobIds.reopened(id, outcome.version)));
     return afterChange(id, outcome, caller, 'retry');

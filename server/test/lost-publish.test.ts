@@ -3,6 +3,7 @@
  * is at-most-once). Every open watch still delivers the change, in version order, within a few
  * resync intervals: the server's one resync ticker re-reads each watched task in turn.
  */
+import { TransitionReason } from '../../schema/src/transition-reasons.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKeys } from '../../schema/src/redis-keys.ts';
 import { createTaskRepository } from '../infra/task-repository.ts';
@@ -36,7 +37,7 @@ describe('a lost publish', () => {
       );
       for (const watch of watches) await watch.waitFor((event) => event.state === 'PENDING');
 
-      for (const task of tasks) expect((await silent.cancel({ id: task.id, tenant: 'default' }, 'test', 'cancelled, publish lost')).status).toBe('ok');
+      for (const task of tasks) expect((await silent.cancel({ id: task.id, tenant: 'default' }, 'test', TransitionReason.CANCELLED_BY_OPERATOR)).status).toBe('ok');
 
       await waitFor(() => watches.every((watch) => watch.events.some((event) => event.state === 'CANCELLED')), { timeoutMs: 5000, message: 'every watch to see CANCELLED' });
       for (const watch of watches) {

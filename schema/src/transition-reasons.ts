@@ -1,0 +1,19 @@
+/**
+ * Why a task changed state, as its history records it (`TaskTransition.reason`): a closed set,
+ * shared by the scripts that write it and the code and tests that read it. A failed attempt's
+ * reason is its error class instead (`ErrorClass`).
+ */
+export const TransitionReason = {
+  SUBMITTED: 'submitted',
+  CLAIMED: 'claimed',
+  RESUMED_AFTER_SHUTDOWN: 'resumed after its worker shut down',
+  RECLAIMED_AFTER_LEASE_EXPIRY: 'reclaimed after lease expiry',
+  COMPLETED: 'completed',
+  CIRCUIT_OPEN: 'circuit open: waiting for the provider',
+  RATE_LIMITED: 'rate limited: waiting for the shared limit',
+  CANCELLED_BY_OPERATOR: 'cancelled by operator',
+  RETRIED_BY_OPERATOR: 'retried by operator',
+  RETRIED_BY_OPERATOR_RESET: 'retried by operator (count reset)',
+  RETRIED_FROM_DEAD_LETTERS: 'retried from the dead letter queue',
+} as const;
+export type TransitionReason = (typeof TransitionReason)[keyof typeof TransitionReason];

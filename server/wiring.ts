@@ -31,6 +31,8 @@ import { createQueueService } from './services/queue-service.ts';
 import { createTaskService } from './services/task-service.ts';
 import { createOutputService } from './services/output-service.ts';
 import { createOutputReader } from './infra/output-reader.ts';
+import { createUsageService } from './services/usage-service.ts';
+import { createUsageStore } from './infra/usage-store.ts';
 import { createWorkerService } from './services/worker-service.ts';
 
 export type ServerDependencies = ReturnType<typeof createDependencies>;
@@ -94,6 +96,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     resyncIntervalMs: config.subscriptionResyncMs,
     subscriberLimits: config.wsSubscriberLimits,
   });
+  const usage = createUsageService({ store: createUsageStore(redis, keys), reads: tasks });
   const deadLetters = createDeadLetterService({ repository, queue, tasks, batchSize: 100 });
   const queues = createQueueService({
     repository,
@@ -145,6 +148,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     caller,
     tasks,
     outputs,
+    usage,
     queues,
     deadLetters,
     workers,

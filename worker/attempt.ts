@@ -5,6 +5,7 @@
  * claim and disposes of it when the attempt is settled.
  */
 import type { Logger } from '../common/logger.ts';
+import type { CallUsage } from '../schema/src/usage.ts';
 import { OutputWriter } from './output-writer.ts';
 import type { ClaimedTask, Lease, TaskStore } from './task-store.ts';
 
@@ -34,6 +35,9 @@ export class Attempt {
   private readonly output: OutputWriter;
   // Progress writes go out in order; a write after the terminal one is simply stale.
   private progressChain: Promise<unknown> = Promise.resolve();
+  private usageChain: Promise<unknown> = Promise.resolve();
+  /** The budget reservation of this attempt's call, until a usage record (or the release) ends it. */
+  private reservationId: string | null = null;
 
   constructor(
     readonly lease: Lease,
@@ -71,9 +75,31 @@ export class Attempt {
 
   readonly onText = (delta: string): void => this.output.write(delta);
 
-  /** Waits for the progress and output writes in flight; nothing more is written after. */
+  /** Records a call's usage (billed, so written whatever the lease says); the first ends the reservation. */
+  readonly onUsage = (usage: CallUsage): void => {
+    const reservationId = this.reservationId;
+    this.reservationId = null;
+    this.usageChain = this.usageChain
+      .then(() => this.store.recordUsage(this.lease, this.task.attempt, usage, reservationId))
+      .catch((error: Error) => this.log.error({ err: error.message }, 'usage of a provider call not recorded'));
+  };
+
+  /** The budget reservation held for this attempt's call. */
+  holdReservation(id: string): void {
+    this.reservationId = id;
+  }
+
+  /** Waits for the progress, output and usage writes in flight; nothing more is written after. */
   async settle(): Promise<void> {
-    await Promise.all([this.progressChain, this.output.settle()]);
+    await Promise.all([this.progressChain, this.output.settle(), this.usageChain]);
+  }
+
+  /** Ends a reservation no call used (the call never started, or reported no usage). */
+  async releaseReservation(): Promise<void> {
+    const id = this.reservationId;
+    if (id === null) return;
+    this.reservationId = null;
+    await this.store.releaseBudget(this.lease.tenant, id).catch((error: Error) => this.log.warn({ err: error.message }, 'budget reservation not released; it expires'));
   }
 
   /** The attempt's last output chunk for `result` (see OutputWriter.final). */

@@ -69,6 +69,11 @@ const shape = {
   OUTPUT_MAX_BYTES: envInt(1024 * 1024, { min: 1 }),
   OUTPUT_FLUSH_MS: envInt(50, { min: 1, max: 10_000 }),
   OUTPUT_FLUSH_CHARS: envInt(256, { min: 1 }),
+  // Usage and budgets: how soon a task waiting on a spent budget looks again; the ledger's size;
+  // how long the hourly usage counters are kept.
+  BUDGET_RECHECK_MS: envInt(60_000, { min: 10 }),
+  USAGE_LEDGER_MAX: envInt(1_000_000, { min: 1000 }),
+  USAGE_RETENTION_DAYS: envInt(400, { min: 1 }),
   // auto: OpenRouter with a key, else the embedded summarizer. noop: answers at once (benchmarks only).
   PROVIDER: z.enum(['auto', 'noop']).default('auto'),
   OPENROUTER_API_KEY: z.string().optional(),
@@ -128,6 +133,9 @@ export function loadConfig(env: Record<string, string | undefined>) {
     providerTimeoutMs: raw.PROVIDER_TIMEOUT_MS,
     maxResponseBytes: raw.MAX_RESPONSE_BYTES,
     output: { maxBytes: raw.OUTPUT_MAX_BYTES, flushMs: raw.OUTPUT_FLUSH_MS, flushChars: raw.OUTPUT_FLUSH_CHARS },
+    budgetRecheckMs: raw.BUDGET_RECHECK_MS,
+    usageLedgerMax: raw.USAGE_LEDGER_MAX,
+    usageRetentionMs: raw.USAGE_RETENTION_DAYS * 86_400_000,
     provider: raw.PROVIDER,
     livenessFile: raw.WORKER_LIVENESS_FILE ?? null,
     // A remote provider was asked for (a URL or model other than the defaults) but no key given: say so.

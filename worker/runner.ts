@@ -12,6 +12,7 @@ import { beeQueueRedisOptions, type RedisEndpoint } from '../common/redis-connec
 import { isProviderError, isRetryableClass, type ScheduledErrorClass } from '../schema/src/errors.ts';
 import { jobIds } from '../schema/src/job-ids.ts';
 import { TransitionReason } from '../schema/src/transition-reasons.ts';
+import { periodOf } from '../schema/src/budgets.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { retryDelayMs, retryLimitFor, type RetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schema/src/task.ts';
@@ -46,6 +47,11 @@ export interface RunnerOptions {
   deferWhileOpenMs: number;
   /** The shared provider rate limit; null for handlers that call no provider. */
   rateLimiter: ProviderRateLimiter | null;
+  /**
+   * Budgets: what a task's call may cost at most (its reservation), how long a hold lives (a call's
+   * deadline), and how soon a task deferred for a spent budget looks again (BUDGET_RECHECK_MS).
+   */
+  budget?: { estimateNano(task: ClaimedTask): Promise<number>; holdMs: number; recheckMs: number };
   /** Told how each provider call went: `ok`, the HTTP status, the error class, or `aborted`. */
   onProviderCall?: (call: { status: string; durationMs: number }) => void;
 }
@@ -238,6 +244,7 @@ export function createRunner(options: RunnerOptions) {
       await defer(lease, task.attempt, permit.waitMs + 10, TransitionReason.RATE_LIMITED, log);
       return null;
     }
+    if (!(await reserveBudget(attempt))) return null;
     return options.circuit.execute(async () => {
       const startedAt = Date.now();
       const report = (status: string) => options.onProviderCall?.({ status, durationMs: Date.now() - startedAt });
@@ -250,6 +257,7 @@ export function createRunner(options: RunnerOptions) {
           logger: log,
           onProgress: attempt.onProgress,
           onText: attempt.onText,
+          onUsage: attempt.onUsage,
         });
         report('ok');
         return output;
@@ -258,6 +266,24 @@ export function createRunner(options: RunnerOptions) {
         throw error;
       }
     });
+  }
+
+  /**
+   * Holds the call's estimated cost against the tenant's budgets. False when a budget is spent:
+   * the task then waits (deferred, reason BUDGET, no retry counted) until the limit rises or the
+   * period ends; it looks again every `recheckMs`.
+   */
+  async function reserveBudget(attempt: Attempt): Promise<boolean> {
+    const budget = options.budget;
+    if (!budget) return true;
+    const { lease, task, log } = attempt;
+    const id = `${lease.taskId}:${task.attempt}:${lease.token}`;
+    const outcome = await store.reserveBudget(lease.tenant, id, await budget.estimateNano(task), budget.holdMs);
+    if (outcome.status === 'held') attempt.holdReservation(id);
+    if (outcome.status !== 'over') return true;
+    const untilNextPeriod = periodOf(outcome.period, Date.now()).end - Date.now();
+    await defer(lease, task.attempt, Math.max(10, Math.min(budget.recheckMs, untilNextPeriod)), TransitionReason.BUDGET, log);
+    return false;
   }
 
   /** Stores the result, with the attempt's last output chunk, and finishes `job` in the same script. */
@@ -314,6 +340,8 @@ export function createRunner(options: RunnerOptions) {
     } catch (error) {
       await settleFailure(attempt, error);
     } finally {
+      await attempt.settle();
+      await attempt.releaseReservation();
       attempt.dispose();
       // A newer attempt of the same task may already run here (after a takeover): keep its handle.
       if (running.get(claimed.lease.taskId) === attempt.controller) running.delete(claimed.lease.taskId);

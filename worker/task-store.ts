@@ -9,7 +9,9 @@ import type { RedisKeys } from '../schema/src/redis-keys.ts';
 import type { ScheduledErrorClass } from '../schema/src/errors.ts';
 import type { TaskErrorRecord, TaskState, TaskUsage } from '../schema/src/task.ts';
 import type { TransitionReason } from '../schema/src/transition-reasons.ts';
-import type { AppendOutcome, ClaimOutcome, WriteOutcome } from '../schema/src/task-scripts.ts';
+import type { AppendOutcome, ClaimOutcome, ReserveOutcome, WriteOutcome } from '../schema/src/task-scripts.ts';
+import { budgetKeys } from '../schema/src/budgets.ts';
+import { toNanoUsd, type CallUsage } from '../schema/src/usage.ts';
 
 export type { ClaimedTask, ClaimOutcome, WriteOutcome } from '../schema/src/task-scripts.ts';
 
@@ -21,6 +23,9 @@ export interface TaskStoreOptions {
   maxEventsPerTask: number;
   /** Cap of the output one attempt may write (OUTPUT_MAX_BYTES). */
   maxOutputBytes?: number;
+  /** Entries the usage ledger keeps (USAGE_LEDGER_MAX), and how long hourly usage counters live. */
+  usageLedgerMax?: number;
+  usageRetentionMs?: number;
 }
 
 /** The last output chunk of an attempt: what the result adds to the streamed text, or all of it. */
@@ -96,6 +101,42 @@ export function createTaskStore(options: TaskStoreOptions) {
         finalReset: final.reset ? '1' : '0',
         outputChannel: keys.outputChannel(),
       }),
+
+    /**
+     * Records one provider call's usage (billed whatever became of the attempt, so not fenced),
+     * and ends its budget reservation.
+     */
+    recordUsage: (lease: Lease, attempt: number, usage: CallUsage, reservationId: string | null): Promise<boolean> => {
+      const now = Date.now();
+      return runScript('taskRecordUsage', scope(lease), common, {
+        ledger: keys.usageLedger(),
+        hour: keys.usageHour(now - (now % 3_600_000)),
+        totals: keys.usageTotals(),
+        ...budgetKeys(keys, lease.tenant, now),
+      }, {
+        taskId: lease.taskId,
+        attempt,
+        model: usage.model,
+        generationId: usage.generationId ?? '',
+        promptTokens: usage.promptTokens,
+        completionTokens: usage.completionTokens,
+        cachedTokens: usage.cachedTokens,
+        reasoningTokens: usage.reasoningTokens,
+        costNano: toNanoUsd(usage.costUsd),
+        estimated: usage.estimated ? '1' : '0',
+        reservationId: reservationId ?? '',
+        ledgerMax: options.usageLedgerMax ?? 1_000_000,
+        retentionMs: options.usageRetentionMs ?? 400 * 86_400_000,
+      });
+    },
+
+    /** Holds `amountNano` against the tenant's budgets for a call about to start, or says which budget is spent. */
+    reserveBudget: (tenant: string, reservationId: string, amountNano: number, ttlMs: number): Promise<ReserveOutcome> =>
+      runScript('budgetReserve', { taskId: '', tenant }, common, budgetKeys(keys, tenant, Date.now()), { reservationId, amountNano, ttlMs }),
+
+    /** Ends a reservation whose call did not happen. */
+    releaseBudget: (tenant: string, reservationId: string): Promise<boolean> =>
+      runScript('budgetRelease', { taskId: '', tenant }, common, { reservations: keys.budgetReservations(tenant), reservationAmounts: keys.budgetReservationAmounts(tenant) }, { reservationId }),
 
     /** Back to SCHEDULED for `delayMs` without a provider call: no error, no retry counted. */
     defer: (lease: Lease, delayMs: number, reason: TransitionReason): Promise<WriteOutcome> =>

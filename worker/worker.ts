@@ -46,6 +46,8 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     leaseMs: config.leaseMs,
     maxEventsPerTask: config.taskEventsMax,
     maxOutputBytes: config.output.maxBytes,
+    usageLedgerMax: config.usageLedgerMax,
+    usageRetentionMs: config.usageRetentionMs,
   });
   const provider = createProvider(config);
   let heartbeatRef: ReturnType<typeof startHeartbeat> | null = null;
@@ -80,6 +82,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     workerId: config.workerId,
     concurrency: config.concurrency,
     output: { flushMs: config.output.flushMs, flushChars: config.output.flushChars, maxBytes: config.output.maxBytes },
+    budget: { estimateNano: async () => 0, holdMs: config.providerTimeoutMs + 30_000, recheckMs: config.budgetRecheckMs },
     retryRatio: () => retryRatio,
     circuit,
     deferWhileOpenMs: config.circuit.openMs,

@@ -22,6 +22,8 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   /** The task is not in a state the operation applies to, or an idempotency key names other content. */
   CONFLICT: 'CONFLICT',
+  /** The tenant's spend reached one of its budgets (`details.period`, `details.resetsAt`); nothing was stored. */
+  BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
   /** Redis cannot be reached; nothing was changed. */
   UNAVAILABLE: 'UNAVAILABLE',
   /** The HTTP body is over MAX_BODY_BYTES. */

@@ -94,6 +94,20 @@ export interface RedisKeys {
   auditLog(): string;
   /** The slice of a task index (`tasksAll`, `tasksInState`) holding one tenant's tasks. */
   tenantSlice(indexKey: string, tenant: string): string;
+  /** Stream: every billed provider call (the usage ledger), append-only, capped by USAGE_LEDGER_MAX. */
+  usageLedger(): string;
+  /** Hash: usage counters of the hour starting at `hourMs`, field `<tenant>\t<apiKeyId>\t<model>\t<metric>`. */
+  usageHour(hourMs: number): string;
+  /** Hash: all-time token and cost counters, field `<tenant>\t<model>\t<kind>` (for /metrics). */
+  usageTotals(): string;
+  /** Hash: `<tenant>\t<DAY|MONTH>` -> limit in nano-dollars. */
+  budgets(): string;
+  /** String: nano-dollars a tenant spent in the period starting at `periodStartMs` (kept for every tenant). */
+  budgetSpent(tenant: string, period: 'DAY' | 'MONTH', periodStartMs: number): string;
+  /** Sorted set: a tenant's live budget reservations, id -> when it expires (ms). */
+  budgetReservations(tenant: string): string;
+  /** Hash: a tenant's live reservation id -> nano-dollars held. */
+  budgetReservationAmounts(tenant: string): string;
 }
 
 /** Builds every key and channel name under `prefix`. */
@@ -136,5 +150,12 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     taskStats: () => `${prefix}:tasks:all:stats`,
     providerCallStats: () => `${prefix}:provider:call-stats`,
     tenantSlice: (indexKey, tenant) => `${indexKey}:tenant:${tenant}`,
+    usageLedger: () => `${prefix}:usage:ledger`,
+    usageHour: (hourMs) => `${prefix}:usage:hour:${hourMs}`,
+    usageTotals: () => `${prefix}:usage:totals`,
+    budgets: () => `${prefix}:budgets`,
+    budgetSpent: (tenant, period, periodStartMs) => `${prefix}:budget:${tenant}:spent:${period}:${periodStartMs}`,
+    budgetReservations: (tenant) => `${prefix}:budget:${tenant}:reserved`,
+    budgetReservationAmounts: (tenant) => `${prefix}:budget:${tenant}:reserved-amounts`,
   };
 }

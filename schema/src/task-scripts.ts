@@ -264,6 +264,25 @@ local function with_error(task, error_json)
   return cjson.encode(errors)
 end
 
+-- Which of the tenant's budgets (DAY, MONTH) its spend plus what running calls hold has
+-- reached, or nil. Only for scripts that bind the budget keys. Expired reservations (a worker
+-- that died mid-call) are dropped first.
+local function budget_reached()
+  local limits = redis.call('HMGET', BUDGETS_KEY, TENANT .. '\\tDAY', TENANT .. '\\tMONTH')
+  if not limits[1] and not limits[2] then return nil end
+  local now = now_ms()
+  local expired = redis.call('ZRANGEBYSCORE', RESERVATIONS_KEY, '-inf', now)
+  if #expired > 0 then
+    redis.call('ZREMRANGEBYSCORE', RESERVATIONS_KEY, '-inf', now)
+    redis.call('HDEL', RESERVATION_AMOUNTS_KEY, unpack(expired))
+  end
+  local reserved = 0
+  for _, amount in ipairs(redis.call('HVALS', RESERVATION_AMOUNTS_KEY)) do reserved = reserved + tonumber(amount) end
+  if limits[1] and tonumber(redis.call('GET', SPENT_DAY_KEY) or '0') + reserved >= tonumber(limits[1]) then return 'DAY' end
+  if limits[2] and tonumber(redis.call('GET', SPENT_MONTH_KEY) or '0') + reserved >= tonumber(limits[2]) then return 'MONTH' end
+  return nil
+end
+
 local function holds_lease(task, token)
   return task.state == 'ACTIVE' and task.leaseToken == token
 end
@@ -283,8 +302,11 @@ export interface TaskScript<Key extends string, OptionalKey extends string, Arg 
 }
 
 function defineTaskScript<const Key extends string, const OptionalKey extends string, const Arg extends string, Reply>(spec: {
-  /** 'record': only the task hash, its output and the stats hash (a script that moves no index). */
-  shared?: 'all' | 'record';
+  /**
+   * 'record': only the task hash, its output and the stats hash (a script that moves no index);
+   * 'none': no shared key (a script about a tenant, not a task).
+   */
+  shared?: 'all' | 'record' | 'none';
   keys: readonly Key[];
   optionalKeys?: readonly OptionalKey[];
   args: readonly Arg[];
@@ -292,7 +314,7 @@ function defineTaskScript<const Key extends string, const OptionalKey extends st
   decode(reply: unknown): Reply;
 }): TaskScript<Key, OptionalKey, Arg, Reply> {
   const optionalKeys = spec.optionalKeys ?? [];
-  const shared = spec.shared === 'record' ? SHARED_KEYS.filter((slot) => RECORD_KEYS.has(slot.lua)) : SHARED_KEYS;
+  const shared = spec.shared === 'record' ? SHARED_KEYS.filter((slot) => RECORD_KEYS.has(slot.lua)) : spec.shared === 'none' ? [] : SHARED_KEYS;
   return {
     shared,
     keys: spec.keys,
@@ -378,7 +400,9 @@ export type CreateReply =
   /** `fields`: the hash the script stored, so the caller need not read it back. */
   | { status: 'created'; fields: Record<string, string> }
   | { status: 'existing'; taskId: string }
-  | { status: 'conflict'; taskId: string };
+  | { status: 'conflict'; taskId: string }
+  /** The tenant's spend reached this budget: nothing was stored. */
+  | { status: 'budget'; period: 'DAY' | 'MONTH' };
 
 export interface ClaimedTask {
   version: number;
@@ -401,9 +425,15 @@ export type ClaimOutcome =
 /** An output append: written as the attempt's `seq`-th chunk, over the cap (nothing written), or stale. */
 export type AppendOutcome = { status: 'ok'; seq: number } | { status: 'too_large'; bytes: number } | { status: 'stale'; state: string };
 
+/** A budget reservation: held, not needed (no budget), or refused (a budget was reached). */
+export type ReserveOutcome = { status: 'held' | 'free' } | { status: 'over'; period: 'DAY' | 'MONTH' };
+
 export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'missing' };
 
 // --- the scripts ---------------------------------------------------------------------------
+
+/** The keys a script that checks a tenant's budgets takes (`budget_reached`), all built by the caller. */
+const BUDGET_KEYS = ['budgets', 'spentDay', 'spentMonth', 'reservations', 'reservationAmounts'] as const;
 
 /**
  * create: a new PENDING task, queued, or the task an idempotency key already names.
@@ -414,9 +444,9 @@ export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'miss
  * Replies {'created', version, field, value, ...} | {'existing', id} | {'conflict', id}.
  */
 const create = defineTaskScript({
-  keys: ['sequence', 'ids', 'typeIndex', 'tenantTypeIndex', 'jobs', 'waiting'],
+  keys: ['sequence', 'ids', 'typeIndex', 'tenantTypeIndex', 'jobs', 'waiting', ...BUDGET_KEYS],
   optionalKeys: ['idempotencyEntry'],
-  args: ['id', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job'],
+  args: ['id', 'apiKeyId', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job'],
   body: `
 local fingerprint = redis.sha1hex(TYPE .. '\\0' .. CONTENT)
 if IDEMPOTENCY_ENTRY_KEY then
@@ -428,11 +458,14 @@ if IDEMPOTENCY_ENTRY_KEY then
     return {'conflict', existing_id}
   end
 end
+-- Over budget: nothing is stored (the resend above still answers with its task).
+local over = budget_reached()
+if over then return {'budget', over} end
 local now = now_ms()
 -- Unique, time-ordered score: creation ms with a 3-digit sequence (fits a double exactly).
 local order = string.format('%d', now * 1000 + (redis.call('INCR', SEQUENCE_KEY) % 1000))
 local task = {
-  id = ID, tenant = TENANT, type = TYPE, state = 'PENDING', version = '1',
+  id = ID, tenant = TENANT, apiKeyId = API_KEY_ID, type = TYPE, state = 'PENDING', version = '1',
   content = CONTENT, progress = '0', retryCount = '0', maxRetries = MAX_RETRIES, attempt = '0',
   errors = '[]', createdAt = str(now), updatedAt = str(now), order = order,
 }
@@ -463,6 +496,7 @@ return {'created', 1, unpack(flat)}
 `,
   decode(reply): CreateReply {
     const [status, ...values] = replyList(reply);
+    if (status === 'budget') return { status, period: values[0] as 'DAY' | 'MONTH' };
     if (status !== 'created') return { status: status === 'existing' ? 'existing' : 'conflict', taskId: values[0]! };
     const fields: Record<string, string> = {};
     for (let i = 1; i + 1 < values.length; i += 2) fields[values[i]!] = values[i + 1]!;
@@ -803,6 +837,101 @@ return {'ok', task.state}
   },
 });
 
+/**
+ * recordUsage: one provider call's usage (schema/src/usage.ts), whatever became of the attempt:
+ * it was billed, so a stale worker's call counts too, though it changes no task state. Appends
+ * the ledger entry; adds to the task's sums (when the task still exists), the hour's counters by
+ * tenant, API key and model, the all-time totals and the tenant's day and month spend; and
+ * releases the call's budget reservation. A task's first recorded call counts it in `tasks`.
+ */
+const recordUsage = defineTaskScript({
+  shared: 'record',
+  keys: ['ledger', 'hour', 'totals', ...BUDGET_KEYS],
+  args: ['taskId', 'attempt', 'model', 'generationId', 'promptTokens', 'completionTokens', 'cachedTokens', 'reasoningTokens', 'costNano', 'estimated', 'reservationId', 'ledgerMax', 'retentionMs'],
+  body: `
+local f = redis.call('HMGET', TASK_KEY, 'tenant', 'apiKeyId', 'usageCalls')
+if f[1] then check_tenant(f[1]) end
+local api_key = f[2] or ''
+local first = f[1] ~= false and tonumber(f[3] or '0') == 0
+local prompt, completion = tonumber(PROMPT_TOKENS), tonumber(COMPLETION_TOKENS)
+local cached, reasoning, cost = tonumber(CACHED_TOKENS), tonumber(REASONING_TOKENS), tonumber(COST_NANO)
+if f[1] then
+  redis.call('HINCRBY', TASK_KEY, 'usageCalls', 1)
+  redis.call('HINCRBY', TASK_KEY, 'usagePromptTokens', prompt)
+  redis.call('HINCRBY', TASK_KEY, 'usageCompletionTokens', completion)
+  redis.call('HINCRBY', TASK_KEY, 'usageCachedTokens', cached)
+  redis.call('HINCRBY', TASK_KEY, 'usageReasoningTokens', reasoning)
+  redis.call('HINCRBY', TASK_KEY, 'usageCostNano', cost)
+  redis.call('HSET', TASK_KEY, 'usageModel', MODEL)
+  if ESTIMATED == '1' then redis.call('HSET', TASK_KEY, 'usageEstimated', '1') end
+end
+local now = now_ms()
+redis.call('XADD', LEDGER_KEY, 'MAXLEN', '~', LEDGER_MAX, '*', 'at', str(now), 'tenant', TENANT,
+  'apiKeyId', api_key, 'taskId', TASK_ID, 'attempt', ATTEMPT, 'model', MODEL, 'generationId', GENERATION_ID,
+  'promptTokens', PROMPT_TOKENS, 'completionTokens', COMPLETION_TOKENS, 'cachedTokens', CACHED_TOKENS,
+  'reasoningTokens', REASONING_TOKENS, 'costNano', COST_NANO, 'estimated', ESTIMATED)
+local group = TENANT .. '\\t' .. api_key .. '\\t' .. MODEL .. '\\t'
+if redis.call('HINCRBY', HOUR_KEY, group .. 'calls', 1) == 1 then redis.call('PEXPIRE', HOUR_KEY, tonumber(RETENTION_MS)) end
+redis.call('HINCRBY', HOUR_KEY, group .. 'promptTokens', prompt)
+redis.call('HINCRBY', HOUR_KEY, group .. 'completionTokens', completion)
+redis.call('HINCRBY', HOUR_KEY, group .. 'costNano', cost)
+if first then redis.call('HINCRBY', HOUR_KEY, group .. 'tasks', 1) end
+local total = TENANT .. '\\t' .. MODEL .. '\\t'
+redis.call('HINCRBY', TOTALS_KEY, total .. 'prompt', prompt)
+redis.call('HINCRBY', TOTALS_KEY, total .. 'completion', completion)
+redis.call('HINCRBY', TOTALS_KEY, total .. 'cached', cached)
+redis.call('HINCRBY', TOTALS_KEY, total .. 'reasoning', reasoning)
+redis.call('HINCRBY', TOTALS_KEY, total .. 'costNano', cost)
+-- Spend is kept for every tenant, so a budget set mid-period knows what was spent already.
+if redis.call('INCRBY', SPENT_DAY_KEY, cost) == cost then redis.call('PEXPIRE', SPENT_DAY_KEY, 2 * 86400000) end
+if redis.call('INCRBY', SPENT_MONTH_KEY, cost) == cost then redis.call('PEXPIRE', SPENT_MONTH_KEY, 63 * 86400000) end
+if RESERVATION_ID ~= '' then
+  redis.call('ZREM', RESERVATIONS_KEY, RESERVATION_ID)
+  redis.call('HDEL', RESERVATION_AMOUNTS_KEY, RESERVATION_ID)
+end
+return 1
+`,
+  decode: (reply) => reply === 1,
+});
+
+/**
+ * budgetReserve: before a provider call, holds its estimated cost against the tenant's budgets,
+ * or refuses when the spend plus what running calls hold has reached one. A tenant without
+ * budgets holds nothing. The hold expires after `ttlMs` (a worker that dies mid-call), and
+ * recordUsage (or budgetRelease, for a call that did not happen) ends it.
+ */
+const budgetReserve = defineTaskScript({
+  shared: 'none',
+  keys: [...BUDGET_KEYS],
+  args: ['reservationId', 'amountNano', 'ttlMs'],
+  body: `
+local over = budget_reached()
+if over then return {'over', over} end
+local limits = redis.call('HMGET', BUDGETS_KEY, TENANT .. '\\tDAY', TENANT .. '\\tMONTH')
+if not limits[1] and not limits[2] then return {'free'} end
+redis.call('ZADD', RESERVATIONS_KEY, now_ms() + tonumber(TTL_MS), RESERVATION_ID)
+redis.call('HSET', RESERVATION_AMOUNTS_KEY, RESERVATION_ID, AMOUNT_NANO)
+return {'held'}
+`,
+  decode(reply): ReserveOutcome {
+    const [status, period] = replyList(reply);
+    return status === 'over' ? { status: 'over', period: period as 'DAY' | 'MONTH' } : { status: status === 'held' ? 'held' : 'free' };
+  },
+});
+
+/** budgetRelease: ends a reservation whose call did not happen. */
+const budgetRelease = defineTaskScript({
+  shared: 'none',
+  keys: ['reservations', 'reservationAmounts'],
+  args: ['reservationId'],
+  body: `
+redis.call('ZREM', RESERVATIONS_KEY, RESERVATION_ID)
+redis.call('HDEL', RESERVATION_AMOUNTS_KEY, RESERVATION_ID)
+return 1
+`,
+  decode: (reply) => reply === 1,
+});
+
 /** Every task script by name. Register with ioredis `defineCommand` (common/task-script-runner.ts). */
 export const TASK_SCRIPTS = {
   taskCreate: create,
@@ -817,6 +946,9 @@ export const TASK_SCRIPTS = {
   taskCancel: cancel,
   taskReopen: reopen,
   taskDelete: remove,
+  taskRecordUsage: recordUsage,
+  budgetReserve,
+  budgetRelease,
 } as const;
 export type TaskScripts = typeof TASK_SCRIPTS;
 export type TaskScriptName = keyof TaskScripts;

@@ -107,6 +107,20 @@ export const taskHashSchema = z.object({
   idempotencyKey: optionalString,
   /** The error class a DLQ task is filed under (its last error's). */
   dlqClass: z.enum(ErrorClass).optional().transform((value) => value ?? null),
+  /** The API key that submitted it ('anonymous' without keys); absent on tasks from before. */
+  apiKeyId: optionalString,
+  /** Every provider call's usage added up (recordUsage in task-scripts.ts); absent before the first. */
+  usageCalls: optionalNumber,
+  usagePromptTokens: optionalNumber,
+  usageCompletionTokens: optionalNumber,
+  usageCachedTokens: optionalNumber,
+  usageReasoningTokens: optionalNumber,
+  usageCostNano: optionalNumber,
+  usageModel: optionalString,
+  usageEstimated: z
+    .string()
+    .optional()
+    .transform((value) => value === '1'),
 });
 export type TaskRecord = z.infer<typeof taskHashSchema>;
 

@@ -11,6 +11,8 @@ export const TransitionReason = {
   COMPLETED: 'completed',
   CIRCUIT_OPEN: 'circuit open: waiting for the provider',
   RATE_LIMITED: 'rate limited: waiting for the shared limit',
+  /** The tenant's spend reached a budget: the task waits for the limit to rise or the period to end. */
+  BUDGET: 'BUDGET',
   CANCELLED_BY_OPERATOR: 'cancelled by operator',
   RETRIED_BY_OPERATOR: 'retried by operator',
   RETRIED_BY_OPERATOR_RESET: 'retried by operator (count reset)',

@@ -24,6 +24,9 @@ const QUERY_SCOPES = {
   workers: Scope.ADMIN,
   auditLog: Scope.ADMIN,
   taskFlow: Scope.ADMIN,
+  // A tenant's key sees its own tenant's spend and budgets only (usage-service.ts).
+  usage: Scope.TASKS_READ,
+  budgets: Scope.TASKS_READ,
 } as const satisfies Record<keyof Required<QueryResolvers>, Requirement>;
 
 const MUTATION_SCOPES = {
@@ -36,6 +39,7 @@ const MUTATION_SCOPES = {
   purgeDeadLetterQueue: Scope.ADMIN,
   resetCircuitBreakers: Scope.ADMIN,
   openCircuitBreakers: Scope.ADMIN,
+  setBudget: Scope.ADMIN,
 } as const satisfies Record<keyof Required<MutationResolvers>, Requirement>;
 
 const SUBSCRIPTION_SCOPES = {
@@ -58,6 +62,7 @@ const AUDITED_MUTATIONS: ReadonlySet<string> = new Set([
   'purgeDeadLetterQueue',
   'resetCircuitBreakers',
   'openCircuitBreakers',
+  'setBudget',
 ]);
 
 export function requireScope(caller: Caller, requirement: Requirement): void {
@@ -70,6 +75,7 @@ function auditTarget(args: Record<string, unknown>): string | null {
   if (typeof args.id === 'string') return args.id;
   if (Array.isArray(args.ids)) return args.ids.join(',');
   if (typeof args.errorClass === 'string') return `errorClass=${args.errorClass}`;
+  if (typeof args.tenant === 'string') return `tenant=${args.tenant} period=${String(args.period)} limitUsd=${String(args.limitUsd)}`;
   return null;
 }
 

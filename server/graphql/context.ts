@@ -6,6 +6,7 @@ import type { QueueService } from '../services/queue-service.ts';
 import type { WorkerService } from '../services/worker-service.ts';
 import type { TaskService } from '../services/task-service.ts';
 import type { OutputService } from '../services/output-service.ts';
+import type { UsageService } from '../services/usage-service.ts';
 import type { AuditService } from '../services/audit-service.ts';
 import type { Caller } from '../auth/scopes.ts';
 import type { Backlog } from '../services/backlog.ts';
@@ -15,6 +16,7 @@ export interface GraphQLContext {
   caller: Caller;
   tasks: TaskService;
   outputs: OutputService;
+  usage: UsageService;
   queues: QueueService;
   deadLetters: DeadLetterService;
   workers: WorkerService;

@@ -40,6 +40,8 @@ export const resolvers: Resolvers = {
       return { nodes: page.records, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
     },
     taskFlow: (_, { minutes }, { flow }) => flow.flow(minutes),
+    usage: (_, { from, to, groupBy }, { usage, caller }) => usage.usage(from, to, groupBy, caller),
+    budgets: (_, __, { usage, caller }) => usage.budgets(caller),
   },
 
   Mutation: {
@@ -51,6 +53,7 @@ export const resolvers: Resolvers = {
     purgeDeadLetterQueue: (_, { confirm }, { deadLetters, caller }) => deadLetters.purge(confirm, caller),
     resetCircuitBreakers: (_, __, { workers }) => workers.resetCircuits(),
     openCircuitBreakers: (_, __, { workers }) => workers.openCircuits(),
+    setBudget: (_, { tenant, period, limitUsd }, { usage }) => usage.setBudget(tenant, period, limitUsd ?? null),
   },
 
   Subscription: {
@@ -93,6 +96,7 @@ export const resolvers: Resolvers = {
     content: (task, _, { tasks }) => tasks.content(task),
     history: (task, _, { tasks }) => tasks.history(task.id),
     output: (task, _, { outputs }) => outputs.textOf(task),
+    usage: (task, _, { usage }) => usage.taskUsage(task),
   },
 
   TaskTransition: {

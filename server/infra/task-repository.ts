@@ -19,6 +19,7 @@ import {
 } from '../../schema/src/task.ts';
 import type { ChangeOutcome } from '../../schema/src/task-scripts.ts';
 import type { TransitionReason } from '../../schema/src/transition-reasons.ts';
+import { budgetKeys, type BudgetPeriod } from '../../schema/src/budgets.ts';
 
 export type { ChangeOutcome };
 
@@ -31,6 +32,8 @@ export interface TaskRef {
 export interface CreateTaskInput {
   id: string;
   tenant: string;
+  /** The API key that submitted it (or 'anonymous'), for usage by key. */
+  apiKeyId?: string;
   type: TaskType;
   content: string;
   maxRetries: number;
@@ -45,7 +48,8 @@ export interface CreateTaskInput {
 export type CreateTaskOutcome =
   | { status: 'created'; taskId: string; record: TaskRecord }
   | { status: 'existing'; taskId: string }
-  | { status: 'conflict'; taskId: string };
+  | { status: 'conflict'; taskId: string }
+  | { status: 'budget'; period: BudgetPeriod };
 
 export const ListOrder = { NEWEST_FIRST: 'NEWEST_FIRST', OLDEST_FIRST: 'OLDEST_FIRST' } as const;
 export type ListOrder = (typeof ListOrder)[keyof typeof ListOrder];
@@ -98,12 +102,14 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
         ids: keys.taskIds(),
         typeIndex: keys.tasksOfType(input.type),
         tenantTypeIndex: keys.tenantSlice(keys.tasksOfType(input.type), input.tenant),
+        ...budgetKeys(keys, input.tenant, Date.now()),
         jobs: keys.beeQueueKey(QueueName.PRIMARY, 'jobs'),
         waiting: keys.beeQueueKey(QueueName.PRIMARY, 'waiting'),
         ...(input.idempotencyKey !== null ? { idempotencyEntry: keys.idempotency(input.tenant, input.idempotencyKey) } : {}),
       },
       {
         id: input.id,
+        apiKeyId: input.apiKeyId ?? '',
         type: input.type,
         content: input.content,
         maxRetries: input.maxRetries,

@@ -12,6 +12,7 @@ import type { TaskQueueProducer } from '../infra/task-queue.ts';
 import type { ChangeOutcome, TaskRepository } from '../infra/task-repository.ts';
 import type { Caller } from '../auth/scopes.ts';
 import { TransitionReason } from '../../schema/src/transition-reasons.ts';
+import { periodOf } from '../../schema/src/budgets.ts';
 import { validateContent, validateIdempotencyKey } from './content-validation.ts';
 import { taskNotFound, type TaskReads } from './task-reads.ts';
 
@@ -48,6 +49,7 @@ export function createTaskCommands(options: TaskCommandsOptions) {
       repository.create({
         id,
         tenant: caller.tenant,
+        apiKeyId: caller.actor,
         type: input.type ?? TaskType.SUMMARIZE,
         content: input.content,
         maxRetries: options.maxRetries,
@@ -58,6 +60,12 @@ export function createTaskCommands(options: TaskCommandsOptions) {
     if (outcome.status === 'conflict') {
       throw new AppError(ErrorCode.CONFLICT, 'idempotencyKey was already used with different content', {
         details: { taskId: outcome.taskId },
+      });
+    }
+    if (outcome.status === 'budget') {
+      const resetsAt = new Date(periodOf(outcome.period, Date.now()).end).toISOString();
+      throw new AppError(ErrorCode.BUDGET_EXCEEDED, `the ${outcome.period === 'DAY' ? 'daily' : 'monthly'} budget of this tenant is spent`, {
+        details: { period: outcome.period, resetsAt },
       });
     }
     // A new task was queued by the create script itself, in the same step.

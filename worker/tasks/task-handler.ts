@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../../common/logger.ts';
 import type { TaskUsage } from '../../schema/src/task.ts';
+import type { CallUsage } from '../../schema/src/usage.ts';
 
 export interface TaskInput {
   taskId: string;
@@ -16,6 +17,8 @@ export interface TaskInput {
   onProgress(progress: number): void;
   /** The result as it is written, piece by piece (streamed to watchers); may be left uncalled. */
   onText(delta: string): void;
+  /** What each provider call cost, once per call that was billed or may have been. */
+  onUsage(usage: CallUsage): void;
 }
 
 export interface TaskOutput {

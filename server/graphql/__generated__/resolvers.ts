@@ -42,6 +42,24 @@ export type AuditRecord = {
   tenant: Scalars['String']['output'];
 };
 
+/** A tenant's spending limit for a period. */
+export type Budget = {
+  __typename?: 'Budget';
+  limitUsd: Scalars['Float']['output'];
+  period: BudgetPeriod;
+  /** Held for provider calls running now (their estimate, settled with the actual cost). */
+  reservedUsd: Scalars['Float']['output'];
+  resetsAt: Scalars['DateTime']['output'];
+  /** Spent in the current period. */
+  spentUsd: Scalars['Float']['output'];
+  tenant: Scalars['String']['output'];
+};
+
+/** How long a budget's spend adds up before it starts over (UTC days and months). */
+export type BudgetPeriod =
+  | 'DAY'
+  | 'MONTH';
+
 /** The state of a worker's circuit breaker around provider calls. */
 export type CircuitState =
   /** Calls go through. */
@@ -117,6 +135,8 @@ export type Mutation = {
   retryDeadLetterTasks: Scalars['Int']['output'];
   /** Send a DLQ or CANCELLED task back to work through the retry queue. Any other state is a CONFLICT and changes nothing. */
   retryTask: Task;
+  /** Admin only; audited. A null limit removes the budget. */
+  setBudget?: Maybe<Budget>;
   /** Accept a task and queue it. */
   submitTask: Task;
 };
@@ -146,6 +166,13 @@ export type MutationRetryDeadLetterTasksArgs = {
 export type MutationRetryTaskArgs = {
   id: Scalars['ID']['input'];
   resetRetryCount?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type MutationSetBudgetArgs = {
+  limitUsd?: InputMaybe<Scalars['Float']['input']>;
+  period: BudgetPeriod;
+  tenant: Scalars['String']['input'];
 };
 
 
@@ -191,6 +218,8 @@ export type Query = {
   __typename?: 'Query';
   /** Operator actions, newest first. Needs the admin scope. */
   auditLog: AuditConnection;
+  /** The budgets the caller may see: every tenant's for an admin, its own otherwise. */
+  budgets: Array<Budget>;
   /** The dead letter queue's size per error class: one row per class, in ErrorClass order, zero counts included. */
   deadLetterCounts: Array<DeadLetterCount>;
   /** Tasks in the dead letter queue, oldest first, optionally only those whose last error has this class. */
@@ -207,6 +236,8 @@ export type Query = {
    * `totalCount` counts every task that matches, across pages.
    */
   tasks: TaskConnection;
+  /** Spend between two instants, grouped; a tenant's key sees its own tenant only. */
+  usage: Array<UsageRow>;
   viewer: Viewer;
   /** Workers seen recently, newest heartbeat first. */
   workers: Array<Worker>;
@@ -245,6 +276,13 @@ export type QueryTasksArgs = {
   order?: InputMaybe<TaskOrder>;
   state?: InputMaybe<TaskState>;
   type?: InputMaybe<TaskType>;
+};
+
+
+export type QueryUsageArgs = {
+  from: Scalars['DateTime']['input'];
+  groupBy?: Array<UsageGroup>;
+  to: Scalars['DateTime']['input'];
 };
 
 export type QueueStatus = {
@@ -442,13 +480,44 @@ export type TaskTransition = {
 export type TaskType =
   | 'SUMMARIZE';
 
-/** Token counts reported by the provider for the call that produced the result. */
+/** What the task's provider calls used, every attempt added up (the model is the last call's). */
 export type TaskUsage = {
   __typename?: 'TaskUsage';
+  cachedTokens?: Maybe<Scalars['Int']['output']>;
+  /** Provider calls that were billed or may have been. */
+  calls: Scalars['Int']['output'];
   completionTokens?: Maybe<Scalars['Int']['output']>;
+  /** Every attempt's spend added up: failed attempts were billed too. */
+  costUsd?: Maybe<Scalars['Float']['output']>;
+  /** True when some figure is an estimate (a call cut off before the provider reported usage). */
+  estimated: Scalars['Boolean']['output'];
   model: Scalars['String']['output'];
   promptTokens?: Maybe<Scalars['Int']['output']>;
+  reasoningTokens?: Maybe<Scalars['Int']['output']>;
   totalTokens?: Maybe<Scalars['Int']['output']>;
+};
+
+/** What `usage` rows are grouped by. */
+export type UsageGroup =
+  | 'API_KEY'
+  | 'DAY'
+  | 'MODEL'
+  | 'TENANT';
+
+/** Spend of one group in a time range; the fields not grouped by are null. */
+export type UsageRow = {
+  __typename?: 'UsageRow';
+  apiKeyId?: Maybe<Scalars['String']['output']>;
+  calls: Scalars['Int']['output'];
+  completionTokens: Scalars['Float']['output'];
+  costUsd: Scalars['Float']['output'];
+  /** The UTC day, YYYY-MM-DD. */
+  day?: Maybe<Scalars['String']['output']>;
+  model?: Maybe<Scalars['String']['output']>;
+  promptTokens: Scalars['Float']['output'];
+  /** Tasks whose first billed call fell in the range. */
+  tasks: Scalars['Int']['output'];
+  tenant?: Maybe<Scalars['String']['output']>;
 };
 
 /** Who the server takes the caller to be. */
@@ -549,6 +618,8 @@ export type ResolversTypes = {
   AuditConnection: ResolverTypeWrapper<AuditConnection>;
   AuditRecord: ResolverTypeWrapper<AuditRecord>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Budget: ResolverTypeWrapper<Budget>;
+  BudgetPeriod: BudgetPeriod;
   CircuitState: CircuitState;
   CircuitStatus: ResolverTypeWrapper<CircuitSnapshot>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -580,6 +651,8 @@ export type ResolversTypes = {
   TaskTransition: ResolverTypeWrapper<TaskEvent>;
   TaskType: TaskType;
   TaskUsage: ResolverTypeWrapper<TaskUsage>;
+  UsageGroup: UsageGroup;
+  UsageRow: ResolverTypeWrapper<UsageRow>;
   Viewer: ResolverTypeWrapper<Viewer>;
   Worker: ResolverTypeWrapper<WorkerView>;
 };
@@ -589,6 +662,7 @@ export type ResolversParentTypes = {
   AuditConnection: AuditConnection;
   AuditRecord: AuditRecord;
   Boolean: Scalars['Boolean']['output'];
+  Budget: Budget;
   CircuitStatus: CircuitSnapshot;
   DateTime: Scalars['DateTime']['output'];
   DeadLetterCount: DeadLetterCount;
@@ -613,6 +687,7 @@ export type ResolversParentTypes = {
   TaskOutputChunk: TaskOutputChunk;
   TaskTransition: TaskEvent;
   TaskUsage: TaskUsage;
+  UsageRow: UsageRow;
   Viewer: Viewer;
   Worker: WorkerView;
 };
@@ -629,6 +704,15 @@ export type AuditRecordResolvers<ContextType = GraphQLContext, ParentType extend
   detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   target?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  tenant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type BudgetResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Budget'] = ResolversParentTypes['Budget']> = {
+  limitUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  period?: Resolver<ResolversTypes['BudgetPeriod'], ParentType, ContextType>;
+  reservedUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  resetsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  spentUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   tenant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -667,6 +751,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   resetCircuitBreakers?: Resolver<Array<ResolversTypes['Worker']>, ParentType, ContextType>;
   retryDeadLetterTasks?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<MutationRetryDeadLetterTasksArgs>>;
   retryTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationRetryTaskArgs, 'id' | 'resetRetryCount'>>;
+  setBudget?: Resolver<Maybe<ResolversTypes['Budget']>, ParentType, ContextType, RequireFields<MutationSetBudgetArgs, 'period' | 'tenant'>>;
   submitTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationSubmitTaskArgs, 'input'>>;
 };
 
@@ -684,6 +769,7 @@ export type ProviderStatusResolvers<ContextType = GraphQLContext, ParentType ext
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   auditLog?: Resolver<ResolversTypes['AuditConnection'], ParentType, ContextType, Partial<QueryAuditLogArgs>>;
+  budgets?: Resolver<Array<ResolversTypes['Budget']>, ParentType, ContextType>;
   deadLetterCounts?: Resolver<Array<ResolversTypes['DeadLetterCount']>, ParentType, ContextType>;
   deadLetterTasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, Partial<QueryDeadLetterTasksArgs>>;
   providerStatus?: Resolver<ResolversTypes['ProviderStatus'], ParentType, ContextType>;
@@ -691,6 +777,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
   taskFlow?: Resolver<ResolversTypes['TaskFlow'], ParentType, ContextType, RequireFields<QueryTaskFlowArgs, 'minutes'>>;
   tasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, RequireFields<QueryTasksArgs, 'order'>>;
+  usage?: Resolver<Array<ResolversTypes['UsageRow']>, ParentType, ContextType, RequireFields<QueryUsageArgs, 'from' | 'groupBy' | 'to'>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
   workers?: Resolver<Array<ResolversTypes['Worker']>, ParentType, ContextType>;
 };
@@ -781,10 +868,27 @@ export type TaskTransitionResolvers<ContextType = GraphQLContext, ParentType ext
 };
 
 export type TaskUsageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskUsage'] = ResolversParentTypes['TaskUsage']> = {
+  cachedTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   completionTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  costUsd?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  estimated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   promptTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  reasoningTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   totalTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type UsageRowResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UsageRow'] = ResolversParentTypes['UsageRow']> = {
+  apiKeyId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  day?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  tasks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tenant?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
@@ -805,6 +909,7 @@ export type WorkerResolvers<ContextType = GraphQLContext, ParentType extends Res
 export type Resolvers<ContextType = GraphQLContext> = {
   AuditConnection?: AuditConnectionResolvers<ContextType>;
   AuditRecord?: AuditRecordResolvers<ContextType>;
+  Budget?: BudgetResolvers<ContextType>;
   CircuitStatus?: CircuitStatusResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetterCount?: DeadLetterCountResolvers<ContextType>;
@@ -824,6 +929,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   TaskOutputChunk?: TaskOutputChunkResolvers<ContextType>;
   TaskTransition?: TaskTransitionResolvers<ContextType>;
   TaskUsage?: TaskUsageResolvers<ContextType>;
+  UsageRow?: UsageRowResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
   Worker?: WorkerResolvers<ContextType>;
 };

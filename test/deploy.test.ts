@@ -43,6 +43,8 @@ const METRICS = [
   'atf_stale_lease_rejections_total',
   'atf_output_chunks_total',
   'atf_output_bytes_total',
+  'atf_llm_tokens_total',
+  'atf_llm_cost_usd_total',
 ];
 
 const probePaths = Object.keys(createHealthRoutes({} as HealthService));

@@ -25,6 +25,8 @@ export interface MetricsOptions {
 
 interface ClusterSnapshot {
   tasks: TaskStats;
+  /** All-time usage counters, `<tenant>\t<model>\t<kind>` -> count (kind costNano: nano-dollars). */
+  usageTotals: Record<string, string>;
   providerCalls: Map<string, LatencyHistogram>;
   queue: QueueStatusSnapshot;
   workers: WorkerView[];
@@ -72,6 +74,16 @@ export function createMetrics(options: MetricsOptions) {
   cluster('atf_stale_lease_rejections_total', 'Worker writes refused because their lease was no longer current.', 'counter', (s) => [{ value: s.tasks.staleWrites }]);
   cluster('atf_output_chunks_total', 'Live output chunks appended to tasks (final chunks included).', 'counter', (s) => [{ value: s.tasks.outputChunks }]);
   cluster('atf_output_bytes_total', 'Bytes of live output appended to tasks.', 'counter', (s) => [{ value: s.tasks.outputBytes }]);
+  const usageSamples = (s: ClusterSnapshot, pick: (kind: string) => string | null, scale = 1): Sample[] =>
+    Object.entries(s.usageTotals).flatMap(([field, value]) => {
+      const [tenant, model, kind] = field.split('\t');
+      const label = kind === undefined ? null : pick(kind);
+      return label === null ? [] : [{ labels: { tenant: tenant!, model: model!, ...(label ? { kind: label } : {}) }, value: Number(value) * scale }];
+    });
+  cluster('atf_llm_tokens_total', 'Tokens of billed provider calls, by tenant, model and kind (prompt, completion, cached, reasoning).', 'counter', (s) =>
+    usageSamples(s, (kind) => (kind === 'costNano' ? null : kind)));
+  cluster('atf_llm_cost_usd_total', 'Cost of billed provider calls in USD, by tenant and model.', 'counter', (s) =>
+    usageSamples(s, (kind) => (kind === 'costNano' ? '' : null), 1e-9));
   cluster('atf_task_wait_seconds', 'From submission to the first claim by a worker.', 'histogram', (s) => histogramSamples('atf_task_wait_seconds', s.tasks.wait));
   cluster('atf_task_duration_seconds', 'From the first claim to completion (retries included).', 'histogram', (s) => histogramSamples('atf_task_duration_seconds', s.tasks.duration));
   cluster('atf_provider_call_duration_seconds', 'Provider calls by outcome (ok, the HTTP status, or the error class), as workers record them.', 'histogram', (s) =>
@@ -103,13 +115,14 @@ export function createMetrics(options: MetricsOptions) {
 
   async function readCluster(): Promise<ClusterSnapshot | null> {
     try {
-      const [taskFields, providerFields, queue, workers] = await Promise.all([
+      const [taskFields, providerFields, queue, workers, usageTotals] = await Promise.all([
         options.redis.hgetall(options.keys.taskStats()),
         options.redis.hgetall(options.keys.providerCallStats()),
         options.queues.status(),
         options.workers.list(),
+        options.redis.hgetall(options.keys.usageTotals()),
       ]);
-      return { tasks: parseTaskStats(taskFields), providerCalls: parseProviderCallStats(providerFields), queue, workers };
+      return { tasks: parseTaskStats(taskFields), providerCalls: parseProviderCallStats(providerFields), queue, workers, usageTotals };
     } catch {
       return null;
     }

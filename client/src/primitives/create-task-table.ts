@@ -6,7 +6,7 @@
  * page is read again once the live feed says it is live again. Nothing is re-read on a timer.
  */
 import { createQuery } from '@urql/solid';
-import { batch, createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from 'solid-js';
+import { batch, createEffect, createMemo, createSignal, on, onCleanup, untrack, type Accessor } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import type { TaskOrder, TaskState } from '../gql/graphql.ts';
 import { TasksPageQuery } from '../graphql/documents.ts';
@@ -76,13 +76,31 @@ export function createTaskTable(options: {
     ),
   );
 
+  // A page read can be older than what the live feed already brought (it was sent before a
+  // change, or before a task was submitted): a row keeps its newer version, and a task that came
+  // live on top of a newest-first first page since stays on top.
   createEffect(() => {
     const data = page.data?.tasks;
     if (!data) return;
-    batch(() => {
-      setRows(reconcile(Object.fromEntries(data.nodes.map((task) => [task.id, task]))));
-      setOrder(data.nodes.map((task) => task.id));
-      setTotal(data.totalCount);
+    untrack(() => {
+      const filters = options.filters();
+      const fresh = data.nodes.map((task) => {
+        const current = rows[task.id];
+        return current && current.version > task.version ? current : task;
+      });
+      const inPage = new Set(fresh.map((task) => task.id));
+      const newest = data.nodes[0]?.createdAt ?? '';
+      const onTop = pageIndex() === 0 && filters.order === 'NEWEST_FIRST';
+      const keptOnTop = onTop
+        ? order()
+            .map((id) => rows[id])
+            .filter((task): task is TaskSummary => task !== undefined && !inPage.has(task.id) && task.createdAt > newest && matchesFilters(task, filters, createdAfterMs()))
+        : [];
+      batch(() => {
+        setRows(reconcile(Object.fromEntries([...keptOnTop, ...fresh].map((task) => [task.id, task]))));
+        setOrder([...keptOnTop, ...fresh].map((task) => task.id).slice(0, filters.pageSize));
+        setTotal(data.totalCount);
+      });
     });
   });
 

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createRedisKeys, type RedisKeys } from '../../schema/src/redis-keys.ts';
-import { createTaskRepository } from '../../server/infra/task-repository.ts';
+import { createTaskRepository, type TaskRepository } from '../../server/infra/task-repository.ts';
 import { startFakeOpenRouter, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
 import { createTaskStore, type TaskStore } from '../../worker/task-store.ts';
 import { takeUnexpectedErrors } from './error-watch.ts';
@@ -30,7 +30,7 @@ export { expectErrors, REDIS_OUTAGE_ERRORS } from './error-watch.ts';
 /** A Redis key prefix no other deployment in the test Redis uses: `<label>-<8 hex>`. */
 export const randomPrefix = (label = 't') => `${label}-${randomBytes(4).toString('hex')}`;
 
-export type TaskRepository = ReturnType<typeof createTaskRepository>;
+export type { TaskRepository } from '../../server/infra/task-repository.ts';
 
 export interface SystemOptions {
   /** How to start redis-server (AOF for tests that restart it). */

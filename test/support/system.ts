@@ -9,7 +9,7 @@ import { createApp } from '../../server/app.ts';
 import { loadConfig as loadServerConfig } from '../../server/config.ts';
 import { loadConfig as loadWorkerConfig } from '../../worker/config.ts';
 import { createWorker } from '../../worker/worker.ts';
-import { defaultAnswer, type FakeOpenRouter, type FakeScript } from '../../tools/fake-openrouter.ts';
+import { defaultAnswer, type FakeAnswer, type FakeOpenRouter, type RecordedRequest } from '../../tools/fake-openrouter.ts';
 import { recordError } from './error-watch.ts';
 import { testLogger } from './silent-logger.ts';
 import { waitFor } from './wait-for.ts';
@@ -255,7 +255,7 @@ export async function waitForIdleWorker(server: { url: string }, workerId: strin
 export const fakeProviderEnv = (fake: FakeOpenRouter): Record<string, string> => ({ OPENROUTER_API_KEY: 'sk-test', OPENROUTER_BASE_URL: fake.baseUrl });
 
 /** A fake provider script: content marked `SLOW-<ms>` is answered after that many ms, the rest at once. */
-export const slowWhenMarked: FakeScript = (request) => {
+export const slowWhenMarked = (request: RecordedRequest): FakeAnswer => {
   const slow = /SLOW-(\d+)/.exec(JSON.stringify(request.body));
   return { ...defaultAnswer(request), ...(slow ? { delayMs: Number(slow[1]) } : {}) };
 };

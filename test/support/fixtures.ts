@@ -115,6 +115,15 @@ function assertNoUnexpectedErrors(when: string): void {
   }
 }
 
+/**
+ * For a file that builds its system without `useSystem` (a Sentinel deployment, say): fails
+ * each test, and the file's teardown, on an error event it did not declare.
+ */
+export function failOnUnexpectedErrors(): void {
+  afterEach(() => assertNoUnexpectedErrors('in this test'));
+  afterAll(() => assertNoUnexpectedErrors('while the file was set up or torn down'));
+}
+
 /** Registers the hooks and returns the file's system; see the top of this file. */
 export function useSystem(options: SystemOptions = {}): TestSystem {
   const prefix = options.prefix ?? randomPrefix();

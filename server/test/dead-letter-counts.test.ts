@@ -5,9 +5,9 @@
  */
 import { assertEnumType } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { defaultAnswer, errorAnswer } from '../../tools/fake-openrouter.ts';
+import { defaultAnswer } from '../../tools/fake-openrouter.ts';
 import { useSystem } from '../../test/support/fixtures.ts';
-import { graphql, SAMPLE_TEXT, submitTask, waitForTask } from '../../test/support/system.ts';
+import { failByClassMarker, graphql, SAMPLE_TEXT, submitTask, waitForTask } from '../../test/support/system.ts';
 import { createSchema } from '../graphql/schema.ts';
 
 const KEYS = {
@@ -46,12 +46,7 @@ describe('deadLetterCounts', () => {
 
   it('counts the tasks of each class as the per-class listings do, and follows a retry out of the DLQ', async () => {
     const { server, fake } = system;
-    fake.script((request) => {
-      const text = JSON.stringify(request.body);
-      if (text.includes('CLASS-A')) return errorAnswer(401, 'Unauthorized');
-      if (text.includes('CLASS-B')) return { status: 200, body: { choices: [{ finish_reason: 'content_filter', message: { content: '' } }] } };
-      return defaultAnswer(request);
-    });
+    fake.script(failByClassMarker);
     const permanent = await Promise.all([1, 2].map((i) => submitTask(server, `${SAMPLE_TEXT} CLASS-A ${i}.`, {}, KEYS.admin)));
     const filtered = await submitTask(server, `${SAMPLE_TEXT} CLASS-B 1.`, {}, KEYS.admin);
     for (const task of [...permanent, filtered]) await reach(task.id, 'DLQ');

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultAnswer, errorAnswer } from '../../tools/fake-openrouter.ts';
 import { useSystem } from '../../test/support/fixtures.ts';
-import { getTask, graphql, SAMPLE_TEXT, submitTask, subscribe, TASK_FIELDS, waitForIdleWorker, waitForTask, type TaskView } from '../../test/support/system.ts';
+import { failByClassMarker, getTask, graphql, SAMPLE_TEXT, submitTask, subscribe, TASK_FIELDS, waitForIdleWorker, waitForTask, type TaskView } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { expectCleanAudit } from '../../test/support/audit.ts';
 
@@ -131,12 +131,7 @@ describe('deleteTask', () => {
 describe('dead letter queue', () => {
   it('lists by error class, retries a class in bulk, and purges only with confirmation', async () => {
     const { server, fake } = system;
-    fake.script((request) => {
-      const text = JSON.stringify(request.body);
-      if (text.includes('CLASS-A')) return errorAnswer(401, 'Unauthorized');
-      if (text.includes('CLASS-B')) return { status: 200, body: { choices: [{ finish_reason: 'content_filter', message: { content: '' } }] } };
-      return defaultAnswer(request);
-    });
+    fake.script(failByClassMarker);
     const a = await Promise.all([1, 2].map((i) => submitTask(server, `${SAMPLE_TEXT} CLASS-A ${i}.`)));
     const b = await Promise.all([1, 2, 3].map((i) => submitTask(server, `${SAMPLE_TEXT} CLASS-B ${i}.`)));
     for (const task of [...a, ...b]) await reach(task.id, 'DLQ');

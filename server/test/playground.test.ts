@@ -6,13 +6,12 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../test/support/chromium.ts';
 import { useSystem } from '../../test/support/fixtures.ts';
 import { SAMPLE_TEXT, graphql, submitTask, type RunningServer } from '../../test/support/system.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let development: RunningServer;
 let production: RunningServer;
@@ -29,10 +28,7 @@ beforeAll(async () => {
   development = await system.startServer({ NODE_ENV: 'development', GRAPHIQL_DIST_DIR: distDir });
   production = await system.startServer({ NODE_ENV: 'production', GRAPHIQL_DIST_DIR: distDir });
   enabled = await system.startServer({ NODE_ENV: 'production', GRAPHIQL: 'true', GRAPHIQL_DIST_DIR: distDir });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

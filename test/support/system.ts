@@ -9,7 +9,7 @@ import { createApp } from '../../server/app.ts';
 import { loadConfig as loadServerConfig } from '../../server/config.ts';
 import { loadConfig as loadWorkerConfig } from '../../worker/config.ts';
 import { createWorker } from '../../worker/worker.ts';
-import { defaultAnswer, type FakeAnswer, type FakeOpenRouter, type RecordedRequest } from '../../tools/fake-openrouter.ts';
+import { defaultAnswer, errorAnswer, type FakeAnswer, type FakeOpenRouter, type RecordedRequest } from '../../tools/fake-openrouter.ts';
 import { recordError } from './error-watch.ts';
 import { testLogger } from './silent-logger.ts';
 import { waitFor } from './wait-for.ts';
@@ -253,6 +253,17 @@ export async function waitForIdleWorker(server: { url: string }, workerId: strin
 
 /** What a worker needs to call `fake` as its OpenRouter. */
 export const fakeProviderEnv = (fake: FakeOpenRouter): Record<string, string> => ({ OPENROUTER_API_KEY: 'sk-test', OPENROUTER_BASE_URL: fake.baseUrl });
+
+/**
+ * A fake provider script: content marked `CLASS-A` fails PERMANENT (401), `CLASS-B` is
+ * refused by the content filter (CONTENT_FILTER), the rest succeeds. Both go to the DLQ at once.
+ */
+export const failByClassMarker = (request: RecordedRequest): FakeAnswer => {
+  const text = JSON.stringify(request.body);
+  if (text.includes('CLASS-A')) return errorAnswer(401, 'Unauthorized');
+  if (text.includes('CLASS-B')) return { status: 200, body: { choices: [{ finish_reason: 'content_filter', message: { content: '' } }] } };
+  return defaultAnswer(request);
+};
 
 /** A fake provider script: content marked `SLOW-<ms>` is answered after that many ms, the rest at once. */
 export const slowWhenMarked = (request: RecordedRequest): FakeAnswer => {

@@ -7,16 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { streamedAnswer } from '../tools/fake-openrouter.ts';
 import { expectCleanAudit } from './support/audit.ts';
 import { useSystem } from './support/fixtures.ts';
-import { getTask, SAMPLE_TEXT, submitTask, subscribe, waitForTask, type TaskView } from './support/system.ts';
+import { assembleOutput as assemble, getTask, SAMPLE_TEXT, submitTask, subscribe, waitForTask, type OutputChunk as Chunk, type TaskView } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
-
-interface Chunk {
-  cursor: string;
-  attempt: number;
-  text: string;
-  reset: boolean;
-  final: boolean;
-}
 
 const OUTPUT = 'subscription ($id: ID!) { taskOutput(id: $id) { cursor attempt text reset final } }';
 const ANSWER = 'A worker that dies mid-sentence must not leave half a sentence behind in the final text. '.repeat(3).trim();
@@ -33,8 +25,6 @@ const worker = () => system.spawnWorker({ LEASE_MS: '1000', SWEEP_INTERVAL_MS: '
 
 const until = (id: string, predicate: (task: TaskView) => boolean, message: string) =>
   waitForTask(system.server, id, predicate, { timeoutMs: 30_000, intervalMs: 25, message });
-
-const assemble = (chunks: readonly Chunk[]) => chunks.reduce((text, chunk) => (chunk.reset ? chunk.text : text + chunk.text), '');
 
 describe('live output under worker faults', () => {
   it('starts over cleanly on the next worker after the first is SIGKILLed mid-stream', async () => {

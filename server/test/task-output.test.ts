@@ -7,18 +7,8 @@ import type { Client } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import { defaultAnswer, streamedAnswer } from '../../tools/fake-openrouter.ts';
 import { useSystem } from '../../test/support/fixtures.ts';
-import { graphql, SAMPLE_TEXT, submitTask, subscribe, waitForTask } from '../../test/support/system.ts';
+import { assembleOutput as assemble, graphql, SAMPLE_TEXT, submitTask, subscribe, waitForTask, type OutputChunk as Chunk } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-
-interface Chunk {
-  cursor: string;
-  attempt: number;
-  text: string;
-  reset: boolean;
-  final: boolean;
-  /** When it arrived here (ms). */
-  at?: number;
-}
 
 const CHUNK_FIELDS = 'taskId cursor attempt text reset final';
 const OUTPUT = `subscription ($id: ID!, $after: String) { taskOutput(id: $id, after: $after) { ${CHUNK_FIELDS} } }`;
@@ -29,9 +19,6 @@ const system = useSystem({
   server: { MAX_RETRIES: '3', SUBSCRIPTION_RESYNC_MS: '1000' },
   worker: { PROVIDER_TIMEOUT_MS: '20000', OUTPUT_FLUSH_MS: '10', OUTPUT_FLUSH_CHARS: '64', CIRCUIT_VOLUME_THRESHOLD: '100000' },
 });
-
-/** What a client shows: each chunk appended, a reset starting over. */
-const assemble = (chunks: readonly Chunk[]) => chunks.reduce((text, chunk) => (chunk.reset ? chunk.text : text + chunk.text), '');
 
 function watchOutput(client: Client, id: string, after: string | null = null) {
   const feed = subscribe<Chunk>(client, OUTPUT, { id, after }, 'taskOutput');

@@ -271,6 +271,20 @@ export const slowWhenMarked = (request: RecordedRequest): FakeAnswer => {
   return { ...defaultAnswer(request), ...(slow ? { delayMs: Number(slow[1]) } : {}) };
 };
 
+/** One chunk of a task's live output, as the taskOutput subscription sends it. */
+export interface OutputChunk {
+  cursor: string;
+  attempt: number;
+  text: string;
+  reset: boolean;
+  final: boolean;
+  /** When it arrived in the test (ms), where a test records it. */
+  at?: number;
+}
+
+/** The text a client shows for these chunks: each appended, a reset starting over. */
+export const assembleOutput = (chunks: readonly OutputChunk[]) => chunks.reduce((text, chunk) => (chunk.reset ? chunk.text : text + chunk.text), '');
+
 export const SAMPLE_TEXT =
   'Redis is an in-memory data store used as a database, cache and message broker. ' +
   'It keeps data structures such as lists, hashes and sorted sets. ' +

@@ -218,25 +218,6 @@ export function waitForTask(
 }
 
 /**
- * Resolves once a freshly opened subscription is live. graphql-ws sends nothing back when a
- * subscription starts, so a change made right after subscribing can race it: `probe` makes a
- * change the subscription would report and returns how to recognise it; it is repeated
- * until one arrives (each waited for up to `perProbeMs`).
- */
-export async function untilLive(probe: () => Promise<() => boolean>, { timeoutMs = 10_000, perProbeMs = 300, message = 'the subscription to be live' } = {}): Promise<void> {
-  await waitFor(
-    async () => {
-      const arrived = await probe();
-      return waitFor(arrived, { timeoutMs: perProbeMs, message }).then(
-        () => true,
-        () => false,
-      );
-    },
-    { timeoutMs, intervalMs: 0, message },
-  );
-}
-
-/**
  * Resolves once worker `workerId` reports, in a heartbeat sent after `since` (ms epoch), that it
  * runs no task: every attempt it had then is over, with all its writes.
  */

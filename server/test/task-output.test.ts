@@ -73,25 +73,22 @@ describe('taskOutput', () => {
   });
 
   it('resumes on another API server after the first one stopped mid-stream', async () => {
+    const { fake, server } = system;
     fake.script((request) => streamedAnswer(request, { chunks: 30, delayMs: 40, text: LONG_ANSWER }));
-    const first = await startServer(redis.url);
+    const first = await system.startServer();
     const task = await submitTask(server, SAMPLE_TEXT);
-    const client = wsClient(first);
+    const client = system.wsClient(first);
     const before = watchOutput(client, task.id);
     await waitFor(() => before.events.length >= 3, { timeoutMs: 20_000, message: 'a few chunks from the first server' });
     const seen = [...before.events];
     await first.stop();
     await client.dispose();
-    const other = wsClient(server);
-    try {
-      const after = watchOutput(other, task.id, seen.at(-1)!.cursor);
-      await waitFor(() => after.completed, { timeoutMs: 20_000, message: 'the resumed feed to complete' });
-      const all = [...seen, ...after.events];
-      expect(new Set(all.map((chunk) => chunk.cursor)).size).toBe(all.length);
-      expect(assemble(all)).toBe((await finished(task.id)).result);
-    } finally {
-      await other.dispose();
-    }
+    const other = system.wsClient(server);
+    const after = watchOutput(other, task.id, seen.at(-1)!.cursor);
+    await waitFor(() => after.completed, { timeoutMs: 20_000, message: 'the resumed feed to complete' });
+    const all = [...seen, ...after.events];
+    expect(new Set(all.map((chunk) => chunk.cursor)).size).toBe(all.length);
+    expect(assemble(all)).toBe((await finished(task.id)).result);
   });
 
   it('starts over on the next attempt after a stream breaks, and ends with the result', async () => {

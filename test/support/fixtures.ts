@@ -23,6 +23,7 @@ import { takeUnexpectedErrors } from './error-watch.ts';
 import { startRedis, type StartRedisOptions, type TestRedis } from './redis-server.ts';
 import { spawnServer, type ServerProcess } from './server-process.ts';
 import { fakeProviderEnv, startServer, startWorker, wsClient, type Env, type RunningServer, type TestWorker } from './system.ts';
+import { waitFor } from './wait-for.ts';
 import { spawnWorker, type WorkerProcess } from './worker-process.ts';
 
 export { expectErrors, REDIS_OUTAGE_ERRORS } from './error-watch.ts';
@@ -240,7 +241,19 @@ export function useSystem(options: SystemOptions = {}): TestSystem {
       return worker;
     },
     async spawnWorker(env = {}) {
-      return trackedProcess('worker process', await spawnWorker(need(redis, 'Redis', '').url, { ...baseWorkerEnv(), ...env }));
+      const { url, client: assertions } = need(redis, 'Redis', '');
+      const workerEnv: Record<string, string> = { ...baseWorkerEnv(), ...env };
+      const started = trackedProcess('worker process', await spawnWorker(url, workerEnv));
+      // "worker started" is logged inside start(); the process installs its SIGTERM handler only
+      // after start() resolves (common/process.ts), so a signal sent at once can meet the default
+      // action on a loaded machine. A heartbeat stamped after we saw the line comes from a later
+      // timer tick, after that handler is in place.
+      const sawStartedAt = Date.now();
+      const workers = createRedisKeys(workerEnv.REDIS_KEY_PREFIX ?? prefix).workers();
+      await waitFor(async () => Number(await assertions.zscore(workers, started.id)) > sawStartedAt, {
+        message: `${started.id} to be running after its start`,
+      });
+      return started;
     },
     async spawnServer(env = {}) {
       return trackedProcess('server process', await spawnServer(need(redis, 'Redis', '').url, { REDIS_KEY_PREFIX: prefix, ...env }));

@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../test/support/redis-server.ts';
+import { describe, expect, it } from 'vitest';
+import { useSystem } from '../test/support/fixtures.ts';
 import { redisSettingWarnings } from './redis-settings.ts';
 
-let plain: TestRedis;
-let durable: TestRedis;
-
-beforeAll(async () => {
-  [plain, durable] = await Promise.all([startRedis(), startRedis({ appendOnly: true })]);
-});
-
-afterAll(async () => {
-  await Promise.all([plain?.dispose(), durable?.dispose()]);
-});
+const plain = useSystem({ server: false });
+const durable = useSystem({ server: false, redis: { appendOnly: true } });
 
 describe('redisSettingWarnings', () => {
   it('warns about a Redis without AOF, or one that may evict, and is quiet about a safe one', async () => {
-    expect(await redisSettingWarnings(durable.client)).toEqual([]);
-    expect((await redisSettingWarnings(plain.client)).join('\n')).toMatch(/appendonly/);
-    await durable.client.config('SET', 'maxmemory-policy', 'allkeys-lru');
-    expect((await redisSettingWarnings(durable.client)).join('\n')).toMatch(/allkeys-lru/);
+    expect(await redisSettingWarnings(durable.redis.client)).toEqual([]);
+    expect((await redisSettingWarnings(plain.redis.client)).join('\n')).toMatch(/appendonly/);
+    await durable.redis.client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    expect((await redisSettingWarnings(durable.redis.client)).join('\n')).toMatch(/allkeys-lru/);
   });
 });

@@ -1,29 +1,16 @@
 /** The loss audit itself: each invariant it checks is reported when broken. */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisKeys } from '../schema/src/redis-keys.ts';
-import { createTaskRepository } from '../server/infra/task-repository.ts';
-import { createTaskStore } from '../worker/task-store.ts';
+import { describe, expect, it } from 'vitest';
 import { audit } from './support/audit.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { useSystem } from './support/fixtures.ts';
 
-let redis: TestRedis;
-const keys = createRedisKeys('audit');
-let repository: ReturnType<typeof createTaskRepository>;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  repository = createTaskRepository({ redis: redis.client, keys, maxEventsPerTask: 100, idempotencyTtlSeconds: 60 });
-});
-
-afterAll(async () => {
-  await redis?.dispose();
-});
+const system = useSystem({ server: false });
+const { keys } = system;
 
 async function completedTask(): Promise<string> {
   const id = randomUUID();
-  await repository.create({ id, tenant: 't', type: 'SUMMARIZE', content: 'Text.', maxRetries: 1, idempotencyKey: null });
-  const store = createTaskStore({ redis: redis.client, keys, workerId: 'w', leaseMs: 60_000, maxEventsPerTask: 100 });
+  await system.repository().create({ id, tenant: 't', type: 'SUMMARIZE', content: 'Text.', maxRetries: 1, idempotencyKey: null });
+  const store = system.taskStore('w');
   await store.claim(id, 'l');
   await store.complete({ taskId: id, tenant: 't', token: 'l' }, 'done', null);
   return id;
@@ -31,16 +18,16 @@ async function completedTask(): Promise<string> {
 
 describe('audit', () => {
   it('is clean for a task that went the normal way', async () => {
-    expect(await audit(redis.client, keys, [await completedTask()])).toEqual([]);
+    expect(await audit(system.redis.client, keys, [await completedTask()])).toEqual([]);
   });
 
   it('reports a missing record, a stuck task, a gap in versions and a second terminal event', async () => {
     const missing = randomUUID();
     const stuck = randomUUID();
-    await repository.create({ id: stuck, tenant: 't', type: 'SUMMARIZE', content: 'Text.', maxRetries: 1, idempotencyKey: null });
+    await system.repository().create({ id: stuck, tenant: 't', type: 'SUMMARIZE', content: 'Text.', maxRetries: 1, idempotencyKey: null });
     const doubled = await completedTask();
-    await redis.client.xadd(keys.taskEvents(doubled), '0-99', 'kind', 'transition', 'version', '99', 'state', 'COMPLETED', 'at', '1', 'workerId', '', 'reason', '', 'task', '{}');
-    const problems = (await audit(redis.client, keys, [missing, stuck, doubled])).join('\n');
+    await system.redis.client.xadd(keys.taskEvents(doubled), '0-99', 'kind', 'transition', 'version', '99', 'state', 'COMPLETED', 'at', '1', 'workerId', '', 'reason', '', 'task', '{}');
+    const problems = (await audit(system.redis.client, keys, [missing, stuck, doubled])).join('\n');
     expect(problems).toContain(`I1 missing: ${missing}`);
     expect(problems).toContain(`I2 stuck: ${stuck} is PENDING`);
     expect(problems).toContain(`I3 versions: ${doubled}`);
@@ -49,9 +36,9 @@ describe('audit', () => {
 
   it('reports provider calls over budget, index drift and orphan jobs', async () => {
     const id = await completedTask();
-    await redis.client.zadd(keys.tasksInState('PENDING'), 1, id);
-    await redis.client.lpush(keys.beeQueueKey('primary', 'waiting'), id);
-    const problems = (await audit(redis.client, keys, [id], { providerCalls: new Map([[id, 3]]) })).join('\n');
+    await system.redis.client.zadd(keys.tasksInState('PENDING'), 1, id);
+    await system.redis.client.lpush(keys.beeQueueKey('primary', 'waiting'), id);
+    const problems = (await audit(system.redis.client, keys, [id], { providerCalls: new Map([[id, 3]]) })).join('\n');
     expect(problems).toContain(`I5 over budget: ${id} had 3 provider calls, budget 2`);
     expect(problems).toContain(`index: ${id} is in the PENDING index but is COMPLETED`);
     expect(problems).toContain(`I6 orphan job: primary job ${id} (waiting) for a COMPLETED task`);

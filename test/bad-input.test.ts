@@ -4,9 +4,9 @@
  * internal address, no Redis or provider error text); nothing is stored; the process stays up.
  */
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { SAMPLE_TEXT, startServer, submitTask, type RunningServer } from './support/system.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useSystem } from './support/fixtures.ts';
+import { SAMPLE_TEXT, submitTask } from './support/system.ts';
 
 const KEY = 'bad-input-tenant-key-0123456789';
 const OTHER_KEY = 'bad-input-other-key-0123456789';
@@ -18,36 +18,30 @@ const API_KEYS = JSON.stringify([
 ]);
 const MAX_BODY_BYTES = 256 * 1024;
 
-let redis: TestRedis;
-let server: RunningServer;
-let pendingTaskId: string;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  server = await startServer(redis.url, {
+const system = useSystem({
+  server: {
     NODE_ENV: 'production',
     API_KEYS,
     MAX_BODY_BYTES: String(MAX_BODY_BYTES),
     WS_INIT_TIMEOUT_MS: '300',
     SUBMIT_RATE_LIMIT: 'off',
-  });
-  pendingTaskId = (await submitTask(server, SAMPLE_TEXT, {}, KEY)).id;
+  },
 });
+let pendingTaskId: string;
 
-afterAll(async () => {
-  await server?.stop();
-  await redis?.dispose();
+beforeAll(async () => {
+  pendingTaskId = (await submitTask(system.server, SAMPLE_TEXT, {}, KEY)).id;
 });
 
 /** What no answer may contain: internals a caller has no business seeing. */
 function expectCleanAnswer(text: string): void {
-  const redisPort = new URL(redis.url).port;
+  const redisPort = String(system.redis.port);
   for (const leak of [/\n\s+at /, /\.ts:\d+/, /node_modules/, new RegExp(`:${redisPort}\\b`), /ECONNREFUSED|ETIMEDOUT|WRONGTYPE|NOSCRIPT|ERR /, /ioredis|bee-queue|openrouter\.ai/i, /Did you mean/]) {
     expect(text, `answer leaks ${leak}`).not.toMatch(leak);
   }
 }
 
-const storedTasks = () => redis.client.zcard('atf:tasks:all');
+const storedTasks = () => system.redis.client.zcard(system.keys.tasksAll());
 
 interface HttpCase {
   name: string;
@@ -143,7 +137,7 @@ const HTTP_CASES: HttpCase[] = [
 async function send(testCase: HttpCase) {
   const key = testCase.key === undefined ? KEY : testCase.key;
   const body = testCase.json !== undefined ? JSON.stringify(testCase.json) : testCase.raw;
-  const response = await fetch(`${server.url}${testCase.path ?? '/graphql'}`, {
+  const response = await fetch(`${system.server.url}${testCase.path ?? '/graphql'}`, {
     method: testCase.method ?? 'POST',
     headers: {
       ...(testCase.json !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -209,7 +203,7 @@ const WS_CASES: WsCase[] = [
 /** Runs a WebSocket case: resolves with the close code, or the first error message's text. */
 function runWs(testCase: WsCase): Promise<{ code: number } | { error: string }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+    const socket = new WebSocket(system.server.wsUrl, 'graphql-transport-ws');
     const frames = [...testCase.frames];
     // Sends frames in order; after a connection_init, waits for its ack as a client must.
     const sendUntilInit = () => {
@@ -241,7 +235,7 @@ describe('the documented limits are the true ones', () => {
   it('GRAPHQL_MAX_SUBMITS (10) submits in one operation are accepted, each selecting its record', async () => {
     const before = await storedTasks();
     const query = `mutation { ${Array.from({ length: 10 }, (_, i) => `s${i}: submitTask(input: { content: "Text number ${i} at the limit." }) { id state version createdAt }`).join(' ')} }`;
-    const response = await fetch(`${server.url}/graphql`, {
+    const response = await fetch(`${system.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
       body: JSON.stringify({ query }),
@@ -253,7 +247,7 @@ describe('the documented limits are the true ones', () => {
   });
 
   it('a few aliased __typename are fine (the web client asks for them)', async () => {
-    const response = await fetch(`${server.url}/graphql`, {
+    const response = await fetch(`${system.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
       body: JSON.stringify({ query: '{ a: __typename b: __typename viewer { __typename tenant } }' }),
@@ -280,9 +274,9 @@ describe('bad input over WebSocket', () => {
   }
 
   it('leaves the server up and working after all of it', async () => {
-    expect((await fetch(`${server.url}/live`)).status).toBe(200);
-    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
-    const task = await submitTask(server, `${SAMPLE_TEXT} Still here.`, {}, KEY);
+    expect((await fetch(`${system.server.url}/live`)).status).toBe(200);
+    expect((await fetch(`${system.server.url}/ready`)).status).toBe(200);
+    const task = await submitTask(system.server, `${SAMPLE_TEXT} Still here.`, {}, KEY);
     expect(task.state).toBe('PENDING');
   });
 });

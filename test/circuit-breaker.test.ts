@@ -4,23 +4,19 @@
  * one probe closes it; operators' reset and forced open reach every worker, even one that
  * was not running when the command was given.
  */
+import { describe, expect, it } from 'vitest';
 import { TransitionReason } from '../schema/src/transition-reasons.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, subscribe, wsClient, type RunningServer } from './support/system.ts';
+import { defaultAnswer, errorAnswer } from '../tools/fake-openrouter.ts';
+import { useSystem } from './support/fixtures.ts';
+import { getTask, graphql, SAMPLE_TEXT, submitTask, subscribe, waitForTask } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
 
-let redis: TestRedis;
-let server: RunningServer;
-let fake: FakeOpenRouter;
+const system = useSystem({ fake: true, server: { MAX_RETRIES: '3', WORKER_STALE_MS: '1000' } });
 
 type WorkerView = { id: string; alive: boolean; circuit: { state: string; failures: number; openedAt: string | null; halfOpenAt: string | null } };
 const WORKERS = `{ workers { id alive circuit { state failures openedAt halfOpenAt } } }`;
 
 const workerEnv = (id: string) => ({
-  OPENROUTER_API_KEY: 'sk-test',
-  OPENROUTER_BASE_URL: fake.baseUrl,
   WORKER_ID: id,
   WORKER_CONCURRENCY: '1',
   CIRCUIT_VOLUME_THRESHOLD: '3',
@@ -29,107 +25,85 @@ const workerEnv = (id: string) => ({
   CIRCUIT_TIMEOUT: '0.8',
 });
 
-beforeAll(async () => {
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
-  server = await startServer(redis.url, { MAX_RETRIES: '3', WORKER_STALE_MS: '1000' });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await fake?.close();
-  await redis?.dispose();
-});
-
-const workersNow = async () => (await graphql<{ workers: WorkerView[] }>(server, WORKERS)).data!.workers;
+const workersNow = async () => (await graphql<{ workers: WorkerView[] }>(system.server, WORKERS)).data!.workers;
 
 describe('circuit breaker', () => {
   it('opens after the threshold, stops provider calls, keeps retries, and closes after one good probe', async () => {
+    const { server, fake } = system;
     fake.script(() => errorAnswer(503, 'No instances available'));
-    const worker = await startWorker(redis.url, workerEnv('breaker-a'));
-    try {
-      const ids = [];
-      for (let i = 0; i < 6; i += 1) ids.push((await submitTask(server, `${SAMPLE_TEXT} Breaker ${i}.`)).id);
-      const open = await waitFor(async () => (await workersNow()).find((w) => w.id === 'breaker-a' && w.circuit.state === 'OPEN'), {
-        message: 'the breaker to open',
-      });
-      expect(open.circuit.failures).toBeGreaterThanOrEqual(2);
-      const openedAt = Date.parse(open.circuit.openedAt!);
-      const halfOpenAt = Date.parse(open.circuit.halfOpenAt!);
-      expect(halfOpenAt - openedAt).toBe(800);
+    await system.startWorker(workerEnv('breaker-a'));
+    const ids = [];
+    for (let i = 0; i < 6; i += 1) ids.push((await submitTask(server, `${SAMPLE_TEXT} Breaker ${i}.`)).id);
+    const open = await waitFor(async () => (await workersNow()).find((w) => w.id === 'breaker-a' && w.circuit.state === 'OPEN'), {
+      message: 'the breaker to open',
+    });
+    expect(open.circuit.failures).toBeGreaterThanOrEqual(2);
+    const openedAt = Date.parse(open.circuit.openedAt!);
+    const halfOpenAt = Date.parse(open.circuit.halfOpenAt!);
+    expect(halfOpenAt - openedAt).toBe(800);
 
-      // Healed provider: the half-open probe succeeds and the breaker closes.
-      fake.script(defaultAnswer);
-      for (const id of ids) {
-        await waitFor(async () => (await getTask(server, id))?.state === 'COMPLETED', { timeoutMs: 15_000, message: `${id} to complete` });
-      }
-      // While it was open, the provider saw nothing.
-      const duringOpen = fake.requests.filter((request) => request.at > openedAt + 20 && request.at < halfOpenAt - 20);
-      expect(duringOpen).toEqual([]);
-      // Tasks waited without losing retries: every error on record is a real failed call.
-      let deferred = 0;
-      for (const id of ids) {
-        const task = (await getTask(server, id))!;
-        expect(task.retryCount).toBe(task.errors.length);
-        expect(task.retryCount).toBeLessThanOrEqual(3);
-        deferred += task.history.filter((h) => h.reason === TransitionReason.CIRCUIT_OPEN).length;
-      }
-      expect(deferred).toBeGreaterThan(0);
-      expect((await workersNow()).find((w) => w.id === 'breaker-a')!.circuit).toMatchObject({ state: 'CLOSED', failures: 0, openedAt: null });
-    } finally {
-      await worker.stop(100);
+    // Healed provider: the half-open probe succeeds and the breaker closes.
+    fake.script(defaultAnswer);
+    for (const id of ids) await waitForTask(server, id, 'COMPLETED', { timeoutMs: 15_000 });
+    // While it was open, the provider saw nothing.
+    const duringOpen = fake.requests.filter((request) => request.at > openedAt + 20 && request.at < halfOpenAt - 20);
+    expect(duringOpen).toEqual([]);
+    // Tasks waited without losing retries: every error on record is a real failed call.
+    let deferred = 0;
+    for (const id of ids) {
+      const task = (await getTask(server, id))!;
+      expect(task.retryCount).toBe(task.errors.length);
+      expect(task.retryCount).toBeLessThanOrEqual(3);
+      deferred += task.history.filter((h) => h.reason === TransitionReason.CIRCUIT_OPEN).length;
     }
+    expect(deferred).toBeGreaterThan(0);
+    expect((await workersNow()).find((w) => w.id === 'breaker-a')!.circuit).toMatchObject({ state: 'CLOSED', failures: 0, openedAt: null });
   });
 
   it('forces every breaker open and resets them, on running workers and on one that starts later', async () => {
+    const { server, fake } = system;
     fake.script(defaultAnswer);
-    const first = await startWorker(redis.url, workerEnv('breaker-b'));
-    const second = await startWorker(redis.url, workerEnv('breaker-c'));
-    let late: Awaited<ReturnType<typeof startWorker>> | null = null;
-    try {
-      const client = wsClient(server);
-      const feed = subscribe<WorkerView[]>(client, `subscription { workersUpdated { id alive circuit { state failures openedAt halfOpenAt } } }`, {}, 'workersUpdated');
-      await feed.waitFor((list) => list.some((w) => w.id === 'breaker-c' && w.circuit.state === 'CLOSED'));
-      const opened = await graphql<{ openCircuitBreakers: WorkerView[] }>(server, `mutation { openCircuitBreakers { id circuit { state halfOpenAt } } }`);
-      // The live view shows it too, without asking.
-      await feed.waitFor((list) => ['breaker-b', 'breaker-c'].every((id) => list.find((w) => w.id === id)?.circuit.state === 'OPEN'));
-      feed.dispose();
-      await client.dispose();
-      const live = opened.data!.openCircuitBreakers.filter((w) => w.id === 'breaker-b' || w.id === 'breaker-c');
-      expect(live.map((w) => w.circuit)).toEqual([
-        { state: 'OPEN', halfOpenAt: null },
-        { state: 'OPEN', halfOpenAt: null },
-      ]);
+    await system.startWorker(workerEnv('breaker-b'));
+    await system.startWorker(workerEnv('breaker-c'));
+    const client = system.wsClient();
+    const feed = subscribe<WorkerView[]>(client, `subscription { workersUpdated { id alive circuit { state failures openedAt halfOpenAt } } }`, {}, 'workersUpdated');
+    await feed.waitFor((list) => list.some((w) => w.id === 'breaker-c' && w.circuit.state === 'CLOSED'));
+    const opened = await graphql<{ openCircuitBreakers: WorkerView[] }>(server, `mutation { openCircuitBreakers { id circuit { state halfOpenAt } } }`);
+    // The live view shows it too, without asking.
+    await feed.waitFor((list) => ['breaker-b', 'breaker-c'].every((id) => list.find((w) => w.id === id)?.circuit.state === 'OPEN'));
+    feed.dispose();
+    const live = opened.data!.openCircuitBreakers.filter((w) => w.id === 'breaker-b' || w.id === 'breaker-c');
+    expect(live.map((w) => w.circuit)).toEqual([
+      { state: 'OPEN', halfOpenAt: null },
+      { state: 'OPEN', halfOpenAt: null },
+    ]);
 
-      const before = fake.requests.length;
-      const task = await submitTask(server, `${SAMPLE_TEXT} Forced open.`);
-      await waitFor(async () => (await getTask(server, task.id))?.history.some((h) => h.reason === TransitionReason.CIRCUIT_OPEN), {
-        message: 'the task to be deferred',
-      });
-      expect(fake.requests.length).toBe(before);
+    const before = fake.requests.length;
+    const task = await submitTask(server, `${SAMPLE_TEXT} Forced open.`);
+    await waitFor(async () => (await getTask(server, task.id))?.history.some((h) => h.reason === TransitionReason.CIRCUIT_OPEN), {
+      message: 'the task to be deferred',
+    });
+    expect(fake.requests.length).toBe(before);
 
-      // A worker that was not there when the command was given applies it at start.
-      late = await startWorker(redis.url, workerEnv('breaker-d'));
-      await waitFor(async () => (await workersNow()).find((w) => w.id === 'breaker-d')?.circuit.state === 'OPEN', { message: 'the late worker to be open' });
+    // A worker that was not there when the command was given applies it at start.
+    await system.startWorker(workerEnv('breaker-d'));
+    await waitFor(async () => (await workersNow()).find((w) => w.id === 'breaker-d')?.circuit.state === 'OPEN', { message: 'the late worker to be open' });
 
-      const resetRoute = `${server.url}/health/workers/reset-circuit-breaker`;
-      // Not from another site, whatever the content type.
-      for (const contentType of ['application/json', 'application/x-www-form-urlencoded', 'text/plain']) {
-        const crossSite = await fetch(resetRoute, { method: 'POST', headers: { 'content-type': contentType, origin: 'https://evil.example' }, body: 'a=b' });
-        expect(crossSite.status, contentType).toBe(403);
-      }
-      // The runbook's bare `curl -X POST`: no body, no content type, no Origin.
-      const reset = await fetch(resetRoute, { method: 'POST' });
-      expect(reset.status).toBe(200);
-      const body = (await reset.json()) as { workers: WorkerView[] };
-      expect(body.workers.filter((w) => w.alive).map((w) => w.circuit.state)).toEqual(['CLOSED', 'CLOSED', 'CLOSED']);
-      await waitFor(async () => (await getTask(server, task.id))?.state === 'COMPLETED', { timeoutMs: 10_000, message: 'the task to complete' });
-
-      const listed = (await (await fetch(`${server.url}/health/workers`)).json()) as { workers: WorkerView[] };
-      expect(listed.workers.map((w) => w.id)).toEqual(expect.arrayContaining(['breaker-b', 'breaker-c', 'breaker-d']));
-      expect((await fetch(`${server.url}/health/workers/reset-circuit-breaker`)).status).toBe(405);
-    } finally {
-      await Promise.all([first.stop(100), second.stop(100), late?.stop(100)]);
+    const resetRoute = `${server.url}/health/workers/reset-circuit-breaker`;
+    // Not from another site, whatever the content type.
+    for (const contentType of ['application/json', 'application/x-www-form-urlencoded', 'text/plain']) {
+      const crossSite = await fetch(resetRoute, { method: 'POST', headers: { 'content-type': contentType, origin: 'https://evil.example' }, body: 'a=b' });
+      expect(crossSite.status, contentType).toBe(403);
     }
+    // The runbook's bare `curl -X POST`: no body, no content type, no Origin.
+    const reset = await fetch(resetRoute, { method: 'POST' });
+    expect(reset.status).toBe(200);
+    const body = (await reset.json()) as { workers: WorkerView[] };
+    expect(body.workers.filter((w) => w.alive).map((w) => w.circuit.state)).toEqual(['CLOSED', 'CLOSED', 'CLOSED']);
+    await waitForTask(server, task.id, 'COMPLETED');
+
+    const listed = (await (await fetch(`${server.url}/health/workers`)).json()) as { workers: WorkerView[] };
+    expect(listed.workers.map((w) => w.id)).toEqual(expect.arrayContaining(['breaker-b', 'breaker-c', 'breaker-d']));
+    expect((await fetch(`${server.url}/health/workers/reset-circuit-breaker`)).status).toBe(405);
   });
 });

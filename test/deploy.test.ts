@@ -17,7 +17,8 @@ import { ENV_VARIABLES as SERVER_VARIABLES, loadConfig as loadServerConfig } fro
 import { createHealthRoutes } from '../server/http/health-routes.ts';
 import type { HealthService } from '../server/services/health-service.ts';
 import { ENV_VARIABLES as WORKER_VARIABLES, loadConfig as loadWorkerConfig } from '../worker/config.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { watchErrors } from './support/error-watch.ts';
+import { useSystem } from './support/fixtures.ts';
 import { waitFor } from './support/wait-for.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -329,19 +330,19 @@ describe('Kubernetes manifests', () => {
 // --- the images' commands, run natively ---------------------------------------------------------------
 
 describe('the images\' start and health commands, run natively', () => {
-  let redis: TestRedis;
+  // Redis only: the server and worker are the images' own commands.
+  const system = useSystem({ server: false });
   let dir: string;
-  beforeAll(async () => {
-    redis = await startRedis();
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'atf-deploy-'));
   });
-  afterAll(async () => {
-    await redis?.dispose();
+  afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
   const launch = (command: string[], env: Record<string, string>) => {
     const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    watchErrors(`${command.join(' ')} process`, child);
     const lines: string[] = [];
     for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => lines.push(line));
     const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
@@ -355,8 +356,8 @@ describe('the images\' start and health commands, run natively', () => {
     const port = await freeLoopbackPort();
     const liveness = join(dir, 'alive');
     // On loopback and a free port: the machine is shared. Redis is the test's own.
-    const serverEnv = { ...imageEnv('server'), ...compose.services.server!.environment!, REDIS_URL: redis.url, HOST: '127.0.0.1', PORT: String(port), SERVE_CLIENT: 'false', SHUTDOWN_DELAY_MS: '0' };
-    const workerEnv = { ...imageEnv('worker'), ...compose.services.worker!.environment!, REDIS_URL: redis.url, WORKER_CONCURRENCY: '2', WORKER_LIVENESS_FILE: liveness };
+    const serverEnv = { ...imageEnv('server'), ...compose.services.server!.environment!, REDIS_URL: system.redis.url, HOST: '127.0.0.1', PORT: String(port), SERVE_CLIENT: 'false', SHUTDOWN_DELAY_MS: '0' };
+    const workerEnv = { ...imageEnv('worker'), ...compose.services.worker!.environment!, REDIS_URL: system.redis.url, WORKER_CONCURRENCY: '2', WORKER_LIVENESS_FILE: liveness };
     const server = launch(execForm(last('server', 'CMD')!.args), serverEnv);
     const worker = launch(execForm(last('worker', 'CMD')!.args), workerEnv);
     try {

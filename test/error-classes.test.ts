@@ -4,45 +4,29 @@
  * within [base, base × 1.1] of the class's schedule (scaled by RETRY_DELAY_SCALE), the right
  * terminal state and error records.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_SCHEDULES_MS } from '../schema/src/retry-policy.ts';
-import { errorAnswer, startFakeOpenRouter, type FakeAnswer, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { getTask, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer, type TaskView } from './support/system.ts';
+import { errorAnswer, type FakeAnswer } from '../tools/fake-openrouter.ts';
+import { useSystem } from './support/fixtures.ts';
+import { getTask, SAMPLE_TEXT, submitTask, waitForTask, type TaskView } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
 
 const SCALE = 0.001;
 const MAX_RETRIES = 3;
-let redis: TestRedis;
-let server: RunningServer;
-let fake: FakeOpenRouter;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 const answers = new Map<string, FakeAnswer>();
 
-beforeAll(async () => {
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
+const system = useSystem({
+  fake: true,
+  server: { MAX_RETRIES: String(MAX_RETRIES) },
+  worker: { RETRY_DELAY_SCALE: String(SCALE), PROVIDER_TIMEOUT_MS: '400', WORKER_CONCURRENCY: '8', CIRCUIT_VOLUME_THRESHOLD: '100000' },
+});
+
+beforeAll(() => {
   // Each task's text names the answer it gets, so the classes can run side by side.
-  fake.script((request) => {
+  system.fake.script((request) => {
     const marker = /CASE-([A-Z0-9_]+)/.exec(JSON.stringify(request.body))?.[1];
     return answers.get(marker ?? '') ?? errorAnswer(500, 'unscripted');
   });
-  server = await startServer(redis.url, { MAX_RETRIES: String(MAX_RETRIES) });
-  worker = await startWorker(redis.url, {
-    OPENROUTER_API_KEY: 'sk-test',
-    OPENROUTER_BASE_URL: fake.baseUrl,
-    RETRY_DELAY_SCALE: String(SCALE),
-    PROVIDER_TIMEOUT_MS: '400',
-    WORKER_CONCURRENCY: '8',
-    CIRCUIT_VOLUME_THRESHOLD: '100000',
-  });
-});
-
-afterAll(async () => {
-  await worker?.stop(100);
-  await server?.stop();
-  await fake?.close();
-  await redis?.dispose();
 });
 
 interface Case {
@@ -73,6 +57,7 @@ const CASES: Case[] = [
 
 describe('every error class', () => {
   it('gets its calls, its delays, its error records and its end', { timeout: 60_000 }, async () => {
+    const { server, fake } = system;
     for (const c of CASES) answers.set(c.name, c.answer);
     const tasks = await Promise.all(CASES.map(async (c) => ({ c, id: (await submitTask(server, `${SAMPLE_TEXT} CASE-${c.name} here.`)).id })));
     const done = new Map<string, TaskView>();
@@ -116,20 +101,10 @@ describe('every error class', () => {
 
   it('follows per-class schedules and limits from RETRY_SCHEDULES', { timeout: 30_000 }, async () => {
     // Only this worker runs now: the class is allowed 1 retry (the task's own limit is 3), after 200 s (scaled 200 ms).
-    await worker.stop(100);
-    worker = await startWorker(redis.url, {
-      OPENROUTER_API_KEY: 'sk-test',
-      OPENROUTER_BASE_URL: fake.baseUrl,
-      RETRY_DELAY_SCALE: String(SCALE),
-      CIRCUIT_VOLUME_THRESHOLD: '100000',
-      RETRY_SCHEDULES: JSON.stringify({ SERVICE_UNAVAILABLE: { delaysMs: [200_000], maxRetries: 1 } }),
-    });
+    await system.restartWorker({ RETRY_SCHEDULES: JSON.stringify({ SERVICE_UNAVAILABLE: { delaysMs: [200_000], maxRetries: 1 } }) });
     answers.set('CUSTOM', errorAnswer(503, 'No instances available'));
-    const { id } = await submitTask(server, `${SAMPLE_TEXT} CASE-CUSTOM here.`);
-    const task = await waitFor(async () => {
-      const current = await getTask(server, id);
-      return current?.state === 'DLQ' ? current : null;
-    }, { timeoutMs: 10_000, message: 'the DLQ' });
+    const { id } = await submitTask(system.server, `${SAMPLE_TEXT} CASE-CUSTOM here.`);
+    const task = await waitForTask(system.server, id, 'DLQ');
     expect(task.errors).toHaveLength(2);
     const delay = Date.parse(task.errors[0]!.nextAttemptAt!) - Date.parse(task.errors[0]!.at);
     expect(delay).toBeGreaterThanOrEqual(199);

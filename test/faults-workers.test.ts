@@ -3,64 +3,35 @@
  * lease, a poison task that kills every worker that runs it, and graceful shutdown. Each
  * ends with the loss audit.
  */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TransitionReason } from '../schema/src/transition-reasons.ts';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisKeys } from '../schema/src/redis-keys.ts';
-import { defaultAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
 import { expectCleanAudit } from './support/audit.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { getTask, SAMPLE_TEXT, startServer, submitTask, type RunningServer, type TaskView } from './support/system.ts';
+import { useSystem } from './support/fixtures.ts';
+import { getTask, SAMPLE_TEXT, slowWhenMarked, submitTask, waitForTask, type TaskView } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
-import { spawnWorker, type WorkerProcess } from './support/worker-process.ts';
+import type { WorkerProcess } from './support/worker-process.ts';
 
-const keys = createRedisKeys();
-let redis: TestRedis;
-let server: RunningServer;
-let fake: FakeOpenRouter;
+const system = useSystem({ fake: true, server: { MAX_RETRIES: '1' } });
+const { keys } = system;
+// The workers this test spawned (the fixture kills them after it).
 let workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
-  // Calls for text marked SLOW-<ms> take that long: long enough to be interrupted.
-  fake.script(async (request) => {
-    const slow = /SLOW-(\d+)/.exec(JSON.stringify(request.body));
-    if (slow) await new Promise((resolve) => setTimeout(resolve, Number(slow[1])));
-    return defaultAnswer(request);
-  });
-  server = await startServer(redis.url, { MAX_RETRIES: '1' });
-});
-
-afterEach(async () => {
-  for (const worker of workers) worker.signal('SIGKILL');
-  await Promise.all(workers.map((worker) => worker.exited));
+afterEach(() => {
   workers = [];
 });
 
-afterAll(async () => {
-  await server?.stop();
-  await fake?.close();
-  await redis?.dispose();
+beforeAll(() => {
+  // Calls for text marked SLOW-<ms> take that long: long enough to be interrupted.
+  system.fake.script(slowWhenMarked);
 });
 
 async function worker(env: Record<string, string> = {}): Promise<WorkerProcess> {
-  const spawned = await spawnWorker(redis.url, {
-    OPENROUTER_API_KEY: 'sk-test',
-    OPENROUTER_BASE_URL: fake.baseUrl,
-    LEASE_MS: '1000',
-    SWEEP_INTERVAL_MS: '500',
-    PROVIDER_TIMEOUT_MS: '15000',
-    ...env,
-  });
+  const spawned = await system.spawnWorker({ LEASE_MS: '1000', SWEEP_INTERVAL_MS: '500', PROVIDER_TIMEOUT_MS: '15000', ...env });
   workers.push(spawned);
   return spawned;
 }
 
 const until = (id: string, predicate: (task: TaskView) => boolean, message: string, timeoutMs = 20_000) =>
-  waitFor(async () => {
-    const task = await getTask(server, id);
-    return task && predicate(task) ? task : null;
-  }, { timeoutMs, intervalMs: 25, message });
+  waitForTask(system.server, id, predicate, { timeoutMs, intervalMs: 25, message });
 
 // Each task's text carries a marker, so the provider calls it caused can be counted (I5).
 const markers = new Map<string, string>();
@@ -68,7 +39,7 @@ let markerCount = 0;
 
 const providerCalls = (ids: readonly string[]) => {
   const calls = new Map<string, number>();
-  for (const request of fake.requests) {
+  for (const request of system.fake.requests) {
     const text = JSON.stringify(request.body);
     for (const id of ids) if (text.includes(markers.get(id)!)) calls.set(id, (calls.get(id) ?? 0) + 1);
   }
@@ -76,12 +47,12 @@ const providerCalls = (ids: readonly string[]) => {
 };
 
 const expectAuditClean = (ids: readonly string[]) =>
-  expectCleanAudit(redis.client, keys, ids, { providerCalls: () => providerCalls(ids) });
+  expectCleanAudit(system.redis.client, keys, ids, { providerCalls: () => providerCalls(ids) });
 
 async function submitMarked(text: string): Promise<string> {
   markerCount += 1;
   const marker = `[mark-${markerCount}]`;
-  const task = await submitTask(server, `${SAMPLE_TEXT} ${text} ${marker}`);
+  const task = await submitTask(system.server, `${SAMPLE_TEXT} ${text} ${marker}`);
   markers.set(task.id, marker);
   return task.id;
 }
@@ -115,7 +86,7 @@ describe('worker faults', () => {
 
     sleeper.signal('SIGCONT');
     await waitFor(() => sleeper.lines.some((line) => /stale lease|lease lost/.test(line)), { timeoutMs: 10_000, message: 'the sleeper to notice' });
-    const after = (await getTask(server, id))!;
+    const after = (await getTask(system.server, id))!;
     expect(after.version).toBe(done.version);
     expect(after.history.filter((h) => h.state === 'COMPLETED')).toHaveLength(1);
     await expectAuditClean([id]);
@@ -131,7 +102,7 @@ describe('worker faults', () => {
     const killed = new Set<string>();
     // The poison "crashes" whichever worker runs it: kill it the moment it claims the task.
     await waitFor(async () => {
-      const task = (await getTask(server, poison))!;
+      const task = (await getTask(system.server, poison))!;
       if (task.state === 'ACTIVE' && task.workerId && !killed.has(task.workerId)) {
         const victim = workers.find((w) => w.id === task.workerId);
         if (victim) {
@@ -144,7 +115,7 @@ describe('worker faults', () => {
       return task.state === 'DLQ';
     }, { timeoutMs: 90_000, intervalMs: 20, message: 'the poison task to reach the DLQ' });
 
-    const dead = (await getTask(server, poison))!;
+    const dead = (await getTask(system.server, poison))!;
     expect(dead.errors.map((e) => [e.errorClass, e.attempt])).toEqual([
       ['STALLED', 1],
       ['STALLED', 2],
@@ -160,7 +131,7 @@ describe('worker faults', () => {
     await until(id, (t) => t.state === 'ACTIVE', 'the worker to claim it');
     leaving.signal('SIGTERM');
     expect(await leaving.exited).toBe(0);
-    const done = (await getTask(server, id))!;
+    const done = (await getTask(system.server, id))!;
     expect(done.state).toBe('COMPLETED');
     expect(done.errors).toEqual([]);
     expect(leaving.lines.join('\n')).not.toContain('second signal');

@@ -7,14 +7,14 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { debugEnablesService } from '../common/log-config.ts';
 import { createLogger } from '../common/logger.ts';
 import { loadConfig as loadServerConfig } from '../server/config.ts';
 import { loadConfig as loadWorkerConfig } from '../worker/config.ts';
 import { createWorker } from '../worker/worker.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { SAMPLE_TEXT, startServer, submitTask, type RunningServer } from './support/system.ts';
+import { useSystem } from './support/fixtures.ts';
+import { SAMPLE_TEXT, submitTask } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -81,23 +81,18 @@ describe('configuration at start', () => {
 });
 
 describe('worker log lines', () => {
-  let redis: TestRedis;
-  let server: RunningServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-    server = await startServer(redis.url);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await redis?.dispose();
-  });
+  const system = useSystem();
 
   it('carry taskId, workerId and attempt', async () => {
     const { lines, destination } = capture();
-    const worker = createWorker(loadWorkerConfig({ REDIS_URL: redis.url, WORKER_ID: 'log-worker', HEARTBEAT_INTERVAL_MS: '200' }), createLogger({ name: 'worker', level: 'debug', destination }));
+    // A worker of its own making: the test reads the lines its real logger writes.
+    const worker = createWorker(
+      loadWorkerConfig({ REDIS_URL: system.redis.url, REDIS_KEY_PREFIX: system.prefix, WORKER_ID: 'log-worker', HEARTBEAT_INTERVAL_MS: '200' }),
+      createLogger({ name: 'worker', level: 'debug', destination }),
+    );
     await worker.start();
     try {
-      const task = await submitTask(server, `${SAMPLE_TEXT} Logs.`);
+      const task = await submitTask(system.server, `${SAMPLE_TEXT} Logs.`);
       const started = await waitFor(() => lines.find((line) => line.msg === 'task started' && line.taskId === task.id), { message: 'a task started line' });
       // Per-task lines are debug (their cost per task at info was measured by the worker bench).
       expect(started).toMatchObject({ taskId: task.id, workerId: 'log-worker', attempt: 1, level: 20, name: 'worker' });

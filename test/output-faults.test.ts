@@ -3,124 +3,75 @@
  * mid-stream is taken over and the text starts over cleanly; a worker SIGSTOPped past its
  * lease and woken after the takeover writes no chunk.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisKeys } from '../schema/src/redis-keys.ts';
-import { streamedAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { streamedAnswer } from '../tools/fake-openrouter.ts';
 import { expectCleanAudit } from './support/audit.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { getTask, SAMPLE_TEXT, startServer, submitTask, subscribe, wsClient, type RunningServer, type TaskView } from './support/system.ts';
+import { useSystem } from './support/fixtures.ts';
+import { assembleOutput as assemble, getTask, SAMPLE_TEXT, submitTask, subscribe, waitForTask, type OutputChunk as Chunk, type TaskView } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
-import { spawnWorker, type WorkerProcess } from './support/worker-process.ts';
-
-interface Chunk {
-  cursor: string;
-  attempt: number;
-  text: string;
-  reset: boolean;
-  final: boolean;
-}
 
 const OUTPUT = 'subscription ($id: ID!) { taskOutput(id: $id) { cursor attempt text reset final } }';
 const ANSWER = 'A worker that dies mid-sentence must not leave half a sentence behind in the final text. '.repeat(3).trim();
-const keys = createRedisKeys();
-let redis: TestRedis;
-let server: RunningServer;
-let fake: FakeOpenRouter;
-let workers: WorkerProcess[] = [];
+const system = useSystem({ fake: true, server: { MAX_RETRIES: '2', SUBSCRIPTION_RESYNC_MS: '500' } });
+const { keys } = system;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
+beforeAll(() => {
   // 60 pieces 50 ms apart: a 3 s stream, long enough to be interrupted halfway.
-  fake.script((request) => streamedAnswer(request, { chunks: 60, delayMs: 50, text: ANSWER }));
-  server = await startServer(redis.url, { MAX_RETRIES: '2', SUBSCRIPTION_RESYNC_MS: '500' });
+  system.fake.script((request) => streamedAnswer(request, { chunks: 60, delayMs: 50, text: ANSWER }));
 });
 
-afterEach(async () => {
-  for (const worker of workers) worker.signal('SIGKILL');
-  await Promise.all(workers.map((worker) => worker.exited));
-  workers = [];
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await fake?.close();
-  await redis?.dispose();
-});
-
-async function worker(): Promise<WorkerProcess> {
-  const spawned = await spawnWorker(redis.url, {
-    OPENROUTER_API_KEY: 'sk-test',
-    OPENROUTER_BASE_URL: fake.baseUrl,
-    LEASE_MS: '1000',
-    SWEEP_INTERVAL_MS: '500',
-    PROVIDER_TIMEOUT_MS: '15000',
-    OUTPUT_FLUSH_MS: '10',
-  });
-  workers.push(spawned);
-  return spawned;
-}
+/** A worker process (killed after the test by the fixture). */
+const worker = () => system.spawnWorker({ LEASE_MS: '1000', SWEEP_INTERVAL_MS: '500', PROVIDER_TIMEOUT_MS: '15000', OUTPUT_FLUSH_MS: '10' });
 
 const until = (id: string, predicate: (task: TaskView) => boolean, message: string) =>
-  waitFor(async () => {
-    const task = await getTask(server, id);
-    return task && predicate(task) ? task : null;
-  }, { timeoutMs: 30_000, intervalMs: 25, message });
-
-const assemble = (chunks: readonly Chunk[]) => chunks.reduce((text, chunk) => (chunk.reset ? chunk.text : text + chunk.text), '');
+  waitForTask(system.server, id, predicate, { timeoutMs: 30_000, intervalMs: 25, message });
 
 describe('live output under worker faults', () => {
   it('starts over cleanly on the next worker after the first is SIGKILLed mid-stream', async () => {
     const first = await worker();
-    const client = wsClient(server);
-    try {
-      const task = await submitTask(server, `${SAMPLE_TEXT} kill-mid-stream`);
-      const feed = subscribe<Chunk>(client, OUTPUT, { id: task.id }, 'taskOutput');
-      await waitFor(() => feed.events.length >= 3, { timeoutMs: 30_000, message: 'a few chunks from the first worker' });
-      first.signal('SIGKILL');
-      await first.exited;
-      await worker();
-      await waitFor(() => feed.completed, { timeoutMs: 30_000, message: 'the feed to complete' });
-      const done = await until(task.id, (t) => t.state === 'COMPLETED', 'completion after the kill');
-      expect(done.errors.map((error) => error.errorClass)).toEqual(['STALLED']);
-      expect([...new Set(feed.events.map((chunk) => chunk.attempt))]).toEqual([1, 2]);
-      const firstOfTwo = feed.events.findIndex((chunk) => chunk.attempt === 2);
-      expect(feed.events[firstOfTwo]!.reset).toBe(true);
-      expect(assemble(feed.events)).toBe(done.result);
-      expect(done.result).toBe(ANSWER);
-      await expectCleanAudit(redis.client, keys, [task.id]);
-    } finally {
-      await client.dispose();
-    }
+    const { server, redis } = system;
+    const client = system.wsClient();
+    const task = await submitTask(server, `${SAMPLE_TEXT} kill-mid-stream`);
+    const feed = subscribe<Chunk>(client, OUTPUT, { id: task.id }, 'taskOutput');
+    await waitFor(() => feed.events.length >= 3, { timeoutMs: 30_000, message: 'a few chunks from the first worker' });
+    first.signal('SIGKILL');
+    await first.exited;
+    await worker();
+    await waitFor(() => feed.completed, { timeoutMs: 30_000, message: 'the feed to complete' });
+    const done = await until(task.id, (t) => t.state === 'COMPLETED', 'completion after the kill');
+    expect(done.errors.map((error) => error.errorClass)).toEqual(['STALLED']);
+    expect([...new Set(feed.events.map((chunk) => chunk.attempt))]).toEqual([1, 2]);
+    const firstOfTwo = feed.events.findIndex((chunk) => chunk.attempt === 2);
+    expect(feed.events[firstOfTwo]!.reset).toBe(true);
+    expect(assemble(feed.events)).toBe(done.result);
+    expect(done.result).toBe(ANSWER);
+    await expectCleanAudit(redis.client, keys, [task.id]);
   });
 
   it('writes no chunk from a worker woken after its task was taken over (SIGSTOP/SIGCONT)', async () => {
     const sleeper = await worker();
-    const client = wsClient(server);
-    try {
-      const task = await submitTask(server, `${SAMPLE_TEXT} stop-mid-stream`);
-      const feed = subscribe<Chunk>(client, OUTPUT, { id: task.id }, 'taskOutput');
-      await waitFor(() => feed.events.length >= 2, { timeoutMs: 30_000, message: 'a few chunks from the sleeper' });
-      sleeper.signal('SIGSTOP');
-      const rescuer = await worker();
-      const done = await until(task.id, (t) => t.state === 'COMPLETED', 'the rescuer to finish it');
-      expect(done.history.at(-1)!.workerId).toBe(rescuer.id);
-      await waitFor(() => feed.completed, { timeoutMs: 30_000, message: 'the feed to complete' });
-      const stored = await redis.client.xrange(keys.taskOutput(task.id), '-', '+');
+    const { server, redis } = system;
+    const client = system.wsClient();
+    const task = await submitTask(server, `${SAMPLE_TEXT} stop-mid-stream`);
+    const feed = subscribe<Chunk>(client, OUTPUT, { id: task.id }, 'taskOutput');
+    await waitFor(() => feed.events.length >= 2, { timeoutMs: 30_000, message: 'a few chunks from the sleeper' });
+    sleeper.signal('SIGSTOP');
+    const rescuer = await worker();
+    const done = await until(task.id, (t) => t.state === 'COMPLETED', 'the rescuer to finish it');
+    expect(done.history.at(-1)!.workerId).toBe(rescuer.id);
+    await waitFor(() => feed.completed, { timeoutMs: 30_000, message: 'the feed to complete' });
+    const stored = await redis.client.xrange(keys.taskOutput(task.id), '-', '+');
 
-      // Woken: its provider stream had kept arriving in the socket buffer, so it tries to append.
-      sleeper.signal('SIGCONT');
-      await waitFor(() => sleeper.lines.some((line) => /stale lease|lease lost/.test(line)), { timeoutMs: 10_000, message: 'the sleeper to notice' });
-      expect(await redis.client.xrange(keys.taskOutput(task.id), '-', '+')).toEqual(stored);
-      expect(stored.every(([id]) => id.startsWith('2-'))).toBe(true);
-      const firstOfTwo = feed.events.findIndex((chunk) => chunk.attempt === 2);
-      expect(feed.events.slice(firstOfTwo).every((chunk) => chunk.attempt === 2)).toBe(true);
-      expect(assemble(feed.events)).toBe(done.result);
-      const after = (await getTask(server, task.id))!;
-      expect(after.version).toBe(done.version);
-      await expectCleanAudit(redis.client, keys, [task.id]);
-    } finally {
-      await client.dispose();
-    }
+    // Woken: its provider stream had kept arriving in the socket buffer, so it tries to append.
+    sleeper.signal('SIGCONT');
+    await waitFor(() => sleeper.lines.some((line) => /stale lease|lease lost/.test(line)), { timeoutMs: 10_000, message: 'the sleeper to notice' });
+    expect(await redis.client.xrange(keys.taskOutput(task.id), '-', '+')).toEqual(stored);
+    expect(stored.every(([id]) => id.startsWith('2-'))).toBe(true);
+    const firstOfTwo = feed.events.findIndex((chunk) => chunk.attempt === 2);
+    expect(feed.events.slice(firstOfTwo).every((chunk) => chunk.attempt === 2)).toBe(true);
+    expect(assemble(feed.events)).toBe(done.result);
+    const after = (await getTask(server, task.id))!;
+    expect(after.version).toBe(done.version);
+    await expectCleanAudit(redis.client, keys, [task.id]);
   });
 });

@@ -5,65 +5,41 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from 'graphql-ws';
 import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisKeys } from '../schema/src/redis-keys.ts';
-import { defaultAnswer, errorAnswer, startFakeOpenRouter, unlimitedKey, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, subscribe, TASK_FIELDS, wsClient, type RunningServer } from './support/system.ts';
+import { describe, expect, it } from 'vitest';
+import { defaultAnswer, errorAnswer, unlimitedKey } from '../tools/fake-openrouter.ts';
+import { useSystem } from './support/fixtures.ts';
+import { getTask, graphql, SAMPLE_TEXT, submitTask, subscribe, TASK_FIELDS } from './support/system.ts';
 import { keysContaining } from './support/redis-text.ts';
-import { spawnWorker } from './support/worker-process.ts';
 import { waitFor } from './support/wait-for.ts';
 
 type Status = { state: string; creditsRemaining: number | null; rateLimitedUntil: string | null; checkedAt: string };
 const STATUS = `{ providerStatus { state creditsRemaining rateLimitedUntil checkedAt } }`;
 
-let redis: TestRedis;
-let server: RunningServer;
-let fake: FakeOpenRouter;
-let client: Client;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
-  server = await startServer(redis.url);
-  client = wsClient(server);
-});
-
-afterAll(async () => {
-  await client?.dispose();
-  await server?.stop();
-  await fake?.close();
-  await redis?.dispose();
-});
-
-const statusNow = async () => (await graphql<{ providerStatus: Status }>(server, STATUS)).data!.providerStatus;
+const system = useSystem({ fake: true, wsClient: true });
+/** A worker's environment without the fake provider: the embedded summarizer, unless OPENROUTER_MODEL asks for OpenRouter. */
+const NO_PROVIDER = { OPENROUTER_API_KEY: undefined, OPENROUTER_BASE_URL: undefined };
+const statusNow = async () => (await graphql<{ providerStatus: Status }>(system.server, STATUS)).data!.providerStatus;
 
 describe('providerStatus', () => {
   it('says UNAVAILABLE before any worker checked, LOCAL with the embedded summarizer, KEY_MISSING without a key', async () => {
     expect((await statusNow()).state).toBe('UNAVAILABLE');
-    const local = await startWorker(redis.url, { PROVIDER_STATUS_INTERVAL_MS: '100' });
-    try {
-      await waitFor(async () => (await statusNow()).state === 'LOCAL', { message: 'LOCAL' });
-    } finally {
-      await local.stop(100);
-    }
+    const local = await system.startWorker({ ...NO_PROVIDER, PROVIDER_STATUS_INTERVAL_MS: '100' });
+    await waitFor(async () => (await statusNow()).state === 'LOCAL', { message: 'LOCAL' });
+    await local.stop(100);
     // Asked for OpenRouter (a model named) without a key.
-    const keyless = await startWorker(redis.url, { PROVIDER_STATUS_INTERVAL_MS: '100', OPENROUTER_MODEL: 'some/model' });
-    try {
-      await waitFor(async () => (await statusNow()).state === 'KEY_MISSING', { message: 'KEY_MISSING' });
-    } finally {
-      await keyless.stop(100);
-    }
+    await system.startWorker({ ...NO_PROVIDER, PROVIDER_STATUS_INTERVAL_MS: '100', OPENROUTER_MODEL: 'some/model' });
+    await waitFor(async () => (await statusNow()).state === 'KEY_MISSING', { message: 'KEY_MISSING' });
   });
 
   it('follows the key endpoint live: active, credits exhausted, invalid key, and a rate-limit pause', async () => {
-    const live = subscribe<Status>(client, `subscription { providerStatusUpdated { state creditsRemaining rateLimitedUntil checkedAt } }`, {}, 'providerStatusUpdated');
+    const { redis, keys } = system;
+    const { fake } = system;
+    const live = subscribe<Status>(system.client, `subscription { providerStatusUpdated { state creditsRemaining rateLimitedUntil checkedAt } }`, {}, 'providerStatusUpdated');
     // A key with zero usage and credit left is active.
     fake.keyInfo(() => ({ status: 200, body: { data: { usage: 0, limit: 10, limit_remaining: 10 } } }));
-    await redis.client.del(createRedisKeys().providerStatusLock());
-    const worker = await startWorker(redis.url, { OPENROUTER_API_KEY: 'sk-test', OPENROUTER_BASE_URL: fake.baseUrl, PROVIDER_STATUS_INTERVAL_MS: '100' });
+    await redis.client.del(keys.providerStatusLock());
+    await system.startWorker({ PROVIDER_STATUS_INTERVAL_MS: '100' });
     try {
       await live.waitFor((status) => status.state === 'ACTIVE' && status.creditsRemaining === 10);
       fake.keyInfo(() => ({ status: 200, body: { data: { usage: 10, limit: 10, limit_remaining: 0 } } }));
@@ -73,7 +49,7 @@ describe('providerStatus', () => {
       fake.keyInfo(unlimitedKey);
       await live.waitFor((status) => status.state === 'ACTIVE' && status.creditsRemaining === null);
 
-      await redis.client.set(createRedisKeys().providerPausedUntil(), String(Date.now() + 60_000));
+      await redis.client.set(keys.providerPausedUntil(), String(Date.now() + 60_000));
       const limited = await waitFor(async () => {
         const status = await statusNow();
         return status.state === 'RATE_LIMITED' ? status : null;
@@ -86,14 +62,15 @@ describe('providerStatus', () => {
       expect(keyCalls.every((request) => request.headers.authorization === 'Bearer sk-test')).toBe(true);
     } finally {
       live.dispose();
-      await redis.client.del(createRedisKeys().providerPausedUntil());
-      await worker.stop(100);
+      await redis.client.del(keys.providerPausedUntil());
     }
   });
 
   it('keeps the provider key out of logs, Redis, every answer and the client bundle (canary)', { timeout: 60_000 }, async () => {
+    const { redis, server } = system;
+    const { fake } = system;
     const canary = 'sk-or-v1-CANARY-0f9e8d7c6b5a';
-    const worker = await spawnWorker(redis.url, { OPENROUTER_API_KEY: canary, OPENROUTER_BASE_URL: fake.baseUrl, LOG_LEVEL: 'trace', PROVIDER_STATUS_INTERVAL_MS: '100' });
+    const worker = await system.spawnWorker({ OPENROUTER_API_KEY: canary, LOG_LEVEL: 'trace', PROVIDER_STATUS_INTERVAL_MS: '100' });
     try {
       fake.script((request) => (JSON.stringify(request.body).includes('Canary one') ? errorAnswer(401, 'Invalid credentials') : defaultAnswer(request)));
       const failing = await submitTask(server, `${SAMPLE_TEXT} Canary one.`);

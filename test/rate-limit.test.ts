@@ -3,43 +3,24 @@
  * bucket allows, a change of the limit in Redis takes effect without a restart, and a 429
  * with Retry-After holds every worker's calls, not only the one that got it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisKeys } from '../schema/src/redis-keys.ts';
-import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { getTask, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from './support/system.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultAnswer, errorAnswer } from '../tools/fake-openrouter.ts';
+import { useSystem } from './support/fixtures.ts';
+import { getTask, SAMPLE_TEXT, submitTask } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
 
-const keys = createRedisKeys();
-let redis: TestRedis;
-let server: RunningServer;
-let fake: FakeOpenRouter;
-let workers: Awaited<ReturnType<typeof startWorker>>[] = [];
+const system = useSystem({ fake: true });
+const { keys } = system;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
-  server = await startServer(redis.url);
   for (let i = 0; i < 3; i += 1) {
-    workers.push(
-      await startWorker(redis.url, {
-        OPENROUTER_API_KEY: 'sk-test',
-        OPENROUTER_BASE_URL: fake.baseUrl,
-        WORKER_CONCURRENCY: '4',
-        PROVIDER_RATE_LIMIT: '5/1s',
-        CIRCUIT_VOLUME_THRESHOLD: '100000',
-      }),
-    );
+    await system.startWorker({ WORKER_CONCURRENCY: '4', PROVIDER_RATE_LIMIT: '5/1s', CIRCUIT_VOLUME_THRESHOLD: '100000' });
   }
 });
 
-afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.stop(100)));
-  workers = [];
-  await server?.stop();
-  await fake?.close();
-  await redis?.dispose();
-});
+/** Submits `count` tasks labelled `label` at once; resolves with their ids. */
+const submitBurst = (count: number, label: string) =>
+  Promise.all(Array.from({ length: count }, (_, i) => submitTask(system.server, `${SAMPLE_TEXT} ${label} ${i}.`).then((t) => t.id)));
 
 /** The most calls seen in any window of `windowMs` among these request times. */
 function busiestWindow(times: number[], windowMs: number): number {
@@ -53,7 +34,7 @@ function busiestWindow(times: number[], windowMs: number): number {
 }
 
 const allComplete = (ids: string[], timeoutMs = 30_000) =>
-  waitFor(async () => (await Promise.all(ids.map((id) => getTask(server, id)))).every((task) => task?.state === 'COMPLETED'), {
+  waitFor(async () => (await Promise.all(ids.map((id) => getTask(system.server, id)))).every((task) => task?.state === 'COMPLETED'), {
     timeoutMs,
     intervalMs: 100,
     message: 'every task to complete',
@@ -61,9 +42,10 @@ const allComplete = (ids: string[], timeoutMs = 30_000) =>
 
 describe('shared provider rate limit', () => {
   it('never lets more calls through than capacity plus refill in any window, across three workers', { timeout: 60_000 }, async () => {
+    const { fake } = system;
     fake.script(defaultAnswer);
     const before = fake.requests.length;
-    const ids = await Promise.all(Array.from({ length: 25 }, (_, i) => submitTask(server, `${SAMPLE_TEXT} Limited ${i}.`).then((t) => t.id)));
+    const ids = await submitBurst(25, 'Limited');
     await allComplete(ids);
     const times = fake.requests.slice(before).map((request) => request.at);
     expect(times).toHaveLength(25);
@@ -71,22 +53,35 @@ describe('shared provider rate limit', () => {
     expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(10);
     // And the limit did hold the work back: 20 calls past the first burst need 4 seconds.
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(3500);
-    for (const id of ids) expect((await getTask(server, id))!.errors).toEqual([]);
+    for (const id of ids) expect((await getTask(system.server, id))!.errors).toEqual([]);
   });
 
   it('follows a new limit set in Redis without a restart', { timeout: 60_000 }, async () => {
+    const { fake, redis } = system;
+    const spreadOf = (before: number) => {
+      const times = fake.requests.slice(before).map((request) => request.at);
+      return Math.max(...times) - Math.min(...times);
+    };
     await redis.client.set(keys.providerRateLimit(), '50/1s');
-    // Workers re-read the override every 5 s.
-    await new Promise((resolve) => setTimeout(resolve, 5200));
+    // Workers re-read the override when they next call after their refresh (every 5 s): wait
+    // until it is in force. 10 calls at once need at least a second under 5/1s (5 at once, then
+    // one per 200 ms); under 50/1s they go out together.
+    let probes = 0;
+    await waitFor(async () => {
+      probes += 1;
+      const before = fake.requests.length;
+      await allComplete(await submitBurst(10, `Probe ${probes}`));
+      return spreadOf(before) < 800;
+    }, { timeoutMs: 20_000, intervalMs: 0, message: 'the new limit to be in force' });
     const before = fake.requests.length;
-    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => submitTask(server, `${SAMPLE_TEXT} Faster ${i}.`).then((t) => t.id)));
+    const ids = await submitBurst(20, 'Faster');
     await allComplete(ids);
-    const times = fake.requests.slice(before).map((request) => request.at);
-    expect(Math.max(...times) - Math.min(...times)).toBeLessThan(2500);
+    expect(spreadOf(before)).toBeLessThan(2500);
     await redis.client.del(keys.providerRateLimit());
   });
 
   it('holds every worker\'s calls after a 429 with Retry-After', { timeout: 60_000 }, async () => {
+    const { fake, server } = system;
     let sentLimit = false;
     fake.script((request) => {
       if (!sentLimit) {
@@ -99,7 +94,7 @@ describe('shared provider rate limit', () => {
     const first = await submitTask(server, `${SAMPLE_TEXT} Gets the 429.`);
     await waitFor(() => fake.requests.some((request) => JSON.stringify(request.body).includes('Gets the 429.')), { message: 'the 429' });
     const limitedAt = fake.requests.find((request) => JSON.stringify(request.body).includes('Gets the 429.'))!.at;
-    const others = await Promise.all(Array.from({ length: 6 }, (_, i) => submitTask(server, `${SAMPLE_TEXT} After the 429 ${i}.`).then((t) => t.id)));
+    const others = await submitBurst(6, 'After the 429');
     await allComplete([first.id, ...others]);
     const later = fake.requests.filter((request) => request.at > limitedAt);
     expect(later.length).toBeGreaterThanOrEqual(7);

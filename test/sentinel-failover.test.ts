@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { TERMINAL_STATES, type TaskState } from '../schema/src/task.ts';
 import { expectCleanAudit } from './support/audit.ts';
+import { expectErrors, failOnUnexpectedErrors, REDIS_OUTAGE_ERRORS } from './support/fixtures.ts';
 import { startSentinel, type TestSentinel } from './support/sentinel.ts';
 import { graphql, SAMPLE_TEXT, startServer, type RunningServer } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -20,6 +21,8 @@ import { spawnWorker, type WorkerProcess } from './support/worker-process.ts';
 const DOCUMENTED_LOSS_WINDOW_MS = 1000;
 
 const keys = createRedisKeys();
+// A Sentinel deployment instead of useSystem's single Redis; the error check still applies.
+failOnUnexpectedErrors();
 let sentinel: TestSentinel;
 let server: RunningServer;
 const workers: WorkerProcess[] = [];
@@ -52,6 +55,9 @@ const submit = async (content: string): Promise<string | null> => {
 
 describe('Redis Sentinel', () => {
   it('survives a master crash under load: clients follow the promoted replica, nothing lost beyond the documented window', { timeout: 120_000 }, async () => {
+    expectErrors(REDIS_OUTAGE_ERRORS, 'the master is killed on purpose');
+    // ioredis' word for "the Sentinels still name the dead master" until the promotion.
+    expectErrors(/All sentinels are unreachable/, 'no master is reachable until the replica is promoted');
     const accepted: { id: string; at: number }[] = [];
     const readyStatuses: number[] = [];
     let refused = 0;
@@ -64,6 +70,7 @@ describe('Redis Sentinel', () => {
         if (id) accepted.push({ id, at: Date.now() });
         else refused += 1;
         readyStatuses.push((await fetch(`${server.url}/ready`)).status);
+        // The load generator's pace between submits (not a wait for the system).
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();

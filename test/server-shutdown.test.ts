@@ -3,24 +3,15 @@
  * keep-alive connections busy never finished stopping, because close() waits for every
  * connection and a busy one never went idle.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { startServer } from './support/system.ts';
+import { describe, expect, it } from 'vitest';
+import { useSystem } from './support/fixtures.ts';
 import { waitFor } from './support/wait-for.ts';
 
-let redis: TestRedis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-
-afterAll(async () => {
-  await redis?.dispose();
-});
+const system = useSystem({ server: false });
 
 describe('server shutdown', () => {
   it('stops within seconds while keep-alive clients keep sending requests', async () => {
-    const server = await startServer(redis.url);
+    const server = await system.startServer();
     let running = true;
     let answered = 0;
     const clients = Array.from({ length: 5 }, async () => {
@@ -34,7 +25,7 @@ describe('server shutdown', () => {
           await response.text();
           answered += 1;
         } catch {
-          // The server is gone: what this test waits for.
+          // The server is gone: what this test waits for. A client's pause before it tries again (not a wait for the system).
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       }

@@ -4,60 +4,27 @@
  * forcing exit (server and worker), and every process riding out a Redis outage on its own.
  */
 import { request } from 'node:http';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisKeys } from '../schema/src/redis-keys.ts';
-import { defaultAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../tools/fake-openrouter.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectCleanAudit } from './support/audit.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { logIndex, spawnServer, type ServerProcess } from './support/server-process.ts';
-import { getTask, SAMPLE_TEXT, submitTask } from './support/system.ts';
-import { waitFor } from './support/wait-for.ts';
-import { spawnWorker, type WorkerProcess } from './support/worker-process.ts';
+import { expectErrors, REDIS_OUTAGE_ERRORS, useSystem } from './support/fixtures.ts';
+import { logIndex } from './support/server-process.ts';
+import { getTask, SAMPLE_TEXT, slowWhenMarked, submitTask, waitForTask } from './support/system.ts';
+import { elapse, waitFor } from './support/wait-for.ts';
 
-const keys = createRedisKeys();
-let redis: TestRedis;
-let fake: FakeOpenRouter;
-const processes: (ServerProcess | WorkerProcess)[] = [];
+// Servers and workers are real processes here, spawned by each test (and killed after it).
+const system = useSystem({ redis: { appendOnly: true }, fake: true, server: false });
+const { keys } = system;
 
-beforeAll(async () => {
-  redis = await startRedis({ appendOnly: true });
-  fake = await startFakeOpenRouter();
-  fake.script(async (request) => {
-    const slow = /SLOW-(\d+)/.exec(JSON.stringify(request.body));
-    if (slow) await new Promise((resolve) => setTimeout(resolve, Number(slow[1])));
-    return defaultAnswer(request);
-  });
+beforeAll(() => {
+  system.fake.script(slowWhenMarked);
 });
 
-afterEach(async () => {
-  for (const child of processes.splice(0)) {
-    child.signal('SIGKILL');
-    await child.exited;
-  }
-});
-
-afterAll(async () => {
-  await fake?.close();
-  await redis?.dispose();
-});
-
-async function server(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const spawned = await spawnServer(redis.url, env);
-  processes.push(spawned);
-  return spawned;
-}
-
-async function worker(env: Record<string, string> = {}): Promise<WorkerProcess> {
-  const spawned = await spawnWorker(redis.url, { OPENROUTER_API_KEY: 'sk-test', OPENROUTER_BASE_URL: fake.baseUrl, LEASE_MS: '1000', SWEEP_INTERVAL_MS: '500', ...env });
-  processes.push(spawned);
-  return spawned;
-}
+const server = (env: Record<string, string> = {}) => system.spawnServer(env);
+const worker = (env: Record<string, string> = {}) => system.spawnWorker({ LEASE_MS: '1000', SWEEP_INTERVAL_MS: '500', ...env });
 
 /** Connection names of the clients connected to the test Redis now. */
 const redisClientNames = async () =>
-  (await redis.client.client('LIST') as string)
+  (await system.redis.client.client('LIST') as string)
     .split('\n')
     .map((line) => /name=(\S*)/.exec(line)?.[1] ?? '')
     .filter(Boolean);
@@ -84,12 +51,7 @@ describe('server shutdown', () => {
   it('on SIGTERM: /ready 503 first, in-flight HTTP finishes, WebSockets get 1001, then Redis closes; exit 0', async () => {
     const api = await server({ SHUTDOWN_DELAY_MS: '800', SHUTDOWN_GRACE_MS: '5000' });
     const closes: { code: number; at: number }[] = [];
-    const client = createClient({
-      url: api.wsUrl,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      on: { closed: (event) => closes.push({ code: (event as { code: number }).code, at: Date.now() }) },
-    });
+    const client = system.wsClient(api, { on: { closed: (event) => closes.push({ code: (event as { code: number }).code, at: Date.now() }) } });
     const updates: unknown[] = [];
     client.subscribe({ query: 'subscription { queueStatusUpdated { primary } }' }, { next: (value) => updates.push(value), error: () => undefined, complete: () => undefined });
     await waitFor(() => updates.length > 0, { message: 'the first queue status over WebSocket' });
@@ -156,31 +118,34 @@ describe('worker shutdown', () => {
     expect(Date.now() - signalledAt).toBeLessThan(3000);
 
     const next = await worker();
-    const done = await waitFor(async () => {
-      const current = await getTask(api, task.id);
-      return current?.state === 'COMPLETED' ? current : null;
-    }, { timeoutMs: 20_000, message: 'the takeover to complete it' });
+    const done = await waitForTask(api, task.id, 'COMPLETED', { timeoutMs: 20_000, message: 'the takeover to complete it' });
     expect(done.history.filter((h) => h.state === 'ACTIVE').map((h) => h.workerId)).toEqual([stuck.id, next.id]);
-    await expectCleanAudit(redis.client, keys, [task.id]);
+    await expectCleanAudit(system.redis.client, keys, [task.id]);
   });
 });
 
 describe('Redis outage', () => {
   it('every process reconnects on its own; /ready reports the outage while it lasts', { timeout: 60_000 }, async () => {
+    const { redis } = system;
+    expectErrors(REDIS_OUTAGE_ERRORS, 'Redis is stopped on purpose');
     const api = await server();
     const running = await worker();
     await redis.stop();
     try {
       await waitFor(async () => (await fetch(`${api.url}/ready`)).status === 503, { timeoutMs: 5000, message: '/ready 503 while Redis is down' });
       expect((await fetch(`${api.url}/live`)).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // /ready must keep saying 503 for as long as the outage lasts, not flip back while
+      // reconnects fail: the window covers several of them (and of the worker's too).
+      const OUTAGE_MS = 1500;
+      await elapse(OUTAGE_MS);
       expect((await fetch(`${api.url}/ready`)).status).toBe(503);
     } finally {
       await redis.start();
     }
     await waitFor(async () => (await fetch(`${api.url}/ready`)).status === 200, { timeoutMs: 15_000, message: '/ready 200 again' });
     const task = await waitFor(async () => submitTask(api, `${SAMPLE_TEXT} After the outage.`).catch(() => null), { timeoutMs: 10_000, intervalMs: 200, message: 'a submit after the outage' });
-    await waitFor(async () => (await getTask(api, task.id))?.state === 'COMPLETED', { timeoutMs: 20_000, message: 'the task to complete on the reconnected worker' });
-    expect(await Promise.race([running.exited, new Promise((resolve) => setTimeout(() => resolve('running'), 100))])).toBe('running');
+    await waitForTask(api, task.id, 'COMPLETED', { timeoutMs: 20_000, message: 'the task to complete on the reconnected worker' });
+    // The worker rode the outage out: it never exited.
+    expect(running.running()).toBe(true);
   });
 });

@@ -4,14 +4,14 @@
  * and a real lifecycle touches no key its calls did not pass.
  */
 import { TransitionReason } from '../schema/src/transition-reasons.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createTaskScriptRunner } from '../common/task-script-runner.ts';
 import { QueueName, createRedisKeys } from '../schema/src/redis-keys.ts';
 import { TASK_SCRIPTS, taskScriptCall, type AnyTaskScript } from '../schema/src/task-scripts.ts';
 import { createTaskRepository } from '../server/infra/task-repository.ts';
 import { createTaskStore } from '../worker/task-store.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { useSystem } from './support/fixtures.ts';
 
 const keys = createRedisKeys(`contract-${randomUUID().slice(0, 8)}`);
 const scope = { taskId: 'task-1', tenant: 'tenant-1', at: Date.UTC(2026, 0, 1, 12, 30, 15) };
@@ -68,20 +68,14 @@ describe.each(Object.entries(TASK_SCRIPTS))('%s', (_name, script: AnyTaskScript)
 });
 
 describe('against Redis', () => {
-  let redis: TestRedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.dispose();
-  });
+  const system = useSystem({ server: false });
 
   it('touches no key that its calls did not pass, through a whole life of every script', async () => {
     const passed = new Set<string>();
-    const repository = createTaskRepository({ redis: redis.client, keys, maxEventsPerTask: 10, idempotencyTtlSeconds: 60 });
-    const store = createTaskStore({ redis: redis.client, keys, workerId: 'w', leaseMs: 60_000, maxEventsPerTask: 10 });
+    const repository = createTaskRepository({ redis: system.redis.client, keys, maxEventsPerTask: 10, idempotencyTtlSeconds: 60 });
+    const store = createTaskStore({ redis: system.redis.client, keys, workerId: 'w', leaseMs: 60_000, maxEventsPerTask: 10 });
     // Record the KEYS of every script call the runners make.
-    const client = redis.client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const client = system.redis.client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     for (const name of Object.keys(TASK_SCRIPTS)) {
       const original = client[name]!;
       client[name] = function (this: unknown, count: unknown, ...rest: unknown[]) {
@@ -113,23 +107,23 @@ describe('against Redis', () => {
     const other = randomUUID();
     await repository.create({ id: other, tenant: 'acme', type: 'SUMMARIZE', content: 'More.', maxRetries: 3, idempotencyKey: null });
     expect((await repository.cancel({ id: other, tenant: 'acme' }, 'op', TransitionReason.CANCELLED_BY_OPERATOR)).status).toBe('ok');
-    const stored = await redis.client.keys(`${keys.prefix}:*`);
+    const stored = await system.redis.client.keys(`${keys.prefix}:*`);
     expect(stored.length).toBeGreaterThan(5);
     expect(stored.filter((key) => !passed.has(key))).toEqual([]);
 
     expect(await repository.remove(id, 'op')).toBe(true);
     expect(await repository.remove(other, 'op')).toBe(true);
-    expect((await redis.client.keys(`${keys.prefix}:*`)).filter((key) => !passed.has(key))).toEqual([]);
+    expect((await system.redis.client.keys(`${keys.prefix}:*`)).filter((key) => !passed.has(key))).toEqual([]);
   });
 
   it('lets the runner correct a wrong tenant without changing anything first', async () => {
-    const run = createTaskScriptRunner(redis.client, keys);
+    const run = createTaskScriptRunner(system.redis.client, keys);
     const id = randomUUID();
-    const repository = createTaskRepository({ redis: redis.client, keys, maxEventsPerTask: 10, idempotencyTtlSeconds: 60 });
+    const repository = createTaskRepository({ redis: system.redis.client, keys, maxEventsPerTask: 10, idempotencyTtlSeconds: 60 });
     await repository.create({ id, tenant: 'tenant "quoted" one', type: 'SUMMARIZE', content: 'Text.', maxRetries: 3, idempotencyKey: null });
     const outcome = await run('taskCancel', { taskId: id, tenant: 'someone-else' }, common, {}, { reason: TransitionReason.CANCELLED_BY_OPERATOR, cancelChannel: keys.cancelChannel() });
     expect(outcome).toMatchObject({ status: 'ok', version: 2 });
-    expect(await redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'someone-else'))).toBe(0);
-    expect(await redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'tenant "quoted" one'))).toBe(1);
+    expect(await system.redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'someone-else'))).toBe(0);
+    expect(await system.redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'tenant "quoted" one'))).toBe(1);
   });
 });

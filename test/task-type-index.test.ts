@@ -4,22 +4,22 @@
  * (their records still say SUMMARIZE, which the record schema requires).
  */
 import { TransitionReason } from '../schema/src/transition-reasons.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import type { TaskType } from '../schema/src/task.ts';
-import { ListOrder, createTaskRepository } from '../server/infra/task-repository.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { ListOrder, type TaskRepository } from '../server/infra/task-repository.ts';
+import { useSystem } from './support/fixtures.ts';
 
 const OTHER = 'TRANSLATE' as TaskType;
-let redis: TestRedis;
+const system = useSystem({ server: false });
 const keys = createRedisKeys(`types-${randomUUID().slice(0, 8)}`);
-let repository: ReturnType<typeof createTaskRepository>;
+let repository: TaskRepository;
 const ids: Record<string, string[]> = { SUMMARIZE: [], TRANSLATE: [] };
 
 beforeAll(async () => {
-  redis = await startRedis();
-  repository = createTaskRepository({ redis: redis.client, keys, maxEventsPerTask: 100, idempotencyTtlSeconds: 60 });
+  const { redis } = system;
+  repository = system.repository(keys);
   // Interleaved: 5 summaries and 4 of the other type, in one tenant, plus one in another tenant.
   for (let i = 0; i < 9; i += 1) {
     const type = i % 2 === 0 ? 'SUMMARIZE' : OTHER;
@@ -36,10 +36,6 @@ beforeAll(async () => {
   }
   await repository.create({ id: randomUUID(), tenant: 'other', type: 'SUMMARIZE', content: 'Elsewhere.', maxRetries: 1, idempotencyKey: null });
   await repository.cancel({ id: ids.SUMMARIZE![0]!, tenant: 'acme' }, 'op', TransitionReason.CANCELLED_BY_OPERATOR);
-});
-
-afterAll(async () => {
-  await redis?.dispose();
 });
 
 const all = { first: 100, after: null, order: ListOrder.OLDEST_FIRST } as const;
@@ -68,21 +64,21 @@ describe('tasks by type', () => {
 
   it('drops a deleted task from its type index', async () => {
     const id = ids.TRANSLATE!.at(-1)!;
-    await redis.client.hset(keys.task(id), 'type', OTHER);
+    await system.redis.client.hset(keys.task(id), 'type', OTHER);
     expect(await repository.remove(id, 'op')).toBe(true);
-    expect(await redis.client.zscore(keys.tasksOfType(OTHER), id)).toBeNull();
-    expect(await redis.client.zscore(keys.tenantSlice(keys.tasksOfType(OTHER), 'acme'), id)).toBeNull();
+    expect(await system.redis.client.zscore(keys.tasksOfType(OTHER), id)).toBeNull();
+    expect(await system.redis.client.zscore(keys.tenantSlice(keys.tasksOfType(OTHER), 'acme'), id)).toBeNull();
     ids.TRANSLATE!.pop();
   });
 
   it('fills the index from tasks stored before it existed (all SUMMARIZE then)', async () => {
     const summarize = keys.tasksOfType('SUMMARIZE');
-    const before = await redis.client.zrange(summarize, 0, -1);
-    await redis.client.del(summarize, keys.tenantSlice(summarize, 'acme'), keys.tenantSlice(summarize, 'other'));
+    const before = await system.redis.client.zrange(summarize, 0, -1);
+    await system.redis.client.del(summarize, keys.tenantSlice(summarize, 'acme'), keys.tenantSlice(summarize, 'other'));
     expect(await repository.backfillTypeIndex()).toBe(2);
     // Every stored task was put under SUMMARIZE: right for data written before types had indexes.
-    expect((await redis.client.zrange(summarize, 0, -1)).length).toBeGreaterThanOrEqual(before.length);
-    expect(await redis.client.zcard(keys.tenantSlice(summarize, 'other'))).toBe(1);
+    expect((await system.redis.client.zrange(summarize, 0, -1)).length).toBeGreaterThanOrEqual(before.length);
+    expect(await system.redis.client.zcard(keys.tenantSlice(summarize, 'other'))).toBe(1);
     expect(await repository.backfillTypeIndex()).toBeNull();
   });
 });

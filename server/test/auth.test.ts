@@ -8,24 +8,14 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import {
-  SAMPLE_TEXT,
-  TASK_FIELDS,
-  getTask,
-  graphql,
-  startServer,
-  submitTask,
-  subscribe,
-  wsClient,
-  type RunningServer,
-} from '../../test/support/system.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRedisKeys } from '../../schema/src/redis-keys.ts';
+import { randomPrefix, useSystem } from '../../test/support/fixtures.ts';
+import { SAMPLE_TEXT, TASK_FIELDS, getTask, graphql, rawGraphQL, submitTask, subscribe, type RunningServer } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { hashKey, keyIdOf } from '../auth/api-keys.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const PREFIX = 'auth';
 
 const KEYS = {
   a: 'tenant-a-key-0123456789',
@@ -42,27 +32,10 @@ const API_KEYS = JSON.stringify([
   { key: KEYS.revocable, tenant: 'acme', scopes: ['tasks:read'] },
 ]);
 
-let redis: TestRedis;
-let server: RunningServer;
+const system = useSystem({ server: { API_KEYS, WS_MAX_CONNECTIONS_PER_KEY: '3', WS_INIT_TIMEOUT_MS: '300', WS_REAUTH_MS: '200' } });
+const { keys } = system;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  server = await startServer(redis.url, { API_KEYS, REDIS_KEY_PREFIX: PREFIX, WS_MAX_CONNECTIONS_PER_KEY: '3', WS_INIT_TIMEOUT_MS: '300', WS_REAUTH_MS: '200' });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await redis?.dispose();
-});
-
-async function rawPost(body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.text(), headers: response.headers };
-}
+const rawPost = (body: unknown, headers: Record<string, string> = {}) => rawGraphQL(system.server, body, headers);
 
 /**
  * Opens a raw graphql-ws socket, sends connection_init with `connectionParams` (unless null)
@@ -70,7 +43,7 @@ async function rawPost(body: unknown, headers: Record<string, string> = {}) {
  */
 function initOutcome(connectionParams: Record<string, unknown> | null): Promise<{ ack: WebSocket } | { code: number; reason: string }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+    const socket = new WebSocket(system.server.wsUrl, 'graphql-transport-ws');
     socket.once('open', () => {
       if (connectionParams) socket.send(JSON.stringify({ type: 'connection_init', payload: connectionParams }));
     });
@@ -94,7 +67,7 @@ const closeCode = async (connectionParams: Record<string, unknown> | null) => {
 const keysCli = (...args: string[]) =>
   promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'keys.ts'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX },
+    env: { ...process.env, REDIS_URL: system.redis.url, REDIS_KEY_PREFIX: system.prefix },
   });
 
 describe('authentication', () => {
@@ -115,6 +88,7 @@ describe('authentication', () => {
   });
 
   it('tells a key holder who they are', async () => {
+    const { server } = system;
     const answer = await graphql<{ viewer: { tenant: string; scopes: string[]; authenticationRequired: boolean } }>(
       server,
       '{ viewer { tenant scopes authenticationRequired } }',
@@ -160,6 +134,7 @@ describe('scopes', () => {
   ];
 
   it('keeps queue-wide views and operator actions to admin keys', async () => {
+    const { server } = system;
     for (const query of ADMIN_ONLY) {
       const answer = await graphql(server, query, {}, KEYS.a);
       expect(answer.errors?.[0]?.extensions?.code, query).toBe('FORBIDDEN');
@@ -173,20 +148,21 @@ describe('scopes', () => {
   });
 
   it('lets a read-only key read but not write, and a tenant key not open admin subscriptions', async () => {
-    const before = await redis.client.zcard(`${PREFIX}:tasks:all`);
+    const { server, redis } = system;
+    const before = await redis.client.zcard(keys.tasksAll());
     const denied = await graphql(server, 'mutation { submitTask(input: { content: "hello there, general" }) { id } }', {}, KEYS.aReadOnly);
     expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect(await redis.client.zcard(`${PREFIX}:tasks:all`)).toBe(before);
+    expect(await redis.client.zcard(keys.tasksAll())).toBe(before);
     expect((await graphql(server, '{ tasks { totalCount } }', {}, KEYS.aReadOnly)).errors).toBeUndefined();
 
-    const client = wsClient(server, { connectionParams: { authorization: `Bearer ${KEYS.a}` } });
+    const client = system.wsClient(server, { connectionParams: { authorization: `Bearer ${KEYS.a}` } });
     const feed = subscribe(client, 'subscription { queueStatusUpdated { primary } }', {}, 'queueStatusUpdated');
     await waitFor(() => feed.errors.length > 0, { message: 'the subscription to be refused' });
     expect(JSON.stringify(feed.errors)).toContain('FORBIDDEN');
-    await client.dispose();
   });
 
   it('guards the REST breaker reset: 401 without a key, 403 without admin, audited with admin', async () => {
+    const { server } = system;
     const post = (headers: Record<string, string>) =>
       // As the runbook's curl sends it: no body, no content type.
       fetch(`${server.url}/health/workers/reset-circuit-breaker`, { method: 'POST', headers });
@@ -205,14 +181,15 @@ describe('tenant isolation', () => {
 
   /** The same operation on a missing id and on tenant A's id, as tenant B: the answers must match (ids aside). */
   async function sameAsMissing(query: string, variables: (id: string) => Record<string, unknown>, ownId: string) {
-    const forMissing = await graphql(server, query, variables(missingId), KEYS.b);
-    const forOther = await graphql(server, query, variables(ownId), KEYS.b);
+    const forMissing = await graphql(system.server, query, variables(missingId), KEYS.b);
+    const forOther = await graphql(system.server, query, variables(ownId), KEYS.b);
     const normalise = (answer: unknown) => JSON.stringify(answer).replaceAll(missingId, '<id>').replaceAll(ownId, '<id>');
     expect(normalise(forOther), query).toBe(normalise(forMissing));
     return forOther;
   }
 
   it("runs every task operation with tenant B's key against tenant A's task: each answers like a missing task", async () => {
+    const { server } = system;
     const own = await submitTask(server, `${SAMPLE_TEXT} Tenant A's secret plan.`, { idempotencyKey: 'shared-key' }, KEYS.a);
     const id = own.id;
 
@@ -236,7 +213,7 @@ describe('tenant isolation', () => {
     }
 
     // Subscriptions: the task's own feed fails as for a missing task; the all-task feeds stay silent.
-    const client = wsClient(server, { connectionParams: { authorization: `Bearer ${KEYS.b}` } });
+    const client = system.wsClient(server, { connectionParams: { authorization: `Bearer ${KEYS.b}` } });
     const watch = (x: string) => subscribe(client, `subscription ($id: ID!) { taskUpdated(id: $id) { id } }`, { id: x }, 'taskUpdated');
     const [other, missing] = [watch(id), watch(missingId)];
     await waitFor(() => other.errors.length > 0 && missing.errors.length > 0, { message: 'both watches to be refused' });
@@ -247,8 +224,9 @@ describe('tenant isolation', () => {
     expect(JSON.stringify(otherOutput.errors).replaceAll(id, '<id>')).toBe(JSON.stringify(missingOutput.errors).replaceAll(missingId, '<id>'));
     const changes = subscribe<{ id: string }>(client, 'subscription { tasksUpdated { id } }', {}, 'tasksUpdated');
     const deletions = subscribe<string>(client, 'subscription { taskDeleted }', {}, 'taskDeleted');
-    const adminClient = wsClient(server, { connectionParams: { authorization: `Bearer ${KEYS.admin}` } });
+    const adminClient = system.wsClient(server, { connectionParams: { authorization: `Bearer ${KEYS.admin}` } });
     const adminChanges = subscribe<{ id: string }>(adminClient, 'subscription { tasksUpdated { id } }', {}, 'tasksUpdated');
+    // Every feed live before A's task changes, or the silence asserted below would prove nothing.
     await Promise.all([changes, deletions, adminChanges].map((feed) => feed.waitLive()));
 
     // Tenant B's own task with the same idempotency key is a different task (keys are per tenant).
@@ -263,11 +241,10 @@ describe('tenant isolation', () => {
     await deletions.waitFor((deleted) => deleted === theirs.id);
     expect(changes.events.map((event) => event.id)).not.toContain(id);
     expect(deletions.events).not.toContain(id);
-    await client.dispose();
-    await adminClient.dispose();
   });
 
   it('lets an admin key see and act on any tenant, and records what it did', async () => {
+    const { server } = system;
     const task = await submitTask(server, `${SAMPLE_TEXT} For the operator.`, {}, KEYS.a);
     expect((await getTask(server, task.id, KEYS.admin))?.id).toBe(task.id);
     const listing = await graphql<{ tasks: { nodes: { id: string }[] } }>(server, '{ tasks(first: 100) { nodes { id } } }', {}, KEYS.admin);
@@ -287,6 +264,7 @@ describe('tenant isolation', () => {
   });
 
   it('counts per tenant: each sees its own totals', async () => {
+    const { server } = system;
     const count = async (key: string) =>
       (await graphql<{ tasks: { totalCount: number } }>(server, '{ tasks { totalCount } }', {}, key)).data!.tasks.totalCount;
     const [beforeA, beforeB] = [await count(KEYS.a), await count(KEYS.b)];
@@ -297,6 +275,7 @@ describe('tenant isolation', () => {
 
 describe('keys made with npm run keys', () => {
   it('creates a working key, lists it by id (never the key), and revokes it everywhere, open sockets included', async () => {
+    const { server } = system;
     const created = await keysCli('create', '--tenant', 'initech', '--scopes', 'tasks:read,tasks:write', '--label', 'ci');
     const key = /key \(shown once[^:]*\): (\S+)/.exec(created.stdout)![1]!;
     const id = /created (k_[0-9a-f]{16})/.exec(created.stdout)![1]!;
@@ -306,9 +285,9 @@ describe('keys made with npm run keys', () => {
     const listed = await keysCli('list');
     expect(listed.stdout).toContain(id);
     expect(listed.stdout).not.toContain(key);
-    expect(JSON.stringify(await redis.client.hgetall(`${PREFIX}:auth:keys`))).not.toContain(key);
+    expect(JSON.stringify(await system.redis.client.hgetall(keys.apiKeys()))).not.toContain(key);
 
-    const client = wsClient(server, { connectionParams: { authorization: `Bearer ${key}` } });
+    const client = system.wsClient(server, { connectionParams: { authorization: `Bearer ${key}` } });
     const task = await submitTask(server, `${SAMPLE_TEXT} Initech.`, {}, key);
     const first = subscribe<{ id: string }>(client, 'subscription ($id: ID!) { taskUpdated(id: $id) { id } }', { id: task.id }, 'taskUpdated');
     await first.waitFor(() => true);
@@ -321,10 +300,9 @@ describe('keys made with npm run keys', () => {
     await waitFor(() => first.errors.length > 0, { message: 'the revoked socket to close' });
     expect((first.errors[0] as { code?: number }).code).toBe(4403);
     await client.dispose();
-    const again = wsClient(server, { connectionParams: { authorization: `Bearer ${key}` } });
+    const again = system.wsClient(server, { connectionParams: { authorization: `Bearer ${key}` } });
     const refused = subscribe(again, 'subscription { tasksUpdated { id } }', {}, 'tasksUpdated');
     await waitFor(() => refused.errors.length > 0, { message: 'a new socket with the revoked key to be refused' });
-    await again.dispose();
     // An API_KEYS entry is revoked by its id the same way.
     expect((await graphql(server, '{ viewer { tenant } }', {}, KEYS.revocable)).status).toBe(200);
     await keysCli('revoke', keyIdOf(hashKey(KEYS.revocable)));
@@ -338,12 +316,12 @@ describe('keys made with npm run keys', () => {
 });
 
 describe('submission rate limit', () => {
+  const limitedPrefix = randomPrefix('limited');
   let limited: RunningServer;
 
   beforeAll(async () => {
-    limited = await startServer(redis.url, { API_KEYS, REDIS_KEY_PREFIX: 'limited', SUBMIT_RATE_LIMIT: '3/1m' });
+    limited = await system.startServer({ API_KEYS, REDIS_KEY_PREFIX: limitedPrefix, SUBMIT_RATE_LIMIT: '3/1m' });
   });
-  afterAll(async () => limited?.stop());
 
   it('answers 429 with Retry-After past the limit, submits nothing, and keeps keys apart', async () => {
     const submit = (key: string, aliases = 1) =>
@@ -354,7 +332,7 @@ describe('submission rate limit', () => {
           query: `mutation { ${Array.from({ length: aliases }, (_, i) => `s${i}: submitTask(input: { content: "Rate limited text number ${i}." }) { id }`).join(' ')} }`,
         }),
       });
-    const stored = () => redis.client.zcard('limited:tasks:all');
+    const stored = () => system.redis.client.zcard(createRedisKeys(limitedPrefix).tasksAll());
     expect((await submit(KEYS.a, 2)).status).toBe(200);
     // One token left: an operation that would submit two takes none and submits nothing.
     const both = await submit(KEYS.a, 2);
@@ -376,6 +354,7 @@ describe('submission rate limit', () => {
 
 describe('TASK_FIELDS still resolve for a key holder', () => {
   it('reads its own task whole', async () => {
+    const { server } = system;
     const task = await submitTask(server, `${SAMPLE_TEXT} Whole.`, {}, KEYS.a);
     const answer = await graphql(server, `query ($id: ID!) { task(id: $id) { ${TASK_FIELDS} } }`, { id: task.id }, KEYS.aReadOnly);
     expect(answer.errors).toBeUndefined();

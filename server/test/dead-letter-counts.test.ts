@@ -4,11 +4,10 @@
  * Tasks reach the DLQ the way they do in production: a worker calling a scripted fake provider.
  */
 import { assertEnumType } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
-import { waitFor } from '../../test/support/wait-for.ts';
+import { describe, expect, it } from 'vitest';
+import { defaultAnswer } from '../../tools/fake-openrouter.ts';
+import { useSystem } from '../../test/support/fixtures.ts';
+import { failByClassMarker, graphql, SAMPLE_TEXT, submitTask, waitForTask } from '../../test/support/system.ts';
 import { createSchema } from '../graphql/schema.ts';
 
 const KEYS = {
@@ -23,34 +22,10 @@ const COUNTS = '{ deadLetterCounts { errorClass count } }';
 
 type Counts = { deadLetterCounts: { errorClass: string; count: number }[] };
 
-let redis: TestRedis;
-let server: RunningServer;
-let fake: FakeOpenRouter;
-let worker: Awaited<ReturnType<typeof startWorker>>;
+const system = useSystem({ fake: true, server: { API_KEYS }, worker: { PROVIDER_TIMEOUT_MS: '20000', LEASE_MS: '2000' } });
 
-beforeAll(async () => {
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
-  server = await startServer(redis.url, { API_KEYS, REDIS_KEY_PREFIX: 'dlqcounts' });
-  worker = await startWorker(redis.url, {
-    REDIS_KEY_PREFIX: 'dlqcounts',
-    OPENROUTER_API_KEY: 'sk-test',
-    OPENROUTER_BASE_URL: fake.baseUrl,
-    PROVIDER_TIMEOUT_MS: '20000',
-    LEASE_MS: '2000',
-  });
-});
-
-afterAll(async () => {
-  await worker?.stop(100);
-  await server?.stop();
-  await fake?.close();
-  await redis?.dispose();
-});
-
-const asAdmin = <T>(query: string, variables: Record<string, unknown> = {}) => graphql<T>(server, query, variables, KEYS.admin);
-const reach = (id: string, state: string) =>
-  waitFor(async () => ((await getTask(server, id, KEYS.admin))?.state === state ? true : null), { message: `${id} to be ${state}` });
+const asAdmin = <T>(query: string, variables: Record<string, unknown> = {}) => graphql<T>(system.server, query, variables, KEYS.admin);
+const reach = (id: string, state: string) => waitForTask(system.server, id, state, { apiKey: KEYS.admin });
 
 async function counts(): Promise<Map<string, number>> {
   const answer = await asAdmin<Counts>(COUNTS);
@@ -70,12 +45,8 @@ describe('deadLetterCounts', () => {
   });
 
   it('counts the tasks of each class as the per-class listings do, and follows a retry out of the DLQ', async () => {
-    fake.script((request) => {
-      const text = JSON.stringify(request.body);
-      if (text.includes('CLASS-A')) return errorAnswer(401, 'Unauthorized');
-      if (text.includes('CLASS-B')) return { status: 200, body: { choices: [{ finish_reason: 'content_filter', message: { content: '' } }] } };
-      return defaultAnswer(request);
-    });
+    const { server, fake } = system;
+    fake.script(failByClassMarker);
     const permanent = await Promise.all([1, 2].map((i) => submitTask(server, `${SAMPLE_TEXT} CLASS-A ${i}.`, {}, KEYS.admin)));
     const filtered = await submitTask(server, `${SAMPLE_TEXT} CLASS-B 1.`, {}, KEYS.admin);
     for (const task of [...permanent, filtered]) await reach(task.id, 'DLQ');
@@ -102,7 +73,7 @@ describe('deadLetterCounts', () => {
   });
 
   it('is admin only: a tenant key gets FORBIDDEN and no data', async () => {
-    const answer = await graphql<Counts>(server, COUNTS, {}, KEYS.tenant);
+    const answer = await graphql<Counts>(system.server, COUNTS, {}, KEYS.tenant);
     expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(answer.data ?? null).toBeNull();
   });

@@ -3,26 +3,12 @@
  * (kept by the task scripts and the workers in Redis), queue depths, breakers and this
  * process's WebSocket gauges; still answering while Redis is down.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { SAMPLE_TEXT, getTask, startServer, startWorker, submitTask, subscribe, wsClient, type RunningServer } from '../../test/support/system.ts';
+import { describe, expect, it } from 'vitest';
+import { expectErrors, REDIS_OUTAGE_ERRORS, useSystem } from '../../test/support/fixtures.ts';
+import { getTask, SAMPLE_TEXT, submitTask, subscribe, waitForTask } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 
-let redis: TestRedis;
-let server: RunningServer;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  server = await startServer(redis.url);
-  worker = await startWorker(redis.url);
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await server?.stop();
-  await redis?.dispose();
-});
+const system = useSystem({ worker: {} });
 
 /** The value of one sample line (`name{labels} value`), or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -31,7 +17,7 @@ function sample(text: string, series: string): number | undefined {
 }
 
 const scrape = async () => {
-  const response = await fetch(`${server.url}/metrics`);
+  const response = await fetch(`${system.server.url}/metrics`);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return response.text();
@@ -39,9 +25,9 @@ const scrape = async () => {
 
 describe('/metrics', () => {
   it('counts submissions, completions, transitions, waits and durations across the cluster', async () => {
-    const ids = await Promise.all([1, 2, 3].map(async (n) => (await submitTask(server, `${SAMPLE_TEXT} Metric ${n}.`)).id));
-    await waitFor(async () => (await Promise.all(ids.map((id) => getTask(server, id)))).every((task) => task?.state === 'COMPLETED'), { message: 'three completions' });
-    const client = wsClient(server);
+    const ids = await Promise.all([1, 2, 3].map(async (n) => (await submitTask(system.server, `${SAMPLE_TEXT} Metric ${n}.`)).id));
+    for (const id of ids) await waitForTask(system.server, id, 'COMPLETED');
+    const client = system.wsClient();
     const watch = subscribe(client, 'subscription ($id: ID!) { taskUpdated(id: $id) { state } }', { id: ids[0] }, 'taskUpdated');
     await watch.waitFor(() => true);
 
@@ -61,10 +47,10 @@ describe('/metrics', () => {
     expect(sample(text, 'atf_queue_depth{queue="primary"}')).toBe(0);
     expect(sample(text, 'atf_stale_lease_rejections_total')).toBe(0);
     // The embedded summarizer streams its first sentence at once; the completion adds the rest.
-    const results = await Promise.all(ids.map(async (id) => (await getTask(server, id))!.result!));
+    const results = await Promise.all(ids.map(async (id) => (await getTask(system.server, id))!.result!));
     expect(sample(text, 'atf_output_chunks_total')).toBe(6);
     expect(sample(text, 'atf_output_bytes_total')).toBe(results.reduce((sum, result) => sum + Buffer.byteLength(result), 0));
-    expect(sample(text, `atf_circuit_state{worker="${worker.workerId}"}`)).toBe(0);
+    expect(sample(text, `atf_circuit_state{worker="${system.worker.workerId}"}`)).toBe(0);
     expect(sample(text, 'atf_ws_connections')).toBe(1);
     expect(sample(text, 'atf_ws_subscriptions')).toBe(1);
     expect(sample(text, 'atf_redis_up')).toBe(1);
@@ -78,6 +64,8 @@ describe('/metrics', () => {
   });
 
   it('keeps answering while Redis is down, without the cluster-wide series', async () => {
+    const { redis } = system;
+    expectErrors(REDIS_OUTAGE_ERRORS, 'Redis is stopped on purpose');
     await redis.stop();
     try {
       const text = await scrape();

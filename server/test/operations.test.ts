@@ -2,75 +2,43 @@
  * Operator actions against the real stack: cancel, retry, delete, the dead letter queue,
  * and the listing filters, with a worker calling a scripted fake provider.
  */
-import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import {
-  getTask,
-  graphql,
-  SAMPLE_TEXT,
-  startServer,
-  startWorker,
-  submitTask,
-  subscribe,
-  TASK_FIELDS,
-  wsClient,
-  type RunningServer,
-  type TaskView,
-} from '../../test/support/system.ts';
+import { describe, expect, it } from 'vitest';
+import { defaultAnswer, errorAnswer } from '../../tools/fake-openrouter.ts';
+import { useSystem } from '../../test/support/fixtures.ts';
+import { failByClassMarker, getTask, graphql, SAMPLE_TEXT, submitTask, subscribe, TASK_FIELDS, waitForIdleWorker, waitForTask, type TaskView } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { expectCleanAudit } from '../../test/support/audit.ts';
-import { createRedisKeys } from '../../schema/src/redis-keys.ts';
 
-let redis: TestRedis;
-let server: RunningServer;
-let fake: FakeOpenRouter;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-let client: Client;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
-  server = await startServer(redis.url, { MAX_RETRIES: '1' });
-  worker = await startWorker(redis.url, {
-    OPENROUTER_API_KEY: 'sk-test',
-    OPENROUTER_BASE_URL: fake.baseUrl,
-    PROVIDER_TIMEOUT_MS: '20000',
-    LEASE_MS: '2000',
-  });
-  client = wsClient(server);
+const system = useSystem({
+  fake: true,
+  server: { MAX_RETRIES: '1' },
+  worker: { PROVIDER_TIMEOUT_MS: '20000', LEASE_MS: '2000' },
+  wsClient: true,
 });
+const { keys } = system;
 
-afterAll(async () => {
-  await client?.dispose();
-  await worker?.stop(100);
-  await server?.stop();
-  await fake?.close();
-  await redis?.dispose();
-});
-
-const mutate = <T>(query: string, variables: Record<string, unknown> = {}) => graphql<T>(server, query, variables);
-const stateOf = async (id: string) => (await getTask(server, id))?.state ?? null;
-const reach = (id: string, state: string) => waitFor(async () => ((await stateOf(id)) === state ? true : null), { message: `${id} to be ${state}` });
+const mutate = <T>(query: string, variables: Record<string, unknown> = {}) => graphql<T>(system.server, query, variables);
+const reach = (id: string, state: string) => waitForTask(system.server, id, state);
+/** The content's provider call, once the worker has made it. */
+const callFor = (marker: string) => waitFor(() => system.fake.requests.find((request) => JSON.stringify(request.body).includes(marker)), { message: `the provider call for "${marker}"` });
 
 describe('cancelTask', () => {
   it('aborts an ACTIVE task\'s provider call and ends it CANCELLED, once', async () => {
-    fake.script(async (request) => {
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      return defaultAnswer(request);
-    });
+    const { server, fake } = system;
+    // A provider that would answer in 3 s: the cancel must not wait for it.
+    fake.script((request) => ({ ...defaultAnswer(request), delayMs: 3000 }));
     const task = await submitTask(server, `${SAMPLE_TEXT} Cancel me.`);
     await reach(task.id, 'ACTIVE');
+    const call = await callFor('Cancel me.');
     const started = Date.now();
     const response = await mutate<{ cancelTask: TaskView }>(`mutation ($id: ID!) { cancelTask(id: $id) { ${TASK_FIELDS} } }`, { id: task.id });
     expect(response.errors).toBeUndefined();
     expect(response.data!.cancelTask.state).toBe('CANCELLED');
     // The worker hangs up on the provider at once, long before the provider would answer.
-    const call = fake.requests.find((request) => JSON.stringify(request.body).includes('Cancel me.'))!;
     await waitFor(() => call.abortedAt, { timeoutMs: 2000, message: 'the provider call to be aborted' });
     expect(call.abortedAt! - started).toBeLessThan(1500);
-    await new Promise((resolve) => setTimeout(resolve, 3200));
+    // Once the worker reports its attempt over, anything it would have written is written.
+    await waitForIdleWorker(server, system.worker.workerId, call.abortedAt!);
     const after = (await getTask(server, task.id))!;
     expect(after.state).toBe('CANCELLED');
     expect(after.result).toBeNull();
@@ -78,14 +46,15 @@ describe('cancelTask', () => {
   });
 
   it('cancels a PENDING task at once, and a COMPLETED one is a CONFLICT that changes nothing', async () => {
-    fake.script(defaultAnswer);
-    await worker.stop(100);
+    const { server } = system;
+    system.fake.script(defaultAnswer);
+    await system.worker.stop(100);
     try {
       const pending = await submitTask(server, `${SAMPLE_TEXT} Pending.`);
       const cancelled = await mutate<{ cancelTask: { state: string } }>(`mutation ($id: ID!) { cancelTask(id: $id) { state } }`, { id: pending.id });
       expect(cancelled.data!.cancelTask.state).toBe('CANCELLED');
     } finally {
-      worker = await startWorker(redis.url, { OPENROUTER_API_KEY: 'sk-test', OPENROUTER_BASE_URL: fake.baseUrl, LEASE_MS: '2000' });
+      await system.restartWorker();
     }
     const done = await submitTask(server, `${SAMPLE_TEXT} Done.`);
     await reach(done.id, 'COMPLETED');
@@ -101,6 +70,7 @@ describe('cancelTask', () => {
 
 describe('retryTask', () => {
   it('sends a DLQ task back through the retry queue, and refuses other states', async () => {
+    const { server, fake } = system;
     fake.script(() => errorAnswer(400, 'Bad request'));
     const task = await submitTask(server, `${SAMPLE_TEXT} Will fail.`);
     await reach(task.id, 'DLQ');
@@ -126,29 +96,27 @@ describe('retryTask', () => {
 
 describe('deleteTask', () => {
   it('removes an ACTIVE task everywhere; the worker finishing later does not bring it back', async () => {
-    fake.script(async (request) => {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      return defaultAnswer(request);
-    });
+    const { server, client, redis } = system;
+    // A provider that answers in 1.5 s: the task is deleted while its call is in flight.
+    system.fake.script((request) => ({ ...defaultAnswer(request), delayMs: 1500 }));
     const task = await submitTask(server, `${SAMPLE_TEXT} Delete me.`, { idempotencyKey: 'delete-me' });
     const watcher = subscribe<TaskView>(client, `subscription ($id: ID!) { taskUpdated(id: $id) { id state } }`, { id: task.id }, 'taskUpdated');
     const deletions = subscribe<string>(client, `subscription { taskDeleted }`, {}, 'taskDeleted');
     await reach(task.id, 'ACTIVE');
     await watcher.waitFor((event) => event.state === 'ACTIVE');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const call = await callFor('Delete me.');
 
     const deleted = await mutate<{ deleteTask: boolean }>(`mutation ($id: ID!) { deleteTask(id: $id) }`, { id: task.id });
     expect(deleted.data!.deleteTask).toBe(true);
     await waitFor(() => watcher.completed, { message: 'the watch to end' });
     await deletions.waitFor((id) => id === task.id);
 
-    const call = fake.requests.find((request) => JSON.stringify(request.body).includes('Delete me.'))!;
     await waitFor(() => call.abortedAt, { timeoutMs: 2000, message: 'the provider call to be aborted' });
-    await new Promise((resolve) => setTimeout(resolve, 1800));
+    // Once the worker reports its attempt over, anything it would have written is written.
+    await waitForIdleWorker(server, system.worker.workerId, call.abortedAt!);
     expect(await getTask(server, task.id)).toBeNull();
-    const keys = await redis.client.keys(`*${task.id}*`);
-    expect(keys).toEqual([]);
-    for (const index of ['atf:tasks:all', 'atf:tasks:state:ACTIVE', 'atf:tasks:state:COMPLETED', 'atf:tasks:ids']) {
+    expect(await redis.client.keys(`*${task.id}*`)).toEqual([]);
+    for (const index of [keys.tasksAll(), keys.tasksInState('ACTIVE'), keys.tasksInState('COMPLETED'), keys.taskIds()]) {
       expect(await redis.client.zscore(index, task.id)).toBeNull();
     }
     // The idempotency key is free again.
@@ -162,12 +130,8 @@ describe('deleteTask', () => {
 
 describe('dead letter queue', () => {
   it('lists by error class, retries a class in bulk, and purges only with confirmation', async () => {
-    fake.script((request) => {
-      const text = JSON.stringify(request.body);
-      if (text.includes('CLASS-A')) return errorAnswer(401, 'Unauthorized');
-      if (text.includes('CLASS-B')) return { status: 200, body: { choices: [{ finish_reason: 'content_filter', message: { content: '' } }] } };
-      return defaultAnswer(request);
-    });
+    const { server, fake } = system;
+    fake.script(failByClassMarker);
     const a = await Promise.all([1, 2].map((i) => submitTask(server, `${SAMPLE_TEXT} CLASS-A ${i}.`)));
     const b = await Promise.all([1, 2, 3].map((i) => submitTask(server, `${SAMPLE_TEXT} CLASS-B ${i}.`)));
     for (const task of [...a, ...b]) await reach(task.id, 'DLQ');
@@ -209,7 +173,8 @@ describe('dead letter queue', () => {
 
 describe('tasks filters', () => {
   it('filters by state, id prefix and creation time, and sorts both ways', async () => {
-    fake.script(defaultAnswer);
+    const { server } = system;
+    system.fake.script(defaultAnswer);
     const made = [];
     for (let i = 0; i < 3; i += 1) made.push(await submitTask(server, `${SAMPLE_TEXT} Filter ${i}.`));
     for (const task of made) await reach(task.id, 'COMPLETED');
@@ -241,6 +206,6 @@ describe('after all of the above', () => {
     const listed = await mutate<{ tasks: { nodes: { id: string }[] } }>(`{ tasks(first: 100) { nodes { id } } }`);
     const ids = listed.data!.tasks.nodes.map((node) => node.id);
     expect(ids.length).toBeGreaterThan(5);
-    await expectCleanAudit(redis.client, createRedisKeys(), ids);
+    await expectCleanAudit(system.redis.client, keys, ids);
   });
 });

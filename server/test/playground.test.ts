@@ -6,41 +6,33 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { SAMPLE_TEXT, graphql, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
+import { launchChromium } from '../../test/support/chromium.ts';
+import { useSystem } from '../../test/support/fixtures.ts';
+import { SAMPLE_TEXT, graphql, submitTask, type RunningServer } from '../../test/support/system.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-let redis: TestRedis;
 let development: RunningServer;
 let production: RunningServer;
 let enabled: RunningServer;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 let browser: Browser;
 let distDir: string;
+
+// Servers start below, once GraphiQL is built (their environment names the build).
+const system = useSystem({ server: false, worker: {} });
 
 beforeAll(async () => {
   distDir = mkdtempSync(join(tmpdir(), 'atf-graphiql-'));
   await build({ configFile: join(import.meta.dirname, '..', '..', 'graphiql', 'vite.config.ts'), logLevel: 'error', build: { outDir: distDir, emptyOutDir: true } });
-  redis = await startRedis();
-  development = await startServer(redis.url, { NODE_ENV: 'development', GRAPHIQL_DIST_DIR: distDir });
-  production = await startServer(redis.url, { NODE_ENV: 'production', GRAPHIQL_DIST_DIR: distDir });
-  enabled = await startServer(redis.url, { NODE_ENV: 'production', GRAPHIQL: 'true', GRAPHIQL_DIST_DIR: distDir });
-  worker = await startWorker(redis.url);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  development = await system.startServer({ NODE_ENV: 'development', GRAPHIQL_DIST_DIR: distDir });
+  production = await system.startServer({ NODE_ENV: 'production', GRAPHIQL_DIST_DIR: distDir });
+  enabled = await system.startServer({ NODE_ENV: 'production', GRAPHIQL: 'true', GRAPHIQL_DIST_DIR: distDir });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await worker?.stop();
-  await Promise.all([development, production, enabled].map((server) => server?.stop()));
-  await redis?.dispose();
   rmSync(distDir, { recursive: true, force: true });
 });
 

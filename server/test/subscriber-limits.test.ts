@@ -5,31 +5,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisKeys } from '../../schema/src/redis-keys.ts';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { SAMPLE_TEXT, startServer, submitTask, subscribe, wsClient, type RunningServer } from '../../test/support/system.ts';
+import { describe, expect, it } from 'vitest';
+import { expectErrors, useSystem } from '../../test/support/fixtures.ts';
+import { graphql, SAMPLE_TEXT, submitTask, subscribe } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 
-const keys = createRedisKeys('atf');
 const MAX_BYTES = 1024 * 1024;
 
-let redis: TestRedis;
-let server: RunningServer;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  server = await startServer(redis.url, { WS_SUBSCRIBER_MAX_BYTES: String(MAX_BYTES), WS_SUBSCRIBER_MAX_EVENTS: '10000' });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await redis?.dispose();
-});
+const system = useSystem({ server: { WS_SUBSCRIBER_MAX_BYTES: String(MAX_BYTES), WS_SUBSCRIBER_MAX_EVENTS: '10000' } });
+const { keys } = system;
 
 /** A raw graphql-transport-ws socket, acknowledged; resolves once it is ready for subscribe frames. */
 async function openSocket(): Promise<{ socket: WebSocket; messages: { id?: string; type: string; payload?: unknown }[]; closed: Promise<number> }> {
-  const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+  const socket = new WebSocket(system.server.wsUrl, 'graphql-transport-ws');
   const messages: { id?: string; type: string; payload?: unknown }[] = [];
   const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
   socket.on('message', (data) => messages.push(JSON.parse(String(data)) as { type: string }));
@@ -44,7 +32,7 @@ async function openSocket(): Promise<{ socket: WebSocket; messages: { id?: strin
 
 /** The event the scripts published for a task's creation, with a large result: a busy feed. */
 async function largeChangeMessage(taskId: string, bytes: number, version?: number): Promise<string> {
-  const [entry] = await redis.client.xrange(keys.taskEvents(taskId), '-', '+', 'COUNT', 1);
+  const [entry] = await system.redis.client.xrange(keys.taskEvents(taskId), '-', '+', 'COUNT', 1);
   const fields = entry![1];
   const task = JSON.parse(fields[fields.indexOf('task') + 1]!) as Record<string, string>;
   return JSON.stringify({ ...task, result: 'x'.repeat(bytes), ...(version ? { version: String(version) } : {}) });
@@ -52,7 +40,7 @@ async function largeChangeMessage(taskId: string, bytes: number, version?: numbe
 
 /** Channel subscriptions the server's subscriber connection holds right now. */
 async function serverChannelSubscriptions(): Promise<number> {
-  const clients = String(await redis.client.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+  const clients = String(await system.redis.client.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
   return clients
     .split('\n')
     .filter((line) => line.includes('name=atf-server-sub'))
@@ -60,8 +48,12 @@ async function serverChannelSubscriptions(): Promise<number> {
 }
 
 describe('a subscriber that stops reading', () => {
+  // The server logs the subscription it ends at error level (as an unexpected resolver error).
+  const expectFellBehind = () => expectErrors(/server log: .*fell too far behind/, 'the test makes the subscriber fall behind');
+
   it('is closed with 4480 once it falls WS_SUBSCRIBER_MAX_BYTES behind, and is sent nothing more', async () => {
-    const task = await submitTask(server, SAMPLE_TEXT);
+    expectFellBehind();
+    const task = await submitTask(system.server, SAMPLE_TEXT);
     const { socket, messages, closed } = await openSocket();
     socket.send(JSON.stringify({ id: 'feed', type: 'subscribe', payload: { query: 'subscription { tasksUpdated { id result } }' } }));
     // The feed's first message says it is live.
@@ -74,7 +66,7 @@ describe('a subscriber that stops reading', () => {
     socket.pause();
     const event = await largeChangeMessage(task.id, 128 * 1024);
     const published = 100;
-    for (let i = 0; i < published; i += 1) await redis.client.publish(keys.tasksChannel(), event);
+    for (let i = 0; i < published; i += 1) await system.redis.client.publish(keys.tasksChannel(), event);
 
     // The client reads again: what the server had sent before it gave up, then the close.
     socket.resume();
@@ -84,34 +76,29 @@ describe('a subscriber that stops reading', () => {
   });
 
   it('lets a taskUpdated subscriber resume with afterVersion after the close, missing nothing', async () => {
-    const task = await submitTask(server, SAMPLE_TEXT);
+    expectFellBehind();
+    const task = await submitTask(system.server, SAMPLE_TEXT);
     const { socket, messages, closed } = await openSocket();
     socket.send(JSON.stringify({ id: 'watch', type: 'subscribe', payload: { query: `subscription { taskUpdated(id: "${task.id}") { version result } }` } }));
     await waitFor(() => messages.some((message) => message.type === 'next'), { message: 'the snapshot' });
     socket.pause();
     // Published changes only (no stream entries): the watch sends each, as a newer version.
-    for (let i = 0; i < 100; i += 1) await redis.client.publish(keys.tasksChannel(), await largeChangeMessage(task.id, 128 * 1024, 1000 + i));
+    for (let i = 0; i < 100; i += 1) await system.redis.client.publish(keys.tasksChannel(), await largeChangeMessage(task.id, 128 * 1024, 1000 + i));
     socket.resume();
     expect(await closed).toBe(4480);
 
     // The next real change, then a watch resumed from the last real version the client saw.
-    await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: `mutation { cancelTask(id: "${task.id}") { state } }` }),
-    });
-    const client = wsClient(server);
-    const resumed = subscribe<{ version: number; state: string }>(client, 'subscription ($id: ID!) { taskUpdated(id: $id, afterVersion: 1) { version state } }', { id: task.id }, 'taskUpdated');
+    expect((await graphql(system.server, 'mutation ($id: ID!) { cancelTask(id: $id) { state } }', { id: task.id })).errors).toBeUndefined();
+    const resumed = subscribe<{ version: number; state: string }>(system.wsClient(), 'subscription ($id: ID!) { taskUpdated(id: $id, afterVersion: 1) { version state } }', { id: task.id }, 'taskUpdated');
     await resumed.waitFor((update) => update.state === 'CANCELLED');
     expect(resumed.events.map((update) => update.version)).toEqual([2]);
     resumed.dispose();
-    await client.dispose();
   });
 });
 
 describe('subscribe and unsubscribe churn', () => {
   it('leaves no Redis channel subscription behind: watches share one subscription per server', async () => {
-    const task = await submitTask(server, SAMPLE_TEXT);
+    const task = await submitTask(system.server, SAMPLE_TEXT);
     const { socket, messages } = await openSocket();
     // 5,000 watches of distinct tasks (missing ones mostly: each still reaches the event bus),
     // each stopped as soon as it was asked for.

@@ -2,13 +2,10 @@
  * The dashboard's task flow: every transition is counted by the task scripts in a
  * per-minute Redis hash that expires, read the same by every server, queried and watched live.
  */
-import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisKeys } from '../../schema/src/redis-keys.ts';
+import { describe, expect, it } from 'vitest';
 import { FLOW_BUCKET_TTL_MS } from '../../schema/src/task-scripts.ts';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, subscribe, wsClient, type RunningServer } from '../../test/support/system.ts';
-import { waitFor } from '../../test/support/wait-for.ts';
+import { useSystem } from '../../test/support/fixtures.ts';
+import { graphql, SAMPLE_TEXT, submitTask, subscribe, waitForTask, type RunningServer } from '../../test/support/system.ts';
 import { parseFlowFields } from '../services/flow-service.ts';
 
 interface Flow {
@@ -18,25 +15,8 @@ interface Flow {
 }
 const FLOW_FIELDS = 'minutes at buckets { start transitions { from to count } }';
 
-let redis: TestRedis;
-let server: RunningServer;
-let other: RunningServer;
-let client: Client;
-const keys = createRedisKeys('atf');
-
-beforeAll(async () => {
-  redis = await startRedis();
-  server = await startServer(redis.url);
-  other = await startServer(redis.url);
-  client = wsClient(server);
-});
-
-afterAll(async () => {
-  await client?.dispose();
-  await other?.stop();
-  await server?.stop();
-  await redis?.dispose();
-});
+const system = useSystem({ wsClient: true });
+const { keys } = system;
 
 /** Sums one edge over every bucket. */
 const total = (flow: Flow, from: string | null, to: string | null) =>
@@ -51,16 +31,11 @@ const queryFlow = async (on: RunningServer, minutes?: number) => {
 describe('task flow', () => {
   it('counts submits, claims, completions and deletions per minute, the same on every server', async () => {
     const ids: string[] = [];
+    const { server } = system;
     for (let i = 0; i < 3; i += 1) ids.push((await submitTask(server, `${SAMPLE_TEXT} Flow ${i}.`)).id);
-    const worker = await startWorker(redis.url);
-    try {
-      await waitFor(async () => (await Promise.all(ids.map((id) => getTask(server, id)))).every((task) => task?.state === 'COMPLETED'), {
-        timeoutMs: 20_000,
-        message: 'the tasks to complete',
-      });
-    } finally {
-      await worker.stop(100);
-    }
+    const worker = await system.startWorker();
+    for (const id of ids) await waitForTask(server, id, 'COMPLETED', { timeoutMs: 20_000 });
+    await worker.stop(100);
     const deleted = await graphql<{ deleteTask: boolean }>(server, 'mutation ($id: ID!) { deleteTask(id: $id) }', { id: ids[0] });
     expect(deleted.data?.deleteTask).toBe(true);
 
@@ -76,26 +51,26 @@ describe('task flow', () => {
     expect(total(flow, 'ACTIVE', 'COMPLETED')).toBe(3);
     expect(total(flow, 'COMPLETED', null)).toBe(1);
     // A second server reads the same counters: they live in Redis, not in a process.
-    expect(await queryFlow(other)).toMatchObject({ buckets: flow.buckets });
+    expect(await queryFlow(await system.startServer())).toMatchObject({ buckets: flow.buckets });
 
     // Time-bucketed keys, each with an expiry.
-    const bucketKeys = await redis.client.keys(`${keys.taskFlowPrefix()}*`);
+    const bucketKeys = await system.redis.client.keys(`${keys.taskFlowPrefix()}*`);
     expect(bucketKeys.length).toBeGreaterThanOrEqual(1);
     for (const key of bucketKeys) {
       expect(Number(key.slice(keys.taskFlowPrefix().length)) % 60_000).toBe(0);
-      const ttl = await redis.client.pttl(key);
+      const ttl = await system.redis.client.pttl(key);
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(FLOW_BUCKET_TTL_MS);
     }
   });
 
   it('sends the flow live: a snapshot, then the change a new task makes', async () => {
-    const sub = subscribe<Flow>(client, `subscription { taskFlowUpdated(minutes: 5) { ${FLOW_FIELDS} } }`, {}, 'taskFlowUpdated');
+    const sub = subscribe<Flow>(system.client, `subscription { taskFlowUpdated(minutes: 5) { ${FLOW_FIELDS} } }`, {}, 'taskFlowUpdated');
     try {
       const first = await sub.waitFor(() => true);
       expect(first.buckets).toHaveLength(5);
       const before = total(first, null, 'PENDING');
-      await submitTask(server, `${SAMPLE_TEXT} Live flow.`);
+      await submitTask(system.server, `${SAMPLE_TEXT} Live flow.`);
       await sub.waitFor((flow) => total(flow, null, 'PENDING') === before + 1);
       expect(sub.errors).toEqual([]);
     } finally {
@@ -104,9 +79,9 @@ describe('task flow', () => {
   });
 
   it('refuses a window outside 1 to 60 minutes', async () => {
-    const response = await graphql(server, '{ taskFlow(minutes: 0) { minutes } }');
+    const response = await graphql(system.server, '{ taskFlow(minutes: 0) { minutes } }');
     expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect((await queryFlow(server, 60)).buckets).toHaveLength(60);
+    expect((await queryFlow(system.server, 60)).buckets).toHaveLength(60);
   });
 
   it('skips counter fields it does not know', () => {

@@ -1,28 +1,17 @@
 /** The WebSocket endpoint's own guards: browser origins and subscriptions per connection. */
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { SAMPLE_TEXT, startServer, submitTask, subscribe, wsClient, type RunningServer } from '../../test/support/system.ts';
+import { describe, expect, it } from 'vitest';
+import { useSystem } from '../../test/support/fixtures.ts';
+import { SAMPLE_TEXT, submitTask, subscribe } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 
-let redis: TestRedis;
-let server: RunningServer;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  server = await startServer(redis.url, { WS_MAX_SUBSCRIPTIONS: '2', CORS_ORIGINS: 'https://ops.example' });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await redis?.dispose();
-});
+const system = useSystem({ server: { WS_MAX_SUBSCRIPTIONS: '2', CORS_ORIGINS: 'https://ops.example' } });
 
 /** Opens a raw socket with an Origin header; resolves with the HTTP status of a refusal, or 101. */
 function upgradeStatus(origin: string | null): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws', origin ? { headers: { Origin: origin } } : {});
+    const socket = new WebSocket(system.server.wsUrl, 'graphql-transport-ws', origin ? { headers: { Origin: origin } } : {});
     socket.once('open', () => {
       socket.close();
       resolve(101);
@@ -34,6 +23,7 @@ function upgradeStatus(origin: string | null): Promise<number> {
 
 describe('WebSocket guards', () => {
   it('refuses browsers from other origins, and lets the app, listed origins and non-browsers in', async () => {
+    const { server } = system;
     expect(await upgradeStatus('https://evil.example')).toBe(401);
     expect(await upgradeStatus('null')).toBe(401);
     expect(await upgradeStatus(server.url)).toBe(101);
@@ -42,6 +32,7 @@ describe('WebSocket guards', () => {
   });
 
   it('answers only requests addressed to localhost while authentication is off (DNS rebinding)', async () => {
+    const { server } = system;
     const statusFor = (host: string, path = '/graphql') =>
       new Promise<number>((resolve, reject) => {
         const graphql = path === '/graphql';
@@ -71,8 +62,8 @@ describe('WebSocket guards', () => {
   });
 
   it('caps the subscriptions one connection may hold', async () => {
-    const task = await submitTask(server, SAMPLE_TEXT);
-    const client = wsClient(server);
+    const task = await submitTask(system.server, SAMPLE_TEXT);
+    const client = system.wsClient();
     const query = `subscription ($id: ID!) { taskUpdated(id: $id) { state } }`;
     const open = [1, 2].map(() => subscribe<{ state: string }>(client, query, { id: task.id }, 'taskUpdated'));
     for (const subscription of open) await subscription.waitFor(() => true);
@@ -92,6 +83,5 @@ describe('WebSocket guards', () => {
         again.dispose();
       }
     }, { message: 'room for a new subscription' });
-    await client.dispose();
   });
 });

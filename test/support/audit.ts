@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { taskIdOfJob } from '../../schema/src/job-ids.ts';
 import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
 import { ERROR_CLASSES, parseTaskHash, TASK_STATES, TERMINAL_STATES, type TaskState } from '../../schema/src/task.ts';
+import { waitFor } from './wait-for.ts';
 
 export interface AuditOptions {
   /** Provider calls seen per task id (from the fake provider), for the attempt budget (I5). */
@@ -105,14 +106,16 @@ export interface ExpectCleanAuditOptions {
  * listing every problem the last audit found.
  */
 export async function expectCleanAudit(redis: Redis, keys: RedisKeys, ids: readonly string[], options: ExpectCleanAuditOptions = {}): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-  for (;;) {
-    const problems = await audit(redis, keys, ids, { providerCalls: options.providerCalls?.() });
-    if (problems.length === 0) return;
-    if (Date.now() > deadline) {
-      const context = options.context ? `\n${options.context()}` : '';
-      throw new Error(`audit found ${problems.length} problems:\n  ${problems.slice(0, 40).join('\n  ')}${context}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  let problems: string[] = [];
+  try {
+    await waitFor(async () => {
+      problems = await audit(redis, keys, ids, { providerCalls: options.providerCalls?.() });
+      return problems.length === 0;
+    }, { timeoutMs: options.timeoutMs ?? 15_000, intervalMs: 200, message: 'a clean audit' });
+  } catch (error) {
+    // No problem list: the audit itself kept failing (waitFor's error says how).
+    if (problems.length === 0) throw error;
+    const context = options.context ? `\n${options.context()}` : '';
+    throw new Error(`audit found ${problems.length} problems:\n  ${problems.slice(0, 40).join('\n  ')}${context}`);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * A private redis-server per test file, on a free loopback port, with its data in a temp
- * directory. Tests never touch a Redis they did not start.
+ * directory. Tests never touch a Redis they did not start. The server process's and the
+ * assertion client's `error` events go to the error watch (error-watch.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freeLoopbackPort } from '../../common/free-port.ts';
+import { watchErrors } from './error-watch.ts';
 import { waitFor } from './wait-for.ts';
 
 export { freeLoopbackPort as freePort } from '../../common/free-port.ts';
@@ -46,6 +48,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', '--dir', dir, ...args],
       { stdio: 'ignore' },
     );
+    watchErrors('redis-server process', child);
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     probe.on('error', () => undefined);
     await waitFor(
@@ -74,7 +77,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
 
   await start();
   const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
-  client.on('error', () => undefined);
+  watchErrors('redis client', client);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,

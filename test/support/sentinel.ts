@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freeLoopbackPort } from '../../common/free-port.ts';
+import { watchErrors } from './error-watch.ts';
 import { waitFor } from './wait-for.ts';
 
 export const MASTER_NAME = 'atfmaster';
@@ -47,6 +48,7 @@ export async function startSentinel(options: { downAfterMs?: number } = {}): Pro
   const dataNode = (port: number, extra: string[]) => {
     mkdirSync(join(dir, String(port)), { recursive: true });
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', join(dir, String(port)), ...extra], { stdio: 'ignore' });
+    watchErrors('redis-server process', child);
     children.set(port, child);
   };
   dataNode(masterPort!, []);
@@ -68,7 +70,9 @@ export async function startSentinel(options: { downAfterMs?: number } = {}): Pro
         '',
       ].join('\n'),
     );
-    children.set(port, spawn('redis-sentinel', [file], { stdio: 'ignore' }));
+    const sentinel = spawn('redis-sentinel', [file], { stdio: 'ignore' });
+    watchErrors('redis-sentinel process', sentinel);
+    children.set(port, sentinel);
   }
   // Sentinels find each other through hello messages on the master (every 2 s).
   await waitFor(
@@ -83,7 +87,7 @@ export async function startSentinel(options: { downAfterMs?: number } = {}): Pro
 
   const url = `redis+sentinel://${sentinelPorts.map((port) => `127.0.0.1:${port}`).join(',')}/${MASTER_NAME}`;
   const client = new Redis({ sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), name: MASTER_NAME, maxRetriesPerRequest: 2, failoverDetector: true });
-  client.on('error', () => undefined);
+  watchErrors('sentinel client', client);
 
   return {
     url,

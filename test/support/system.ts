@@ -9,6 +9,8 @@ import { createApp } from '../../server/app.ts';
 import { loadConfig as loadServerConfig } from '../../server/config.ts';
 import { loadConfig as loadWorkerConfig } from '../../worker/config.ts';
 import { createWorker } from '../../worker/worker.ts';
+import { defaultAnswer, errorAnswer, type FakeAnswer, type FakeOpenRouter, type RecordedRequest } from '../../tools/fake-openrouter.ts';
+import { recordError } from './error-watch.ts';
 import { testLogger } from './silent-logger.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -38,7 +40,9 @@ export async function startServer(redisUrl: string, env: Env = {}): Promise<Runn
   return { url, wsUrl: url.replace(/^http/, 'ws') + '/graphql', stop: app.stop };
 }
 
-export async function startWorker(redisUrl: string, env: Env = {}) {
+export type TestWorker = ReturnType<typeof createWorker>;
+
+export async function startWorker(redisUrl: string, env: Env = {}): Promise<TestWorker> {
   const config = loadWorkerConfig({
     REDIS_URL: redisUrl,
     HEARTBEAT_INTERVAL_MS: '200',
@@ -73,8 +77,32 @@ export async function graphql<T = Record<string, unknown>>(
   return { status: response.status, ...body };
 }
 
+/** A POST to /graphql with any body and headers, answered as text: for requests `graphql` would not send. */
+export async function rawGraphQL(server: { url: string }, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.text(), headers: response.headers };
+}
+
+/** A graphql-ws client as the web app makes one (lazy, no retries); its `error` events go to the error watch. */
 export function wsClient(server: { wsUrl: string }, options: Partial<Parameters<typeof createClient>[0]> = {}): Client {
-  return createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, ...options });
+  return createClient({
+    url: server.wsUrl,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    ...options,
+    on: {
+      ...options.on,
+      error: (error) => {
+        recordError('graphql-ws client', error);
+        options.on?.error?.(error);
+      },
+    },
+  });
 }
 
 export interface Subscription<T> {
@@ -159,6 +187,84 @@ export async function getTask(server: { url: string }, id: string, apiKey?: stri
   if (response.errors) throw new Error(JSON.stringify(response.errors));
   return response.data!.task;
 }
+
+export interface WaitForTaskOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  apiKey?: string;
+  message?: string;
+}
+
+/**
+ * Polls the task over GraphQL until it is in `state` (or one of `states`), or matches
+ * `predicate`; resolves with it. Fails after `timeoutMs` (10 s) naming the task.
+ */
+export function waitForTask(
+  server: { url: string },
+  id: string,
+  until: string | readonly string[] | ((task: TaskView) => boolean),
+  options: WaitForTaskOptions = {},
+): Promise<TaskView> {
+  const matches =
+    typeof until === 'function' ? until : (task: TaskView) => (typeof until === 'string' ? [until] : until).includes(task.state);
+  const wanted = typeof until === 'function' ? 'to match' : `to be ${String(until)}`;
+  return waitFor(
+    async () => {
+      const task = await getTask(server, id, options.apiKey);
+      return task && matches(task) ? task : null;
+    },
+    { timeoutMs: options.timeoutMs ?? 10_000, intervalMs: options.intervalMs ?? 20, message: options.message ?? `task ${id} ${wanted}` },
+  );
+}
+
+/**
+ * Resolves once worker `workerId` reports, in a heartbeat sent after `since` (ms epoch), that it
+ * runs no task: every attempt it had then is over, with all its writes.
+ */
+export async function waitForIdleWorker(server: { url: string }, workerId: string, since: number, timeoutMs = 10_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const answer = await graphql<{ workers: { id: string; activeTasks: number; lastHeartbeatAt: string }[] }>(server, '{ workers { id activeTasks lastHeartbeatAt } }');
+      const worker = answer.data?.workers.find((candidate) => candidate.id === workerId);
+      return worker !== undefined && worker.activeTasks === 0 && Date.parse(worker.lastHeartbeatAt) > since;
+    },
+    { timeoutMs, intervalMs: 50, message: `worker ${workerId} to report no running task` },
+  );
+}
+
+/** What a worker needs to call `fake` as its OpenRouter. */
+export const fakeProviderEnv = (fake: FakeOpenRouter): Record<string, string> => ({ OPENROUTER_API_KEY: 'sk-test', OPENROUTER_BASE_URL: fake.baseUrl });
+
+/**
+ * A fake provider script: content marked `CLASS-A` fails PERMANENT (401), `CLASS-B` is
+ * refused by the content filter (CONTENT_FILTER), the rest succeeds. Both go to the DLQ at once.
+ */
+export const failByClassMarker = (request: RecordedRequest): FakeAnswer => {
+  const text = JSON.stringify(request.body);
+  if (text.includes('CLASS-A')) return errorAnswer(401, 'Unauthorized');
+  if (text.includes('CLASS-B')) return { status: 200, body: { choices: [{ finish_reason: 'content_filter', message: { content: '' } }] } };
+  return defaultAnswer(request);
+};
+
+/** A fake provider script: content marked `SLOW-<ms>` is answered after that many ms, the rest at once. */
+export const slowWhenMarked = (request: RecordedRequest): FakeAnswer => {
+  const slow = /SLOW-(\d+)/.exec(JSON.stringify(request.body));
+  return { ...defaultAnswer(request), ...(slow ? { delayMs: Number(slow[1]) } : {}) };
+};
+
+/** One chunk of a task's live output, as the taskOutput subscription sends it. */
+export interface OutputChunk {
+  cursor: string;
+  attempt: number;
+  text: string;
+  reset: boolean;
+  final: boolean;
+  /** When it arrived in the test (ms), where a test records it. */
+  at?: number;
+}
+
+/** The text a client shows for these chunks: each appended, a reset starting over. */
+export const assembleOutput = (chunks: readonly OutputChunk[]) => chunks.reduce((text, chunk) => (chunk.reset ? chunk.text : text + chunk.text), '');
 
 export const SAMPLE_TEXT =
   'Redis is an in-memory data store used as a database, cache and message broker. ' +

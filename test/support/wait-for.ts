@@ -18,3 +18,12 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Lets `ms` pass. Only for a window that is itself the point of a test: that something does
+ * NOT happen within it, or that an outage lasts that long. Never to let things settle: wait
+ * on the condition with `waitFor` instead. Name the window and say why it is that long.
+ */
+export async function elapse(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,36 +1,22 @@
 /**
  * The sweeper finds tasks that no queue job will ever deliver and gets them done: a PENDING
  * task whose enqueue was lost, an ACTIVE task whose worker vanished with its job, and a
- * SCHEDULED task whose delayed job is gone.
+ * SCHEDULED task whose delayed job is gone. And it leaves work that is on its way alone.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { jobIds } from '../../schema/src/job-ids.ts';
 import { createRedisKeys } from '../../schema/src/redis-keys.ts';
-import { createTaskRepository } from '../../server/infra/task-repository.ts';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { SAMPLE_TEXT, startWorker } from '../../test/support/system.ts';
+import { defaultAnswer, errorAnswer } from '../../tools/fake-openrouter.ts';
+import { randomPrefix, useSystem, type TaskRepository } from '../../test/support/fixtures.ts';
+import { fakeProviderEnv, SAMPLE_TEXT, submitTask, waitForTask } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { testLogger } from '../../test/support/silent-logger.ts';
 import { startSweeper } from '../sweeper.ts';
-import { createTaskStore } from '../task-store.ts';
 
-let redis: TestRedis;
-const keys = createRedisKeys();
-let repository: ReturnType<typeof createTaskRepository>;
-let worker: Awaited<ReturnType<typeof startWorker>>;
+const system = useSystem({ server: false, worker: { SWEEP_INTERVAL_MS: '200', LEASE_MS: '300' } });
 
-beforeAll(async () => {
-  redis = await startRedis();
-  repository = createTaskRepository({ redis: redis.client, keys, maxEventsPerTask: 100, idempotencyTtlSeconds: 60 });
-  worker = await startWorker(redis.url, { SWEEP_INTERVAL_MS: '200', LEASE_MS: '300' });
-});
-
-afterAll(async () => {
-  await worker?.stop(100);
-  await redis?.dispose();
-});
-
-async function storedWithoutJob(): Promise<string> {
+async function storedWithoutJob(repository: TaskRepository = system.repository()): Promise<string> {
   const id = randomUUID();
   await repository.create({ id, tenant: 'default', type: 'SUMMARIZE', content: SAMPLE_TEXT, maxRetries: 3, idempotencyKey: null });
   return id;
@@ -38,9 +24,15 @@ async function storedWithoutJob(): Promise<string> {
 
 const completed = (id: string) =>
   waitFor(async () => {
-    const record = await repository.get(id);
+    const record = await system.repository().get(id);
     return record?.state === 'COMPLETED' ? record : null;
   }, { timeoutMs: 10_000, message: `${id} to complete` });
+
+/** Redis' clock, in ms: the sweeper's own. */
+const redisNowMs = async () => {
+  const [seconds, micros] = await system.redis.client.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+};
 
 describe('sweeper', () => {
   it('queues a PENDING task whose enqueue was lost', async () => {
@@ -53,7 +45,7 @@ describe('sweeper', () => {
   it('hands an ACTIVE task whose worker and job vanished to another attempt', async () => {
     const id = await storedWithoutJob();
     // A worker that claimed it and died; its job is gone too (removed as failed).
-    const ghost = createTaskStore({ redis: redis.client, keys, workerId: 'ghost', leaseMs: 300, maxEventsPerTask: 100 });
+    const ghost = system.taskStore('ghost', { leaseMs: 300 });
     expect((await ghost.claim(id, 'ghost-lease')).status).toBe('claimed');
     const record = await completed(id);
     expect(record.attempt).toBe(2);
@@ -63,7 +55,7 @@ describe('sweeper', () => {
 
   it('runs an overdue SCHEDULED task whose delayed job is gone', async () => {
     const id = await storedWithoutJob();
-    const ghost = createTaskStore({ redis: redis.client, keys, workerId: 'ghost', leaseMs: 60_000, maxEventsPerTask: 100 });
+    const ghost = system.taskStore('ghost');
     await ghost.claim(id, 'g');
     await ghost.fail({ taskId: id, tenant: 'default', token: 'g' }, {
       state: 'SCHEDULED',
@@ -78,70 +70,133 @@ describe('sweeper', () => {
 
   it('clears bee-queue ghosts: ids left in the active list after their job was deleted', async () => {
     // What a stall check racing a running job leaves behind after a Redis outage.
-    const active = keys.beeQueueKey('primary', 'active');
-    await redis.client.lpush(active, 'ghost-job-id');
-    await waitFor(async () => !(await redis.client.lrange(active, 0, -1)).includes('ghost-job-id'), {
+    const active = system.keys.beeQueueKey('primary', 'active');
+    await system.redis.client.lpush(active, 'ghost-job-id');
+    await waitFor(async () => !(await system.redis.client.lrange(active, 0, -1)).includes('ghost-job-id'), {
       timeoutMs: 5000,
       message: 'the ghost to be cleared',
     });
   });
 
   it('deletes finished tasks after TASK_RETENTION_HOURS, and keeps the DLQ', async () => {
-    const short = await startWorker(redis.url, { SWEEP_INTERVAL_MS: '100', TASK_RETENTION_HOURS: '0.0002' });
-    try {
-      const done = await storedWithoutJob();
-      await completed(done);
-      const dead = await storedWithoutJob();
-      const ghost = createTaskStore({ redis: redis.client, keys, workerId: 'ghost', leaseMs: 60_000, maxEventsPerTask: 100 });
-      await ghost.claim(dead, 'x');
-      await ghost.fail({ taskId: dead, tenant: 'default', token: 'x' }, {
-        state: 'DLQ',
-        error: { errorClass: 'PERMANENT', message: 'no', httpStatus: 400, attempt: 1 },
-        retryDelayMs: null,
-        reason: 'PERMANENT',
-      });
-      await waitFor(async () => (await repository.get(done)) === null, { timeoutMs: 5000, message: 'the finished task to expire' });
-      expect(await redis.client.exists(keys.taskEvents(done))).toBe(0);
-      expect(await redis.client.zscore(keys.tasksAll(), done)).toBeNull();
-      expect(await redis.client.zscore(keys.tasksFinished(), done)).toBeNull();
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      expect((await repository.get(dead))?.state).toBe('DLQ');
-    } finally {
-      await short.stop(100);
-    }
+    const { redis, keys } = system;
+    const repository = system.repository();
+    const RETENTION_MS = 0.0002 * 3_600_000;
+    const short = await system.startWorker({ SWEEP_INTERVAL_MS: '100', TASK_RETENTION_HOURS: '0.0002' });
+    const done = await storedWithoutJob();
+    await completed(done);
+    const dead = await storedWithoutJob();
+    const ghost = system.taskStore('ghost');
+    await ghost.claim(dead, 'x');
+    await ghost.fail({ taskId: dead, tenant: 'default', token: 'x' }, {
+      state: 'DLQ',
+      error: { errorClass: 'PERMANENT', message: 'no', httpStatus: 400, attempt: 1 },
+      retryDelayMs: null,
+      reason: 'PERMANENT',
+    });
+    await waitFor(async () => (await repository.get(done)) === null, { timeoutMs: 5000, message: 'the finished task to expire' });
+    expect(await redis.client.exists(keys.taskEvents(done))).toBe(0);
+    expect(await redis.client.zscore(keys.tasksAll(), done)).toBeNull();
+    expect(await redis.client.zscore(keys.tasksFinished(), done)).toBeNull();
+    // Once the DLQ task is older than the retention too, a whole pass leaves it alone.
+    const deadAt = Number(await redis.client.hget(keys.task(dead), 'updatedAt'));
+    await waitFor(async () => (await redisNowMs()) > deadAt + RETENTION_MS, { message: 'the DLQ task to be past retention' });
+    await short.sweep();
+    expect((await repository.get(dead))?.state).toBe('DLQ');
   });
 
   it('covers a backlog larger than one batch over successive passes', async () => {
-    const own = createRedisKeys(`cursor-${randomUUID().slice(0, 6)}`);
-    const ownRepository = createTaskRepository({ redis: redis.client, keys: own, maxEventsPerTask: 100, idempotencyTtlSeconds: 60 });
+    const own = createRedisKeys(randomPrefix('cursor'));
+    const ownRepository = system.repository(own);
     const ids: string[] = [];
-    for (let i = 0; i < 5; i += 1) {
-      const id = randomUUID();
-      await ownRepository.create({ id, tenant: 'default', type: 'SUMMARIZE', content: SAMPLE_TEXT, maxRetries: 3, idempotencyKey: null });
-      ids.push(id);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    for (let i = 0; i < 5; i += 1) ids.push(await storedWithoutJob(ownRepository));
+    const SWEEP_INTERVAL_MS = 10;
+    // The sweeper takes a PENDING task for lost once it is older than one interval.
+    const newest = Math.max(...(await Promise.all(ids.map(async (id) => Number(await system.redis.client.hget(own.task(id), 'updatedAt'))))));
+    await waitFor(async () => (await redisNowMs()) > newest + SWEEP_INTERVAL_MS, { message: 'the backlog to be older than one interval' });
     const queued: string[] = [];
     const sweeper = startSweeper({
-      redis: redis.client,
+      redis: system.redis.client,
       keys: own,
       logger: testLogger('sweeper'),
-      intervalMs: 10,
+      intervalMs: SWEEP_INTERVAL_MS,
       batchSize: 2,
       retentionMs: 60_000,
       enqueue: async (taskId) => void queued.push(taskId),
       deleteTask: async () => false,
     });
-    try {
-      sweeper.dispose();
-      for (let pass = 0; pass < 3; pass += 1) await sweeper.sweep();
-      expect(new Set(queued)).toEqual(new Set(ids));
-    } finally {
-      sweeper.dispose();
-    }
+    // Passes run by hand only.
+    sweeper.dispose();
+    for (let pass = 0; pass < 3; pass += 1) await sweeper.sweep();
+    expect(new Set(queued)).toEqual(new Set(ids));
   });
 
-  it('leaves healthy work alone', async () => {
-    expect(await worker.sweep()).toBe(0);
+  it('leaves healthy work alone: a task under a live, renewed lease, one waiting for a slot, one waiting out its retry delay', async () => {
+    // A deployment of its own: one slot, a lease much shorter than the provider call, and a
+    // sweeper that passes several times per lease.
+    const prefix = randomPrefix('healthy');
+    const keys = createRedisKeys(prefix);
+    const LEASE_MS = 300;
+    const fake = await system.startFake();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    fake.script(async (request) => {
+      const text = JSON.stringify(request.body);
+      if (text.includes('RETRY-LATER')) return errorAnswer(503, 'No instances available');
+      // The held call answers when the test says so: the task stays ACTIVE, its lease renewed.
+      if (text.includes('HOLD-ME')) await released;
+      return defaultAnswer(request);
+    });
+    const server = await system.startServer({ REDIS_KEY_PREFIX: prefix });
+    const worker = await system.startWorker({
+      REDIS_KEY_PREFIX: prefix,
+      ...fakeProviderEnv(fake),
+      WORKER_CONCURRENCY: '1',
+      LEASE_MS: String(LEASE_MS),
+      SWEEP_INTERVAL_MS: '100',
+      // The retry is due in 10 minutes (scaled by RETRY_DELAY_SCALE 0.001 from 10 000 minutes).
+      RETRY_SCHEDULES: JSON.stringify({ SERVICE_UNAVAILABLE: { delaysMs: [600_000_000], maxRetries: 1 } }),
+    });
+
+    const scheduled = await submitTask(server, `${SAMPLE_TEXT} RETRY-LATER.`);
+    await waitForTask(server, scheduled.id, 'SCHEDULED');
+    const held = await submitTask(server, `${SAMPLE_TEXT} HOLD-ME.`);
+    await waitForTask(server, held.id, 'ACTIVE');
+    await waitFor(() => fake.requests.some((request) => JSON.stringify(request.body).includes('HOLD-ME')), { message: 'the held call' });
+    // The only slot is taken: this one waits, its job queued.
+    const waiting = await submitTask(server, `${SAMPLE_TEXT} Waits for the slot.`);
+
+    // Sweep again and again while the held task outlives three leases by renewing its own:
+    // a sweeper that took a live lease (or a queued or scheduled task) for lost would re-queue it.
+    const leaseOf = async () => Number(await system.redis.client.hget(keys.task(held.id), 'leaseExpiresAt'));
+    const firstLease = await leaseOf();
+    let requeued = 0;
+    let sweeps = 0;
+    await waitFor(
+      async () => {
+        requeued += await worker.sweep();
+        sweeps += 1;
+        return (await leaseOf()) > firstLease + 3 * LEASE_MS;
+      },
+      { intervalMs: 30, message: 'the held task to renew its lease past three leases' },
+    );
+    expect(sweeps).toBeGreaterThan(5);
+    expect(requeued).toBe(0);
+
+    // All three are still where they were, with their jobs.
+    const states = await Promise.all([held, waiting, scheduled].map(async (task) => system.redis.client.hget(keys.task(task.id), 'state')));
+    expect(states).toEqual(['ACTIVE', 'PENDING', 'SCHEDULED']);
+    expect(await system.redis.client.lrange(keys.beeQueueKey('primary', 'active'), 0, -1)).toContain(jobIds.submitted(held.id));
+    expect(await system.redis.client.hexists(keys.beeQueueKey('primary', 'jobs'), jobIds.submitted(waiting.id))).toBe(1);
+    expect(await system.redis.client.hexists(keys.beeQueueKey('retry', 'jobs'), jobIds.retry(scheduled.id, 1))).toBe(1);
+
+    release();
+    for (const task of [held, waiting]) {
+      const done = await waitForTask(server, task.id, 'COMPLETED');
+      // One attempt, by this worker, never taken for stalled.
+      expect(done.errors).toEqual([]);
+      expect(done.history.filter((h) => h.state === 'ACTIVE').map((h) => h.workerId)).toEqual([worker.workerId]);
+    }
+    expect((await waitForTask(server, scheduled.id, 'SCHEDULED')).retryCount).toBe(1);
   });
 });

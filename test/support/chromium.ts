@@ -1,0 +1,15 @@
+/** Headless Chromium for tests: Debian's /usr/bin/chromium (or CHROMIUM_PATH) driven by playwright-core. */
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Launches it headless with the flags this machine needs (root, no GPU, nothing fetched from
+ * the internet; STACK.md trap 11). playwright gives it a fresh temporary profile of its own.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+}

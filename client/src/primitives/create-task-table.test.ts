@@ -100,6 +100,24 @@ describe('createTaskTable', () => {
     cleanup();
   });
 
+  it('keeps what the live feed brought when a page read older than it arrives', async () => {
+    const { transport, frames, table, cleanup } = setup();
+    await transport.answer('TasksPage', page([task('a', 1)]));
+    await transport.opened('TasksUpdated');
+    transport.live('TasksUpdated');
+    transport.live('TasksUpdated');
+    // The re-read is in flight; meanwhile a task is submitted and 'a' completes.
+    await transport.opened('TasksPage');
+    transport.push('TasksUpdated', { tasksUpdated: task('new', 1, { createdAt: '2026-01-01T12:01:00.000Z' }) });
+    transport.push('TasksUpdated', { tasksUpdated: task('a', 3, { state: 'COMPLETED' }) });
+    frames.frame();
+    // The read answers with what it saw before both.
+    await transport.answer('TasksPage', page([task('a', 2, { state: 'ACTIVE' })]));
+    expect(table.ids()).toEqual(['new', 'a']);
+    expect(table.row('a')!.state).toBe('COMPLETED');
+    cleanup();
+  });
+
   it('matches filters the way the server does', () => {
     const created = Date.parse('2026-01-01T12:00:30.000Z');
     expect(matchesFilters(task('abc', 30), { ...DEFAULT_FILTERS, idPrefix: 'ab' }, null)).toBe(true);

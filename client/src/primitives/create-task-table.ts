@@ -82,14 +82,17 @@ export function createTaskTable(options: {
   createEffect(() => {
     const data = page.data?.tasks;
     if (!data) return;
+    // Read (and so tracked) here: urql reconciles a new answer into the same objects.
+    const nodes = data.nodes.map((task) => ({ ...task }));
+    const totalCount = data.totalCount;
     untrack(() => {
       const filters = options.filters();
-      const fresh = data.nodes.map((task) => {
+      const fresh = nodes.map((task) => {
         const current = rows[task.id];
         return current && current.version > task.version ? current : task;
       });
       const inPage = new Set(fresh.map((task) => task.id));
-      const newest = data.nodes[0]?.createdAt ?? '';
+      const newest = nodes[0]?.createdAt ?? '';
       const onTop = pageIndex() === 0 && filters.order === 'NEWEST_FIRST';
       const keptOnTop = onTop
         ? order()
@@ -99,7 +102,7 @@ export function createTaskTable(options: {
       batch(() => {
         setRows(reconcile(Object.fromEntries([...keptOnTop, ...fresh].map((task) => [task.id, task]))));
         setOrder([...keptOnTop, ...fresh].map((task) => task.id).slice(0, filters.pageSize));
-        setTotal(data.totalCount);
+        setTotal(totalCount);
       });
     });
   });

@@ -65,6 +65,8 @@ async function post(url: string, query: string, variables: Record<string, unknow
   return (await response.json()) as { data?: Record<string, { id: string } | null> | null; errors?: { extensions?: { code?: string } }[] };
 }
 
+export type ChaosLoad = ReturnType<typeof createChaosLoad>;
+
 export function createChaosLoad(options: LoadOptions) {
   const ledger: Ledger = { accepted: new Map(), idempotencyProblems: [], submitAttempts: 0, submitFailures: 0, cancels: 0, reconnects: 0 };
   const watches = new Map<string, Watch>();

@@ -4,6 +4,8 @@
  * (short leases, stall checks and resyncs). Faults signal these processes through the slots
  * here, and start a slot again when its process is gone.
  */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort, startRedis, type TestRedis } from '../test/support/redis-server.ts';
 import { startFakeOpenRouter, type FakeOpenRouter, type FakeScript } from '../tools/fake-openrouter.ts';
 import { startService, stopService, type Service } from './services.ts';
@@ -13,6 +15,8 @@ export interface ClusterOptions {
   maxRetries: number;
   /** The fake provider's answers. */
   providerScript: FakeScript;
+  /** Each process appends its log lines to `<logDir>/<name>.log` (created if missing). */
+  logDir: string;
 }
 
 export interface ChaosCluster {
@@ -33,6 +37,8 @@ export interface ChaosCluster {
   restore(): Promise<void>;
   /** The last log lines of each worker, for a failed run's report. */
   workerTails(lines: number): string[];
+  /** Every log line of every server and worker so far that contains `text` (a task id, say). */
+  logLinesWith(text: string): string[];
   /** Stops everything started (also after a failed start). */
   close(): Promise<void>;
 }
@@ -58,16 +64,18 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
   }
 
   try {
+    mkdirSync(options.logDir, { recursive: true });
+    const logFile = (name: string) => ({ logFile: join(options.logDir, `${name}.log`) });
     redis = await startRedis({ appendOnly: true });
     fake = await startFakeOpenRouter();
     fake.script(options.providerScript);
     const ports = [await freePort(), await freePort()];
     const env = processEnv(redis, fake, ports, options.maxRetries);
     const startServerAt = async (index: number) => {
-      servers[index] = await startService('server', `server-${index}`, env.server(index), READY_TIMEOUT_MS);
+      servers[index] = await startService('server', `server-${index}`, env.server(index), READY_TIMEOUT_MS, logFile(`server-${index}`));
     };
     const startWorkerAt = async (index: number) => {
-      workers[index] = await startService('worker', `worker-${index}`, env.worker(index), READY_TIMEOUT_MS);
+      workers[index] = await startService('worker', `worker-${index}`, env.worker(index), READY_TIMEOUT_MS, logFile(`worker-${index}`));
     };
     await Promise.all([0, 1].map(startServerAt));
     await Promise.all([0, 1, 2].map(startWorkerAt));
@@ -90,6 +98,16 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
         for (const [index, worker] of workers.entries()) if (!worker?.alive()) await startWorkerAt(index);
       },
       workerTails: (lines) => workers.map((worker, index) => `--- worker-${index} (last lines)\n${worker?.lines.slice(-lines).join('\n')}`),
+      logLinesWith: (text) =>
+        [...servers.map((_, i) => `server-${i}`), ...workers.map((_, i) => `worker-${i}`)].flatMap((name) => {
+          let lines: string[] = [];
+          try {
+            lines = readFileSync(logFile(name).logFile, 'utf8').split('\n');
+          } catch {
+            // never started
+          }
+          return lines.filter((line) => line.includes(text)).map((line) => `${name}: ${line}`);
+        }),
       close,
     };
   } catch (error) {
@@ -130,6 +148,9 @@ function processEnv(redis: TestRedis, fake: FakeOpenRouter, ports: number[], max
       RETRY_DELAY_SCALE: '0.001',
       // The breaker may open on a burst of errors: tasks then wait briefly, losing no retry.
       CIRCUIT_TIMEOUT: '0.5',
+      // Live output in small chunks (the pieces come 30-200 ms apart): more chunks to lose or repeat.
+      OUTPUT_FLUSH_MS: '20',
+      OUTPUT_FLUSH_CHARS: '32',
     }),
   };
 }

@@ -2,8 +2,9 @@
  * The audit at the end of a chaos run: waits until the system settled (every task finished,
  * every subscriber done) or the time is up, then checks every accepted task. The engine's
  * invariants come from `test/support/audit.ts`; what only the run can see is checked here:
- * each subscriber saw its task's terminal state (I8), and each idempotency key names the same
- * task in the ledger and in Redis (I9).
+ * each subscriber saw its task's terminal state (I8), each idempotency key names the same
+ * task in the ledger and in Redis (I9), and each output subscriber's text is its task's result
+ * (chaos/output-audit.ts).
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
@@ -11,6 +12,7 @@ import { TERMINAL_STATES, type TaskState } from '../schema/src/task.ts';
 import { audit } from '../test/support/audit.ts';
 import type { RecordedRequest } from '../tools/fake-openrouter.ts';
 import type { ChaosLoad, Watch } from './load.ts';
+import { checkOutputs } from './output-audit.ts';
 import { sleep } from './random.ts';
 
 /** Every list must be empty for the run to pass. */
@@ -25,6 +27,8 @@ export interface ChaosProblems {
   indexes: string[];
   missedTerminal: string[];
   idempotency: string[];
+  /** Output subscribers whose text is not the result, who saw a cursor twice, or never finished. */
+  output: string[];
 }
 
 export interface FinalState {
@@ -39,11 +43,14 @@ export interface AuditContext {
   load: ChaosLoad;
   /** Every chat-completions request the fake provider saw. */
   providerRequests: readonly RecordedRequest[];
+  /** Called with the details of each task whose output broke the invariant. */
+  dump(taskId: string, details: string): void;
 }
 
 /**
- * Audits until nothing is broken and no watch is pending, or until `settleTimeoutMs`; then
- * checks I8 and I9. Resolves with the accepted ids, their final states and every problem.
+ * Audits until nothing is broken and no watch or output follower is pending, or until
+ * `settleTimeoutMs`; then checks I8, I9 and the output. Resolves with the accepted ids, their
+ * final states and every problem.
  */
 export async function settleAndAudit(context: AuditContext, settleTimeoutMs: number) {
   const { redis, keys, tenant, load } = context;
@@ -51,7 +58,8 @@ export async function settleAndAudit(context: AuditContext, settleTimeoutMs: num
   const check = () => audit(redis, keys, ids, { providerCalls: providerCallsByTask(context.providerRequests, load.ledger.accepted), tenant });
   const settleBy = Date.now() + settleTimeoutMs;
   let problems = await check();
-  while ((problems.length > 0 || load.pendingWatches().length > 0) && Date.now() < settleBy) {
+  const pending = () => load.pendingWatches().length + load.pendingOutputs().length;
+  while ((problems.length > 0 || pending() > 0) && Date.now() < settleBy) {
     await sleep(1000);
     problems = await check();
   }
@@ -69,6 +77,7 @@ export async function settleAndAudit(context: AuditContext, settleTimeoutMs: num
     indexes: byPrefix('index', 'retention'),
     missedTerminal: checkWatches(ids, load.watches, states),
     idempotency: await checkIdempotency(context),
+    output: await checkOutputs(redis, keys, load.outputs, context.dump),
   };
   return { ids, states, problems: found };
 }

@@ -1,9 +1,11 @@
 /**
  * The chaos load generator: submits with idempotency keys and keeps a ledger of what was
  * accepted (I9: a resend must name the same task), cancels a few tasks, watches every
- * accepted task to its end (I8, chaos/task-watches.ts) on a pool of live graphql-ws
- * connections (chaos/subscribers.ts).
+ * accepted task to its end (I8, chaos/task-watches.ts) and follows the output of every
+ * streaming task (chaos/output-follows.ts), all on one pool of live graphql-ws connections
+ * (chaos/subscribers.ts).
  */
+import { createOutputFollows } from './output-follows.ts';
 import { sleep } from './random.ts';
 import { createSubscriberPool } from './subscribers.ts';
 import { createTaskWatches } from './task-watches.ts';
@@ -24,14 +26,20 @@ export interface LoadOptions {
   cancelShare: number;
   /** Share of submissions that resend an accepted key (must return the same id). */
   resendShare: number;
-  /** The text of the n-th task; must contain `marker` so provider calls can be attributed. */
-  content(marker: string): string;
+  /** Share of new tasks that are streaming tasks (their output is followed). */
+  streamShare: number;
+  /** Output followers per streaming task: the first from its acceptance, the others join later. */
+  followersPerStream: number;
+  /** The text of the n-th task; must contain `marker` so provider calls can be attributed, and say whether it streams. */
+  content(marker: string, streaming: boolean): string;
   random(): number;
 }
 
 export interface Ledger {
   /** idempotency key -> accepted task id. */
   accepted: Map<string, string>;
+  /** Keys of streaming tasks. */
+  streaming: Set<string>;
   /** Keys whose resend named another task, or came back as a conflict. */
   idempotencyProblems: string[];
   submitAttempts: number;
@@ -56,6 +64,7 @@ export type ChaosLoad = ReturnType<typeof createChaosLoad>;
 export function createChaosLoad(options: LoadOptions) {
   const ledger: Ledger = {
     accepted: new Map(),
+    streaming: new Set(),
     idempotencyProblems: [],
     submitAttempts: 0,
     submitFailures: 0,
@@ -74,17 +83,24 @@ export function createChaosLoad(options: LoadOptions) {
     ledger.reconnects += 1;
   });
   const watches = createTaskWatches(pool, options.random);
+  const outputs = createOutputFollows(pool, { random: options.random, terminalStateOf: watches.terminalStateOf });
 
-  /** Watches a newly accepted task. */
+  /** Watches a newly accepted task; follows its output when it streams. */
   function onAccepted(key: string, id: string): void {
     ledger.accepted.set(key, id);
     keyOf.set(id, key);
     watches.watch(id, counter % options.subscribers);
+    if (ledger.streaming.has(key)) {
+      for (let n = 0; n < options.followersPerStream; n += 1) {
+        // The first from the start; the others join mid-stream or after the end.
+        outputs.follow(id, (counter + 1 + n) % options.subscribers, n === 0 ? 0 : Math.floor(options.random() * 2500));
+      }
+    }
     if (options.random() < options.cancelShare) void cancelLater(id);
   }
 
   async function submit(key: string): Promise<void> {
-    const content = options.content(key);
+    const content = options.content(key, ledger.streaming.has(key));
     for (let attempt = 0; attempt < 40 && !pool.isClosed(); attempt += 1) {
       ledger.submitAttempts += 1;
       try {
@@ -139,6 +155,7 @@ export function createChaosLoad(options: LoadOptions) {
       track(submit(keys[Math.floor(options.random() * keys.length)]!));
     } else {
       const key = `chaos-${counter}`;
+      if (options.random() < options.streamShare) ledger.streaming.add(key);
       track(submit(key));
     }
     timer = setTimeout(tick, 1000 / options.ratePerSecond);
@@ -147,6 +164,7 @@ export function createChaosLoad(options: LoadOptions) {
   return {
     ledger,
     watches: watches.watches,
+    outputs: outputs.follows,
     keyOf,
     start(): void {
       running = true;
@@ -159,6 +177,7 @@ export function createChaosLoad(options: LoadOptions) {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     pendingWatches: watches.pending,
+    pendingOutputs: outputs.pending,
     async close(): Promise<void> {
       running = false;
       clearTimeout(timer);

@@ -13,9 +13,26 @@ export interface ChaosReport {
   resubscribes: number;
   reconnects: number;
   faults: Record<string, number>;
+  /** Streaming tasks and the subscribers that followed their output. */
+  output: OutputStats;
   /** Every list here must be empty. */
   problems: ChaosProblems;
   ok: boolean;
+}
+
+export interface OutputStats {
+  /** Accepted streaming tasks, and how many of them completed. */
+  tasks: number;
+  completed: number;
+  /** Output subscribers, and how many joined a while after the task was accepted. */
+  subscribers: number;
+  late: number;
+  /** Chunks received by all of them. */
+  chunks: number;
+  /** Resets received after other text: a subscriber watched a new attempt start over. */
+  restarts: number;
+  /** Subscriptions sent again with `after` (a reconnect, or a feed that ended early). */
+  resumes: number;
 }
 
 export interface ReportInput {
@@ -42,8 +59,23 @@ export function buildChaosReport({ startedAt, ids, states, load, faults, problem
     resubscribes: [...load.watches.values()].reduce((sum, w) => sum + w.resubscribes, 0),
     reconnects: load.ledger.reconnects,
     faults,
+    output: outputStats(load, states),
     problems,
     ok,
+  };
+}
+
+function outputStats(load: ChaosLoad, states: ReadonlyMap<string, FinalState>): OutputStats {
+  const streaming = [...load.ledger.streaming].flatMap((key) => load.ledger.accepted.get(key) ?? []);
+  const follows = load.outputs;
+  return {
+    tasks: streaming.length,
+    completed: streaming.filter((id) => states.get(id)?.state === 'COMPLETED').length,
+    subscribers: follows.length,
+    late: follows.filter((follow) => follow.late).length,
+    chunks: follows.reduce((sum, follow) => sum + follow.chunks.length, 0),
+    restarts: follows.reduce((sum, follow) => sum + follow.chunks.filter((chunk, i) => chunk.reset && i > 0).length, 0),
+    resumes: follows.reduce((sum, follow) => sum + follow.resumes, 0),
   };
 }
 
@@ -58,14 +90,18 @@ const LABELS: Record<keyof ChaosProblems, string> = {
   indexes: 'indexes',
   missedTerminal: 'I8 subscribers that missed a terminal state',
   idempotency: 'I9 idempotency',
+  output: 'output: subscribers whose text is not the result, or who saw a cursor twice',
 };
 
 /** The report as the lines `npm run chaos` prints (at most 20 problems per invariant). */
 export function formatChaosReport(report: ChaosReport): string {
+  const { output } = report;
   const lines = [
     `chaos: ${report.seconds} s, faults: ${Object.entries(report.faults).map(([name, n]) => `${name} x${n}`).join(', ') || 'none'}`,
     `accepted ${report.accepted}  completed ${report.completed}  dlq ${report.dlq}  cancelled ${report.cancelled}` +
       `  (submit attempts ${report.submitAttempts}, given up ${report.submitFailures}, subscriber reconnects ${report.reconnects}, re-subscriptions ${report.resubscribes})`,
+    `streaming ${output.tasks} (completed ${output.completed})  output subscribers ${output.subscribers} (${output.late} joined late)  chunks ${output.chunks}` +
+      `  (resets after text ${output.restarts}, resumed with after ${output.resumes})`,
   ];
   for (const [name, label] of Object.entries(LABELS) as [keyof ChaosProblems, string][]) {
     const list = report.problems[name];

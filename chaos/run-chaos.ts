@@ -5,12 +5,13 @@
  * invariants I1-I9 (docs/reliability.md, "What nothing lost means") for every accepted task
  * (chaos/invariants.ts), and reports (chaos/report.ts).
  */
+import { join } from 'node:path';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { startChaosCluster, type ChaosCluster } from './cluster.ts';
 import { chaosFaults, runFaultSchedule } from './faults.ts';
 import { settleAndAudit } from './invariants.ts';
 import { createChaosLoad, type ChaosLoad } from './load.ts';
-import { chaosProviderScript } from './provider-script.ts';
+import { chaosProviderScript, STREAMING_TAG } from './provider-script.ts';
 import { seeded } from './random.ts';
 import { buildChaosReport, type ChaosReport } from './report.ts';
 
@@ -22,6 +23,12 @@ export interface ChaosOptions {
   faultEveryMs: number;
   ratePerSecond: number;
   subscribers: number;
+  /** Share of new tasks whose answer streams slowly, with their output followed live. */
+  streamShare: number;
+  /** Output subscribers per streaming task (the first from the start, the others join later). */
+  followersPerStream: number;
+  /** Where each process writes its log (`<dir>/<name>.log`); by default a new directory under test-artifacts/chaos. */
+  logDir?: string;
   /** How long the system may take to settle after the faults stop. */
   settleTimeoutMs: number;
   seed: number;
@@ -33,6 +40,8 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   faultEveryMs: 4000,
   ratePerSecond: 15,
   subscribers: 200,
+  streamShare: 0.2,
+  followersPerStream: 2,
   settleTimeoutMs: 120_000,
   seed: 1,
   log: (line) => console.log(line),
@@ -54,15 +63,19 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
   let load: ChaosLoad | null = null;
 
   try {
-    cluster = await startChaosCluster({ maxRetries: MAX_RETRIES, providerScript: chaosProviderScript(random) });
-    log(`chaos: redis ${cluster.redis.url}, servers ${cluster.serverUrls.join(' ')}, 3 workers; ${options.durationMs / 1000} s of faults`);
+    const logDir = options.logDir ?? defaultLogDir(startedAt, options.seed);
+    const started = await startChaosCluster({ maxRetries: MAX_RETRIES, providerScript: chaosProviderScript(random), logDir });
+    cluster = started;
+    log(`chaos: redis ${cluster.redis.url}, servers ${cluster.serverUrls.join(' ')}, 3 workers; ${options.durationMs / 1000} s of faults; logs in ${logDir}`);
     load = createChaosLoad({
       servers: cluster.serverUrls,
       ratePerSecond: options.ratePerSecond,
       subscribers: options.subscribers,
       cancelShare: 0.02,
       resendShare: 0.03,
-      content: (marker) => `${SAMPLE} [${marker}]`,
+      streamShare: options.streamShare,
+      followersPerStream: options.followersPerStream,
+      content: (marker, streaming) => `${SAMPLE} [${marker}]${streaming ? ` ${STREAMING_TAG}` : ''}`,
       random,
     });
     load.start();
@@ -73,7 +86,14 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     await cluster.restore();
     await load.stopSubmitting();
     const audited = await settleAndAudit(
-      { redis: cluster.redis.client, keys: createRedisKeys(), tenant: TENANT, load, providerRequests: cluster.fake.requests },
+      {
+        redis: started.redis.client,
+        keys: createRedisKeys(),
+        tenant: TENANT,
+        load,
+        providerRequests: started.fake.requests,
+        dump: (taskId, details) => log([details, '  log lines:', ...started.logLinesWith(taskId)].join('\n')),
+      },
       options.settleTimeoutMs,
     );
     const report = buildChaosReport({ startedAt, load, faults, ...audited });
@@ -83,4 +103,9 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     await load?.close();
     await cluster?.close();
   }
+}
+
+/** test-artifacts/chaos/<start time>-seed-<seed> (test-artifacts is not committed). */
+function defaultLogDir(startedAt: number, seed: number): string {
+  return join(import.meta.dirname, '..', 'test-artifacts', 'chaos', `${new Date(startedAt).toISOString().replace(/[:.]/g, '-')}-seed-${seed}`);
 }

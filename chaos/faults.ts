@@ -117,13 +117,21 @@ export interface ScheduleOptions {
   log(line: string): void;
 }
 
+export interface FaultLog {
+  /** How often each fault ran. */
+  counts: Record<string, number>;
+  /** When each one started (epoch ms), in order. */
+  timeline: { at: number; name: string }[];
+}
+
 /**
- * Runs one fault at a time, chosen by weight, until `durationMs` has passed; resolves with how
- * often each ran. A fault that throws is logged and the schedule goes on.
+ * Runs one fault at a time, chosen by weight, until `durationMs` has passed; resolves with
+ * what ran when. A fault that throws is logged and the schedule goes on.
  */
-export async function runFaultSchedule(faults: readonly Fault[], options: ScheduleOptions): Promise<Record<string, number>> {
+export async function runFaultSchedule(faults: readonly Fault[], options: ScheduleOptions): Promise<FaultLog> {
   const { random, log } = options;
   const counts: Record<string, number> = {};
+  const timeline: FaultLog['timeline'] = [];
   const from = Date.now();
   const totalWeight = faults.reduce((sum, fault) => sum + fault.weight, 0);
   const choose = () => {
@@ -141,6 +149,7 @@ export async function runFaultSchedule(faults: readonly Fault[], options: Schedu
     if (Date.now() >= deadline) break;
     const fault = choose();
     counts[fault.name] = (counts[fault.name] ?? 0) + 1;
+    timeline.push({ at: Date.now(), name: fault.name });
     log(`chaos: t=${((Date.now() - from) / 1000).toFixed(1)}s ${fault.name}`);
     try {
       await fault.run();
@@ -148,5 +157,5 @@ export async function runFaultSchedule(faults: readonly Fault[], options: Schedu
       log(`chaos: ${fault.name} failed: ${(error as Error).message.split('\n')[0]}`);
     }
   }
-  return counts;
+  return { counts, timeline };
 }

@@ -12,7 +12,7 @@ import { TERMINAL_STATES, type TaskState } from '../schema/src/task.ts';
 import { audit } from '../test/support/audit.ts';
 import type { RecordedRequest } from '../tools/fake-openrouter.ts';
 import type { ChaosLoad, Watch } from './load.ts';
-import { checkOutputs } from './output-audit.ts';
+import { checkOutputs, type OutputDump } from './output-audit.ts';
 import { sleep } from './random.ts';
 
 /** Every list must be empty for the run to pass. */
@@ -44,7 +44,7 @@ export interface AuditContext {
   /** Every chat-completions request the fake provider saw. */
   providerRequests: readonly RecordedRequest[];
   /** Called with the details of each task whose output broke the invariant. */
-  dump(taskId: string, details: string): void;
+  dump: OutputDump;
 }
 
 /**

@@ -17,8 +17,11 @@ export interface TaskEnd {
   attempt?: string | null;
 }
 
+/** What a broken task is reported with: its id, the details, and when it lived (epoch ms, from its events). */
+export type OutputDump = (taskId: string, details: string, lived: { from: number; to: number }) => void;
+
 /** Problems of each follower, one line each; calls `dump` with the details of every broken task. */
-export async function checkOutputs(redis: Redis, keys: RedisKeys, follows: readonly OutputFollow[], dump: (taskId: string, details: string) => void): Promise<string[]> {
+export async function checkOutputs(redis: Redis, keys: RedisKeys, follows: readonly OutputFollow[], dump: OutputDump): Promise<string[]> {
   const problems: string[] = [];
   const byTask = new Map<string, OutputFollow[]>();
   for (const follow of follows) byTask.set(follow.taskId, [...(byTask.get(follow.taskId) ?? []), follow]);
@@ -28,7 +31,10 @@ export async function checkOutputs(redis: Redis, keys: RedisKeys, follows: reado
     const found = followers.flatMap((follow) => outputProblems(follow, task));
     if (found.length === 0) continue;
     problems.push(...found);
-    dump(taskId, await details(redis, keys, taskId, task, followers));
+    const events = await redis.xrange(keys.taskEvents(taskId), '-', '+').catch(() => []);
+    const times = events.map(([, fields]) => Number(fields[fields.indexOf('at') + 1]));
+    const lived = { from: Math.min(...times, Date.now()), to: Math.max(...times, 0) };
+    dump(taskId, await details(redis, keys, taskId, task, followers, events), lived);
   }
   return problems;
 }
@@ -57,14 +63,23 @@ export function describeDifference(text: string, result: string): string {
   return `text of ${a.length} bytes is not the result of ${b.length} bytes; they part at byte ${at}: ${around(a)} vs ${around(b)}`;
 }
 
-async function details(redis: Redis, keys: RedisKeys, taskId: string, task: TaskEnd, followers: readonly OutputFollow[]): Promise<string> {
+const time = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+
+async function details(
+  redis: Redis,
+  keys: RedisKeys,
+  taskId: string,
+  task: TaskEnd,
+  followers: readonly OutputFollow[],
+  events: [string, string[]][],
+): Promise<string> {
   const lines = [`--- output of ${taskId}: ${task.state} attempt ${task.attempt}; result ${JSON.stringify(task.result)}`];
   for (const follow of followers) {
     lines.push(
       `  subscriber ${follow.subscriber}${follow.late ? ' (late)' : ''}: end ${follow.end}, resumes ${follow.resumes}, re-subscriptions ${follow.resubscribes}; text ${JSON.stringify(follow.text)}`,
     );
     for (const chunk of follow.chunks) {
-      lines.push(`    ${chunk.cursor} a${chunk.attempt}${chunk.reset ? ' reset' : ''}${chunk.final ? ' final' : ''} ${JSON.stringify(chunk.text)}`);
+      lines.push(`    ${time(chunk.at)} ${chunk.cursor} a${chunk.attempt}${chunk.reset ? ' reset' : ''}${chunk.final ? ' final' : ''} ${JSON.stringify(chunk.text)}`);
     }
   }
   const stored = await redis.xrange(keys.taskOutput(taskId), '-', '+').catch((error: Error) => error);
@@ -73,7 +88,9 @@ async function details(redis: Redis, keys: RedisKeys, taskId: string, task: Task
     lines.push(`  stream ${keys.taskOutput(taskId)}: ${stored.length} entries`);
     for (const [id, fields] of stored) lines.push(`    ${id} ${JSON.stringify(fields)}`);
   }
-  const events = await redis.xrange(keys.taskEvents(taskId), '-', '+').catch(() => []);
-  for (const [id, fields] of events) lines.push(`  event ${id} ${JSON.stringify(fields)}`);
+  for (const [id, flat] of events) {
+    const field = (name: string) => flat[flat.indexOf(name) + 1] ?? '';
+    lines.push(`  event ${id} ${time(Number(field('at')))} v${field('version')} ${field('kind')} ${field('state')} ${field('workerId')} ${field('reason')}`);
+  }
   return lines.join('\n');
 }

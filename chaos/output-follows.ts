@@ -20,6 +20,8 @@ export interface ReceivedChunk {
   text: string;
   reset: boolean;
   final: boolean;
+  /** When it arrived (epoch ms). */
+  at: number;
 }
 
 /** What one subscriber saw of one task's output. */
@@ -84,7 +86,7 @@ export function createOutputFollows(pool: SubscriberPool, options: OutputFollowO
       }
     };
     open[record.subscriber]!.add(record);
-    pool.clients[record.subscriber]!.subscribe<{ taskOutput: ReceivedChunk }>(
+    pool.clients[record.subscriber]!.subscribe<{ taskOutput: Omit<ReceivedChunk, 'at'> }>(
       { query: OUTPUT, variables },
       {
         next: (result) => {
@@ -130,8 +132,8 @@ export function createOutputFollows(pool: SubscriberPool, options: OutputFollowO
  * Takes one chunk as a client does: its text is appended, or replaces the text so far when it
  * is a reset; a cursor already in `seen` is recorded as a repeat and not applied again.
  */
-export function receive(record: OutputFollow, chunk: ReceivedChunk, seen: Set<string>): void {
-  record.chunks.push({ cursor: chunk.cursor, attempt: chunk.attempt, text: chunk.text, reset: chunk.reset, final: chunk.final });
+export function receive(record: OutputFollow, chunk: Omit<ReceivedChunk, 'at'>, seen: Set<string>, at = Date.now()): void {
+  record.chunks.push({ cursor: chunk.cursor, attempt: chunk.attempt, text: chunk.text, reset: chunk.reset, final: chunk.final, at });
   if (seen.has(chunk.cursor)) {
     record.repeated.push(chunk.cursor);
     return;

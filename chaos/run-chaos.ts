@@ -80,6 +80,8 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     });
     load.start();
     const faults = await runFaultSchedule(chaosFaults(cluster, random), { ...options, random });
+    const faultsDuring = ({ from, to }: { from: number; to: number }) =>
+      faults.timeline.filter(({ at }) => at >= from - 5000 && at <= to + 1000).map(({ at, name }) => `    ${new Date(at).toISOString().slice(11, 23)} ${name}`);
 
     // Quiescence: every process back and running, submissions settled, then the system drains.
     log('chaos: faults stopped; waiting for quiescence');
@@ -92,11 +94,12 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
         tenant: TENANT,
         load,
         providerRequests: started.fake.requests,
-        dump: (taskId, details) => log([details, '  log lines:', ...started.logLinesWith(taskId)].join('\n')),
+        dump: (taskId, details, lived) =>
+          log([details, '  faults from 5 s before to 1 s after:', ...faultsDuring(lived), '  log lines:', ...started.logLinesWith(taskId)].join('\n')),
       },
       options.settleTimeoutMs,
     );
-    const report = buildChaosReport({ startedAt, load, faults, ...audited });
+    const report = buildChaosReport({ startedAt, load, faults: faults.counts, ...audited });
     if (!report.ok) for (const tail of cluster.workerTails(15)) log(tail);
     return report;
   } finally {

@@ -35,6 +35,7 @@ function followed(chunks: ReceivedChunk[]): OutputFollow {
 }
 
 const chunk = (cursor: string, text: string, flags: { reset?: boolean; final?: boolean } = {}): ReceivedChunk => ({
+  at: 0,
   cursor,
   attempt: Number(cursor.split('-')[0]),
   text,

@@ -13,6 +13,7 @@ import { audit } from '../test/support/audit.ts';
 import type { RecordedRequest } from '../tools/fake-openrouter.ts';
 import type { ChaosLoad, Watch } from './load.ts';
 import { checkOutputs, type OutputDump } from './output-audit.ts';
+import { describeStuck } from './stuck-dump.ts';
 import { sleep } from './random.ts';
 
 /** Every list must be empty for the run to pass. */
@@ -45,6 +46,7 @@ export interface AuditContext {
   providerRequests: readonly RecordedRequest[];
   /** Called with the details of each task whose output broke the invariant. */
   dump: OutputDump;
+  log(line: string): void;
 }
 
 /**
@@ -65,6 +67,8 @@ export async function settleAndAudit(context: AuditContext, settleTimeoutMs: num
   }
 
   const states = await finalStates(redis, keys, ids);
+  const stuck = ids.filter((id) => states.has(id) && !TERMINAL_STATES.has(states.get(id)!.state));
+  if (stuck.length > 0) context.log((await describeStuck(redis, keys, stuck.slice(0, 20))).join('\n'));
   const byPrefix = (...prefixes: string[]) => problems.filter((p) => prefixes.some((prefix) => p.startsWith(prefix)));
   const found: ChaosProblems = {
     missing: byPrefix('I1'),

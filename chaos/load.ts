@@ -1,18 +1,19 @@
 /**
  * The chaos load generator: submits with idempotency keys and keeps a ledger of what was
- * accepted (I9: a resend must name the same task), cancels a few tasks, and runs live
- * subscribers that watch every accepted task to its end (I8) across reconnects: graphql-ws
- * reconnects to whichever API server answers, and re-subscribes with `afterVersion` set to
- * the last version seen, so a watch resumes rather than restarts.
+ * accepted (I9: a resend must name the same task), cancels a few tasks, watches every
+ * accepted task to its end (I8, chaos/task-watches.ts) and follows the output of every
+ * streaming task (chaos/output-follows.ts), all on one pool of live graphql-ws connections
+ * (chaos/subscribers.ts).
  */
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import { createOutputFollows } from './output-follows.ts';
+import { sleep } from './random.ts';
+import { createSubscriberPool } from './subscribers.ts';
+import { createTaskWatches } from './task-watches.ts';
 
-const TERMINAL = new Set(['COMPLETED', 'DLQ', 'CANCELLED']);
+export type { Watch } from './task-watches.ts';
 
 const SUBMIT = 'mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { id } }';
 const CANCEL = 'mutation ($id: ID!) { cancelTask(id: $id) { id } }';
-const WATCH = 'subscription ($id: ID!, $afterVersion: Int) { taskUpdated(id: $id, afterVersion: $afterVersion) { id state version } }';
 
 export interface LoadOptions {
   /** Base URLs of the API servers (http://host:port), alive or not. */
@@ -25,27 +26,20 @@ export interface LoadOptions {
   cancelShare: number;
   /** Share of submissions that resend an accepted key (must return the same id). */
   resendShare: number;
-  /** The text of the n-th task; must contain `marker` so provider calls can be attributed. */
-  content(marker: string): string;
+  /** Share of new tasks that are streaming tasks (their output is followed). */
+  streamShare: number;
+  /** Output followers per streaming task: the first from its acceptance, the others join later. */
+  followersPerStream: number;
+  /** The text of the n-th task; must contain `marker` so provider calls can be attributed, and say whether it streams. */
+  content(marker: string, streaming: boolean): string;
   random(): number;
-}
-
-/** What one subscriber saw of one task. */
-export interface Watch {
-  taskId: string;
-  subscriber: number;
-  /** version -> state, after de-duplication by version. */
-  seen: Map<number, string>;
-  duplicates: number;
-  /** Versions that arrived below one already seen (after de-duplication, order must hold). */
-  outOfOrder: number;
-  resubscribes: number;
-  done: boolean;
 }
 
 export interface Ledger {
   /** idempotency key -> accepted task id. */
   accepted: Map<string, string>;
+  /** Keys of streaming tasks. */
+  streaming: Set<string>;
   /** Keys whose resend named another task, or came back as a conflict. */
   idempotencyProblems: string[];
   submitAttempts: number;
@@ -65,92 +59,49 @@ async function post(url: string, query: string, variables: Record<string, unknow
   return (await response.json()) as { data?: Record<string, { id: string } | null> | null; errors?: { extensions?: { code?: string } }[] };
 }
 
+export type ChaosLoad = ReturnType<typeof createChaosLoad>;
+
 export function createChaosLoad(options: LoadOptions) {
-  const ledger: Ledger = { accepted: new Map(), idempotencyProblems: [], submitAttempts: 0, submitFailures: 0, cancels: 0, reconnects: 0 };
-  const watches = new Map<string, Watch>();
+  const ledger: Ledger = {
+    accepted: new Map(),
+    streaming: new Set(),
+    idempotencyProblems: [],
+    submitAttempts: 0,
+    submitFailures: 0,
+    cancels: 0,
+    reconnects: 0,
+  };
   const keyOf = new Map<string, string>();
   const inFlight = new Set<Promise<unknown>>();
   let counter = 0;
   let running = false;
   let timer: NodeJS.Timeout | undefined;
-  let closed = false;
 
   const pick = () => options.servers[Math.floor(options.random() * options.servers.length)]!;
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-  const clients: Client[] = Array.from({ length: options.subscribers }, (_, index) => {
-    let attempt = index;
-    return createClient({
-      // Each (re)connect tries the next server: a dead one fails fast, the other answers.
-      url: () => options.servers[attempt++ % options.servers.length]!.replace(/^http/, 'ws') + '/graphql',
-      webSocketImpl: WebSocket,
-      lazy: false,
-      retryAttempts: Infinity,
-      retryWait: async () => {
-        await sleep(100 + options.random() * 400);
-      },
-      shouldRetry: () => !closed,
-      onNonLazyError: () => undefined,
-      on: {
-        connected: (_socket, _payload, wasRetry) => {
-          if (wasRetry) ledger.reconnects += 1;
-        },
-      },
-    });
+  const pool = createSubscriberPool({ servers: options.servers, count: options.subscribers, random: options.random });
+  pool.onReconnect(() => {
+    ledger.reconnects += 1;
   });
+  const watches = createTaskWatches(pool, options.random);
+  const outputs = createOutputFollows(pool, { random: options.random, terminalStateOf: watches.terminalStateOf });
 
-  /** Watches `taskId` on subscriber `index` until it sees a terminal state. */
-  function watch(taskId: string, index: number): void {
-    const record: Watch = { taskId, subscriber: index, seen: new Map(), duplicates: 0, outOfOrder: 0, resubscribes: 0, done: false };
-    watches.set(taskId, record);
-    // graphql-ws re-sends this same payload object after a reconnect: keeping afterVersion
-    // current in it makes every re-subscription resume after the last version seen.
-    const variables: { id: string; afterVersion: number | null } = { id: taskId, afterVersion: null };
-    let last = 0;
-    const subscribe = () => {
-      if (closed || record.done) return;
-      let dispose: () => void = () => undefined;
-      let ended = false;
-      const again = () => {
-        if (ended) return;
-        ended = true;
-        if (!record.done && !closed) {
-          record.resubscribes += 1;
-          setTimeout(subscribe, 200 + options.random() * 300);
-        }
-      };
-      dispose = clients[index]!.subscribe<{ taskUpdated: { id: string; state: string; version: number } }>(
-        { query: WATCH, variables },
-        {
-          next: (result) => {
-            const task = result.data?.taskUpdated;
-            if (!task) return;
-            if (record.seen.has(task.version)) {
-              record.duplicates += 1;
-              return;
-            }
-            if (task.version < last) record.outOfOrder += 1;
-            record.seen.set(task.version, task.state);
-            last = Math.max(last, task.version);
-            variables.afterVersion = last;
-            if (TERMINAL.has(task.state)) {
-              record.done = true;
-              ended = true;
-              dispose();
-            }
-          },
-          // An error (say UNAVAILABLE while Redis restarts) or an end before the terminal state.
-          error: again,
-          complete: again,
-        },
-      );
-    };
-    subscribe();
+  /** Watches a newly accepted task; follows its output when it streams. */
+  function onAccepted(key: string, id: string): void {
+    ledger.accepted.set(key, id);
+    keyOf.set(id, key);
+    watches.watch(id, counter % options.subscribers);
+    if (ledger.streaming.has(key)) {
+      for (let n = 0; n < options.followersPerStream; n += 1) {
+        // The first from the start; the others join mid-stream or after the end.
+        outputs.follow(id, (counter + 1 + n) % options.subscribers, n === 0 ? 0 : Math.floor(options.random() * 2500));
+      }
+    }
+    if (options.random() < options.cancelShare) void cancelLater(id);
   }
 
-  async function submit(key: string, marker: string): Promise<void> {
-    const content = options.content(marker);
-    for (let attempt = 0; attempt < 40 && !closed; attempt += 1) {
+  async function submit(key: string): Promise<void> {
+    const content = options.content(key, ledger.streaming.has(key));
+    for (let attempt = 0; attempt < 40 && !pool.isClosed(); attempt += 1) {
       ledger.submitAttempts += 1;
       try {
         const body = await post(pick(), SUBMIT, { input: { content, idempotencyKey: key } }, 5000);
@@ -158,12 +109,7 @@ export function createChaosLoad(options: LoadOptions) {
         if (id) {
           const known = ledger.accepted.get(key);
           if (known && known !== id) ledger.idempotencyProblems.push(`I9: key ${key} named ${known}, then ${id}`);
-          if (!known) {
-            ledger.accepted.set(key, id);
-            keyOf.set(id, key);
-            watch(id, counter % options.subscribers);
-            if (options.random() < options.cancelShare) void cancelLater(id);
-          }
+          if (!known) onAccepted(key, id);
           return;
         }
         if (body.errors?.[0]?.extensions?.code === 'CONFLICT') {
@@ -180,7 +126,7 @@ export function createChaosLoad(options: LoadOptions) {
 
   async function cancelLater(id: string): Promise<void> {
     await sleep(options.random() * 500);
-    for (let attempt = 0; attempt < 5 && !closed; attempt += 1) {
+    for (let attempt = 0; attempt < 5 && !pool.isClosed(); attempt += 1) {
       try {
         const body = await post(pick(), CANCEL, { id }, 5000);
         // Cancelled, or it had already ended (CONFLICT): both settle the question.
@@ -206,18 +152,19 @@ export function createChaosLoad(options: LoadOptions) {
     const resend = ledger.accepted.size > 0 && options.random() < options.resendShare;
     if (resend) {
       const keys = [...ledger.accepted.keys()];
-      const key = keys[Math.floor(options.random() * keys.length)]!;
-      track(submit(key, key));
+      track(submit(keys[Math.floor(options.random() * keys.length)]!));
     } else {
       const key = `chaos-${counter}`;
-      track(submit(key, key));
+      if (options.random() < options.streamShare) ledger.streaming.add(key);
+      track(submit(key));
     }
     timer = setTimeout(tick, 1000 / options.ratePerSecond);
   }
 
   return {
     ledger,
-    watches,
+    watches: watches.watches,
+    outputs: outputs.follows,
     keyOf,
     start(): void {
       running = true;
@@ -229,12 +176,12 @@ export function createChaosLoad(options: LoadOptions) {
       clearTimeout(timer);
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
-    pendingWatches: () => [...watches.values()].filter((w) => !w.done),
+    pendingWatches: watches.pending,
+    pendingOutputs: outputs.pending,
     async close(): Promise<void> {
-      closed = true;
       running = false;
       clearTimeout(timer);
-      await Promise.allSettled(clients.map((client) => client.dispose()));
+      await pool.close();
     },
   };
 }

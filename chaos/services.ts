@@ -4,7 +4,7 @@
  * last log lines for reports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -27,9 +27,20 @@ export interface Service {
   exited: Promise<number | string>;
 }
 
+export interface ServiceLogOptions {
+  /** Appends every log line to this file as well (the directory must exist). */
+  logFile?: string;
+}
+
 /** Starts `kind` with `env` over the parent's environment; resolves once it says it is ready. */
-export function startService(kind: ServiceKind, name: string, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<Service> {
-  return startScript(MAIN[kind], READY[kind], name, env, readyTimeoutMs, kind);
+export function startService(
+  kind: ServiceKind,
+  name: string,
+  env: Record<string, string>,
+  readyTimeoutMs = 30_000,
+  logOptions: ServiceLogOptions = {},
+): Promise<Service> {
+  return startScript(MAIN[kind], READY[kind], name, env, readyTimeoutMs, kind, logOptions);
 }
 
 /**
@@ -43,6 +54,7 @@ export async function startScript(
   env: Record<string, string>,
   readyTimeoutMs = 30_000,
   kind: Service['kind'] = 'script',
+  { logFile }: ServiceLogOptions = {},
 ): Promise<Service> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
@@ -50,13 +62,23 @@ export async function startScript(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
+  const file = logFile ? createWriteStream(logFile, { flags: 'a' }) : null;
+  // Closed once both pipes are: lines may still come after the process exited.
+  let openPipes = 2;
+  file?.on('error', () => undefined);
   let ready = false;
   let onReady: () => void = () => undefined;
   const readyPromise = new Promise<void>((resolve) => (onReady = resolve));
   for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => {
+    const reader = createInterface({ input: stream });
+    reader.once('close', () => {
+      openPipes -= 1;
+      if (openPipes === 0) file?.end();
+    });
+    reader.on('line', (line) => {
       lines.push(line);
       if (lines.length > 200) lines.shift();
+      file?.write(`${line}\n`);
       if (!ready && typeof readyMarker === 'string' && line.includes(readyMarker)) {
         ready = true;
         onReady();

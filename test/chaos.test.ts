@@ -1,16 +1,85 @@
 /**
  * The short chaos run (about 60 s of faults; CHAOS_TEST_DURATION_S changes it): 2 API
  * servers, 3 workers, 200 subscribers, random SIGKILL/SIGSTOP/SIGTERM, Redis restarts and
- * SCRIPT FLUSH, then the audit of I1-I9. `npm run chaos` runs the same for 5 minutes.
+ * SCRIPT FLUSH, a share of streaming tasks whose output is followed live, then the audit of
+ * I1-I9 and of the output. `npm run chaos` runs the same for 5 minutes. First, the output
+ * invariant on its own, so a broken one is known to fail the run.
  */
 import { describe, expect, it } from 'vitest';
+import { outputProblems } from '../chaos/output-audit.ts';
+import { receive, type OutputFollow, type ReceivedChunk } from '../chaos/output-follows.ts';
 import { formatChaosReport, runChaos } from '../chaos/run-chaos.ts';
 
 const seconds = Number(process.env.CHAOS_TEST_DURATION_S ?? 60);
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
 
+/** A follower that received `chunks` to the end of its feed. */
+function followed(chunks: ReceivedChunk[]): OutputFollow {
+  const follow: OutputFollow = {
+    taskId: 't1',
+    subscriber: 3,
+    late: false,
+    chunks: [],
+    text: '',
+    after: null,
+    repeated: [],
+    afterFinal: 0,
+    sawFinal: false,
+    resumes: 0,
+    resubscribes: 0,
+    end: 'final',
+  };
+  const seen = new Set<string>();
+  for (const chunk of chunks) receive(follow, chunk, seen);
+  return follow;
+}
+
+const chunk = (cursor: string, text: string, flags: { reset?: boolean; final?: boolean } = {}): ReceivedChunk => ({
+  at: 0,
+  cursor,
+  attempt: Number(cursor.split('-')[0]),
+  text,
+  reset: flags.reset ?? false,
+  final: flags.final ?? false,
+});
+
+describe('the chaos output invariant', () => {
+  const completed = { state: 'COMPLETED', result: 'Café 🚀 done.' };
+
+  it('holds for a text that starts over on a new attempt and ends as the result', () => {
+    const follow = followed([chunk('1-1', 'Broken', { reset: true }), chunk('2-1', 'Café 🚀', { reset: true }), chunk('2-2', ' done.', { final: true })]);
+    expect(outputProblems(follow, completed)).toEqual([]);
+  });
+
+  it('breaks on a text that differs from the result, and says at which byte', () => {
+    const follow = followed([chunk('1-1', 'Café 🚀', { reset: true }), chunk('1-2', ' done!', { final: true })]);
+    expect(outputProblems(follow, completed)).toEqual([
+      'output: subscriber 3 of t1 (COMPLETED): text of 16 bytes is not the result of 16 bytes; they part at byte 15: "é 🚀 done!" vs "é 🚀 done."',
+    ]);
+  });
+
+  it('breaks on a cursor seen twice, on a chunk after the final one, and on a feed that ended without it', () => {
+    const twice = followed([chunk('1-1', 'Café 🚀', { reset: true }), chunk('1-1', 'Café 🚀', { reset: true }), chunk('1-2', ' done.', { final: true })]);
+    expect(outputProblems(twice, completed)).toEqual(['output: subscriber 3 of t1 (COMPLETED) saw cursor 1-1 twice']);
+    const after = followed([chunk('1-1', 'Café 🚀 done.', { reset: true, final: true }), chunk('1-2', '')]);
+    expect(outputProblems(after, completed)).toEqual(['output: subscriber 3 of t1 (COMPLETED) got 1 chunk(s) after the final one']);
+    const unfinished = { ...followed([chunk('1-1', 'Café', { reset: true })]), end: null };
+    expect(outputProblems(unfinished, completed)).toEqual([
+      'output: subscriber 3 of t1 (COMPLETED) never reached the end of its feed (0 re-subscriptions)',
+      'output: subscriber 3 of t1 (COMPLETED) got no final chunk',
+    ]);
+  });
+
+  it('asks nothing of the text of a task that did not complete, but no final chunk either', () => {
+    expect(outputProblems({ ...followed([chunk('1-1', 'Café', { reset: true })]), end: 'ended' }, { state: 'DLQ', result: null })).toEqual([]);
+    expect(outputProblems(followed([chunk('1-1', 'Café', { reset: true, final: true })]), { state: 'CANCELLED', result: null })).toEqual([
+      'output: subscriber 3 of t1 (CANCELLED) got a final chunk, but the task has no result',
+    ]);
+  });
+});
+
 describe('chaos', () => {
-  it(`keeps I1-I9 through ${seconds} s of random faults (seed ${seed})`, { timeout: (seconds + 240) * 1000 }, async () => {
+  it(`keeps I1-I9 and the output invariant through ${seconds} s of random faults (seed ${seed})`, { timeout: (seconds + 240) * 1000 }, async () => {
     const lines: string[] = [];
     const report = await runChaos({ durationMs: seconds * 1000, ratePerSecond: 6, seed, log: (line) => lines.push(line) });
     const summary = formatChaosReport(report);
@@ -18,5 +87,8 @@ describe('chaos', () => {
     expect(report.ok, `${summary}\n${lines.join('\n')}`).toBe(true);
     expect(report.accepted).toBeGreaterThan(seconds * 2);
     expect(Object.values(report.faults).reduce((sum, n) => sum + n, 0)).toBeGreaterThan(3);
+    expect(report.output.completed).toBeGreaterThan(seconds / 10);
+    expect(report.output.subscribers).toBe(report.output.tasks * 2);
+    expect(report.output.chunks).toBeGreaterThan(report.output.subscribers * 5);
   });
 });

@@ -1,0 +1,134 @@
+/**
+ * The audit at the end of a chaos run: waits until the system settled (every task finished,
+ * every subscriber done) or the time is up, then checks every accepted task. The engine's
+ * invariants come from `test/support/audit.ts`; what only the run can see is checked here:
+ * each subscriber saw its task's terminal state (I8), each idempotency key names the same
+ * task in the ledger and in Redis (I9), and each output subscriber's text is its task's result
+ * (chaos/output-audit.ts).
+ */
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../schema/src/redis-keys.ts';
+import { TERMINAL_STATES, type TaskState } from '../schema/src/task.ts';
+import { audit } from '../test/support/audit.ts';
+import type { RecordedRequest } from '../tools/fake-openrouter.ts';
+import type { ChaosLoad, Watch } from './load.ts';
+import { checkOutputs, type OutputDump } from './output-audit.ts';
+import { describeStuck } from './stuck-dump.ts';
+import { sleep } from './random.ts';
+
+/** Every list must be empty for the run to pass. */
+export interface ChaosProblems {
+  missing: string[];
+  duplicateTerminal: string[];
+  stuck: string[];
+  versions: string[];
+  orphans: string[];
+  overBudget: string[];
+  dlqMismatch: string[];
+  indexes: string[];
+  missedTerminal: string[];
+  idempotency: string[];
+  /** Output subscribers whose text is not the result, who saw a cursor twice, or never finished. */
+  output: string[];
+}
+
+export interface FinalState {
+  state: TaskState;
+  version: number;
+}
+
+export interface AuditContext {
+  redis: Redis;
+  keys: RedisKeys;
+  tenant: string;
+  load: ChaosLoad;
+  /** Every chat-completions request the fake provider saw. */
+  providerRequests: readonly RecordedRequest[];
+  /** Called with the details of each task whose output broke the invariant. */
+  dump: OutputDump;
+  log(line: string): void;
+}
+
+/**
+ * Audits until nothing is broken and no watch or output follower is pending, or until
+ * `settleTimeoutMs`; then checks I8, I9 and the output. Resolves with the accepted ids, their
+ * final states and every problem.
+ */
+export async function settleAndAudit(context: AuditContext, settleTimeoutMs: number) {
+  const { redis, keys, tenant, load } = context;
+  const ids = [...load.ledger.accepted.values()];
+  const check = () => audit(redis, keys, ids, { providerCalls: providerCallsByTask(context.providerRequests, load.ledger.accepted), tenant });
+  const settleBy = Date.now() + settleTimeoutMs;
+  let problems = await check();
+  const pending = () => load.pendingWatches().length + load.pendingOutputs().length;
+  while ((problems.length > 0 || pending() > 0) && Date.now() < settleBy) {
+    await sleep(1000);
+    problems = await check();
+  }
+
+  const states = await finalStates(redis, keys, ids);
+  const stuck = ids.filter((id) => states.has(id) && !TERMINAL_STATES.has(states.get(id)!.state));
+  if (stuck.length > 0) context.log((await describeStuck(redis, keys, stuck.slice(0, 20))).join('\n'));
+  const byPrefix = (...prefixes: string[]) => problems.filter((p) => prefixes.some((prefix) => p.startsWith(prefix)));
+  const found: ChaosProblems = {
+    missing: byPrefix('I1'),
+    duplicateTerminal: byPrefix('I4'),
+    stuck: byPrefix('I2'),
+    versions: byPrefix('I3'),
+    orphans: byPrefix('I6'),
+    overBudget: byPrefix('I5'),
+    dlqMismatch: byPrefix('I7'),
+    indexes: byPrefix('index', 'retention'),
+    missedTerminal: checkWatches(ids, load.watches, states),
+    idempotency: await checkIdempotency(context),
+    output: await checkOutputs(redis, keys, load.outputs, context.dump),
+  };
+  return { ids, states, problems: found };
+}
+
+/** Provider calls per task id, attributed by the `[chaos-n]` marker the load puts in each text. */
+export function providerCallsByTask(requests: readonly RecordedRequest[], idOfKey: ReadonlyMap<string, string>): Map<string, number> {
+  const calls = new Map<string, number>();
+  for (const request of requests) {
+    const key = /\[(chaos-\d+)\]/.exec(JSON.stringify(request.body))?.[1];
+    const id = key ? idOfKey.get(key) : undefined;
+    if (id) calls.set(id, (calls.get(id) ?? 0) + 1);
+  }
+  return calls;
+}
+
+async function finalStates(redis: Redis, keys: RedisKeys, ids: readonly string[]): Promise<Map<string, FinalState>> {
+  const states = new Map<string, FinalState>();
+  for (const id of ids) {
+    const [state, version] = await redis.hmget(keys.task(id), 'state', 'version');
+    if (state) states.set(id, { state: state as TaskState, version: Number(version) });
+  }
+  return states;
+}
+
+/** I8: each watch saw its task's final version, in a terminal state, exactly once and in order. */
+function checkWatches(ids: readonly string[], watches: ReadonlyMap<string, Watch>, states: ReadonlyMap<string, FinalState>): string[] {
+  const missed: string[] = [];
+  for (const id of ids) {
+    const watch = watches.get(id);
+    const final = states.get(id);
+    if (!watch || !final) continue;
+    const terminalSeen = [...watch.seen].filter(([, state]) => TERMINAL_STATES.has(state as TaskState));
+    if (watch.seen.get(final.version) !== final.state || terminalSeen.length !== 1) {
+      missed.push(
+        `I8: subscriber ${watch.subscriber} saw ${id} as ${[...watch.seen].map(([v, s]) => `${v}:${s}`).join(',') || 'nothing'}; final ${final.version}:${final.state}`,
+      );
+    } else if (watch.outOfOrder > 0) missed.push(`I8: subscriber ${watch.subscriber} got ${id}'s versions out of order`);
+  }
+  return missed;
+}
+
+/** I9: every key names its accepted task in Redis too (and no resend named another). */
+async function checkIdempotency({ redis, keys, tenant, load }: AuditContext): Promise<string[]> {
+  const problems = [...load.ledger.idempotencyProblems];
+  for (const [key, id] of load.ledger.accepted) {
+    const stored = await redis.get(keys.idempotency(tenant, key));
+    if (!stored?.startsWith(`${id}:`)) problems.push(`I9: key ${key} accepted as ${id}, stored as ${stored ?? 'nothing'}`);
+  }
+  return problems;
+}

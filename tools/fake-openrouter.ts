@@ -1,17 +1,28 @@
 /**
  * A fake OpenRouter on loopback that speaks the chat-completions shape: the request body,
- * `choices[0].message.content`, `usage`, and OpenRouter's error body
- * `{ error: { code, message, metadata } }`. Each answer can be scripted per request, and
- * every request is recorded (method, path, headers, parsed body) for assertions.
+ * `choices[0].message.content`, `usage` (with `cost`, cached and reasoning tokens), and
+ * OpenRouter's error body `{ error: { code, message, metadata } }`. Each answer can be scripted
+ * per request, and every request is recorded (method, path, headers, parsed body) for assertions.
+ *
+ * It keeps its own bill (tools/fake-openrouter-billing.ts: the token and pricing rules): every
+ * call it answers with 200 is a generation with an id (`gen-…`, in the `X-Generation-Id` header
+ * and the body's `id`), whose usage and cost it writes into the answer (the `usage` of a JSON
+ * body, the stream's last chunk) and reports at `GET /generation?id=`; `GET /models` lists the
+ * prices. `fake.bill()` is what it charged, call by call.
  *
  * Run alone for demos: `npm run fake-provider` (FAKE_PROVIDER_PORT, default 8090), then start
  * workers with OPENROUTER_BASE_URL=http://127.0.0.1:8090/api/v1 and any OPENROUTER_API_KEY.
  * To watch output stream slowly, set FAKE_PROVIDER_CHUNKS (pieces per answer; default one per
  * word) and FAKE_PROVIDER_CHUNK_DELAY_MS (pause between pieces; default 0).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import type { ModelPrice } from '../schema/src/usage.ts';
+import { createFakeBilling, fakePromptTokens, fakeTokenCount, type FakeBill, type FakeBillingOptions, type OpenGeneration } from './fake-openrouter-billing.ts';
+
+export { DEFAULT_FAKE_PRICE, fakeCost, fakeTokenCount, type BilledGeneration, type FakeBill } from './fake-openrouter-billing.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -23,6 +34,8 @@ export interface RecordedRequest {
   abortedAt?: number;
   /** Server-sent events written so far (a streamed answer). */
   eventsSent?: number;
+  /** The id of the generation a chat-completions call is billed under, if the fake answers it with 200. */
+  generationId?: string;
 }
 
 export interface FakeAnswer {
@@ -40,9 +53,19 @@ export interface FakeAnswer {
   eventDelayMs?: number;
   /** Drop the connection after this many events (a stream that breaks mid-answer). */
   breakAfterEvents?: number;
+  /**
+   * Leave the usage out of the answer (the JSON body's `usage`, the last chunk's): the call is
+   * billed all the same, and only the generation endpoint tells what it cost.
+   */
+  omitUsage?: boolean;
+  /** Prompt tokens read from the provider's cache, reported (and charged at the full price). */
+  cachedTokens?: number;
+  /** Reasoning tokens the model spent, reported and billed as completion tokens. */
+  reasoningTokens?: number;
 }
 
 interface ChatCompletionBody {
+  id?: string;
   model?: string;
   choices?: { message?: { content?: string }; finish_reason?: string }[];
   usage?: unknown;
@@ -50,22 +73,25 @@ interface ChatCompletionBody {
 
 /**
  * The events OpenRouter would stream for this whole answer: a keep-alive, the text (a word per
- * event, or in `pieces` even parts), the end with usage.
+ * event, or in `pieces` even parts), the end with usage. The fake server writes its own bill
+ * into the last chunk's `usage` as it sends it.
  */
 export function toStreamEvents(answer: ChatCompletionBody, pieces?: number): string[] {
   const content = answer.choices?.[0]?.message?.content ?? '';
   const words = !content ? [] : pieces ? splitEvenly(content, pieces) : content.split(/(?<= )/);
+  const id = answer.id ?? 'gen-stream';
   const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-    JSON.stringify({ id: 'gen-stream', object: 'chat.completion.chunk', model: answer.model, choices: [{ index: 0, delta, ...extra }] });
+    JSON.stringify({ id, object: 'chat.completion.chunk', model: answer.model, choices: [{ index: 0, delta, ...extra }] });
   return [
     ': OPENROUTER PROCESSING',
     ...words.map((word) => chunk({ role: 'assistant', content: word }, { finish_reason: null })),
     JSON.stringify({
-      id: 'gen-stream',
+      id,
       object: 'chat.completion.chunk',
       model: answer.model,
       choices: [{ index: 0, delta: {}, finish_reason: answer.choices?.[0]?.finish_reason ?? 'stop' }],
-      usage: answer.usage,
+      // Present even when unknown here: the key marks the chunk the server writes its bill into.
+      usage: answer.usage ?? null,
     }),
     '[DONE]',
   ];
@@ -94,17 +120,37 @@ export function streamedAnswer(request: RecordedRequest, options: { chunks: numb
 /** Decides the answer to the n-th (1-based) chat-completions request. */
 export type FakeScript = (request: RecordedRequest, n: number) => FakeAnswer | Promise<FakeAnswer>;
 
+/** Overrides an answer of the generation or models endpoint; undefined keeps the fake's own. */
+export type FakeLookupScript = (request: RecordedRequest) => FakeAnswer | undefined | Promise<FakeAnswer | undefined>;
+
 export interface FakeOpenRouter {
   /** Base URL to use as OPENROUTER_BASE_URL. */
   baseUrl: string;
-  /** Every request but the key checks. */
+  /** Every request but the key checks, the generation lookups and the model lists. */
   requests: RecordedRequest[];
   /** The key checks (GET /key). */
   keyRequests: RecordedRequest[];
+  /** The generation lookups (GET /generation?id=). */
+  generationRequests: RecordedRequest[];
+  /** The model lists (GET /models). */
+  modelRequests: RecordedRequest[];
   script(next: FakeScript): void;
   /** Scripts the key endpoint (GET /key): key validity, usage and credit limit. */
   keyInfo(next: () => FakeAnswer): void;
+  /** Overrides the generation endpoint (a 404 that lasts, a 500, a delay); null restores it. */
+  scriptGenerations(next: FakeLookupScript | null): void;
+  /** Overrides the models endpoint; null restores it. */
+  scriptModels(next: FakeLookupScript | null): void;
+  /** Sets a model's price from now on (the models endpoint and the calls that follow). */
+  setPrice(model: string, price: ModelPrice): void;
+  /** What the fake charged: one record per generation, and the totals. */
+  bill(): FakeBill;
   close(): Promise<void>;
+}
+
+export interface FakeOpenRouterOptions extends FakeBillingOptions {
+  port?: number;
+  host?: string;
 }
 
 /** What OpenRouter's key endpoint says about a valid key with no credit limit and no usage. */
@@ -118,21 +164,25 @@ interface ChatRequestBody {
   messages?: { role: string; content: string }[];
 }
 
-/** A plausible successful answer: the first sentence of the user's text, with usage. */
+/**
+ * A plausible successful answer: the first sentence of the user's text, with usage (by the
+ * fake's token rule; the server writes its bill over it, cost included).
+ */
 export function defaultAnswer(request: RecordedRequest): FakeAnswer {
   const body = request.body as ChatRequestBody;
   const text = body.messages?.find((m) => m.role === 'user')?.content ?? '';
   const firstSentence = text.split(/(?<=[.!?。])\s*/)[0] ?? text;
-  const promptTokens = Math.ceil(text.length / 4);
-  const completionTokens = Math.ceil(firstSentence.length / 4);
+  const content = `Summary: ${firstSentence}`;
+  const promptTokens = fakePromptTokens(body);
+  const completionTokens = fakeTokenCount(content);
   return {
     status: 200,
     body: {
-      id: `gen-${request.at}`,
+      id: request.generationId ?? `gen-${request.at}`,
       object: 'chat.completion',
       created: Math.floor(request.at / 1000),
       model: body.model ?? 'fake/model',
-      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `Summary: ${firstSentence}` } }],
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
     },
   };
@@ -143,12 +193,146 @@ export function errorAnswer(status: number, message: string, metadata?: Record<s
   return { status, body: { error: { code: status, message, ...(metadata ? { metadata } : {}) } } };
 }
 
-export async function startFakeOpenRouter(options: { port?: number; host?: string } = {}): Promise<FakeOpenRouter> {
+/** A new generation id, shaped like OpenRouter's (`gen-<seconds>-<random>`). */
+function newGenerationId(): string {
+  return `gen-${Math.floor(Date.now() / 1000)}-${randomBytes(15).toString('base64url')}`;
+}
+
+const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+
+/** The text a chunk (or a whole answer) carries, and its finish reason. */
+function contentOf(chunk: Record<string, unknown>): { text: string; finishReason: string | null } {
+  const choice = (chunk.choices as { delta?: { content?: unknown }; message?: { content?: unknown }; finish_reason?: unknown }[] | undefined)?.[0];
+  const text = choice?.delta?.content ?? choice?.message?.content;
+  return { text: typeof text === 'string' ? text : '', finishReason: typeof choice?.finish_reason === 'string' ? choice.finish_reason : null };
+}
+
+function parseObject(text: string): Record<string, unknown> | null {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes the bill into a chunk or body that has a `usage` key (or takes it out); the text to send. */
+function withBilledUsage(chunk: Record<string, unknown>, generation: OpenGeneration, answer: FakeAnswer): Record<string, unknown> {
+  if (!('usage' in chunk)) return chunk;
+  const { usage: _scripted, ...rest } = chunk;
+  return answer.omitUsage ? rest : { ...rest, usage: generation.usage() };
+}
+
+export async function startFakeOpenRouter(options: FakeOpenRouterOptions = {}): Promise<FakeOpenRouter> {
   const requests: RecordedRequest[] = [];
   const keyRequests: RecordedRequest[] = [];
+  const generationRequests: RecordedRequest[] = [];
+  const modelRequests: RecordedRequest[] = [];
+  const billing = createFakeBilling(options);
   let script: FakeScript = defaultAnswer;
   let keyInfo: () => FakeAnswer = unlimitedKey;
+  let generationScript: FakeLookupScript | null = null;
+  let modelsScript: FakeLookupScript | null = null;
   let completions = 0;
+
+  /** Sends a scripted answer of a lookup endpoint (after its delay). */
+  const sendScripted = async (res: ServerResponse, answer: FakeAnswer) => {
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return;
+    const payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
+    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers }).end(payload);
+  };
+
+  const answerGeneration = async (req: IncomingMessage, res: ServerResponse, recorded: RecordedRequest) => {
+    const scripted = await generationScript?.(recorded);
+    if (scripted) return sendScripted(res, scripted);
+    const id = new URL(req.url ?? '/', 'http://fake').searchParams.get('id') ?? '';
+    const data = billing.generationData(id);
+    if (!data) return sendJson(res, 404, errorAnswer(404, `Generation ${id} not found`).body);
+    sendJson(res, 200, { data });
+  };
+
+  const answerModels = async (res: ServerResponse, recorded: RecordedRequest) => {
+    const scripted = await modelsScript?.(recorded);
+    if (scripted) return sendScripted(res, scripted);
+    sendJson(res, 200, { data: billing.modelsData() });
+  };
+
+  const answerChat = async (res: ServerResponse, recorded: RecordedRequest) => {
+    completions += 1;
+    recorded.generationId = newGenerationId();
+    let generation: OpenGeneration | null = null;
+    let brokeOff = false;
+    const cutOff = () => generation?.end({ completed: false, cancelled: !brokeOff, finishReason: null });
+    res.once('close', () => {
+      if (!res.writableFinished) recorded.abortedAt = Date.now();
+      cutOff();
+    });
+    const answer = await script(recorded, completions);
+    const status = answer.status ?? 200;
+    const body = recorded.body as { model?: unknown; stream?: unknown } | null;
+    const scriptedModel = (answer.body as { model?: unknown } | null)?.model;
+    const wantsStream = body?.stream === true;
+    const events =
+      answer.events ?? (wantsStream && status === 200 && typeof answer.body === 'object' && answer.body !== null ? toStreamEvents(answer.body as ChatCompletionBody) : null);
+    if (status === 200) {
+      // The model has the prompt from here on: billed even if the caller hangs up during the delay.
+      generation = billing.open({
+        id: recorded.generationId,
+        model: typeof scriptedModel === 'string' ? scriptedModel : typeof body?.model === 'string' ? body.model : 'fake/model',
+        body: recorded.body,
+        streamed: events !== null,
+        cachedTokens: answer.cachedTokens,
+        reasoningTokens: answer.reasoningTokens,
+      });
+      if (res.destroyed) cutOff();
+    }
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return;
+    const headers = { ...(generation ? { 'x-generation-id': generation.id } : {}), ...answer.headers };
+    if (events) {
+      res.writeHead(status, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+      let finishReason: string | null = null;
+      for (const [index, event] of events.entries()) {
+        if (answer.breakAfterEvents !== undefined && index >= answer.breakAfterEvents) {
+          brokeOff = true;
+          res.destroy();
+          return;
+        }
+        let data = event;
+        const chunk = event.startsWith(':') ? null : parseObject(event);
+        if (chunk && generation) {
+          // Billed as it is handed to the socket; the usage it carries includes its own text.
+          const content = contentOf(chunk);
+          generation.addCompletion(content.text);
+          finishReason = content.finishReason ?? finishReason;
+          const billed = withBilledUsage(chunk, generation, answer);
+          if (billed !== chunk) data = JSON.stringify(billed);
+        }
+        // Wait until each event is flushed, so a break really happens mid-answer.
+        await new Promise((resolve) => res.write(event.startsWith(':') ? `${event}\n\n` : `data: ${data}\n\n`, resolve));
+        recorded.eventsSent = index + 1;
+        if (answer.eventDelayMs) await new Promise((resolve) => setTimeout(resolve, answer.eventDelayMs));
+        if (res.destroyed) return;
+      }
+      generation?.end({ completed: true, cancelled: false, finishReason });
+      res.end();
+      return;
+    }
+    let payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
+    let finishReason: string | null = null;
+    const whole = typeof answer.body === 'object' && answer.body !== null ? (answer.body as Record<string, unknown>) : null;
+    if (generation && whole && 'choices' in whole) {
+      const content = contentOf(whole);
+      generation.addCompletion(content.text);
+      finishReason = content.finishReason;
+      payload = JSON.stringify(withBilledUsage({ ...whole, usage: null }, generation, answer));
+    }
+    generation?.end({ completed: true, cancelled: false, finishReason });
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(payload);
+  };
 
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -162,52 +346,19 @@ export async function startFakeOpenRouter(options: { port?: number; host?: strin
     }
     const path = (req.url ?? '/').split('?')[0]!;
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() };
-    (req.method === 'GET' && path.endsWith('/key') ? keyRequests : requests).push(recorded);
+    const get = (suffix: string) => req.method === 'GET' && path.endsWith(suffix);
+    (get('/key') ? keyRequests : get('/generation') ? generationRequests : get('/models') ? modelRequests : requests).push(recorded);
 
-    if (!String(req.headers.authorization ?? '').startsWith('Bearer ')) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify(errorAnswer(401, 'No auth credentials found').body));
-      return;
-    }
-    if (req.method === 'GET' && path.endsWith('/key')) {
+    // The model list is public at OpenRouter; everything else needs a key.
+    if (get('/models')) return answerModels(res, recorded);
+    if (!String(req.headers.authorization ?? '').startsWith('Bearer ')) return sendJson(res, 401, errorAnswer(401, 'No auth credentials found').body);
+    if (get('/key')) {
       const answer = keyInfo();
-      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body ?? {}));
-      return;
+      return sendJson(res, answer.status ?? 200, answer.body ?? {});
     }
-    if (req.method !== 'POST' || !path.endsWith('/chat/completions')) {
-      const notFound = errorAnswer(404, 'Not Found');
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(notFound.body));
-      return;
-    }
-    completions += 1;
-    res.once('close', () => {
-      if (!res.writableFinished) recorded.abortedAt = Date.now();
-    });
-    const answer = await script(recorded, completions);
-    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
-    if (res.destroyed) return;
-    const status = answer.status ?? 200;
-    const wantsStream = (body as { stream?: boolean } | null)?.stream === true;
-    const events =
-      answer.events ?? (wantsStream && status === 200 && typeof answer.body === 'object' && answer.body !== null ? toStreamEvents(answer.body as ChatCompletionBody) : null);
-    if (events) {
-      res.writeHead(status, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...answer.headers });
-      for (const [index, event] of events.entries()) {
-        if (answer.breakAfterEvents !== undefined && index >= answer.breakAfterEvents) {
-          res.destroy();
-          return;
-        }
-        // Wait until each event is flushed, so a break really happens mid-answer.
-        await new Promise((resolve) => res.write(event.startsWith(':') ? `${event}\n\n` : `data: ${event}\n\n`, resolve));
-        recorded.eventsSent = index + 1;
-        if (answer.eventDelayMs) await new Promise((resolve) => setTimeout(resolve, answer.eventDelayMs));
-        if (res.destroyed) return;
-      }
-      res.end();
-      return;
-    }
-    const payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
-    res.writeHead(status, { 'content-type': 'application/json', ...answer.headers });
-    res.end(payload);
+    if (get('/generation')) return answerGeneration(req, res, recorded);
+    if (req.method !== 'POST' || !path.endsWith('/chat/completions')) return sendJson(res, 404, errorAnswer(404, 'Not Found').body);
+    return answerChat(res, recorded);
   });
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
@@ -216,12 +367,22 @@ export async function startFakeOpenRouter(options: { port?: number; host?: strin
     baseUrl: `http://127.0.0.1:${port}/api/v1`,
     requests,
     keyRequests,
+    generationRequests,
+    modelRequests,
     script: (next) => {
       script = next;
     },
     keyInfo: (next) => {
       keyInfo = next;
     },
+    scriptGenerations: (next) => {
+      generationScript = next;
+    },
+    scriptModels: (next) => {
+      modelsScript = next;
+    },
+    setPrice: (model, price) => billing.setPrice(model, price),
+    bill: () => billing.bill(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -3,12 +3,20 @@
  * server-sent events, which gives live output and progress and lets a failure that happens mid-answer be
  * seen for what it is. One call is one attempt (no hidden retries here); every failure becomes
  * a ProviderError with exactly one error class.
+ *
+ * Every call that was or may have been billed reports its cost once (`onUsage`): from the
+ * answer's `usage` or the stream's last chunk; for a call cut off before that, from the
+ * generation endpoint (openrouter-usage.ts) within `reconcileTimeoutMs`; else estimated
+ * (usage-estimate.ts) and flagged.
  */
 import { ProviderError } from '../../schema/src/errors.ts';
 import { ErrorClass } from '../../schema/src/task.ts';
+import type { CallUsage, ModelPrice } from '../../schema/src/usage.ts';
 import { classifyHttpStatus, classifyUpstreamError, parseRetryAfter } from './openrouter-errors.ts';
+import { callUsageFromGeneration, callUsageFromResponse, lookupGeneration, type OpenRouterUsage } from './openrouter-usage.ts';
 import type { CompletionRequest, CompletionResult, TextProvider } from './provider.ts';
 import { createSseParser } from './sse.ts';
+import { costAt, estimateCallUsage } from './usage-estimate.ts';
 
 export interface OpenRouterOptions {
   apiKey: string;
@@ -19,7 +27,16 @@ export interface OpenRouterOptions {
   timeoutMs: number;
   /** Larger answers are cut off and count as PROVIDER_ERROR. */
   maxResponseBytes: number;
+  /**
+   * How long a call cut off before its usage arrived may spend asking the generation endpoint
+   * what it cost, before estimating (a cancel waits this long at most). Default 3000.
+   */
+  reconcileTimeoutMs?: number;
+  /** Model prices (a price book's `priceOf`), for estimates; without them an estimate costs 0. */
+  priceOf?: (model: string) => Promise<ModelPrice | null>;
 }
+
+export const DEFAULT_RECONCILE_TIMEOUT_MS = 3000;
 
 interface UpstreamError {
   code?: number | string;
@@ -29,6 +46,8 @@ interface UpstreamError {
 
 /** A whole answer, or one streamed chunk of it (`delta` instead of `message`). */
 interface ChatCompletion {
+  /** The generation id (`gen-…`). */
+  id?: string;
   model?: string;
   choices?: {
     message?: { content?: string | null };
@@ -36,7 +55,7 @@ interface ChatCompletion {
     finish_reason?: string | null;
     error?: UpstreamError;
   }[];
-  usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
+  usage?: OpenRouterUsage | null;
   error?: UpstreamError;
 }
 
@@ -70,6 +89,7 @@ class AnswerCollector {
   private chars = 0;
   private finished = false;
   model: string | undefined;
+  id: string | undefined;
   usage: ChatCompletion['usage'];
 
   constructor(
@@ -79,6 +99,10 @@ class AnswerCollector {
 
   /** Takes one chunk (or a whole answer). */
   take(chunk: ChatCompletion): void {
+    // What identifies and prices the call is kept first: a chunk may also carry an error.
+    this.model = chunk.model ?? this.model;
+    this.id = this.id ?? chunk.id;
+    this.usage = chunk.usage ?? this.usage;
     const upstream = chunk.error ?? chunk.choices?.[0]?.error;
     if (upstream) {
       const message = (upstream.message ?? 'upstream provider error').slice(0, 500);
@@ -98,8 +122,11 @@ class AnswerCollector {
       this.onText(text, this.chars);
     }
     if (choice?.finish_reason) this.finished = true;
-    this.model = chunk.model ?? this.model;
-    this.usage = chunk.usage ?? this.usage;
+  }
+
+  /** Every piece of text received so far, as it came. */
+  received(): string {
+    return this.parts.join('');
   }
 
   /** The stream's own end marker. */
@@ -128,10 +155,145 @@ function parseJson(text: string, status: number): ChatCompletion {
   throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'provider answered with a body that is not JSON', { httpStatus: status });
 }
 
+/** Connection failures that mean the request never left: nothing ran, nothing to bill. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function neverSent(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 4) return false;
+  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every((e) => neverSent(e, depth + 1));
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && NEVER_SENT.has(code)) return true;
+  return neverSent((error as { cause?: unknown }).cause, depth + 1);
+}
+
+/** What is known of one call, for its usage: filled in as the call goes. */
+interface CallState {
+  /** The request may have reached the provider, and no HTTP error status said it ran nothing. */
+  billable: boolean;
+  /** The provider answered (any status): a break after that is a truncated answer. */
+  answered: boolean;
+  generationId: string | null;
+  collector: AnswerCollector | null;
+}
+
 export function createOpenRouterProvider(options: OpenRouterOptions): TextProvider {
+  const reconcileTimeoutMs = options.reconcileTimeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS;
+
+  /** The model's price, or null: unknown, failed, or slower than `waitMs` (a cached price wins any wait). */
+  const priceWithin = async (model: string, waitMs: number): Promise<ModelPrice | null> => {
+    if (!options.priceOf) return null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), Math.max(0, waitMs));
+    });
+    try {
+      return await Promise.race([options.priceOf(model).catch(() => null), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  /**
+   * The call's usage: from the answer, else from the generation endpoint, else estimated; all
+   * within `reconcileTimeoutMs`.
+   */
+  const settleUsage = async (request: CompletionRequest, call: CallState): Promise<CallUsage> => {
+    const startedAt = Date.now();
+    const collector = call.collector;
+    const model = collector?.model ?? options.model;
+    const generationId = call.generationId ?? collector?.id ?? null;
+    const reported = callUsageFromResponse(collector?.usage, model, generationId);
+    if (reported) return reported;
+    if (generationId) {
+      const data = await lookupGeneration(generationId, { baseUrl: options.baseUrl, apiKey: options.apiKey, timeoutMs: reconcileTimeoutMs });
+      const reconciled = data && callUsageFromGeneration(data, model, generationId);
+      if (reconciled) return reconciled;
+    }
+    const price = await priceWithin(model, reconcileTimeoutMs - (Date.now() - startedAt));
+    const estimate = estimateCallUsage({ model, generationId, messages: request.messages, receivedText: collector?.received() ?? '', price });
+    // Token counts without a cost (an older or partial `usage`) beat the estimate's.
+    const usage = collector?.usage;
+    if (typeof usage?.prompt_tokens === 'number' && typeof usage.completion_tokens === 'number') {
+      estimate.promptTokens = usage.prompt_tokens;
+      estimate.completionTokens = usage.completion_tokens;
+      estimate.costUsd = costAt(price, usage.prompt_tokens, usage.completion_tokens);
+    }
+    return estimate;
+  };
+
+  /** One HTTP call: sends the request, reads the answer, records what it learns in `call`. */
+  const attempt = async (request: CompletionRequest, signal: AbortSignal, call: CallState, onText: (delta: string, chars: number) => void): Promise<CompletionResult> => {
+    call.billable = true;
+    const response = await fetch(`${options.baseUrl}/chat/completions`, {
+      method: 'POST',
+      signal,
+      headers: {
+        authorization: `Bearer ${options.apiKey}`,
+        'content-type': 'application/json',
+        accept: 'text/event-stream, application/json',
+        'x-title': 'AsyncTaskFlow',
+      },
+      body: JSON.stringify({
+        model: options.model,
+        messages: request.messages,
+        stream: true,
+        ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+        // Usage accounting (cost, cached and reasoning tokens). OpenRouter now always sends it and
+        // calls this flag deprecated, without effect; it costs nothing and keeps older deployments right.
+        usage: { include: true },
+      }),
+    });
+    const status = response.status;
+    call.answered = true;
+    call.generationId = response.headers.get('x-generation-id');
+
+    if (!response.ok) {
+      // An error status: OpenRouter ran nothing and charges nothing.
+      call.billable = false;
+      let text = '';
+      for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
+      let message = `HTTP ${status}`;
+      try {
+        message = (JSON.parse(text) as ChatCompletion).error?.message ?? message;
+      } catch {
+        // an HTML error page or an empty body: the status says enough
+      }
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      throw new ProviderError(classifyHttpStatus(status, message), message.slice(0, 500), { httpStatus: status, retryAfterMs });
+    }
+
+    const collector = new AnswerCollector(status, onText);
+    call.collector = collector;
+    const streamed = (response.headers.get('content-type') ?? '').includes('text/event-stream');
+    if (streamed) {
+      const parser = createSseParser();
+      const take = (data: string) => (data === '[DONE]' ? collector.done() : collector.take(parseJson(data, status)));
+      for await (const piece of readBody(response, options.maxResponseBytes, signal)) parser.push(piece).forEach(take);
+      parser.end().forEach(take);
+    } else {
+      // Some errors (and non-streaming providers) answer with one JSON body.
+      let text = '';
+      for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
+      collector.take(parseJson(text, status));
+    }
+    const text = collector.text(streamed);
+    request.onProgress(0.9);
+    return {
+      text,
+      usage: {
+        model: collector.model ?? options.model,
+        promptTokens: collector.usage?.prompt_tokens ?? null,
+        completionTokens: collector.usage?.completion_tokens ?? null,
+        totalTokens: collector.usage?.total_tokens ?? null,
+      },
+    };
+  };
+
   return {
     name: 'openrouter',
     async complete(request: CompletionRequest): Promise<CompletionResult> {
+      // Not begun: nothing sent, nothing to report.
+      request.signal.throwIfAborted();
       const deadline = AbortSignal.timeout(options.timeoutMs);
       const signal = AbortSignal.any([request.signal, deadline]);
       // Progress while text arrives: approaches 0.9, at most one report per 5 %.
@@ -146,74 +308,28 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         }
       };
 
-      // Set once the provider answered: a break after that is a truncated answer, not a network failure.
-      let answering = false;
+      const call: CallState = { billable: false, answered: false, generationId: null, collector: null };
+      let outcome: { ok: true; result: CompletionResult } | { ok: false; error: unknown };
       try {
-        const response = await fetch(`${options.baseUrl}/chat/completions`, {
-          method: 'POST',
-          signal,
-          headers: {
-            authorization: `Bearer ${options.apiKey}`,
-            'content-type': 'application/json',
-            accept: 'text/event-stream, application/json',
-            'x-title': 'AsyncTaskFlow',
-          },
-          body: JSON.stringify({
-            model: options.model,
-            messages: request.messages,
-            stream: true,
-          }),
-        });
-        const status = response.status;
-        answering = true;
-
-        if (!response.ok) {
-          let text = '';
-          for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
-          let message = `HTTP ${status}`;
-          try {
-            message = (JSON.parse(text) as ChatCompletion).error?.message ?? message;
-          } catch {
-            // an HTML error page or an empty body: the status says enough
-          }
-          const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-          throw new ProviderError(classifyHttpStatus(status, message), message.slice(0, 500), { httpStatus: status, retryAfterMs });
-        }
-
-        const collector = new AnswerCollector(status, onText);
-        const streamed = (response.headers.get('content-type') ?? '').includes('text/event-stream');
-        if (streamed) {
-          const parser = createSseParser();
-          const take = (data: string) => (data === '[DONE]' ? collector.done() : collector.take(parseJson(data, status)));
-          for await (const piece of readBody(response, options.maxResponseBytes, signal)) parser.push(piece).forEach(take);
-          parser.end().forEach(take);
-        } else {
-          // Some errors (and non-streaming providers) answer with one JSON body.
-          let text = '';
-          for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
-          collector.take(parseJson(text, status));
-        }
-        const text = collector.text(streamed);
-        request.onProgress(0.9);
-        return {
-          text,
-          usage: {
-            model: collector.model ?? options.model,
-            promptTokens: collector.usage?.prompt_tokens ?? null,
-            completionTokens: collector.usage?.completion_tokens ?? null,
-            totalTokens: collector.usage?.total_tokens ?? null,
-          },
-        };
+        outcome = { ok: true, result: await attempt(request, signal, call, onText) };
       } catch (error) {
-        if (error instanceof ProviderError) throw error;
-        // Cancel and shutdown abort with their own reason: pass it on, it is not a failure.
-        if (request.signal.aborted) throw request.signal.reason ?? error;
-        if (deadline.aborted) {
-          throw new ProviderError(ErrorClass.NETWORK_TIMEOUT, `no complete answer within ${options.timeoutMs} ms`, { cause: error });
-        }
-        if (answering) throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'the answer broke off', { cause: error });
-        throw new ProviderError(ErrorClass.NETWORK_TIMEOUT, 'could not reach the provider', { cause: error });
+        outcome = { ok: false, error: classifyFailure(error, request.signal, deadline, call, options.timeoutMs) };
+        if (!call.answered && neverSent(error)) call.billable = false;
       }
+      if (request.onUsage && call.billable) request.onUsage(await settleUsage(request, call));
+      if (!outcome.ok) throw outcome.error;
+      return outcome.result;
     },
   };
+}
+
+/** The error a failed call ends with: a ProviderError of one class, or the caller's own abort reason. */
+function classifyFailure(error: unknown, callerSignal: AbortSignal, deadline: AbortSignal, call: CallState, timeoutMs: number): unknown {
+  if (error instanceof ProviderError) return error;
+  // Cancel and shutdown abort with their own reason: pass it on, it is not a failure.
+  if (callerSignal.aborted) return callerSignal.reason ?? error;
+  if (deadline.aborted) return new ProviderError(ErrorClass.NETWORK_TIMEOUT, `no complete answer within ${timeoutMs} ms`, { cause: error });
+  // Once the provider answered, a break is a truncated answer, not a network failure.
+  if (call.answered) return new ProviderError(ErrorClass.PROVIDER_ERROR, 'the answer broke off', { cause: error });
+  return new ProviderError(ErrorClass.NETWORK_TIMEOUT, 'could not reach the provider', { cause: error });
 }

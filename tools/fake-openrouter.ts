@@ -47,6 +47,8 @@ export interface FakeAnswer {
   body?: unknown;
   headers?: Record<string, string>;
   delayMs?: number;
+  /** False: one JSON body even when the request asked for a stream (as some upstreams answer). */
+  stream?: boolean;
   /** Explicit server-sent events: each a `data:` payload, or a `:` comment line. */
   events?: string[];
   /** Pause between events. */
@@ -273,7 +275,7 @@ export async function startFakeOpenRouter(options: FakeOpenRouterOptions = {}): 
     const status = answer.status ?? 200;
     const body = recorded.body as { model?: unknown; stream?: unknown } | null;
     const scriptedModel = (answer.body as { model?: unknown } | null)?.model;
-    const wantsStream = body?.stream === true;
+    const wantsStream = body?.stream === true && answer.stream !== false;
     const events =
       answer.events ?? (wantsStream && status === 200 && typeof answer.body === 'object' && answer.body !== null ? toStreamEvents(answer.body as ChatCompletionBody) : null);
     if (status === 200) {

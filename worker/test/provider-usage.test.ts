@@ -147,8 +147,14 @@ describe('usage reported by the provider', () => {
   it('asks the generation endpoint when a finished stream carried no usage', async () => {
     fake.script((request) => ({ ...defaultAnswer(request), omitUsage: true }));
     const { settled, usages } = await run(provider());
-    expect((await settled).error).toBeNull();
+    const { result } = await settled;
     expect(usages).toEqual([asReported(usages[0]!.generationId)]);
+    expect(result?.usage).toEqual({
+      model: MODEL,
+      promptTokens: usages[0]!.promptTokens,
+      completionTokens: usages[0]!.completionTokens,
+      totalTokens: usages[0]!.promptTokens + usages[0]!.completionTokens,
+    });
   });
 
   it('reconciles a stream that broke off from the generation endpoint: the prompt and the text sent before the break', async () => {

@@ -65,6 +65,8 @@ export class AnswerCollector {
   constructor(
     private readonly status: number,
     private readonly onText: (delta: string, chars: number) => void,
+    /** Told the generation id of each chunk that has one (the caller keeps the first). */
+    private readonly onId: (id: string | undefined) => void = () => undefined,
   ) {}
 
   /** Takes one chunk (or a whole answer). */
@@ -72,6 +74,7 @@ export class AnswerCollector {
     // What identifies and prices the call is kept first: a chunk may also carry an error.
     this.model = chunk.model ?? this.model;
     this.id = this.id ?? chunk.id;
+    this.onId(this.id);
     this.usage = chunk.usage ?? this.usage;
     const upstream = chunk.error ?? chunk.choices?.[0]?.error;
     if (upstream) {

@@ -121,3 +121,13 @@ export async function lookupGeneration(id: string, options: GenerationLookupOpti
     pauseMs = Math.min(pauseMs * 2, 1000);
   }
 }
+
+/**
+ * What a generation cost, asked of the generation endpoint within `options.timeoutMs`: for a
+ * call whose worker died before it reported (the id kept from `onGeneration`). Null when the
+ * endpoint does not answer in time or carries no cost. Never throws.
+ */
+export async function reconcileGeneration(generationId: string, model: string, options: GenerationLookupOptions): Promise<CallUsage | null> {
+  const data = await lookupGeneration(generationId, options);
+  return data && callUsageFromGeneration(data, model, generationId);
+}

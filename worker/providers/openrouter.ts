@@ -14,7 +14,7 @@ import { ErrorClass } from '../../schema/src/task.ts';
 import type { CallUsage, ModelPrice } from '../../schema/src/usage.ts';
 import { AnswerCollector, parseJson, readBody, type ChatCompletion } from './openrouter-answer.ts';
 import { classifyHttpStatus, parseRetryAfter } from './openrouter-errors.ts';
-import { callUsageFromGeneration, callUsageFromResponse, lookupGeneration } from './openrouter-usage.ts';
+import { callUsageFromResponse, reconcileGeneration } from './openrouter-usage.ts';
 import type { CompletionRequest, CompletionResult, TextProvider } from './provider.ts';
 import { createSseParser } from './sse.ts';
 import { costAt, estimateCallUsage } from './usage-estimate.ts';
@@ -89,8 +89,7 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
     const reported = callUsageFromResponse(collector?.usage, model, generationId);
     if (reported) return reported;
     if (generationId) {
-      const data = await lookupGeneration(generationId, { baseUrl: options.baseUrl, apiKey: options.apiKey, timeoutMs: reconcileTimeoutMs });
-      const reconciled = data && callUsageFromGeneration(data, model, generationId);
+      const reconciled = await reconcileGeneration(generationId, model, { baseUrl: options.baseUrl, apiKey: options.apiKey, timeoutMs: reconcileTimeoutMs });
       if (reconciled) return reconciled;
     }
     const price = await priceWithin(model, reconcileTimeoutMs - (Date.now() - startedAt));
@@ -146,7 +145,15 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
       throw new ProviderError(classifyHttpStatus(status, message), message.slice(0, 500), { httpStatus: status, retryAfterMs });
     }
 
-    const collector = new AnswerCollector(status, onText);
+    let announced = false;
+    const announce = (id: string | null | undefined) => {
+      if (announced || !id) return;
+      announced = true;
+      request.onGeneration?.(id);
+    };
+    announce(call.generationId);
+    // Before any text: a chunk's id is taken before its text is handed on.
+    const collector = new AnswerCollector(status, onText, announce);
     call.collector = collector;
     const streamed = (response.headers.get('content-type') ?? '').includes('text/event-stream');
     if (streamed) {

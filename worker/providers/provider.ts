@@ -31,6 +31,13 @@ export interface CompletionRequest {
    * Optional until the runner passes it through TaskInput; a provider calls it when present.
    */
   onUsage?(usage: CallUsage): void;
+  /**
+   * The provider's id of this call's generation, as soon as it is known (the answer's headers
+   * or first chunk), at most once and before any text: kept with the reservation, it lets
+   * another process find out what the call cost if this one dies before `onUsage`
+   * (openrouter-usage.ts `reconcileGeneration`). Must not throw.
+   */
+  onGeneration?(generationId: string): void;
   /** The completion cap (sent as `max_tokens`); the provider's default when absent. */
   maxTokens?: number;
 }

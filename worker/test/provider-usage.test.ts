@@ -12,6 +12,7 @@ import type { CallUsage, ModelPrice } from '../../schema/src/usage.ts';
 import { defaultAnswer, errorAnswer, startFakeOpenRouter, streamedAnswer, type BilledGeneration, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
 import { createOpenRouterProvider, type OpenRouterOptions } from '../providers/openrouter.ts';
 import { createPriceBook } from '../providers/openrouter-prices.ts';
+import { reconcileGeneration } from '../providers/openrouter-usage.ts';
 import type { ChatMessage, CompletionRequest, TextProvider } from '../providers/provider.ts';
 import { costAt, estimateTokens } from '../providers/usage-estimate.ts';
 
@@ -122,6 +123,18 @@ describe('usage reported by the provider', () => {
     expect(fake.generationRequests.length).toBe(lookupsBefore);
   });
 
+  it('tells the generation id before any text, once', async () => {
+    const order: string[] = [];
+    const { settled, usages } = await run(provider(), {
+      onGeneration: (id) => order.push(`generation ${id}`),
+      onText: () => order.push('text'),
+    });
+    await settled;
+    expect(order[0]).toBe(`generation ${usages[0]!.generationId}`);
+    expect(order.filter((o) => o.startsWith('generation'))).toHaveLength(1);
+    expect(order.length).toBeGreaterThan(1);
+  });
+
   it('reads usage from a whole JSON answer, with cached and reasoning tokens and the model that answered', async () => {
     fake.script((request) => {
       const answer = defaultAnswer(request);
@@ -194,6 +207,26 @@ describe('usage reported by the provider', () => {
     expect((error as Error).message).toBe('cancelled by the user');
     expect(usages).toEqual([asReported(usages[0]!.generationId)]);
     expect(lastGeneration()).toMatchObject({ completed: false, cancelled: true });
+  });
+
+  it('lets another process find out what a call cost from its generation id, after the caller died', async () => {
+    fake.script((request) => streamedAnswer(request, { chunks: 40, delayMs: 20 }));
+    const controller = new AbortController();
+    let generationId = '';
+    // No onUsage: this caller never reports, as a worker killed mid-call.
+    const call = provider().complete({
+      messages: messages(),
+      signal: controller.signal,
+      onProgress: () => undefined,
+      onText: () => controller.abort(new Error('killed')),
+      onGeneration: (id) => {
+        generationId = id;
+      },
+    });
+    await expect(call).rejects.toThrow('killed');
+    const reconciled = await reconcileGeneration(generationId, MODEL, { baseUrl: fake.baseUrl, apiKey: 'k', timeoutMs: 2000 });
+    expect(reconciled).toEqual(asReported(generationId));
+    expect(await reconcileGeneration('gen-unknown', MODEL, { baseUrl: fake.baseUrl, apiKey: 'k', timeoutMs: 200 })).toBeNull();
   });
 
   it('waits out the generation endpoint\'s lag (404 until recorded) within the reconcile time', async () => {

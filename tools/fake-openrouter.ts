@@ -2,13 +2,15 @@
  * A fake OpenRouter on loopback that speaks the chat-completions shape: the request body,
  * `choices[0].message.content`, `usage` (with `cost`, cached and reasoning tokens), and
  * OpenRouter's error body `{ error: { code, message, metadata } }`. Each answer can be scripted
- * per request, and every request is recorded (method, path, headers, parsed body) for assertions.
+ * per request (fake-openrouter-answers.ts), and every request is recorded (method, path,
+ * headers, parsed body) for assertions.
  *
  * It keeps its own bill (tools/fake-openrouter-billing.ts: the token and pricing rules): every
  * call it answers with 200 is a generation with an id (`gen-…`, in the `X-Generation-Id` header
  * and the body's `id`), whose usage and cost it writes into the answer (the `usage` of a JSON
  * body, the stream's last chunk) and reports at `GET /generation?id=`; `GET /models` lists the
- * prices. `fake.bill()` is what it charged, call by call.
+ * prices (default $1 / $2 per million prompt / completion tokens; `prices` sets them per model).
+ * `fake.bill()` is what it charged, call by call.
  *
  * Run alone for demos: `npm run fake-provider` (FAKE_PROVIDER_PORT, default 8090), then start
  * workers with OPENROUTER_BASE_URL=http://127.0.0.1:8090/api/v1 and any OPENROUTER_API_KEY.
@@ -20,107 +22,22 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { ModelPrice } from '../schema/src/usage.ts';
-import { createFakeBilling, fakePromptTokens, fakeTokenCount, type FakeBill, type FakeBillingOptions, type OpenGeneration } from './fake-openrouter-billing.ts';
+import {
+  defaultAnswer,
+  errorAnswer,
+  streamedAnswer,
+  toStreamEvents,
+  unlimitedKey,
+  type ChatCompletionBody,
+  type ChatRequestBody,
+  type FakeAnswer,
+  type FakeScript,
+  type RecordedRequest,
+} from './fake-openrouter-answers.ts';
+import { createFakeBilling, type FakeBill, type FakeBillingOptions, type OpenGeneration } from './fake-openrouter-billing.ts';
 
 export { DEFAULT_FAKE_PRICE, fakeCost, fakeTokenCount, type BilledGeneration, type FakeBill } from './fake-openrouter-billing.ts';
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: unknown;
-  at: number;
-  /** Set when the caller hung up before the answer was sent (an aborted call). */
-  abortedAt?: number;
-  /** Server-sent events written so far (a streamed answer). */
-  eventsSent?: number;
-  /** The id of the generation a chat-completions call is billed under, if the fake answers it with 200. */
-  generationId?: string;
-}
-
-export interface FakeAnswer {
-  status?: number;
-  /**
-   * An object is sent as JSON; a string is sent as it is (for broken bodies). A successful
-   * chat completion is streamed as server-sent events when the request asked for a stream.
-   */
-  body?: unknown;
-  headers?: Record<string, string>;
-  delayMs?: number;
-  /** False: one JSON body even when the request asked for a stream (as some upstreams answer). */
-  stream?: boolean;
-  /** Explicit server-sent events: each a `data:` payload, or a `:` comment line. */
-  events?: string[];
-  /** Pause between events. */
-  eventDelayMs?: number;
-  /** Drop the connection after this many events (a stream that breaks mid-answer). */
-  breakAfterEvents?: number;
-  /**
-   * Leave the usage out of the answer (the JSON body's `usage`, the last chunk's): the call is
-   * billed all the same, and only the generation endpoint tells what it cost.
-   */
-  omitUsage?: boolean;
-  /** Prompt tokens read from the provider's cache, reported (and charged at the full price). */
-  cachedTokens?: number;
-  /** Reasoning tokens the model spent, reported and billed as completion tokens. */
-  reasoningTokens?: number;
-}
-
-interface ChatCompletionBody {
-  id?: string;
-  model?: string;
-  choices?: { message?: { content?: string }; finish_reason?: string }[];
-  usage?: unknown;
-}
-
-/**
- * The events OpenRouter would stream for this whole answer: a keep-alive, the text (a word per
- * event, or in `pieces` even parts), the end with usage. The fake server writes its own bill
- * into the last chunk's `usage` as it sends it.
- */
-export function toStreamEvents(answer: ChatCompletionBody, pieces?: number): string[] {
-  const content = answer.choices?.[0]?.message?.content ?? '';
-  const words = !content ? [] : pieces ? splitEvenly(content, pieces) : content.split(/(?<= )/);
-  const id = answer.id ?? 'gen-stream';
-  const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-    JSON.stringify({ id, object: 'chat.completion.chunk', model: answer.model, choices: [{ index: 0, delta, ...extra }] });
-  return [
-    ': OPENROUTER PROCESSING',
-    ...words.map((word) => chunk({ role: 'assistant', content: word }, { finish_reason: null })),
-    JSON.stringify({
-      id,
-      object: 'chat.completion.chunk',
-      model: answer.model,
-      choices: [{ index: 0, delta: {}, finish_reason: answer.choices?.[0]?.finish_reason ?? 'stop' }],
-      // Present even when unknown here: the key marks the chunk the server writes its bill into.
-      usage: answer.usage ?? null,
-    }),
-    '[DONE]',
-  ];
-}
-
-/** `text` cut into `pieces` parts of nearly equal length (whole code points; fewer when it is short). */
-export function splitEvenly(text: string, pieces: number): string[] {
-  const points = Array.from(text);
-  const size = Math.max(1, Math.ceil(points.length / Math.max(1, pieces)));
-  const parts: string[] = [];
-  for (let i = 0; i < points.length; i += size) parts.push(points.slice(i, i + size).join(''));
-  return parts;
-}
-
-/**
- * `answer` (by default the plausible one) streamed slowly: its text in `chunks` pieces, `delayMs`
- * apart. For demos and tests of live output; the worker itself never paces anything.
- */
-export function streamedAnswer(request: RecordedRequest, options: { chunks: number; delayMs: number; text?: string }): FakeAnswer {
-  const answer = defaultAnswer(request);
-  const body = answer.body as ChatCompletionBody;
-  if (options.text !== undefined) body.choices = [{ finish_reason: 'stop', message: { content: options.text } }];
-  return { ...answer, events: toStreamEvents(body, options.chunks), eventDelayMs: options.delayMs };
-}
-
-/** Decides the answer to the n-th (1-based) chat-completions request. */
-export type FakeScript = (request: RecordedRequest, n: number) => FakeAnswer | Promise<FakeAnswer>;
+export { defaultAnswer, errorAnswer, splitEvenly, streamedAnswer, toStreamEvents, unlimitedKey, type FakeAnswer, type FakeScript, type RecordedRequest } from './fake-openrouter-answers.ts';
 
 /** Overrides an answer of the generation or models endpoint; undefined keeps the fake's own. */
 export type FakeLookupScript = (request: RecordedRequest) => FakeAnswer | undefined | Promise<FakeAnswer | undefined>;
@@ -155,46 +72,6 @@ export interface FakeOpenRouterOptions extends FakeBillingOptions {
   host?: string;
 }
 
-/** What OpenRouter's key endpoint says about a valid key with no credit limit and no usage. */
-export const unlimitedKey = (): FakeAnswer => ({
-  status: 200,
-  body: { data: { label: 'fake-key', usage: 0, limit: null, limit_remaining: null, is_free_tier: false } },
-});
-
-interface ChatRequestBody {
-  model?: string;
-  messages?: { role: string; content: string }[];
-}
-
-/**
- * A plausible successful answer: the first sentence of the user's text, with usage (by the
- * fake's token rule; the server writes its bill over it, cost included).
- */
-export function defaultAnswer(request: RecordedRequest): FakeAnswer {
-  const body = request.body as ChatRequestBody;
-  const text = body.messages?.find((m) => m.role === 'user')?.content ?? '';
-  const firstSentence = text.split(/(?<=[.!?。])\s*/)[0] ?? text;
-  const content = `Summary: ${firstSentence}`;
-  const promptTokens = fakePromptTokens(body);
-  const completionTokens = fakeTokenCount(content);
-  return {
-    status: 200,
-    body: {
-      id: request.generationId ?? `gen-${request.at}`,
-      object: 'chat.completion',
-      created: Math.floor(request.at / 1000),
-      model: body.model ?? 'fake/model',
-      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
-    },
-  };
-}
-
-/** OpenRouter's error body for `status`. */
-export function errorAnswer(status: number, message: string, metadata?: Record<string, unknown>): FakeAnswer {
-  return { status, body: { error: { code: status, message, ...(metadata ? { metadata } : {}) } } };
-}
-
 /** A new generation id, shaped like OpenRouter's (`gen-<seconds>-<random>`). */
 function newGenerationId(): string {
   return `gen-${Math.floor(Date.now() / 1000)}-${randomBytes(15).toString('base64url')}`;
@@ -224,6 +101,60 @@ function withBilledUsage(chunk: Record<string, unknown>, generation: OpenGenerat
   if (!('usage' in chunk)) return chunk;
   const { usage: _scripted, ...rest } = chunk;
   return answer.omitUsage ? rest : { ...rest, usage: generation.usage() };
+}
+
+interface Sending {
+  answer: FakeAnswer;
+  status: number;
+  headers: Record<string, string>;
+  generation: OpenGeneration | null;
+}
+
+/** Streams `events`, billing each piece of text as it is handed to the socket. */
+async function sendEvents(res: ServerResponse, recorded: RecordedRequest, sending: Sending & { events: string[]; onBreak(): void }) {
+  const { answer, generation } = sending;
+  res.writeHead(sending.status, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...sending.headers });
+  let finishReason: string | null = null;
+  for (const [index, event] of sending.events.entries()) {
+    if (answer.breakAfterEvents !== undefined && index >= answer.breakAfterEvents) {
+      sending.onBreak();
+      res.destroy();
+      return;
+    }
+    let data = event;
+    const chunk = event.startsWith(':') ? null : parseObject(event);
+    if (chunk && generation) {
+      // The usage a chunk carries includes its own text.
+      const content = contentOf(chunk);
+      generation.addCompletion(content.text);
+      finishReason = content.finishReason ?? finishReason;
+      const billed = withBilledUsage(chunk, generation, answer);
+      if (billed !== chunk) data = JSON.stringify(billed);
+    }
+    // Wait until each event is flushed, so a break really happens mid-answer.
+    await new Promise((resolve) => res.write(event.startsWith(':') ? `${event}\n\n` : `data: ${data}\n\n`, resolve));
+    recorded.eventsSent = index + 1;
+    if (answer.eventDelayMs) await new Promise((resolve) => setTimeout(resolve, answer.eventDelayMs));
+    if (res.destroyed) return;
+  }
+  generation?.end({ completed: true, cancelled: false, finishReason });
+  res.end();
+}
+
+/** Sends one body; a chat completion in it is billed whole, its `usage` written by the bill. */
+function sendWhole(res: ServerResponse, { answer, status, headers, generation }: Sending) {
+  let payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
+  let finishReason: string | null = null;
+  const whole = typeof answer.body === 'object' && answer.body !== null ? (answer.body as Record<string, unknown>) : null;
+  if (generation && whole && 'choices' in whole) {
+    const content = contentOf(whole);
+    generation.addCompletion(content.text);
+    finishReason = content.finishReason;
+    payload = JSON.stringify(withBilledUsage({ ...whole, usage: null }, generation, answer));
+  }
+  generation?.end({ completed: true, cancelled: false, finishReason });
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(payload);
 }
 
 export async function startFakeOpenRouter(options: FakeOpenRouterOptions = {}): Promise<FakeOpenRouter> {
@@ -294,46 +225,10 @@ export async function startFakeOpenRouter(options: FakeOpenRouterOptions = {}): 
     if (res.destroyed) return;
     const headers = { ...(generation ? { 'x-generation-id': generation.id } : {}), ...answer.headers };
     if (events) {
-      res.writeHead(status, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
-      let finishReason: string | null = null;
-      for (const [index, event] of events.entries()) {
-        if (answer.breakAfterEvents !== undefined && index >= answer.breakAfterEvents) {
-          brokeOff = true;
-          res.destroy();
-          return;
-        }
-        let data = event;
-        const chunk = event.startsWith(':') ? null : parseObject(event);
-        if (chunk && generation) {
-          // Billed as it is handed to the socket; the usage it carries includes its own text.
-          const content = contentOf(chunk);
-          generation.addCompletion(content.text);
-          finishReason = content.finishReason ?? finishReason;
-          const billed = withBilledUsage(chunk, generation, answer);
-          if (billed !== chunk) data = JSON.stringify(billed);
-        }
-        // Wait until each event is flushed, so a break really happens mid-answer.
-        await new Promise((resolve) => res.write(event.startsWith(':') ? `${event}\n\n` : `data: ${data}\n\n`, resolve));
-        recorded.eventsSent = index + 1;
-        if (answer.eventDelayMs) await new Promise((resolve) => setTimeout(resolve, answer.eventDelayMs));
-        if (res.destroyed) return;
-      }
-      generation?.end({ completed: true, cancelled: false, finishReason });
-      res.end();
+      await sendEvents(res, recorded, { answer, status, headers, events, generation, onBreak: () => (brokeOff = true) });
       return;
     }
-    let payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
-    let finishReason: string | null = null;
-    const whole = typeof answer.body === 'object' && answer.body !== null ? (answer.body as Record<string, unknown>) : null;
-    if (generation && whole && 'choices' in whole) {
-      const content = contentOf(whole);
-      generation.addCompletion(content.text);
-      finishReason = content.finishReason;
-      payload = JSON.stringify(withBilledUsage({ ...whole, usage: null }, generation, answer));
-    }
-    generation?.end({ completed: true, cancelled: false, finishReason });
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(payload);
+    sendWhole(res, { answer, status, headers, generation });
   };
 
   const server: Server = createServer(async (req, res) => {

@@ -1,154 +1,235 @@
 /**
  * A fake OpenRouter on loopback that speaks the chat-completions shape: the request body,
- * `choices[0].message.content`, `usage`, and OpenRouter's error body
- * `{ error: { code, message, metadata } }`. Each answer can be scripted per request, and
- * every request is recorded (method, path, headers, parsed body) for assertions.
+ * `choices[0].message.content`, `usage` (with `cost`, cached and reasoning tokens), and
+ * OpenRouter's error body `{ error: { code, message, metadata } }`. Each answer can be scripted
+ * per request (fake-openrouter-answers.ts), and every request is recorded (method, path,
+ * headers, parsed body) for assertions.
+ *
+ * It keeps its own bill (tools/fake-openrouter-billing.ts: the token and pricing rules): every
+ * call it answers with 200 is a generation with an id (`gen-…`, in the `X-Generation-Id` header
+ * and the body's `id`), whose usage and cost it writes into the answer (the `usage` of a JSON
+ * body, the stream's last chunk) and reports at `GET /generation?id=`; `GET /models` lists the
+ * prices (default $1 / $2 per million prompt / completion tokens; `prices` sets them per model).
+ * `fake.bill()` is what it charged, call by call.
  *
  * Run alone for demos: `npm run fake-provider` (FAKE_PROVIDER_PORT, default 8090), then start
  * workers with OPENROUTER_BASE_URL=http://127.0.0.1:8090/api/v1 and any OPENROUTER_API_KEY.
  * To watch output stream slowly, set FAKE_PROVIDER_CHUNKS (pieces per answer; default one per
  * word) and FAKE_PROVIDER_CHUNK_DELAY_MS (pause between pieces; default 0).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import type { ModelPrice } from '../schema/src/usage.ts';
+import {
+  defaultAnswer,
+  errorAnswer,
+  streamedAnswer,
+  toStreamEvents,
+  unlimitedKey,
+  type ChatCompletionBody,
+  type ChatRequestBody,
+  type FakeAnswer,
+  type FakeScript,
+  type RecordedRequest,
+} from './fake-openrouter-answers.ts';
+import { createFakeBilling, type FakeBill, type FakeBillingOptions, type OpenGeneration } from './fake-openrouter-billing.ts';
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: unknown;
-  at: number;
-  /** Set when the caller hung up before the answer was sent (an aborted call). */
-  abortedAt?: number;
-  /** Server-sent events written so far (a streamed answer). */
-  eventsSent?: number;
-}
+export { DEFAULT_FAKE_PRICE, fakeCost, fakeTokenCount, type BilledGeneration, type FakeBill } from './fake-openrouter-billing.ts';
+export { defaultAnswer, errorAnswer, splitEvenly, streamedAnswer, toStreamEvents, unlimitedKey, type FakeAnswer, type FakeScript, type RecordedRequest } from './fake-openrouter-answers.ts';
 
-export interface FakeAnswer {
-  status?: number;
-  /**
-   * An object is sent as JSON; a string is sent as it is (for broken bodies). A successful
-   * chat completion is streamed as server-sent events when the request asked for a stream.
-   */
-  body?: unknown;
-  headers?: Record<string, string>;
-  delayMs?: number;
-  /** Explicit server-sent events: each a `data:` payload, or a `:` comment line. */
-  events?: string[];
-  /** Pause between events. */
-  eventDelayMs?: number;
-  /** Drop the connection after this many events (a stream that breaks mid-answer). */
-  breakAfterEvents?: number;
-}
-
-interface ChatCompletionBody {
-  model?: string;
-  choices?: { message?: { content?: string }; finish_reason?: string }[];
-  usage?: unknown;
-}
-
-/**
- * The events OpenRouter would stream for this whole answer: a keep-alive, the text (a word per
- * event, or in `pieces` even parts), the end with usage.
- */
-export function toStreamEvents(answer: ChatCompletionBody, pieces?: number): string[] {
-  const content = answer.choices?.[0]?.message?.content ?? '';
-  const words = !content ? [] : pieces ? splitEvenly(content, pieces) : content.split(/(?<= )/);
-  const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-    JSON.stringify({ id: 'gen-stream', object: 'chat.completion.chunk', model: answer.model, choices: [{ index: 0, delta, ...extra }] });
-  return [
-    ': OPENROUTER PROCESSING',
-    ...words.map((word) => chunk({ role: 'assistant', content: word }, { finish_reason: null })),
-    JSON.stringify({
-      id: 'gen-stream',
-      object: 'chat.completion.chunk',
-      model: answer.model,
-      choices: [{ index: 0, delta: {}, finish_reason: answer.choices?.[0]?.finish_reason ?? 'stop' }],
-      usage: answer.usage,
-    }),
-    '[DONE]',
-  ];
-}
-
-/** `text` cut into `pieces` parts of nearly equal length (whole code points; fewer when it is short). */
-export function splitEvenly(text: string, pieces: number): string[] {
-  const points = Array.from(text);
-  const size = Math.max(1, Math.ceil(points.length / Math.max(1, pieces)));
-  const parts: string[] = [];
-  for (let i = 0; i < points.length; i += size) parts.push(points.slice(i, i + size).join(''));
-  return parts;
-}
-
-/**
- * `answer` (by default the plausible one) streamed slowly: its text in `chunks` pieces, `delayMs`
- * apart. For demos and tests of live output; the worker itself never paces anything.
- */
-export function streamedAnswer(request: RecordedRequest, options: { chunks: number; delayMs: number; text?: string }): FakeAnswer {
-  const answer = defaultAnswer(request);
-  const body = answer.body as ChatCompletionBody;
-  if (options.text !== undefined) body.choices = [{ finish_reason: 'stop', message: { content: options.text } }];
-  return { ...answer, events: toStreamEvents(body, options.chunks), eventDelayMs: options.delayMs };
-}
-
-/** Decides the answer to the n-th (1-based) chat-completions request. */
-export type FakeScript = (request: RecordedRequest, n: number) => FakeAnswer | Promise<FakeAnswer>;
+/** Overrides an answer of the generation or models endpoint; undefined keeps the fake's own. */
+export type FakeLookupScript = (request: RecordedRequest) => FakeAnswer | undefined | Promise<FakeAnswer | undefined>;
 
 export interface FakeOpenRouter {
   /** Base URL to use as OPENROUTER_BASE_URL. */
   baseUrl: string;
-  /** Every request but the key checks. */
+  /** Every request but the key checks, the generation lookups and the model lists. */
   requests: RecordedRequest[];
   /** The key checks (GET /key). */
   keyRequests: RecordedRequest[];
+  /** The generation lookups (GET /generation?id=). */
+  generationRequests: RecordedRequest[];
+  /** The model lists (GET /models). */
+  modelRequests: RecordedRequest[];
   script(next: FakeScript): void;
   /** Scripts the key endpoint (GET /key): key validity, usage and credit limit. */
   keyInfo(next: () => FakeAnswer): void;
+  /** Overrides the generation endpoint (a 404 that lasts, a 500, a delay); null restores it. */
+  scriptGenerations(next: FakeLookupScript | null): void;
+  /** Overrides the models endpoint; null restores it. */
+  scriptModels(next: FakeLookupScript | null): void;
+  /** Sets a model's price from now on (the models endpoint and the calls that follow). */
+  setPrice(model: string, price: ModelPrice): void;
+  /** What the fake charged: one record per generation, and the totals. */
+  bill(): FakeBill;
   close(): Promise<void>;
 }
 
-/** What OpenRouter's key endpoint says about a valid key with no credit limit and no usage. */
-export const unlimitedKey = (): FakeAnswer => ({
-  status: 200,
-  body: { data: { label: 'fake-key', usage: 0, limit: null, limit_remaining: null, is_free_tier: false } },
-});
-
-interface ChatRequestBody {
-  model?: string;
-  messages?: { role: string; content: string }[];
+export interface FakeOpenRouterOptions extends FakeBillingOptions {
+  port?: number;
+  host?: string;
 }
 
-/** A plausible successful answer: the first sentence of the user's text, with usage. */
-export function defaultAnswer(request: RecordedRequest): FakeAnswer {
-  const body = request.body as ChatRequestBody;
-  const text = body.messages?.find((m) => m.role === 'user')?.content ?? '';
-  const firstSentence = text.split(/(?<=[.!?。])\s*/)[0] ?? text;
-  const promptTokens = Math.ceil(text.length / 4);
-  const completionTokens = Math.ceil(firstSentence.length / 4);
-  return {
-    status: 200,
-    body: {
-      id: `gen-${request.at}`,
-      object: 'chat.completion',
-      created: Math.floor(request.at / 1000),
-      model: body.model ?? 'fake/model',
-      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `Summary: ${firstSentence}` } }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
-    },
-  };
+/** A new generation id, shaped like OpenRouter's (`gen-<seconds>-<random>`). */
+function newGenerationId(): string {
+  return `gen-${Math.floor(Date.now() / 1000)}-${randomBytes(15).toString('base64url')}`;
 }
 
-/** OpenRouter's error body for `status`. */
-export function errorAnswer(status: number, message: string, metadata?: Record<string, unknown>): FakeAnswer {
-  return { status, body: { error: { code: status, message, ...(metadata ? { metadata } : {}) } } };
+const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+
+/** The text a chunk (or a whole answer) carries, and its finish reason. */
+function contentOf(chunk: Record<string, unknown>): { text: string; finishReason: string | null } {
+  const choice = (chunk.choices as { delta?: { content?: unknown }; message?: { content?: unknown }; finish_reason?: unknown }[] | undefined)?.[0];
+  const text = choice?.delta?.content ?? choice?.message?.content;
+  return { text: typeof text === 'string' ? text : '', finishReason: typeof choice?.finish_reason === 'string' ? choice.finish_reason : null };
 }
 
-export async function startFakeOpenRouter(options: { port?: number; host?: string } = {}): Promise<FakeOpenRouter> {
+function parseObject(text: string): Record<string, unknown> | null {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes the bill into a chunk or body that has a `usage` key (or takes it out); the text to send. */
+function withBilledUsage(chunk: Record<string, unknown>, generation: OpenGeneration, answer: FakeAnswer): Record<string, unknown> {
+  if (!('usage' in chunk)) return chunk;
+  const { usage: _scripted, ...rest } = chunk;
+  return answer.omitUsage ? rest : { ...rest, usage: generation.usage() };
+}
+
+interface Sending {
+  answer: FakeAnswer;
+  status: number;
+  headers: Record<string, string>;
+  generation: OpenGeneration | null;
+}
+
+/** Streams `events`, billing each piece of text as it is handed to the socket. */
+async function sendEvents(res: ServerResponse, recorded: RecordedRequest, sending: Sending & { events: string[]; onBreak(): void }) {
+  const { answer, generation } = sending;
+  res.writeHead(sending.status, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...sending.headers });
+  let finishReason: string | null = null;
+  for (const [index, event] of sending.events.entries()) {
+    if (answer.breakAfterEvents !== undefined && index >= answer.breakAfterEvents) {
+      sending.onBreak();
+      res.destroy();
+      return;
+    }
+    let data = event;
+    const chunk = event.startsWith(':') ? null : parseObject(event);
+    if (chunk && generation) {
+      // The usage a chunk carries includes its own text.
+      const content = contentOf(chunk);
+      generation.addCompletion(content.text);
+      finishReason = content.finishReason ?? finishReason;
+      const billed = withBilledUsage(chunk, generation, answer);
+      if (billed !== chunk) data = JSON.stringify(billed);
+    }
+    // Wait until each event is flushed, so a break really happens mid-answer.
+    await new Promise((resolve) => res.write(event.startsWith(':') ? `${event}\n\n` : `data: ${data}\n\n`, resolve));
+    recorded.eventsSent = index + 1;
+    if (answer.eventDelayMs) await new Promise((resolve) => setTimeout(resolve, answer.eventDelayMs));
+    if (res.destroyed) return;
+  }
+  generation?.end({ completed: true, cancelled: false, finishReason });
+  res.end();
+}
+
+/** Sends one body; a chat completion in it is billed whole, its `usage` written by the bill. */
+function sendWhole(res: ServerResponse, { answer, status, headers, generation }: Sending) {
+  let payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
+  let finishReason: string | null = null;
+  const whole = typeof answer.body === 'object' && answer.body !== null ? (answer.body as Record<string, unknown>) : null;
+  if (generation && whole && 'choices' in whole) {
+    const content = contentOf(whole);
+    generation.addCompletion(content.text);
+    finishReason = content.finishReason;
+    payload = JSON.stringify(withBilledUsage({ ...whole, usage: null }, generation, answer));
+  }
+  generation?.end({ completed: true, cancelled: false, finishReason });
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(payload);
+}
+
+export async function startFakeOpenRouter(options: FakeOpenRouterOptions = {}): Promise<FakeOpenRouter> {
   const requests: RecordedRequest[] = [];
   const keyRequests: RecordedRequest[] = [];
+  const generationRequests: RecordedRequest[] = [];
+  const modelRequests: RecordedRequest[] = [];
+  const billing = createFakeBilling(options);
   let script: FakeScript = defaultAnswer;
   let keyInfo: () => FakeAnswer = unlimitedKey;
+  let generationScript: FakeLookupScript | null = null;
+  let modelsScript: FakeLookupScript | null = null;
   let completions = 0;
+
+  /** Sends a scripted answer of a lookup endpoint (after its delay). */
+  const sendScripted = async (res: ServerResponse, answer: FakeAnswer) => {
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return;
+    const payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
+    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers }).end(payload);
+  };
+
+  const answerGeneration = async (req: IncomingMessage, res: ServerResponse, recorded: RecordedRequest) => {
+    const scripted = await generationScript?.(recorded);
+    if (scripted) return sendScripted(res, scripted);
+    const id = new URL(req.url ?? '/', 'http://fake').searchParams.get('id') ?? '';
+    const data = billing.generationData(id);
+    if (!data) return sendJson(res, 404, errorAnswer(404, `Generation ${id} not found`).body);
+    sendJson(res, 200, { data });
+  };
+
+  const answerModels = async (res: ServerResponse, recorded: RecordedRequest) => {
+    const scripted = await modelsScript?.(recorded);
+    if (scripted) return sendScripted(res, scripted);
+    sendJson(res, 200, { data: billing.modelsData() });
+  };
+
+  const answerChat = async (res: ServerResponse, recorded: RecordedRequest) => {
+    completions += 1;
+    recorded.generationId = newGenerationId();
+    let generation: OpenGeneration | null = null;
+    let brokeOff = false;
+    const cutOff = () => generation?.end({ completed: false, cancelled: !brokeOff, finishReason: null });
+    res.once('close', () => {
+      if (!res.writableFinished) recorded.abortedAt = Date.now();
+      cutOff();
+    });
+    const answer = await script(recorded, completions);
+    const status = answer.status ?? 200;
+    const body = recorded.body as { model?: unknown; stream?: unknown } | null;
+    const scriptedModel = (answer.body as { model?: unknown } | null)?.model;
+    const wantsStream = body?.stream === true && answer.stream !== false;
+    const events =
+      answer.events ?? (wantsStream && status === 200 && typeof answer.body === 'object' && answer.body !== null ? toStreamEvents(answer.body as ChatCompletionBody) : null);
+    if (status === 200) {
+      // The model has the prompt from here on: billed even if the caller hangs up during the delay.
+      generation = billing.open({
+        id: recorded.generationId,
+        model: typeof scriptedModel === 'string' ? scriptedModel : typeof body?.model === 'string' ? body.model : 'fake/model',
+        body: recorded.body,
+        streamed: events !== null,
+        cachedTokens: answer.cachedTokens,
+        reasoningTokens: answer.reasoningTokens,
+      });
+      if (res.destroyed) cutOff();
+    }
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return;
+    const headers = { ...(generation ? { 'x-generation-id': generation.id } : {}), ...answer.headers };
+    if (events) {
+      await sendEvents(res, recorded, { answer, status, headers, events, generation, onBreak: () => (brokeOff = true) });
+      return;
+    }
+    sendWhole(res, { answer, status, headers, generation });
+  };
 
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -162,52 +243,19 @@ export async function startFakeOpenRouter(options: { port?: number; host?: strin
     }
     const path = (req.url ?? '/').split('?')[0]!;
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() };
-    (req.method === 'GET' && path.endsWith('/key') ? keyRequests : requests).push(recorded);
+    const get = (suffix: string) => req.method === 'GET' && path.endsWith(suffix);
+    (get('/key') ? keyRequests : get('/generation') ? generationRequests : get('/models') ? modelRequests : requests).push(recorded);
 
-    if (!String(req.headers.authorization ?? '').startsWith('Bearer ')) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify(errorAnswer(401, 'No auth credentials found').body));
-      return;
-    }
-    if (req.method === 'GET' && path.endsWith('/key')) {
+    // The model list is public at OpenRouter; everything else needs a key.
+    if (get('/models')) return answerModels(res, recorded);
+    if (!String(req.headers.authorization ?? '').startsWith('Bearer ')) return sendJson(res, 401, errorAnswer(401, 'No auth credentials found').body);
+    if (get('/key')) {
       const answer = keyInfo();
-      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body ?? {}));
-      return;
+      return sendJson(res, answer.status ?? 200, answer.body ?? {});
     }
-    if (req.method !== 'POST' || !path.endsWith('/chat/completions')) {
-      const notFound = errorAnswer(404, 'Not Found');
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(notFound.body));
-      return;
-    }
-    completions += 1;
-    res.once('close', () => {
-      if (!res.writableFinished) recorded.abortedAt = Date.now();
-    });
-    const answer = await script(recorded, completions);
-    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
-    if (res.destroyed) return;
-    const status = answer.status ?? 200;
-    const wantsStream = (body as { stream?: boolean } | null)?.stream === true;
-    const events =
-      answer.events ?? (wantsStream && status === 200 && typeof answer.body === 'object' && answer.body !== null ? toStreamEvents(answer.body as ChatCompletionBody) : null);
-    if (events) {
-      res.writeHead(status, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...answer.headers });
-      for (const [index, event] of events.entries()) {
-        if (answer.breakAfterEvents !== undefined && index >= answer.breakAfterEvents) {
-          res.destroy();
-          return;
-        }
-        // Wait until each event is flushed, so a break really happens mid-answer.
-        await new Promise((resolve) => res.write(event.startsWith(':') ? `${event}\n\n` : `data: ${event}\n\n`, resolve));
-        recorded.eventsSent = index + 1;
-        if (answer.eventDelayMs) await new Promise((resolve) => setTimeout(resolve, answer.eventDelayMs));
-        if (res.destroyed) return;
-      }
-      res.end();
-      return;
-    }
-    const payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
-    res.writeHead(status, { 'content-type': 'application/json', ...answer.headers });
-    res.end(payload);
+    if (get('/generation')) return answerGeneration(req, res, recorded);
+    if (req.method !== 'POST' || !path.endsWith('/chat/completions')) return sendJson(res, 404, errorAnswer(404, 'Not Found').body);
+    return answerChat(res, recorded);
   });
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
@@ -216,12 +264,22 @@ export async function startFakeOpenRouter(options: { port?: number; host?: strin
     baseUrl: `http://127.0.0.1:${port}/api/v1`,
     requests,
     keyRequests,
+    generationRequests,
+    modelRequests,
     script: (next) => {
       script = next;
     },
     keyInfo: (next) => {
       keyInfo = next;
     },
+    scriptGenerations: (next) => {
+      generationScript = next;
+    },
+    scriptModels: (next) => {
+      modelsScript = next;
+    },
+    setPrice: (model, price) => billing.setPrice(model, price),
+    bill: () => billing.bill(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

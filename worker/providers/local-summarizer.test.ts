@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLocalSummarizer, guessLanguage, summarizeExtractively } from './local-summarizer.ts';
+import type { CallUsage } from '../../schema/src/usage.ts';
+import { countLocalTokens, createLocalSummarizer, guessLanguage, summarizeExtractively } from './local-summarizer.ts';
 
 const ENGLISH = [
   'Redis is an in-memory data store that many teams use as a database, cache and message broker.',
@@ -63,5 +64,65 @@ describe('createLocalSummarizer', () => {
     await expect(
       provider.complete({ messages, signal: AbortSignal.abort(new Error('cancelled')), onProgress: () => undefined, onText: () => undefined }),
     ).rejects.toThrow('cancelled');
+  });
+});
+
+describe('countLocalTokens', () => {
+  it('counts ICU word-like segments: words and numbers, not spaces or punctuation', () => {
+    expect(countLocalTokens('Hello, world! 42')).toBe(3);
+    expect(countLocalTokens("Don't stop: it's e-mail.")).toBe(5);
+    expect(countLocalTokens('  ...  ')).toBe(0);
+    expect(countLocalTokens('')).toBe(0);
+  });
+
+  it('counts dictionary words in scripts without spaces', () => {
+    // 東京 / は / 日本 / の / 首都 / です
+    expect(countLocalTokens('東京は日本の首都です。')).toBe(6);
+  });
+});
+
+describe('local summarizer usage', () => {
+  const noop = () => undefined;
+
+  it('reports once, at $0, the text it read and the summary it wrote in its own tokens', async () => {
+    const usages: CallUsage[] = [];
+    const messages = [
+      { role: 'system' as const, content: 'Summarize the text the user sends.' },
+      { role: 'user' as const, content: ENGLISH },
+    ];
+    const result = await createLocalSummarizer().complete({ messages, signal: new AbortController().signal, onProgress: noop, onText: noop, onUsage: (u) => usages.push(u) });
+    expect(usages).toEqual([
+      {
+        model: 'local',
+        generationId: null,
+        // Only the text it reads: the instructions are not read, so not counted.
+        promptTokens: countLocalTokens(ENGLISH),
+        completionTokens: countLocalTokens(result.text),
+        cachedTokens: 0,
+        reasoningTokens: 0,
+        costUsd: 0,
+        estimated: false,
+      },
+    ]);
+    expect(usages[0]!.completionTokens).toBeGreaterThan(0);
+  });
+
+  it('reports a call cancelled mid-answer (what it wrote so far), and none for one cancelled before it began', async () => {
+    const usages: CallUsage[] = [];
+    const controller = new AbortController();
+    const pieces: string[] = [];
+    const onText = (piece: string) => {
+      pieces.push(piece);
+      controller.abort(new Error('cancelled'));
+    };
+    const messages = [{ role: 'user' as const, content: ENGLISH }];
+    await expect(createLocalSummarizer().complete({ messages, signal: controller.signal, onProgress: noop, onText, onUsage: (u) => usages.push(u) })).rejects.toThrow('cancelled');
+    expect(usages).toEqual([expect.objectContaining({ promptTokens: countLocalTokens(ENGLISH), completionTokens: countLocalTokens(pieces.join('')), costUsd: 0 })]);
+
+    const none: CallUsage[] = [];
+    await expect(
+      createLocalSummarizer().complete({ messages, signal: AbortSignal.abort(new Error('cancelled')), onProgress: noop, onText: noop, onUsage: (u) => none.push(u) }),
+    ).rejects.toThrow('cancelled');
+    expect(none).toEqual([]);
   });
 });

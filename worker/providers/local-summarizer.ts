@@ -4,6 +4,7 @@
  * because it only ever picks the input's sentences. Sentence and word boundaries come from
  * ICU (Intl.Segmenter), which also splits Chinese, Japanese and Thai correctly.
  */
+import type { CallUsage } from '../../schema/src/usage.ts';
 import { lastUserText, type CompletionRequest, type CompletionResult, type TextProvider } from './provider.ts';
 
 /** Small stop-word lists: enough to keep function words from dominating the scores. */
@@ -104,27 +105,65 @@ function joinerFor(text: string): string {
 }
 
 /**
+ * The embedded summarizer's tokens: the word-like segments ICU finds (Intl.Segmenter, word
+ * granularity), so punctuation and spaces count for nothing, and Chinese, Japanese or Thai are
+ * counted in dictionary words, not characters.
+ */
+export function countLocalTokens(text: string): number {
+  let tokens = 0;
+  for (const segment of wordSegmenter.segment(text)) if (segment.isWordLike) tokens += 1;
+  return tokens;
+}
+
+/** The model name the embedded summarizer reports its usage under. */
+export const LOCAL_MODEL = 'local';
+
+/**
  * The embedded provider. It only summarizes (it reads the last user message and no
  * instructions), and streams its summary a sentence at a time as it picks them: no pacing,
- * it is as fast as it is.
+ * it is as fast as it is. Its usage (`onUsage`, once per call begun, a cancelled one included)
+ * costs $0: the prompt is the text it reads, the completion what it wrote, in its own tokens
+ * (countLocalTokens). `CompletionResult.usage` stays null, as before.
  */
 export function createLocalSummarizer(options: ExtractiveSummaryOptions = {}): TextProvider {
   return {
     name: 'local',
     async complete(request: CompletionRequest): Promise<CompletionResult> {
       request.signal.throwIfAborted();
-      request.onProgress(0.2);
       const content = lastUserText(request.messages);
-      const sentences = summarySentences(content, options);
-      const joiner = joinerFor(content);
-      const text = sentences.join(joiner) || content.trim();
-      if (sentences.length === 0) request.onText(text);
-      for (const [index, sentence] of sentences.entries()) {
-        request.onText(index === 0 ? sentence : joiner + sentence);
-        request.signal.throwIfAborted();
+      let written = '';
+      const write = (piece: string) => {
+        written += piece;
+        request.onText(piece);
+      };
+      try {
+        request.onProgress(0.2);
+        const sentences = summarySentences(content, options);
+        const joiner = joinerFor(content);
+        const text = sentences.join(joiner) || content.trim();
+        if (sentences.length === 0) write(text);
+        for (const [index, sentence] of sentences.entries()) {
+          write(index === 0 ? sentence : joiner + sentence);
+          request.signal.throwIfAborted();
+        }
+        request.onProgress(0.9);
+        return { text, usage: null };
+      } finally {
+        request.onUsage?.(localUsage(content, written));
       }
-      request.onProgress(0.9);
-      return { text, usage: null };
     },
+  };
+}
+
+function localUsage(prompt: string, completion: string): CallUsage {
+  return {
+    model: LOCAL_MODEL,
+    generationId: null,
+    promptTokens: countLocalTokens(prompt),
+    completionTokens: countLocalTokens(completion),
+    cachedTokens: 0,
+    reasoningTokens: 0,
+    costUsd: 0,
+    estimated: false,
   };
 }

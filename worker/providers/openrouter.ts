@@ -3,12 +3,21 @@
  * server-sent events, which gives live output and progress and lets a failure that happens mid-answer be
  * seen for what it is. One call is one attempt (no hidden retries here); every failure becomes
  * a ProviderError with exactly one error class.
+ *
+ * Every call that was or may have been billed reports its cost once (`onUsage`): from the
+ * answer's `usage` or the stream's last chunk; for a call cut off before that, from the
+ * generation endpoint (openrouter-usage.ts) within `reconcileTimeoutMs`; else estimated
+ * (usage-estimate.ts) and flagged.
  */
 import { ProviderError } from '../../schema/src/errors.ts';
 import { ErrorClass } from '../../schema/src/task.ts';
-import { classifyHttpStatus, classifyUpstreamError, parseRetryAfter } from './openrouter-errors.ts';
+import type { CallUsage, ModelPrice } from '../../schema/src/usage.ts';
+import { AnswerCollector, parseJson, readBody, type ChatCompletion } from './openrouter-answer.ts';
+import { classifyHttpStatus, parseRetryAfter } from './openrouter-errors.ts';
+import { callUsageFromResponse, reconcileGeneration } from './openrouter-usage.ts';
 import type { CompletionRequest, CompletionResult, TextProvider } from './provider.ts';
 import { createSseParser } from './sse.ts';
+import { costAt, estimateCallUsage } from './usage-estimate.ts';
 
 export interface OpenRouterOptions {
   apiKey: string;
@@ -19,119 +28,163 @@ export interface OpenRouterOptions {
   timeoutMs: number;
   /** Larger answers are cut off and count as PROVIDER_ERROR. */
   maxResponseBytes: number;
+  /**
+   * How long a call cut off before its usage arrived may spend asking the generation endpoint
+   * what it cost, before estimating (a cancel waits this long at most). Default 3000.
+   */
+  reconcileTimeoutMs?: number;
+  /** Model prices (a price book's `priceOf`), for estimates; without them an estimate costs 0. */
+  priceOf?: (model: string) => Promise<ModelPrice | null>;
 }
 
-interface UpstreamError {
-  code?: number | string;
-  message?: string;
-  metadata?: Record<string, unknown>;
+export const DEFAULT_RECONCILE_TIMEOUT_MS = 3000;
+
+/** Connection failures that mean the request never left: nothing ran, nothing to bill. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function neverSent(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 4) return false;
+  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every((e) => neverSent(e, depth + 1));
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && NEVER_SENT.has(code)) return true;
+  return neverSent((error as { cause?: unknown }).cause, depth + 1);
 }
 
-/** A whole answer, or one streamed chunk of it (`delta` instead of `message`). */
-interface ChatCompletion {
-  model?: string;
-  choices?: {
-    message?: { content?: string | null };
-    delta?: { content?: string | null };
-    finish_reason?: string | null;
-    error?: UpstreamError;
-  }[];
-  usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
-  error?: UpstreamError;
-}
-
-/** Reads the body as text, in pieces, under the size cap and the call's signal. */
-async function* readBody(response: Response, maxBytes: number, signal: AbortSignal): AsyncGenerator<string> {
-  if (!response.body) return;
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let size = 0;
-  try {
-    for (;;) {
-      signal.throwIfAborted();
-      const { value, done } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        throw new ProviderError(ErrorClass.PROVIDER_ERROR, `response exceeded ${maxBytes} bytes`, { httpStatus: response.status });
-      }
-      yield decoder.decode(value, { stream: true });
-    }
-    const rest = decoder.decode();
-    if (rest) yield rest;
-  } finally {
-    reader.cancel().catch(() => undefined);
-  }
-}
-
-/** Collects the answer from a stream or a whole body; throws on an error inside it. */
-class AnswerCollector {
-  private parts: string[] = [];
-  private chars = 0;
-  private finished = false;
-  model: string | undefined;
-  usage: ChatCompletion['usage'];
-
-  constructor(
-    private readonly status: number,
-    private readonly onText: (delta: string, chars: number) => void,
-  ) {}
-
-  /** Takes one chunk (or a whole answer). */
-  take(chunk: ChatCompletion): void {
-    const upstream = chunk.error ?? chunk.choices?.[0]?.error;
-    if (upstream) {
-      const message = (upstream.message ?? 'upstream provider error').slice(0, 500);
-      throw new ProviderError(classifyUpstreamError(message, upstream.code), message, { httpStatus: this.status });
-    }
-    const choice = chunk.choices?.[0];
-    if (choice?.finish_reason === 'content_filter') {
-      throw new ProviderError(ErrorClass.CONTENT_FILTER, 'the provider refused the content', { httpStatus: this.status });
-    }
-    if (choice?.finish_reason === 'error') {
-      throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'the model stopped with an error', { httpStatus: this.status });
-    }
-    const text = choice?.message?.content ?? choice?.delta?.content;
-    if (text) {
-      this.parts.push(text);
-      this.chars += text.length;
-      this.onText(text, this.chars);
-    }
-    if (choice?.finish_reason) this.finished = true;
-    this.model = chunk.model ?? this.model;
-    this.usage = chunk.usage ?? this.usage;
-  }
-
-  /** The stream's own end marker. */
-  done(): void {
-    this.finished = true;
-  }
-
-  text(streamed: boolean): string {
-    // A stream that ends without a finish reason (or [DONE]) was cut off mid-answer.
-    if (streamed && !this.finished) {
-      throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'the stream ended before the answer was complete', { httpStatus: this.status });
-    }
-    const text = this.parts.join('').trim();
-    if (!text) throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'provider answered with no text', { httpStatus: this.status });
-    return text;
-  }
-}
-
-function parseJson(text: string, status: number): ChatCompletion {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object') return parsed as ChatCompletion;
-  } catch {
-    // reported below
-  }
-  throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'provider answered with a body that is not JSON', { httpStatus: status });
+/** What is known of one call, for its usage: filled in as the call goes. */
+interface CallState {
+  /** The request may have reached the provider, and no HTTP error status said it ran nothing. */
+  billable: boolean;
+  /** The provider answered (any status): a break after that is a truncated answer. */
+  answered: boolean;
+  generationId: string | null;
+  collector: AnswerCollector | null;
 }
 
 export function createOpenRouterProvider(options: OpenRouterOptions): TextProvider {
+  const reconcileTimeoutMs = options.reconcileTimeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS;
+
+  /** The model's price, or null: unknown, failed, or slower than `waitMs` (a cached price wins any wait). */
+  const priceWithin = async (model: string, waitMs: number): Promise<ModelPrice | null> => {
+    if (!options.priceOf) return null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), Math.max(0, waitMs));
+    });
+    try {
+      return await Promise.race([options.priceOf(model).catch(() => null), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  /**
+   * The call's usage: from the answer, else from the generation endpoint, else estimated; all
+   * within `reconcileTimeoutMs`.
+   */
+  const settleUsage = async (request: CompletionRequest, call: CallState): Promise<CallUsage> => {
+    const startedAt = Date.now();
+    const collector = call.collector;
+    const model = collector?.model ?? options.model;
+    const generationId = call.generationId ?? collector?.id ?? null;
+    const reported = callUsageFromResponse(collector?.usage, model, generationId);
+    if (reported) return reported;
+    if (generationId) {
+      const reconciled = await reconcileGeneration(generationId, model, { baseUrl: options.baseUrl, apiKey: options.apiKey, timeoutMs: reconcileTimeoutMs });
+      if (reconciled) return reconciled;
+    }
+    const price = await priceWithin(model, reconcileTimeoutMs - (Date.now() - startedAt));
+    const estimate = estimateCallUsage({ model, generationId, messages: request.messages, receivedText: collector?.received() ?? '', price });
+    // Token counts without a cost (an older or partial `usage`) beat the estimate's.
+    const usage = collector?.usage;
+    if (typeof usage?.prompt_tokens === 'number' && typeof usage.completion_tokens === 'number') {
+      estimate.promptTokens = usage.prompt_tokens;
+      estimate.completionTokens = usage.completion_tokens;
+      estimate.costUsd = costAt(price, usage.prompt_tokens, usage.completion_tokens);
+    }
+    return estimate;
+  };
+
+  /** One HTTP call: sends the request, reads the answer, records what it learns in `call`. */
+  const attempt = async (request: CompletionRequest, signal: AbortSignal, call: CallState, onText: (delta: string, chars: number) => void): Promise<CompletionResult> => {
+    call.billable = true;
+    const response = await fetch(`${options.baseUrl}/chat/completions`, {
+      method: 'POST',
+      signal,
+      headers: {
+        authorization: `Bearer ${options.apiKey}`,
+        'content-type': 'application/json',
+        accept: 'text/event-stream, application/json',
+        'x-title': 'AsyncTaskFlow',
+      },
+      body: JSON.stringify({
+        model: options.model,
+        messages: request.messages,
+        stream: true,
+        ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+        // Usage accounting (cost, cached and reasoning tokens). OpenRouter now always sends it and
+        // calls this flag deprecated, without effect; it costs nothing and keeps older deployments right.
+        usage: { include: true },
+      }),
+    });
+    const status = response.status;
+    call.answered = true;
+    call.generationId = response.headers.get('x-generation-id');
+
+    if (!response.ok) {
+      // An error status: OpenRouter ran nothing and charges nothing.
+      call.billable = false;
+      let text = '';
+      for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
+      let message = `HTTP ${status}`;
+      try {
+        message = (JSON.parse(text) as ChatCompletion).error?.message ?? message;
+      } catch {
+        // an HTML error page or an empty body: the status says enough
+      }
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      throw new ProviderError(classifyHttpStatus(status, message), message.slice(0, 500), { httpStatus: status, retryAfterMs });
+    }
+
+    let announced = false;
+    const announce = (id: string | null | undefined) => {
+      if (announced || !id) return;
+      announced = true;
+      request.onGeneration?.(id);
+    };
+    announce(call.generationId);
+    // Before any text: a chunk's id is taken before its text is handed on.
+    const collector = new AnswerCollector(status, onText, announce);
+    call.collector = collector;
+    const streamed = (response.headers.get('content-type') ?? '').includes('text/event-stream');
+    if (streamed) {
+      const parser = createSseParser();
+      const take = (data: string) => (data === '[DONE]' ? collector.done() : collector.take(parseJson(data, status)));
+      for await (const piece of readBody(response, options.maxResponseBytes, signal)) parser.push(piece).forEach(take);
+      parser.end().forEach(take);
+    } else {
+      // Some errors (and non-streaming providers) answer with one JSON body.
+      let text = '';
+      for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
+      collector.take(parseJson(text, status));
+    }
+    const text = collector.text(streamed);
+    request.onProgress(0.9);
+    return {
+      text,
+      usage: {
+        model: collector.model ?? options.model,
+        promptTokens: collector.usage?.prompt_tokens ?? null,
+        completionTokens: collector.usage?.completion_tokens ?? null,
+        totalTokens: collector.usage?.total_tokens ?? null,
+      },
+    };
+  };
+
   return {
     name: 'openrouter',
     async complete(request: CompletionRequest): Promise<CompletionResult> {
+      // Not begun: nothing sent, nothing to report.
+      request.signal.throwIfAborted();
       const deadline = AbortSignal.timeout(options.timeoutMs);
       const signal = AbortSignal.any([request.signal, deadline]);
       // Progress while text arrives: approaches 0.9, at most one report per 5 %.
@@ -146,74 +199,36 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         }
       };
 
-      // Set once the provider answered: a break after that is a truncated answer, not a network failure.
-      let answering = false;
+      const call: CallState = { billable: false, answered: false, generationId: null, collector: null };
+      let outcome: { ok: true; result: CompletionResult } | { ok: false; error: unknown };
       try {
-        const response = await fetch(`${options.baseUrl}/chat/completions`, {
-          method: 'POST',
-          signal,
-          headers: {
-            authorization: `Bearer ${options.apiKey}`,
-            'content-type': 'application/json',
-            accept: 'text/event-stream, application/json',
-            'x-title': 'AsyncTaskFlow',
-          },
-          body: JSON.stringify({
-            model: options.model,
-            messages: request.messages,
-            stream: true,
-          }),
-        });
-        const status = response.status;
-        answering = true;
-
-        if (!response.ok) {
-          let text = '';
-          for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
-          let message = `HTTP ${status}`;
-          try {
-            message = (JSON.parse(text) as ChatCompletion).error?.message ?? message;
-          } catch {
-            // an HTML error page or an empty body: the status says enough
-          }
-          const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-          throw new ProviderError(classifyHttpStatus(status, message), message.slice(0, 500), { httpStatus: status, retryAfterMs });
-        }
-
-        const collector = new AnswerCollector(status, onText);
-        const streamed = (response.headers.get('content-type') ?? '').includes('text/event-stream');
-        if (streamed) {
-          const parser = createSseParser();
-          const take = (data: string) => (data === '[DONE]' ? collector.done() : collector.take(parseJson(data, status)));
-          for await (const piece of readBody(response, options.maxResponseBytes, signal)) parser.push(piece).forEach(take);
-          parser.end().forEach(take);
-        } else {
-          // Some errors (and non-streaming providers) answer with one JSON body.
-          let text = '';
-          for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
-          collector.take(parseJson(text, status));
-        }
-        const text = collector.text(streamed);
-        request.onProgress(0.9);
-        return {
-          text,
-          usage: {
-            model: collector.model ?? options.model,
-            promptTokens: collector.usage?.prompt_tokens ?? null,
-            completionTokens: collector.usage?.completion_tokens ?? null,
-            totalTokens: collector.usage?.total_tokens ?? null,
-          },
-        };
+        outcome = { ok: true, result: await attempt(request, signal, call, onText) };
       } catch (error) {
-        if (error instanceof ProviderError) throw error;
-        // Cancel and shutdown abort with their own reason: pass it on, it is not a failure.
-        if (request.signal.aborted) throw request.signal.reason ?? error;
-        if (deadline.aborted) {
-          throw new ProviderError(ErrorClass.NETWORK_TIMEOUT, `no complete answer within ${options.timeoutMs} ms`, { cause: error });
-        }
-        if (answering) throw new ProviderError(ErrorClass.PROVIDER_ERROR, 'the answer broke off', { cause: error });
-        throw new ProviderError(ErrorClass.NETWORK_TIMEOUT, 'could not reach the provider', { cause: error });
+        outcome = { ok: false, error: classifyFailure(error, request.signal, deadline, call, options.timeoutMs) };
+        if (!call.answered && neverSent(error)) call.billable = false;
       }
+      if (request.onUsage && call.billable) {
+        const usage = await settleUsage(request, call);
+        request.onUsage(usage);
+        // An answer without usage: the task's usage takes the figures found for it.
+        if (outcome.ok && outcome.result.usage?.promptTokens === null) {
+          const { model, promptTokens, completionTokens } = usage;
+          outcome.result.usage = { model, promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+        }
+      }
+      if (!outcome.ok) throw outcome.error;
+      return outcome.result;
     },
   };
+}
+
+/** The error a failed call ends with: a ProviderError of one class, or the caller's own abort reason. */
+function classifyFailure(error: unknown, callerSignal: AbortSignal, deadline: AbortSignal, call: CallState, timeoutMs: number): unknown {
+  if (error instanceof ProviderError) return error;
+  // Cancel and shutdown abort with their own reason: pass it on, it is not a failure.
+  if (callerSignal.aborted) return callerSignal.reason ?? error;
+  if (deadline.aborted) return new ProviderError(ErrorClass.NETWORK_TIMEOUT, `no complete answer within ${timeoutMs} ms`, { cause: error });
+  // Once the provider answered, a break is a truncated answer, not a network failure.
+  if (call.answered) return new ProviderError(ErrorClass.PROVIDER_ERROR, 'the answer broke off', { cause: error });
+  return new ProviderError(ErrorClass.NETWORK_TIMEOUT, 'could not reach the provider', { cause: error });
 }

@@ -1,4 +1,5 @@
 import type { TaskUsage } from '../../schema/src/task.ts';
+import type { CallUsage } from '../../schema/src/usage.ts';
 
 /** One message of a chat, as OpenAI-compatible APIs take it. */
 export interface ChatMessage {
@@ -17,6 +18,28 @@ export interface CompletionRequest {
    * answer's `text` (a provider may send leading and trailing whitespace it then trims).
    */
   onText(delta: string): void;
+  /**
+   * What the call cost, reported exactly once for every call that was billed or may have been,
+   * before `complete()` resolves or rejects: one that got a 2xx answer (whole, streamed, broken
+   * off, or carrying an error), and one cut off (cancel, shutdown, deadline, a dropped
+   * connection) after the request may have reached the provider. Not for an HTTP error status
+   * (400-599: OpenRouter ran nothing and charges nothing), nor when the provider could not be
+   * reached at all (refused, unknown host) or the signal was aborted before the call began.
+   * Figures come from the provider when it gave them, else are estimated and flagged so.
+   * Must not throw (queue the ledger write; a throw replaces the call's outcome).
+   *
+   * Optional until the runner passes it through TaskInput; a provider calls it when present.
+   */
+  onUsage?(usage: CallUsage): void;
+  /**
+   * The provider's id of this call's generation, as soon as it is known (the answer's headers
+   * or first chunk), at most once and before any text: kept with the reservation, it lets
+   * another process find out what the call cost if this one dies before `onUsage`
+   * (openrouter-usage.ts `reconcileGeneration`). Must not throw.
+   */
+  onGeneration?(generationId: string): void;
+  /** The completion cap (sent as `max_tokens`); the provider's default when absent. */
+  maxTokens?: number;
 }
 
 export interface CompletionResult {

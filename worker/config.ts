@@ -1,4 +1,5 @@
 /** The worker's configuration: the only reader of process.env in the worker. */
+import type { ModelPrice } from '../schema/src/usage.ts';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +29,8 @@ const isRateLimit = (value: string) => {
 
 export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 export const DEFAULT_OPENROUTER_MODEL = 'openai/gpt-4o-mini';
+
+const modelPricesSchema = z.record(z.string().min(1), z.object({ promptUsd: z.number().nonnegative(), completionUsd: z.number().nonnegative() }));
 
 const shape = {
   ...sharedEnvShape,
@@ -72,6 +75,25 @@ const shape = {
   // Usage and budgets: how soon a task waiting on a spent budget looks again; the ledger's size;
   // how long the hourly usage counters are kept.
   BUDGET_RECHECK_MS: envInt(60_000, { min: 10 }),
+  // The most tokens an answer may have (sent as max_tokens; a budget holds prompt + this).
+  MAX_COMPLETION_TOKENS: envInt(1024, { min: 1, max: 1_000_000 }),
+  // A call cut off before usage arrived asks the generation endpoint this long, then estimates.
+  USAGE_RECONCILE_MS: envInt(3000, { min: 0, max: 60_000 }),
+  // Model prices: OpenRouter's models list, kept this long; MODEL_PRICES (JSON, per token in USD)
+  // when the list cannot be read, e.g. {"openai/gpt-4o-mini": {"promptUsd": 1.5e-7, "completionUsd": 6e-7}}.
+  MODEL_PRICES_TTL_MS: envInt(3_600_000, { min: 1000 }),
+  MODEL_PRICES: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (!value) return {};
+      try {
+        return modelPricesSchema.parse(JSON.parse(value));
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be JSON like {"vendor/model": {"promptUsd": 1e-7, "completionUsd": 4e-7}}' });
+        return z.NEVER;
+      }
+    }),
   USAGE_LEDGER_MAX: envInt(1_000_000, { min: 1000 }),
   USAGE_RETENTION_DAYS: envInt(400, { min: 1 }),
   // auto: OpenRouter with a key, else the embedded summarizer. noop: answers at once (benchmarks only).
@@ -134,6 +156,9 @@ export function loadConfig(env: Record<string, string | undefined>) {
     maxResponseBytes: raw.MAX_RESPONSE_BYTES,
     output: { maxBytes: raw.OUTPUT_MAX_BYTES, flushMs: raw.OUTPUT_FLUSH_MS, flushChars: raw.OUTPUT_FLUSH_CHARS },
     budgetRecheckMs: raw.BUDGET_RECHECK_MS,
+    maxCompletionTokens: raw.MAX_COMPLETION_TOKENS,
+    usageReconcileMs: raw.USAGE_RECONCILE_MS,
+    modelPrices: { ttlMs: raw.MODEL_PRICES_TTL_MS, fallback: raw.MODEL_PRICES as Record<string, ModelPrice> },
     usageLedgerMax: raw.USAGE_LEDGER_MAX,
     usageRetentionMs: raw.USAGE_RETENTION_DAYS * 86_400_000,
     provider: raw.PROVIDER,

@@ -19,14 +19,38 @@ import { createProviderRateLimiter } from './rate-limiter.ts';
 import { createProviderCircuit } from './resilience.ts';
 import { createRunner } from './runner.ts';
 import { startSweeper } from './sweeper.ts';
-import { createSummarizeHandler } from './tasks/summarize.ts';
+import { createSummarizeHandler, summaryMessages } from './tasks/summarize.ts';
+import { createPriceBook, type PriceBook } from './providers/openrouter-prices.ts';
+import { costAt, estimatePromptTokens } from './providers/usage-estimate.ts';
+import { toNanoUsd } from '../schema/src/usage.ts';
 import { createTaskStore } from './task-store.ts';
 import { createProviderCallRecorder } from './provider-call-stats.ts';
 
-export function createProvider(config: WorkerConfig): TextProvider {
+/** Model prices: OpenRouter's list when a key is set, else the configured ones alone. */
+export function createPrices(config: WorkerConfig, logger?: Logger): PriceBook {
+  if (!config.openRouter) {
+    const fallback = config.modelPrices.fallback;
+    return { priceOf: async (model) => fallback[model] ?? null };
+  }
+  return createPriceBook({
+    baseUrl: config.openRouter.baseUrl,
+    apiKey: config.openRouter.apiKey,
+    ttlMs: config.modelPrices.ttlMs,
+    fallback: config.modelPrices.fallback,
+    onError: (error) => logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'model prices not read; using the last list or MODEL_PRICES'),
+  });
+}
+
+export function createProvider(config: WorkerConfig, prices: PriceBook = createPrices(config)): TextProvider {
   if (config.provider === 'noop') return createNoopProvider();
   return config.openRouter
-    ? createOpenRouterProvider({ ...config.openRouter, timeoutMs: config.providerTimeoutMs, maxResponseBytes: config.maxResponseBytes })
+    ? createOpenRouterProvider({
+        ...config.openRouter,
+        timeoutMs: config.providerTimeoutMs,
+        maxResponseBytes: config.maxResponseBytes,
+        reconcileTimeoutMs: config.usageReconcileMs,
+        priceOf: prices.priceOf,
+      })
     : createLocalSummarizer();
 }
 
@@ -49,7 +73,12 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     usageLedgerMax: config.usageLedgerMax,
     usageRetentionMs: config.usageRetentionMs,
   });
-  const provider = createProvider(config);
+  const prices = createPrices(config, logger);
+  const provider = createProvider(config, prices);
+  // What a budget holds for a call: its prompt and the completion cap, at the model's price.
+  const model = config.openRouter?.model ?? 'local';
+  const estimateNano = async (task: { content: string }) =>
+    toNanoUsd(costAt(await prices.priceOf(model), estimatePromptTokens(summaryMessages(task.content)), config.maxCompletionTokens));
   let heartbeatRef: ReturnType<typeof startHeartbeat> | null = null;
   // A breaker change is announced at once, not at the next beat.
   const circuit = createProviderCircuit(config.circuit, () => {
@@ -77,12 +106,12 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     endpoint,
     keys,
     store,
-    handlers: { [TaskType.SUMMARIZE]: createSummarizeHandler(provider) },
+    handlers: { [TaskType.SUMMARIZE]: createSummarizeHandler(provider, { maxTokens: config.maxCompletionTokens }) },
     logger,
     workerId: config.workerId,
     concurrency: config.concurrency,
     output: { flushMs: config.output.flushMs, flushChars: config.output.flushChars, maxBytes: config.output.maxBytes },
-    budget: { estimateNano: async () => 0, holdMs: config.providerTimeoutMs + 30_000, recheckMs: config.budgetRecheckMs },
+    budget: { estimateNano, holdMs: config.providerTimeoutMs + config.usageReconcileMs + 30_000, recheckMs: config.budgetRecheckMs },
     retryRatio: () => retryRatio,
     circuit,
     deferWhileOpenMs: config.circuit.openMs,

@@ -1,5 +1,5 @@
 /** The SUMMARIZE task: text in, a 2-3 sentence summary out, through the configured provider. */
-import type { TextProvider } from '../providers/provider.ts';
+import type { ChatMessage, TextProvider } from '../providers/provider.ts';
 import type { TaskHandler } from './task-handler.ts';
 
 /** The instruction sent to a chat model. */
@@ -7,16 +7,22 @@ export const SUMMARY_SYSTEM_PROMPT =
   'Summarize the text the user sends in 2 to 3 sentences. Write the summary in the same language as the text. ' +
   'Reply with the summary only, without a preamble.';
 
-export function createSummarizeHandler(provider: TextProvider): TaskHandler {
+/** The chat a summary is asked with. */
+export const summaryMessages = (content: string): ChatMessage[] => [
+  { role: 'system', content: SUMMARY_SYSTEM_PROMPT },
+  { role: 'user', content },
+];
+
+/** `maxTokens` caps the answer (and so what a budget holds for the call). */
+export function createSummarizeHandler(provider: TextProvider, options: { maxTokens?: number } = {}): TaskHandler {
   return async (input) => {
     const { text, usage } = await provider.complete({
-      messages: [
-        { role: 'system', content: SUMMARY_SYSTEM_PROMPT },
-        { role: 'user', content: input.content },
-      ],
+      messages: summaryMessages(input.content),
       signal: input.signal,
       onProgress: input.onProgress,
       onText: input.onText,
+      onUsage: input.onUsage,
+      ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
     });
     input.logger.debug({ provider: provider.name, chars: text.length }, 'summary ready');
     return { result: text, usage };

@@ -237,3 +237,35 @@ describe('bookkeeping the scripts keep for readers', () => {
     expect(await redis.client.hkeys(jobs!)).toEqual(['other']);
   });
 });
+
+describe('live output', () => {
+  const lease = (id: string, token: string) => ({ taskId: id, tenant: 't', token });
+  const stored = async (id: string) => (await redis.client.xrange(keys.taskOutput(id), '-', '+')).map(([entryId, fields]) => [entryId, fields[1], fields[3]]);
+
+  it('appends only after the bytes the writer knows are there, so a resent append writes once', async () => {
+    const id = await newTask();
+    await stores.a!.claim(id, 'o');
+    expect(await stores.a!.appendOutput(lease(id, 'o'), 'Hello', 0)).toEqual({ status: 'ok', seq: 1 });
+    // The same append again (its reply was lost and ioredis resent it): nothing changes.
+    expect(await stores.a!.appendOutput(lease(id, 'o'), 'Hello', 0)).toEqual({ status: 'moved', bytes: 5 });
+    expect(await stores.a!.appendOutput(lease(id, 'o'), ' world', 5)).toEqual({ status: 'ok', seq: 2 });
+    expect(await stored(id)).toEqual([
+      ['1-1', 'Hello', 'r'],
+      ['1-2', ' world', '-'],
+    ]);
+    // A stale writer appends nothing.
+    expect(await stores.b!.appendOutput(lease(id, 'not-mine'), '!', 11)).toEqual({ status: 'stale', state: 'ACTIVE' });
+    await stores.a!.complete(lease(id, 'o'), 'Hello world!', null, undefined, { text: '!', reset: false, streamedBytes: 11 });
+    expect((await stored(id)).at(-1)).toEqual(['1-3', '!', 'f']);
+  });
+
+  it('ends with the whole result when the stream is not what the worker knows it wrote', async () => {
+    const id = await newTask();
+    await stores.a!.claim(id, 'p');
+    await stores.a!.appendOutput(lease(id, 'p'), 'Sum', 0);
+    // An append the worker gave up on (it timed out) ran after all.
+    await stores.a!.appendOutput(lease(id, 'p'), 'mary', 3);
+    await stores.a!.complete(lease(id, 'p'), 'Summary.', null, undefined, { text: 'mary.', reset: false, streamedBytes: 3 });
+    expect((await stored(id)).at(-1)).toEqual(['1-3', 'Summary.', 'rf']);
+  });
+});

@@ -50,7 +50,7 @@ export class Attempt {
     this.renewal = setInterval(() => this.renew(), Math.max(10, Math.floor(leaseMs / 3)));
     // Output as the handler writes it, fenced by the lease; the completion adds the rest.
     this.output = new OutputWriter({
-      append: (text) => store.appendOutput(lease, text),
+      append: (text, expectedBytes) => store.appendOutput(lease, text, expectedBytes),
       ...output,
       onStale: () => this.controller.abort(new LeaseLostError('lease lost')),
       onTooLarge: (bytes) => this.controller.abort(new OutputTooLargeError(`output passed ${output.maxBytes} bytes (${bytes})`)),

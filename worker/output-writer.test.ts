@@ -68,9 +68,10 @@ describe('OutputWriter', () => {
     const written = appended.join('');
     const result = '\n   Hello world  \n! \n\n'.trim();
     expect(written).toBe('Hello world  \n!');
-    expect(output.final(result)).toEqual({ text: '', reset: false });
-    expect(output.final(`${result} And more.`)).toEqual({ text: ' And more.', reset: false });
-    expect(output.final('Something else')).toEqual({ text: 'Something else', reset: true });
+    const streamedBytes = Buffer.byteLength(written);
+    expect(output.final(result)).toEqual({ text: '', reset: false, streamedBytes });
+    expect(output.final(`${result} And more.`)).toEqual({ text: ' And more.', reset: false, streamedBytes });
+    expect(output.final('Something else')).toEqual({ text: 'Something else', reset: true, streamedBytes });
   });
 
   it('stops and reports a lost lease', async () => {
@@ -83,7 +84,7 @@ describe('OutputWriter', () => {
     expect(appended).toEqual(['one']);
     expect(events).toEqual(['stale']);
     // Nothing was acknowledged: the final chunk carries everything.
-    expect(output.final('one two')).toEqual({ text: 'one two', reset: false });
+    expect(output.final('one two')).toEqual({ text: 'one two', reset: false, streamedBytes: 0 });
   });
 
   it('reports passing the cap before it sends, and when the store says so', async () => {
@@ -113,6 +114,26 @@ describe('OutputWriter', () => {
     await vi.advanceTimersByTimeAsync(100);
     expect(appended).toEqual(['kept', ' lost']);
     expect(events).toEqual(['error redis down']);
-    expect(output.final('kept lost never sent')).toEqual({ text: ' lost never sent', reset: false });
+    expect(output.final('kept lost never sent')).toEqual({ text: ' lost never sent', reset: false, streamedBytes: 4 });
+  });
+
+  it('takes a resent append that had been applied as written, and stops on any other length', async () => {
+    const resent = writer({ flushChars: 1 });
+    resent.answerWith(async () => ({ status: 'moved', bytes: 5 }));
+    resent.output.write('hello');
+    await vi.advanceTimersByTimeAsync(0);
+    resent.output.write(' world');
+    expect(resent.appended).toEqual(['hello', ' world']);
+    expect(resent.events).toEqual([]);
+
+    const other = writer({ flushChars: 1 });
+    other.answerWith(async () => ({ status: 'moved', bytes: 12 }));
+    other.output.write('hello');
+    await vi.advanceTimersByTimeAsync(0);
+    other.output.write(' world');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(other.appended).toEqual(['hello']);
+    expect(other.events).toEqual(['error output is 12 bytes, not the 0 written']);
+    expect(other.output.final('hello world')).toMatchObject({ streamedBytes: 0 });
   });
 });

@@ -15,7 +15,8 @@ import type { AppendOutcome } from '../schema/src/task-scripts.ts';
 import type { FinalOutput } from './task-store.ts';
 
 export interface OutputWriterOptions {
-  append(text: string): Promise<AppendOutcome>;
+  /** Appends `text` after the `expectedBytes` the writer knows are stored. */
+  append(text: string, expectedBytes: number): Promise<AppendOutcome>;
   flushMs: number;
   flushChars: number;
   maxBytes: number;
@@ -65,7 +66,10 @@ export class OutputWriter {
 
   /** The attempt's last chunk for `result`: what it adds to the streamed text, or all of it. */
   final(result: string): FinalOutput {
-    return result.startsWith(this.written) ? { text: result.slice(this.written.length), reset: false } : { text: result, reset: true };
+    const streamedBytes = this.writtenBytes;
+    return result.startsWith(this.written)
+      ? { text: result.slice(this.written.length), reset: false, streamedBytes }
+      : { text: result, reset: true, streamedBytes };
   }
 
   private stop(): void {
@@ -99,11 +103,16 @@ export class OutputWriter {
       this.options.onTooLarge(this.writtenBytes + bytes);
       return;
     }
-    this.inFlight = this.options.append(text).then(
+    this.inFlight = this.options.append(text, this.writtenBytes).then(
       (outcome) => {
-        if (outcome.status === 'ok') {
+        // 'moved' to exactly this length: the append had been applied and its reply lost (resent).
+        if (outcome.status === 'ok' || (outcome.status === 'moved' && outcome.bytes === this.writtenBytes + bytes)) {
           this.written += text;
           this.writtenBytes += bytes;
+        } else if (outcome.status === 'moved') {
+          // Not what this writer wrote: stop; the completion replaces the stream with the result.
+          this.stop();
+          this.options.onError(new Error(`output is ${outcome.bytes} bytes, not the ${this.writtenBytes} written`));
         } else if (outcome.status === 'stale') {
           this.stop();
           this.options.onStale();

@@ -33,6 +33,8 @@ export interface FinalOutput {
   text: string;
   /** The result does not continue what was streamed: the chunk replaces it. */
   reset: boolean;
+  /** The bytes the writer knows it streamed (a stream of another length gets the whole result). */
+  streamedBytes: number;
 }
 
 /** The task a write is about, and the lease it is fenced by. */
@@ -77,11 +79,12 @@ export function createTaskStore(options: TaskStoreOptions) {
     progress: (lease: Lease, progress: number): Promise<WriteOutcome> =>
       runScript('taskProgress', scope(lease), common, {}, { leaseToken: lease.token, progress }),
 
-    /** Appends text to the attempt's output (fenced, capped). */
-    appendOutput: (lease: Lease, text: string): Promise<AppendOutcome> =>
+    /** Appends text to the attempt's output (fenced, capped), after the `expectedBytes` already there. */
+    appendOutput: (lease: Lease, text: string, expectedBytes: number): Promise<AppendOutcome> =>
       runScript('taskAppendOutput', scope(lease), common, {}, {
         leaseToken: lease.token,
         text,
+        expectedBytes,
         maxBytes: options.maxOutputBytes ?? 1024 * 1024,
         outputChannel: keys.outputChannel(),
       }),
@@ -91,7 +94,7 @@ export function createTaskStore(options: TaskStoreOptions) {
      * an attempt that streamed nothing). With `job`, the same script finishes that job, whatever
      * the outcome: then mark it with `markJobFinished`.
      */
-    complete: (lease: Lease, result: string, usage: TaskUsage | null, job?: FinishedJob, final: FinalOutput = { text: result, reset: true }): Promise<WriteOutcome> =>
+    complete: (lease: Lease, result: string, usage: TaskUsage | null, job?: FinishedJob, final: FinalOutput = { text: result, reset: true, streamedBytes: 0 }): Promise<WriteOutcome> =>
       runScript('taskComplete', scope(lease), common, job?.keys ?? {}, {
         leaseToken: lease.token,
         result,
@@ -99,6 +102,7 @@ export function createTaskStore(options: TaskStoreOptions) {
         jobId: job?.id ?? '',
         finalText: final.text,
         finalReset: final.reset ? '1' : '0',
+        streamedBytes: final.streamedBytes,
         outputChannel: keys.outputChannel(),
       }),
 

@@ -423,7 +423,12 @@ export type ClaimOutcome =
   | { status: 'missing' };
 
 /** An output append: written as the attempt's `seq`-th chunk, over the cap (nothing written), or stale. */
-export type AppendOutcome = { status: 'ok'; seq: number } | { status: 'too_large'; bytes: number } | { status: 'stale'; state: string };
+export type AppendOutcome =
+  | { status: 'ok'; seq: number }
+  | { status: 'too_large'; bytes: number }
+  /** The stored output is not `expectedBytes` long: nothing was written; `bytes` is its length. */
+  | { status: 'moved'; bytes: number }
+  | { status: 'stale'; state: string };
 
 /** A budget reservation: held, not needed (no budget), or refused (a budget was reached). */
 export type ReserveOutcome = { status: 'held' | 'free' } | { status: 'over'; period: 'DAY' | 'MONTH' };
@@ -641,7 +646,7 @@ return {'ok', commit(task, { progress = tonumber(PROGRESS) }, 'progress', '')}
  * complete: the lease holder stores the result; the task becomes COMPLETED. `usage` is JSON
  * ('' none). It also appends the attempt's final output chunk: `finalText`, what the result adds
  * to the text the attempt streamed, or with `finalReset` '1' the whole result (when it does not
- * continue what was streamed). With the job's keys (its queue's `active`, `stalling` and `jobs`) and `jobId`, the same
+ * continue what was streamed); the whole result too when the stream is not `streamedBytes` long. With the job's keys (its queue's `active`, `stalling` and `jobs`) and `jobId`, the same
  * script finishes the job that delivered the task, whatever the outcome (bee-queue's success
  * finish, with removeOnSuccess and no events: see common/bee-queue.ts), so the worker needs
  * no second round trip. A stale write changes nothing but the job.
@@ -649,7 +654,7 @@ return {'ok', commit(task, { progress = tonumber(PROGRESS) }, 'progress', '')}
 const complete = defineTaskScript({
   keys: [],
   optionalKeys: ['jobActive', 'jobStalling', 'jobs'],
-  args: ['leaseToken', 'result', 'usage', 'jobId', 'finalText', 'finalReset', 'outputChannel'],
+  args: ['leaseToken', 'result', 'usage', 'jobId', 'finalText', 'finalReset', 'streamedBytes', 'outputChannel'],
   body: `
 if JOBS_KEY then
   redis.call('LREM', JOB_ACTIVE_KEY, 0, JOB_ID)
@@ -667,7 +672,13 @@ count('completed:' .. task.type)
 if USAGE ~= '' then changes.usage = USAGE end
 -- The attempt's last chunk, in the same step: its text put together is the result.
 local seq = tonumber(task.outputSeq or '0') + 1
-emit_output(task.id, task.attempt, seq, (seq == 1 or FINAL_RESET == '1') and 'rf' or 'f', FINAL_TEXT)
+if tonumber(task.outputBytes or '0') ~= tonumber(STREAMED_BYTES) then
+  -- The stream holds other than what the worker knows it wrote (an append applied after the
+  -- worker gave up on it): the last chunk replaces it all with the result.
+  emit_output(task.id, task.attempt, seq, 'rf', RESULT)
+else
+  emit_output(task.id, task.attempt, seq, (seq == 1 or FINAL_RESET == '1') and 'rf' or 'f', FINAL_TEXT)
+end
 return {'ok', commit(task, changes, 'transition', '${TransitionReason.COMPLETED}')}
 `,
   decode: decodeWrite,
@@ -681,13 +692,16 @@ return {'ok', commit(task, changes, 'transition', '${TransitionReason.COMPLETED}
 const appendOutput = defineTaskScript({
   shared: 'record',
   keys: [],
-  args: ['leaseToken', 'text', 'maxBytes', 'outputChannel'],
+  args: ['leaseToken', 'text', 'expectedBytes', 'maxBytes', 'outputChannel'],
   body: `
 local f = redis.call('HMGET', TASK_KEY, 'tenant', 'state', 'leaseToken', 'attempt', 'outputSeq', 'outputBytes', 'id')
 if not f[1] then return stale('MISSING') end
 check_tenant(f[1])
 if f[2] ~= 'ACTIVE' or f[3] ~= LEASE_TOKEN then return stale(f[2]) end
 local before = tonumber(f[6] or '0')
+-- Appends only after what the writer knows it wrote: a resent append (its reply lost in a Redis
+-- restart) or one that ran after the writer gave up on it changes nothing the second time.
+if before ~= tonumber(EXPECTED_BYTES) then return {'moved', str(before)} end
 local bytes = before + #TEXT
 if bytes > tonumber(MAX_BYTES) then return {'too_large', str(before)} end
 local seq = tonumber(f[5] or '0') + 1
@@ -699,7 +713,7 @@ return {'ok', str(seq)}
   decode(reply): AppendOutcome {
     const [status, first] = replyList(reply);
     if (status === 'ok') return { status, seq: Number(first) };
-    if (status === 'too_large') return { status, bytes: Number(first) };
+    if (status === 'too_large' || status === 'moved') return { status, bytes: Number(first) };
     return { status: 'stale', state: first ?? 'UNKNOWN' };
   },
 });

@@ -2,7 +2,8 @@
  * Finds work that no queue job will ever deliver again and queues it: ACTIVE tasks whose
  * lease ran out (their worker died, or lost Redis long enough to give up), PENDING tasks
  * whose job vanished (a submit that stored the task but lost its enqueue), and SCHEDULED
- * tasks whose delayed job is overdue and gone. Every worker runs one; they cannot collide,
+ * tasks whose delayed job is overdue and gone, or still there but never raised (bee-queue's delayed
+ * timer can be lost with a Redis restart). Every worker runs one; they cannot collide,
  * because each job id is derived from the task's own state, so a second enqueue is a no-op,
  * and the claim script decides who runs the task.
  *
@@ -20,7 +21,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
-import { expectedJob } from '../schema/src/job-ids.ts';
+import { expectedJob, jobIds } from '../schema/src/job-ids.ts';
 import { TaskState } from '../schema/src/task.ts';
 
 export interface SweeperOptions {
@@ -68,7 +69,7 @@ export function startSweeper(options: SweeperOptions) {
       const pipeline = redis.pipeline();
       for (const id of ids) pipeline.hmget(keys.task(id), 'state', 'attempt', 'version', 'updatedAt', 'leaseExpiresAt', 'nextAttemptAt', 'reopens');
       const rows = (await pipeline.exec()) ?? [];
-      const candidates: { id: string; queue: QueueName; jobId: string }[] = [];
+      const candidates: { id: string; queue: QueueName; jobId: string; nextAttemptAt: number }[] = [];
       for (const [index, [error, values]] of rows.entries()) {
         if (error) throw error;
         const [current, attempt, version, updatedAt, leaseExpiresAt, nextAttemptAt, reopens] = values as (string | null)[];
@@ -82,16 +83,28 @@ export function startSweeper(options: SweeperOptions) {
               : Number(updatedAt ?? now) < stale;
         if (!due) continue;
         const job = expectedJob({ id, state, attempt: Number(attempt), version: Number(version), reopens: Number(reopens ?? 0) });
-        if (job) candidates.push({ id, ...job });
+        if (job) candidates.push({ id, ...job, nextAttemptAt: Number(nextAttemptAt ?? 0) });
       }
       if (candidates.length === 0) continue;
       // An ACTIVE task past its lease always gets its takeover job (an existing one is a no-op);
       // a PENDING or SCHEDULED one only when its job is gone.
       const existing = redis.pipeline();
-      for (const candidate of candidates) existing.hexists(keys.beeQueueKey(candidate.queue, 'jobs'), candidate.jobId);
+      for (const candidate of candidates) {
+        existing.hexists(keys.beeQueueKey(candidate.queue, 'jobs'), candidate.jobId);
+        existing.zscore(keys.beeQueueKey(candidate.queue, 'delayed'), candidate.jobId);
+      }
       const found = (await existing.exec()) ?? [];
       for (const [index, candidate] of candidates.entries()) {
-        if (state !== TaskState.ACTIVE && found[index]?.[1]) continue;
+        const [jobExists, delayedUntil] = [found[2 * index]?.[1], found[2 * index + 1]?.[1] as string | null | undefined];
+        if (state === TaskState.SCHEDULED && jobExists && delayedUntil != null && Number(delayedUntil) < stale) {
+          // Its delayed job is there but overdue: bee-queue lost the timer that raises it (a
+          // Redis restart can do that). Queue the task now under an id of its own.
+          await options.enqueue(candidate.id, QueueName.RETRY, jobIds.overdue(candidate.id, candidate.nextAttemptAt));
+          requeued += 1;
+          logger.warn({ taskId: candidate.id, jobId: candidate.jobId }, 'sweeper queued a task whose delayed retry was never raised');
+          continue;
+        }
+        if (state !== TaskState.ACTIVE && jobExists) continue;
         await options.enqueue(candidate.id, candidate.queue, candidate.jobId);
         requeued += 1;
         logger.warn({ taskId: candidate.id, state, jobId: candidate.jobId }, 'sweeper re-queued a task');

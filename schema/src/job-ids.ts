@@ -21,6 +21,11 @@ export const jobIds = {
    * Redis') must be able to queue the next one while its own job still exists.
    */
   leaseCheck: (taskId: string, leaseExpiresAt: number, look: number) => `${taskId}:check-${leaseExpiresAt}-${look}`,
+  /**
+   * A SCHEDULED task whose delayed retry job bee-queue never raised (its delayed timer lost
+   * after a Redis restart), queued now by the sweeper: once per schedule.
+   */
+  overdue: (taskId: string, nextAttemptAt: number) => `${taskId}:overdue-${nextAttemptAt}`,
   /** A second look at a task reached before its retry was due, on the retry queue. */
   due: (taskId: string, nextAttemptAt: number, look: number) => `${taskId}:due-${nextAttemptAt}-${look}`,
 };

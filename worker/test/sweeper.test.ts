@@ -68,6 +68,31 @@ describe('sweeper', () => {
     expect(record.attempt).toBe(2);
   });
 
+  it('runs an overdue SCHEDULED task whose delayed job bee-queue never raised', async () => {
+    const id = await storedWithoutJob();
+    const ghost = system.taskStore('ghost');
+    await ghost.claim(id, 'd');
+    await ghost.fail({ taskId: id, tenant: 'default', token: 'd' }, {
+      state: 'SCHEDULED',
+      error: { errorClass: 'NETWORK_TIMEOUT', message: 'timeout', httpStatus: null, attempt: 1 },
+      retryDelayMs: 0,
+      reason: 'NETWORK_TIMEOUT',
+    });
+    // Its delayed job exists, due long ago, but nothing raises it: what a Redis restart that lost
+    // bee-queue's delayed timer leaves (the job was stored by hand, with no timer armed for it).
+    const jobId = jobIds.retry(id, 1);
+    const { keys, redis } = system;
+    await redis.client
+      .multi()
+      .hset(keys.beeQueueKey('retry', 'jobs'), jobId, JSON.stringify({ data: { taskId: id }, options: { timestamp: 0, delay: 1, stacktraces: [] }, status: 'created' }))
+      .zadd(keys.beeQueueKey('retry', 'delayed'), 1, jobId)
+      .exec();
+    const record = await completed(id);
+    expect(record.attempt).toBe(2);
+    // Raised by the sweeper's own job, not bee-queue's delayed one.
+    expect(await redis.client.zscore(keys.beeQueueKey('retry', 'delayed'), jobId)).not.toBeNull();
+  });
+
   it('clears bee-queue ghosts: ids left in the active list after their job was deleted', async () => {
     // What a stall check racing a running job leaves behind after a Redis outage.
     const active = system.keys.beeQueueKey('primary', 'active');

@@ -37,30 +37,32 @@ export function runProcess<Config extends ProcessConfig>(definition: ProcessDefi
   // A promise some library dropped must not take the whole process down with it.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
-  definition.start(config, logger).then(
-    (running) => {
-      let stopping = false;
-      const shutdown = (signal: NodeJS.Signals) => {
-        if (stopping) {
-          logger.warn({ signal }, 'second signal: exiting now');
-          process.exit(1);
-        }
-        stopping = true;
-        logger.info({ signal }, 'shutting down');
-        running.stop().then(
-          () => process.exit(0),
-          (error) => {
-            logger.error({ err: error }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', shutdown);
-      process.on('SIGINT', shutdown);
-    },
-    (error) => {
-      logger.fatal({ err: error }, 'failed to start');
+  // The signal handlers are in place as soon as start() begins, before anything it awaits: a
+  // SIGTERM while the process is still starting (it may have logged that it started) waits for
+  // the start to finish, then stops it in order.
+  const started = definition.start(config, logger);
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
-    },
-  );
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    started
+      .then((running) => running.stop())
+      .then(
+        () => process.exit(0),
+        (error) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  started.catch((error) => {
+    logger.fatal({ err: error }, 'failed to start');
+    process.exit(1);
+  });
 }

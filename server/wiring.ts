@@ -29,6 +29,7 @@ import { createHealthService } from './services/health-service.ts';
 import { createProviderService } from './services/provider-service.ts';
 import { createQueueService } from './services/queue-service.ts';
 import { createTaskService } from './services/task-service.ts';
+import { SubscriberTooSlowError } from './services/async-queue.ts';
 import { createOutputService } from './services/output-service.ts';
 import { createOutputReader } from './infra/output-reader.ts';
 import { createUsageService } from './services/usage-service.ts';
@@ -129,7 +130,9 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
   const formatError = createFormatError({
     exposeInternalErrors: isDevelopment,
     hideSchemaDetails: !isDevelopment,
-    onInternalError: (error) => logger.error({ err: error }, 'unexpected resolver error'),
+    // A subscriber that fell behind is a designed end (its socket closes with 4480), not a fault.
+    onInternalError: (error) =>
+      error instanceof SubscriberTooSlowError ? logger.debug({ err: error.message }, 'subscriber fell behind') : logger.error({ err: error }, 'unexpected resolver error'),
   });
   const keyStore = createKeyStore({ redis, keys });
   const authenticator = createAuthenticator({ required: config.auth.required, envKeys: config.auth.envKeys, store: keyStore });

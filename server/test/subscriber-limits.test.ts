@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
-import { expectErrors, useSystem } from '../../test/support/fixtures.ts';
+import { useSystem } from '../../test/support/fixtures.ts';
 import { graphql, SAMPLE_TEXT, submitTask, subscribe } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 
@@ -49,10 +49,8 @@ async function serverChannelSubscriptions(): Promise<number> {
 
 describe('a subscriber that stops reading', () => {
   // The server logs the subscription it ends at error level (as an unexpected resolver error).
-  const expectFellBehind = () => expectErrors(/server log: .*fell too far behind/, 'the test makes the subscriber fall behind');
 
   it('is closed with 4480 once it falls WS_SUBSCRIBER_MAX_BYTES behind, and is sent nothing more', async () => {
-    expectFellBehind();
     const task = await submitTask(system.server, SAMPLE_TEXT);
     const { socket, messages, closed } = await openSocket();
     socket.send(JSON.stringify({ id: 'feed', type: 'subscribe', payload: { query: 'subscription { tasksUpdated { id result } }' } }));
@@ -76,7 +74,6 @@ describe('a subscriber that stops reading', () => {
   });
 
   it('lets a taskUpdated subscriber resume with afterVersion after the close, missing nothing', async () => {
-    expectFellBehind();
     const task = await submitTask(system.server, SAMPLE_TEXT);
     const { socket, messages, closed } = await openSocket();
     socket.send(JSON.stringify({ id: 'watch', type: 'subscribe', payload: { query: `subscription { taskUpdated(id: "${task.id}") { version result } }` } }));

@@ -21,7 +21,7 @@ beforeAll(() => {
 });
 
 /** A worker process (killed after the test by the fixture). */
-const worker = () => system.spawnWorker({ LEASE_MS: '1000', SWEEP_INTERVAL_MS: '500', PROVIDER_TIMEOUT_MS: '15000', OUTPUT_FLUSH_MS: '10' });
+const worker = () => system.spawnWorker({ LEASE_MS: '1000', SWEEP_INTERVAL_MS: '500', PROVIDER_TIMEOUT_MS: '6000', USAGE_RECONCILE_MS: '500', OUTPUT_FLUSH_MS: '10' });
 
 const until = (id: string, predicate: (task: TaskView) => boolean, message: string) =>
   waitForTask(system.server, id, predicate, { timeoutMs: 30_000, intervalMs: 25, message });
@@ -46,6 +46,15 @@ describe('live output under worker faults', () => {
     expect(assemble(feed.events)).toBe(done.result);
     expect(done.result).toBe(ANSWER);
     await expectCleanAudit(redis.client, keys, [task.id]);
+
+    // The killed worker never recorded its call's usage; a sweeper reconciles it from the
+    // provider once the call is surely orphaned, so the ledger still matches the bill.
+    const ledgerNano = async () => (await redis.client.xrange(keys.usageLedger(), '-', '+')).reduce((sum, [, fields]) => sum + Number(fields[fields.indexOf('costNano') + 1]), 0);
+    await waitFor(async () => (await redis.client.xlen(keys.usageLedger())) === system.fake.bill().totals.generations, { timeoutMs: 30_000, message: "the killed call's usage to be recorded" });
+    const bill = system.fake.bill();
+    expect(bill.totals.generations).toBe(2);
+    expect(await ledgerNano()).toBe(bill.totals.costNanoUsd);
+    expect(await redis.client.hlen(keys.usagePending())).toBe(0);
   });
 
   it('writes no chunk from a worker woken after its task was taken over (SIGSTOP/SIGCONT)', async () => {

@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../common/logger.ts';
 import type { CallUsage } from '../schema/src/usage.ts';
+import { estimateTokens } from './providers/usage-estimate.ts';
 import { OutputWriter } from './output-writer.ts';
 import type { ClaimedTask, Lease, TaskStore } from './task-store.ts';
 
@@ -38,6 +39,10 @@ export class Attempt {
   private usageChain: Promise<unknown> = Promise.resolve();
   /** The budget reservation of this attempt's call, until a usage record (or the release) ends it. */
   private reservationId: string | null = null;
+  /** The reservation to name in a pending call (kept after the first record takes `reservationId`). */
+  private heldReservation: string | null = null;
+  /** Generation ids registered as under way (`RedisKeys.usagePending`). */
+  private readonly pending = new Set<string>();
 
   constructor(
     readonly lease: Lease,
@@ -46,6 +51,8 @@ export class Attempt {
     private readonly store: TaskStore,
     leaseMs: number,
     output: OutputSettings,
+    /** The model calls are made with (what a pending call is reconciled as). */
+    private readonly model: string,
   ) {
     this.renewal = setInterval(() => this.renew(), Math.max(10, Math.floor(leaseMs / 3)));
     // Output as the handler writes it, fenced by the lease; the completion adds the rest.
@@ -79,14 +86,36 @@ export class Attempt {
   readonly onUsage = (usage: CallUsage): void => {
     const reservationId = this.reservationId;
     this.reservationId = null;
+    const wasPending = usage.generationId !== null && this.pending.has(usage.generationId);
     this.usageChain = this.usageChain
-      .then(() => this.store.recordUsage(this.lease, this.task.attempt, usage, reservationId))
+      .then(() => this.store.recordUsage(this.lease, this.task.attempt, usage, reservationId, wasPending))
       .catch((error: Error) => this.log.error({ err: error.message }, 'usage of a provider call not recorded'));
+  };
+
+  /**
+   * A call under way: registered (before its text arrives) so that if this worker dies before
+   * recording its usage, a sweeper reconciles it from the provider.
+   */
+  readonly onGeneration = (generationId: string): void => {
+    this.pending.add(generationId);
+    const call = {
+      taskId: this.lease.taskId,
+      tenant: this.lease.tenant,
+      attempt: this.task.attempt,
+      model: this.model,
+      at: Date.now(),
+      reservationId: this.heldReservation,
+      promptTokens: estimateTokens(this.task.content),
+    };
+    this.usageChain = this.usageChain
+      .then(() => this.store.registerPendingCall(generationId, call))
+      .catch((error: Error) => this.log.warn({ err: error.message }, 'provider call not registered as under way'));
   };
 
   /** The budget reservation held for this attempt's call. */
   holdReservation(id: string): void {
     this.reservationId = id;
+    this.heldReservation = id;
   }
 
   /** Waits for the progress, output and usage writes in flight; nothing more is written after. */

@@ -52,6 +52,8 @@ export interface RunnerOptions {
    * deadline), and how soon a task deferred for a spent budget looks again (BUDGET_RECHECK_MS).
    */
   budget?: { estimateNano(task: ClaimedTask): Promise<number>; holdMs: number; recheckMs: number };
+  /** The model provider calls are made with (for usage reconciled after a crash). */
+  model?: string;
   /** Told how each provider call went: `ok`, the HTTP status, the error class, or `aborted`. */
   onProviderCall?: (call: { status: string; durationMs: number }) => void;
 }
@@ -258,6 +260,7 @@ export function createRunner(options: RunnerOptions) {
           onProgress: attempt.onProgress,
           onText: attempt.onText,
           onUsage: attempt.onUsage,
+          onGeneration: attempt.onGeneration,
         });
         report('ok');
         return output;
@@ -330,7 +333,7 @@ export function createRunner(options: RunnerOptions) {
     const claimed = await claim(job);
     if (!claimed) return;
     const log = logger.child({ taskId: claimed.lease.taskId, workerId, attempt: claimed.task.attempt });
-    const attempt = new Attempt(claimed.lease, claimed.task, log, store, options.leaseMs, options.output ?? DEFAULT_OUTPUT);
+    const attempt = new Attempt(claimed.lease, claimed.task, log, store, options.leaseMs, options.output ?? DEFAULT_OUTPUT, options.model ?? 'unknown');
     running.set(claimed.lease.taskId, attempt.controller);
     try {
       // Per-task lines are debug: at info they cost about a fifth of the worker's CPU per task.

@@ -23,6 +23,8 @@ import type { Logger } from '../common/logger.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { expectedJob, jobIds } from '../schema/src/job-ids.ts';
 import { TaskState } from '../schema/src/task.ts';
+import type { CallUsage } from '../schema/src/usage.ts';
+import type { PendingCall } from './task-store.ts';
 
 export interface SweeperOptions {
   redis: Redis;
@@ -39,6 +41,16 @@ export interface SweeperOptions {
   enqueue(taskId: string, queue: QueueName, jobId: string): Promise<void>;
   /** Told how many tasks each pass re-queued (for metrics). */
   onRequeued?(count: number): void;
+  /**
+   * Provider calls still registered as under way `afterMs` after they began: their worker died
+   * before recording their usage. `usageOf` asks the provider (or estimates), `record` records it
+   * (exactly once: whoever takes the call off the list first).
+   */
+  orphanCalls?: {
+    afterMs: number;
+    usageOf(generationId: string, call: PendingCall): Promise<CallUsage>;
+    record(generationId: string, call: PendingCall, usage: CallUsage): Promise<boolean>;
+  };
 }
 
 export function startSweeper(options: SweeperOptions) {
@@ -112,8 +124,30 @@ export function startSweeper(options: SweeperOptions) {
     }
     for (const queue of [QueueName.PRIMARY, QueueName.RETRY]) await clearGhosts(queue);
     await expireFinished(now);
+    await reconcileOrphanCalls();
     options.onRequeued?.(requeued);
     return requeued;
+  }
+
+  /** Records the usage of provider calls whose worker died mid-call (billed all the same). */
+  async function reconcileOrphanCalls(): Promise<void> {
+    const orphans = options.orphanCalls;
+    if (!orphans) return;
+    const pending = await redis.hgetall(keys.usagePending());
+    for (const [generationId, json] of Object.entries(pending)) {
+      let call: PendingCall;
+      try {
+        call = JSON.parse(json) as PendingCall;
+      } catch {
+        await redis.hdel(keys.usagePending(), generationId);
+        continue;
+      }
+      if (call.at > Date.now() - orphans.afterMs) continue;
+      const usage = await orphans.usageOf(generationId, call);
+      if (await orphans.record(generationId, call, usage)) {
+        logger.warn({ taskId: call.taskId, generationId, estimated: usage.estimated }, 'usage of a call whose worker died recorded');
+      }
+    }
   }
 
   /** Retention: finished tasks older than `retentionMs` go, with their events. DLQ tasks stay. */

@@ -53,6 +53,19 @@ export interface FinishedJob {
 
 export type TaskStore = ReturnType<typeof createTaskStore>;
 
+/** A provider call under way (`RedisKeys.usagePending`). */
+export interface PendingCall {
+  taskId: string;
+  tenant: string;
+  attempt: number;
+  model: string;
+  /** When it was registered (ms, this worker's clock). */
+  at: number;
+  reservationId: string | null;
+  /** The prompt's estimated tokens, for an estimate when the provider never says. */
+  promptTokens: number;
+}
+
 export function createTaskStore(options: TaskStoreOptions) {
   const { redis, keys } = options;
   const runScript = createTaskScriptRunner(redis, keys);
@@ -110,12 +123,13 @@ export function createTaskStore(options: TaskStoreOptions) {
      * Records one provider call's usage (billed whatever became of the attempt, so not fenced),
      * and ends its budget reservation.
      */
-    recordUsage: (lease: Lease, attempt: number, usage: CallUsage, reservationId: string | null): Promise<boolean> => {
+    recordUsage: (lease: Lease, attempt: number, usage: CallUsage, reservationId: string | null, wasPending = false): Promise<boolean> => {
       const now = Date.now();
       return runScript('taskRecordUsage', scope(lease), common, {
         ledger: keys.usageLedger(),
         hour: keys.usageHour(now - (now % 3_600_000)),
         totals: keys.usageTotals(),
+        pending: keys.usagePending(),
         ...budgetKeys(keys, lease.tenant, now),
       }, {
         taskId: lease.taskId,
@@ -129,10 +143,15 @@ export function createTaskStore(options: TaskStoreOptions) {
         costNano: toNanoUsd(usage.costUsd),
         estimated: usage.estimated ? '1' : '0',
         reservationId: reservationId ?? '',
+        wasPending: wasPending ? '1' : '0',
         ledgerMax: options.usageLedgerMax ?? 1_000_000,
         retentionMs: options.usageRetentionMs ?? 400 * 86_400_000,
       });
     },
+
+    /** Registers a provider call under way, so a sweeper can reconcile it if this worker dies first. */
+    registerPendingCall: (generationId: string, call: PendingCall): Promise<number> =>
+      redis.hset(keys.usagePending(), generationId, JSON.stringify(call)),
 
     /** Holds `amountNano` against the tenant's budgets for a call about to start, or says which budget is spent. */
     reserveBudget: (tenant: string, reservationId: string, amountNano: number, ttlMs: number): Promise<ReserveOutcome> =>

@@ -22,6 +22,7 @@ import { startSweeper } from './sweeper.ts';
 import { createSummarizeHandler, summaryMessages } from './tasks/summarize.ts';
 import { createPriceBook, type PriceBook } from './providers/openrouter-prices.ts';
 import { costAt, estimatePromptTokens } from './providers/usage-estimate.ts';
+import { reconcileGeneration } from './providers/openrouter-usage.ts';
 import { toNanoUsd } from '../schema/src/usage.ts';
 import { createTaskStore } from './task-store.ts';
 import { createProviderCallRecorder } from './provider-call-stats.ts';
@@ -111,6 +112,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     workerId: config.workerId,
     concurrency: config.concurrency,
     output: { flushMs: config.output.flushMs, flushChars: config.output.flushChars, maxBytes: config.output.maxBytes },
+    model,
     budget: { estimateNano, holdMs: config.providerTimeoutMs + config.usageReconcileMs + 30_000, recheckMs: config.budgetRecheckMs },
     retryRatio: () => retryRatio,
     circuit,
@@ -182,6 +184,25 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
         retentionMs: config.retentionMs,
         enqueue: (taskId, queue, jobId) => runner.enqueue(taskId, queue, jobId),
         deleteTask: (taskId) => store.remove(taskId),
+        orphanCalls: {
+          // Past the call's deadline, its reconcile time and a lease: its worker is surely gone.
+          afterMs: config.providerTimeoutMs + config.usageReconcileMs + config.leaseMs,
+          usageOf: async (generationId, call) =>
+            (config.openRouter
+              ? await reconcileGeneration(generationId, call.model, { baseUrl: config.openRouter.baseUrl, apiKey: config.openRouter.apiKey, timeoutMs: config.usageReconcileMs })
+              : null) ?? {
+              model: call.model,
+              generationId,
+              promptTokens: call.promptTokens,
+              completionTokens: 0,
+              cachedTokens: 0,
+              reasoningTokens: 0,
+              costUsd: costAt(await prices.priceOf(call.model), call.promptTokens, 0),
+              estimated: true,
+            },
+          record: (generationId, call, usage) =>
+            store.recordUsage({ taskId: call.taskId, tenant: call.tenant, token: '' }, call.attempt, { ...usage, generationId }, call.reservationId, true),
+        },
       });
       if (config.livenessFile) {
         liveness = startLivenessFile(config.livenessFile, 5000, (error) => logger.warn({ err: error.message }, 'liveness file not written'));

@@ -98,6 +98,11 @@ export interface RedisKeys {
   usageLedger(): string;
   /** Hash: usage counters of the hour starting at `hourMs`, field `<tenant>\t<apiKeyId>\t<model>\t<metric>`. */
   usageHour(hourMs: number): string;
+  /**
+   * Hash: generation id -> JSON of a provider call under way (task, tenant, attempt, model, when,
+   * its budget hold): what a sweeper reconciles when the worker died before recording its usage.
+   */
+  usagePending(): string;
   /** Hash: all-time token and cost counters, field `<tenant>\t<model>\t<kind>` (for /metrics). */
   usageTotals(): string;
   /** Hash: `<tenant>\t<DAY|MONTH>` -> limit in nano-dollars. */
@@ -153,6 +158,7 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     usageLedger: () => `${prefix}:usage:ledger`,
     usageHour: (hourMs) => `${prefix}:usage:hour:${hourMs}`,
     usageTotals: () => `${prefix}:usage:totals`,
+    usagePending: () => `${prefix}:usage:pending`,
     budgets: () => `${prefix}:budgets`,
     budgetSpent: (tenant, period, periodStartMs) => `${prefix}:budget:${tenant}:spent:${period}:${periodStartMs}`,
     budgetReservations: (tenant) => `${prefix}:budget:${tenant}:reserved`,

@@ -857,12 +857,16 @@ return {'ok', task.state}
  * the ledger entry; adds to the task's sums (when the task still exists), the hour's counters by
  * tenant, API key and model, the all-time totals and the tenant's day and month spend; and
  * releases the call's budget reservation. A task's first recorded call counts it in `tasks`.
+ * Replies 1, or 0 when a call registered as under way (`wasPending`) was recorded already.
  */
 const recordUsage = defineTaskScript({
   shared: 'record',
-  keys: ['ledger', 'hour', 'totals', ...BUDGET_KEYS],
-  args: ['taskId', 'attempt', 'model', 'generationId', 'promptTokens', 'completionTokens', 'cachedTokens', 'reasoningTokens', 'costNano', 'estimated', 'reservationId', 'ledgerMax', 'retentionMs'],
+  keys: ['ledger', 'hour', 'totals', 'pending', ...BUDGET_KEYS],
+  args: ['taskId', 'attempt', 'model', 'generationId', 'promptTokens', 'completionTokens', 'cachedTokens', 'reasoningTokens', 'costNano', 'estimated', 'reservationId', 'wasPending', 'ledgerMax', 'retentionMs'],
   body: `
+-- A call registered as under way is recorded by whoever takes it off that list first: its worker,
+-- or a sweeper reconciling it after the worker died. The other records nothing.
+if GENERATION_ID ~= '' and redis.call('HDEL', PENDING_KEY, GENERATION_ID) == 0 and WAS_PENDING == '1' then return 0 end
 local f = redis.call('HMGET', TASK_KEY, 'tenant', 'apiKeyId', 'usageCalls')
 if f[1] then check_tenant(f[1]) end
 local api_key = f[2] or ''

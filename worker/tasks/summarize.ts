@@ -22,6 +22,7 @@ export function createSummarizeHandler(provider: TextProvider, options: { maxTok
       onProgress: input.onProgress,
       onText: input.onText,
       onUsage: input.onUsage,
+      onGeneration: input.onGeneration,
       ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
     });
     input.logger.debug({ provider: provider.name, chars: text.length }, 'summary ready');

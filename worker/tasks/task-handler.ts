@@ -19,6 +19,8 @@ export interface TaskInput {
   onText(delta: string): void;
   /** What each provider call cost, once per call that was billed or may have been. */
   onUsage(usage: CallUsage): void;
+  /** A provider call's generation id, as soon as the provider names it (before its usage). */
+  onGeneration(generationId: string): void;
 }
 
 export interface TaskOutput {

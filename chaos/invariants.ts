@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
 import { TERMINAL_STATES, type TaskState } from '../schema/src/task.ts';
 import { audit } from '../test/support/audit.ts';
-import type { RecordedRequest } from '../tools/fake-openrouter.ts';
+import type { FakeBill, RecordedRequest } from '../tools/fake-openrouter.ts';
 import type { ChaosLoad, Watch } from './load.ts';
 import { checkOutputs, type OutputDump } from './output-audit.ts';
 import { describeStuck } from './stuck-dump.ts';
@@ -30,6 +30,8 @@ export interface ChaosProblems {
   idempotency: string[];
   /** Output subscribers whose text is not the result, who saw a cursor twice, or never finished. */
   output: string[];
+  /** Billed calls the usage ledger lacks or counts twice, or a ledger total other than the bill's. */
+  usage: string[];
 }
 
 export interface FinalState {
@@ -44,6 +46,8 @@ export interface AuditContext {
   load: ChaosLoad;
   /** Every chat-completions request the fake provider saw. */
   providerRequests: readonly RecordedRequest[];
+  /** What the fake provider billed. */
+  providerBill: () => FakeBill;
   /** Called with the details of each task whose output broke the invariant. */
   dump: OutputDump;
   log(line: string): void;
@@ -61,9 +65,12 @@ export async function settleAndAudit(context: AuditContext, settleTimeoutMs: num
   const settleBy = Date.now() + settleTimeoutMs;
   let problems = await check();
   const pending = () => load.pendingWatches().length + load.pendingOutputs().length;
-  while ((problems.length > 0 || pending() > 0) && Date.now() < settleBy) {
+  // Usage settles last: a call whose worker died is reconciled by a sweeper after its deadline.
+  let usage = await checkUsage(context);
+  while ((problems.length > 0 || pending() > 0 || usage.length > 0) && Date.now() < settleBy) {
     await sleep(1000);
     problems = await check();
+    usage = await checkUsage(context);
   }
 
   const states = await finalStates(redis, keys, ids);
@@ -82,8 +89,35 @@ export async function settleAndAudit(context: AuditContext, settleTimeoutMs: num
     missedTerminal: checkWatches(ids, load.watches, states),
     idempotency: await checkIdempotency(context),
     output: await checkOutputs(redis, keys, load.outputs, context.dump),
+    usage,
   };
   return { ids, states, problems: found };
+}
+
+/**
+ * The usage ledger against the provider's own bill: every billed generation once in the ledger
+ * (none twice, none the provider did not bill), and the totals equal to the nano-dollar.
+ */
+async function checkUsage({ redis, keys, providerBill }: AuditContext): Promise<string[]> {
+  const bill = providerBill();
+  const entries = await redis.xrange(keys.usageLedger(), '-', '+');
+  const recorded = new Map<string, number>();
+  let ledgerNano = 0;
+  for (const [, fields] of entries) {
+    const field = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
+    const generationId = field('generationId');
+    recorded.set(generationId, (recorded.get(generationId) ?? 0) + 1);
+    ledgerNano += Number(field('costNano'));
+  }
+  const problems: string[] = [];
+  for (const generation of bill.generations) {
+    const times = recorded.get(generation.generationId) ?? 0;
+    if (times !== 1) problems.push(`usage: generation ${generation.generationId} (${generation.costNanoUsd} n$) is in the ledger ${times} times`);
+  }
+  const billed = new Set(bill.generations.map((generation) => generation.generationId));
+  for (const generationId of recorded.keys()) if (!billed.has(generationId)) problems.push(`usage: the ledger has ${generationId}, which the provider never billed`);
+  if (ledgerNano !== bill.totals.costNanoUsd) problems.push(`usage: the ledger totals ${ledgerNano} n$, the bill ${bill.totals.costNanoUsd} n$`);
+  return problems;
 }
 
 /** Provider calls per task id, attributed by the `[chaos-n]` marker the load puts in each text. */

@@ -91,6 +91,7 @@ const LABELS: Record<keyof ChaosProblems, string> = {
   missedTerminal: 'I8 subscribers that missed a terminal state',
   idempotency: 'I9 idempotency',
   output: 'output: subscribers whose text is not the result, or who saw a cursor twice',
+  usage: 'usage: billed calls the ledger lacks or counts twice, or totals that differ from the bill',
 };
 
 /** The report as the lines `npm run chaos` prints (at most 20 problems per invariant). */

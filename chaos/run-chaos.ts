@@ -94,6 +94,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
         tenant: TENANT,
         load,
         providerRequests: started.fake.requests,
+        providerBill: () => started.fake.bill(),
         log,
         dump: (taskId, details, lived) =>
           log([details, '  faults from 5 s before to 1 s after:', ...faultsDuring(lived), '  log lines:', ...started.logLinesWith(taskId)].join('\n')),

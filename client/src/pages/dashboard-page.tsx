@@ -2,11 +2,14 @@
  * The operations dashboard, live through subscriptions only: the state-flow diagram (counts
  * from queueStatusUpdated, edges from taskFlowUpdated), depth and throughput per minute,
  * the workers with their breakers, and the provider. Queue-wide views need the admin scope.
+ * Spend and budgets (spend-card.tsx) are sums read on request, again whenever the task feed
+ * says spend may have moved; a tenant's key sees its own.
  */
 import { createMemo, createSignal, For, Show } from 'solid-js';
 import { FlowDiagram } from '../components/flow-diagram.tsx';
 import { LineChart } from '../components/line-chart.tsx';
 import { ProviderBadge } from '../components/provider-badge.tsx';
+import { SpendCard } from '../components/spend-card.tsx';
 import { WorkersPanel } from '../components/workers-panel.tsx';
 import { edgeTotals, minuteSeries } from '../flow-model.ts';
 import type { TaskState } from '../gql/graphql.ts';
@@ -41,7 +44,7 @@ export function DashboardPage(props: { admin: boolean }) {
       <Show
         when={props.admin}
         fallback={
-          <section class="card">
+          <section class="card admin-note">
             <p class="muted">Queue-wide views (states, flow, workers) need a key with the admin scope.</p>
           </section>
         }
@@ -94,6 +97,7 @@ export function DashboardPage(props: { admin: boolean }) {
         </section>
         <WorkersPanel workers={workers()} admin={props.admin} />
       </Show>
+      <SpendCard admin={props.admin} />
     </div>
   );
 }

@@ -5,7 +5,7 @@
  */
 import { createMutation } from '@urql/solid';
 import { createSignal, For, Show } from 'solid-js';
-import { errorMessage, formatDateTime } from '../format.ts';
+import { errorMessage, formatMinute, percent } from '../format.ts';
 import type { BudgetPeriod } from '../gql/graphql.ts';
 import { SetBudgetMutation } from '../graphql/documents.ts';
 import { budgetFill, formatUsd, type Budget } from '../spend-model.ts';
@@ -20,7 +20,7 @@ const share = (fraction: number) => `${Math.min(100, Math.max(0, fraction * 100)
 /** One budget: a bar of spent then held against the limit, the figures, and the reset. */
 export function BudgetBar(props: { budget: Budget; onRemove?: () => void; busy?: boolean }) {
   const fill = () => budgetFill(props.budget);
-  const used = () => (Number.isFinite(fill().used) ? `${Math.round(fill().used * 100)} %` : 'limit 0');
+  const used = () => (Number.isFinite(fill().used) ? percent(fill().used) : 'limit 0');
   const name = () => `${props.budget.tenant} ${periodLabel(props.budget.period)} budget`;
   return (
     <li class={`budget budget-${fill().state}`} data-budget={`${props.budget.tenant}:${props.budget.period}`} data-state={fill().state}>
@@ -28,13 +28,13 @@ export function BudgetBar(props: { budget: Budget; onRemove?: () => void; busy?:
         <span>
           <strong>{props.budget.tenant}</strong> <span class="muted">· {periodLabel(props.budget.period)}</span>
         </span>
-        <span class="budget-figures" data-testid="budget-figures">
-          {formatUsd(props.budget.spentUsd)}
-          <Show when={props.budget.reservedUsd > 0}>
-            <span class="muted"> + {formatUsd(props.budget.reservedUsd)} held</span>
-          </Show>{' '}
-          of {formatUsd(props.budget.limitUsd)} <span class="muted">({used()})</span>
-        </span>
+        <Show when={props.onRemove}>
+          {(remove) => (
+            <button type="button" class="link" disabled={props.busy} onClick={() => remove()()} aria-label={`Remove the ${name()}`}>
+              Remove
+            </button>
+          )}
+        </Show>
       </div>
       <div
         class="budget-bar"
@@ -51,21 +51,21 @@ export function BudgetBar(props: { budget: Budget; onRemove?: () => void; busy?:
           <div class="budget-limit" style={{ left: share(fill().limitAt) }} title={`limit ${formatUsd(props.budget.limitUsd)}`} />
         </Show>
       </div>
-      <div class="budget-foot muted small">
-        <span data-testid="budget-resets">
-          <Show when={fill().state === 'reached'}>
-            <strong class="error-text">Reached: new tasks are refused, queued ones wait.</strong>{' '}
-          </Show>
-          Resets {formatDateTime(props.budget.resetsAt)} (<Countdown at={props.budget.resetsAt} />)
+      <div class="budget-foot small">
+        <span class="budget-figures" data-testid="budget-figures">
+          {formatUsd(props.budget.spentUsd)}
+          <Show when={props.budget.reservedUsd > 0}>
+            <span class="muted"> + {formatUsd(props.budget.reservedUsd)} held</span>
+          </Show>{' '}
+          of {formatUsd(props.budget.limitUsd)} <span class="muted">({used()})</span>
         </span>
-        <Show when={props.onRemove}>
-          {(remove) => (
-            <button type="button" class="link" disabled={props.busy} onClick={() => remove()()} aria-label={`Remove the ${name()}`}>
-              Remove
-            </button>
-          )}
-        </Show>
+        <span class="muted" data-testid="budget-resets">
+          Resets <time datetime={props.budget.resetsAt}>{formatMinute(props.budget.resetsAt)}</time> (<Countdown at={props.budget.resetsAt} />)
+        </span>
       </div>
+      <Show when={fill().state === 'reached'}>
+        <p class="error-text small budget-note">Reached: new tasks are refused, queued ones wait.</p>
+      </Show>
     </li>
   );
 }

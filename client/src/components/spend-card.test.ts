@@ -92,7 +92,7 @@ describe('SpendCard', () => {
     // acme spent $0.10 and holds $0.005 of $0.12: past 80 %, a warning.
     const acme = container.querySelector('[data-budget="acme:DAY"]')!;
     expect(acme.getAttribute('data-state')).toBe('near');
-    expect(within(acme as HTMLElement).getByTestId('budget-figures').textContent).toBe('$0.1000 + $0.0050 held of $0.1200 (88 %)');
+    expect(within(acme as HTMLElement).getByTestId('budget-figures').textContent).toBe('$0.1000 + $0.0050 held of $0.1200 (88%)');
     expect((acme.querySelector('.budget-spent') as HTMLElement).style.width).toBe('83.33%');
     expect((acme.querySelector('.budget-reserved') as HTMLElement).style.width).toBe('4.17%');
     expect(within(acme as HTMLElement).getByRole('meter').getAttribute('aria-valuemax')).toBe('0.12');

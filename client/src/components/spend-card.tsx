@@ -72,74 +72,78 @@ export function SpendCard(props: { admin: boolean; minIntervalMs?: number; sched
       </Show>
       <Show when={!spend.loading()} fallback={<p class="muted">Loading…</p>}>
         <div class="spend-grid">
-          <StackedBarChart
-            title={`Cost per day by ${dimension()}, last ${days()} days (UTC)`}
-            labels={spend.range().days.map(dayLabel)}
-            lastLabel="today"
-            series={series()}
-            format={formatUsd}
-            empty="nothing spent"
-          />
-          <BudgetBars budgets={spend.budgets()} admin={props.admin} tenants={tenants()} onChanged={() => spend.refresh()} />
-        </div>
-        <h3>
-          By tenant and model, last {days()} days{' '}
-          <span class="muted small" data-testid="spend-read-at">
-            <Show when={spend.readAt()}>{(at) => <>· read {formatTime(new Date(at()).toISOString())}</>}</Show>
-          </span>
-        </h3>
-        <Show when={table().lines.length > 0} fallback={<p class="muted small">No provider call was billed in this range.</p>}>
-          <div class="table-scroll">
-            <table class="data-table spend-table" data-testid="spend-table">
-              <thead>
-                <tr>
-                  <Show when={props.admin}>
-                    <th scope="col">Tenant</th>
-                  </Show>
-                  <th scope="col">Model</th>
-                  <th scope="col" class="num">Tasks</th>
-                  <th scope="col" class="num">Calls</th>
-                  <th scope="col" class="num">Tokens in</th>
-                  <th scope="col" class="num">Tokens out</th>
-                  <th scope="col" class="num">Cost</th>
-                </tr>
-              </thead>
-              <tbody>
-                <For each={table().lines}>
-                  {(line) => (
-                    <tr data-tenant={line.tenant} data-model={line.model}>
+          <div class="spend-main">
+            <StackedBarChart
+              title={`Cost per day by ${dimension()}, last ${days()} days (UTC)`}
+              labels={spend.range().days.map(dayLabel)}
+              lastLabel="today"
+              series={series()}
+              format={formatUsd}
+              empty="nothing spent"
+            />
+            <h3>
+              By tenant and model, last {days()} days{' '}
+              <span class="muted small" data-testid="spend-read-at">
+                <Show when={spend.readAt()}>{(at) => <>· read {formatTime(new Date(at()).toISOString())}</>}</Show>
+              </span>
+            </h3>
+            <Show when={table().lines.length > 0} fallback={<p class="muted small">No provider call was billed in this range.</p>}>
+              <div class="table-scroll">
+                <table class="data-table spend-table" data-testid="spend-table">
+                  <thead>
+                    <tr>
                       <Show when={props.admin}>
-                        <td>{line.tenant}</td>
+                        <th scope="col">Tenant</th>
                       </Show>
-                      <td class="mono">{line.model}</td>
-                      <td class="num">{formatCount(line.tasks)}</td>
-                      <td class="num">{formatCount(line.calls)}</td>
-                      <td class="num">{formatCount(line.promptTokens)}</td>
-                      <td class="num">{formatCount(line.completionTokens)}</td>
-                      <td class="num" data-testid="line-cost">
-                        {formatUsd(line.costUsd)}
+                      <th scope="col">Model</th>
+                      <th scope="col" class="num" title="Tasks whose first billed call fell in the range, counted with that call's model">
+                        Tasks
+                      </th>
+                      <th scope="col" class="num">Calls</th>
+                      <th scope="col" class="num">Tokens in</th>
+                      <th scope="col" class="num">Tokens out</th>
+                      <th scope="col" class="num">Cost</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    <For each={table().lines}>
+                      {(line) => (
+                        <tr data-tenant={line.tenant} data-model={line.model}>
+                          <Show when={props.admin}>
+                            <td>{line.tenant}</td>
+                          </Show>
+                          <td class="mono">{line.model}</td>
+                          <td class="num">{formatCount(line.tasks)}</td>
+                          <td class="num">{formatCount(line.calls)}</td>
+                          <td class="num">{formatCount(line.promptTokens)}</td>
+                          <td class="num">{formatCount(line.completionTokens)}</td>
+                          <td class="num" data-testid="line-cost">
+                            {formatUsd(line.costUsd)}
+                          </td>
+                        </tr>
+                      )}
+                    </For>
+                  </tbody>
+                  <tfoot>
+                    <tr>
+                      <th scope="row" colSpan={props.admin ? 2 : 1}>
+                        Total
+                      </th>
+                      <td class="num">{formatCount(table().total.tasks)}</td>
+                      <td class="num">{formatCount(table().total.calls)}</td>
+                      <td class="num">{formatCount(table().total.promptTokens)}</td>
+                      <td class="num">{formatCount(table().total.completionTokens)}</td>
+                      <td class="num" data-testid="spend-total">
+                        <strong>{formatUsd(table().total.costUsd)}</strong>
                       </td>
                     </tr>
-                  )}
-                </For>
-              </tbody>
-              <tfoot>
-                <tr>
-                  <th scope="row" colSpan={props.admin ? 2 : 1}>
-                    Total
-                  </th>
-                  <td class="num">{formatCount(table().total.tasks)}</td>
-                  <td class="num">{formatCount(table().total.calls)}</td>
-                  <td class="num">{formatCount(table().total.promptTokens)}</td>
-                  <td class="num">{formatCount(table().total.completionTokens)}</td>
-                  <td class="num" data-testid="spend-total">
-                    <strong>{formatUsd(table().total.costUsd)}</strong>
-                  </td>
-                </tr>
-              </tfoot>
-            </table>
+                  </tfoot>
+                </table>
+              </div>
+            </Show>
           </div>
-        </Show>
+          <BudgetBars budgets={spend.budgets()} admin={props.admin} tenants={tenants()} onChanged={() => spend.refresh()} />
+        </div>
       </Show>
     </section>
   );

@@ -1,6 +1,6 @@
 import { createMutation } from '@urql/solid';
 import { createSignal, Show } from 'solid-js';
-import { errorMessage, formatDateTime } from '../format.ts';
+import { errorMessage, formatMinute } from '../format.ts';
 import { SubmitTaskMutation } from '../graphql/documents.ts';
 import type { TaskSummary } from '../primitives/create-recent-tasks.ts';
 import { Countdown } from './countdown.tsx';
@@ -34,7 +34,7 @@ function BudgetRefused(props: { refusal: BudgetRefusal }) {
       <Show when={props.refusal.resetsAt} fallback="An admin can raise the limit.">
         {(at) => (
           <>
-            It resets <time datetime={at()}>{formatDateTime(at())}</time> (<Countdown at={at()} />), or sooner if an admin raises the limit.
+            It resets <time datetime={at()}>{formatMinute(at())}</time> (<Countdown at={at()} />), or sooner if an admin raises the limit.
           </>
         )}
       </Show>

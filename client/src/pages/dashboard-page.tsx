@@ -19,7 +19,7 @@ import { createLiveValue } from '../primitives/create-live-value.ts';
 const CHART_MINUTES = 15;
 const EDGE_WINDOWS = [1, 5, 15];
 
-export function DashboardPage(props: { admin: boolean }) {
+export function DashboardPage(props: { admin: boolean; canRead?: boolean }) {
   const notAdmin = () => !props.admin;
   const queue = createLiveValue(QueueStatusSubscription, (data) => data.queueStatusUpdated, { pause: notAdmin });
   const flow = createLiveValue(TaskFlowSubscription, (data) => data.taskFlowUpdated, { variables: { minutes: CHART_MINUTES }, pause: notAdmin });
@@ -97,7 +97,10 @@ export function DashboardPage(props: { admin: boolean }) {
         </section>
         <WorkersPanel workers={workers()} admin={props.admin} />
       </Show>
-      <SpendCard admin={props.admin} />
+      {/* Spend is read with the tasks:read scope, like the task feed it follows. */}
+      <Show when={props.canRead !== false}>
+        <SpendCard admin={props.admin} />
+      </Show>
     </div>
   );
 }

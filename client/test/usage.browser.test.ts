@@ -203,7 +203,7 @@ describe('spend and budgets', () => {
       await openWithKey(page, KEYS.acme, '/dashboard');
       const card = page.locator('[data-testid="spend-card"]');
       await card.locator('[data-testid="spend-table"]').waitFor({ timeout: 15_000 });
-      expect(await card.locator('[data-testid="spend-table"] th').allTextContents()).toEqual(['Model', 'Tasks', 'Calls', 'Tokens in', 'Tokens out', 'Cost', 'Total']);
+      expect(await card.locator('[data-testid="spend-table"] th').allTextContents()).toEqual(['Model', 'Tasks', 'Calls', 'Tokens in / out', 'Cost', 'Total']);
       expect(await card.locator('[data-testid="spend-table"] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-tenant')))).toEqual(['acme', 'acme']);
       expect(await card.locator('[data-budget]').evaluateAll((bars) => bars.map((bar) => bar.getAttribute('data-budget')))).toEqual(['acme:DAY']);
       expect(await card.locator('form[aria-label="Set a budget"]').count()).toBe(0);

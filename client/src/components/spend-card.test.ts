@@ -76,8 +76,8 @@ describe('SpendCard', () => {
       .slice(1, -1)
       .map((row) => Array.from(row.querySelectorAll('td')).map((td) => td.textContent));
     expect(rows).toEqual([
-      ['acme', 'openai/gpt-4o-mini', '4', '5', '13,000', '900', '$0.3000'],
-      ['globex', 'anthropic/claude-3.5-haiku', '2', '2', '5,000', '400', '$0.0123'],
+      ['acme', 'openai/gpt-4o-mini', '4', '5', '13,000 / 900', '$0.3000'],
+      ['globex', 'anthropic/claude-3.5-haiku', '2', '2', '5,000 / 400', '$0.0123'],
     ]);
     expect(screen.getByTestId('spend-total').textContent).toBe('$0.3123');
 
@@ -196,7 +196,7 @@ describe('SpendCard', () => {
     const { transport, container, unmount } = setup(false);
     await transport.answer('Spend', spend({ usage: spend().usage.filter((row) => row.tenant === 'acme'), budgets: spend().budgets.slice(0, 1) }));
     const table = await screen.findByTestId('spend-table');
-    expect(within(table).getAllByRole('columnheader').map((th) => th.textContent)).toEqual(['Model', 'Tasks', 'Calls', 'Tokens in', 'Tokens out', 'Cost']);
+    expect(within(table).getAllByRole('columnheader').map((th) => th.textContent)).toEqual(['Model', 'Tasks', 'Calls', 'Tokens in / out', 'Cost']);
     expect(screen.getByRole('img').getAttribute('aria-label')).toContain('Cost per day by model');
     expect(screen.queryByRole('radio', { name: 'by tenant' })).toBeNull();
     expect(screen.queryByRole('form', { name: 'Set a budget' })).toBeNull();

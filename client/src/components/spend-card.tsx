@@ -100,8 +100,7 @@ export function SpendCard(props: { admin: boolean; minIntervalMs?: number; sched
                         Tasks
                       </th>
                       <th scope="col" class="num">Calls</th>
-                      <th scope="col" class="num">Tokens in</th>
-                      <th scope="col" class="num">Tokens out</th>
+                      <th scope="col" class="num">Tokens in / out</th>
                       <th scope="col" class="num">Cost</th>
                     </tr>
                   </thead>
@@ -115,8 +114,9 @@ export function SpendCard(props: { admin: boolean; minIntervalMs?: number; sched
                           <td class="mono">{line.model}</td>
                           <td class="num">{formatCount(line.tasks)}</td>
                           <td class="num">{formatCount(line.calls)}</td>
-                          <td class="num">{formatCount(line.promptTokens)}</td>
-                          <td class="num">{formatCount(line.completionTokens)}</td>
+                          <td class="num">
+                            {formatCount(line.promptTokens)} / {formatCount(line.completionTokens)}
+                          </td>
                           <td class="num" data-testid="line-cost">
                             {formatUsd(line.costUsd)}
                           </td>
@@ -131,8 +131,9 @@ export function SpendCard(props: { admin: boolean; minIntervalMs?: number; sched
                       </th>
                       <td class="num">{formatCount(table().total.tasks)}</td>
                       <td class="num">{formatCount(table().total.calls)}</td>
-                      <td class="num">{formatCount(table().total.promptTokens)}</td>
-                      <td class="num">{formatCount(table().total.completionTokens)}</td>
+                      <td class="num">
+                        {formatCount(table().total.promptTokens)} / {formatCount(table().total.completionTokens)}
+                      </td>
                       <td class="num" data-testid="spend-total">
                         <strong>{formatUsd(table().total.costUsd)}</strong>
                       </td>

@@ -17,6 +17,7 @@ import type { CallUsage } from '../../schema/src/usage.ts';
 import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
 import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
+import { LOCAL_MODEL } from '../../worker/providers/local-summarizer.ts';
 import { createTaskStore } from '../../worker/task-store.ts';
 import { ARTIFACTS_DIR, buildClient, launchBrowser, screenshot } from './support/browser.ts';
 
@@ -126,7 +127,8 @@ describe('spend and budgets', () => {
       const card = page.locator('[data-testid="spend-card"]');
       await card.locator('[data-testid="spend-table"]').waitFor({ timeout: 15_000 });
 
-      // acme: mini every day ($0.006 … $0.018 = $0.084), haiku on 4 days ($0.044); globex: flash 7 × $0.004, mini 3 × $0.002.
+      // acme: mini every day ($0.006 … $0.018 = $0.084), haiku on 4 days ($0.044); globex: flash 7 × $0.004, mini 3 × $0.002;
+      // and the embedded summarizer's own calls, which cost nothing.
       const lines = await card.locator('[data-testid="spend-table"] tbody tr').evaluateAll((rows) =>
         rows.map((row) => [row.getAttribute('data-tenant'), row.getAttribute('data-model'), row.querySelector('[data-testid="line-cost"]')?.textContent]),
       );
@@ -135,6 +137,8 @@ describe('spend and budgets', () => {
         ['acme', MODEL.haiku, '$0.0440'],
         ['globex', MODEL.flash, '$0.0280'],
         ['globex', MODEL.mini, '$0.0060'],
+        ['acme', LOCAL_MODEL, '$0.00'],
+        ['globex', LOCAL_MODEL, '$0.00'],
       ]);
       expect(await card.locator('[data-testid="spend-total"]').textContent()).toBe('$0.1620');
       // Seven days, each with spend; today's bar is acme's $0.029 and globex's $0.006.
@@ -204,7 +208,7 @@ describe('spend and budgets', () => {
       const card = page.locator('[data-testid="spend-card"]');
       await card.locator('[data-testid="spend-table"]').waitFor({ timeout: 15_000 });
       expect(await card.locator('[data-testid="spend-table"] th').allTextContents()).toEqual(['Model', 'Tasks', 'Calls', 'Tokens in / out', 'Cost', 'Total']);
-      expect(await card.locator('[data-testid="spend-table"] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-tenant')))).toEqual(['acme', 'acme']);
+      expect(await card.locator('[data-testid="spend-table"] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-model')))).toEqual([MODEL.mini, MODEL.haiku, LOCAL_MODEL]);
       expect(await card.locator('[data-budget]').evaluateAll((bars) => bars.map((bar) => bar.getAttribute('data-budget')))).toEqual(['acme:DAY']);
       expect(await card.locator('form[aria-label="Set a budget"]').count()).toBe(0);
       expect(await card.locator('button:has-text("Remove")').count()).toBe(0);
@@ -221,12 +225,23 @@ describe('spend and budgets', () => {
       expect(await refused.textContent()).toMatch(/^Budget reached: the task was not submitted\. This tenant's daily budget is spent; .* It resets .+ \(in \d+ (h|min|s).*\), or sooner if an admin raises the limit\.$/);
       expect(await page.inputValue('textarea#content')).toContain('Over the budget.');
 
-      // The task with the estimated call: its page adds up its calls.
+      // The task with the estimated call: its page adds up its calls (the summarizer's, then the one recorded here).
+      const { data } = await graphql<{ task: { usage: { promptTokens: number; completionTokens: number } } }>(
+        server,
+        'query ($id: ID!) { task(id: $id) { usage { promptTokens completionTokens } } }',
+        { id: tasks.acme[3] },
+        KEYS.acme,
+      );
+      const { promptTokens, completionTokens } = data!.task.usage;
+      expect(promptTokens).toBeGreaterThan(1080);
+      const count = (n: number) => n.toLocaleString('en-US');
       await page.goto(`${server.url}/tasks/${tasks.acme[3]}`);
       await page.locator('[data-testid="cost-usd"]').waitFor({ timeout: 15_000 });
-      expect(await page.textContent('[data-testid="cost"]')).toBe('$0.0120 estimated · 1 call');
+      expect(await page.textContent('[data-testid="cost"]')).toBe('$0.0120 estimated · 2 calls');
       expect(await page.textContent('[data-testid="usage"]')).toBe(MODEL.haiku);
-      expect(await page.textContent('[data-testid="tokens"]')).toBe('1,188 tokens (1,080 prompt, 108 completion, 120 reasoning)');
+      expect(await page.textContent('[data-testid="tokens"]')).toBe(
+        `${count(promptTokens + completionTokens)} tokens (${count(promptTokens)} prompt, ${count(completionTokens)} completion, 120 reasoning)`,
+      );
     } finally {
       await context.close();
     }

@@ -73,7 +73,7 @@ function Shell(props: { app: AppClient }) {
             <TasksPage canWrite={canWrite()} />
           </Match>
           <Match when={currentPath() === '/dashboard'}>
-            <DashboardPage admin={viewer.isAdmin()} />
+            <DashboardPage admin={viewer.isAdmin()} canRead={viewer.has('TASKS_READ')} />
           </Match>
           <Match when={currentPath() === '/dlq'}>
             <DeadLetterPage admin={viewer.isAdmin()} />

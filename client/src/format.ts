@@ -10,6 +10,12 @@ export function formatDateTime(iso: string | null | undefined): string {
   return new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
+/** "Dec 1, 12:00 AM": an instant to the minute, for resets and other times far off. */
+export function formatMinute(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
 export function formatDuration(fromIso: string | null | undefined, toIso: string | null | undefined): string {
   if (!fromIso || !toIso) return '—';
   const ms = new Date(toIso).getTime() - new Date(fromIso).getTime();

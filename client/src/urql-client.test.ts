@@ -8,6 +8,7 @@ import { Provider } from '@urql/solid';
 import { renderHook } from '@solidjs/testing-library';
 import { createComponent, type JSX } from 'solid-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLiveTasks } from './primitives/create-live-tasks.ts';
 import { createTaskOutput } from './primitives/create-task-output.ts';
 import { createManualFrames } from './test-support/hand-transport.ts';
 import { createAppClient } from './urql-client.ts';
@@ -106,6 +107,49 @@ describe('createAppClient', () => {
     send(FakeSocket.opened[1]!, 'c3', 'ld.');
     frames.frame();
     expect(output.text()).toBe('Hello, world.');
+
+    hook.cleanup();
+    app.dispose();
+  });
+
+  it('tells a live list that its feed is live again after a reconnect, even after task events (urql merges results)', async () => {
+    const app = createAppClient('http://test.invalid', { webSocketImpl: FakeSocket });
+    const frames = createManualFrames();
+    const wrapper = (props: { children: JSX.Element }) =>
+      createComponent(Provider, {
+        value: app.client,
+        get children() {
+          return props.children;
+        },
+      });
+    const onLive = vi.fn();
+    const onBatch = vi.fn();
+    const hook = renderHook(() => createLiveTasks({ onBatch, onLive, schedule: frames.schedule }), { wrapper });
+    const subscribed = (socket: number) =>
+      vi.waitFor(
+        () => {
+          const found = FakeSocket.opened[socket]?.subscription('TasksUpdated');
+          if (!found) throw new Error('not subscribed yet');
+          return found;
+        },
+        { timeout: 5000 },
+      );
+    const first = await subscribed(0);
+    const live = { id: first.id, type: 'next', payload: { data: null, extensions: { live: true } } };
+    FakeSocket.opened[0]!.receive(live);
+    const task = { id: 't1', type: 'SUMMARIZE', state: 'COMPLETED', version: 3, progress: 1, retryCount: 0, maxRetries: 3, createdAt: '2026-01-01T12:00:00.000Z', updatedAt: '2026-01-01T12:00:01.000Z', completedAt: '2026-01-01T12:00:01.000Z' };
+    FakeSocket.opened[0]!.receive({ id: first.id, type: 'next', payload: { data: { tasksUpdated: task } } });
+    frames.frame();
+    expect(onBatch).toHaveBeenCalledWith([{ kind: 'update', task }]);
+    expect(onLive).not.toHaveBeenCalled();
+
+    FakeSocket.opened[0]!.close(1006, 'gone');
+    await subscribed(1);
+    // Without liveAwareSink urql would hand this over as the task event again.
+    FakeSocket.opened[1]!.receive(live);
+    frames.frame();
+    expect(onLive).toHaveBeenCalledTimes(1);
+    expect(onBatch).toHaveBeenCalledTimes(1);
 
     hook.cleanup();
     app.dispose();

@@ -49,6 +49,29 @@ export function subscriptionPayload(request: SubscriptionOperation, operation: O
   return Object.defineProperty(payload, 'variables', { enumerable: true, get: () => ({ ...request.variables, ...resume() }) });
 }
 
+/** What graphql-ws hands a subscription's sink. */
+interface SubscriptionSink {
+  next(result: { data?: unknown; extensions?: Record<string, unknown> }): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/**
+ * A sink that turns a feed's "now live" message (`data: null`, `extensions.live`: tasksUpdated
+ * and taskDeleted send one first, and again when graphql-ws resubscribed after a reconnect) into
+ * one with empty data. urql merges every result of a subscription into the one before, keeping
+ * the previous `data` when the new one is null: after a task event, a live message would read as
+ * that event again, and a list would never learn that the feed is live again (create-live-tasks.ts).
+ */
+export function liveAwareSink<S extends SubscriptionSink>(sink: S): S {
+  return {
+    ...sink,
+    next: (result) => sink.next(result.data == null && result.extensions?.live === true ? { ...result, data: {} } : result),
+    error: (error) => sink.error(error),
+    complete: () => sink.complete(),
+  };
+}
+
 /**
  * Creates the app's client for the server at `origin` (default: the page's).
  * `webSocketImpl` replaces the browser's WebSocket (tests).
@@ -113,7 +136,7 @@ export function createAppClient(origin: string = window.location.origin, options
       fetchExchange,
       subscriptionExchange({
         forwardSubscription: (request, operation) => ({
-          subscribe: (sink) => ({ unsubscribe: ws.subscribe(subscriptionPayload(request, operation), sink) }),
+          subscribe: (sink) => ({ unsubscribe: ws.subscribe(subscriptionPayload(request, operation), liveAwareSink(sink)) }),
         }),
       }),
     ],

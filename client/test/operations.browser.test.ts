@@ -98,7 +98,7 @@ describe('operator pages', () => {
       expect(row[5]).not.toBe('—');
     }
     expect(await page.textContent('[data-testid="result"]')).toContain('Summary:');
-    expect(await page.textContent('[data-testid="usage"]')).toMatch(/tokens/);
+    expect(await page.textContent('[data-testid="tokens"]')).toMatch(/tokens/);
     const timeline = await page.locator('.timeline li [data-state]').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-state')));
     expect(timeline).toEqual(['PENDING', 'ACTIVE', 'SCHEDULED', 'ACTIVE', 'SCHEDULED', 'ACTIVE', 'COMPLETED']);
     await screenshot(page, 'task', { fullPage: true });

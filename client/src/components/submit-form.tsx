@@ -1,14 +1,53 @@
 import { createMutation } from '@urql/solid';
 import { createSignal, Show } from 'solid-js';
-import { errorMessage } from '../format.ts';
+import { errorMessage, formatMinute } from '../format.ts';
 import { SubmitTaskMutation } from '../graphql/documents.ts';
 import type { TaskSummary } from '../primitives/create-recent-tasks.ts';
+import { Countdown } from './countdown.tsx';
+
+/** A submit refused because the tenant's budget is spent: which one, and when it starts over. */
+export interface BudgetRefusal {
+  /** DAY or MONTH ('' when the server did not say). */
+  period: string;
+  resetsAt: string | null;
+}
+
+/** The BUDGET_EXCEEDED answer in a failed submit (`extensions.details`), or null for any other failure. */
+export function budgetRefusalOf(error: { graphQLErrors: readonly { extensions?: Record<string, unknown> }[] }): BudgetRefusal | null {
+  const extensions = error.graphQLErrors.find((e) => e.extensions?.code === 'BUDGET_EXCEEDED')?.extensions;
+  if (!extensions) return null;
+  const details = (extensions.details ?? {}) as { period?: unknown; resetsAt?: unknown };
+  return {
+    period: typeof details.period === 'string' ? details.period : '',
+    resetsAt: typeof details.resetsAt === 'string' && !Number.isNaN(Date.parse(details.resetsAt)) ? details.resetsAt : null,
+  };
+}
+
+const PERIOD_NAME: Record<string, string> = { DAY: 'daily', MONTH: 'monthly' };
+
+/** What the form says when the budget is spent: nothing was stored, and when to try again. */
+function BudgetRefused(props: { refusal: BudgetRefusal }) {
+  return (
+    <div class="error budget-refused" role="alert" data-testid="budget-exceeded">
+      <strong>Budget reached: the task was not submitted.</strong> This tenant's{' '}
+      {PERIOD_NAME[props.refusal.period] ? `${PERIOD_NAME[props.refusal.period]} ` : ''}budget is spent; tasks already queued wait for it.{' '}
+      <Show when={props.refusal.resetsAt} fallback="An admin can raise the limit.">
+        {(at) => (
+          <>
+            It resets <time datetime={at()}>{formatMinute(at())}</time> (<Countdown at={at()} />), or sooner if an admin raises the limit.
+          </>
+        )}
+      </Show>
+    </div>
+  );
+}
 
 /** Paste text, submit, and hand the accepted task to the list at once. */
 export function SubmitForm(props: { onSubmitted: (task: TaskSummary) => void }) {
   const [content, setContent] = createSignal('');
   const [idempotencyKey, setIdempotencyKey] = createSignal('');
   const [error, setError] = createSignal<string | null>(null);
+  const [refusal, setRefusal] = createSignal<BudgetRefusal | null>(null);
   const [dragging, setDragging] = createSignal(false);
   const [fileName, setFileName] = createSignal<string | null>(null);
   const [state, submit] = createMutation(SubmitTaskMutation);
@@ -28,10 +67,14 @@ export function SubmitForm(props: { onSubmitted: (task: TaskSummary) => void }) 
   const onSubmit = async (event: SubmitEvent) => {
     event.preventDefault();
     setError(null);
+    setRefusal(null);
     const key = idempotencyKey().trim();
     const result = await submit({ input: { content: content(), ...(key ? { idempotencyKey: key } : {}) } });
     if (result.error) {
-      setError(errorMessage(result.error));
+      // The text stays in the box, to send again once the budget allows.
+      const refused = budgetRefusalOf(result.error);
+      if (refused) setRefusal(refused);
+      else setError(errorMessage(result.error));
       return;
     }
     if (result.data) {
@@ -102,6 +145,7 @@ export function SubmitForm(props: { onSubmitted: (task: TaskSummary) => void }) 
           </p>
         </Show>
       </div>
+      <Show when={refusal()}>{(refused) => <BudgetRefused refusal={refused()} />}</Show>
     </form>
   );
 }

@@ -104,3 +104,36 @@ describe('TaskView live output', () => {
     unmount();
   });
 });
+
+describe('TaskView cost', () => {
+  it("shows the task's cost, calls, model and tokens, marked estimated when a call was cut off", async () => {
+    const { transport, unmount } = setup();
+    await transport.opened('TaskUpdated');
+    const usage = { model: 'openai/gpt-4o-mini', promptTokens: 1200, completionTokens: 80, totalTokens: 1280, costUsd: 0.0123, cachedTokens: 0, reasoningTokens: 40, calls: 2, estimated: true };
+    transport.push('TaskUpdated', task(9, { state: 'COMPLETED', result: 'Done.', progress: 1, usage }));
+    await shows('cost-usd', '$0.0123');
+    expect(screen.getByTestId('cost').textContent).toBe('$0.0123 estimated · 2 calls');
+    expect(screen.getByTestId('usage').textContent).toBe('openai/gpt-4o-mini');
+    // Cached tokens are left out when there are none; reasoning tokens show.
+    expect(screen.getByTestId('tokens').textContent).toBe('1,280 tokens (1,200 prompt, 80 completion, 40 reasoning)');
+
+    transport.push('TaskUpdated', task(10, { state: 'COMPLETED', result: 'Done.', progress: 1, usage: { ...usage, estimated: false, cachedTokens: 600, calls: 1 } }));
+    await shows('cost', '$0.0123 · 1 call');
+    expect(screen.queryByTestId('cost-estimated')).toBeNull();
+    expect(screen.getByTestId('tokens').textContent).toBe('1,280 tokens (1,200 prompt, 80 completion, 600 cached, 40 reasoning)');
+    unmount();
+  });
+
+  it('says the cost was not recorded for a task from before calls were recorded, and shows nothing without usage', async () => {
+    const { transport, unmount } = setup();
+    await transport.opened('TaskUpdated');
+    transport.push('TaskUpdated', task(3));
+    await vi.waitFor(() => expect(screen.getByTestId('version').textContent).toBe('3'));
+    expect(screen.queryByTestId('cost')).toBeNull();
+    const legacy = { model: 'm/a', promptTokens: 10, completionTokens: 5, totalTokens: 15, costUsd: null, cachedTokens: null, reasoningTokens: null, calls: 1, estimated: false };
+    transport.push('TaskUpdated', task(4, { state: 'COMPLETED', result: 'Done.', usage: legacy }));
+    await shows('cost', 'not recorded · 1 call');
+    expect(screen.getByTestId('tokens').textContent).toBe('15 tokens (10 prompt, 5 completion)');
+    unmount();
+  });
+});

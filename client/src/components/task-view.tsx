@@ -9,6 +9,7 @@ import { ProgressBar } from './progress-bar.tsx';
 import { StateBadge } from './state-badge.tsx';
 import { Countdown } from './countdown.tsx';
 import { TaskActions } from './task-actions.tsx';
+import { TaskUsageFacts } from './task-usage.tsx';
 
 /**
  * One task, live. While the task may still write, its output grows in place of the result,
@@ -76,20 +77,7 @@ export function TaskView(props: { id: string; canWrite?: boolean }) {
                 <dt>Worker</dt>
                 <dd class="mono">{task().workerId}</dd>
               </Show>
-              <Show when={task().usage}>
-                {(usage) => (
-                  <>
-                    <dt>Model</dt>
-                    <dd data-testid="usage">
-                      {usage().model}
-                      <Show when={usage().totalTokens !== null}>
-                        {' '}
-                        · {usage().totalTokens} tokens ({usage().promptTokens ?? '?'} in, {usage().completionTokens ?? '?'} out)
-                      </Show>
-                    </dd>
-                  </>
-                )}
-              </Show>
+              <Show when={task().usage}>{(usage) => <TaskUsageFacts usage={usage()} />}</Show>
             </dl>
 
             {/* One paragraph for the whole stream: a chunk or a reset changes its text, never the element. */}

@@ -26,7 +26,7 @@ export function WorkersPanel(props: { workers: readonly WorkerFieldsFragment[] |
   };
 
   return (
-    <section class="card" aria-labelledby="workers-heading">
+    <section class="card workers-card" aria-labelledby="workers-heading">
       <div class="card-head">
         <h2 id="workers-heading">Workers</h2>
         <Show when={props.admin}>

@@ -15,7 +15,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n": typeof types.TaskSummaryFieldsFragmentDoc,
-    "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n": typeof types.TaskDetailFieldsFragmentDoc,
+    "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n": typeof types.TaskDetailFieldsFragmentDoc,
     "\n  mutation SubmitTask($input: SubmitTaskInput!) {\n    submitTask(input: $input) {\n      ...TaskSummaryFields\n    }\n  }\n": typeof types.SubmitTaskDocument,
     "\n  query RecentTasks($first: Int!) {\n    tasks(first: $first) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n": typeof types.RecentTasksDocument,
     "\n  query TaskDetail($id: ID!) {\n    task(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n": typeof types.TaskDetailDocument,
@@ -39,10 +39,13 @@ type Documents = {
     "\n  mutation RetryDeadLetterTasks($errorClass: ErrorClass, $ids: [ID!]) {\n    retryDeadLetterTasks(errorClass: $errorClass, ids: $ids)\n  }\n": typeof types.RetryDeadLetterTasksDocument,
     "\n  mutation PurgeDeadLetterQueue {\n    purgeDeadLetterQueue(confirm: true)\n  }\n": typeof types.PurgeDeadLetterQueueDocument,
     "\n  subscription TaskOutput($id: ID!, $after: String) {\n    taskOutput(id: $id, after: $after) {\n      taskId\n      cursor\n      attempt\n      text\n      reset\n      final\n    }\n  }\n": typeof types.TaskOutputDocument,
+    "\n  fragment BudgetFields on Budget {\n    tenant\n    period\n    limitUsd\n    spentUsd\n    reservedUsd\n    resetsAt\n  }\n": typeof types.BudgetFieldsFragmentDoc,
+    "\n  query Spend($from: DateTime!, $to: DateTime!) {\n    usage(from: $from, to: $to, groupBy: [TENANT, MODEL, DAY]) {\n      tenant\n      model\n      day\n      tasks\n      calls\n      promptTokens\n      completionTokens\n      costUsd\n    }\n    budgets {\n      ...BudgetFields\n    }\n  }\n": typeof types.SpendDocument,
+    "\n  mutation SetBudget($tenant: String!, $period: BudgetPeriod!, $limitUsd: Float) {\n    setBudget(tenant: $tenant, period: $period, limitUsd: $limitUsd) {\n      ...BudgetFields\n    }\n  }\n": typeof types.SetBudgetDocument,
 };
 const documents: Documents = {
     "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n": types.TaskSummaryFieldsFragmentDoc,
-    "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n": types.TaskDetailFieldsFragmentDoc,
+    "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n": types.TaskDetailFieldsFragmentDoc,
     "\n  mutation SubmitTask($input: SubmitTaskInput!) {\n    submitTask(input: $input) {\n      ...TaskSummaryFields\n    }\n  }\n": types.SubmitTaskDocument,
     "\n  query RecentTasks($first: Int!) {\n    tasks(first: $first) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n": types.RecentTasksDocument,
     "\n  query TaskDetail($id: ID!) {\n    task(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n": types.TaskDetailDocument,
@@ -66,6 +69,9 @@ const documents: Documents = {
     "\n  mutation RetryDeadLetterTasks($errorClass: ErrorClass, $ids: [ID!]) {\n    retryDeadLetterTasks(errorClass: $errorClass, ids: $ids)\n  }\n": types.RetryDeadLetterTasksDocument,
     "\n  mutation PurgeDeadLetterQueue {\n    purgeDeadLetterQueue(confirm: true)\n  }\n": types.PurgeDeadLetterQueueDocument,
     "\n  subscription TaskOutput($id: ID!, $after: String) {\n    taskOutput(id: $id, after: $after) {\n      taskId\n      cursor\n      attempt\n      text\n      reset\n      final\n    }\n  }\n": types.TaskOutputDocument,
+    "\n  fragment BudgetFields on Budget {\n    tenant\n    period\n    limitUsd\n    spentUsd\n    reservedUsd\n    resetsAt\n  }\n": types.BudgetFieldsFragmentDoc,
+    "\n  query Spend($from: DateTime!, $to: DateTime!) {\n    usage(from: $from, to: $to, groupBy: [TENANT, MODEL, DAY]) {\n      tenant\n      model\n      day\n      tasks\n      calls\n      promptTokens\n      completionTokens\n      costUsd\n    }\n    budgets {\n      ...BudgetFields\n    }\n  }\n": types.SpendDocument,
+    "\n  mutation SetBudget($tenant: String!, $period: BudgetPeriod!, $limitUsd: Float) {\n    setBudget(tenant: $tenant, period: $period, limitUsd: $limitUsd) {\n      ...BudgetFields\n    }\n  }\n": types.SetBudgetDocument,
 };
 
 /**
@@ -89,7 +95,7 @@ export function graphql(source: "\n  fragment TaskSummaryFields on Task {\n    i
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n"): (typeof documents)["\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n"];
+export function graphql(source: "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n"): (typeof documents)["\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -182,6 +188,18 @@ export function graphql(source: "\n  mutation PurgeDeadLetterQueue {\n    purgeD
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription TaskOutput($id: ID!, $after: String) {\n    taskOutput(id: $id, after: $after) {\n      taskId\n      cursor\n      attempt\n      text\n      reset\n      final\n    }\n  }\n"): (typeof documents)["\n  subscription TaskOutput($id: ID!, $after: String) {\n    taskOutput(id: $id, after: $after) {\n      taskId\n      cursor\n      attempt\n      text\n      reset\n      final\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment BudgetFields on Budget {\n    tenant\n    period\n    limitUsd\n    spentUsd\n    reservedUsd\n    resetsAt\n  }\n"): (typeof documents)["\n  fragment BudgetFields on Budget {\n    tenant\n    period\n    limitUsd\n    spentUsd\n    reservedUsd\n    resetsAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Spend($from: DateTime!, $to: DateTime!) {\n    usage(from: $from, to: $to, groupBy: [TENANT, MODEL, DAY]) {\n      tenant\n      model\n      day\n      tasks\n      calls\n      promptTokens\n      completionTokens\n      costUsd\n    }\n    budgets {\n      ...BudgetFields\n    }\n  }\n"): (typeof documents)["\n  query Spend($from: DateTime!, $to: DateTime!) {\n    usage(from: $from, to: $to, groupBy: [TENANT, MODEL, DAY]) {\n      tenant\n      model\n      day\n      tasks\n      calls\n      promptTokens\n      completionTokens\n      costUsd\n    }\n    budgets {\n      ...BudgetFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetBudget($tenant: String!, $period: BudgetPeriod!, $limitUsd: Float) {\n    setBudget(tenant: $tenant, period: $period, limitUsd: $limitUsd) {\n      ...BudgetFields\n    }\n  }\n"): (typeof documents)["\n  mutation SetBudget($tenant: String!, $period: BudgetPeriod!, $limitUsd: Float) {\n    setBudget(tenant: $tenant, period: $period, limitUsd: $limitUsd) {\n      ...BudgetFields\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

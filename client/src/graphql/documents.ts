@@ -29,6 +29,11 @@ export const TaskDetailFields = graphql(`
       promptTokens
       completionTokens
       totalTokens
+      costUsd
+      cachedTokens
+      reasoningTokens
+      calls
+      estimated
     }
     errors {
       errorClass
@@ -291,6 +296,48 @@ export const TaskOutputSubscription = graphql(`
       text
       reset
       final
+    }
+  }
+`);
+
+export const BudgetFields = graphql(`
+  fragment BudgetFields on Budget {
+    tenant
+    period
+    limitUsd
+    spentUsd
+    reservedUsd
+    resetsAt
+  }
+`);
+
+/**
+ * Spend per tenant, model and UTC day in a range, and the budgets the caller may see (a
+ * tenant's key: its own). Every other view of spend (per tenant, per model, the totals) is
+ * added up from these rows in the client (spend-model.ts).
+ */
+export const SpendQuery = graphql(`
+  query Spend($from: DateTime!, $to: DateTime!) {
+    usage(from: $from, to: $to, groupBy: [TENANT, MODEL, DAY]) {
+      tenant
+      model
+      day
+      tasks
+      calls
+      promptTokens
+      completionTokens
+      costUsd
+    }
+    budgets {
+      ...BudgetFields
+    }
+  }
+`);
+
+export const SetBudgetMutation = graphql(`
+  mutation SetBudget($tenant: String!, $period: BudgetPeriod!, $limitUsd: Float) {
+    setBudget(tenant: $tenant, period: $period, limitUsd: $limitUsd) {
+      ...BudgetFields
     }
   }
 `);

@@ -2,11 +2,14 @@
  * The operations dashboard, live through subscriptions only: the state-flow diagram (counts
  * from queueStatusUpdated, edges from taskFlowUpdated), depth and throughput per minute,
  * the workers with their breakers, and the provider. Queue-wide views need the admin scope.
+ * Spend and budgets (spend-card.tsx) are sums read on request, again whenever the task feed
+ * says spend may have moved; a tenant's key sees its own.
  */
 import { createMemo, createSignal, For, Show } from 'solid-js';
 import { FlowDiagram } from '../components/flow-diagram.tsx';
 import { LineChart } from '../components/line-chart.tsx';
 import { ProviderBadge } from '../components/provider-badge.tsx';
+import { SpendCard } from '../components/spend-card.tsx';
 import { WorkersPanel } from '../components/workers-panel.tsx';
 import { edgeTotals, minuteSeries } from '../flow-model.ts';
 import type { TaskState } from '../gql/graphql.ts';
@@ -16,7 +19,7 @@ import { createLiveValue } from '../primitives/create-live-value.ts';
 const CHART_MINUTES = 15;
 const EDGE_WINDOWS = [1, 5, 15];
 
-export function DashboardPage(props: { admin: boolean }) {
+export function DashboardPage(props: { admin: boolean; canRead?: boolean }) {
   const notAdmin = () => !props.admin;
   const queue = createLiveValue(QueueStatusSubscription, (data) => data.queueStatusUpdated, { pause: notAdmin });
   const flow = createLiveValue(TaskFlowSubscription, (data) => data.taskFlowUpdated, { variables: { minutes: CHART_MINUTES }, pause: notAdmin });
@@ -41,7 +44,7 @@ export function DashboardPage(props: { admin: boolean }) {
       <Show
         when={props.admin}
         fallback={
-          <section class="card">
+          <section class="card admin-note">
             <p class="muted">Queue-wide views (states, flow, workers) need a key with the admin scope.</p>
           </section>
         }
@@ -93,6 +96,10 @@ export function DashboardPage(props: { admin: boolean }) {
           />
         </section>
         <WorkersPanel workers={workers()} admin={props.admin} />
+      </Show>
+      {/* Spend is read with the tasks:read scope, like the task feed it follows. */}
+      <Show when={props.canRead !== false}>
+        <SpendCard admin={props.admin} />
       </Show>
     </div>
   );

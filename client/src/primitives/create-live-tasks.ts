@@ -4,7 +4,8 @@
  * and the table build on it.
  *
  * Neither feed has a snapshot; each one's first message says it is live (`data: null`,
- * `extensions.live`). When tasksUpdated says so again (it was resubscribed after a reconnect),
+ * `extensions.live`, which reaches the handler as data without a task: see `liveAwareSink` in
+ * urql-client.ts). When tasksUpdated says so again (it was resubscribed after a reconnect),
  * `onLive` tells the caller to re-read what it shows: changes made while it was away are in
  * that read, and every later one comes on the feed.
  */

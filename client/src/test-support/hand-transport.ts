@@ -6,7 +6,7 @@
  */
 import { Client, subscriptionExchange } from '@urql/core';
 import { vi } from 'vitest';
-import { subscriptionPayload } from '../urql-client.ts';
+import { liveAwareSink, subscriptionPayload } from '../urql-client.ts';
 
 interface Sink {
   next(value: { data?: unknown; errors?: unknown[]; extensions?: Record<string, unknown> }): void;
@@ -38,7 +38,8 @@ export function createHandTransport() {
               name: request.operationName ?? '',
               variables: (request.variables ?? {}) as Record<string, unknown>,
               resentVariables: () => (JSON.parse(JSON.stringify(payload)) as { variables?: Record<string, unknown> }).variables ?? {},
-              sink: sink as Sink,
+              // As the app's client does: a live message survives urql's merge of results.
+              sink: liveAwareSink(sink as Sink),
               closed: false,
             };
             operations.push(operation);
@@ -75,6 +76,15 @@ export function createHandTransport() {
       operation.sink.next({ data });
       operation.sink.complete();
     },
+    /** Answers a query or mutation with GraphQL errors (`{ message, extensions }`) and completes it. */
+    fail: async (name: string, errors: { message: string; extensions?: Record<string, unknown> }[]) => {
+      const operation = await vi.waitFor(() => open(name));
+      operation.closed = true;
+      operation.sink.next({ data: null, errors });
+      operation.sink.complete();
+    },
+    /** How many operations with this name were sent so far (open or not). */
+    sent: (name: string) => operations.filter((operation) => operation.name === name).length,
     /** Resolves once an operation with this name is open. */
     opened: (name: string) => vi.waitFor(() => open(name)),
   };

@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import { build } from 'vite';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -54,13 +54,17 @@ export async function openPage(browser: Browser, url: string, options: BrowserCo
   return { page, problems, close: () => context.close() };
 }
 
-/** Saves a screenshot as a test artifact, and for the docs (docs/screenshots) when UPDATE_SCREENSHOTS=1. */
-export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
+/**
+ * Saves a screenshot as a test artifact, and for the docs (docs/screenshots) when UPDATE_SCREENSHOTS=1:
+ * the viewport, the whole page (`fullPage`), or one element of it (`element`, e.g. a card).
+ */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean; element?: Locator } = {}): Promise<string> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const path = join(ARTIFACTS_DIR, `${name}.png`);
   // Let animations and fonts settle into one frame.
   await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
-  await page.screenshot({ path, fullPage: options.fullPage ?? false, animations: 'disabled' });
+  if (options.element) await options.element.screenshot({ path, animations: 'disabled' });
+  else await page.screenshot({ path, fullPage: options.fullPage ?? false, animations: 'disabled' });
   if (process.env.UPDATE_SCREENSHOTS === '1') {
     mkdirSync(DOCS_SCREENSHOTS_DIR, { recursive: true });
     copyFileSync(path, join(DOCS_SCREENSHOTS_DIR, `${name}.png`));

@@ -138,12 +138,17 @@ describe('fake OpenRouter: cut-off streams', () => {
     expect(typeof data.created_at).toBe('string');
   });
 
-  it('bills the prompt of a call the caller left during the delay, before any answer', async () => {
+  it('bills the prompt of a whole answer the caller left during the delay, and nothing for a stream not yet begun', async () => {
     fake.script((request) => ({ ...defaultAnswer(request), delayMs: 2000 }));
-    await expect(chat({ stream: true }, { signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    await expect(chat({ stream: false }, { signal: AbortSignal.timeout(100) })).rejects.toThrow();
     await expect.poll(() => fake.bill().generations.at(-1)?.open).toBe(false);
     const record = fake.bill().generations.at(-1)!;
     expect(record).toMatchObject({ completionTokens: 0, promptTokens: fakePromptTokens({ messages: MESSAGES }), cancelled: true, completed: false });
+
+    const before = fake.bill().totals.generations;
+    await expect(chat({ stream: true }, { signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect(fake.bill().totals.generations).toBe(before);
   });
 });
 

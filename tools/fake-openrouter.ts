@@ -195,7 +195,7 @@ export async function startFakeOpenRouter(options: FakeOpenRouterOptions = {}): 
   const answerChat = async (res: ServerResponse, recorded: RecordedRequest) => {
     completions += 1;
     recorded.generationId = newGenerationId();
-    let generation: OpenGeneration | null = null;
+    let generation = null as OpenGeneration | null;
     let brokeOff = false;
     const cutOff = () => generation?.end({ completed: false, cancelled: !brokeOff, finishReason: null });
     res.once('close', () => {
@@ -209,20 +209,27 @@ export async function startFakeOpenRouter(options: FakeOpenRouterOptions = {}): 
     const wantsStream = body?.stream === true && answer.stream !== false;
     const events =
       answer.events ?? (wantsStream && status === 200 && typeof answer.body === 'object' && answer.body !== null ? toStreamEvents(answer.body as ChatCompletionBody) : null);
-    if (status === 200) {
-      // The model has the prompt from here on: billed even if the caller hangs up during the delay.
-      generation = billing.open({
-        id: recorded.generationId,
+    const generationId = recorded.generationId;
+    const open = (): OpenGeneration =>
+      billing.open({
+        id: generationId,
         model: typeof scriptedModel === 'string' ? scriptedModel : typeof body?.model === 'string' ? body.model : 'fake/model',
         body: recorded.body,
         streamed: events !== null,
         cachedTokens: answer.cachedTokens,
         reasoningTokens: answer.reasoningTokens,
       });
+    // A whole answer is computed before it is sent: the model has the prompt from here on, and a
+    // caller that hangs up during the delay is billed (and never learns the generation id).
+    if (status === 200 && !events) {
+      generation = open();
       if (res.destroyed) cutOff();
     }
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (res.destroyed) return;
+    // A stream starts with its headers, generation id included (as OpenRouter's do), and the
+    // model runs from then on: a caller gone before that was billed nothing.
+    if (status === 200 && events) generation = open();
     const headers = { ...(generation ? { 'x-generation-id': generation.id } : {}), ...answer.headers };
     if (events) {
       await sendEvents(res, recorded, { answer, status, headers, events, generation, onBreak: () => (brokeOff = true) });

@@ -80,6 +80,14 @@ describe('budgets', () => {
     expect(waiting.errors).toEqual([]);
 
     await graphql(server, SET_BUDGET, { tenant: 'acme', period: 'DAY', limit: 100 }, KEYS.admin);
+    // Spend is per tenant: a tenant's key reads its own rows only (the embedded summarizer's $0 calls).
+    const range = { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString() };
+    const USAGE = 'query ($from: DateTime!, $to: DateTime!) { usage(from: $from, to: $to, groupBy: [TENANT, MODEL]) { tenant model calls costUsd } }';
+    const mine = await graphql<{ usage: { tenant: string; model: string; calls: number; costUsd: number }[] }>(server, USAGE, range, KEYS.b);
+    expect(mine.data?.usage).toEqual([{ tenant: 'globex', model: 'local', calls: 1, costUsd: 0 }]);
+    const everyone = await graphql<{ usage: { tenant: string }[] }>(server, USAGE, range, KEYS.admin);
+    expect(everyone.data?.usage.map((row) => row.tenant)).toContain('globex');
+
     for (const task of queued) {
       const done = await waitFor(async () => {
         const current = await getTask(server, task.id, KEYS.a);

@@ -39,17 +39,6 @@ export interface OpenRouterOptions {
 
 export const DEFAULT_RECONCILE_TIMEOUT_MS = 3000;
 
-/** Connection failures that mean the request never left: nothing ran, nothing to bill. */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
-
-function neverSent(error: unknown, depth = 0): boolean {
-  if (!error || typeof error !== 'object' || depth > 4) return false;
-  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every((e) => neverSent(e, depth + 1));
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && NEVER_SENT.has(code)) return true;
-  return neverSent((error as { cause?: unknown }).cause, depth + 1);
-}
-
 /** What is known of one call, for its usage: filled in as the call goes. */
 interface CallState {
   /** The request may have reached the provider, and no HTTP error status said it ran nothing. */
@@ -205,7 +194,9 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         outcome = { ok: true, result: await attempt(request, signal, call, onText) };
       } catch (error) {
         outcome = { ok: false, error: classifyFailure(error, request.signal, deadline, call, options.timeoutMs) };
-        if (!call.answered && neverSent(error)) call.billable = false;
+        // No answer at all: the call is a stream, and OpenRouter starts a stream (and names its
+        // generation) before the model runs, so nothing was billed.
+        if (!call.answered) call.billable = false;
       }
       if (request.onUsage && call.billable) {
         const usage = await settleUsage(request, call);

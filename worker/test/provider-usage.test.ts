@@ -276,15 +276,14 @@ describe('usage reported by the provider', () => {
     expect(hanging.usages).toEqual([expect.objectContaining({ estimated: true })]);
   });
 
-  it('estimates a call cut off before any answer (no generation id) at what the fake billed: the prompt', async () => {
+  it('reports nothing for a stream cut off before its answer began: the model never ran, nothing was billed', async () => {
     fake.script((request) => ({ ...defaultAnswer(request), delayMs: 1500 }));
+    const billed = fake.bill().totals.generations;
     const { settled, usages } = await run(provider({ timeoutMs: 200 }));
     expect((await settled).error).toMatchObject({ errorClass: 'NETWORK_TIMEOUT' });
-    const record = lastGeneration();
-    expect(record.completionTokens).toBe(0);
-    expect(usages).toEqual([
-      { model: MODEL, generationId: null, promptTokens: record.promptTokens, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, costUsd: record.costUsd, estimated: true },
-    ]);
+    expect(usages).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(fake.bill().totals.generations).toBe(billed);
   });
 
   it.each([402, 429, 503, 400])('reports nothing for HTTP %i: nothing ran, nothing billed', async (status) => {

@@ -4,14 +4,13 @@
  * breakers from the dashboard, dashboard counts against the tasks table, and a server restart
  * the page rides out without a reload. Saves a screenshot of each page (see support/browser.ts).
  */
-import { rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
 import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
 import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-import { buildClient, launchBrowser, openPage, screenshot, type OpenedPage } from './support/browser.ts';
+import { buildClient, launchBrowser, openPage, screenshot, type OpenedPage, stopAll } from './support/browser.ts';
 
 let redis: TestRedis;
 let server: RunningServer;
@@ -48,14 +47,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await worker?.stop(100);
-  await server?.stop();
-  await fake?.close();
-  await redis?.dispose();
-  if (distDir) rmSync(distDir, { recursive: true, force: true });
-});
+afterAll(() => stopAll({ browser, worker, server, fake, redis, distDir }));
 
 const reach = (id: string, state: string, timeoutMs = 30_000) =>
   waitFor(async () => (await getTask(server, id))?.state === state, { timeoutMs, message: `${id} to be ${state}` });

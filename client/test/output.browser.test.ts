@@ -4,14 +4,13 @@
  * the middle of the stream, and ends with exactly the result. Saves a screenshot of the text
  * streaming for the docs.
  */
-import { rmSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenRouter, streamedAnswer, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
 import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
 import { getTask, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-import { buildClient, launchBrowser, openPage, screenshot } from './support/browser.ts';
+import { buildClient, launchBrowser, openPage, screenshot, stopAll } from './support/browser.ts';
 
 const ANSWER =
   'Redis is an in-memory data store that serves as a database, a cache and a message broker. ' +
@@ -36,14 +35,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await worker?.stop(100);
-  await server?.stop();
-  await fake?.close();
-  await redis?.dispose();
-  if (distDir) rmSync(distDir, { recursive: true, force: true });
-});
+afterAll(() => stopAll({ browser, worker, server, fake, redis, distDir }));
 
 describe('live output in the browser', () => {
   it('grows the text on the task page, rides out going offline mid-stream, and ends with the exact result', async () => {

@@ -8,7 +8,6 @@
  * reached; a task's page shows its cost. Saves the Spend card for docs/web-app.md.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -19,7 +18,7 @@ import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, ty
 import { waitFor } from '../../test/support/wait-for.ts';
 import { LOCAL_MODEL } from '../../worker/providers/local-summarizer.ts';
 import { createTaskStore } from '../../worker/task-store.ts';
-import { ARTIFACTS_DIR, buildClient, launchBrowser, screenshot } from './support/browser.ts';
+import { ARTIFACTS_DIR, buildClient, launchBrowser, screenshot, stopAll } from './support/browser.ts';
 
 const KEYS = { acme: 'acme-spend-key-0123456789', globex: 'globex-spend-key-0123456789', admin: 'ops-spend-key-0123456789' };
 const API_KEYS = JSON.stringify([
@@ -88,13 +87,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await worker?.stop(100);
-  await server?.stop();
-  await redis?.dispose();
-  if (distDir) rmSync(distDir, { recursive: true, force: true });
-});
+afterAll(() => stopAll({ browser, worker, server, redis, distDir }));
 
 /** Opens the app and gives the key prompt `key`. */
 async function openWithKey(page: Page, key: string, path = '/') {

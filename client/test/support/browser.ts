@@ -3,7 +3,7 @@
  * a page that fails the test on any page error or console error, and screenshots written to
  * test-artifacts/screenshots (and to docs/screenshots with UPDATE_SCREENSHOTS=1, for docs/web-app.md and the README).
  */
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
@@ -70,4 +70,24 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
     copyFileSync(path, join(DOCS_SCREENSHOTS_DIR, `${name}.png`));
   }
   return path;
+}
+
+/** What a browser test file starts around the app; `stopAll` stops whichever of them started. */
+export interface BrowserTestParts {
+  browser?: Browser;
+  worker?: { stop(graceMs?: number): Promise<void> };
+  server?: { stop(): Promise<void> };
+  fake?: { close(): Promise<void> };
+  redis?: { dispose(): Promise<void> };
+  distDir?: string;
+}
+
+/** Stops a browser test file's parts in order: the browser, the worker, the server, the fake, Redis; then removes the build. */
+export async function stopAll(parts: BrowserTestParts): Promise<void> {
+  await parts.browser?.close();
+  await parts.worker?.stop(100);
+  await parts.server?.stop();
+  await parts.fake?.close();
+  await parts.redis?.dispose();
+  if (parts.distDir) rmSync(parts.distDir, { recursive: true, force: true });
 }

@@ -51,7 +51,7 @@ export interface RunnerOptions {
    * Budgets: what a task's call may cost at most (its reservation), how long a hold lives (a call's
    * deadline), and how soon a task deferred for a spent budget looks again (BUDGET_RECHECK_MS).
    */
-  budget?: { estimateNano(task: ClaimedTask): Promise<number>; holdMs: number; recheckMs: number };
+  budget?: { estimateNano(task: ClaimedTask): Promise<number>; holdMs: number; recheckMs: number; applies?(tenant: string): Promise<boolean> };
   /** The model provider calls are made with (for usage reconciled after a crash). */
   model?: string;
   /** Told how each provider call went: `ok`, the HTTP status, the error class, or `aborted`. */
@@ -280,6 +280,8 @@ export function createRunner(options: RunnerOptions) {
     const budget = options.budget;
     if (!budget) return true;
     const { lease, task, log } = attempt;
+    // A tenant without a budget holds nothing: no script call.
+    if (budget.applies && !(await budget.applies(lease.tenant))) return true;
     const id = `${lease.taskId}:${task.attempt}:${lease.token}`;
     const outcome = await store.reserveBudget(lease.tenant, id, await budget.estimateNano(task), budget.holdMs);
     if (outcome.status === 'held') attempt.holdReservation(id);

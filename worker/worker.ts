@@ -23,6 +23,7 @@ import { createSummarizeHandler, summaryMessages } from './tasks/summarize.ts';
 import { createPriceBook, type PriceBook } from './providers/openrouter-prices.ts';
 import { costAt, estimatePromptTokens } from './providers/usage-estimate.ts';
 import { reconcileGeneration } from './providers/openrouter-usage.ts';
+import { createBudgetTenants } from './budget-tenants.ts';
 import { toNanoUsd } from '../schema/src/usage.ts';
 import { createTaskStore } from './task-store.ts';
 import { createProviderCallRecorder } from './provider-call-stats.ts';
@@ -75,6 +76,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     usageRetentionMs: config.usageRetentionMs,
   });
   const prices = createPrices(config, logger);
+  const budgetTenants = createBudgetTenants({ redis, keys, refreshMs: Math.min(1000, config.budgetRecheckMs) });
   const provider = createProvider(config, prices);
   // What a budget holds for a call: its prompt and the completion cap, at the model's price.
   const model = config.openRouter?.model ?? 'local';
@@ -113,7 +115,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     concurrency: config.concurrency,
     output: { flushMs: config.output.flushMs, flushChars: config.output.flushChars, maxBytes: config.output.maxBytes },
     model,
-    budget: { estimateNano, holdMs: config.providerTimeoutMs + config.usageReconcileMs + 30_000, recheckMs: config.budgetRecheckMs },
+    budget: { applies: budgetTenants.has, estimateNano, holdMs: config.providerTimeoutMs + config.usageReconcileMs + 30_000, recheckMs: config.budgetRecheckMs },
     retryRatio: () => retryRatio,
     circuit,
     deferWhileOpenMs: config.circuit.openMs,

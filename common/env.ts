@@ -10,6 +10,21 @@ export const envInt = (defaultValue: number, { min = 0, max = Number.MAX_SAFE_IN
 export const envNumber = (defaultValue: number, { min = 0, max = Number.MAX_VALUE } = {}) =>
   z.coerce.number().min(min).max(max).default(defaultValue);
 
+/** A JSON value checked by `schema`; unset or empty is `{}`. `example` shows the shape in the error. */
+export const envJson = <T extends z.ZodType>(schema: T, example: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, context): z.infer<T> | Record<string, never> => {
+      if (!value) return {};
+      try {
+        return schema.parse(JSON.parse(value));
+      } catch {
+        context.addIssue({ code: 'custom', message: `must be JSON like ${example}` });
+        return z.NEVER;
+      }
+    });
+
 export const envBool = (defaultValue: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])

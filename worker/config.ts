@@ -1,10 +1,9 @@
 /** The worker's configuration: the only reader of process.env in the worker. */
-import type { ModelPrice } from '../schema/src/usage.ts';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { envInt, envNumber, parseEnv, type CrossCheck } from '../common/env.ts';
+import { envInt, envJson, envNumber, parseEnv, type CrossCheck } from '../common/env.ts';
 import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { createRetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass } from '../schema/src/task.ts';
@@ -49,18 +48,7 @@ const shape = {
   CIRCUIT_TIMEOUT: envNumber(60, { min: 0.001 }),
   CIRCUIT_WINDOW_MS: envInt(60_000, { min: 100 }),
   PROVIDER_STATUS_INTERVAL_MS: envInt(60_000, { min: 50 }),
-  RETRY_SCHEDULES: z
-    .string()
-    .optional()
-    .transform((value, context) => {
-      if (!value) return {};
-      try {
-        return retrySchedulesSchema.parse(JSON.parse(value));
-      } catch {
-        context.addIssue({ code: 'custom', message: 'must be JSON like {"RATE_LIMIT": {"delaysMs": [60000, 120000], "maxRetries": 6}}' });
-        return z.NEVER;
-      }
-    }),
+  RETRY_SCHEDULES: envJson(retrySchedulesSchema, '{"RATE_LIMIT": {"delaysMs": [60000, 120000], "maxRetries": 6}}'),
   PROVIDER_RATE_LIMIT: z
     .string()
     .optional()
@@ -82,18 +70,7 @@ const shape = {
   // Model prices: OpenRouter's models list, kept this long; MODEL_PRICES (JSON, per token in USD)
   // when the list cannot be read, e.g. {"openai/gpt-4o-mini": {"promptUsd": 1.5e-7, "completionUsd": 6e-7}}.
   MODEL_PRICES_TTL_MS: envInt(3_600_000, { min: 1000 }),
-  MODEL_PRICES: z
-    .string()
-    .optional()
-    .transform((value, context) => {
-      if (!value) return {};
-      try {
-        return modelPricesSchema.parse(JSON.parse(value));
-      } catch {
-        context.addIssue({ code: 'custom', message: 'must be JSON like {"vendor/model": {"promptUsd": 1e-7, "completionUsd": 4e-7}}' });
-        return z.NEVER;
-      }
-    }),
+  MODEL_PRICES: envJson(modelPricesSchema, '{"vendor/model": {"promptUsd": 1e-7, "completionUsd": 4e-7}}'),
   USAGE_LEDGER_MAX: envInt(1_000_000, { min: 1000 }),
   USAGE_RETENTION_DAYS: envInt(400, { min: 1 }),
   // auto: OpenRouter with a key, else the embedded summarizer. noop: answers at once (benchmarks only).
@@ -158,7 +135,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     budgetRecheckMs: raw.BUDGET_RECHECK_MS,
     maxCompletionTokens: raw.MAX_COMPLETION_TOKENS,
     usageReconcileMs: raw.USAGE_RECONCILE_MS,
-    modelPrices: { ttlMs: raw.MODEL_PRICES_TTL_MS, fallback: raw.MODEL_PRICES as Record<string, ModelPrice> },
+    modelPrices: { ttlMs: raw.MODEL_PRICES_TTL_MS, fallback: raw.MODEL_PRICES },
     usageLedgerMax: raw.USAGE_LEDGER_MAX,
     usageRetentionMs: raw.USAGE_RETENTION_DAYS * 86_400_000,
     provider: raw.PROVIDER,

@@ -56,6 +56,11 @@ export interface OutputFollowOptions {
   terminalStateOf(taskId: string): string | undefined;
 }
 
+/** A follower of `taskId`'s output on connection `subscriber`, before its first chunk. */
+export function newOutputFollow(taskId: string, subscriber: number, late: boolean): OutputFollow {
+  return { taskId, subscriber, late, chunks: [], text: '', after: null, repeated: [], afterFinal: 0, sawFinal: false, resumes: 0, resubscribes: 0, end: null };
+}
+
 export function createOutputFollows(pool: SubscriberPool, options: OutputFollowOptions) {
   const follows: OutputFollow[] = [];
   /** The followers whose subscription is open, per connection. */
@@ -105,20 +110,7 @@ export function createOutputFollows(pool: SubscriberPool, options: OutputFollowO
     follows,
     /** Follows `taskId`'s output on connection `index`, starting after `delayMs`. */
     follow(taskId: string, index: number, delayMs: number): void {
-      const record: OutputFollow = {
-        taskId,
-        subscriber: index,
-        late: delayMs > 0,
-        chunks: [],
-        text: '',
-        after: null,
-        repeated: [],
-        afterFinal: 0,
-        sawFinal: false,
-        resumes: 0,
-        resubscribes: 0,
-        end: null,
-      };
+      const record = newOutputFollow(taskId, index, delayMs > 0);
       follows.push(record);
       const seen = new Set<string>();
       if (delayMs > 0) setTimeout(() => subscribe(record, seen), delayMs);

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { outputProblems } from '../chaos/output-audit.ts';
-import { receive, type OutputFollow, type ReceivedChunk } from '../chaos/output-follows.ts';
+import { newOutputFollow, receive, type OutputFollow, type ReceivedChunk } from '../chaos/output-follows.ts';
 import { formatChaosReport, runChaos } from '../chaos/run-chaos.ts';
 
 const seconds = Number(process.env.CHAOS_TEST_DURATION_S ?? 60);
@@ -15,20 +15,7 @@ const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
 
 /** A follower that received `chunks` to the end of its feed. */
 function followed(chunks: ReceivedChunk[]): OutputFollow {
-  const follow: OutputFollow = {
-    taskId: 't1',
-    subscriber: 3,
-    late: false,
-    chunks: [],
-    text: '',
-    after: null,
-    repeated: [],
-    afterFinal: 0,
-    sawFinal: false,
-    resumes: 0,
-    resubscribes: 0,
-    end: 'final',
-  };
+  const follow: OutputFollow = { ...newOutputFollow('t1', 3, false), end: 'final' };
   const seen = new Set<string>();
   for (const chunk of chunks) receive(follow, chunk, seen);
   return follow;

@@ -1,4 +1,5 @@
 /** A small live line chart as SVG: one line per series over per-minute points. */
+import { ChartCaption } from './chart-caption.tsx';
 import { For, Show } from 'solid-js';
 
 export interface ChartSeries {
@@ -20,19 +21,7 @@ export function LineChart(props: { title: string; series: readonly ChartSeries[]
   const summary = () => props.series.map((s) => `${s.name} ${s.values.at(-1) ?? 0}`).join(', ');
   return (
     <figure class="chart">
-      <figcaption>
-        <span class="chart-title">{props.title}</span>
-        <span class="chart-legend">
-          <For each={props.series}>
-            {(s) => (
-              <span class={`legend-item ${s.className}`}>
-                <span class="legend-swatch" aria-hidden="true" />
-                {s.name} <strong>{s.values.at(-1) ?? 0}</strong>
-              </span>
-            )}
-          </For>
-        </span>
-      </figcaption>
+      <ChartCaption title={props.title} items={props.series.map((s) => ({ name: s.name, className: s.className, figure: s.values.at(-1) ?? 0 }))} />
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${props.title} (${props.unit}), latest: ${summary()}`}>
         <line x1={PAD.left} x2={W - PAD.right} y1={y(0)} y2={y(0)} class="chart-axis" />
         <line x1={PAD.left} x2={W - PAD.right} y1={y(max())} y2={y(max())} class="chart-grid" />

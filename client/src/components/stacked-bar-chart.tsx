@@ -3,6 +3,7 @@
  * largest series at the bottom. Each bar says its figures on hover (an SVG title), and the
  * whole chart in its accessible name.
  */
+import { ChartCaption } from './chart-caption.tsx';
 import { For, Show } from 'solid-js';
 
 export interface BarSeries {
@@ -62,19 +63,11 @@ export function StackedBarChart(props: {
   const summary = () => props.series.map((s) => `${s.name} ${s.legend}`).join(', ') || props.empty;
   return (
     <figure class="chart">
-      <figcaption>
-        <span class="chart-title">{props.title}</span>
-        <span class="chart-legend">
-          <For each={props.series}>
-            {(s) => (
-              <span class={`legend-item ${s.className}`}>
-                <span class="legend-swatch legend-block" aria-hidden="true" />
-                {s.name} <strong>{s.legend}</strong>
-              </span>
-            )}
-          </For>
-        </span>
-      </figcaption>
+      <ChartCaption
+        title={props.title}
+        items={props.series.map((s) => ({ name: s.name, className: s.className, figure: s.legend }))}
+        swatchClass="legend-block"
+      />
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${props.title}: ${summary()}`}>
         <line x1={PAD.left} x2={W - PAD.right} y1={y(0)} y2={y(0)} class="chart-axis" />
         <line x1={PAD.left} x2={W - PAD.right} y1={y(max())} y2={y(max())} class="chart-grid" />

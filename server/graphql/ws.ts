@@ -60,6 +60,13 @@ export interface GraphQLWsOptions {
   subscriberLimits: BacklogLimits;
 }
 
+/** This process's WebSocket connections now, and those it closed as too slow since it started. */
+export interface WebSocketCounts {
+  connections: number;
+  subscriptions: number;
+  slowSubscribersClosed: number;
+}
+
 // `request` is let go once the connection is acknowledged (see onConnect).
 type WsContext = Context<Record<string, unknown> | undefined, { socket: import('ws').WebSocket; request?: IncomingMessage }>;
 
@@ -85,6 +92,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
    */
   const connections = new Map<WsContext, { caller: Caller; backlog: Backlog }>();
   const connectionsPerKey = new Map<string, number>();
+  let slowSubscribersClosed = 0;
   const sharedExecution = createSharedSubscribe();
   const documents = createDocumentCache({ schema: options.schema, rules, maxTokens: options.maxTokens, maxEntries: 1000 });
 
@@ -152,10 +160,12 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         // The upgrade request (headers, buffers, its stream state) was needed only to get here;
         // graphql-ws would keep it for the connection's life.
         (ctx.extra as { request?: IncomingMessage }).request = undefined;
+        const socket = ctx.extra.socket;
         const backlog = createBacklog(options.subscriberLimits);
-        backlog.onOverflow(() =>
-          ctx.extra.socket.close(SUBSCRIBER_TOO_SLOW, 'subscriber fell behind; reconnect and resume (taskUpdated: afterVersion)'),
-        );
+        backlog.onOverflow(() => {
+          slowSubscribersClosed += 1;
+          socket.close(SUBSCRIBER_TOO_SLOW, 'subscriber fell behind; reconnect and resume (taskUpdated: afterVersion)');
+        });
         connections.set(ctx, { caller, backlog });
         return true;
       },
@@ -205,11 +215,14 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
 
   return {
     wss,
-    /** Open (acknowledged) connections and the subscriptions they hold, for /metrics. */
-    counts: () => {
+    /**
+     * Open (acknowledged) connections and the subscriptions they hold, and the connections
+     * closed so far because they fell behind (4480), for /metrics.
+     */
+    counts: (): WebSocketCounts => {
       let subscriptions = 0;
       for (const ctx of connections.keys()) subscriptions += Object.keys(ctx.subscriptions).length;
-      return { connections: connections.size, subscriptions };
+      return { connections: connections.size, subscriptions, slowSubscribersClosed };
     },
     /** Closes every socket (1001 going away) and stops accepting new ones. */
     dispose: async () => {

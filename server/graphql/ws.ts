@@ -6,7 +6,8 @@
  * no connection_init arrives in time; the standard 1013 (try again later) when keys cannot be
  * checked; and ours, 4480
  * (SUBSCRIBER_TOO_SLOW), when a connection's subscriptions fall further behind than its
- * backlog allows (a client that stopped reading).
+ * backlog allows (a client that stopped reading): events queued for it, or bytes queued plus
+ * bytes its socket has not flushed.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import {
@@ -161,7 +162,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         // graphql-ws would keep it for the connection's life.
         (ctx.extra as { request?: IncomingMessage }).request = undefined;
         const socket = ctx.extra.socket;
-        const backlog = createBacklog(options.subscriberLimits);
+        const backlog = createBacklog(options.subscriberLimits, () => socket.bufferedAmount);
         backlog.onOverflow(() => {
           slowSubscribersClosed += 1;
           socket.close(SUBSCRIBER_TOO_SLOW, 'subscriber fell behind; reconnect and resume (taskUpdated: afterVersion)');
@@ -206,8 +207,14 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         return args;
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: format(result.errors) } : result,
+      onNext: (ctx, _id, _payload, _args, result) => {
+        // Runs before each message is sent. A socket that flushes everything at once holds
+        // nothing (bufferedAmount 0: one read, no lookup); one whose client stopped reading
+        // holds the last messages, which count against the connection's backlog. Closing here
+        // also keeps this message back: graphql-ws sends only on an open socket.
+        if (ctx.extra.socket.bufferedAmount > 0) connections.get(ctx)?.backlog.check();
+        return result.errors ? { ...result, errors: format(result.errors) } : result;
+      },
     },
     wss,
     options.keepAliveMs,

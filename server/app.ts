@@ -53,7 +53,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
   // Registered before the request handler: counts every request, for the shutdown drain.
   const httpDrain = createHttpDrain(httpServer);
   let ws: ReturnType<typeof attachGraphQLWs> | null = null;
-  const metrics = createMetrics({ redis, keys, queues, workers, webSocketCounts: () => ws?.counts() ?? { connections: 0, subscriptions: 0 } });
+  const metrics = createMetrics({ redis, keys, queues, workers, webSocketCounts: () => ws?.counts() ?? { connections: 0, subscriptions: 0, slowSubscribersClosed: 0 } });
   const routes: Routes = {
     ...createHealthRoutes(health),
     ...createWorkerRoutes({ workers, authenticator, audit, allowedOrigins: config.corsOrigins, logger }),

@@ -8,9 +8,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
 import { parseProviderCallStats, parseTaskStats, type LatencyHistogram, type TaskStats } from '../../schema/src/task-stats.ts';
+import type { WebSocketCounts } from '../graphql/ws.ts';
 import type { QueueService, QueueStatusSnapshot } from '../services/queue-service.ts';
 import type { WorkerService, WorkerView } from '../services/worker-service.ts';
 
@@ -19,8 +20,8 @@ export interface MetricsOptions {
   keys: RedisKeys;
   queues: QueueService;
   workers: WorkerService;
-  /** This process's WebSocket connections and subscriptions. */
-  webSocketCounts: () => { connections: number; subscriptions: number };
+  /** This process's WebSocket connections and subscriptions, and slow subscribers it closed. */
+  webSocketCounts: () => WebSocketCounts;
 }
 
 interface ClusterSnapshot {
@@ -110,6 +111,15 @@ export function createMetrics(options: MetricsOptions) {
     registers: [registry],
     collect() {
       this.set(options.webSocketCounts().subscriptions);
+    },
+  });
+  new Counter({
+    name: 'atf_ws_slow_subscribers_closed_total',
+    help: 'WebSocket connections this API process closed with 4480 because they fell behind (WS_SUBSCRIBER_MAX_EVENTS / WS_SUBSCRIBER_MAX_BYTES).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(options.webSocketCounts().slowSubscribersClosed);
     },
   });
 

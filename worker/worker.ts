@@ -2,6 +2,7 @@
 import type { Logger } from '../common/logger.ts';
 import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts';
 import { redisSettingWarnings } from '../common/redis-settings.ts';
+import { requireRedisVersion } from '../common/redis-version.ts';
 import { retryRatioInForce } from '../schema/src/queue-policy.ts';
 import { createRedisKeys, QueueName } from '../schema/src/redis-keys.ts';
 import { TaskType } from '../schema/src/task.ts';
@@ -140,6 +141,13 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     sweep: () => sweeper?.sweep() ?? Promise.resolve(0),
     async start(): Promise<void> {
       await Promise.all([redis.connect(), subscriber.connect()]);
+      try {
+        // Before any work: an older Redis would fail some of it with "unknown command".
+        await requireRedisVersion(redis, (warning) => logger.warn(warning));
+      } catch (error) {
+        for (const client of [redis, subscriber]) client.disconnect();
+        throw error;
+      }
       for (const warning of await redisSettingWarnings(redis)) logger.warn(warning);
       subscriber.on('message', (channel, message) => {
         if (channel === keys.cancelChannel()) {

@@ -15,6 +15,18 @@ export const TaskState = {
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 export const TASK_STATES = Object.values(TaskState);
 
+const taskStateSchema = z.enum(TaskState);
+
+/**
+ * A state as Redis stores it, checked: the TaskState it names, or undefined when it names none
+ * (a state written by a newer version during a rolling upgrade, a hand-edited key). Each caller
+ * decides what an unknown state means for it; none may treat it as a known one.
+ */
+export function parseTaskState(value: string): TaskState | undefined {
+  const parsed = taskStateSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** States a task never leaves on its own (an operator's retry reopens DLQ and CANCELLED). */
 export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
   TaskState.COMPLETED,
@@ -85,7 +97,7 @@ export const taskHashSchema = z.object({
   id: z.string(),
   tenant: z.string(),
   type: z.enum(TaskType),
-  state: z.enum(TaskState),
+  state: taskStateSchema,
   version: z.coerce.number().int(),
   content: z.string().optional(),
   result: optionalString,
@@ -164,7 +176,7 @@ export function parseTaskEvent(flatFields: string[]): TaskEvent {
   return {
     kind: fields.kind === EventKind.PROGRESS ? EventKind.PROGRESS : EventKind.TRANSITION,
     version: Number(fields.version),
-    state: z.enum(TaskState).parse(fields.state),
+    state: taskStateSchema.parse(fields.state),
     at: Number(fields.at),
     workerId: fields.workerId || null,
     reason: fields.reason || null,

@@ -85,7 +85,7 @@ describe('task flow', () => {
   });
 
   it('skips counter fields it does not know', () => {
-    expect(parseFlowFields({ '>PENDING': '2', 'PENDING>ACTIVE': '1', 'ACTIVE>': '1', 'X>Y': '5', junk: '1' })).toEqual([
+    expect(parseFlowFields({ '>PENDING': '2', 'PENDING>ACTIVE': '1', 'ACTIVE>': '1', 'X>Y': '5', 'pending>ACTIVE': '3', 'ACTIVE>PAUSED': '4', junk: '1' })).toEqual([
       { from: null, to: 'PENDING', count: 2 },
       { from: 'PENDING', to: 'ACTIVE', count: 1 },
       { from: 'ACTIVE', to: null, count: 1 },

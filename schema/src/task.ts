@@ -109,7 +109,7 @@ export const taskHashSchema = z.object({
   dlqClass: z.enum(ErrorClass).optional().transform((value) => value ?? null),
   /** The API key that submitted it ('anonymous' without keys); absent on tasks from before. */
   apiKeyId: optionalString,
-  /** Every provider call's usage added up (recordUsage in task-scripts.ts); absent before the first. */
+  /** Every provider call's usage added up (recordUsage in scripts/usage.ts); absent before the first. */
   usageCalls: optionalNumber,
   usagePromptTokens: optionalNumber,
   usageCompletionTokens: optionalNumber,

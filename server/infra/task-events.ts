@@ -12,7 +12,7 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
 import { parseTaskChannelMessage, type TaskChannelMessage } from '../../schema/src/task.ts';
-import { outputMessageTaskId, parseOutputMessage, type OutputChunk } from '../../schema/src/task-output.ts';
+import { outputMessageTaskId, parseOutputMessage, type OutputChunk } from '../../schema/src/scripts/output.ts';
 
 export interface TaskEventBusOptions {
   keys: RedisKeys;

@@ -17,9 +17,9 @@ import {
   type TaskState,
   type TaskType,
 } from '../../schema/src/task.ts';
-import type { ChangeOutcome } from '../../schema/src/task-scripts.ts';
+import type { ChangeOutcome } from '../../schema/src/scripts/api.ts';
 import type { TransitionReason } from '../../schema/src/transition-reasons.ts';
-import { budgetKeys, type BudgetPeriod } from '../../schema/src/budgets.ts';
+import { budgetKeys, type BudgetPeriod } from '../../schema/src/scripts/budgets.ts';
 
 export type { ChangeOutcome };
 

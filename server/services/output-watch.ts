@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../../common/logger.ts';
 import { TERMINAL_STATES, TaskState, type TaskChannelMessage, type TaskRecord } from '../../schema/src/task.ts';
-import { isAfter, parseOutputCursor, type OutputChunk } from '../../schema/src/task-output.ts';
+import { isAfter, parseOutputCursor, type OutputChunk } from '../../schema/src/scripts/output.ts';
 import type { AsyncQueue } from './async-queue.ts';
 import { RESYNC } from './task-watch.ts';
 

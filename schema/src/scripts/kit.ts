@@ -43,11 +43,10 @@ interface KeySlot {
 }
 
 /**
- * Lua helper functions one family's scripts share, included by the scripts that name them
- * (`uses`), after the prelude: `name` is the function the fragment defines.
+ * Lua helper functions (`local function ...`) of one family, included after the prelude by the
+ * scripts that name the fragment in `uses`: a script carries only the helpers it calls.
  */
 export interface LuaFragment {
-  readonly name: string;
   readonly lua: string;
 }
 

@@ -108,17 +108,6 @@ local function read_task()
   return task
 end
 
--- Appends one chunk to the task's output and publishes it (see task-output.ts for the shapes).
--- An attempt's first chunk trims the chunks of the attempts before it: their text was dropped.
-local function emit_output(task_id, attempt, seq, flags, text)
-  local id = attempt .. '-' .. seq
-  if seq == 1 then redis.call('XTRIM', OUTPUT_KEY, 'MINID', attempt .. '-0') end
-  redis.call('XADD', OUTPUT_KEY, id, 't', text, 'f', flags)
-  redis.call('PUBLISH', OUTPUT_CHANNEL, task_id .. '\\n' .. id .. '\\n' .. flags .. '\\n' .. text)
-  count('output_chunks')
-  count('output_bytes', #text)
-end
-
 -- The event payload: the record without its content (large) and lease token (a fence, not data).
 local function emit(task, kind, reason, now)
   local payload = {}
@@ -181,25 +170,6 @@ local function with_error(task, error_json)
   local errors = cjson.decode(task.errors or '[]')
   errors[#errors + 1] = cjson.decode(error_json)
   return cjson.encode(errors)
-end
-
--- Which of the tenant's budgets (DAY, MONTH) its spend plus what running calls hold has
--- reached, or nil. Only for scripts that bind the budget keys. Expired reservations (a worker
--- that died mid-call) are dropped first.
-local function budget_reached()
-  local limits = redis.call('HMGET', BUDGETS_KEY, TENANT .. '\\tDAY', TENANT .. '\\tMONTH')
-  if not limits[1] and not limits[2] then return nil end
-  local now = now_ms()
-  local expired = redis.call('ZRANGEBYSCORE', RESERVATIONS_KEY, '-inf', now)
-  if #expired > 0 then
-    redis.call('ZREMRANGEBYSCORE', RESERVATIONS_KEY, '-inf', now)
-    redis.call('HDEL', RESERVATION_AMOUNTS_KEY, unpack(expired))
-  end
-  local reserved = 0
-  for _, amount in ipairs(redis.call('HVALS', RESERVATION_AMOUNTS_KEY)) do reserved = reserved + tonumber(amount) end
-  if limits[1] and tonumber(redis.call('GET', SPENT_DAY_KEY) or '0') + reserved >= tonumber(limits[1]) then return 'DAY' end
-  if limits[2] and tonumber(redis.call('GET', SPENT_MONTH_KEY) or '0') + reserved >= tonumber(limits[2]) then return 'MONTH' end
-  return nil
 end
 
 local function holds_lease(task, token)

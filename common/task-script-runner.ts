@@ -73,7 +73,7 @@ export async function deleteTask(
       tenantTypeIndex: keys.tenantSlice(typeIndex, tenant),
       ...(idempotencyKey ? { idempotencyEntry: keys.idempotency(tenant, idempotencyKey) } : {}),
     },
-    { cancelChannel: keys.cancelChannel() },
+    {},
   );
   return outcome.status === 'ok';
 }

@@ -131,7 +131,7 @@ describe('against Redis', () => {
     const id = randomUUID();
     const repository = createTaskRepository({ redis: system.redis.client, keys, maxEventsPerTask: 10, idempotencyTtlSeconds: 60 });
     await repository.create({ id, tenant: 'tenant "quoted" one', type: 'SUMMARIZE', content: 'Text.', maxRetries: 3, idempotencyKey: null });
-    const outcome = await run('taskCancel', { taskId: id, tenant: 'someone-else' }, common, {}, { reason: TransitionReason.CANCELLED_BY_OPERATOR, cancelChannel: keys.cancelChannel() });
+    const outcome = await run('taskCancel', { taskId: id, tenant: 'someone-else' }, common, {}, { reason: TransitionReason.CANCELLED_BY_OPERATOR });
     expect(outcome).toMatchObject({ status: 'ok', version: 2 });
     expect(await system.redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'someone-else'))).toBe(0);
     expect(await system.redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'tenant "quoted" one'))).toBe(1);

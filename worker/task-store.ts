@@ -88,7 +88,6 @@ export function createTaskStore(options: TaskStoreOptions) {
         text,
         expectedBytes,
         maxBytes: options.maxOutputBytes ?? 1024 * 1024,
-        outputChannel: keys.outputChannel(),
       }),
 
     /**
@@ -105,7 +104,6 @@ export function createTaskStore(options: TaskStoreOptions) {
         finalText: final.text,
         finalReset: final.reset ? '1' : '0',
         streamedBytes: final.streamedBytes,
-        outputChannel: keys.outputChannel(),
       }),
 
     /**

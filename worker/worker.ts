@@ -13,6 +13,7 @@ import { createNoopProvider } from './providers/noop.ts';
 import { createOpenRouterProvider } from './providers/openrouter.ts';
 import type { TextProvider } from './providers/provider.ts';
 import { circuitCommandHash } from '../schema/src/worker-hashes.ts';
+import { Channels, createChannelRouter, routeTo } from '../schema/src/channels.ts';
 import { CircuitCommand } from '../schema/src/circuit.ts';
 import { startProviderStatusChecks } from './provider-status.ts';
 import { createProviderRateLimiter } from './rate-limiter.ts';
@@ -62,7 +63,8 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
   // Writes queue while Redis reconnects (a finished task's result is worth waiting for).
   const redis = createRedisClient(endpoint, { name: `atf-worker-${config.workerId}`, failFastWhenDown: false, commandTimeoutMs: 5000 });
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-  // Subscribe-only connection: cancel hints. A missed hint is caught by the next lease renewal.
+  // Subscribe-only connection: cancel and circuit hints. A missed cancel is caught by the next
+  // lease renewal, a missed circuit command by the next heartbeat.
   const subscriber = createRedisClient(endpoint, { name: `atf-worker-${config.workerId}-sub`, failFastWhenDown: false, commandTimeoutMs: 0 });
   subscriber.on('error', (error) => logger.warn({ err: error.message }, 'redis subscriber error'));
   const store = createTaskStore({
@@ -141,14 +143,18 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     async start(): Promise<void> {
       await Promise.all([redis.connect(), subscriber.connect()]);
       for (const warning of await redisSettingWarnings(redis)) logger.warn(warning);
-      subscriber.on('message', (channel, message) => {
-        if (channel === keys.cancelChannel()) {
-          if (runner.abort(message)) logger.info({ taskId: message }, 'cancel received: aborting attempt');
-        } else if (channel === keys.circuitChannel()) {
-          void applyCircuitCommand().catch((error: Error) => logger.warn({ err: error.message }, 'circuit command failed'));
-        }
-      });
-      await subscriber.subscribe(keys.cancelChannel(), keys.circuitChannel());
+      const hints = createChannelRouter(
+        keys,
+        [
+          routeTo(Channels.cancel, (taskId) => {
+            if (runner.abort(taskId)) logger.info({ taskId }, 'cancel received: aborting attempt');
+          }),
+          routeTo(Channels.circuit, () => void applyCircuitCommand().catch((error: Error) => logger.warn({ err: error.message }, 'circuit command failed'))),
+        ],
+        (channel) => logger.warn({ channel }, 'malformed channel message ignored'),
+      );
+      subscriber.on('message', hints.route);
+      await subscriber.subscribe(...hints.names);
       // The latest command holds for workers that start after it (a forced open stays open).
       await applyCircuitCommand();
       await runner.start();

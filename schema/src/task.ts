@@ -129,16 +129,6 @@ export function parseTaskHash(fields: Record<string, string>): TaskRecord {
   return taskHashSchema.parse(fields);
 }
 
-/** What a task channel carries: a change (the record without content) or a deletion. */
-export type TaskChannelMessage = { kind: 'change'; task: TaskRecord } | { kind: 'deleted'; id: string; tenant: string };
-
-/** Parses a task channel message. Throws when malformed. */
-export function parseTaskChannelMessage(json: string): TaskChannelMessage {
-  const fields = JSON.parse(json) as Record<string, string>;
-  if (fields.deleted === '1') return { kind: 'deleted', id: z.string().parse(fields.id), tenant: z.string().parse(fields.tenant) };
-  return { kind: 'change', task: parseTaskHash(fields) };
-}
-
 /** One entry of a task's event stream: the transition and the record as it was after it. */
 export const EventKind = { TRANSITION: 'transition', PROGRESS: 'progress' } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];

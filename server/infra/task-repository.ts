@@ -260,7 +260,7 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
 
   /** PENDING, SCHEDULED or ACTIVE -> CANCELLED. */
   const cancel = (task: TaskRef, actor: string, reason: TransitionReason): Promise<ChangeOutcome> =>
-    runScript('taskCancel', { taskId: task.id, tenant: task.tenant }, common(actor), {}, { reason, cancelChannel: keys.cancelChannel() });
+    runScript('taskCancel', { taskId: task.id, tenant: task.tenant }, common(actor), {}, { reason });
 
   /** DLQ or CANCELLED -> PENDING (the caller queues it). */
   const reopen = (task: TaskRef, actor: string, change: { resetRetryCount: boolean; reason: TransitionReason }): Promise<ChangeOutcome> =>

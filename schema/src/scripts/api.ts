@@ -8,6 +8,7 @@
  * notice; cancel and delete of an ACTIVE task publish its id on the cancel channel, so its worker
  * aborts at once (the payloads: schema/src/channels.ts).
  */
+import { Channels } from '../channels.ts';
 import type { TaskState } from '../task.ts';
 import { TransitionReason } from '../transition-reasons.ts';
 import { BUDGET, BUDGET_KEYS, type BudgetPeriod } from './budgets.ts';
@@ -111,7 +112,8 @@ return {'created', 1, unpack(flat)}
  */
 export const cancel = defineTaskScript({
   keys: [],
-  args: ['reason', 'cancelChannel'],
+  args: ['reason'],
+  channels: [Channels.cancel],
   body: `
 local task = read_task()
 if not task then return {'missing'} end
@@ -153,7 +155,8 @@ return {'ok', commit(task, changes, 'transition', REASON)}
 export const remove = defineTaskScript({
   keys: ['ids', 'typeIndex', 'tenantTypeIndex'],
   optionalKeys: ['idempotencyEntry'],
-  args: ['cancelChannel'],
+  args: [],
+  channels: [Channels.cancel],
   body: `
 local task = read_task()
 if not task then return {'missing'} end

@@ -1,6 +1,6 @@
 /**
- * The kit every task script is made with: `defineTaskScript` (a script's keys and arguments
- * declared by name, its Lua, its reply decoder) and `taskScriptCall` (one call's KEYS
+ * The kit every task script is made with: `defineTaskScript` (a script's keys, arguments and
+ * channels declared by name, its Lua, its reply decoder) and `taskScriptCall` (one call's KEYS
  * and ARGV, in the order the script's bindings expect). No script lives here; see index.ts for
  * the families.
  *
@@ -16,7 +16,10 @@
  * A script that moves no index (the output append) takes only the record's shared keys (the
  * task hash, its output, the stats hash); the other shared names are nil in it. A script about
  * a tenant rather than a task (the budget holds) takes none.
+ * The channels a script publishes on beyond the all-tasks one (schema/src/channels.ts) come
+ * last in ARGV, filled by `taskScriptCall`: callers never pass a channel name.
  */
+import type { ScriptChannel } from '../channels.ts';
 import type { RedisKeys } from '../redis-keys.ts';
 import { ERROR_CLASSES, TASK_STATES } from '../task.ts';
 import { PRELUDE } from './prelude.ts';
@@ -75,17 +78,24 @@ const SHARED_KEYS: readonly KeySlot[] = [
 const RECORD_KEYS: ReadonlySet<string> = new Set(['TASK_KEY', 'OUTPUT_KEY', 'STATS_KEY']);
 
 /**
- * The arguments every task script starts with, in ARGV order (`emit` publishes on
- * `TASKS_CHANNEL`).
+ * The arguments every task script starts with, in ARGV order. `TASKS_CHANNEL` is the tasks
+ * channel of channels.ts (`Channels.tasks`; not imported here, which would make a cycle through
+ * output.ts), shared by every script: `emit` publishes on it.
  */
 const SHARED_ARGS = ['MAX_EVENTS', 'TASKS_CHANNEL', 'ACTOR', 'TENANT'] as const;
 
 /** `leaseToken` -> `LEASE_TOKEN`: how a declared name reads in Lua. */
 const luaName = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
 
-/** Binds every declared key and argument to its Lua name; shared keys not in `shared` are nil. */
-function luaBindings(shared: readonly KeySlot[], keys: readonly string[], args: readonly string[]): string {
-  const names = [...SHARED_KEYS.map((slot) => slot.lua), ...keys.map((name) => `${luaName(name)}_KEY`), ...SHARED_ARGS, ...args.map(luaName)];
+/** Binds every declared key, argument and channel to its Lua name; shared keys not in `shared` are nil. */
+function luaBindings(shared: readonly KeySlot[], keys: readonly string[], args: readonly string[], channels: readonly ScriptChannel<unknown>[]): string {
+  const names = [
+    ...SHARED_KEYS.map((slot) => slot.lua),
+    ...keys.map((name) => `${luaName(name)}_KEY`),
+    ...SHARED_ARGS,
+    ...args.map(luaName),
+    ...channels.map((channel) => channel.lua),
+  ];
   const taken = new Set<string>();
   for (const name of names) {
     if (taken.has(name)) throw new Error(`task script binds ${name} twice`);
@@ -97,6 +107,7 @@ function luaBindings(shared: readonly KeySlot[], keys: readonly string[], args: 
   keys.forEach((name, i) => lines.push(`local ${luaName(name)}_KEY = KEYS[${shared.length + i + 1}]`));
   SHARED_ARGS.forEach((name, i) => lines.push(`local ${name} = ARGV[${i + 1}]`));
   args.forEach((name, i) => lines.push(`local ${luaName(name)} = ARGV[${SHARED_ARGS.length + i + 1}]`));
+  channels.forEach((channel, i) => lines.push(`local ${channel.lua} = ARGV[${SHARED_ARGS.length + args.length + i + 1}]`));
   return lines.join('\n');
 }
 
@@ -108,6 +119,8 @@ export interface TaskScript<Key extends string, OptionalKey extends string, Arg 
   /** Keys after `keys` that a call may leave out (then the Lua sees nil); all-or-none, in order. */
   readonly optionalKeys: readonly OptionalKey[];
   readonly args: readonly Arg[];
+  /** The channels it publishes on besides the tasks channel; their names follow `args` in ARGV. */
+  readonly channels: readonly ScriptChannel<unknown>[];
   /** The whole source: bindings, prelude, fragments and body. */
   readonly lua: string;
   decode(reply: unknown): Reply;
@@ -123,11 +136,13 @@ export function defineTaskScript<const Key extends string, const OptionalKey ext
   keys: readonly Key[];
   optionalKeys?: readonly OptionalKey[];
   args: readonly Arg[];
+  channels?: readonly ScriptChannel<unknown>[];
   uses?: readonly LuaFragment[];
   body: string;
   decode(reply: unknown): Reply;
 }): TaskScript<Key, OptionalKey, Arg, Reply> {
   const optionalKeys = spec.optionalKeys ?? [];
+  const channels = spec.channels ?? [];
   const shared = spec.shared === 'record' ? SHARED_KEYS.filter((slot) => RECORD_KEYS.has(slot.lua)) : spec.shared === 'none' ? [] : SHARED_KEYS;
   const fragments = (spec.uses ?? []).map((fragment) => fragment.lua).join('');
   return {
@@ -135,7 +150,8 @@ export function defineTaskScript<const Key extends string, const OptionalKey ext
     keys: spec.keys,
     optionalKeys,
     args: spec.args,
-    lua: `${luaBindings(shared, [...spec.keys, ...optionalKeys], spec.args)}\n${PRELUDE}${fragments}\n${spec.body}`,
+    channels,
+    lua: `${luaBindings(shared, [...spec.keys, ...optionalKeys], spec.args, channels)}\n${PRELUDE}${fragments}\n${spec.body}`,
     decode: spec.decode,
   };
 }
@@ -179,6 +195,7 @@ export function taskScriptCall<S extends AnyTaskScript>(
     if (value === undefined) throw new Error(`missing argument ${name}`);
     callArgs.push(value);
   }
+  for (const channel of script.channels) callArgs.push(channel.name(redisKeys));
   return { keys: callKeys, args: callArgs };
 }
 

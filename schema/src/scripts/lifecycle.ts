@@ -7,7 +7,7 @@
 import type { TaskType } from '../task.ts';
 import { TransitionReason } from '../transition-reasons.ts';
 import { defineTaskScript, replyList } from './kit.ts';
-import { EMIT_OUTPUT } from './output.ts';
+import { EMIT_OUTPUT, outputChannel } from './output.ts';
 
 /** A worker's fenced write: done, or refused because the lease is no longer held. */
 export type WriteOutcome = { status: 'ok'; version: number; nextAttemptAt: number | null } | { status: 'stale'; state: string };
@@ -185,7 +185,8 @@ return {'ok', commit(task, { progress = tonumber(PROGRESS) }, 'progress', '')}
 export const complete = defineTaskScript({
   keys: [],
   optionalKeys: ['jobActive', 'jobStalling', 'jobs'],
-  args: ['leaseToken', 'result', 'usage', 'jobId', 'finalText', 'finalReset', 'streamedBytes', 'outputChannel'],
+  args: ['leaseToken', 'result', 'usage', 'jobId', 'finalText', 'finalReset', 'streamedBytes'],
+  channels: [outputChannel],
   uses: [EMIT_OUTPUT],
   body: `
 if JOBS_KEY then

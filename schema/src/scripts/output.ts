@@ -11,6 +11,7 @@
  * chunk of an attempt is a reset (drop earlier attempts' text). A reset may also come later in
  * an attempt, carrying the whole text, when the result differs from what was streamed.
  */
+import type { ScriptChannel } from '../channels.ts';
 import { defineTaskScript, replyList, type LuaFragment } from './kit.ts';
 
 export interface OutputChunk {
@@ -105,6 +106,12 @@ export function assembleOutput(chunks: readonly Pick<OutputChunk, 'text' | 'rese
   return text;
 }
 
+/**
+ * The output channel (schema/src/channels.ts lists it with the others): every chunk of any task,
+ * as `emit_output` publishes it; API servers subscribe once and route by `outputMessageTaskId`.
+ */
+export const outputChannel: ScriptChannel<OutputChunk> = { lua: 'OUTPUT_CHANNEL', name: (keys) => keys.outputChannel(), decode: parseOutputMessage };
+
 /** An output append: written as the attempt's `seq`-th chunk, over the cap (nothing written), or stale. */
 export type AppendOutcome =
   | { status: 'ok'; seq: number }
@@ -121,7 +128,8 @@ export type AppendOutcome =
 export const appendOutput = defineTaskScript({
   shared: 'record',
   keys: [],
-  args: ['leaseToken', 'text', 'expectedBytes', 'maxBytes', 'outputChannel'],
+  args: ['leaseToken', 'text', 'expectedBytes', 'maxBytes'],
+  channels: [outputChannel],
   uses: [EMIT_OUTPUT],
   body: `
 local f = redis.call('HMGET', TASK_KEY, 'tenant', 'state', 'leaseToken', 'attempt', 'outputSeq', 'outputBytes', 'id')

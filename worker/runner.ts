@@ -251,7 +251,7 @@ export function createRunner(options: RunnerOptions) {
       const startedAt = Date.now();
       const report = (status: string) => options.onProviderCall?.({ status, durationMs: Date.now() - startedAt });
       try {
-        const output = await options.handlers[task.type]({
+        const output = await options.handlers[task.type].run({
           taskId: lease.taskId,
           content: task.content,
           attempt: task.attempt,

@@ -20,12 +20,13 @@ import { createProviderRateLimiter } from './rate-limiter.ts';
 import { createProviderCircuit } from './resilience.ts';
 import { createRunner } from './runner.ts';
 import { startSweeper } from './sweeper.ts';
-import { createSummarizeHandler, summaryMessages } from './tasks/summarize.ts';
+import { createSummarizeHandler } from './tasks/summarize.ts';
+import type { TaskHandler } from './tasks/task-handler.ts';
 import { createPriceBook, type PriceBook } from './providers/openrouter-prices.ts';
-import { costAt, estimatePromptTokens } from './providers/usage-estimate.ts';
+import { costAt } from './providers/usage-estimate.ts';
 import { reconcileGeneration } from './providers/openrouter-usage.ts';
 import { createBudgetTenants } from './budget-tenants.ts';
-import { toNanoUsd } from '../schema/src/usage.ts';
+import { createHoldEstimate } from './budget-estimate.ts';
 import { createTaskStore } from './task-store.ts';
 import { createProviderCallRecorder } from './provider-call-stats.ts';
 
@@ -80,10 +81,11 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
   const prices = createPrices(config, logger);
   const budgetTenants = createBudgetTenants({ redis, keys, refreshMs: Math.min(1000, config.budgetRecheckMs) });
   const provider = createProvider(config, prices);
-  // What a budget holds for a call: its prompt and the completion cap, at the model's price.
+  // One handler per type: this does not compile until a new type has one.
+  const handlers: Record<TaskType, TaskHandler> = { [TaskType.SUMMARIZE]: createSummarizeHandler(provider, { maxTokens: config.maxCompletionTokens }) };
+  // What a budget holds for a call: what the task's type says it sends and may receive, at the model's price.
   const model = config.openRouter?.model ?? 'local';
-  const estimateNano = async (task: { content: string }) =>
-    toNanoUsd(costAt(await prices.priceOf(model), estimatePromptTokens(summaryMessages(task.content)), config.maxCompletionTokens));
+  const estimateNano = createHoldEstimate(handlers, () => prices.priceOf(model));
   let heartbeatRef: ReturnType<typeof startHeartbeat> | null = null;
   // A breaker change is announced at once, not at the next beat.
   const circuit = createProviderCircuit(config.circuit, () => {
@@ -111,7 +113,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     endpoint,
     keys,
     store,
-    handlers: { [TaskType.SUMMARIZE]: createSummarizeHandler(provider, { maxTokens: config.maxCompletionTokens }) },
+    handlers,
     logger,
     workerId: config.workerId,
     concurrency: config.concurrency,

@@ -121,7 +121,7 @@ export const taskHashSchema = z.object({
   dlqClass: z.enum(ErrorClass).optional().transform((value) => value ?? null),
   /** The API key that submitted it ('anonymous' without keys); absent on tasks from before. */
   apiKeyId: optionalString,
-  /** Every provider call's usage added up (recordUsage in task-scripts.ts); absent before the first. */
+  /** Every provider call's usage added up (recordUsage in scripts/usage.ts); absent before the first. */
   usageCalls: optionalNumber,
   usagePromptTokens: optionalNumber,
   usageCompletionTokens: optionalNumber,
@@ -139,16 +139,6 @@ export type TaskRecord = z.infer<typeof taskHashSchema>;
 /** Parses a task hash (HGETALL result or a published event). Throws a ZodError when malformed. */
 export function parseTaskHash(fields: Record<string, string>): TaskRecord {
   return taskHashSchema.parse(fields);
-}
-
-/** What a task channel carries: a change (the record without content) or a deletion. */
-export type TaskChannelMessage = { kind: 'change'; task: TaskRecord } | { kind: 'deleted'; id: string; tenant: string };
-
-/** Parses a task channel message. Throws when malformed. */
-export function parseTaskChannelMessage(json: string): TaskChannelMessage {
-  const fields = JSON.parse(json) as Record<string, string>;
-  if (fields.deleted === '1') return { kind: 'deleted', id: z.string().parse(fields.id), tenant: z.string().parse(fields.tenant) };
-  return { kind: 'change', task: parseTaskHash(fields) };
 }
 
 /** One entry of a task's event stream: the transition and the record as it was after it. */

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
 import { parseProviderCallStats, parseTaskStats, type LatencyHistogram, type TaskStats } from '../../schema/src/task-stats.ts';
+import { parseUsageTotalField, UsageTotalKind } from '../../schema/src/scripts/usage.ts';
 import type { WebSocketCounts } from '../graphql/ws.ts';
 import type { QueueService, QueueStatusSnapshot } from '../services/queue-service.ts';
 import type { WorkerService, WorkerView } from '../services/worker-service.ts';
@@ -26,7 +27,7 @@ export interface MetricsOptions {
 
 interface ClusterSnapshot {
   tasks: TaskStats;
-  /** All-time usage counters, `<tenant>\t<model>\t<kind>` -> count (kind costNano: nano-dollars). */
+  /** All-time usage counters (`parseUsageTotalField`) -> count (kind costNano: nano-dollars). */
   usageTotals: Record<string, string>;
   providerCalls: Map<string, LatencyHistogram>;
   queue: QueueStatusSnapshot;
@@ -77,14 +78,14 @@ export function createMetrics(options: MetricsOptions) {
   cluster('atf_output_bytes_total', 'Bytes of live output appended to tasks.', 'counter', (s) => [{ value: s.tasks.outputBytes }]);
   const usageSamples = (s: ClusterSnapshot, pick: (kind: string) => string | null, scale = 1): Sample[] =>
     Object.entries(s.usageTotals).flatMap(([field, value]) => {
-      const [tenant, model, kind] = field.split('\t');
-      const label = kind === undefined ? null : pick(kind);
-      return label === null ? [] : [{ labels: { tenant: tenant!, model: model!, ...(label ? { kind: label } : {}) }, value: Number(value) * scale }];
+      const total = parseUsageTotalField(field);
+      const label = total === null ? null : pick(total.kind);
+      return total === null || label === null ? [] : [{ labels: { tenant: total.tenant, model: total.model, ...(label ? { kind: label } : {}) }, value: Number(value) * scale }];
     });
   cluster('atf_llm_tokens_total', 'Tokens of billed provider calls, by tenant, model and kind (prompt, completion, cached, reasoning).', 'counter', (s) =>
-    usageSamples(s, (kind) => (kind === 'costNano' ? null : kind)));
+    usageSamples(s, (kind) => (kind === UsageTotalKind.COST_NANO ? null : kind)));
   cluster('atf_llm_cost_usd_total', 'Cost of billed provider calls in USD, by tenant and model.', 'counter', (s) =>
-    usageSamples(s, (kind) => (kind === 'costNano' ? '' : null), 1e-9));
+    usageSamples(s, (kind) => (kind === UsageTotalKind.COST_NANO ? '' : null), 1e-9));
   cluster('atf_task_wait_seconds', 'From submission to the first claim by a worker.', 'histogram', (s) => histogramSamples('atf_task_wait_seconds', s.tasks.wait));
   cluster('atf_task_duration_seconds', 'From the first claim to completion (retries included).', 'histogram', (s) => histogramSamples('atf_task_duration_seconds', s.tasks.duration));
   cluster('atf_provider_call_duration_seconds', 'Provider calls by outcome (ok, the HTTP status, or the error class), as workers record them.', 'histogram', (s) =>

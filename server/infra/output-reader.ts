@@ -1,11 +1,11 @@
 /**
- * Reads tasks' output streams (written only by the task scripts; see schema/src/task-output.ts)
+ * Reads tasks' output streams (written only by the task scripts; see schema/src/scripts/output.ts)
  * and the few record fields an output feed needs.
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
 import { parseTaskState, type TaskState } from '../../schema/src/task.ts';
-import { parseOutputEntry, type OutputChunk } from '../../schema/src/task-output.ts';
+import { parseOutputEntry, type OutputChunk } from '../../schema/src/scripts/output.ts';
 
 /** Chunks read per round trip when a feed catches up. */
 const PAGE = 500;

@@ -7,8 +7,9 @@
  * share its methods.
  */
 import type { Logger } from '../../common/logger.ts';
-import { TERMINAL_STATES, TaskState, type TaskChannelMessage, type TaskRecord } from '../../schema/src/task.ts';
-import { isAfter, parseOutputCursor, type OutputChunk } from '../../schema/src/task-output.ts';
+import type { TaskChannelMessage } from '../../schema/src/channels.ts';
+import { TERMINAL_STATES, TaskState, type TaskRecord } from '../../schema/src/task.ts';
+import { isAfter, parseOutputCursor, type OutputChunk } from '../../schema/src/scripts/output.ts';
 import type { AsyncQueue } from './async-queue.ts';
 import { RESYNC } from './task-watch.ts';
 

@@ -3,7 +3,7 @@
  * per-minute Redis hash that expires, read the same by every server, queried and watched live.
  */
 import { describe, expect, it } from 'vitest';
-import { FLOW_BUCKET_TTL_MS } from '../../schema/src/task-scripts.ts';
+import { FLOW_BUCKET_TTL_MS } from '../../schema/src/scripts/prelude.ts';
 import { useSystem } from '../../test/support/fixtures.ts';
 import { graphql, SAMPLE_TEXT, submitTask, subscribe, waitForTask, type RunningServer } from '../../test/support/system.ts';
 import { parseFlowFields } from '../services/flow-service.ts';

@@ -91,14 +91,14 @@ export function markJobFinished<T>(job: BeeQueue.Job<T>): void {
 }
 
 // bee-queue's own Job class, so a job written by a task script is exactly what `save()` writes.
-const BeeQueueJob = require('bee-queue/lib/job') as new (queue: null, id: null, data: unknown, options: { timeout: number }) => { toData(): string };
+const BeeQueueJob = require('bee-queue/lib/job') as new (queue: null, id: null, data: unknown, options: { timeout?: number }) => { toData(): string };
 
 /**
  * A job as bee-queue stores it in its `jobs` hash (data, options with a timestamp, status), for
  * a script that queues it in the same step as something else (see the task create script).
  */
-export function encodeBeeQueueJob<T>(data: T, options: { timeoutMs: number }): string {
-  return new BeeQueueJob(null, null, data, { timeout: options.timeoutMs }).toData();
+export function encodeBeeQueueJob<T>(data: T, options: { timeoutMs?: number } = {}): string {
+  return new BeeQueueJob(null, null, data, options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }).toData();
 }
 
 export interface CreateBeeQueueOptions {

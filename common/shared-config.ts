@@ -16,6 +16,11 @@ export const sharedEnvShape = {
   RETRY_RATIO: envNumber(0.3, { max: 1 }),
   RETRY_QUEUE_WARNING: envInt(1000),
   RETRY_QUEUE_CRITICAL: envInt(5000),
+  // The most tokens an answer may have: sent as max_tokens; a task's cost to the dispatcher and
+  // a budget's hold are its prompt plus this.
+  MAX_COMPLETION_TOKENS: envInt(1024, { min: 1, max: 1_000_000 }),
+  // How far HIGH and LOW move a task in its tenant's line (docs/dispatch.md).
+  PRIORITY_OFFSET_MS: envInt(300_000, { min: 0, max: 7 * 86_400_000 }),
 };
 
 type SharedEnv = z.infer<z.ZodObject<typeof sharedEnvShape>>;
@@ -32,5 +37,7 @@ export function sharedConfigFrom(raw: SharedEnv) {
       retryQueueWarning: raw.RETRY_QUEUE_WARNING,
       retryQueueCritical: raw.RETRY_QUEUE_CRITICAL,
     } satisfies RetryRatioSettings,
+    maxCompletionTokens: raw.MAX_COMPLETION_TOKENS,
+    priorityOffsetMs: raw.PRIORITY_OFFSET_MS,
   };
 }

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
 import type { TaskType } from '../schema/src/task.ts';
+import { lineKeys } from '../schema/src/scripts/dispatch-lines.ts';
 import { TASK_SCRIPTS, type TaskScriptName, type TaskScripts } from '../schema/src/scripts/index.ts';
 import { taskScriptCall, type ScriptArgs, type ScriptKeys, type ScriptReply, type TaskScope, type TaskScriptCommon } from '../schema/src/scripts/kit.ts';
 
@@ -71,6 +72,7 @@ export async function deleteTask(
       ids: keys.taskIds(),
       typeIndex,
       tenantTypeIndex: keys.tenantSlice(typeIndex, tenant),
+      ...lineKeys(keys),
       ...(idempotencyKey ? { idempotencyEntry: keys.idempotency(tenant, idempotencyKey) } : {}),
     },
     {},

@@ -69,6 +69,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     keys,
     maxEventsPerTask: config.taskEventsMax,
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    priorityOffsetMs: config.priorityOffsetMs,
   });
   const queue = createTaskQueueProducer({
     endpoint,
@@ -91,6 +92,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     logger,
     maxRetries: config.maxRetries,
     maxContentBytes: config.maxContentBytes,
+    maxCompletionTokens: config.maxCompletionTokens,
     resyncIntervalMs: config.subscriptionResyncMs,
     maxPageSize: 100,
     subscriberLimits: config.wsSubscriberLimits,

@@ -76,7 +76,7 @@ describe('leases and fencing', () => {
     expect(await zombie.claim(id, 'zombie-token')).toMatchObject({ status: 'claimed', attempt: 1 });
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(await stores.b!.claim(id, 'fresh-token')).toMatchObject({ status: 'claimed', attempt: 2 });
-    expect(await zombie.renew({ taskId: id, tenant: 't', token: 'zombie-token' })).toBe(false);
+    expect(await zombie.renew({ taskId: id, tenant: 't', token: 'zombie-token' })).toEqual({ held: false });
     expect(await zombie.complete({ taskId: id, tenant: 't', token: 'zombie-token' }, 'late', null)).toEqual({ status: 'stale', state: 'ACTIVE' });
     expect(await stores.b!.complete({ taskId: id, tenant: 't', token: 'fresh-token' }, 'on time', null)).toMatchObject({ status: 'ok' });
 

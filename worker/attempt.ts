@@ -41,6 +41,7 @@ export class Attempt {
   private reservationId: string | null = null;
   /** The reservation to name in a pending call (kept after the first record takes `reservationId`). */
   private heldReservation: string | null = null;
+  private isCapped: boolean;
   /** Generation ids registered as under way (`RedisKeys.usagePending`). */
   private readonly pending = new Set<string>();
 
@@ -53,7 +54,10 @@ export class Attempt {
     output: OutputSettings,
     /** The model calls are made with (what a pending call is reconciled as). */
     private readonly model: string,
+    /** Its tenant is capped: its slot is released when the attempt ends (see `capped`). */
+    capped = false,
   ) {
+    this.isCapped = capped;
     this.renewal = setInterval(() => this.renew(), Math.max(10, Math.floor(leaseMs / 3)));
     // Output as the handler writes it, fenced by the lease; the completion adds the rest.
     this.output = new OutputWriter({
@@ -63,6 +67,11 @@ export class Attempt {
       onTooLarge: (bytes) => this.controller.abort(new OutputTooLargeError(`output passed ${output.maxBytes} bytes (${bytes})`)),
       onError: (error) => log.warn({ err: error.message }, 'output append failed; the rest goes with the result'),
     });
+  }
+
+  /** The attempt holds one of its capped tenant's slots (from the claim, or a cap set since). */
+  get capped(): boolean {
+    return this.isCapped;
   }
 
   get signal(): AbortSignal {
@@ -147,8 +156,9 @@ export class Attempt {
 
   private renew(): void {
     this.store.renew(this.lease).then(
-      (held) => {
-        if (!held) this.controller.abort(new LeaseLostError('lease lost'));
+      (renewal) => {
+        if (!renewal.held) this.controller.abort(new LeaseLostError('lease lost'));
+        else if (renewal.capped) this.isCapped = true;
       },
       // A failed renewal is not a lost lease: keep working; the lease decides.
       (error: Error) => this.log.warn({ err: error.message }, 'lease renewal failed'),

@@ -53,6 +53,12 @@ const shape = {
     .string()
     .optional()
     .refine((value) => value === undefined || isRateLimit(value), 'must look like 230/10s (calls per window)'),
+  // Provider tokens for all workers together, in the same form (2000000/60s): a task starts when
+  // its estimate fits (docs/dispatch.md).
+  PROVIDER_TOKEN_LIMIT: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || isRateLimit(value), 'must look like 2000000/60s (tokens per window)'),
   RETRY_DELAY_SCALE: envNumber(1, { min: 0, max: 1000 }),
   PROVIDER_TIMEOUT_MS: envInt(120_000, { min: 50 }),
   MAX_RESPONSE_BYTES: envInt(1024 * 1024, { min: 1024 }),
@@ -63,8 +69,6 @@ const shape = {
   // Usage and budgets: how soon a task waiting on a spent budget looks again; the ledger's size;
   // how long the hourly usage counters are kept.
   BUDGET_RECHECK_MS: envInt(60_000, { min: 10 }),
-  // The most tokens an answer may have (sent as max_tokens; a budget holds prompt + this).
-  MAX_COMPLETION_TOKENS: envInt(1024, { min: 1, max: 1_000_000 }),
   // A call cut off before usage arrived asks the generation endpoint this long, then estimates.
   USAGE_RECONCILE_MS: envInt(3000, { min: 0, max: 60_000 }),
   // Model prices: OpenRouter's models list, kept this long; MODEL_PRICES (JSON, per token in USD)
@@ -120,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     sweepIntervalMs: raw.SWEEP_INTERVAL_MS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     providerRateLimit: raw.PROVIDER_RATE_LIMIT ? parseRateLimit(raw.PROVIDER_RATE_LIMIT) : null,
+    providerTokenLimit: raw.PROVIDER_TOKEN_LIMIT ? parseRateLimit(raw.PROVIDER_TOKEN_LIMIT) : null,
     providerStatusIntervalMs: raw.PROVIDER_STATUS_INTERVAL_MS,
     circuit: {
       failureRatio: raw.CIRCUIT_FAILURE_THRESHOLD,
@@ -133,7 +138,6 @@ export function loadConfig(env: Record<string, string | undefined>) {
     maxResponseBytes: raw.MAX_RESPONSE_BYTES,
     output: { maxBytes: raw.OUTPUT_MAX_BYTES, flushMs: raw.OUTPUT_FLUSH_MS, flushChars: raw.OUTPUT_FLUSH_CHARS },
     budgetRecheckMs: raw.BUDGET_RECHECK_MS,
-    maxCompletionTokens: raw.MAX_COMPLETION_TOKENS,
     usageReconcileMs: raw.USAGE_RECONCILE_MS,
     modelPrices: { ttlMs: raw.MODEL_PRICES_TTL_MS, fallback: raw.MODEL_PRICES },
     usageLedgerMax: raw.USAGE_LEDGER_MAX,

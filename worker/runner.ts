@@ -16,12 +16,13 @@ import { periodOf } from '../schema/src/scripts/budgets.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { retryDelayMs, retryLimitFor, type RetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schema/src/task.ts';
+import { DispatchLane, type DeferReason } from '../schema/src/dispatch.ts';
 import { createWeightedSlots, DispatchClosedError } from './dispatch.ts';
 import type { ProviderRateLimiter } from './rate-limiter.ts';
 import { isCircuitOpenError, type ProviderCircuit } from './resilience.ts';
 import type { TaskHandler, TaskOutput } from './tasks/task-handler.ts';
 import { Attempt, CancelledError, LeaseLostError, OutputTooLargeError, ShutdownError } from './attempt.ts';
-import type { ClaimedTask, FinishedJob, Lease, TaskStore } from './task-store.ts';
+import type { ClaimedTask, FinishedJob, Lease, TaskStore, Ticket } from './task-store.ts';
 
 export interface RunnerOptions {
   endpoint: RedisEndpoint;
@@ -127,6 +128,7 @@ export function createRunner(options: RunnerOptions) {
    * names the task's tenant saves its claim a round trip.
    */
   async function enqueue(taskId: string, queue: QueueName, jobId: string, at?: number, tenant?: string): Promise<void> {
+    // A wake-up carries no task: it is only a ticket.
     const job = producers[queue].createJob(tenant ? { taskId, tenant } : { taskId }).setId(jobId);
     if (at !== undefined) job.delayUntil(at);
     await job.save();
@@ -196,7 +198,7 @@ export function createRunner(options: RunnerOptions) {
   }
 
   /** Back to SCHEDULED for `delayMs` without a provider call, an error or a retry counted. */
-  async function defer(lease: Lease, attempt: number, delayMs: number, reason: TransitionReason, log: Logger): Promise<void> {
+  async function defer(lease: Lease, attempt: number, delayMs: number, reason: DeferReason, log: Logger): Promise<void> {
     const outcome = await persistently(() => store.defer(lease, delayMs, reason), log);
     if (outcome.status === 'stale' || outcome.nextAttemptAt === null) return;
     const at = outcome.nextAttemptAt;
@@ -205,29 +207,34 @@ export function createRunner(options: RunnerOptions) {
   }
 
   /**
-   * Claims the task `job` carries. A job that reached a task another worker holds, or one still
-   * waiting out its retry delay, is put back for when that ends; null when there is nothing to run.
+   * A free slot's ticket (docs/dispatch.md): the dispatcher claims the best admissible task for
+   * it, whichever task the job was queued for; null when nothing may start now. A job that
+   * reached its own task under another worker's live lease, or before its retry was due, also
+   * leaves a look for when that ends; a ticket parked for a known moment (a lease-held slot or
+   * provider tokens freeing up) leaves a wake-up job for that moment.
    */
-  async function claim(job: BeeQueue.Job<TaskJobData>): Promise<{ lease: Lease; task: ClaimedTask } | null> {
-    const { taskId, tenant } = job.data;
+  async function claim(queue: QueueName, job: BeeQueue.Job<TaskJobData>): Promise<{ lease: Lease; task: ClaimedTask & { capped: boolean } } | null> {
+    const { taskId = '', tenant = '', queued } = job.data;
+    const ticket: Ticket = { taskId, tenant, lane: queue === QueueName.RETRY ? DispatchLane.RETRY : queued ? '' : DispatchLane.NEW };
     const token = randomUUID();
-    const claimed = await store.claim(taskId, token, tenant);
-    if (claimed.status === 'busy') {
+    const { outcome, note } = await store.dispatch(ticket, token, options.retryRatio());
+    if (note?.kind === 'busy') {
       // Delivered twice while another worker holds a live lease: look again when it ends.
-      await enqueue(taskId, QueueName.RETRY, jobIds.leaseCheck(taskId, claimed.leaseExpiresAt, Date.now()), claimed.leaseExpiresAt + 100, tenant);
-      return null;
-    }
-    if (claimed.status === 'early') {
+      await enqueue(taskId, QueueName.RETRY, jobIds.leaseCheck(taskId, note.until, Date.now()), note.until + 100, tenant);
+    } else if (note?.kind === 'early') {
       // A stray job reached a task still waiting out its retry delay: look again when it is due.
-      await enqueue(taskId, QueueName.RETRY, jobIds.due(taskId, claimed.nextAttemptAt, Date.now()), claimed.nextAttemptAt + 50, tenant);
+      await enqueue(taskId, QueueName.RETRY, jobIds.due(taskId, note.until, Date.now()), note.until + 50, tenant);
+    }
+    if (outcome.status === 'parked' && outcome.wakeAt !== null) {
+      // One wake-up per moment, however many tickets parked for it.
+      await enqueue('', QueueName.RETRY, jobIds.wake(outcome.wakeAt), outcome.wakeAt);
+    }
+    if (outcome.status !== 'claimed') {
+      logger.debug({ jobId: job.id, workerId, status: outcome.status }, 'ticket found nothing to start');
       return null;
     }
-    if (claimed.status !== 'claimed') {
-      logger.debug({ taskId, workerId, status: claimed.status }, 'job skipped');
-      return null;
-    }
-    // The claim returned what the handler needs: no second read of the record.
-    return { lease: { taskId, tenant: claimed.tenant, token }, task: claimed };
+    // The dispatch returned what the handler needs: no second read of the record.
+    return { lease: { taskId: outcome.taskId, tenant: outcome.tenant, token }, task: outcome };
   }
 
   /**
@@ -332,10 +339,10 @@ export function createRunner(options: RunnerOptions) {
 
   /** Runs the task `job` carries: claim, attempt, settle. `queue` is where the job came from. */
   async function run(queue: QueueName, job: BeeQueue.Job<TaskJobData>): Promise<void> {
-    const claimed = await claim(job);
+    const claimed = await claim(queue, job);
     if (!claimed) return;
     const log = logger.child({ taskId: claimed.lease.taskId, workerId, attempt: claimed.task.attempt });
-    const attempt = new Attempt(claimed.lease, claimed.task, log, store, options.leaseMs, options.output ?? DEFAULT_OUTPUT, options.model ?? 'unknown');
+    const attempt = new Attempt(claimed.lease, claimed.task, log, store, options.leaseMs, options.output ?? DEFAULT_OUTPUT, options.model ?? 'unknown', claimed.task.capped);
     running.set(claimed.lease.taskId, attempt.controller);
     try {
       // Per-task lines are debug: at info they cost about a fifth of the worker's CPU per task.
@@ -348,6 +355,10 @@ export function createRunner(options: RunnerOptions) {
       await attempt.settle();
       await attempt.releaseReservation();
       attempt.dispose();
+      // A capped tenant's slot is free as soon as the attempt is over, not when its lease ends.
+      if (attempt.capped) {
+        await store.releaseSlot(claimed.lease, claimed.task.attempt).catch((error: Error) => log.warn({ err: error.message }, 'slot not released; it frees when the lease runs out'));
+      }
       // A newer attempt of the same task may already run here (after a takeover): keep its handle.
       if (running.get(claimed.lease.taskId) === attempt.controller) running.delete(claimed.lease.taskId);
     }

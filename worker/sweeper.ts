@@ -7,6 +7,9 @@
  * because each job id is derived from the task's own state, so a second enqueue is a no-op,
  * and the claim script decides who runs the task.
  *
+ * Tasks waiting in a tenant's line need no job of their own (any ticket starts the best one);
+ * the dispatcher's sweep queues tickets when work waits with none (sweepDispatch).
+ *
  * It also clears bee-queue "ghosts": ids left in a queue's active list after their job was
  * deleted. bee-queue makes them when a stall check re-queues a job that is still running (as
  * happens while Redis is away) and the first run then finishes: the id is back in `waiting`
@@ -41,6 +44,11 @@ export interface SweeperOptions {
   enqueue(taskId: string, queue: QueueName, jobId: string): Promise<void>;
   /** Told how many tasks each pass re-queued (for metrics). */
   onRequeued?(count: number): void;
+  /**
+   * The dispatcher's upkeep (docs/dispatch.md): tickets for waiting work that has none, held
+   * tenants whose leases ran out. Returns the tickets it queued.
+   */
+  sweepDispatch?(): Promise<number>;
   /**
    * Provider calls still registered as under way `afterMs` after they began: their worker died
    * before recording their usage. `usageOf` asks the provider (or estimates), `record` records it
@@ -79,14 +87,16 @@ export function startSweeper(options: SweeperOptions) {
       const ids = await nextBatch(state);
       if (ids.length === 0) continue;
       const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.hmget(keys.task(id), 'state', 'attempt', 'version', 'updatedAt', 'leaseExpiresAt', 'nextAttemptAt', 'reopens');
+      for (const id of ids) pipeline.hmget(keys.task(id), 'state', 'attempt', 'version', 'updatedAt', 'leaseExpiresAt', 'nextAttemptAt', 'reopens', 'queued');
       const rows = (await pipeline.exec()) ?? [];
       const candidates: { id: string; queue: QueueName; jobId: string; nextAttemptAt: number }[] = [];
       for (const [index, [error, values]] of rows.entries()) {
         if (error) throw error;
-        const [current, attempt, version, updatedAt, leaseExpiresAt, nextAttemptAt, reopens] = values as (string | null)[];
+        const [current, attempt, version, updatedAt, leaseExpiresAt, nextAttemptAt, reopens, queued] = values as (string | null)[];
         const id = ids[index]!;
         if (current !== state) continue; // moved on since the index read
+        // A task in its tenant's line needs no job of its own: any ticket starts it (checked below).
+        if (queued && state !== TaskState.ACTIVE) continue;
         const due =
           state === TaskState.ACTIVE
             ? Number(leaseExpiresAt ?? 0) < now
@@ -125,6 +135,7 @@ export function startSweeper(options: SweeperOptions) {
     for (const queue of [QueueName.PRIMARY, QueueName.RETRY]) await clearGhosts(queue);
     await expireFinished(now);
     await reconcileOrphanCalls();
+    if (options.sweepDispatch) requeued += await options.sweepDispatch();
     options.onRequeued?.(requeued);
     return requeued;
   }

@@ -8,12 +8,16 @@ import { createTaskScriptRunner, deleteTask } from '../common/task-script-runner
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
 import type { ScheduledErrorClass } from '../schema/src/errors.ts';
 import type { TaskErrorRecord, TaskState, TaskUsage } from '../schema/src/task.ts';
-import type { TransitionReason } from '../schema/src/transition-reasons.ts';
 import type { ClaimOutcome, WriteOutcome } from '../schema/src/scripts/lifecycle.ts';
 import type { AppendOutcome } from '../schema/src/scripts/output.ts';
 import { budgetKeys, type ReserveOutcome } from '../schema/src/scripts/budgets.ts';
 import { pendingCallCodec, type PendingCall } from '../schema/src/scripts/usage.ts';
 import { toNanoUsd, type CallUsage } from '../schema/src/usage.ts';
+import { lineKeys } from '../schema/src/scripts/dispatch-lines.ts';
+import { slotKeys, type DispatchOutcome, type TicketNote } from '../schema/src/scripts/dispatch.ts';
+import { DEFER_WAIT_REASON, type DeferReason, type DispatchLane } from '../schema/src/dispatch.ts';
+import type { RenewOutcome } from '../schema/src/scripts/lifecycle.ts';
+import type { RateLimit } from '../schema/src/rate-limit.ts';
 
 export type { ClaimedTask, ClaimOutcome, WriteOutcome } from '../schema/src/scripts/lifecycle.ts';
 
@@ -28,6 +32,34 @@ export interface TaskStoreOptions {
   /** Entries the usage ledger keeps (USAGE_LEDGER_MAX), and how long hourly usage counters live. */
   usageLedgerMax?: number;
   usageRetentionMs?: number;
+  /** How the dispatcher picks (docs/dispatch.md); the defaults suit tools and tests. */
+  dispatch?: Partial<DispatchSettings>;
+}
+
+export interface DispatchSettings {
+  /** PRIORITY_OFFSET_MS: how far HIGH and LOW move a task in its tenant's line. */
+  priorityOffsetMs: number;
+  /** PROVIDER_TOKEN_LIMIT, or null for none. */
+  tokenLimit: RateLimit | null;
+  /** Tenants a dispatch may pass over (held, or found without work) before it answers `again`. */
+  maxPicks: number;
+  /** A ticket given back, as a bee-queue job on the primary queue (`encodeBeeQueueJob`). */
+  wakeJob: string;
+}
+
+const DEFAULT_DISPATCH: DispatchSettings = {
+  priorityOffsetMs: 300_000,
+  tokenLimit: null,
+  maxPicks: 32,
+  wakeJob: '{"data":{"taskId":""},"options":{"timestamp":0,"stacktraces":[]},"status":"created"}',
+};
+
+/** The ticket a free slot asks the dispatcher with: the job's task (if any) and which line it would join. */
+export interface Ticket {
+  taskId: string;
+  tenant: string;
+  /** '' when the task is in its line already (a submit's job), else the line it joins when due. */
+  lane: DispatchLane | '';
 }
 
 /** The last output chunk of an attempt: what the result adds to the streamed text, or all of it. */
@@ -60,6 +92,7 @@ export function createTaskStore(options: TaskStoreOptions) {
   const runScript = createTaskScriptRunner(redis, keys);
   const common = { maxEvents: options.maxEventsPerTask, actor: options.workerId };
   const scope = (lease: Lease) => ({ taskId: lease.taskId, tenant: lease.tenant });
+  const dispatchSettings = { ...DEFAULT_DISPATCH, ...options.dispatch };
 
   return {
     /**
@@ -67,13 +100,54 @@ export function createTaskStore(options: TaskStoreOptions) {
      * its job names, or '' for a job that names none (then the claim takes one more round trip).
      */
     claim: (taskId: string, leaseToken: string, tenant = ''): Promise<ClaimOutcome> =>
-      runScript('taskClaim', { taskId, tenant }, common, {}, { leaseToken, leaseMs: options.leaseMs }),
+      runScript('taskClaim', { taskId, tenant }, common, lineKeys(keys), { leaseToken, leaseMs: options.leaseMs }),
+
+    /**
+     * A free slot's pick (docs/dispatch.md): the ticket's own task joins its line if it is due,
+     * then the best admissible task is claimed under `leaseToken`, whichever it is. `retryRatio`
+     * is the share of a tenant's turns its retries get while both its lines have work.
+     */
+    dispatch: (ticket: Ticket, leaseToken: string, retryRatio: number): Promise<{ outcome: DispatchOutcome; note: TicketNote }> =>
+      runScript('taskDispatch', { taskId: ticket.taskId, tenant: ticket.tenant }, common, slotKeys(keys), {
+        leaseToken,
+        leaseMs: options.leaseMs,
+        ticketTaskId: ticket.taskId,
+        ticketLane: ticket.lane,
+        retryRatio,
+        priorityOffsetMs: dispatchSettings.priorityOffsetMs,
+        tokenCapacity: dispatchSettings.tokenLimit?.capacity ?? '',
+        tokenWindowMs: dispatchSettings.tokenLimit?.windowMs ?? '',
+        maxPicks: dispatchSettings.maxPicks,
+        wakeJob: dispatchSettings.wakeJob,
+      }),
+
+    /** A capped tenant's attempt ended: its slot is free now. False when it held none any more. */
+    releaseSlot: (lease: Lease, attempt: number): Promise<boolean> =>
+      runScript('dispatchRelease', { taskId: '', tenant: lease.tenant }, common, slotKeys(keys), {
+        taskId: lease.taskId,
+        attempt,
+        wakeJob: dispatchSettings.wakeJob,
+      }),
+
+    /** Tickets for work that has none, and held tenants whose leases ran out (the sweeper's part). */
+    sweepDispatch: (maxTickets: number): Promise<number> =>
+      runScript('dispatchSweep', { taskId: '', tenant: '' }, common, {
+        ...slotKeys(keys),
+        retryWaiting: keys.beeQueueKey('retry', 'waiting'),
+        primaryActive: keys.beeQueueKey('primary', 'active'),
+        retryActive: keys.beeQueueKey('retry', 'active'),
+        activeTasks: keys.tasksInState('ACTIVE'),
+      }, {
+        maxTickets,
+        wakeJob: dispatchSettings.wakeJob,
+      }),
 
     /** Deletes the task everywhere (retention). */
     remove: (taskId: string) => deleteTask(redis, runScript, keys, taskId, common),
 
-    /** Extends the lease; false when it is no longer held (stop working on the task). */
-    renew: (lease: Lease): Promise<boolean> => runScript('taskRenew', scope(lease), common, {}, { leaseToken: lease.token, leaseMs: options.leaseMs }),
+    /** Extends the lease (and a capped tenant's slot); not held: stop working on the task. */
+    renew: (lease: Lease): Promise<RenewOutcome> =>
+      runScript('taskRenew', scope(lease), common, { dispatchState: keys.dispatchState() }, { leaseToken: lease.token, leaseMs: options.leaseMs }),
 
     /** Hands the task back at shutdown: the next claim takes it over without counting a stall. */
     release: (lease: Lease): Promise<boolean> => runScript('taskRelease', scope(lease), common, {}, { leaseToken: lease.token }),
@@ -149,8 +223,8 @@ export function createTaskStore(options: TaskStoreOptions) {
       runScript('budgetRelease', { taskId: '', tenant }, common, { reservations: keys.budgetReservations(tenant), reservationAmounts: keys.budgetReservationAmounts(tenant) }, { reservationId }),
 
     /** Back to SCHEDULED for `delayMs` without a provider call: no error, no retry counted. */
-    defer: (lease: Lease, delayMs: number, reason: TransitionReason): Promise<WriteOutcome> =>
-      runScript('taskDefer', scope(lease), common, {}, { leaseToken: lease.token, delayMs, reason }),
+    defer: (lease: Lease, delayMs: number, reason: DeferReason): Promise<WriteOutcome> =>
+      runScript('taskDefer', scope(lease), common, {}, { leaseToken: lease.token, delayMs, reason, waitReason: DEFER_WAIT_REASON[reason] }),
 
     fail: (
       lease: Lease,

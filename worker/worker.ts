@@ -5,7 +5,8 @@ import { redisSettingWarnings } from '../common/redis-settings.ts';
 import { requireRedisVersion } from '../common/redis-version.ts';
 import { retryRatioInForce } from '../schema/src/queue-policy.ts';
 import { createRedisKeys, QueueName } from '../schema/src/redis-keys.ts';
-import { TaskType } from '../schema/src/task.ts';
+import { TaskType, type TaskJobData } from '../schema/src/task.ts';
+import { encodeBeeQueueJob } from '../common/bee-queue.ts';
 import type { WorkerConfig } from './config.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startLivenessFile } from './liveness.ts';
@@ -78,6 +79,8 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     maxOutputBytes: config.output.maxBytes,
     usageLedgerMax: config.usageLedgerMax,
     usageRetentionMs: config.usageRetentionMs,
+    // A ticket given back carries no task and no timeout: the task it starts has its own deadline.
+    dispatch: { priorityOffsetMs: config.priorityOffsetMs, tokenLimit: config.providerTokenLimit, wakeJob: encodeBeeQueueJob<TaskJobData>({ taskId: '' }) },
   });
   const prices = createPrices(config, logger);
   const budgetTenants = createBudgetTenants({ redis, keys, refreshMs: Math.min(1000, config.budgetRecheckMs) });
@@ -202,6 +205,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
         retentionMs: config.retentionMs,
         enqueue: (taskId, queue, jobId) => runner.enqueue(taskId, queue, jobId),
         deleteTask: (taskId) => store.remove(taskId),
+        sweepDispatch: () => store.sweepDispatch(100),
         orphanCalls: {
           // Past the call's deadline, its reconcile time and a lease: its worker is surely gone.
           afterMs: config.providerTimeoutMs + config.usageReconcileMs + config.leaseMs,

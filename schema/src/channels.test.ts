@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Channels, createChannelRouter, publication, routeTo } from './channels.ts';
 import { createRedisKeys } from './redis-keys.ts';
+import { lineKeys } from './scripts/dispatch-lines.ts';
 import { TASK_SCRIPTS } from './scripts/index.ts';
 import { taskScriptCall } from './scripts/kit.ts';
 
@@ -29,10 +30,13 @@ describe('channels', () => {
 
   it("gives a script the names of the channels it declares, after its arguments, with no caller passing them", () => {
     const scope = { taskId: 't1', tenant: 'acme', at: 0 };
-    const call = taskScriptCall(TASK_SCRIPTS.taskCancel, keys, scope, { maxEvents: 10, actor: '' }, {}, { reason: 'x' });
-    expect(call.args.at(-1)).toBe(keys.cancelChannel());
+    const script = TASK_SCRIPTS.taskCancel;
+    const call = taskScriptCall(script, keys, scope, { maxEvents: 10, actor: '' }, lineKeys(keys), { reason: 'x' });
+    // Channels follow the arguments; the key templates (if any) come after them.
+    const position = call.args.length - script.templates.length;
+    expect(call.args[position - 1]).toBe(keys.cancelChannel());
     expect(call.args[1]).toBe(keys.tasksChannel());
-    expect(TASK_SCRIPTS.taskCancel.lua).toContain(`local CANCEL_CHANNEL = ARGV[${call.args.length}]`);
+    expect(script.lua).toContain(`local CANCEL_CHANNEL = ARGV[${position}]`);
   });
 
   it('routes each message to its channel, decoded, and reports one that does not decode', () => {

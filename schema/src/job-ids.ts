@@ -28,6 +28,11 @@ export const jobIds = {
   overdue: (taskId: string, nextAttemptAt: number) => `${taskId}:overdue-${nextAttemptAt}`,
   /** A second look at a task reached before its retry was due, on the retry queue. */
   due: (taskId: string, nextAttemptAt: number, look: number) => `${taskId}:due-${nextAttemptAt}-${look}`,
+  /**
+   * A ticket with no task, on the retry queue, for the moment a parked dispatch can go on (a
+   * lease-held slot or provider tokens freeing up): one per moment, however many parked.
+   */
+  wake: (at: number) => `wake:at-${at}`,
 };
 
 /** The task id a job id belongs to. */

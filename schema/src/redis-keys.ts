@@ -107,6 +107,19 @@ export interface RedisKeys {
   usageTotals(): string;
   /** Hash: `<tenant>\t<DAY|MONTH>` -> limit in nano-dollars. */
   budgets(): string;
+  /**
+   * Sorted set: the tenants with work the dispatcher may start, member `<head order>|<tenant>`,
+   * score = the tenant's virtual start tag (see schema/src/scripts/dispatch.ts).
+   */
+  dispatchReady(): string;
+  /** Hash: the dispatcher's state: per tenant `<tenant>\t<field>` (policy, tag, counts), and `\t<field>` globals. */
+  dispatchState(): string;
+  /** Sorted set: tenants held at their cap -> when the earliest of their leases runs out (ms). */
+  dispatchCapWake(): string;
+  /** Sorted set: one tenant's line of waiting tasks (`new` or `retry`), member `<cost>|<task id>`, score = priority order. */
+  dispatchLine(lane: 'new' | 'retry', tenant: string): string;
+  /** Sorted set: a capped tenant's running attempts, member `<task id>:<attempt>`, score = lease expiry (ms). */
+  dispatchRunning(tenant: string): string;
   /** String: nano-dollars a tenant spent in the period starting at `periodStartMs` (kept for every tenant). */
   budgetSpent(tenant: string, period: 'DAY' | 'MONTH', periodStartMs: number): string;
   /** Sorted set: a tenant's live budget reservations, id -> when it expires (ms). */
@@ -160,6 +173,13 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     usageTotals: () => `${prefix}:usage:totals`,
     usagePending: () => `${prefix}:usage:pending`,
     budgets: () => `${prefix}:budgets`,
+    dispatchReady: () => `${prefix}:dispatch:ready`,
+    dispatchState: () => `${prefix}:dispatch:state`,
+    dispatchCapWake: () => `${prefix}:dispatch:cap-wake`,
+    // The tenant comes last in each family, and the families differ before it, so no tenant name
+    // can make one family's key equal another's.
+    dispatchLine: (lane, tenant) => `${prefix}:dispatch:${lane}:${tenant}`,
+    dispatchRunning: (tenant) => `${prefix}:dispatch:running:${tenant}`,
     budgetSpent: (tenant, period, periodStartMs) => `${prefix}:budget:${tenant}:spent:${period}:${periodStartMs}`,
     budgetReservations: (tenant) => `${prefix}:budget:${tenant}:reserved`,
     budgetReservationAmounts: (tenant) => `${prefix}:budget:${tenant}:reserved-amounts`,

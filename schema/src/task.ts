@@ -179,4 +179,6 @@ export interface TaskJobData {
   taskId: string;
   /** The task's tenant, so the claim names its tenant slices at once (absent in older jobs). */
   tenant?: string;
+  /** True for a submit's job: its task joined its line in the same step (docs/dispatch.md). */
+  queued?: boolean;
 }

@@ -68,7 +68,8 @@ export function createTaskQueueProducer(options: TaskQueueProducerOptions) {
 
   /** A new task's job on the primary queue, encoded for the create script to queue with the record. */
   function encodeSubmittedJob(task: QueuedTask): string {
-    return encodeBeeQueueJob<TaskJobData>({ taskId: task.id, tenant: task.tenant }, { timeoutMs: options.jobTimeoutMs });
+    // `queued`: the create script puts the task in its line in the same step (docs/dispatch.md).
+    return encodeBeeQueueJob<TaskJobData>({ taskId: task.id, tenant: task.tenant, queued: true }, { timeoutMs: options.jobTimeoutMs });
   }
 
   /** Removes a job from its queue (waiting, delayed or active); a no-op when there is none. */

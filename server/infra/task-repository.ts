@@ -20,6 +20,8 @@ import {
 import type { ChangeOutcome } from '../../schema/src/scripts/api.ts';
 import type { TransitionReason } from '../../schema/src/transition-reasons.ts';
 import { budgetKeys, type BudgetPeriod } from '../../schema/src/scripts/budgets.ts';
+import { lineKeys } from '../../schema/src/scripts/dispatch-lines.ts';
+import { TaskPriority } from '../../schema/src/dispatch.ts';
 
 export type { ChangeOutcome };
 
@@ -38,6 +40,10 @@ export interface CreateTaskInput {
   content: string;
   maxRetries: number;
   idempotencyKey: string | null;
+  /** Where it goes in its tenant's line (default NORMAL). */
+  priority?: TaskPriority;
+  /** Its cost to the dispatcher: estimated prompt tokens plus MAX_COMPLETION_TOKENS (`taskCost`). */
+  cost?: number;
   /**
    * The task's job on the primary queue, as bee-queue stores it, queued in the same step as the
    * record; without one the task is stored unqueued (the caller queues it, or the sweeper does).
@@ -84,6 +90,8 @@ export interface TaskRepositoryOptions {
   maxEventsPerTask: number;
   /** How long an idempotency key is remembered. */
   idempotencyTtlSeconds: number;
+  /** PRIORITY_OFFSET_MS (default 300000). */
+  priorityOffsetMs?: number;
 }
 
 export type TaskRepository = ReturnType<typeof createTaskRepository>;
@@ -91,6 +99,7 @@ export type TaskRepository = ReturnType<typeof createTaskRepository>;
 export function createTaskRepository(options: TaskRepositoryOptions) {
   const { redis, keys } = options;
   const runScript = createTaskScriptRunner(redis, keys);
+  const priorityOffsetMs = options.priorityOffsetMs ?? 300_000;
 
   async function create(input: CreateTaskInput): Promise<CreateTaskOutcome> {
     const reply = await runScript(
@@ -105,6 +114,7 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
         ...budgetKeys(keys, input.tenant, Date.now()),
         jobs: keys.beeQueueKey(QueueName.PRIMARY, 'jobs'),
         waiting: keys.beeQueueKey(QueueName.PRIMARY, 'waiting'),
+        ...lineKeys(keys),
         ...(input.idempotencyKey !== null ? { idempotencyEntry: keys.idempotency(input.tenant, input.idempotencyKey) } : {}),
       },
       {
@@ -116,6 +126,9 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
         idempotencyKey: input.idempotencyKey ?? '',
         idempotencyTtlSeconds: options.idempotencyTtlSeconds,
         job: input.job ?? '',
+        priority: input.priority ?? TaskPriority.NORMAL,
+        cost: input.cost ?? 1,
+        priorityOffsetMs,
       },
     );
     // The script answers with the hash it wrote: the record, without a read-back.
@@ -260,11 +273,15 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
 
   /** PENDING, SCHEDULED or ACTIVE -> CANCELLED. */
   const cancel = (task: TaskRef, actor: string, reason: TransitionReason): Promise<ChangeOutcome> =>
-    runScript('taskCancel', { taskId: task.id, tenant: task.tenant }, common(actor), {}, { reason });
+    runScript('taskCancel', { taskId: task.id, tenant: task.tenant }, common(actor), lineKeys(keys), { reason });
 
   /** DLQ or CANCELLED -> PENDING (the caller queues it). */
   const reopen = (task: TaskRef, actor: string, change: { resetRetryCount: boolean; reason: TransitionReason }): Promise<ChangeOutcome> =>
-    runScript('taskReopen', { taskId: task.id, tenant: task.tenant }, common(actor), {}, { resetRetryCount: change.resetRetryCount ? '1' : '0', reason: change.reason });
+    runScript('taskReopen', { taskId: task.id, tenant: task.tenant }, common(actor), lineKeys(keys), {
+      resetRetryCount: change.resetRetryCount ? '1' : '0',
+      reason: change.reason,
+      priorityOffsetMs,
+    });
 
   /** Removes the task everywhere. Returns false when there was none. */
   const remove = (id: string, actor: string): Promise<boolean> => deleteTask(redis, runScript, keys, id, common(actor));

@@ -14,6 +14,8 @@ import type { Caller } from '../auth/scopes.ts';
 import { TransitionReason } from '../../schema/src/transition-reasons.ts';
 import { periodOf } from '../../schema/src/scripts/budgets.ts';
 import { validateContent, validateIdempotencyKey } from './content-validation.ts';
+import { TaskPriority, taskCost } from '../../schema/src/dispatch.ts';
+import { estimateTaskPromptTokens } from '../../schema/src/task-prompts.ts';
 import { taskNotFound, type TaskReads } from './task-reads.ts';
 
 export interface TaskCommandsOptions {
@@ -23,12 +25,15 @@ export interface TaskCommandsOptions {
   logger: Logger;
   maxRetries: number;
   maxContentBytes: number;
+  /** MAX_COMPLETION_TOKENS: a task's cost to the dispatcher is its prompt plus this. */
+  maxCompletionTokens: number;
 }
 
 export interface SubmitTaskInput {
   content: string;
   type?: TaskType | null;
   idempotencyKey?: string | null;
+  priority?: TaskPriority | null;
 }
 
 export function createTaskCommands(options: TaskCommandsOptions) {
@@ -45,13 +50,16 @@ export function createTaskCommands(options: TaskCommandsOptions) {
     if (idempotencyKey !== null) validateIdempotencyKey(idempotencyKey);
 
     const id = randomUUID();
+    const type = input.type ?? TaskType.SUMMARIZE;
     const outcome = await reads.store(() =>
       repository.create({
         id,
         tenant: caller.tenant,
         apiKeyId: caller.actor,
-        type: input.type ?? TaskType.SUMMARIZE,
+        type,
         content: input.content,
+        priority: input.priority ?? TaskPriority.NORMAL,
+        cost: taskCost(estimateTaskPromptTokens(type, input.content), options.maxCompletionTokens),
         maxRetries: options.maxRetries,
         idempotencyKey,
         job: queue.encodeSubmittedJob({ id, tenant: caller.tenant }),

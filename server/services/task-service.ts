@@ -20,6 +20,8 @@ export interface TaskServiceOptions {
   logger: Logger;
   maxRetries: number;
   maxContentBytes: number;
+  /** MAX_COMPLETION_TOKENS: part of a task's cost to the dispatcher. */
+  maxCompletionTokens: number;
   /** While a watch is open, re-read the record this often in case a publish was lost. */
   resyncIntervalMs: number;
   /** Largest page `tasks(first:)` returns. */

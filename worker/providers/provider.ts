@@ -1,11 +1,8 @@
 import type { TaskUsage } from '../../schema/src/task.ts';
 import type { CallUsage } from '../../schema/src/usage.ts';
+import type { ChatMessage } from '../../schema/src/task-prompts.ts';
 
-/** One message of a chat, as OpenAI-compatible APIs take it. */
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+export type { ChatMessage } from '../../schema/src/task-prompts.ts';
 
 export interface CompletionRequest {
   messages: readonly ChatMessage[];

@@ -8,19 +8,10 @@
  * (tools/fake-openrouter-billing.ts), so tests can compare estimates with its bill exactly.
  */
 import type { CallUsage, ModelPrice } from '../../schema/src/usage.ts';
-import type { ChatMessage } from './provider.ts';
+import { estimatePromptTokens, estimateTokens, type ChatMessage } from '../../schema/src/task-prompts.ts';
 
-export const CHARS_PER_TOKEN = 4;
-
-/** The estimated token count of a text: ceil(length / 4). */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / CHARS_PER_TOKEN);
-}
-
-/** The estimated prompt tokens of a chat: the sum over its messages. */
-export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
-  return messages.reduce((sum, message) => sum + estimateTokens(message.content), 0);
-}
+// The token rule is shared with the API server (it prices tasks for the dispatcher).
+export { CHARS_PER_TOKEN, estimatePromptTokens, estimateTokens } from '../../schema/src/task-prompts.ts';
 
 /** Dollars for these tokens at this price (0 when the price is unknown), rounded to 1e-12. */
 export function costAt(price: ModelPrice | null, promptTokens: number, completionTokens: number): number {

@@ -1,18 +1,10 @@
 /** The SUMMARIZE task: text in, a 2-3 sentence summary out, through the configured provider. */
-import type { ChatMessage, TextProvider } from '../providers/provider.ts';
-import { estimatePromptTokens } from '../providers/usage-estimate.ts';
+import { estimatePromptTokens, summaryMessages } from '../../schema/src/task-prompts.ts';
+import type { TextProvider } from '../providers/provider.ts';
 import type { TaskHandler } from './task-handler.ts';
 
-/** The instruction sent to a chat model. */
-export const SUMMARY_SYSTEM_PROMPT =
-  'Summarize the text the user sends in 2 to 3 sentences. Write the summary in the same language as the text. ' +
-  'Reply with the summary only, without a preamble.';
-
-/** The chat a summary is asked with. */
-export const summaryMessages = (content: string): ChatMessage[] => [
-  { role: 'system', content: SUMMARY_SYSTEM_PROMPT },
-  { role: 'user', content },
-];
+// The prompt lives in schema/src/task-prompts.ts: the API server prices a task from it too.
+export { SUMMARY_SYSTEM_PROMPT, summaryMessages } from '../../schema/src/task-prompts.ts';
 
 /** `maxTokens` caps the answer (and so what a budget holds for the call). */
 export function createSummarizeHandler(provider: TextProvider, options: { maxTokens: number }): TaskHandler {

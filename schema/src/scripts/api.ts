@@ -13,6 +13,7 @@ import type { TaskState } from '../task.ts';
 import { TransitionReason } from '../transition-reasons.ts';
 import { BUDGET, BUDGET_KEYS, type BudgetPeriod } from './budgets.ts';
 import { defineTaskScript, replyList } from './kit.ts';
+import { LINE_KEYS, LINE_TEMPLATES, LINES } from './dispatch-lines.ts';
 
 /** An operator's change: done, refused in this state, or no such task. */
 export type ChangeOutcome = { status: 'ok'; version: number } | { status: 'conflict'; state: TaskState } | { status: 'missing' };
@@ -43,10 +44,11 @@ export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'miss
  * Replies {'created', version, field, value, ...} | {'existing', id} | {'conflict', id}.
  */
 export const create = defineTaskScript({
-  keys: ['sequence', 'ids', 'typeIndex', 'tenantTypeIndex', 'jobs', 'waiting', ...BUDGET_KEYS],
+  keys: ['sequence', 'ids', 'typeIndex', 'tenantTypeIndex', 'jobs', 'waiting', ...BUDGET_KEYS, ...LINE_KEYS],
   optionalKeys: ['idempotencyEntry'],
-  args: ['id', 'apiKeyId', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job'],
-  uses: [BUDGET],
+  args: ['id', 'apiKeyId', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job', 'priority', 'cost', 'priorityOffsetMs'],
+  templates: LINE_TEMPLATES,
+  uses: [BUDGET, LINES],
   body: `
 local fingerprint = redis.sha1hex(TYPE .. '\\0' .. CONTENT)
 if IDEMPOTENCY_ENTRY_KEY then
@@ -68,8 +70,11 @@ local task = {
   id = ID, tenant = TENANT, apiKeyId = API_KEY_ID, type = TYPE, state = 'PENDING', version = '1',
   content = CONTENT, progress = '0', retryCount = '0', maxRetries = MAX_RETRIES, attempt = '0',
   errors = '[]', createdAt = str(now), updatedAt = str(now), order = order,
+  priority = PRIORITY, cost = COST,
 }
 if IDEMPOTENCY_ENTRY_KEY then task.idempotencyKey = IDEMPOTENCY_KEY end
+-- Queued: in its tenant's new line at once, so it competes from its submit on (docs/dispatch.md).
+if JOB ~= '' then task.queued, task.queuedAt = 'new', str(now) end
 local flat = {}
 for field, value in pairs(task) do flat[#flat + 1] = field; flat[#flat + 1] = value end
 redis.call('HSET', TASK_KEY, unpack(flat))
@@ -88,6 +93,8 @@ end
 if JOB ~= '' then
   redis.call('HSET', JOBS_KEY, task.id, JOB)
   redis.call('LPUSH', WAITING_KEY, task.id)
+  enqueue_task(TENANT, 'new', COST, task.id, priority_order(order, PRIORITY, PRIORITY_OFFSET_MS))
+  count('dispatch_queued:' .. TENANT .. ':' .. PRIORITY)
 end
 count_flow(nil, 'PENDING')
 flush_stats()
@@ -111,16 +118,24 @@ return {'created', 1, unpack(flat)}
  * complete runs first wins; the other changes nothing.
  */
 export const cancel = defineTaskScript({
-  keys: [],
+  keys: [...LINE_KEYS],
   args: ['reason'],
   channels: [Channels.cancel],
+  templates: LINE_TEMPLATES,
+  uses: [LINES],
   body: `
 local task = read_task()
 if not task then return {'missing'} end
 local state = task.state
 if state ~= 'PENDING' and state ~= 'SCHEDULED' and state ~= 'ACTIVE' then return {'conflict', state} end
-local version = commit(task, { state = 'CANCELLED', leaseToken = false, leaseExpiresAt = false,
-  nextAttemptAt = false }, 'transition', REASON)
+local changes = { state = 'CANCELLED', leaseToken = false, leaseExpiresAt = false, nextAttemptAt = false }
+if task.queued and task.queued ~= '' then
+  dequeue_task(task)
+  count('dispatch_dequeued:' .. task.tenant .. ':' .. (task.priority or 'NORMAL'))
+  changes.queued = ''
+end
+if task.waitReason then changes.waitReason = '' end
+local version = commit(task, changes, 'transition', REASON)
 if state == 'ACTIVE' then redis.call('PUBLISH', CANCEL_CHANNEL, task.id) end
 return {'ok', version}
 `,
@@ -133,15 +148,21 @@ return {'ok', version}
  * `resetRetryCount` is '1' to start the retry count over.
  */
 export const reopen = defineTaskScript({
-  keys: [],
-  args: ['resetRetryCount', 'reason'],
+  keys: [...LINE_KEYS],
+  args: ['resetRetryCount', 'reason', 'priorityOffsetMs'],
+  templates: LINE_TEMPLATES,
+  uses: [LINES],
   body: `
 local task = read_task()
 if not task then return {'missing'} end
 if task.state ~= 'DLQ' and task.state ~= 'CANCELLED' then return {'conflict', task.state} end
+local now = now_ms()
 local changes = { state = 'PENDING', progress = 0, dlqClass = false, nextAttemptAt = false,
-  reopens = tonumber(task.reopens or '0') + 1 }
+  reopens = tonumber(task.reopens or '0') + 1, queued = 'retry', queuedAt = now }
 if RESET_RETRY_COUNT == '1' then changes.retryCount = 0 end
+-- Back in its tenant's retry line at once (its job on the retry queue is its ticket).
+enqueue_task(task.tenant, 'retry', task.cost or '1', task.id, priority_order(now * 1000 + tonumber(task.order) % 1000, task.priority, PRIORITY_OFFSET_MS))
+count('dispatch_queued:' .. task.tenant .. ':' .. (task.priority or 'NORMAL'))
 return {'ok', commit(task, changes, 'transition', REASON)}
 `,
   decode: decodeChange,
@@ -153,13 +174,20 @@ return {'ok', commit(task, changes, 'transition', REASON)}
  * Subscribers get a deletion notice instead of a change.
  */
 export const remove = defineTaskScript({
-  keys: ['ids', 'typeIndex', 'tenantTypeIndex'],
+  keys: ['ids', 'typeIndex', 'tenantTypeIndex', ...LINE_KEYS],
   optionalKeys: ['idempotencyEntry'],
   args: [],
   channels: [Channels.cancel],
+  templates: LINE_TEMPLATES,
+  uses: [LINES],
   body: `
 local task = read_task()
 if not task then return {'missing'} end
+if task.queued and task.queued ~= '' then
+  dequeue_task(task)
+  count('dispatch_dequeued:' .. task.tenant .. ':' .. (task.priority or 'NORMAL'))
+  flush_stats()
+end
 redis.call('DEL', TASK_KEY, EVENTS_KEY, OUTPUT_KEY)
 redis.call('ZREM', ALL_KEY, task.id)
 redis.call('ZREM', INDEX[task.state], task.id)

@@ -8,12 +8,20 @@
  *   output.ts     taskAppendOutput; emit_output, the output framing and its parsers
  *   usage.ts      taskRecordUsage; the usage counters' fields, the pending-call record
  *   budgets.ts    budgetReserve, budgetRelease; the budget fields, periods and keys
+ *   dispatch-lines.ts   the dispatcher's lines (LINES), shared by create, reopen, cancel, delete, claim
+ *   dispatch.ts         taskDispatch, dispatchRelease; capped slots and parked tickets (SLOTS)
+ *   dispatch-positions.ts  dispatchPositions (read-only: where waiting tasks stand)
+ *   tenant-policy.ts    tenantPolicySet, dispatchSweep
  */
 import { create, cancel, reopen, remove } from './api.ts';
 import { budgetRelease, budgetReserve, BUDGET } from './budgets.ts';
-import { claim, complete, defer, fail, progress, release, renew } from './lifecycle.ts';
+import { claim, CLAIM, complete, defer, fail, progress, release, renew } from './lifecycle.ts';
+import { LINES } from './dispatch-lines.ts';
 import { appendOutput, EMIT_OUTPUT } from './output.ts';
 import { recordUsage } from './usage.ts';
+import { dispatch, dispatchRelease, SLOTS } from './dispatch.ts';
+import { dispatchPositions } from './dispatch-positions.ts';
+import { dispatchSweep, tenantPolicySet } from './tenant-policy.ts';
 import type { LuaFragment } from './kit.ts';
 
 export const TASK_SCRIPTS = {
@@ -32,9 +40,14 @@ export const TASK_SCRIPTS = {
   taskRecordUsage: recordUsage,
   budgetReserve,
   budgetRelease,
+  taskDispatch: dispatch,
+  dispatchRelease,
+  dispatchPositions,
+  dispatchSweep,
+  tenantPolicySet,
 } as const;
 export type TaskScripts = typeof TASK_SCRIPTS;
 export type TaskScriptName = keyof TaskScripts;
 
 /** Every family's Lua fragment (a script includes the ones it calls: the contract test checks). */
-export const LUA_FRAGMENTS: readonly LuaFragment[] = [EMIT_OUTPUT, BUDGET];
+export const LUA_FRAGMENTS: readonly LuaFragment[] = [EMIT_OUTPUT, BUDGET, LINES, SLOTS, CLAIM];

@@ -17,7 +17,13 @@
  * task hash, its output, the stats hash); the other shared names are nil in it. A script about
  * a tenant rather than a task (the budget holds) takes none.
  * The channels a script publishes on beyond the all-tasks one (schema/src/channels.ts) come
- * last in ARGV, filled by `taskScriptCall`: callers never pass a channel name.
+ * after its arguments in ARGV, filled by `taskScriptCall`: callers never pass a channel name.
+ *
+ * A script that learns inside which task or tenant it works on (the dispatcher picks the task a
+ * slot runs) cannot have that task's keys passed in. It declares key templates instead
+ * (`templates`): redis-keys.ts builds each with NUL where the task id or tenant goes (and
+ * SOH where a base key goes, for a tenant slice), `taskScriptCall` passes them last in ARGV,
+ * and the Lua fills them with `key_of` alone. So every key name still comes from redis-keys.ts.
  */
 import type { ScriptChannel } from '../channels.ts';
 import type { RedisKeys } from '../redis-keys.ts';
@@ -55,6 +61,33 @@ export interface LuaFragment {
 
 const minuteOf = (at: number) => at - (at % 60_000);
 
+/**
+ * A key family a script fills in itself: `build` gives the family's name with NUL (`\u0000`)
+ * where the id or tenant goes, and SOH (`\u0001`) where a base key goes (tenant slices). The
+ * Lua sees it as the local `lua` and builds keys only with `key_of(template, value, base)`.
+ */
+export interface KeyTemplate {
+  readonly lua: string;
+  build(keys: RedisKeys): string;
+}
+
+/** Where a template's value (NUL) and base key (SOH) go. */
+export const TEMPLATE_VALUE = '\u0000';
+export const TEMPLATE_BASE = '\u0001';
+
+/** The key a template gives for `value` (and `base`): what `key_of` does in Lua, for tests and readers. */
+export function keyOf(template: string, value: string, base = ''): string {
+  return template.split(TEMPLATE_VALUE).join(value).split(TEMPLATE_BASE).join(base);
+}
+
+/** The templates of the task keys a script may move to (the prelude's `bind_task`). */
+export const TASK_TEMPLATES: readonly KeyTemplate[] = [
+  { lua: 'TASK_TEMPLATE', build: (keys) => keys.task(TEMPLATE_VALUE) },
+  { lua: 'EVENTS_TEMPLATE', build: (keys) => keys.taskEvents(TEMPLATE_VALUE) },
+  { lua: 'OUTPUT_TEMPLATE', build: (keys) => keys.taskOutput(TEMPLATE_VALUE) },
+  { lua: 'SLICE_TEMPLATE', build: (keys) => keys.tenantSlice(TEMPLATE_BASE, TEMPLATE_VALUE) },
+];
+
 /** The keys every task script starts with, in KEYS order. */
 const SHARED_KEYS: readonly KeySlot[] = [
   { lua: 'TASK_KEY', build: (keys, scope) => keys.task(scope.taskId) },
@@ -88,13 +121,20 @@ const SHARED_ARGS = ['MAX_EVENTS', 'TASKS_CHANNEL', 'ACTOR', 'TENANT'] as const;
 const luaName = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
 
 /** Binds every declared key, argument and channel to its Lua name; shared keys not in `shared` are nil. */
-function luaBindings(shared: readonly KeySlot[], keys: readonly string[], args: readonly string[], channels: readonly ScriptChannel<unknown>[]): string {
+function luaBindings(
+  shared: readonly KeySlot[],
+  keys: readonly string[],
+  args: readonly string[],
+  channels: readonly ScriptChannel<unknown>[],
+  templates: readonly KeyTemplate[],
+): string {
   const names = [
     ...SHARED_KEYS.map((slot) => slot.lua),
     ...keys.map((name) => `${luaName(name)}_KEY`),
     ...SHARED_ARGS,
     ...args.map(luaName),
     ...channels.map((channel) => channel.lua),
+    ...templates.map((template) => template.lua),
   ];
   const taken = new Set<string>();
   for (const name of names) {
@@ -108,6 +148,8 @@ function luaBindings(shared: readonly KeySlot[], keys: readonly string[], args: 
   SHARED_ARGS.forEach((name, i) => lines.push(`local ${name} = ARGV[${i + 1}]`));
   args.forEach((name, i) => lines.push(`local ${luaName(name)} = ARGV[${SHARED_ARGS.length + i + 1}]`));
   channels.forEach((channel, i) => lines.push(`local ${channel.lua} = ARGV[${SHARED_ARGS.length + args.length + i + 1}]`));
+  const templatesFrom = SHARED_ARGS.length + args.length + channels.length;
+  templates.forEach((template, i) => lines.push(`local ${template.lua} = ARGV[${templatesFrom + i + 1}]`));
   return lines.join('\n');
 }
 
@@ -121,6 +163,8 @@ export interface TaskScript<Key extends string, OptionalKey extends string, Arg 
   readonly args: readonly Arg[];
   /** The channels it publishes on besides the tasks channel; their names follow `args` in ARGV. */
   readonly channels: readonly ScriptChannel<unknown>[];
+  /** The key families it fills in itself; they follow the channels in ARGV. */
+  readonly templates: readonly KeyTemplate[];
   /** The whole source: bindings, prelude, fragments and body. */
   readonly lua: string;
   decode(reply: unknown): Reply;
@@ -137,12 +181,14 @@ export function defineTaskScript<const Key extends string, const OptionalKey ext
   optionalKeys?: readonly OptionalKey[];
   args: readonly Arg[];
   channels?: readonly ScriptChannel<unknown>[];
+  templates?: readonly KeyTemplate[];
   uses?: readonly LuaFragment[];
   body: string;
   decode(reply: unknown): Reply;
 }): TaskScript<Key, OptionalKey, Arg, Reply> {
   const optionalKeys = spec.optionalKeys ?? [];
   const channels = spec.channels ?? [];
+  const templates = spec.templates ?? [];
   const shared = spec.shared === 'record' ? SHARED_KEYS.filter((slot) => RECORD_KEYS.has(slot.lua)) : spec.shared === 'none' ? [] : SHARED_KEYS;
   const fragments = (spec.uses ?? []).map((fragment) => fragment.lua).join('');
   return {
@@ -151,7 +197,8 @@ export function defineTaskScript<const Key extends string, const OptionalKey ext
     optionalKeys,
     args: spec.args,
     channels,
-    lua: `${luaBindings(shared, [...spec.keys, ...optionalKeys], spec.args, channels)}\n${PRELUDE}${fragments}\n${spec.body}`,
+    templates,
+    lua: `${luaBindings(shared, [...spec.keys, ...optionalKeys], spec.args, channels, templates)}\n${PRELUDE}${fragments}\n${spec.body}`,
     decode: spec.decode,
   };
 }
@@ -196,6 +243,7 @@ export function taskScriptCall<S extends AnyTaskScript>(
     callArgs.push(value);
   }
   for (const channel of script.channels) callArgs.push(channel.name(redisKeys));
+  for (const template of script.templates) callArgs.push(template.build(redisKeys));
   return { keys: callKeys, args: callArgs };
 }
 

@@ -6,7 +6,9 @@
  */
 import type { TaskType } from '../task.ts';
 import { TransitionReason } from '../transition-reasons.ts';
-import { defineTaskScript, replyList } from './kit.ts';
+import { defineTaskScript, replyList, type LuaFragment } from './kit.ts';
+import { LINE_KEYS, LINE_TEMPLATES, LINES, RUNNING_TEMPLATE } from './dispatch-lines.ts';
+import { TenantField } from '../dispatch.ts';
 import { EMIT_OUTPUT, outputChannel } from './output.ts';
 
 /** A worker's fenced write: done, or refused because the lease is no longer held. */
@@ -41,66 +43,92 @@ export type ClaimOutcome =
 
 /** An output append: written as the attempt's `seq`-th chunk, over the cap (nothing written), or stale. */
 /**
- * claim: a worker takes a PENDING task, a SCHEDULED one whose retry is due, or an ACTIVE one
- * whose lease ran out (its holder stalled: that attempt is recorded as STALLED and counts
- * against the budget). Replies with what the handler needs, so the worker need not read the
- * record back.
+ * claim_task(task, extra): a worker takes a PENDING task, a SCHEDULED one whose retry is due,
+ * or an ACTIVE one whose lease ran out (its holder stalled: that attempt is recorded as STALLED
+ * and counts against the budget). The claim script and the dispatcher (dispatch.ts) share it.
+ */
+export const CLAIM: LuaFragment = {
+  lua: `
+-- Claims \`task\` under LEASE_TOKEN for LEASE_MS (extra fields go into the same commit, and
+-- on_claim, when given, counts into it): a PENDING task, a SCHEDULED one whose retry is due, or
+-- an ACTIVE one whose lease ran out. Returns the reply ClaimOutcome decodes.
+local function claim_task(task, extra, on_claim)
+  local now = now_ms()
+  if task.state == 'ACTIVE' then
+    if tonumber(task.leaseExpiresAt or '0') > now then return {'busy', task.leaseExpiresAt} end
+  elseif task.state == 'SCHEDULED' then
+    -- A stray job (a lease check, a takeover) must not cut a retry delay short.
+    if tonumber(task.nextAttemptAt or '0') > now then return {'early', task.nextAttemptAt} end
+  elseif task.state ~= 'PENDING' then
+    return {'unclaimable', task.state}
+  end
+  local attempt = tonumber(task.attempt) + 1
+  local changes = {}
+  -- A hand-back counts only for the takeover that follows it.
+  if task.released then changes.released = false end
+  if task.state == 'ACTIVE' and task.released == '1' then
+    -- Its worker handed it back at shutdown: a takeover that costs no retry.
+  elseif task.state == 'ACTIVE' then
+    local retry_count = tonumber(task.retryCount) + 1
+    changes.retryCount = retry_count
+    changes.errors = with_error(task, cjson.encode({
+      errorClass = 'STALLED', message = 'worker lost its lease', httpStatus = cjson.null,
+      attempt = attempt - 1, at = now }))
+    count('failed:STALLED')
+    if retry_count > tonumber(task.maxRetries) then
+      changes.state = 'DLQ'
+      changes.dlqClass = 'STALLED'
+      changes.leaseToken = false
+      changes.leaseExpiresAt = false
+      if task.queued then changes.queued = '' end
+      return {'exhausted', commit(task, changes, 'transition', 'STALLED')}
+    end
+  end
+  changes.state = 'ACTIVE'
+  changes.attempt = attempt
+  changes.progress = 0
+  changes.leaseToken = LEASE_TOKEN
+  changes.leaseExpiresAt = now + tonumber(LEASE_MS)
+  changes.workerId = ACTOR
+  changes.nextAttemptAt = false
+  changes.outputSeq = false
+  changes.outputBytes = false
+  -- Out of its line (cleared by a write of '', which costs no HDEL), no longer waiting.
+  if task.queued then changes.queued = '' end
+  if task.waitReason then changes.waitReason = '' end
+  for field, value in pairs(extra) do changes[field] = value end
+  if on_claim then on_claim() end
+  if not task.startedAt then
+    changes.startedAt = now
+    observe('wait', now - tonumber(task.createdAt))
+  end
+  local reason = '${TransitionReason.CLAIMED}'
+  if task.state == 'ACTIVE' then
+    reason = task.released == '1' and '${TransitionReason.RESUMED_AFTER_SHUTDOWN}' or '${TransitionReason.RECLAIMED_AFTER_LEASE_EXPIRY}'
+  end
+  local version = commit(task, changes, 'transition', reason)
+  return {'claimed', version, attempt, task.content, task.type, task.tenant, task.retryCount, task.maxRetries}
+end
+`,
+};
+
+/**
+ * claim: a worker takes the task it names (see \`claim_task\`), out of its line when it waits in
+ * one. Replies with what the handler needs, so the worker need not read the record back. The
+ * runner claims through the dispatcher instead (dispatch.ts); this one serves tools and tests.
  */
 export const claim = defineTaskScript({
-  keys: [],
+  keys: [...LINE_KEYS],
   args: ['leaseToken', 'leaseMs'],
+  templates: LINE_TEMPLATES,
+  uses: [LINES, CLAIM],
   body: `
 local task = read_task()
 if not task then return {'missing'} end
-local now = now_ms()
-if task.state == 'ACTIVE' then
-  if tonumber(task.leaseExpiresAt or '0') > now then return {'busy', task.leaseExpiresAt} end
-elseif task.state == 'SCHEDULED' then
-  -- A stray job (a lease check, a takeover) must not cut a retry delay short.
-  if tonumber(task.nextAttemptAt or '0') > now then return {'early', task.nextAttemptAt} end
-elseif task.state ~= 'PENDING' then
-  return {'unclaimable', task.state}
-end
-local attempt = tonumber(task.attempt) + 1
-local changes = {}
--- A hand-back counts only for the takeover that follows it.
-if task.released then changes.released = false end
-if task.state == 'ACTIVE' and task.released == '1' then
-  -- Its worker handed it back at shutdown: a takeover that costs no retry.
-elseif task.state == 'ACTIVE' then
-  local retry_count = tonumber(task.retryCount) + 1
-  changes.retryCount = retry_count
-  changes.errors = with_error(task, cjson.encode({
-    errorClass = 'STALLED', message = 'worker lost its lease', httpStatus = cjson.null,
-    attempt = attempt - 1, at = now }))
-  count('failed:STALLED')
-  if retry_count > tonumber(task.maxRetries) then
-    changes.state = 'DLQ'
-    changes.dlqClass = 'STALLED'
-    changes.leaseToken = false
-    changes.leaseExpiresAt = false
-    return {'exhausted', commit(task, changes, 'transition', 'STALLED')}
-  end
-end
-changes.state = 'ACTIVE'
-changes.attempt = attempt
-changes.progress = 0
-changes.leaseToken = LEASE_TOKEN
-changes.leaseExpiresAt = now + tonumber(LEASE_MS)
-changes.workerId = ACTOR
-changes.nextAttemptAt = false
-changes.outputSeq = false
-changes.outputBytes = false
-if not task.startedAt then
-  changes.startedAt = now
-  observe('wait', now - tonumber(task.createdAt))
-end
-local reason = '${TransitionReason.CLAIMED}'
-if task.state == 'ACTIVE' then
-  reason = task.released == '1' and '${TransitionReason.RESUMED_AFTER_SHUTDOWN}' or '${TransitionReason.RECLAIMED_AFTER_LEASE_EXPIRY}'
-end
-local version = commit(task, changes, 'transition', reason)
-return {'claimed', version, attempt, task.content, task.type, task.tenant, task.retryCount, task.maxRetries}
+local waiting = { id = task.id, tenant = task.tenant, queued = task.queued, cost = task.cost }
+local reply = claim_task(task, {})
+if reply[1] == 'claimed' or reply[1] == 'exhausted' then dequeue_task(waiting) end
+return reply
 `,
   decode(reply): ClaimOutcome {
     const [status, first, second, content, type, tenant, retryCount, maxRetries] = replyList(reply);
@@ -130,17 +158,36 @@ return {'claimed', version, attempt, task.content, task.type, task.tenant, task.
   },
 });
 
-/** renew: extends the lease of the worker that holds it. No version bump, no event. True while held. */
+/** A renewal: the lease is held (and, for a capped tenant's task, its slot), or lost. */
+export type RenewOutcome = { held: true; capped: boolean } | { held: false };
+
+/**
+ * renew: extends the lease of the worker that holds it. No version bump, no event. A capped
+ * tenant's attempt (`capped`) keeps its slot in step (`RedisKeys.dispatchRunning`); one whose
+ * lease ran out while another attempt took the tenant's last slot has lost it, and stops.
+ * Replies 1 (held), 2 (held, and its tenant is capped: release the slot when done) or 0.
+ */
 export const renew = defineTaskScript({
-  keys: [],
+  keys: ['dispatchState'],
   args: ['leaseToken', 'leaseMs'],
+  templates: [RUNNING_TEMPLATE],
   body: `
 local task = read_task()
 if not task or not holds_lease(task, LEASE_TOKEN) then return 0 end
-redis.call('HSET', TASK_KEY, 'leaseExpiresAt', str(now_ms() + tonumber(LEASE_MS)))
-return 1
+local now = now_ms()
+local expires = now + tonumber(LEASE_MS)
+if task.capped == '1' then
+  local running = key_of(RUNNING_TEMPLATE, task.tenant)
+  if tonumber(task.leaseExpiresAt or '0') <= now then
+    local cap = tonumber(redis.call('HGET', DISPATCH_STATE_KEY, task.tenant .. '\\t${TenantField.CAP}') or '0')
+    if cap > 0 and redis.call('ZCOUNT', running, '(' .. now, '+inf') >= cap then return 0 end
+  end
+  redis.call('ZADD', running, expires, task.id .. ':' .. task.attempt)
+end
+redis.call('HSET', TASK_KEY, 'leaseExpiresAt', str(expires))
+return task.capped == '1' and 2 or 1
 `,
-  decode: decodeHeld,
+  decode: (reply): RenewOutcome => (reply === 1 || reply === 2 ? { held: true, capped: reply === 2 } : { held: false }),
 });
 
 /**
@@ -237,6 +284,7 @@ failure.at = now
 local changes = { state = NEXT_STATE, leaseToken = false, leaseExpiresAt = false }
 local next_attempt_at = ''
 if NEXT_STATE == 'SCHEDULED' then
+  changes.waitReason = 'RETRY_DELAY'
   changes.retryCount = tonumber(task.retryCount) + 1
   next_attempt_at = now + tonumber(RETRY_DELAY_MS)
   changes.nextAttemptAt = next_attempt_at
@@ -257,14 +305,14 @@ return {'ok', commit(task, changes, 'transition', REASON), str(next_attempt_at)}
  */
 export const defer = defineTaskScript({
   keys: [],
-  args: ['leaseToken', 'delayMs', 'reason'],
+  args: ['leaseToken', 'delayMs', 'reason', 'waitReason'],
   body: `
 local task = read_task()
 if not task then return stale('MISSING') end
 if not holds_lease(task, LEASE_TOKEN) then return stale(task.state) end
 local next_attempt_at = now_ms() + tonumber(DELAY_MS)
 local version = commit(task, { state = 'SCHEDULED', leaseToken = false, leaseExpiresAt = false,
-  nextAttemptAt = next_attempt_at }, 'transition', REASON)
+  nextAttemptAt = next_attempt_at, waitReason = WAIT_REASON }, 'transition', REASON)
 return {'ok', version, str(next_attempt_at)}
 `,
   decode: decodeWrite,

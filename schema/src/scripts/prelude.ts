@@ -32,6 +32,14 @@ local function now_ms()
   return NOW
 end
 
+-- A key of a family the script fills in itself (kit.ts, KeyTemplate): the template with its NUL
+-- replaced by \`value\` and its SOH by \`base\`. The only way a script makes a key name.
+local function key_of(template, value, base)
+  local key = string.gsub(template, '%z', function() return value end)
+  if base then key = string.gsub(key, '\\1', function() return base end) end
+  return key
+end
+
 -- Integers as digits (tostring would give 1.8e+15), fractions as they are.
 local function str(value)
   if type(value) == 'number' and value == math.floor(value) then return string.format('%d', value) end

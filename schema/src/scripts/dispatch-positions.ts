@@ -23,7 +23,7 @@ export interface TaskStanding {
 
 export const dispatchPositions = defineTaskScript({
   shared: 'none',
-  keys: [...LINE_KEYS],
+  keys: [...LINE_KEYS, 'capWake'],
   args: ['taskIds', 'retryRatio', 'maxSteps'],
   templates: [...TASK_TEMPLATES, ...LINE_TEMPLATES, RUNNING_TEMPLATE],
   uses: [LINES],
@@ -55,7 +55,9 @@ end
 for _, tenant in ipairs(redis.call('ZRANGE', CAP_WAKE_KEY, 0, -1)) do policy_of(tenant) end
 
 -- Walks a tenant's tasks in the order it would start them (its two lines by RETRY_RATIO),
--- calling visit(id, start_tag) until it returns false, the lines end or the steps run out.
+-- calling visit(id, start_tag, member) until it returns false, the lines end or the steps run
+-- out. \`member\` is the tenant's ready member when that task's turn comes: a tie between tags
+-- goes to the smaller one, as in the dispatcher (after a start it names the task just started).
 local function walk(tenant, visit)
   local p, at = policy_of(tenant), tenants[tenant]
   local lines = {}
@@ -63,13 +65,15 @@ local function walk(tenant, visit)
   local function peek(line)
     if line.i > #line.page then
       if line.done then return nil end
-      line.page = redis.call('ZRANGE', line.key, line.from, line.from + 99)
+      local flat = redis.call('ZRANGE', line.key, line.from, line.from + 99, 'WITHSCORES')
+      line.page, line.scores = {}, {}
+      for i = 1, #flat, 2 do line.page[#line.page + 1] = flat[i]; line.scores[#line.scores + 1] = tonumber(flat[i + 1]) end
       line.from, line.i = line.from + 100, 1
       if #line.page < 100 then line.done = true end
     end
     return line.page[line.i]
   end
-  local credit, tag = p.credit, at.tag
+  local credit, tag, ready = p.credit, at.tag, at.member
   while steps_left > 0 do
     local fresh, retry = peek(lines.new), peek(lines.retry)
     if not fresh and not retry then return end
@@ -78,12 +82,14 @@ local function walk(tenant, visit)
       credit = credit + 2 * ratio - 1
       if credit > 0 then lane, credit = 'retry', credit - 1 else credit = credit + 1 end
     end
-    local member = lines[lane].page[lines[lane].i]
-    lines[lane].i = lines[lane].i + 1
+    local line = lines[lane]
+    local member, prio = line.page[line.i], line.scores[line.i]
+    line.i = line.i + 1
     steps_left = steps_left - 1
     local bar = string.find(member, '|', 1, true)
-    if visit(string.sub(member, bar + 1), tag) == false then return end
+    if visit(string.sub(member, bar + 1), tag, ready) == false then return end
     tag = tag + tonumber(string.sub(member, 1, bar - 1)) / p.weight
+    ready = ready_member(prio, tenant)
   end
 end
 
@@ -114,10 +120,10 @@ for tenant, wanted in pairs(by_tenant) do
   local rank, left = 0, 0
   for _ in pairs(wanted) do left = left + 1 end
   if tenants[tenant] then
-    walk(tenant, function(id, tag)
+    walk(tenant, function(id, tag, member)
       local target = wanted[id]
       if target then
-        target.rank, target.tag, target.member = rank, tag, tenants[tenant].member
+        target.rank, target.tag, target.member = rank, tag, member
         if not furthest or tag > furthest then furthest = tag end
         left = left - 1
         if left == 0 then return false end
@@ -130,10 +136,10 @@ end
 -- Every other tenant's tasks that start before each target.
 if furthest then
   for tenant, at in pairs(tenants) do
-    local starts = {}
-    walk(tenant, function(_, tag)
+    local starts, members = {}, {}
+    walk(tenant, function(_, tag, member)
       if tag > furthest then return false end
-      starts[#starts + 1] = tag
+      starts[#starts + 1], members[#members + 1] = tag, member
     end)
     for _, target in ipairs(targets) do
       if target.tag and target.tenant ~= tenant then
@@ -141,7 +147,7 @@ if furthest then
         local lo, hi = 1, #starts + 1
         while lo < hi do
           local mid = math.floor((lo + hi) / 2)
-          if starts[mid] < target.tag or (starts[mid] == target.tag and at.member < target.member) then lo = mid + 1 else hi = mid end
+          if starts[mid] < target.tag or (starts[mid] == target.tag and members[mid] < target.member) then lo = mid + 1 else hi = mid end
         end
         target.ahead = (target.ahead or 0) + lo - 1
       end

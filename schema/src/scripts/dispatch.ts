@@ -323,11 +323,15 @@ export const dispatchRelease = defineTaskScript({
   uses: [LINES, SLOTS],
   body: `
 local member = TASK_ID .. ':' .. ATTEMPT
-if redis.call('ZREM', running_of(TENANT), member) == 0 then return 0 end
+local running = running_of(TENANT)
+local now = now_ms()
+-- Entries of attempts whose lease ran out (their workers died) go too: they count for nothing.
+redis.call('ZREMRANGEBYSCORE', running, '-inf', now)
+if redis.call('ZREM', running, member) == 0 then return 0 end
 local f = redis.call('HMGET', ${STATE}, tenant_field(TENANT, '${TenantField.BLOCKED}'), tenant_field(TENANT, '${TenantField.CAP}'))
 if f[1] == 'cap' then
   local cap = tonumber(f[2] or '0')
-  local live = live_slots(TENANT, now_ms())
+  local live = live_slots(TENANT, now)
   if (cap == 0 or live < cap) and free_tenant(TENANT) then give_back(1, member) end
 end
 return 1

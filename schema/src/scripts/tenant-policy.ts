@@ -80,12 +80,17 @@ elseif PAUSED == '0' and paused then
   redis.call('HDEL', ${STATE}, ${field(TenantField.PAUSED)})
 end
 -- Room again: listed, and its parked tickets back (as many as it has tasks waiting, or slots).
+-- Resumed but still at its cap: held for its cap instead, until a slot frees.
 local blocked = redis.call('HGET', ${STATE}, ${field(TenantField.BLOCKED)})
 if (blocked == 'paused' and not paused) or (blocked == 'cap' and cap ~= old_cap) then
-  local live = cap > 0 and live_slots(TENANT, now) or 0
+  local live, earliest = 0, nil
+  if cap > 0 then live, earliest = live_slots(TENANT, now) end
   if cap == 0 or live < cap then
     local waiting = redis.call('ZCARD', line_of('new', TENANT)) + redis.call('ZCARD', line_of('retry', TENANT))
     if free_tenant(TENANT) then give_back(cap > 0 and math.min(waiting, cap - live) or waiting, TENANT .. ':' .. now) end
+  elseif blocked == 'paused' then
+    redis.call('HSET', ${STATE}, ${field(TenantField.BLOCKED)}, 'cap')
+    redis.call('ZADD', CAP_WAKE_KEY, earliest or now, TENANT)
   end
 end
 local w = redis.call('HMGET', ${STATE}, ${field(TenantField.WEIGHT)}, ${field(TenantField.CAP)})

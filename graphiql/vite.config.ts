@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { graphiqlOnLog } from './build-log.ts';
 
 /** Builds the offline GraphiQL page the server mounts at /graphiql (development or GRAPHIQL=true). */
 export default defineConfig({
@@ -10,5 +11,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
+    // Drops only the known "use client" / "use no memo" warnings of GraphiQL's React dependencies.
+    rolldownOptions: { onLog: graphiqlOnLog },
   },
 });

@@ -11,7 +11,11 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
-    // Drops only the known "use client" / "use no memo" warnings of GraphiQL's React dependencies.
-    rolldownOptions: { onLog: graphiqlOnLog },
+    rolldownOptions: {
+      // Drops only the known "use client" / "use no memo" warnings of GraphiQL's React dependencies.
+      onLog: graphiqlOnLog,
+      // Advice on slow plugins, given when the machine is busy: about its load, not about this code.
+      checks: { bundlerTimings: false },
+    },
   },
 });

@@ -13,6 +13,7 @@ import type { Logger } from '../common/logger.ts';
 import type { ServerConfig } from './config.ts';
 import { createDependencies } from './wiring.ts';
 import type { GraphQLContext } from './graphql/context.ts';
+import { introspectionPolicyPlugin, IntrospectionPolicy } from './graphql/introspection.ts';
 import { submitRateLimitPlugin } from './graphql/submit-rate-limit.ts';
 import { attachGraphQLWs } from './graphql/ws.ts';
 import { createGraphQLHttpHandler } from './http/graphql-http.ts';
@@ -27,12 +28,12 @@ import { createRouter } from './http/router.ts';
 export function createApp(config: ServerConfig, logger: Logger) {
   const { keys, redis, subscriber, queue, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context } =
     createDependencies(config, logger);
-  const isDevelopment = config.isDevelopment;
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
-    introspection: isDevelopment,
-    hideSchemaDetailsFromClientErrors: !isDevelopment,
+    // Apollo's switch is for everyone at once; introspectionPolicyPlugin decides per caller.
+    introspection: true,
+    hideSchemaDetailsFromClientErrors: config.introspection !== IntrospectionPolicy.ON,
     validationRules: [limitsRule],
     parseOptions: { maxTokens: config.graphqlLimits.maxTokens },
     csrfPrevention: true,
@@ -43,6 +44,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
     plugins: [
       // The default landing page loads from a CDN, which offline users cannot reach: /graphiql is bundled.
       ApolloServerPluginLandingPageDisabled(),
+      introspectionPolicyPlugin(config.introspection),
       ...(config.auth.submitRateLimit
         ? [submitRateLimitPlugin({ redis, keys, limit: config.auth.submitRateLimit, graphqlLimits: config.graphqlLimits })]
         : []),
@@ -95,7 +97,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
       context,
       formatError,
       validationRules: [limitsRule],
-      introspection: isDevelopment,
+      introspection: config.introspection,
       maxTokens: config.graphqlLimits.maxTokens,
       maxConnectionsPerKey: config.auth.wsMaxConnectionsPerKey,
       reauthenticateMs: config.auth.wsReauthenticateMs,

@@ -9,7 +9,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# Every dependency, then the web client bundle.
+# Every dependency, then the web client and GraphiQL bundles (`npm run build` makes both).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -25,11 +25,15 @@ COPY package.json ./
 COPY schema ./schema
 COPY common ./common
 
-# API server: GraphQL over HTTP and WebSocket, probes, and the web app, on port 8000.
+# API server: GraphQL over HTTP and WebSocket, probes, and the web app, on port 8000;
+# GraphiQL at /graphiql with GRAPHIQL=true. `npm run keys` (scripts/keys.ts) runs here too:
+# it needs the server's key store and the Redis settings the server already has.
 FROM base AS server
 ENV HOST=0.0.0.0 PORT=8000
 COPY server ./server
+COPY scripts/keys.ts ./scripts/keys.ts
 COPY --from=build /app/client/dist ./client/dist
+COPY --from=build /app/graphiql/dist ./graphiql/dist
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

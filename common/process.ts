@@ -7,6 +7,17 @@ import { ConfigError } from './env.ts';
 import type { LogFormat } from './log-config.ts';
 import { createLogger, type Logger } from './logger.ts';
 
+/**
+ * A start refused for a known reason an operator must fix (a Redis too old, say): logged as
+ * its message alone, without a stack, and the process exits 1.
+ */
+export class RefusedToStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedToStartError';
+  }
+}
+
 /** What runProcess needs from any process's config. */
 export interface ProcessConfig {
   logLevel: string;
@@ -62,7 +73,8 @@ export function runProcess<Config extends ProcessConfig>(definition: ProcessDefi
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
   started.catch((error) => {
-    logger.fatal({ err: error }, 'failed to start');
+    if (error instanceof RefusedToStartError) logger.fatal(`refusing to start: ${error.message}`);
+    else logger.fatal({ err: error }, 'failed to start');
     process.exit(1);
   });
 }

@@ -1,22 +1,13 @@
 /**
  * Runs the task Lua scripts through ioredis' `defineCommand`, which sends EVALSHA and falls
  * back to EVAL on NOSCRIPT, so a Redis restart (empty script cache) heals itself. Callers
- * name keys and arguments and get the script's decoded reply (see schema/src/task-scripts.ts).
+ * name keys and arguments and get the script's decoded reply (see schema/src/scripts/).
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
 import type { TaskType } from '../schema/src/task.ts';
-import {
-  TASK_SCRIPTS,
-  taskScriptCall,
-  type ScriptArgs,
-  type ScriptKeys,
-  type ScriptReply,
-  type TaskScope,
-  type TaskScriptCommon,
-  type TaskScriptName,
-  type TaskScripts,
-} from '../schema/src/task-scripts.ts';
+import { TASK_SCRIPTS, type TaskScriptName, type TaskScripts } from '../schema/src/scripts/index.ts';
+import { taskScriptCall, type ScriptArgs, type ScriptKeys, type ScriptReply, type TaskScope, type TaskScriptCommon } from '../schema/src/scripts/kit.ts';
 
 export type TaskScriptRunner = <N extends TaskScriptName>(
   name: N,
@@ -82,7 +73,7 @@ export async function deleteTask(
       tenantTypeIndex: keys.tenantSlice(typeIndex, tenant),
       ...(idempotencyKey ? { idempotencyEntry: keys.idempotency(tenant, idempotencyKey) } : {}),
     },
-    { cancelChannel: keys.cancelChannel() },
+    {},
   );
   return outcome.status === 'ok';
 }

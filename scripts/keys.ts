@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, parseEnv } from '../common/env.ts';
 import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts';
+import { requireRedisVersion } from '../common/redis-version.ts';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { generateKey, hashKey, keyIdOf, scopeList, tenantName } from '../server/auth/api-keys.ts';
 import { createKeyStore } from '../server/auth/key-store.ts';
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<void> {
   await redis.connect();
   const store = createKeyStore({ redis, keys: createRedisKeys(settings.redisPrefix) });
   try {
+    // A Redis the server and workers refuse: a key stored there would be read by nobody.
+    await requireRedisVersion(redis, (warning) => console.error(`keys: ${warning}`));
     if (command === 'create') {
       const tenant = tenantName.safeParse(values.tenant);
       const scopes = scopeList.safeParse((values.scopes ?? '').split(',').map((scope) => scope.trim()).filter(Boolean));

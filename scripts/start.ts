@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { resolveRedis, type ResolvedRedis } from './lib/redis-resolver.ts';
+import { refuseOldRedis, resolveRedis, type ResolvedRedis } from './lib/redis-resolver.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const env = process.env;
@@ -111,8 +111,11 @@ async function main(): Promise<void> {
       dataDir: env.ATF_DATA_DIR ?? join(ROOT, '.data', 'redis'),
       log: say,
     });
+    // Any Redis, even one started here: the redis-server on PATH may be too old as well.
+    await refuseOldRedis(redis.url, env, say);
   } catch (error) {
     console.error(`[start] ${(error as Error).message}`);
+    await redis?.stop();
     process.exit(1);
   }
   if (redis.source !== 'spawned') say(`using Redis at ${redis.url.replace(/\/\/[^@]*@/, '//***@')} (${redis.source})`);

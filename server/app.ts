@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Logger } from '../common/logger.ts';
+import { requireRedisVersion } from '../common/redis-version.ts';
 import type { ServerConfig } from './config.ts';
 import { createDependencies } from './wiring.ts';
 import type { GraphQLContext } from './graphql/context.ts';
@@ -25,8 +26,16 @@ import { sendJson } from './http/respond.ts';
 import { createStaticHandler } from './http/static-files.ts';
 import { createRouter } from './http/router.ts';
 
-export function createApp(config: ServerConfig, logger: Logger) {
-  const { keys, redis, subscriber, queue, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context } =
+export interface AppHooks {
+  /**
+   * Told when the server can no longer run after it started: a Redis that was down at start
+   * came up too old (RedisVersionError). main.ts logs it and exits 1; by default it is logged.
+   */
+  onFatal?(error: Error): void;
+}
+
+export function createApp(config: ServerConfig, logger: Logger, hooks: AppHooks = {}) {
+  const { keys, redis, subscriber, onRedisAccepted, queue, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context } =
     createDependencies(config, logger);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -55,7 +64,7 @@ export function createApp(config: ServerConfig, logger: Logger) {
   // Registered before the request handler: counts every request, for the shutdown drain.
   const httpDrain = createHttpDrain(httpServer);
   let ws: ReturnType<typeof attachGraphQLWs> | null = null;
-  const metrics = createMetrics({ redis, keys, queues, workers, webSocketCounts: () => ws?.counts() ?? { connections: 0, subscriptions: 0 } });
+  const metrics = createMetrics({ redis, keys, queues, workers, webSocketCounts: () => ws?.counts() ?? { connections: 0, subscriptions: 0, slowSubscribersClosed: 0 } });
   const routes: Routes = {
     ...createHealthRoutes(health),
     ...createWorkerRoutes({ workers, authenticator, audit, allowedOrigins: config.corsOrigins, logger }),
@@ -78,10 +87,38 @@ export function createApp(config: ServerConfig, logger: Logger) {
     });
   });
 
-  /** Connects to Redis (without waiting for it), starts Apollo, listens. Returns the URL. */
+  const onFatal = hooks.onFatal ?? ((error: Error) => logger.fatal(error.message));
+  /** Checks the Redis just connected (throws RedisVersionError), then runs the first-connection work once. */
+  const acceptRedis = async () => {
+    await requireRedisVersion(redis, (warning) => logger.warn(warning));
+    onRedisAccepted();
+  };
+
+  /**
+   * A Redis that answers within REDIS_COMMAND_TIMEOUT_MS must be new enough, or start()
+   * rejects with RedisVersionError (and closes what it opened). One that is down, or slower,
+   * does not hold the start up: the server comes up not ready (/live 200, /ready 503), and each
+   * later connection is checked as it becomes ready, a too old Redis going to `onFatal`.
+   */
+  async function checkRedisAtStart(): Promise<void> {
+    const connected = redis.connect().then(() => true, () => false);
+    subscriber.connect().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([connected, new Promise<false>((resolve) => (timer = setTimeout(resolve, config.redisCommandTimeoutMs, false)))]);
+    clearTimeout(timer);
+    try {
+      if (answered) await acceptRedis();
+    } catch (error) {
+      await Promise.all([queue.close(), ...[redis, subscriber].map(async (client) => client.disconnect())]);
+      throw error;
+    }
+    // Attached only now: the connection checked above has already emitted its 'ready'.
+    redis.on('ready', () => void acceptRedis().catch((error: Error) => onFatal(error)));
+  }
+
+  /** Connects to Redis (refusing one too old, not waiting for one that is down), starts Apollo, listens. Returns the URL. */
   async function start(): Promise<string> {
-    // Not awaited: the server comes up even while Redis is down (/live 200, /ready 503).
-    for (const client of [redis, subscriber]) client.connect().catch(() => undefined);
+    await checkRedisAtStart();
     if (config.clientDistDir && !existsSync(join(config.clientDistDir, 'index.html'))) {
       logger.warn({ dir: config.clientDistDir }, 'web client not built: run `npm run build` (npm start does)');
     }

@@ -129,7 +129,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     wsKeepAliveMs: raw.WS_KEEPALIVE_MS,
     wsInitTimeoutMs: raw.WS_INIT_TIMEOUT_MS,
     wsMaxSubscriptions: raw.WS_MAX_SUBSCRIPTIONS,
-    /** How far one connection's subscriptions may fall behind before it is closed (4480). */
+    /** How far one connection's subscriptions may fall behind (queued, and unflushed in its socket) before it is closed (4480). */
     wsSubscriberLimits: { maxEvents: raw.WS_SUBSCRIBER_MAX_EVENTS, maxBytes: raw.WS_SUBSCRIBER_MAX_BYTES },
     corsOrigins: raw.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     jobTimeoutMs: raw.JOB_TIMEOUT_MS,

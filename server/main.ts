@@ -7,7 +7,13 @@ runProcess({
   name: 'server',
   loadConfig,
   async start(config, logger) {
-    const app = createApp(config, logger);
+    const app = createApp(config, logger, {
+      // A Redis that was down at start and came up too old: nothing this server does would work.
+      onFatal(error) {
+        logger.fatal(`refusing to run: ${error.message}`);
+        process.exit(1);
+      },
+    });
     const url = await app.start();
     logger.info({ url, graphql: `${url}/graphql` }, 'server listening');
     return app;

@@ -49,15 +49,21 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     client.on('error', (error) => logger.warn({ role, err: error.message }, 'redis connection error'));
     client.on('ready', () => logger.info({ role }, 'redis connected'));
   }
-  // Durability rests on AOF and no eviction (docs/reliability.md, "Redis must keep what it is
-  // given"); say so at start when Redis is set otherwise.
-  redis.once('ready', () => {
+  let redisAccepted = false;
+  /**
+   * Run by app.ts once a connection is to a Redis known to be new enough (common/redis-version.ts),
+   * the first time only. Durability rests on AOF and no eviction (docs/reliability.md, "Redis
+   * must keep what it is given"): say so when Redis is set otherwise.
+   */
+  const onRedisAccepted = () => {
+    if (redisAccepted) return;
+    redisAccepted = true;
     redisSettingWarnings(redis).then((warnings) => warnings.forEach((warning) => logger.warn(warning)), () => undefined);
     repository.backfillTypeIndex().then(
       (slices) => slices !== null && logger.info({ slices }, 'per-type task index filled from the tasks stored before it'),
       (error: Error) => logger.warn({ err: error.message }, 'per-type task index not filled; listing by type may miss older tasks'),
     );
-  });
+  };
 
   const repository = createTaskRepository({
     redis,
@@ -163,5 +169,5 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     backlog,
   });
 
-  return { keys, redis, subscriber, queue, tasks, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context };
+  return { keys, redis, subscriber, onRedisAccepted, queue, tasks, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context };
 }

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../common/free-port.ts';
+import { isSupportedRedisVersion } from '../common/redis-version.ts';
 import { createRedisKeys, QueueName } from '../schema/src/redis-keys.ts';
 import { ENV_VARIABLES as SERVER_VARIABLES, loadConfig as loadServerConfig } from '../server/config.ts';
 import { createHealthRoutes } from '../server/http/health-routes.ts';
@@ -19,11 +20,13 @@ import type { HealthService } from '../server/services/health-service.ts';
 import { ENV_VARIABLES as WORKER_VARIABLES, loadConfig as loadWorkerConfig } from '../worker/config.ts';
 import { watchErrors } from './support/error-watch.ts';
 import { useSystem } from './support/fixtures.ts';
+import { runtimeImports } from './support/runtime-imports.ts';
 import { waitFor } from './support/wait-for.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
-const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+const scripts = packageJson.scripts;
 
 const serverVariables = new Set(SERVER_VARIABLES);
 const workerVariables = new Set(WORKER_VARIABLES);
@@ -90,6 +93,21 @@ const chain = (name: string): Stage[] => {
 const last = (name: string, op: string) => chain(name).flatMap((s) => s.instructions).filter((i) => i.op === op).at(-1);
 const execForm = (args: string) => JSON.parse(args.replace(/^\[/, '[').trim()) as string[];
 const healthcheckCommand = (name: string) => execForm(last(name, 'HEALTHCHECK')!.args.replace(/^.*?CMD\s+/, ''));
+const copies = (name: string) => chain(name).flatMap((s) => s.instructions).filter((i) => i.op === 'COPY').map((i) => i.args);
+/** Whether a COPY from the build context puts `file` (a repository path) at the same path under WORKDIR in `image`. */
+const copiedInto = (image: string, file: string) =>
+  copies(image)
+    .filter((args) => !args.startsWith('--from'))
+    .some((args) => {
+      const parts = args.split(/\s+/);
+      const destination = parts.at(-1)!;
+      return parts.slice(0, -1).some((source) => (file === source || file.startsWith(`${source}/`)) && (destination === `./${source}` || (destination === './' && !source.includes('/'))));
+    });
+const dockerignored = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#') && !line.includes('*'));
+/** The entry file a `node --import tsx <entry>` command runs. */
+const entryOf = (command: string[]) => command.at(-1)!;
+/** The API-key commands docs/api.md offers for containers, with what runs them (compose, kubectl) cut off. */
+const containerKeyCommands = [...read('docs/api.md').matchAll(/^\s*(?:docker compose exec server|kubectl .*exec deploy\/atf-server --) (.+)$/gm)].map((match) => match[1]!);
 
 describe('Dockerfile', () => {
   it('is multi-stage: npm ci then build, production dependencies only in the images', () => {
@@ -133,6 +151,47 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('what the images carry', () => {
+  // What runs where: each image's CMD, and `npm run keys` in the server image (docs/api.md).
+  const commands: [image: string, entry: string][] = [
+    ['server', entryOf(execForm(last('server', 'CMD')!.args))],
+    ['worker', entryOf(execForm(last('worker', 'CMD')!.args))],
+    ['server', entryOf(scripts.keys!.split(' '))],
+  ];
+
+  it.each(commands)('the %s image holds every file %s loads, and the packages it loads are production dependencies', (image, entry) => {
+    const { files, packages } = runtimeImports(ROOT, entry);
+    for (const file of files) {
+      expect(copiedInto(image, file), `${file} (loaded by ${entry}) copied into the ${image} image`).toBe(true);
+      for (const ignored of dockerignored) expect(file === ignored || file.startsWith(`${ignored}/`), `${file} is in .dockerignore`).toBe(false);
+    }
+    // The deps stage installs `dependencies` only (npm ci --omit=dev); tsx runs the sources.
+    for (const name of [...packages, 'tsx']) expect(Object.keys(packageJson.dependencies), `${name} (loaded by ${entry})`).toContain(name);
+  });
+
+  it('ships the built web app and GraphiQL where the server looks for them (GraphiQL with GRAPHIQL=true)', async () => {
+    for (const [app, served] of [
+      ['client', defaults.server.clientDistDir!],
+      ['graphiql', loadServerConfig({ GRAPHIQL: 'true' }).graphiqlDistDir!],
+    ] as const) {
+      const { default: vite } = (await import(`../${app}/vite.config.ts`)) as { default: { root: string; build: { outDir: string } } };
+      const built = relative(ROOT, join(vite.root, vite.build.outDir));
+      expect(scripts.build, app).toContain(`--config ${app}/vite.config.ts`);
+      expect(relative(ROOT, served), `${app}: where the server looks is where the build writes`).toBe(built);
+      expect(copies('server'), app).toContain(`--from=build /app/${built} ./${built}`);
+    }
+    expect(last('build', 'WORKDIR')?.args).toBe('/app');
+    expect(stage('build').instructions.some((i) => i.op === 'RUN' && i.args === 'npm run build')).toBe(true);
+  });
+
+  it('offers, for containers, the API-key command package.json runs, in the server image of compose and Kubernetes', () => {
+    expect(containerKeyCommands).toHaveLength(2);
+    for (const command of containerKeyCommands) expect(command.startsWith(`${scripts.keys} `), command).toBe(true);
+    expect(compose.services.server!.build?.target).toBe('server');
+    expect(container('atf-server').image).toMatch(/asynctaskflow-server/);
+  });
+});
+
 // --- compose ------------------------------------------------------------------------------------
 
 interface ComposeService {
@@ -167,6 +226,7 @@ describe('docker-compose.yml', () => {
   it('gives Redis AOF everysec, noeviction and a volume', () => {
     const redis = compose.services.redis!;
     expect(redis.image).toMatch(/^redis:\d/);
+    expect(isSupportedRedisVersion(/^redis:([\d.]+)/.exec(redis.image!)![1]!), `${redis.image} is new enough`).toBe(true);
     const command = redis.command!.join(' ');
     expect(command).toContain('--appendonly yes');
     expect(command).toContain('--appendfsync everysec');
@@ -382,6 +442,13 @@ describe('the images\' start and health commands, run natively', () => {
     expect(await worker.exited).toBe(0);
     // JSON logs, as the images set LOG_FORMAT=json.
     expect(() => JSON.parse(server.lines[0]!)).not.toThrow();
+  });
+
+  it('the API-key command docs/api.md offers for compose creates a key with the server container\'s environment', async () => {
+    const command = containerKeyCommands[0]!.split(' ');
+    const keys = launch(command, { ...imageEnv('server'), ...compose.services.server!.environment!, REDIS_URL: system.redis.url, REDIS_KEY_PREFIX: system.prefix });
+    expect(await keys.exited, keys.lines.join('\n')).toBe(0);
+    expect(keys.lines.join('\n')).toMatch(/^created k_[0-9a-f]{16} for tenant acme/m);
   });
 });
 

@@ -1,14 +1,15 @@
 /**
  * The task scripts' declared keys and arguments against their Lua and their calls: every
  * KEYS and ARGV slot is bound by name from the declaration, the Lua builds no key of its own,
- * and a real lifecycle touches no key its calls did not pass.
+ * carries every family helper it calls, and a real lifecycle touches no key its calls did not pass.
  */
 import { TransitionReason } from '../schema/src/transition-reasons.ts';
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createTaskScriptRunner } from '../common/task-script-runner.ts';
 import { QueueName, createRedisKeys } from '../schema/src/redis-keys.ts';
-import { TASK_SCRIPTS, taskScriptCall, type AnyTaskScript } from '../schema/src/task-scripts.ts';
+import { LUA_FRAGMENTS, TASK_SCRIPTS } from '../schema/src/scripts/index.ts';
+import { taskScriptCall, type AnyTaskScript } from '../schema/src/scripts/kit.ts';
 import { createTaskRepository } from '../server/infra/task-repository.ts';
 import { createTaskStore } from '../worker/task-store.ts';
 import { useSystem } from './support/fixtures.ts';
@@ -45,6 +46,15 @@ describe.each(Object.entries(TASK_SCRIPTS))('%s', (_name, script: AnyTaskScript)
     for (const match of code.matchAll(/redis\.call\('(\w+)',\s*([^,)]*)/g)) {
       if (match[1] === 'PUBLISH' || match[1] === 'TIME') continue;
       expect(match[2], `${match[1]} ${match[2]}`).not.toContain('..');
+    }
+  });
+
+  it('carries every family helper it calls', () => {
+    for (const fragment of LUA_FRAGMENTS) {
+      for (const [, helper] of fragment.lua.matchAll(/local function (\w+)\(/g)) {
+        const calls = new RegExp(`(?<!function )\\b${helper}\\(`).test(script.lua);
+        if (calls) expect(script.lua, helper).toContain(`local function ${helper}(`);
+      }
     }
   });
 
@@ -121,7 +131,7 @@ describe('against Redis', () => {
     const id = randomUUID();
     const repository = createTaskRepository({ redis: system.redis.client, keys, maxEventsPerTask: 10, idempotencyTtlSeconds: 60 });
     await repository.create({ id, tenant: 'tenant "quoted" one', type: 'SUMMARIZE', content: 'Text.', maxRetries: 3, idempotencyKey: null });
-    const outcome = await run('taskCancel', { taskId: id, tenant: 'someone-else' }, common, {}, { reason: TransitionReason.CANCELLED_BY_OPERATOR, cancelChannel: keys.cancelChannel() });
+    const outcome = await run('taskCancel', { taskId: id, tenant: 'someone-else' }, common, {}, { reason: TransitionReason.CANCELLED_BY_OPERATOR });
     expect(outcome).toMatchObject({ status: 'ok', version: 2 });
     expect(await system.redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'someone-else'))).toBe(0);
     expect(await system.redis.client.zcard(keys.tenantSlice(keys.tasksInState('CANCELLED'), 'tenant "quoted" one'))).toBe(1);

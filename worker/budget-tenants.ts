@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
+import { parseBudgetField } from '../schema/src/scripts/budgets.ts';
 
 export function createBudgetTenants(options: { redis: Redis; keys: RedisKeys; refreshMs: number; now?: () => number }) {
   const now = options.now ?? Date.now;
@@ -16,7 +17,7 @@ export function createBudgetTenants(options: { redis: Redis; keys: RedisKeys; re
   async function read(): Promise<ReadonlySet<string> | null> {
     try {
       const fields = await options.redis.hkeys(options.keys.budgets());
-      return new Set(fields.map((field) => field.split('\t')[0]!));
+      return new Set(fields.flatMap((field) => parseBudgetField(field)?.tenant ?? []));
     } catch {
       return null;
     }

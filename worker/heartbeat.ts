@@ -3,6 +3,7 @@
  * The hash expires on its own when the worker dies, so no one has to clean up after it.
  */
 import type { Redis } from 'ioredis';
+import { Channels, publication } from '../schema/src/channels.ts';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
 import { workerHeartbeatHash, type WorkerHeartbeat } from '../schema/src/worker-hashes.ts';
 
@@ -45,7 +46,7 @@ export function startHeartbeat(options: HeartbeatOptions) {
       .pexpire(keys.worker(workerId), options.intervalMs * 3)
       .zadd(keys.workers(), now, workerId)
       .zremrangebyscore(keys.workers(), '-inf', now - FORGET_AFTER_MS)
-      .publish(keys.workersChannel(), workerId)
+      .publish(...publication(keys, Channels.workers, workerId))
       .exec();
   }
 

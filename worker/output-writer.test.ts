@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AppendOutcome } from '../schema/src/task-scripts.ts';
+import type { AppendOutcome } from '../schema/src/scripts/output.ts';
 import { OutputWriter, type OutputWriterOptions } from './output-writer.ts';
 
 /** A writer over an append that records what it was given and answers `answer` (or waits for `gate`). */

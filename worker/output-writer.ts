@@ -11,7 +11,7 @@
  * reports `onTooLarge`. A failed append stops streaming for this attempt (the final chunk then
  * carries the rest), so watchers never see a hole in the text.
  */
-import type { AppendOutcome } from '../schema/src/task-scripts.ts';
+import type { AppendOutcome } from '../schema/src/scripts/output.ts';
 import type { FinalOutput } from './task-store.ts';
 
 export interface OutputWriterOptions {

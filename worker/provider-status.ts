@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger.ts';
+import { Channels, publication } from '../schema/src/channels.ts';
 import { ProviderState, type ProviderStatusSnapshot } from '../schema/src/provider-status.ts';
 import { providerCheckHash } from '../schema/src/worker-hashes.ts';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
@@ -58,7 +59,7 @@ export function startProviderStatusChecks(options: ProviderStatusOptions) {
     await redis
       .multi()
       .hset(keys.providerStatus(), providerCheckHash.encode({ ...found, checkedAt: Date.now() }))
-      .publish(keys.providerChannel(), found.state)
+      .publish(...publication(keys, Channels.provider, found.state))
       .exec();
     logger.debug({ state: found.state }, 'provider checked');
   }

@@ -12,7 +12,7 @@ import { beeQueueRedisOptions, type RedisEndpoint } from '../common/redis-connec
 import { isProviderError, isRetryableClass, type ScheduledErrorClass } from '../schema/src/errors.ts';
 import { jobIds } from '../schema/src/job-ids.ts';
 import { TransitionReason } from '../schema/src/transition-reasons.ts';
-import { periodOf } from '../schema/src/budgets.ts';
+import { periodOf } from '../schema/src/scripts/budgets.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { retryDelayMs, retryLimitFor, type RetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schema/src/task.ts';
@@ -251,7 +251,7 @@ export function createRunner(options: RunnerOptions) {
       const startedAt = Date.now();
       const report = (status: string) => options.onProviderCall?.({ status, durationMs: Date.now() - startedAt });
       try {
-        const output = await options.handlers[task.type]({
+        const output = await options.handlers[task.type].run({
           taskId: lease.taskId,
           content: task.content,
           attempt: task.attempt,

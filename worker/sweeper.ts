@@ -24,7 +24,7 @@ import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { expectedJob, jobIds } from '../schema/src/job-ids.ts';
 import { TaskState } from '../schema/src/task.ts';
 import type { CallUsage } from '../schema/src/usage.ts';
-import type { PendingCall } from './task-store.ts';
+import { pendingCallCodec, type PendingCall } from '../schema/src/scripts/usage.ts';
 
 export interface SweeperOptions {
   redis: Redis;
@@ -135,10 +135,8 @@ export function startSweeper(options: SweeperOptions) {
     if (!orphans) return;
     const pending = await redis.hgetall(keys.usagePending());
     for (const [generationId, json] of Object.entries(pending)) {
-      let call: PendingCall;
-      try {
-        call = JSON.parse(json) as PendingCall;
-      } catch {
+      const call = pendingCallCodec.decode(json);
+      if (!call) {
         await redis.hdel(keys.usagePending(), generationId);
         continue;
       }

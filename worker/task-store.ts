@@ -9,11 +9,13 @@ import type { RedisKeys } from '../schema/src/redis-keys.ts';
 import type { ScheduledErrorClass } from '../schema/src/errors.ts';
 import type { TaskErrorRecord, TaskState, TaskUsage } from '../schema/src/task.ts';
 import type { TransitionReason } from '../schema/src/transition-reasons.ts';
-import type { AppendOutcome, ClaimOutcome, ReserveOutcome, WriteOutcome } from '../schema/src/task-scripts.ts';
-import { budgetKeys } from '../schema/src/budgets.ts';
+import type { ClaimOutcome, WriteOutcome } from '../schema/src/scripts/lifecycle.ts';
+import type { AppendOutcome } from '../schema/src/scripts/output.ts';
+import { budgetKeys, type ReserveOutcome } from '../schema/src/scripts/budgets.ts';
+import { pendingCallCodec, type PendingCall } from '../schema/src/scripts/usage.ts';
 import { toNanoUsd, type CallUsage } from '../schema/src/usage.ts';
 
-export type { ClaimedTask, ClaimOutcome, WriteOutcome } from '../schema/src/task-scripts.ts';
+export type { ClaimedTask, ClaimOutcome, WriteOutcome } from '../schema/src/scripts/lifecycle.ts';
 
 export interface TaskStoreOptions {
   redis: Redis;
@@ -53,19 +55,6 @@ export interface FinishedJob {
 
 export type TaskStore = ReturnType<typeof createTaskStore>;
 
-/** A provider call under way (`RedisKeys.usagePending`). */
-export interface PendingCall {
-  taskId: string;
-  tenant: string;
-  attempt: number;
-  model: string;
-  /** When it was registered (ms, this worker's clock). */
-  at: number;
-  reservationId: string | null;
-  /** The prompt's estimated tokens, for an estimate when the provider never says. */
-  promptTokens: number;
-}
-
 export function createTaskStore(options: TaskStoreOptions) {
   const { redis, keys } = options;
   const runScript = createTaskScriptRunner(redis, keys);
@@ -99,7 +88,6 @@ export function createTaskStore(options: TaskStoreOptions) {
         text,
         expectedBytes,
         maxBytes: options.maxOutputBytes ?? 1024 * 1024,
-        outputChannel: keys.outputChannel(),
       }),
 
     /**
@@ -116,7 +104,6 @@ export function createTaskStore(options: TaskStoreOptions) {
         finalText: final.text,
         finalReset: final.reset ? '1' : '0',
         streamedBytes: final.streamedBytes,
-        outputChannel: keys.outputChannel(),
       }),
 
     /**
@@ -151,7 +138,7 @@ export function createTaskStore(options: TaskStoreOptions) {
 
     /** Registers a provider call under way, so a sweeper can reconcile it if this worker dies first. */
     registerPendingCall: (generationId: string, call: PendingCall): Promise<number> =>
-      redis.hset(keys.usagePending(), generationId, JSON.stringify(call)),
+      redis.hset(keys.usagePending(), generationId, pendingCallCodec.encode(call)),
 
     /** Holds `amountNano` against the tenant's budgets for a call about to start, or says which budget is spent. */
     reserveBudget: (tenant: string, reservationId: string, amountNano: number, ttlMs: number): Promise<ReserveOutcome> =>

@@ -2,6 +2,7 @@
 import type { Logger } from '../common/logger.ts';
 import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts';
 import { redisSettingWarnings } from '../common/redis-settings.ts';
+import { requireRedisVersion } from '../common/redis-version.ts';
 import { retryRatioInForce } from '../schema/src/queue-policy.ts';
 import { createRedisKeys, QueueName } from '../schema/src/redis-keys.ts';
 import { TaskType } from '../schema/src/task.ts';
@@ -13,18 +14,20 @@ import { createNoopProvider } from './providers/noop.ts';
 import { createOpenRouterProvider } from './providers/openrouter.ts';
 import type { TextProvider } from './providers/provider.ts';
 import { circuitCommandHash } from '../schema/src/worker-hashes.ts';
+import { Channels, createChannelRouter, routeTo } from '../schema/src/channels.ts';
 import { CircuitCommand } from '../schema/src/circuit.ts';
 import { startProviderStatusChecks } from './provider-status.ts';
 import { createProviderRateLimiter } from './rate-limiter.ts';
 import { createProviderCircuit } from './resilience.ts';
 import { createRunner } from './runner.ts';
 import { startSweeper } from './sweeper.ts';
-import { createSummarizeHandler, summaryMessages } from './tasks/summarize.ts';
+import { createSummarizeHandler } from './tasks/summarize.ts';
+import type { TaskHandler } from './tasks/task-handler.ts';
 import { createPriceBook, type PriceBook } from './providers/openrouter-prices.ts';
-import { costAt, estimatePromptTokens } from './providers/usage-estimate.ts';
+import { costAt } from './providers/usage-estimate.ts';
 import { reconcileGeneration } from './providers/openrouter-usage.ts';
 import { createBudgetTenants } from './budget-tenants.ts';
-import { toNanoUsd } from '../schema/src/usage.ts';
+import { createHoldEstimate } from './budget-estimate.ts';
 import { createTaskStore } from './task-store.ts';
 import { createProviderCallRecorder } from './provider-call-stats.ts';
 
@@ -62,7 +65,8 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
   // Writes queue while Redis reconnects (a finished task's result is worth waiting for).
   const redis = createRedisClient(endpoint, { name: `atf-worker-${config.workerId}`, failFastWhenDown: false, commandTimeoutMs: 5000 });
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-  // Subscribe-only connection: cancel hints. A missed hint is caught by the next lease renewal.
+  // Subscribe-only connection: cancel and circuit hints. A missed cancel is caught by the next
+  // lease renewal, a missed circuit command by the next heartbeat.
   const subscriber = createRedisClient(endpoint, { name: `atf-worker-${config.workerId}-sub`, failFastWhenDown: false, commandTimeoutMs: 0 });
   subscriber.on('error', (error) => logger.warn({ err: error.message }, 'redis subscriber error'));
   const store = createTaskStore({
@@ -78,10 +82,11 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
   const prices = createPrices(config, logger);
   const budgetTenants = createBudgetTenants({ redis, keys, refreshMs: Math.min(1000, config.budgetRecheckMs) });
   const provider = createProvider(config, prices);
-  // What a budget holds for a call: its prompt and the completion cap, at the model's price.
+  // One handler per type: this does not compile until a new type has one.
+  const handlers: Record<TaskType, TaskHandler> = { [TaskType.SUMMARIZE]: createSummarizeHandler(provider, { maxTokens: config.maxCompletionTokens }) };
+  // What a budget holds for a call: what the task's type says it sends and may receive, at the model's price.
   const model = config.openRouter?.model ?? 'local';
-  const estimateNano = async (task: { content: string }) =>
-    toNanoUsd(costAt(await prices.priceOf(model), estimatePromptTokens(summaryMessages(task.content)), config.maxCompletionTokens));
+  const estimateNano = createHoldEstimate(handlers, () => prices.priceOf(model));
   let heartbeatRef: ReturnType<typeof startHeartbeat> | null = null;
   // A breaker change is announced at once, not at the next beat.
   const circuit = createProviderCircuit(config.circuit, () => {
@@ -109,7 +114,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     endpoint,
     keys,
     store,
-    handlers: { [TaskType.SUMMARIZE]: createSummarizeHandler(provider, { maxTokens: config.maxCompletionTokens }) },
+    handlers,
     logger,
     workerId: config.workerId,
     concurrency: config.concurrency,
@@ -140,15 +145,26 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     sweep: () => sweeper?.sweep() ?? Promise.resolve(0),
     async start(): Promise<void> {
       await Promise.all([redis.connect(), subscriber.connect()]);
+      try {
+        // Before any work: an older Redis would fail some of it with "unknown command".
+        await requireRedisVersion(redis, (warning) => logger.warn(warning));
+      } catch (error) {
+        for (const client of [redis, subscriber]) client.disconnect();
+        throw error;
+      }
       for (const warning of await redisSettingWarnings(redis)) logger.warn(warning);
-      subscriber.on('message', (channel, message) => {
-        if (channel === keys.cancelChannel()) {
-          if (runner.abort(message)) logger.info({ taskId: message }, 'cancel received: aborting attempt');
-        } else if (channel === keys.circuitChannel()) {
-          void applyCircuitCommand().catch((error: Error) => logger.warn({ err: error.message }, 'circuit command failed'));
-        }
-      });
-      await subscriber.subscribe(keys.cancelChannel(), keys.circuitChannel());
+      const hints = createChannelRouter(
+        keys,
+        [
+          routeTo(Channels.cancel, (taskId) => {
+            if (runner.abort(taskId)) logger.info({ taskId }, 'cancel received: aborting attempt');
+          }),
+          routeTo(Channels.circuit, () => void applyCircuitCommand().catch((error: Error) => logger.warn({ err: error.message }, 'circuit command failed'))),
+        ],
+        (channel) => logger.warn({ channel }, 'malformed channel message ignored'),
+      );
+      subscriber.on('message', hints.route);
+      await subscriber.subscribe(...hints.names);
       // The latest command holds for workers that start after it (a forced open stays open).
       await applyCircuitCommand();
       await runner.start();

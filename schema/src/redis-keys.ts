@@ -22,7 +22,7 @@ export interface RedisKeys {
    * attempt that wrote (a new attempt's first chunk trims the ones before).
    */
   taskOutput(id: string): string;
-  /** Sorted set of every task; score = creation ms × 1000 + a sequence (the create script in task-scripts.ts). */
+  /** Sorted set of every task; score = creation ms × 1000 + a sequence (the create script, scripts/api.ts). */
   tasksAll(): string;
   /**
    * Sorted set of the tasks of one type, in every state; same scores as `tasksAll`. A type never
@@ -76,7 +76,7 @@ export interface RedisKeys {
    * servers subscribe once and route to each task's watchers in-process.
    */
   tasksChannel(): string;
-  /** Channel: every output chunk of any task (see task-output.ts); API servers subscribe once. */
+  /** Channel: every output chunk of any task (see scripts/output.ts); API servers subscribe once. */
   outputChannel(): string;
   /** Channel: ids of ACTIVE tasks that were cancelled or deleted, so their worker aborts now. */
   cancelChannel(): string;

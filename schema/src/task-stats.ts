@@ -2,7 +2,7 @@
  * The cluster-wide task counters the task scripts keep in one Redis hash (`RedisKeys.taskStats`)
  * and /metrics reads: how many tasks entered each state, submissions by type, failed attempts by
  * error class, completions by type, stale worker writes, output chunks and bytes, and wait and duration histograms. Field names are shared
- * with the Lua in task-scripts.ts.
+ * with the Lua in scripts/ (prelude.ts, output.ts).
  */
 import { ERROR_CLASSES, TASK_STATES, TASK_TYPES, type ErrorClass, type TaskState, type TaskType } from './task.ts';
 

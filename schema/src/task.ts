@@ -15,6 +15,18 @@ export const TaskState = {
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 export const TASK_STATES = Object.values(TaskState);
 
+const taskStateSchema = z.enum(TaskState);
+
+/**
+ * A state as Redis stores it, checked: the TaskState it names, or undefined when it names none
+ * (a state written by a newer version during a rolling upgrade, a hand-edited key). Each caller
+ * decides what an unknown state means for it; none may treat it as a known one.
+ */
+export function parseTaskState(value: string): TaskState | undefined {
+  const parsed = taskStateSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** States a task never leaves on its own (an operator's retry reopens DLQ and CANCELLED). */
 export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
   TaskState.COMPLETED,
@@ -85,7 +97,7 @@ export const taskHashSchema = z.object({
   id: z.string(),
   tenant: z.string(),
   type: z.enum(TaskType),
-  state: z.enum(TaskState),
+  state: taskStateSchema,
   version: z.coerce.number().int(),
   content: z.string().optional(),
   result: optionalString,
@@ -109,7 +121,7 @@ export const taskHashSchema = z.object({
   dlqClass: z.enum(ErrorClass).optional().transform((value) => value ?? null),
   /** The API key that submitted it ('anonymous' without keys); absent on tasks from before. */
   apiKeyId: optionalString,
-  /** Every provider call's usage added up (recordUsage in task-scripts.ts); absent before the first. */
+  /** Every provider call's usage added up (recordUsage in scripts/usage.ts); absent before the first. */
   usageCalls: optionalNumber,
   usagePromptTokens: optionalNumber,
   usageCompletionTokens: optionalNumber,
@@ -127,16 +139,6 @@ export type TaskRecord = z.infer<typeof taskHashSchema>;
 /** Parses a task hash (HGETALL result or a published event). Throws a ZodError when malformed. */
 export function parseTaskHash(fields: Record<string, string>): TaskRecord {
   return taskHashSchema.parse(fields);
-}
-
-/** What a task channel carries: a change (the record without content) or a deletion. */
-export type TaskChannelMessage = { kind: 'change'; task: TaskRecord } | { kind: 'deleted'; id: string; tenant: string };
-
-/** Parses a task channel message. Throws when malformed. */
-export function parseTaskChannelMessage(json: string): TaskChannelMessage {
-  const fields = JSON.parse(json) as Record<string, string>;
-  if (fields.deleted === '1') return { kind: 'deleted', id: z.string().parse(fields.id), tenant: z.string().parse(fields.tenant) };
-  return { kind: 'change', task: parseTaskHash(fields) };
 }
 
 /** One entry of a task's event stream: the transition and the record as it was after it. */
@@ -164,7 +166,7 @@ export function parseTaskEvent(flatFields: string[]): TaskEvent {
   return {
     kind: fields.kind === EventKind.PROGRESS ? EventKind.PROGRESS : EventKind.TRANSITION,
     version: Number(fields.version),
-    state: z.enum(TaskState).parse(fields.state),
+    state: taskStateSchema.parse(fields.state),
     at: Number(fields.at),
     workerId: fields.workerId || null,
     reason: fields.reason || null,

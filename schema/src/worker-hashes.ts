@@ -3,9 +3,8 @@
  * written as Redis strings ('' for "none") and read back, checked. A field that is missing or
  * malformed reads as its default (an older worker, a hand-edited key), never as NaN.
  *
- * The hint channels beside them carry one plain word each and are only hints (the hashes are
- * the truth): `workersChannel` a worker id after each heartbeat, `providerChannel` the provider
- * state after each check, `circuitChannel` the action of a new circuit command.
+ * The hint channels beside them (a beat, a check, a command: schema/src/channels.ts) are only
+ * hints: the hashes are the truth.
  */
 import { z } from 'zod';
 import { CircuitCommand, CircuitState, type CircuitSnapshot } from './circuit.ts';

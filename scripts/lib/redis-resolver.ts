@@ -6,7 +6,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { ConfigError, parseEnv } from '../../common/env.ts';
 import { freeLoopbackPort } from '../../common/free-port.ts';
+import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../../common/redis-config.ts';
+import { createRedisClient, parseRedisUrl } from '../../common/redis-connection.ts';
+import { requireRedisVersion } from '../../common/redis-version.ts';
 
 export interface ResolvedRedis {
   url: string;
@@ -83,4 +87,33 @@ export async function resolveRedis(options: ResolveRedisOptions): Promise<Resolv
       await exited;
     },
   };
+}
+
+/**
+ * Throws RedisVersionError when the Redis at `url` (with the Sentinel settings in `env`, as the
+ * processes will read them) is known to be older than MIN_REDIS_VERSION, so nothing is started
+ * against it. A Redis that does not answer within `timeoutMs`, or settings the processes will
+ * reject anyway (they list every problem), are left to the processes, as before.
+ */
+export async function refuseOldRedis(url: string, env: Record<string, string | undefined>, warn: (warning: string) => void, timeoutMs = 2000): Promise<void> {
+  let redisUrl: string;
+  try {
+    redisUrl = redisConfigFrom(parseEnv(redisEnvShape, { ...env, REDIS_URL: url }, redisEnvChecks)).redisUrl;
+  } catch (error) {
+    if (error instanceof ConfigError) return;
+    throw error;
+  }
+  const client = createRedisClient(parseRedisUrl(redisUrl), { name: 'atf-start', commandTimeoutMs: timeoutMs });
+  client.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const connected = client.connect().then(() => true, () => false);
+    // With Sentinel, connect() keeps asking while every Sentinel is down: bounded here.
+    if (await Promise.race([connected, new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)))])) {
+      await requireRedisVersion(client, warn);
+    }
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
 }

@@ -1,6 +1,6 @@
 /** Thin resolvers: unpack arguments, call a service, shape the answer. */
 import type { TaskRecord } from '../../schema/src/task.ts';
-import type { OutputChunk } from '../../schema/src/task-output.ts';
+import type { OutputChunk } from '../../schema/src/scripts/output.ts';
 import type { QueueStatusSnapshot } from '../services/queue-service.ts';
 import type { WorkerView } from '../services/worker-service.ts';
 import type { ProviderStatusSnapshot } from '../../schema/src/provider-status.ts';

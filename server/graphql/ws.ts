@@ -6,7 +6,8 @@
  * no connection_init arrives in time; the standard 1013 (try again later) when keys cannot be
  * checked; and ours, 4480
  * (SUBSCRIBER_TOO_SLOW), when a connection's subscriptions fall further behind than its
- * backlog allows (a client that stopped reading).
+ * backlog allows (a client that stopped reading): events queued for it, or bytes queued plus
+ * bytes its socket has not flushed.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import {
@@ -61,6 +62,13 @@ export interface GraphQLWsOptions {
   subscriberLimits: BacklogLimits;
 }
 
+/** This process's WebSocket connections now, and those it closed as too slow since it started. */
+export interface WebSocketCounts {
+  connections: number;
+  subscriptions: number;
+  slowSubscribersClosed: number;
+}
+
 // `request` is let go once the connection is acknowledged (see onConnect).
 type WsContext = Context<Record<string, unknown> | undefined, { socket: import('ws').WebSocket; request?: IncomingMessage }>;
 
@@ -86,6 +94,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
    */
   const connections = new Map<WsContext, { caller: Caller; backlog: Backlog }>();
   const connectionsPerKey = new Map<string, number>();
+  let slowSubscribersClosed = 0;
   const sharedExecution = createSharedSubscribe();
   const documents = createDocumentCache({ schema: options.schema, rules, maxTokens: options.maxTokens, maxEntries: 1000 });
 
@@ -153,10 +162,12 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         // The upgrade request (headers, buffers, its stream state) was needed only to get here;
         // graphql-ws would keep it for the connection's life.
         (ctx.extra as { request?: IncomingMessage }).request = undefined;
-        const backlog = createBacklog(options.subscriberLimits);
-        backlog.onOverflow(() =>
-          ctx.extra.socket.close(SUBSCRIBER_TOO_SLOW, 'subscriber fell behind; reconnect and resume (taskUpdated: afterVersion)'),
-        );
+        const socket = ctx.extra.socket;
+        const backlog = createBacklog(options.subscriberLimits, () => socket.bufferedAmount);
+        backlog.onOverflow(() => {
+          slowSubscribersClosed += 1;
+          socket.close(SUBSCRIBER_TOO_SLOW, 'subscriber fell behind; reconnect and resume (taskUpdated: afterVersion)');
+        });
         connections.set(ctx, { caller, backlog });
         return true;
       },
@@ -199,8 +210,14 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         return args;
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: format(result.errors) } : result,
+      onNext: (ctx, _id, _payload, _args, result) => {
+        // Runs before each message is sent. A socket that flushes everything at once holds
+        // nothing (bufferedAmount 0: one read, no lookup); one whose client stopped reading
+        // holds the last messages, which count against the connection's backlog. Closing here
+        // also keeps this message back: graphql-ws sends only on an open socket.
+        if (ctx.extra.socket.bufferedAmount > 0) connections.get(ctx)?.backlog.check();
+        return result.errors ? { ...result, errors: format(result.errors) } : result;
+      },
     },
     wss,
     options.keepAliveMs,
@@ -208,11 +225,14 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
 
   return {
     wss,
-    /** Open (acknowledged) connections and the subscriptions they hold, for /metrics. */
-    counts: () => {
+    /**
+     * Open (acknowledged) connections and the subscriptions they hold, and the connections
+     * closed so far because they fell behind (4480), for /metrics.
+     */
+    counts: (): WebSocketCounts => {
       let subscriptions = 0;
       for (const ctx of connections.keys()) subscriptions += Object.keys(ctx.subscriptions).length;
-      return { connections: connections.size, subscriptions };
+      return { connections: connections.size, subscriptions, slowSubscribersClosed };
     },
     /** Closes every socket (1001 going away) and stops accepting new ones. */
     dispose: async () => {

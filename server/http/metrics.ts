@@ -8,9 +8,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
 import { parseProviderCallStats, parseTaskStats, type LatencyHistogram, type TaskStats } from '../../schema/src/task-stats.ts';
+import { parseUsageTotalField, UsageTotalKind } from '../../schema/src/scripts/usage.ts';
+import type { WebSocketCounts } from '../graphql/ws.ts';
 import type { QueueService, QueueStatusSnapshot } from '../services/queue-service.ts';
 import type { WorkerService, WorkerView } from '../services/worker-service.ts';
 
@@ -19,13 +21,13 @@ export interface MetricsOptions {
   keys: RedisKeys;
   queues: QueueService;
   workers: WorkerService;
-  /** This process's WebSocket connections and subscriptions. */
-  webSocketCounts: () => { connections: number; subscriptions: number };
+  /** This process's WebSocket connections and subscriptions, and slow subscribers it closed. */
+  webSocketCounts: () => WebSocketCounts;
 }
 
 interface ClusterSnapshot {
   tasks: TaskStats;
-  /** All-time usage counters, `<tenant>\t<model>\t<kind>` -> count (kind costNano: nano-dollars). */
+  /** All-time usage counters (`parseUsageTotalField`) -> count (kind costNano: nano-dollars). */
   usageTotals: Record<string, string>;
   providerCalls: Map<string, LatencyHistogram>;
   queue: QueueStatusSnapshot;
@@ -76,14 +78,14 @@ export function createMetrics(options: MetricsOptions) {
   cluster('atf_output_bytes_total', 'Bytes of live output appended to tasks.', 'counter', (s) => [{ value: s.tasks.outputBytes }]);
   const usageSamples = (s: ClusterSnapshot, pick: (kind: string) => string | null, scale = 1): Sample[] =>
     Object.entries(s.usageTotals).flatMap(([field, value]) => {
-      const [tenant, model, kind] = field.split('\t');
-      const label = kind === undefined ? null : pick(kind);
-      return label === null ? [] : [{ labels: { tenant: tenant!, model: model!, ...(label ? { kind: label } : {}) }, value: Number(value) * scale }];
+      const total = parseUsageTotalField(field);
+      const label = total === null ? null : pick(total.kind);
+      return total === null || label === null ? [] : [{ labels: { tenant: total.tenant, model: total.model, ...(label ? { kind: label } : {}) }, value: Number(value) * scale }];
     });
   cluster('atf_llm_tokens_total', 'Tokens of billed provider calls, by tenant, model and kind (prompt, completion, cached, reasoning).', 'counter', (s) =>
-    usageSamples(s, (kind) => (kind === 'costNano' ? null : kind)));
+    usageSamples(s, (kind) => (kind === UsageTotalKind.COST_NANO ? null : kind)));
   cluster('atf_llm_cost_usd_total', 'Cost of billed provider calls in USD, by tenant and model.', 'counter', (s) =>
-    usageSamples(s, (kind) => (kind === 'costNano' ? '' : null), 1e-9));
+    usageSamples(s, (kind) => (kind === UsageTotalKind.COST_NANO ? '' : null), 1e-9));
   cluster('atf_task_wait_seconds', 'From submission to the first claim by a worker.', 'histogram', (s) => histogramSamples('atf_task_wait_seconds', s.tasks.wait));
   cluster('atf_task_duration_seconds', 'From the first claim to completion (retries included).', 'histogram', (s) => histogramSamples('atf_task_duration_seconds', s.tasks.duration));
   cluster('atf_provider_call_duration_seconds', 'Provider calls by outcome (ok, the HTTP status, or the error class), as workers record them.', 'histogram', (s) =>
@@ -110,6 +112,15 @@ export function createMetrics(options: MetricsOptions) {
     registers: [registry],
     collect() {
       this.set(options.webSocketCounts().subscriptions);
+    },
+  });
+  new Counter({
+    name: 'atf_ws_slow_subscribers_closed_total',
+    help: 'WebSocket connections this API process closed with 4480 because they fell behind (WS_SUBSCRIBER_MAX_EVENTS / WS_SUBSCRIBER_MAX_BYTES).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(options.webSocketCounts().slowSubscribersClosed);
     },
   });
 

@@ -1,11 +1,11 @@
 /**
- * Reads tasks' output streams (written only by the task scripts; see schema/src/task-output.ts)
+ * Reads tasks' output streams (written only by the task scripts; see schema/src/scripts/output.ts)
  * and the few record fields an output feed needs.
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
-import type { TaskState } from '../../schema/src/task.ts';
-import { parseOutputEntry, type OutputChunk } from '../../schema/src/task-output.ts';
+import { parseTaskState, type TaskState } from '../../schema/src/task.ts';
+import { parseOutputEntry, type OutputChunk } from '../../schema/src/scripts/output.ts';
 
 /** Chunks read per round trip when a feed catches up. */
 const PAGE = 500;
@@ -27,9 +27,18 @@ export function createOutputReader(redis: Redis, keys: RedisKeys) {
       return toChunks(taskId, await redis.xrange(keys.taskOutput(taskId), String(attempt), String(attempt)));
     },
 
-    /** The task's state, or null once it is gone. */
+    /**
+     * The task's state, or null once it is gone. A value that names no state rejects, like a
+     * failed read: it is neither "gone" nor terminal, and an output feed that took it for
+     * either would end a running task's output early; as a failed read, the feed keeps
+     * following and looks again at its next resync.
+     */
     async state(taskId: string): Promise<TaskState | null> {
-      return (await redis.hget(keys.task(taskId), 'state')) as TaskState | null;
+      const value = await redis.hget(keys.task(taskId), 'state');
+      if (value === null) return null;
+      const state = parseTaskState(value);
+      if (state === undefined) throw new Error(`task ${taskId} has a state this server does not know: ${JSON.stringify(value.slice(0, 40))}`);
+      return state;
     },
   };
 }

@@ -6,13 +6,14 @@
  * watchers coming and going cost Redis nothing. Each message is parsed at most once, and only
  * while someone listens (an output chunk only when someone watches its task). Pub/sub is
  * at-most-once: callers pair it with the task's streams (see task-watch, output-watch).
+ * Every other channel (schema/src/channels.ts) is one `on(channel, listener)` away, decoded.
  */
 import { once } from 'node:events';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
+import { Channels, type Channel, type TaskChannelMessage } from '../../schema/src/channels.ts';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
-import { parseTaskChannelMessage, type TaskChannelMessage } from '../../schema/src/task.ts';
-import { outputMessageTaskId, parseOutputMessage, type OutputChunk } from '../../schema/src/task-output.ts';
+import { outputMessageTaskId, type OutputChunk } from '../../schema/src/scripts/output.ts';
 
 export interface TaskEventBusOptions {
   keys: RedisKeys;
@@ -48,7 +49,7 @@ function removeWatcher<L>(map: Map<string, Set<L>>, taskId: string, listener: L)
 const taskIdOf = (message: TaskChannelMessage) => (message.kind === 'change' ? message.task.id : message.id);
 
 export function createTaskEventBus(options: TaskEventBusOptions) {
-  const tasksChannel = options.keys.tasksChannel();
+  const tasksChannel = Channels.tasks.name(options.keys);
   const pubsub = new RedisPubSub({
     publisher: options.publisher,
     subscriber: options.subscriber,
@@ -56,7 +57,7 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     deserializer: (buffer) => buffer.toString('utf8'),
   });
 
-  const outputChannel = options.keys.outputChannel();
+  const outputChannel = Channels.output.name(options.keys);
   const byTask = new Map<string, Set<TaskListener>>();
   const anyTask = new Set<TaskListener>();
   const byOutput = new Map<string, Set<OutputListener>>();
@@ -65,7 +66,7 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     if (byTask.size === 0 && anyTask.size === 0) return;
     let message: TaskChannelMessage;
     try {
-      message = parseTaskChannelMessage(json);
+      message = Channels.tasks.decode(json);
     } catch {
       options.onMalformedMessage?.(tasksChannel);
       return;
@@ -81,7 +82,7 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     if (!watchers) return;
     let chunk: OutputChunk;
     try {
-      chunk = parseOutputMessage(message);
+      chunk = Channels.output.decode(message);
     } catch {
       options.onMalformedMessage?.(outputChannel);
       return;
@@ -131,8 +132,19 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     };
   }
 
-  async function listenRaw(channel: string, listener: (message: string) => void): Promise<Disposable> {
-    const subscriptionId = await pubsub.subscribe(channel, listener);
+  /** A subscription of its own to `channel`; a message that does not decode is reported, not passed on. */
+  async function on<T>(channel: Channel<T>, listener: (payload: T) => void): Promise<Disposable> {
+    const name = channel.name(options.keys);
+    const subscriptionId = await pubsub.subscribe(name, (message: string) => {
+      let payload: T;
+      try {
+        payload = channel.decode(message);
+      } catch {
+        options.onMalformedMessage?.(name);
+        return;
+      }
+      listener(payload);
+    });
     return { dispose: () => pubsub.unsubscribe(subscriptionId) };
   }
 
@@ -156,9 +168,7 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
         () => anyTask.add(listener),
         () => anyTask.delete(listener),
       ),
-    /** Each provider check a worker recorded. */
-    onProviderCheck: (listener: (state: string) => void) => listenRaw(options.keys.providerChannel(), listener),
-    /** Each worker heartbeat (the worker's id). */
-    onWorkerBeat: (listener: (workerId: string) => void) => listenRaw(options.keys.workersChannel(), listener),
+    /** Every message of another channel (`Channels.provider`, `Channels.workers`, ...), decoded. */
+    on,
   };
 }

@@ -17,9 +17,9 @@ import {
   type TaskState,
   type TaskType,
 } from '../../schema/src/task.ts';
-import type { ChangeOutcome } from '../../schema/src/task-scripts.ts';
+import type { ChangeOutcome } from '../../schema/src/scripts/api.ts';
 import type { TransitionReason } from '../../schema/src/transition-reasons.ts';
-import { budgetKeys, type BudgetPeriod } from '../../schema/src/budgets.ts';
+import { budgetKeys, type BudgetPeriod } from '../../schema/src/scripts/budgets.ts';
 
 export type { ChangeOutcome };
 
@@ -260,7 +260,7 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
 
   /** PENDING, SCHEDULED or ACTIVE -> CANCELLED. */
   const cancel = (task: TaskRef, actor: string, reason: TransitionReason): Promise<ChangeOutcome> =>
-    runScript('taskCancel', { taskId: task.id, tenant: task.tenant }, common(actor), {}, { reason, cancelChannel: keys.cancelChannel() });
+    runScript('taskCancel', { taskId: task.id, tenant: task.tenant }, common(actor), {}, { reason });
 
   /** DLQ or CANCELLED -> PENDING (the caller queues it). */
   const reopen = (task: TaskRef, actor: string, change: { resetRetryCount: boolean; reason: TransitionReason }): Promise<ChangeOutcome> =>

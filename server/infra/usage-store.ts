@@ -1,11 +1,12 @@
 /**
- * Reads the usage counters and budgets the task scripts keep (recordUsage, budgetReserve in
- * schema/src/task-scripts.ts), and writes budget limits. Sums come from hourly counters, never
+ * Reads the usage counters and budgets the task scripts keep (schema/src/scripts/usage.ts and
+ * budgets.ts, which also name their fields), and writes budget limits. Sums come from hourly counters, never
  * from the ledger of calls.
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
-import { budgetField, BUDGET_PERIODS, periodOf, type BudgetPeriod } from '../../schema/src/budgets.ts';
+import { budgetField, parseBudgetField, periodOf, type BudgetPeriod } from '../../schema/src/scripts/budgets.ts';
+import { parseUsageHourField } from '../../schema/src/scripts/usage.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -46,15 +47,16 @@ export function createUsageStore(redis: Redis, keys: RedisKeys) {
     results.forEach(([error, fields], index) => {
       if (error) throw error;
       for (const [field, value] of Object.entries(fields as Record<string, string>)) {
-        const [tenant, apiKeyId, model, metric] = field.split('\t');
-        if (metric === undefined) continue;
+        const counter = parseUsageHourField(field);
+        if (!counter) continue;
+        const { tenant, apiKeyId, model, metric } = counter;
         const id = `${hours[index]}\t${tenant}\t${apiKeyId}\t${model}`;
         let row = rows.get(id);
         if (!row) {
-          row = { hourMs: hours[index]!, tenant: tenant!, apiKeyId: apiKeyId!, model: model!, tasks: 0, calls: 0, promptTokens: 0, completionTokens: 0, costNano: 0 };
+          row = { hourMs: hours[index]!, tenant, apiKeyId, model, tasks: 0, calls: 0, promptTokens: 0, completionTokens: 0, costNano: 0 };
           rows.set(id, row);
         }
-        if (metric === 'tasks' || metric === 'calls' || metric === 'promptTokens' || metric === 'completionTokens' || metric === 'costNano') row[metric] += Number(value);
+        row[metric] += Number(value);
       }
     });
     return [...rows.values()];
@@ -73,8 +75,9 @@ export function createUsageStore(redis: Redis, keys: RedisKeys) {
     const limits = await redis.hgetall(keys.budgets());
     const states: BudgetState[] = [];
     for (const [field, limit] of Object.entries(limits)) {
-      const [owner, period] = field.split('\t') as [string, BudgetPeriod];
-      if ((tenant !== null && owner !== tenant) || !BUDGET_PERIODS.includes(period)) continue;
+      const budget = parseBudgetField(field);
+      if (!budget || (tenant !== null && budget.tenant !== tenant)) continue;
+      const { tenant: owner, period } = budget;
       const { start, end } = periodOf(period, now);
       const [spent, reserved] = await Promise.all([redis.get(keys.budgetSpent(owner, period, start)), reservedNano(owner, now)]);
       states.push({ tenant: owner, period, limitNano: Number(limit), spentNano: Number(spent ?? 0), reservedNano: reserved, resetsAt: end });

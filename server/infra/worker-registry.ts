@@ -1,6 +1,7 @@
 /** Reads the workers' heartbeats (written by each worker process) and gives them circuit commands. */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { Channels, publication } from '../../schema/src/channels.ts';
 import type { CircuitCommand } from '../../schema/src/circuit.ts';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
 import { circuitCommandHash, workerHeartbeatHash, type WorkerHeartbeat } from '../../schema/src/worker-hashes.ts';
@@ -38,7 +39,7 @@ export function createWorkerRegistry(options: { redis: Redis; keys: RedisKeys })
     await redis
       .multi()
       .hset(keys.circuitCommand(), circuitCommandHash.encode({ id, action, at: Date.now() }))
-      .publish(keys.circuitChannel(), action)
+      .publish(...publication(keys, Channels.circuit, action))
       .exec();
     return id;
   }

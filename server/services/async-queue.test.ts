@@ -61,6 +61,26 @@ describe('createAsyncQueue with a backlog', () => {
     expect(byCount.overflowed).toBe(true);
   });
 
+  it("counts the socket's unflushed bytes with the queued ones: on each push, and on check() after a send", async () => {
+    let unflushed = 0;
+    const backlog = createBacklog({ maxEvents: 10, maxBytes: 1000 }, () => unflushed);
+    const queue = createAsyncQueue<string>({ backlog });
+    queue.push('a', 300);
+    unflushed = 600;
+    backlog.check();
+    expect(backlog.overflowed).toBe(false);
+    // 300 queued + 600 unflushed + 200 more queued: past 1000.
+    queue.push('b', 200);
+    expect(backlog.overflowed).toBe(true);
+    await expect(queue[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(SubscriberTooSlowError);
+
+    // Nothing queued at all: the socket alone can overflow it.
+    const socketOnly = createBacklog({ maxEvents: 10, maxBytes: 1000 }, () => unflushed);
+    unflushed = 1001;
+    socketOnly.check();
+    expect(socketOnly.overflowed).toBe(true);
+  });
+
   it('fails a pull that was already waiting when the backlog overflows elsewhere', async () => {
     const backlog = createBacklog({ maxEvents: 1, maxBytes: 1000 });
     const idle = createAsyncQueue<string>({ backlog });

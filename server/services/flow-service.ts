@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../common/logger.ts';
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
-import { TASK_STATES, type TaskState } from '../../schema/src/task.ts';
+import { parseTaskState, type TaskState } from '../../schema/src/task.ts';
 import type { TaskEventBus } from '../infra/task-events.ts';
 import { createSharedFeed } from './shared-feed.ts';
 
@@ -39,11 +39,14 @@ export interface FlowServiceOptions {
 
 export type FlowService = ReturnType<typeof createFlowService>;
 
-const STATES = new Set<string>(TASK_STATES);
-const toState = (value: string | undefined): TaskState | null | undefined =>
-  value === '' ? null : value !== undefined && STATES.has(value) ? (value as TaskState) : undefined;
+/** One side of a `FROM>TO` field: '' is "none" (a submit, a delete); undefined is a state this server does not know. */
+const toState = (value: string | undefined): TaskState | null | undefined => (value === '' ? null : value === undefined ? undefined : parseTaskState(value));
 
-/** Reads one bucket's `FROM>TO` fields; unknown fields are skipped (a newer writer's). */
+/**
+ * Reads one bucket's `FROM>TO` fields. A field naming a state this server does not know (a
+ * newer worker's during a rolling upgrade) is skipped without a warning: the chart shows the
+ * transitions this server can name, and every refresh would repeat the warning.
+ */
 export function parseFlowFields(fields: Record<string, string>): FlowCount[] {
   const counts: FlowCount[] = [];
   for (const [field, value] of Object.entries(fields)) {

@@ -5,7 +5,7 @@
 import type { Logger } from '../../common/logger.ts';
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
 import { TaskState, type TaskRecord } from '../../schema/src/task.ts';
-import { assembleOutput, parseOutputCursor, type OutputChunk } from '../../schema/src/task-output.ts';
+import { assembleOutput, parseOutputCursor, type OutputChunk } from '../../schema/src/scripts/output.ts';
 import type { TaskEventBus } from '../infra/task-events.ts';
 import type { OutputReader } from '../infra/output-reader.ts';
 import type { Caller } from '../auth/scopes.ts';

@@ -7,8 +7,9 @@
  * share its methods.
  */
 import type { Logger } from '../../common/logger.ts';
-import { TERMINAL_STATES, TaskState, type TaskChannelMessage, type TaskRecord } from '../../schema/src/task.ts';
-import { isAfter, parseOutputCursor, type OutputChunk } from '../../schema/src/task-output.ts';
+import type { TaskChannelMessage } from '../../schema/src/channels.ts';
+import { TERMINAL_STATES, TaskState, type TaskRecord } from '../../schema/src/task.ts';
+import { isAfter, parseOutputCursor, type OutputChunk } from '../../schema/src/scripts/output.ts';
 import type { AsyncQueue } from './async-queue.ts';
 import { RESYNC } from './task-watch.ts';
 
@@ -55,7 +56,12 @@ export class OutputWatch {
       if (item === RESYNC) {
         yield* this.catchUp();
         if (this.finished) return;
-        const state = await this.reader.state(this.id).catch(() => TaskState.ACTIVE);
+        // A failed read (Redis away, a state this server does not know) is no reason to end
+        // the feed: it counts as still running, and the next resync looks again.
+        const state = await this.reader.state(this.id).catch((error: Error) => {
+          this.logger.debug({ taskId: this.id, err: error.message }, 'output feed: task state not read; still following');
+          return TaskState.ACTIVE;
+        });
         if (state === null) return;
         if (TERMINAL_STATES.has(state)) return yield* this.catchUp();
       } else if ('task' in item) {

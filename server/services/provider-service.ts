@@ -1,6 +1,7 @@
 /** The provider's status as the workers last checked it, and a live view of it. */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../common/logger.ts';
+import { Channels } from '../../schema/src/channels.ts';
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
 import { ProviderState, type ProviderStatusSnapshot } from '../../schema/src/provider-status.ts';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
@@ -50,7 +51,7 @@ export function createProviderService(options: ProviderServiceOptions) {
     name: 'provider status',
     logger: options.logger,
     compute: status,
-    listen: (onHint) => options.events.onProviderCheck(onHint),
+    listen: (onHint) => options.events.on(Channels.provider, onHint),
     coalesceMs: options.coalesceMs,
     resyncIntervalMs: options.resyncIntervalMs,
   });

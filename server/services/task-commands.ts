@@ -12,7 +12,7 @@ import type { TaskQueueProducer } from '../infra/task-queue.ts';
 import type { ChangeOutcome, TaskRepository } from '../infra/task-repository.ts';
 import type { Caller } from '../auth/scopes.ts';
 import { TransitionReason } from '../../schema/src/transition-reasons.ts';
-import { periodOf } from '../../schema/src/budgets.ts';
+import { periodOf } from '../../schema/src/scripts/budgets.ts';
 import { validateContent, validateIdempotencyKey } from './content-validation.ts';
 import { taskNotFound, type TaskReads } from './task-reads.ts';
 

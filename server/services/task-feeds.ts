@@ -4,7 +4,8 @@
  * missing one; the all-task feeds skip other tenants' tasks.
  */
 import type { Logger } from '../../common/logger.ts';
-import type { TaskChannelMessage, TaskRecord } from '../../schema/src/task.ts';
+import type { TaskChannelMessage } from '../../schema/src/channels.ts';
+import type { TaskRecord } from '../../schema/src/task.ts';
 import type { TaskEventBus } from '../infra/task-events.ts';
 import type { TaskRepository } from '../infra/task-repository.ts';
 import { canSee, type Caller } from '../auth/scopes.ts';

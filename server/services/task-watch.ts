@@ -7,7 +7,8 @@
  * methods instead of a set of closures each.
  */
 import type { Logger } from '../../common/logger.ts';
-import type { TaskChannelMessage, TaskEvent, TaskRecord } from '../../schema/src/task.ts';
+import type { TaskChannelMessage } from '../../schema/src/channels.ts';
+import type { TaskEvent, TaskRecord } from '../../schema/src/task.ts';
 import type { AsyncQueue } from './async-queue.ts';
 
 /** Pushed on a watch's inbox to make it re-read its task (a publish may have been lost). */

@@ -6,7 +6,7 @@
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
 import type { TaskRecord } from '../../schema/src/task.ts';
 import { fromNanoUsd, toNanoUsd } from '../../schema/src/usage.ts';
-import { BUDGET_PERIODS, type BudgetPeriod } from '../../schema/src/budgets.ts';
+import { BUDGET_PERIODS, type BudgetPeriod } from '../../schema/src/scripts/budgets.ts';
 import type { UsageStore, BudgetState } from '../infra/usage-store.ts';
 import { isAdmin, type Caller } from '../auth/scopes.ts';
 import type { TaskReads } from './task-reads.ts';

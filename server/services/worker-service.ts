@@ -3,6 +3,7 @@
  * every worker's breaker, and a live view of them.
  */
 import type { Logger } from '../../common/logger.ts';
+import { Channels } from '../../schema/src/channels.ts';
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
 import { CircuitCommand } from '../../schema/src/circuit.ts';
 import type { TaskEventBus } from '../infra/task-events.ts';
@@ -67,7 +68,7 @@ export function createWorkerService(options: WorkerServiceOptions) {
     name: 'workers',
     logger,
     compute: list,
-    listen: (onHint) => options.events.onWorkerBeat(onHint),
+    listen: (onHint) => options.events.on(Channels.workers, onHint),
     coalesceMs: options.coalesceMs,
     resyncIntervalMs: options.resyncIntervalMs,
   });

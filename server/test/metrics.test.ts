@@ -53,6 +53,7 @@ describe('/metrics', () => {
     expect(sample(text, `atf_circuit_state{worker="${system.worker.workerId}"}`)).toBe(0);
     expect(sample(text, 'atf_ws_connections')).toBe(1);
     expect(sample(text, 'atf_ws_subscriptions')).toBe(1);
+    expect(sample(text, 'atf_ws_slow_subscribers_closed_total')).toBe(0);
     expect(sample(text, 'atf_redis_up')).toBe(1);
     expect(text).toMatch(/^# TYPE atf_task_duration_seconds histogram$/m);
     expect(text).toMatch(/^atf_server_process_cpu_seconds_total /m);

@@ -1,13 +1,14 @@
 /**
  * What one WebSocket subscriber may cost the server, over a real socket against a real server
  * and Redis: a client that stops reading is closed (4480) instead of buffered for without
- * bound, and subscribe/unsubscribe churn leaves no Redis channel subscriptions behind.
+ * bound, whether its events wait in the server's queues or in its socket, and
+ * subscribe/unsubscribe churn leaves no Redis channel subscriptions behind.
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { useSystem } from '../../test/support/fixtures.ts';
-import { graphql, SAMPLE_TEXT, submitTask, subscribe } from '../../test/support/system.ts';
+import { graphql, metricSample, SAMPLE_TEXT, submitTask, subscribe } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 
 const MAX_BYTES = 1024 * 1024;
@@ -71,6 +72,29 @@ describe('a subscriber that stops reading', () => {
     expect(await closed).toBe(4480);
     const delivered = messages.filter((message) => message.type === 'next').length;
     expect(delivered).toBeLessThan(published);
+  });
+
+  it('is closed with 4480 once what its socket has not flushed passes WS_SUBSCRIBER_MAX_BYTES, with nothing queued', async () => {
+    // 60 KB of content, selected 29 times over (aliases): each snapshot is a 1.7 MB message
+    // built from one small record. Twenty of them are 35 MB, far past the kernel's buffers.
+    const task = await submitTask(system.server, `${'Lorem ipsum dolor sit amet. '.repeat(2140)}The end.`);
+    const contents = Array.from({ length: 29 }, (_, i) => `c${i}: content`).join(' ');
+    const closedBefore = (await metricSample(system.server, 'atf_ws_slow_subscribers_closed_total')) ?? 0;
+    const { socket, messages, closed } = await openSocket();
+    socket.pause();
+    const watches = 20;
+    for (let i = 0; i < watches; i += 1) {
+      socket.send(JSON.stringify({ id: `w${i}`, type: 'subscribe', payload: { query: `subscription { taskUpdated(id: "${task.id}") { version ${contents} } }` } }));
+    }
+    // No event is ever queued (each watch sends its snapshot and waits): only the socket's
+    // unflushed bytes can tell that this client stopped reading.
+    await waitFor(async () => (await metricSample(system.server, 'atf_ws_slow_subscribers_closed_total')) === closedBefore + 1, {
+      message: 'the server to close the stalled connection',
+    });
+
+    socket.resume();
+    expect(await closed).toBe(4480);
+    expect(messages.filter((message) => message.type === 'next').length).toBeLessThan(watches);
   });
 
   it('lets a taskUpdated subscriber resume with afterVersion after the close, missing nothing', async () => {

@@ -3,7 +3,7 @@
  * per-minute Redis hash that expires, read the same by every server, queried and watched live.
  */
 import { describe, expect, it } from 'vitest';
-import { FLOW_BUCKET_TTL_MS } from '../../schema/src/task-scripts.ts';
+import { FLOW_BUCKET_TTL_MS } from '../../schema/src/scripts/prelude.ts';
 import { useSystem } from '../../test/support/fixtures.ts';
 import { graphql, SAMPLE_TEXT, submitTask, subscribe, waitForTask, type RunningServer } from '../../test/support/system.ts';
 import { parseFlowFields } from '../services/flow-service.ts';
@@ -85,7 +85,7 @@ describe('task flow', () => {
   });
 
   it('skips counter fields it does not know', () => {
-    expect(parseFlowFields({ '>PENDING': '2', 'PENDING>ACTIVE': '1', 'ACTIVE>': '1', 'X>Y': '5', junk: '1' })).toEqual([
+    expect(parseFlowFields({ '>PENDING': '2', 'PENDING>ACTIVE': '1', 'ACTIVE>': '1', 'X>Y': '5', 'pending>ACTIVE': '3', 'ACTIVE>PAUSED': '4', junk: '1' })).toEqual([
       { from: null, to: 'PENDING', count: 2 },
       { from: 'PENDING', to: 'ACTIVE', count: 1 },
       { from: 'ACTIVE', to: null, count: 1 },

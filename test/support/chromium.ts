@@ -4,8 +4,9 @@ import { chromium, type Browser } from 'playwright-core';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
- * Launches it headless with the flags this machine needs (root, no GPU, nothing fetched from
- * the internet; STACK.md trap 11). playwright gives it a fresh temporary profile of its own.
+ * Launches it headless with the flags a test machine needs (docs/development.md, "Tests"): no
+ * sandbox (it cannot start as root), no GPU, nothing fetched from the internet. playwright
+ * gives it a fresh temporary profile of its own.
  */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({

@@ -271,3 +271,11 @@ export const SAMPLE_TEXT =
   'It keeps data structures such as lists, hashes and sorted sets. ' +
   'Job queues are often built on Redis lists because pushing and popping is atomic. ' +
   'Persistence comes from snapshots or an append-only file. The weather was nice.';
+
+/** One series' value on the server's GET /metrics (`name{labels}` exactly), or undefined when absent. */
+export async function metricSample(server: { url: string }, series: string): Promise<number | undefined> {
+  const response = await fetch(`${server.url}/metrics`);
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+  const line = (await response.text()).split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}

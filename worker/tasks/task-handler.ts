@@ -1,5 +1,6 @@
 /**
- * What a task type is to the worker: a handler that turns a task's content into its result.
+ * What a task type is to the worker: a handler that turns a task's content into its result, and
+ * says beforehand what that will ask the provider for (a budget holds that much per attempt).
  * The runner gives it the content, a logger, an AbortSignal, and two reporters (progress and
  * output text); it never sees bee-queue or Redis. One file per type in this folder, registered
  * by type in worker.ts (see docs/task-types.md).
@@ -28,4 +29,16 @@ export interface TaskOutput {
   usage: TaskUsage | null;
 }
 
-export type TaskHandler = (input: TaskInput) => Promise<TaskOutput>;
+/** What one attempt's provider call sends and may receive at most, in tokens, before it runs. */
+export interface CallEstimate {
+  /** The prompt it sends, estimated as providers/usage-estimate.ts does. */
+  promptTokens: number;
+  /** The completion cap it asks for. */
+  completionTokens: number;
+}
+
+export interface TaskHandler {
+  run(input: TaskInput): Promise<TaskOutput>;
+  /** What an attempt on `content` will cost in tokens at most: what its budget hold is priced from. */
+  estimate(content: string): CallEstimate;
+}

@@ -1,0 +1,187 @@
+/**
+ * The API's scripts: what an operator or a client does to a task. Scripts: `taskCreate` (submit,
+ * with its job and its budget check), `taskCancel`, `taskReopen` (retry from the DLQ or
+ * CANCELLED), `taskDelete` (also the retention sweep's). Each is one atomic step through the
+ * prelude's `commit()` (or, for delete, its own removal from every index).
+ *
+ * The tasks channel carries each change (the prelude's `emit`) and, from delete, a deletion
+ * notice; cancel and delete of an ACTIVE task publish its id on the cancel channel, so its worker
+ * aborts at once (the payloads: schema/src/channels.ts).
+ */
+import { Channels } from '../channels.ts';
+import type { TaskState } from '../task.ts';
+import { TransitionReason } from '../transition-reasons.ts';
+import { BUDGET, BUDGET_KEYS, type BudgetPeriod } from './budgets.ts';
+import { defineTaskScript, replyList } from './kit.ts';
+
+/** An operator's change: done, refused in this state, or no such task. */
+export type ChangeOutcome = { status: 'ok'; version: number } | { status: 'conflict'; state: TaskState } | { status: 'missing' };
+
+function decodeChange(reply: unknown): ChangeOutcome {
+  const [status, first] = replyList(reply);
+  if (status === 'ok') return { status: 'ok', version: Number(first) };
+  if (status === 'conflict') return { status: 'conflict', state: first as TaskState };
+  return { status: 'missing' };
+}
+
+export type CreateReply =
+  /** `fields`: the hash the script stored, so the caller need not read it back. */
+  | { status: 'created'; fields: Record<string, string> }
+  | { status: 'existing'; taskId: string }
+  | { status: 'conflict'; taskId: string }
+  /** The tenant's spend reached this budget: nothing was stored. */
+  | { status: 'budget'; period: BudgetPeriod };
+
+export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'missing' };
+
+/**
+ * create: a new PENDING task, queued, or the task an idempotency key already names.
+ * The job goes on the queue in the same step as the record (what bee-queue's addJob does with a
+ * given id: HSET jobs, LPUSH waiting), so a submit is one round trip and no task is stored
+ * without its job. The job id is the new task's id, which no job can have yet. `job` is the
+ * task's job as bee-queue stores it (`encodeBeeQueueJob`); '' stores the task unqueued.
+ * Replies {'created', version, field, value, ...} | {'existing', id} | {'conflict', id}.
+ */
+export const create = defineTaskScript({
+  keys: ['sequence', 'ids', 'typeIndex', 'tenantTypeIndex', 'jobs', 'waiting', ...BUDGET_KEYS],
+  optionalKeys: ['idempotencyEntry'],
+  args: ['id', 'apiKeyId', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job'],
+  uses: [BUDGET],
+  body: `
+local fingerprint = redis.sha1hex(TYPE .. '\\0' .. CONTENT)
+if IDEMPOTENCY_ENTRY_KEY then
+  local existing = redis.call('GET', IDEMPOTENCY_ENTRY_KEY)
+  if existing then
+    local sep = string.find(existing, ':', 1, true)
+    local existing_id, existing_fingerprint = string.sub(existing, 1, sep - 1), string.sub(existing, sep + 1)
+    if existing_fingerprint == fingerprint then return {'existing', existing_id} end
+    return {'conflict', existing_id}
+  end
+end
+-- Over budget: nothing is stored (the resend above still answers with its task).
+local over = budget_reached()
+if over then return {'budget', over} end
+local now = now_ms()
+-- Unique, time-ordered score: creation ms with a 3-digit sequence (fits a double exactly).
+local order = string.format('%d', now * 1000 + (redis.call('INCR', SEQUENCE_KEY) % 1000))
+local task = {
+  id = ID, tenant = TENANT, apiKeyId = API_KEY_ID, type = TYPE, state = 'PENDING', version = '1',
+  content = CONTENT, progress = '0', retryCount = '0', maxRetries = MAX_RETRIES, attempt = '0',
+  errors = '[]', createdAt = str(now), updatedAt = str(now), order = order,
+}
+if IDEMPOTENCY_ENTRY_KEY then task.idempotencyKey = IDEMPOTENCY_KEY end
+local flat = {}
+for field, value in pairs(task) do flat[#flat + 1] = field; flat[#flat + 1] = value end
+redis.call('HSET', TASK_KEY, unpack(flat))
+redis.call('ZADD', ALL_KEY, order, task.id)
+redis.call('ZADD', INDEX.PENDING, order, task.id)
+redis.call('ZADD', TENANT_ALL_KEY, order, task.id)
+redis.call('ZADD', TENANT_INDEX.PENDING, order, task.id)
+redis.call('ZADD', TYPE_INDEX_KEY, order, task.id)
+redis.call('ZADD', TENANT_TYPE_INDEX_KEY, order, task.id)
+count('submitted:' .. task.type)
+count('entered:PENDING')
+redis.call('ZADD', IDS_KEY, 0, task.id)
+if IDEMPOTENCY_ENTRY_KEY then
+  redis.call('SET', IDEMPOTENCY_ENTRY_KEY, task.id .. ':' .. fingerprint, 'EX', tonumber(IDEMPOTENCY_TTL_SECONDS))
+end
+if JOB ~= '' then
+  redis.call('HSET', JOBS_KEY, task.id, JOB)
+  redis.call('LPUSH', WAITING_KEY, task.id)
+end
+count_flow(nil, 'PENDING')
+flush_stats()
+emit(task, 'transition', '${TransitionReason.SUBMITTED}', now)
+return {'created', 1, unpack(flat)}
+`,
+  decode(reply): CreateReply {
+    const [status, ...values] = replyList(reply);
+    if (status === 'budget') return { status, period: values[0] as BudgetPeriod };
+    if (status !== 'created') return { status: status === 'existing' ? 'existing' : 'conflict', taskId: values[0]! };
+    const fields: Record<string, string> = {};
+    for (let i = 1; i + 1 < values.length; i += 2) fields[values[i]!] = values[i + 1]!;
+    return { status: 'created', fields };
+  },
+});
+
+/**
+ * cancel: an operator stops a PENDING, SCHEDULED or ACTIVE task. An ACTIVE task's lease is
+ * dropped, so its worker's result is rejected as stale, and its id is published on the
+ * cancel channel so the worker aborts the provider call at once. Whichever of cancel and
+ * complete runs first wins; the other changes nothing.
+ */
+export const cancel = defineTaskScript({
+  keys: [],
+  args: ['reason'],
+  channels: [Channels.cancel],
+  body: `
+local task = read_task()
+if not task then return {'missing'} end
+local state = task.state
+if state ~= 'PENDING' and state ~= 'SCHEDULED' and state ~= 'ACTIVE' then return {'conflict', state} end
+local version = commit(task, { state = 'CANCELLED', leaseToken = false, leaseExpiresAt = false,
+  nextAttemptAt = false }, 'transition', REASON)
+if state == 'ACTIVE' then redis.call('PUBLISH', CANCEL_CHANNEL, task.id) end
+return {'ok', version}
+`,
+  decode: decodeChange,
+});
+
+/**
+ * reopen: an operator sends a DLQ or CANCELLED task back to work (PENDING). The caller then
+ * queues it on the retry queue. Leaving the DLQ and the state change are one step.
+ * `resetRetryCount` is '1' to start the retry count over.
+ */
+export const reopen = defineTaskScript({
+  keys: [],
+  args: ['resetRetryCount', 'reason'],
+  body: `
+local task = read_task()
+if not task then return {'missing'} end
+if task.state ~= 'DLQ' and task.state ~= 'CANCELLED' then return {'conflict', task.state} end
+local changes = { state = 'PENDING', progress = 0, dlqClass = false, nextAttemptAt = false,
+  reopens = tonumber(task.reopens or '0') + 1 }
+if RESET_RETRY_COUNT == '1' then changes.retryCount = 0 end
+return {'ok', commit(task, changes, 'transition', REASON)}
+`,
+  decode: decodeChange,
+});
+
+/**
+ * delete: removes the task everywhere (record, events, indexes, idempotency entry). A worker
+ * still running it is told to abort, and its later writes find nothing and change nothing.
+ * Subscribers get a deletion notice instead of a change.
+ */
+export const remove = defineTaskScript({
+  keys: ['ids', 'typeIndex', 'tenantTypeIndex'],
+  optionalKeys: ['idempotencyEntry'],
+  args: [],
+  channels: [Channels.cancel],
+  body: `
+local task = read_task()
+if not task then return {'missing'} end
+redis.call('DEL', TASK_KEY, EVENTS_KEY, OUTPUT_KEY)
+redis.call('ZREM', ALL_KEY, task.id)
+redis.call('ZREM', INDEX[task.state], task.id)
+redis.call('ZREM', TENANT_ALL_KEY, task.id)
+redis.call('ZREM', TENANT_INDEX[task.state], task.id)
+if task.dlqClass then redis.call('ZREM', DLQ_INDEX[task.dlqClass], task.id) end
+redis.call('ZREM', IDS_KEY, task.id)
+redis.call('ZREM', TYPE_INDEX_KEY, task.id)
+redis.call('ZREM', TENANT_TYPE_INDEX_KEY, task.id)
+redis.call('ZREM', FINISHED_KEY, task.id)
+if IDEMPOTENCY_ENTRY_KEY then
+  local value = redis.call('GET', IDEMPOTENCY_ENTRY_KEY)
+  if value and string.sub(value, 1, #task.id + 1) == task.id .. ':' then redis.call('DEL', IDEMPOTENCY_ENTRY_KEY) end
+end
+if task.state == 'ACTIVE' then redis.call('PUBLISH', CANCEL_CHANNEL, task.id) end
+count_flow(task.state, nil)
+local notice = cjson.encode({ id = task.id, tenant = task.tenant, deleted = '1' })
+redis.call('PUBLISH', TASKS_CHANNEL, notice)
+return {'ok', task.state}
+`,
+  decode(reply): DeleteOutcome {
+    const [status, state] = replyList(reply);
+    return status === 'ok' ? { status: 'ok', state: state as TaskState } : { status: 'missing' };
+  },
+});

@@ -1,0 +1,40 @@
+/**
+ * Every task script by name: the one map common/task-script-runner.ts registers with ioredis
+ * (`defineCommand`) and the contract test checks. The families:
+ *   kit.ts        defineTaskScript, the bindings, taskScriptCall (no script)
+ *   prelude.ts    the Lua every script starts with: the clock, counters, commit()
+ *   api.ts        taskCreate, taskCancel, taskReopen, taskDelete
+ *   lifecycle.ts  taskClaim, taskRenew, taskRelease, taskProgress, taskComplete, taskFail, taskDefer
+ *   output.ts     taskAppendOutput; emit_output, the output framing and its parsers
+ *   usage.ts      taskRecordUsage; the usage counters' fields, the pending-call record
+ *   budgets.ts    budgetReserve, budgetRelease; the budget fields, periods and keys
+ */
+import { create, cancel, reopen, remove } from './api.ts';
+import { budgetRelease, budgetReserve, BUDGET } from './budgets.ts';
+import { claim, complete, defer, fail, progress, release, renew } from './lifecycle.ts';
+import { appendOutput, EMIT_OUTPUT } from './output.ts';
+import { recordUsage } from './usage.ts';
+import type { LuaFragment } from './kit.ts';
+
+export const TASK_SCRIPTS = {
+  taskCreate: create,
+  taskClaim: claim,
+  taskRenew: renew,
+  taskRelease: release,
+  taskProgress: progress,
+  taskComplete: complete,
+  taskAppendOutput: appendOutput,
+  taskFail: fail,
+  taskDefer: defer,
+  taskCancel: cancel,
+  taskReopen: reopen,
+  taskDelete: remove,
+  taskRecordUsage: recordUsage,
+  budgetReserve,
+  budgetRelease,
+} as const;
+export type TaskScripts = typeof TASK_SCRIPTS;
+export type TaskScriptName = keyof TaskScripts;
+
+/** Every family's Lua fragment (a script includes the ones it calls: the contract test checks). */
+export const LUA_FRAGMENTS: readonly LuaFragment[] = [EMIT_OUTPUT, BUDGET];

@@ -1,0 +1,206 @@
+/**
+ * The kit every task script is made with: `defineTaskScript` (a script's keys, arguments and
+ * channels declared by name, its Lua, its reply decoder) and `taskScriptCall` (one call's KEYS
+ * and ARGV, in the order the script's bindings expect). No script lives here; see index.ts for
+ * the families.
+ *
+ * Every key a script touches is built in redis-keys.ts and arrives through KEYS: the scripts
+ * build no key names themselves (which also keeps them open to Redis Cluster). The Lua sees
+ * each declared key and argument as a named local (`TASK_KEY`, `INDEX[state]`, `LEASE_TOKEN`,
+ * ...) generated from the same declaration the callers use, so positions cannot drift apart.
+ * Every script shares:
+ *   keys: the task hash, its event stream, its output stream, the all-tasks index and its tenant
+ *         slice, each state index and its tenant slice, the dead-letter index of each error
+ *         class, the finished index, the stats hash and the flow counter of the caller's minute;
+ *   args: the stream cap, the all-tasks channel, the actor (worker id or '') and the tenant.
+ * A script that moves no index (the output append) takes only the record's shared keys (the
+ * task hash, its output, the stats hash); the other shared names are nil in it. A script about
+ * a tenant rather than a task (the budget holds) takes none.
+ * The channels a script publishes on beyond the all-tasks one (schema/src/channels.ts) come
+ * last in ARGV, filled by `taskScriptCall`: callers never pass a channel name.
+ */
+import type { ScriptChannel } from '../channels.ts';
+import type { RedisKeys } from '../redis-keys.ts';
+import { ERROR_CLASSES, TASK_STATES } from '../task.ts';
+import { PRELUDE } from './prelude.ts';
+
+/** What the shared keys of one call are built from. */
+export interface TaskScope {
+  taskId: string;
+  /** The task's tenant ('' when the caller does not know it: the script answers WRONGTENANT). */
+  tenant: string;
+  /** Any instant of the minute whose flow counter this call's transition is counted in. */
+  at: number;
+}
+
+/** The shared arguments of one call. */
+export interface TaskScriptCommon {
+  maxEvents: number;
+  actor: string;
+}
+
+interface KeySlot {
+  /** The Lua lvalue the key is bound to. */
+  lua: string;
+  build(keys: RedisKeys, scope: TaskScope): string;
+}
+
+/**
+ * Lua helper functions (`local function ...`) of one family, included after the prelude by the
+ * scripts that name the fragment in `uses`: a script carries only the helpers it calls.
+ */
+export interface LuaFragment {
+  readonly lua: string;
+}
+
+const minuteOf = (at: number) => at - (at % 60_000);
+
+/** The keys every task script starts with, in KEYS order. */
+const SHARED_KEYS: readonly KeySlot[] = [
+  { lua: 'TASK_KEY', build: (keys, scope) => keys.task(scope.taskId) },
+  { lua: 'EVENTS_KEY', build: (keys, scope) => keys.taskEvents(scope.taskId) },
+  { lua: 'OUTPUT_KEY', build: (keys, scope) => keys.taskOutput(scope.taskId) },
+  { lua: 'ALL_KEY', build: (keys) => keys.tasksAll() },
+  { lua: 'TENANT_ALL_KEY', build: (keys, scope) => keys.tenantSlice(keys.tasksAll(), scope.tenant) },
+  ...TASK_STATES.map((state): KeySlot => ({ lua: `INDEX.${state}`, build: (keys) => keys.tasksInState(state) })),
+  ...TASK_STATES.map((state): KeySlot => ({ lua: `TENANT_INDEX.${state}`, build: (keys, scope) => keys.tenantSlice(keys.tasksInState(state), scope.tenant) })),
+  ...ERROR_CLASSES.map((errorClass): KeySlot => ({ lua: `DLQ_INDEX.${errorClass}`, build: (keys) => keys.deadLetterByClass(errorClass) })),
+  { lua: 'FINISHED_KEY', build: (keys) => keys.tasksFinished() },
+  { lua: 'STATS_KEY', build: (keys) => keys.taskStats() },
+  { lua: 'FLOW_KEY', build: (keys, scope) => keys.taskFlowBucket(minuteOf(scope.at)) },
+];
+
+/**
+ * The shared keys a script that changes no state or index needs (the output append, the most
+ * frequent call): the record, its output and the stats hash. The other shared names are bound
+ * to nil in such a script.
+ */
+const RECORD_KEYS: ReadonlySet<string> = new Set(['TASK_KEY', 'OUTPUT_KEY', 'STATS_KEY']);
+
+/**
+ * The arguments every task script starts with, in ARGV order. `TASKS_CHANNEL` is the tasks
+ * channel of channels.ts (`Channels.tasks`; not imported here, which would make a cycle through
+ * output.ts), shared by every script: `emit` publishes on it.
+ */
+const SHARED_ARGS = ['MAX_EVENTS', 'TASKS_CHANNEL', 'ACTOR', 'TENANT'] as const;
+
+/** `leaseToken` -> `LEASE_TOKEN`: how a declared name reads in Lua. */
+const luaName = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
+
+/** Binds every declared key, argument and channel to its Lua name; shared keys not in `shared` are nil. */
+function luaBindings(shared: readonly KeySlot[], keys: readonly string[], args: readonly string[], channels: readonly ScriptChannel<unknown>[]): string {
+  const names = [
+    ...SHARED_KEYS.map((slot) => slot.lua),
+    ...keys.map((name) => `${luaName(name)}_KEY`),
+    ...SHARED_ARGS,
+    ...args.map(luaName),
+    ...channels.map((channel) => channel.lua),
+  ];
+  const taken = new Set<string>();
+  for (const name of names) {
+    if (taken.has(name)) throw new Error(`task script binds ${name} twice`);
+    taken.add(name);
+  }
+  const lines = ['local INDEX, TENANT_INDEX, DLQ_INDEX = {}, {}, {}'];
+  for (const slot of SHARED_KEYS) if (!slot.lua.includes('.') && !shared.includes(slot)) lines.push(`local ${slot.lua} = nil`);
+  shared.forEach((slot, i) => lines.push(`${slot.lua.includes('.') ? '' : 'local '}${slot.lua} = KEYS[${i + 1}]`));
+  keys.forEach((name, i) => lines.push(`local ${luaName(name)}_KEY = KEYS[${shared.length + i + 1}]`));
+  SHARED_ARGS.forEach((name, i) => lines.push(`local ${name} = ARGV[${i + 1}]`));
+  args.forEach((name, i) => lines.push(`local ${luaName(name)} = ARGV[${SHARED_ARGS.length + i + 1}]`));
+  channels.forEach((channel, i) => lines.push(`local ${channel.lua} = ARGV[${SHARED_ARGS.length + args.length + i + 1}]`));
+  return lines.join('\n');
+}
+
+/** A task script: its declared keys and arguments (after the shared ones), its Lua, and its reply. */
+export interface TaskScript<Key extends string, OptionalKey extends string, Arg extends string, Reply> {
+  /** The shared keys it takes (all of them, or just the record's for a script that moves no index). */
+  readonly shared: readonly KeySlot[];
+  readonly keys: readonly Key[];
+  /** Keys after `keys` that a call may leave out (then the Lua sees nil); all-or-none, in order. */
+  readonly optionalKeys: readonly OptionalKey[];
+  readonly args: readonly Arg[];
+  /** The channels it publishes on besides the tasks channel; their names follow `args` in ARGV. */
+  readonly channels: readonly ScriptChannel<unknown>[];
+  /** The whole source: bindings, prelude, fragments and body. */
+  readonly lua: string;
+  decode(reply: unknown): Reply;
+}
+
+/** Declares a task script; its Lua is its bindings, the prelude, the fragments it uses and its body. */
+export function defineTaskScript<const Key extends string, const OptionalKey extends string, const Arg extends string, Reply>(spec: {
+  /**
+   * 'record': only the task hash, its output and the stats hash (a script that moves no index);
+   * 'none': no shared key (a script about a tenant, not a task).
+   */
+  shared?: 'all' | 'record' | 'none';
+  keys: readonly Key[];
+  optionalKeys?: readonly OptionalKey[];
+  args: readonly Arg[];
+  channels?: readonly ScriptChannel<unknown>[];
+  uses?: readonly LuaFragment[];
+  body: string;
+  decode(reply: unknown): Reply;
+}): TaskScript<Key, OptionalKey, Arg, Reply> {
+  const optionalKeys = spec.optionalKeys ?? [];
+  const channels = spec.channels ?? [];
+  const shared = spec.shared === 'record' ? SHARED_KEYS.filter((slot) => RECORD_KEYS.has(slot.lua)) : spec.shared === 'none' ? [] : SHARED_KEYS;
+  const fragments = (spec.uses ?? []).map((fragment) => fragment.lua).join('');
+  return {
+    shared,
+    keys: spec.keys,
+    optionalKeys,
+    args: spec.args,
+    channels,
+    lua: `${luaBindings(shared, [...spec.keys, ...optionalKeys], spec.args, channels)}\n${PRELUDE}${fragments}\n${spec.body}`,
+    decode: spec.decode,
+  };
+}
+
+export type AnyTaskScript = TaskScript<string, string, string, unknown>;
+
+/** What a call passes: the script's own keys and arguments, by name. */
+export type ScriptKeys<S> = S extends TaskScript<infer K, infer O, string, unknown> ? Record<K, string> & Partial<Record<O, string>> : never;
+export type ScriptArgs<S> = S extends TaskScript<string, string, infer A, unknown> ? Record<A, string | number> : never;
+export type ScriptReply<S> = S extends TaskScript<string, string, string, infer R> ? R : never;
+
+/**
+ * KEYS and ARGV of one call, in the order the script's bindings expect. Throws when a call
+ * names a key or argument the script does not declare, or leaves out one it needs.
+ */
+export function taskScriptCall<S extends AnyTaskScript>(
+  script: S,
+  redisKeys: RedisKeys,
+  scope: TaskScope,
+  common: TaskScriptCommon,
+  keys: ScriptKeys<S>,
+  args: ScriptArgs<S>,
+): { keys: string[]; args: (string | number)[] } {
+  const given = keys as Record<string, string | undefined>;
+  const values = args as Record<string, string | number | undefined>;
+  const declared = new Set<string>([...script.keys, ...script.optionalKeys]);
+  for (const name of Object.keys(given)) if (!declared.has(name)) throw new Error(`undeclared key ${name}`);
+  for (const name of Object.keys(values)) if (!script.args.includes(name)) throw new Error(`undeclared argument ${name}`);
+  const callKeys = script.shared.map((slot) => slot.build(redisKeys, scope));
+  for (const name of script.keys) {
+    const key = given[name];
+    if (key === undefined) throw new Error(`missing key ${name}`);
+    callKeys.push(key);
+  }
+  const present = script.optionalKeys.filter((name) => given[name] !== undefined);
+  if (present.length > 0 && present.length !== script.optionalKeys.length) throw new Error('optional keys are all or none');
+  for (const name of present) callKeys.push(given[name]!);
+  const callArgs: (string | number)[] = [common.maxEvents, redisKeys.tasksChannel(), common.actor, scope.tenant];
+  for (const name of script.args) {
+    const value = values[name];
+    if (value === undefined) throw new Error(`missing argument ${name}`);
+    callArgs.push(value);
+  }
+  for (const channel of script.channels) callArgs.push(channel.name(redisKeys));
+  return { keys: callKeys, args: callArgs };
+}
+
+/** A script's reply as strings: its status first. Throws on anything else. */
+export function replyList(reply: unknown): [string, ...string[]] {
+  if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new Error('unexpected task script reply');
+  return reply.map(String) as [string, ...string[]];
+}

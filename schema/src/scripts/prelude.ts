@@ -1,0 +1,178 @@
+/**
+ * The Lua prelude every task script shares: the clock, number formatting, the /metrics counters
+ * (task-stats.ts names their fields), the per-minute flow counter, the tenant check, reading the
+ * record, and `commit()`, the one atomic step of every transition. A transition checks the state
+ * (and, for a worker, its lease token) it expects, writes the hash, bumps `version`, moves the
+ * task between state indexes, appends the change to the task's capped event stream and
+ * publishes it on the tasks channel: all in one step, so readers never see half a transition.
+ *
+ * The tenant names the slices passed in. A script that finds the task under another tenant
+ * changes nothing and fails with `WRONGTENANT "<tenant>"`; the caller runs it again with that
+ * tenant (common/task-script-runner.ts), so a caller that does not know it yet may pass ''.
+ *
+ * Times come from Redis' clock (TIME), so hosts with skewed clocks agree on leases and due
+ * times; only the per-minute flow counter is picked by the caller's clock. A worker's write
+ * needs its lease token to be current, not unexpired: a worker whose lease ran out may still
+ * finish if nobody has taken the task over, and then its is the one result.
+ */
+import { LATENCY_BUCKETS_MS } from '../task-stats.ts';
+
+/** How long a per-minute flow counter is kept (the dashboard shows at most the last hour). */
+export const FLOW_BUCKET_TTL_MS = 2 * 60 * 60 * 1000;
+
+/** The helpers every script shares, after its bindings (kit.ts) and before its body. */
+export const PRELUDE = `
+-- One clock reading per script: a transition happens at one instant (and TIME is a command).
+local NOW = nil
+local function now_ms()
+  if not NOW then
+    local t = redis.call('TIME')
+    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return NOW
+end
+
+-- Integers as digits (tostring would give 1.8e+15), fractions as they are.
+local function str(value)
+  if type(value) == 'number' and value == math.floor(value) then return string.format('%d', value) end
+  return tostring(value)
+end
+
+-- Cluster-wide counters for /metrics (see task-stats.ts for the field names). count() and
+-- observe() only gather; flush_stats() writes them, which commit() does for every transition.
+local LATENCY_BUCKETS_MS = {${LATENCY_BUCKETS_MS.join(', ')}}
+local STATS_FIELDS, STATS_BY = {}, {}
+local function count(field, by)
+  if STATS_BY[field] == nil then
+    STATS_FIELDS[#STATS_FIELDS + 1] = field
+    STATS_BY[field] = 0
+  end
+  STATS_BY[field] = STATS_BY[field] + (by or 1)
+end
+local function observe(name, ms)
+  local bucket = '+Inf'
+  for _, le in ipairs(LATENCY_BUCKETS_MS) do
+    if ms <= le then bucket = tostring(le); break end
+  end
+  count(name .. ':le:' .. bucket)
+  count(name .. ':sum_ms', math.max(0, math.floor(ms)))
+  count(name .. ':count')
+end
+-- One HINCRBY for a single field; for several, one HMGET and one HSET instead of one HINCRBY
+-- each (the script is atomic: nothing can change the hash between the read and the write).
+local function flush_stats()
+  local n = #STATS_FIELDS
+  if n == 1 then
+    redis.call('HINCRBY', STATS_KEY, STATS_FIELDS[1], STATS_BY[STATS_FIELDS[1]])
+  elseif n > 1 then
+    local current = redis.call('HMGET', STATS_KEY, unpack(STATS_FIELDS))
+    local set = {}
+    for i, field in ipairs(STATS_FIELDS) do
+      set[#set + 1] = field
+      set[#set + 1] = str((tonumber(current[i]) or 0) + STATS_BY[field])
+    end
+    redis.call('HSET', STATS_KEY, unpack(set))
+  end
+  STATS_FIELDS, STATS_BY = {}, {}
+end
+-- A worker write whose lease is gone: nothing changes, but it is counted.
+local function stale(state)
+  count('stale_writes')
+  flush_stats()
+  return {'stale', state}
+end
+
+-- Counts one transition in the hash of its minute (field 'FROM>TO'; '' is "none": submitted,
+-- deleted). Buckets expire, so the counters stay small; every server reads the same ones.
+-- A bucket only ever counts its own minute, so its expiry is set when a field is created
+-- (HINCRBY answers 1), not on every count.
+local function count_flow(from, to)
+  if redis.call('HINCRBY', FLOW_KEY, (from or '') .. '>' .. (to or ''), 1) == 1 then
+    redis.call('PEXPIRE', FLOW_KEY, ${FLOW_BUCKET_TTL_MS})
+  end
+end
+
+-- The tenant slices passed in must be the task's own: otherwise stop before any change,
+-- naming the tenant to call again with.
+local function check_tenant(tenant)
+  if tenant ~= TENANT then return error({ err = 'WRONGTENANT ' .. cjson.encode(tenant) }) end
+end
+
+-- The record, or nil when there is none.
+local function read_task()
+  local flat = redis.call('HGETALL', TASK_KEY)
+  if #flat == 0 then return nil end
+  local task = {}
+  for i = 1, #flat, 2 do task[flat[i]] = flat[i + 1] end
+  check_tenant(task.tenant)
+  return task
+end
+
+-- The event payload: the record without its content (large) and lease token (a fence, not data).
+local function emit(task, kind, reason, now)
+  local payload = {}
+  for field, value in pairs(task) do
+    if field ~= 'content' and field ~= 'leaseToken' then payload[field] = value end
+  end
+  local json = cjson.encode(payload)
+  redis.call('XADD', EVENTS_KEY, 'MAXLEN', '~', MAX_EVENTS, '0-' .. task.version,
+    'kind', kind, 'version', task.version, 'state', task.state, 'at', str(now),
+    'workerId', ACTOR, 'reason', reason, 'task', json)
+  -- One channel for every task: API servers subscribe to it once and route by id in-process.
+  redis.call('PUBLISH', TASKS_CHANNEL, json)
+end
+
+-- Applies changes (field -> value; false deletes the field), bumps the version, keeps the
+-- state and dead-letter indexes in step, and emits the event. Returns the new version.
+-- A move into DLQ must set changes.dlqClass; a move out of it must clear it (false).
+local function commit(task, changes, kind, reason)
+  local now = now_ms()
+  local old_state, old_dlq_class = task.state, task.dlqClass
+  local version = tonumber(task.version) + 1
+  changes.version = version
+  changes.updatedAt = now
+  local set, del = {}, {}
+  for field, value in pairs(changes) do
+    if value == false then
+      -- Only fields the record has: an HDEL of nothing is still a command.
+      if task[field] ~= nil then del[#del + 1] = field end
+      task[field] = nil
+    else
+      set[#set + 1] = field
+      set[#set + 1] = str(value)
+      task[field] = str(value)
+    end
+  end
+  redis.call('HSET', TASK_KEY, unpack(set))
+  if #del > 0 then redis.call('HDEL', TASK_KEY, unpack(del)) end
+  if task.state ~= old_state then
+    count_flow(old_state, task.state)
+    redis.call('ZREM', INDEX[old_state], task.id)
+    redis.call('ZADD', INDEX[task.state], task.order, task.id)
+    redis.call('ZREM', TENANT_INDEX[old_state], task.id)
+    redis.call('ZADD', TENANT_INDEX[task.state], task.order, task.id)
+    count('entered:' .. task.state)
+  end
+  if task.state == 'COMPLETED' or task.state == 'CANCELLED' then
+    redis.call('ZADD', FINISHED_KEY, now, task.id)
+  elseif old_state == 'COMPLETED' or old_state == 'CANCELLED' then
+    redis.call('ZREM', FINISHED_KEY, task.id)
+  end
+  if old_dlq_class and old_dlq_class ~= task.dlqClass then redis.call('ZREM', DLQ_INDEX[old_dlq_class], task.id) end
+  if task.dlqClass and task.dlqClass ~= old_dlq_class then redis.call('ZADD', DLQ_INDEX[task.dlqClass], task.order, task.id) end
+  flush_stats()
+  emit(task, kind, reason, now)
+  return version
+end
+
+-- Appends one error record to the task's JSON error list.
+local function with_error(task, error_json)
+  local errors = cjson.decode(task.errors or '[]')
+  errors[#errors + 1] = cjson.decode(error_json)
+  return cjson.encode(errors)
+end
+
+local function holds_lease(task, token)
+  return task.state == 'ACTIVE' and task.leaseToken == token
+end
+`;

@@ -1,0 +1,122 @@
+/**
+ * Usage: what provider calls cost, as the scripts count it and the server reads it, in one
+ * place. Script: `taskRecordUsage`. Beside it, the formats it writes and others read: the
+ * hourly counters' and the all-time totals' field names (the server's usage reads and
+ * /metrics parse them here), and the record of a call under way (`RedisKeys.usagePending`,
+ * written by the worker, read by the sweeper, removed by the script). No I/O here.
+ */
+import { z } from 'zod';
+import { BUDGET, BUDGET_KEYS } from './budgets.ts';
+import { defineTaskScript } from './kit.ts';
+
+/** The counters of `RedisKeys.usageHour`, field `<tenant>\t<apiKeyId>\t<model>\t<metric>`. */
+export const UsageHourMetric = { TASKS: 'tasks', CALLS: 'calls', PROMPT_TOKENS: 'promptTokens', COMPLETION_TOKENS: 'completionTokens', COST_NANO: 'costNano' } as const;
+export type UsageHourMetric = (typeof UsageHourMetric)[keyof typeof UsageHourMetric];
+const HOUR_METRICS: readonly string[] = Object.values(UsageHourMetric);
+
+/** The counters of `RedisKeys.usageTotals`, field `<tenant>\t<model>\t<kind>` (costNano in nano-dollars). */
+export const UsageTotalKind = { PROMPT: 'prompt', COMPLETION: 'completion', CACHED: 'cached', REASONING: 'reasoning', COST_NANO: 'costNano' } as const;
+export type UsageTotalKind = (typeof UsageTotalKind)[keyof typeof UsageTotalKind];
+const TOTAL_KINDS: readonly string[] = Object.values(UsageTotalKind);
+
+/** What a field of an hour's counters counts, or null when it is not one of them. */
+export function parseUsageHourField(field: string): { tenant: string; apiKeyId: string; model: string; metric: UsageHourMetric } | null {
+  const [tenant, apiKeyId, model, metric] = field.split('\t');
+  if (model === undefined || metric === undefined || !HOUR_METRICS.includes(metric)) return null;
+  return { tenant: tenant!, apiKeyId: apiKeyId!, model, metric: metric as UsageHourMetric };
+}
+
+/** What a field of the all-time totals counts, or null when it is not one of them. */
+export function parseUsageTotalField(field: string): { tenant: string; model: string; kind: UsageTotalKind } | null {
+  const [tenant, model, kind] = field.split('\t');
+  if (model === undefined || kind === undefined || !TOTAL_KINDS.includes(kind)) return null;
+  return { tenant: tenant!, model, kind: kind as UsageTotalKind };
+}
+
+const pendingCallSchema = z.object({
+  taskId: z.string(),
+  tenant: z.string(),
+  attempt: z.number().int(),
+  model: z.string(),
+  /** When it was registered (ms, the worker's clock). */
+  at: z.number(),
+  reservationId: z.string().nullable(),
+  /** The prompt's estimated tokens, for an estimate when the provider never says. */
+  promptTokens: z.number(),
+});
+/** A provider call under way (`RedisKeys.usagePending`, by generation id). */
+export type PendingCall = z.infer<typeof pendingCallSchema>;
+
+/** The pending call's value in `RedisKeys.usagePending`: JSON. */
+export const pendingCallCodec = {
+  encode: (call: PendingCall): string => JSON.stringify(call),
+  /** The call, or null when the value is not one (not JSON, or another shape). */
+  decode(json: string): PendingCall | null {
+    try {
+      const parsed = pendingCallSchema.safeParse(JSON.parse(json));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null;
+    }
+  },
+};
+
+const hour = (metric: UsageHourMetric) => `group .. '${metric}'`;
+const total = (kind: UsageTotalKind) => `total .. '${kind}'`;
+
+/**
+ * recordUsage: one provider call's usage (schema/src/usage.ts), whatever became of the attempt:
+ * it was billed, so a stale worker's call counts too, though it changes no task state. Appends
+ * the ledger entry; adds to the task's sums (when the task still exists), the hour's counters by
+ * tenant, API key and model, the all-time totals and the tenant's day and month spend; and
+ * releases the call's budget reservation. A task's first recorded call counts it in `tasks`.
+ * Replies 1, or 0 when a call registered as under way (`wasPending`) was recorded already.
+ */
+export const recordUsage = defineTaskScript({
+  shared: 'record',
+  keys: ['ledger', 'hour', 'totals', 'pending', ...BUDGET_KEYS],
+  args: ['taskId', 'attempt', 'model', 'generationId', 'promptTokens', 'completionTokens', 'cachedTokens', 'reasoningTokens', 'costNano', 'estimated', 'reservationId', 'wasPending', 'ledgerMax', 'retentionMs'],
+  uses: [BUDGET],
+  body: `
+-- A call registered as under way is recorded by whoever takes it off that list first: its worker,
+-- or a sweeper reconciling it after the worker died. The other records nothing.
+if GENERATION_ID ~= '' and redis.call('HDEL', PENDING_KEY, GENERATION_ID) == 0 and WAS_PENDING == '1' then return 0 end
+local f = redis.call('HMGET', TASK_KEY, 'tenant', 'apiKeyId', 'usageCalls')
+if f[1] then check_tenant(f[1]) end
+local api_key = f[2] or ''
+local first = f[1] ~= false and tonumber(f[3] or '0') == 0
+local prompt, completion = tonumber(PROMPT_TOKENS), tonumber(COMPLETION_TOKENS)
+local cached, reasoning, cost = tonumber(CACHED_TOKENS), tonumber(REASONING_TOKENS), tonumber(COST_NANO)
+if f[1] then
+  redis.call('HINCRBY', TASK_KEY, 'usageCalls', 1)
+  redis.call('HINCRBY', TASK_KEY, 'usagePromptTokens', prompt)
+  redis.call('HINCRBY', TASK_KEY, 'usageCompletionTokens', completion)
+  redis.call('HINCRBY', TASK_KEY, 'usageCachedTokens', cached)
+  redis.call('HINCRBY', TASK_KEY, 'usageReasoningTokens', reasoning)
+  redis.call('HINCRBY', TASK_KEY, 'usageCostNano', cost)
+  redis.call('HSET', TASK_KEY, 'usageModel', MODEL)
+  if ESTIMATED == '1' then redis.call('HSET', TASK_KEY, 'usageEstimated', '1') end
+end
+local now = now_ms()
+redis.call('XADD', LEDGER_KEY, 'MAXLEN', '~', LEDGER_MAX, '*', 'at', str(now), 'tenant', TENANT,
+  'apiKeyId', api_key, 'taskId', TASK_ID, 'attempt', ATTEMPT, 'model', MODEL, 'generationId', GENERATION_ID,
+  'promptTokens', PROMPT_TOKENS, 'completionTokens', COMPLETION_TOKENS, 'cachedTokens', CACHED_TOKENS,
+  'reasoningTokens', REASONING_TOKENS, 'costNano', COST_NANO, 'estimated', ESTIMATED)
+local group = TENANT .. '\\t' .. api_key .. '\\t' .. MODEL .. '\\t'
+if redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.CALLS)}, 1) == 1 then redis.call('PEXPIRE', HOUR_KEY, tonumber(RETENTION_MS)) end
+redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.PROMPT_TOKENS)}, prompt)
+redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.COMPLETION_TOKENS)}, completion)
+redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.COST_NANO)}, cost)
+if first then redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.TASKS)}, 1) end
+local total = TENANT .. '\\t' .. MODEL .. '\\t'
+redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.PROMPT)}, prompt)
+redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.COMPLETION)}, completion)
+redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.CACHED)}, cached)
+redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.REASONING)}, reasoning)
+redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.COST_NANO)}, cost)
+add_spend(cost)
+if RESERVATION_ID ~= '' then end_hold(RESERVATION_ID) end
+return 1
+`,
+  decode: (reply) => reply === 1,
+});

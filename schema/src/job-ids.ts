@@ -28,7 +28,7 @@ export const jobIds = {
   overdue: (taskId: string, nextAttemptAt: number) => `${taskId}:overdue-${nextAttemptAt}`,
   /**
    * A held task released early (its breaker reset, its rate-limit hold lifted) whose delayed job
-   * was not there to raise, on the retry queue: once per deferral.
+   * was already on its way (stored, not delayed), on the retry queue: once per deferral.
    */
   released: (taskId: string, attempt: number) => `${taskId}:release-${attempt}`,
   /** A second look at a task reached before its retry was due, on the retry queue. */

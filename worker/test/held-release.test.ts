@@ -4,6 +4,7 @@
  * release, and never a task that moved on; a rate-limit hold is released only when lifted.
  */
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { Hold } from '../../schema/src/holds.ts';
 import { jobIds } from '../../schema/src/job-ids.ts';
@@ -16,6 +17,7 @@ import { createHeldRelease } from '../held-release.ts';
 import { createProviderRateLimiter } from '../rate-limiter.ts';
 
 const system = useSystem({ server: false });
+const beeQueueLua = (createRequire(import.meta.url)('bee-queue/lib/lua') as { scripts: Record<string, string> }).scripts;
 const TENANT = 'default';
 
 /** A task claimed by a fresh store and deferred for `reason` by `delayMs`, with its delayed job queued as the runner does. */
@@ -72,8 +74,20 @@ describe('held tasks', () => {
     }
   });
 
-  it('queues a job of its own for a released task whose delayed job is not there yet', async () => {
+  it('queues the delayed job itself when the deferring worker has not saved it yet, so its late save adds nothing', async () => {
     const task = await deferred(TransitionReason.CIRCUIT_OPEN, 60_000, false);
+    expect(await releaser().releaseCircuitHolds()).toBe(1);
+    expect(await waiting()).toContain(task.jobId);
+    // bee-queue's own save of a delayed job, as the deferring worker makes it after the release.
+    const { client } = system.redis;
+    const bq = (suffix: string) => `${system.keys.beeQueuePrefix()}:${QueueName.RETRY}:${suffix}`;
+    expect(await client.eval(beeQueueLua.addDelayedJob!, 4, bq('id'), bq('jobs'), bq('delayed'), bq('earlierDelayed'), task.jobId, '{}', task.due)).toBeNull();
+    expect(await client.zscore(bq('delayed'), task.jobId)).toBeNull();
+  });
+
+  it('queues a job of its own for a released task whose delayed job is already on its way', async () => {
+    const task = await deferred(TransitionReason.CIRCUIT_OPEN);
+    await system.redis.client.zrem(system.keys.beeQueueKey(QueueName.RETRY, 'delayed'), task.jobId);
     expect(await releaser().releaseCircuitHolds()).toBe(1);
     expect(await waiting()).toContain(jobIds.released(task.id, task.attempt));
   });

@@ -13,10 +13,11 @@ export type ReleaseOutcome = { status: 'released'; version: number } | { status:
  * releaseHold: fenced by the deferral it releases (still SCHEDULED, at attempt `attempt`, due at
  * `due`, and not due yet): sets `nextAttemptAt` to now and records why (`reason`). Its delayed
  * job (`retryJobId` in the retry queue's `delayed` set) is raised as bee-queue raises one (off
- * `delayed`, onto `waiting`); when that job is not there (still being queued, or lost) the task
- * gets a job of its own, `releaseJobId` (`job` is it encoded as bee-queue stores it), and the
- * delayed one becomes a stray the claim turns away. Replies {'released', version} |
- * {'unheld', state} | {'missing'}.
+ * `delayed`, onto `waiting`). A job not in `delayed` and not stored is still being queued by the
+ * deferring worker (or lost): it is queued now under its own id (`job`, encoded as bee-queue
+ * stores it), so the late save finds the id taken and adds nothing. One stored but not delayed
+ * is already on its way, and may meet the task before this release: the task then gets a job of
+ * its own, `releaseJobId`. Replies {'released', version} | {'unheld', state} | {'missing'}.
  */
 export const releaseHold = defineTaskScript({
   keys: ['jobs', 'waiting', 'delayed'],
@@ -30,7 +31,10 @@ if task.state ~= 'SCHEDULED' or task.attempt ~= ATTEMPT or due ~= tonumber(DUE) 
   return {'unheld', task.state}
 end
 local version = commit(task, { nextAttemptAt = now }, 'transition', REASON)
-if redis.call('ZREM', DELAYED_KEY, RETRY_JOB_ID) == 1 and redis.call('HEXISTS', JOBS_KEY, RETRY_JOB_ID) == 1 then
+local raised = redis.call('ZREM', DELAYED_KEY, RETRY_JOB_ID) == 1
+if raised and redis.call('HEXISTS', JOBS_KEY, RETRY_JOB_ID) == 1 then
+  redis.call('LPUSH', WAITING_KEY, RETRY_JOB_ID)
+elseif redis.call('HSETNX', JOBS_KEY, RETRY_JOB_ID, JOB) == 1 then
   redis.call('LPUSH', WAITING_KEY, RETRY_JOB_ID)
 elseif redis.call('HSETNX', JOBS_KEY, RELEASE_JOB_ID, JOB) == 1 then
   redis.call('LPUSH', WAITING_KEY, RELEASE_JOB_ID)

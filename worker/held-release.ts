@@ -66,6 +66,7 @@ export function createHeldRelease(options: HeldReleaseOptions) {
   let watchUntil = 0;
   let timer: NodeJS.Timeout | null = null;
   let checking = false;
+  let disposed = false;
 
   async function checkRateLimit(): Promise<void> {
     if (!options.rateLimiter) return;
@@ -95,7 +96,8 @@ export function createHeldRelease(options: HeldReleaseOptions) {
         if (!stillHeld) await store.releaseHold(deferral, TransitionReason.RELEASED_BY_CIRCUIT_RESET);
         return;
       }
-      if (!options.rateLimiter) return;
+      // A worker shutting down may still defer; it starts no watch.
+      if (!options.rateLimiter || disposed) return;
       watchUntil = Math.max(watchUntil, deferral.due);
       timer ??= setInterval(() => {
         if (Date.now() > watchUntil) return stopWatching();
@@ -109,6 +111,9 @@ export function createHeldRelease(options: HeldReleaseOptions) {
       }, checkMs);
       timer.unref();
     },
-    dispose: stopWatching,
+    dispose(): void {
+      disposed = true;
+      stopWatching();
+    },
   };
 }

@@ -8,9 +8,11 @@
  *   output.ts     taskAppendOutput; emit_output, the output framing and its parsers
  *   usage.ts      taskRecordUsage; the usage counters' fields, the pending-call record
  *   budgets.ts    budgetReserve, budgetRelease; the budget fields, periods and keys
+ *   held.ts       taskReleaseHold (a held task made due now: schema/src/holds.ts)
  */
 import { create, cancel, reopen, remove } from './api.ts';
 import { budgetRelease, budgetReserve, BUDGET } from './budgets.ts';
+import { releaseHold } from './held.ts';
 import { claim, complete, defer, fail, progress, release, renew } from './lifecycle.ts';
 import { appendOutput, EMIT_OUTPUT } from './output.ts';
 import { recordUsage } from './usage.ts';
@@ -32,6 +34,7 @@ export const TASK_SCRIPTS = {
   taskRecordUsage: recordUsage,
   budgetReserve,
   budgetRelease,
+  taskReleaseHold: releaseHold,
 } as const;
 export type TaskScripts = typeof TASK_SCRIPTS;
 export type TaskScriptName = keyof TaskScripts;

@@ -21,10 +21,11 @@ import { benchFanout } from './scenarios/fanout.ts';
 import { benchGrowth } from './scenarios/growth.ts';
 import { benchEndToEnd, benchScale, benchSubmit } from './scenarios/http.ts';
 import { benchMemory } from './scenarios/memory.ts';
+import { benchRetries } from './scenarios/retries.ts';
 import { benchStreaming } from './scenarios/streaming.ts';
 import { benchWorker } from './scenarios/worker.ts';
 
-const SCENARIOS = ['submit', 'end-to-end', 'worker', 'fan-out', 'streaming', 'growth', 'memory', 'scale'] as const;
+const SCENARIOS = ['submit', 'end-to-end', 'worker', 'retries', 'fan-out', 'streaming', 'growth', 'memory', 'scale'] as const;
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, reps: { type: 'string' } } });
 const quick = values.quick!;
@@ -52,6 +53,7 @@ try {
     submit: () => benchSubmit(system, api, noop),
     'end-to-end': () => benchEndToEnd(system, api, noop, flush),
     worker: () => benchWorker(system, api, flush),
+    retries: () => benchRetries(system, api, flush),
     'fan-out': () => benchFanout(system, api, noop, raw),
     streaming: () => benchStreaming(system, api),
     growth: () => benchGrowth(system),

@@ -2,6 +2,7 @@
  * `npm start`: the whole system on one machine. Finds or starts Redis, starts the API server
  * (which also serves the built web client) and WORKER_REPLICAS workers, prints the URLs, and
  * on Ctrl-C stops every child in order: server and workers first, then a Redis it started.
+ * The banner comes first: the children's lines until then are held and printed right after it.
  *
  * `npm run dev` (--dev): the same, with NODE_ENV=development, server and workers restarted
  * on file changes, and the Vite dev server (hot reload) proxying to the API.
@@ -30,13 +31,26 @@ const children = new Map<string, ChildProcess>();
 let redis: ResolvedRedis | null = null;
 let stopping = false;
 
+/**
+ * The children's lines until the banner is out (null after): their start-up logs would push the
+ * banner, the one thing a newcomer needs, out of sight. A start that fails prints them at once,
+ * since they say why.
+ */
+let held: string[] | null = [];
+const childLine = (line: string) => (held ? held.push(line) : console.log(line));
+function releaseHeldLines(): void {
+  const lines = held ?? [];
+  held = null;
+  for (const line of lines) console.log(line);
+}
+
 /** Runs `args` under this Node as a child with its output prefixed by `name`. */
 function launch(name: string, args: string[], childEnv: NodeJS.ProcessEnv): ChildProcess {
   // Own process group: a terminal's Ctrl-C reaches only this supervisor, which then stops
   // the children in order, once each (a second signal would force them to exit at once).
   const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${line}`));
+    createInterface({ input: stream }).on('line', (line) => childLine(`[${name}] ${line}`));
   }
   child.once('exit', (code, signal) => {
     children.delete(name);
@@ -52,6 +66,7 @@ function launch(name: string, args: string[], childEnv: NodeJS.ProcessEnv): Chil
 async function shutdown(exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
+  releaseHeldLines();
   say('stopping…');
   const exits = [...children.values()].map(
     (child) =>
@@ -127,6 +142,7 @@ async function main(): Promise<void> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (!(await waitUntilReady(url))) {
     if (!stopping) {
+      releaseHeldLines();
       say('the server did not become ready in 30 s');
       await shutdown(1);
     }
@@ -135,10 +151,12 @@ async function main(): Promise<void> {
   say('AsyncTaskFlow is running:');
   say(`  web app   ${dev ? `http://localhost:${VITE_PORT}/   (Vite, hot reload)` : `${url}/`}`);
   say(`  GraphQL   ${url}/graphql   (WebSocket subscriptions on the same path)`);
-  if ((env.NODE_ENV ?? 'development') === 'development' || dev) say(`  GraphiQL  ${url}/graphiql`);
+  const graphiql = (env.NODE_ENV ?? 'development') === 'development' || dev || ['true', '1', 'yes'].includes(env.GRAPHIQL ?? '');
+  if (graphiql) say(`  GraphiQL  ${url}/graphiql`);
   say(`  health    ${url}/health   (metrics: ${url}/metrics)`);
   say(`  workers   ${replicas}   (WORKER_REPLICAS)`);
   say('press Ctrl-C to stop');
+  releaseHeldLines();
 }
 
 void main();

@@ -14,6 +14,7 @@ import { requireRedisVersion } from '../common/redis-version.ts';
 import type { ServerConfig } from './config.ts';
 import { createDependencies } from './wiring.ts';
 import type { GraphQLContext } from './graphql/context.ts';
+import { introspectionPolicyPlugin, IntrospectionPolicy } from './graphql/introspection.ts';
 import { submitRateLimitPlugin } from './graphql/submit-rate-limit.ts';
 import { attachGraphQLWs } from './graphql/ws.ts';
 import { createGraphQLHttpHandler } from './http/graphql-http.ts';
@@ -36,12 +37,12 @@ export interface AppHooks {
 export function createApp(config: ServerConfig, logger: Logger, hooks: AppHooks = {}) {
   const { keys, redis, subscriber, onRedisAccepted, queue, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context } =
     createDependencies(config, logger);
-  const isDevelopment = config.isDevelopment;
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
-    introspection: isDevelopment,
-    hideSchemaDetailsFromClientErrors: !isDevelopment,
+    // Apollo's switch is for everyone at once; introspectionPolicyPlugin decides per caller.
+    introspection: true,
+    hideSchemaDetailsFromClientErrors: config.introspection !== IntrospectionPolicy.ON,
     validationRules: [limitsRule],
     parseOptions: { maxTokens: config.graphqlLimits.maxTokens },
     csrfPrevention: true,
@@ -52,6 +53,7 @@ export function createApp(config: ServerConfig, logger: Logger, hooks: AppHooks 
     plugins: [
       // The default landing page loads from a CDN, which offline users cannot reach: /graphiql is bundled.
       ApolloServerPluginLandingPageDisabled(),
+      introspectionPolicyPlugin(config.introspection),
       ...(config.auth.submitRateLimit
         ? [submitRateLimitPlugin({ redis, keys, limit: config.auth.submitRateLimit, graphqlLimits: config.graphqlLimits })]
         : []),
@@ -132,7 +134,7 @@ export function createApp(config: ServerConfig, logger: Logger, hooks: AppHooks 
       context,
       formatError,
       validationRules: [limitsRule],
-      introspection: isDevelopment,
+      introspection: config.introspection,
       maxTokens: config.graphqlLimits.maxTokens,
       maxConnectionsPerKey: config.auth.wsMaxConnectionsPerKey,
       reauthenticateMs: config.auth.wsReauthenticateMs,

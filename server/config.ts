@@ -7,6 +7,7 @@ import { sharedConfigFrom, sharedEnvShape } from '../common/shared-config.ts';
 import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { parseApiKeys } from './auth/api-keys.ts';
+import { INTROSPECTION_POLICIES, IntrospectionPolicy } from './graphql/introspection.ts';
 
 const apiKeys = () =>
   z
@@ -49,7 +50,7 @@ const anonymousBindCheck: CrossCheck = (env) => {
   ];
 };
 
-/** Development mode shows introspection, suggestions, GraphiQL and unmasked errors: loopback only. */
+/** Development mode shows introspection to anyone, suggestions, GraphiQL and unmasked errors: loopback only. */
 const developmentBindCheck: CrossCheck = (env) => {
   const host = env.HOST ?? '127.0.0.1';
   if (LOOPBACK_HOSTS.has(host) || (env.NODE_ENV ?? 'development') !== 'development') return [];
@@ -91,6 +92,8 @@ const shape = {
   GRAPHQL_MAX_TOKENS: envInt(5000, { min: 100 }),
   GRAPHQL_MAX_COST: envInt(20_000, { min: 10 }),
   GRAPHQL_MAX_SUBMITS: envInt(10, { min: 1, max: 1000 }),
+  // Default by NODE_ENV: `on` in development, `keys` otherwise.
+  GRAPHQL_INTROSPECTION: z.enum(INTROSPECTION_POLICIES).optional(),
   GRAPHIQL: envBool(false),
   GRAPHIQL_DIST_DIR: z.string().default(join(import.meta.dirname, '..', 'graphiql', 'dist')),
   AUDIT_LOG_MAX: envInt(10_000, { min: 100 }),
@@ -153,8 +156,10 @@ export function loadConfig(env: Record<string, string | undefined>) {
       maxCost: raw.GRAPHQL_MAX_COST,
       maxSubmits: raw.GRAPHQL_MAX_SUBMITS,
     },
-    /** Introspection, field suggestions and unmasked errors: development only. */
+    /** Unmasked internal errors: development only. */
     isDevelopment,
+    /** Who may introspect (and see field suggestions, when everyone may): see graphql/introspection.ts. */
+    introspection: raw.GRAPHQL_INTROSPECTION ?? (isDevelopment ? IntrospectionPolicy.ON : IntrospectionPolicy.KEYS),
     /** Where the bundled GraphiQL is, when it is served (development, or GRAPHIQL=true). */
     graphiqlDistDir: isDevelopment || raw.GRAPHIQL ? raw.GRAPHIQL_DIST_DIR : null,
     auditLogMax: raw.AUDIT_LOG_MAX,

@@ -15,6 +15,7 @@ import { createKeyStore } from './auth/key-store.ts';
 import type { Caller } from './auth/scopes.ts';
 import { withAuthorization } from './graphql/authorize.ts';
 import { createFormatError } from './graphql/format-error.ts';
+import { IntrospectionPolicy } from './graphql/introspection.ts';
 import { operationLimitsRule } from './graphql/limits.ts';
 import { resolvers } from './graphql/resolvers.ts';
 import { createSchema } from './graphql/schema.ts';
@@ -134,10 +135,9 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     resyncIntervalMs: config.subscriptionResyncMs,
   });
 
-  const isDevelopment = config.isDevelopment;
   const formatError = createFormatError({
-    exposeInternalErrors: isDevelopment,
-    hideSchemaDetails: !isDevelopment,
+    exposeInternalErrors: config.isDevelopment,
+    hideSchemaDetails: config.introspection !== IntrospectionPolicy.ON,
     // A subscriber that fell behind is a designed end (its socket closes with 4480), not a fault.
     onInternalError: (error) =>
       error instanceof SubscriberTooSlowError ? logger.debug({ err: error.message }, 'subscriber fell behind') : logger.error({ err: error }, 'unexpected resolver error'),

@@ -2,7 +2,7 @@
  * The circuit breaker with real workers and a failing fake provider: it opens after the
  * threshold, the provider sees no calls while it is open, tasks wait without losing retries,
  * one probe closes it; operators' reset and forced open reach every worker, even one that
- * was not running when the command was given.
+ * was not running when the command was given; a reset releases the tasks the breakers held.
  */
 import { describe, expect, it } from 'vitest';
 import { TransitionReason } from '../schema/src/transition-reasons.ts';
@@ -24,6 +24,9 @@ const workerEnv = (id: string) => ({
   CIRCUIT_WINDOW_MS: '10000',
   CIRCUIT_TIMEOUT: '0.8',
 });
+
+const NEXT_ATTEMPT = `query ($id: ID!) { task(id: $id) { nextAttemptAt } }`;
+const nextAttemptAt = async (id: string) => Date.parse((await graphql<{ task: { nextAttemptAt: string } }>(system.server, NEXT_ATTEMPT, { id })).data!.task.nextAttemptAt);
 
 const workersNow = async () => (await graphql<{ workers: WorkerView[] }>(system.server, WORKERS)).data!.workers;
 
@@ -105,5 +108,33 @@ describe('circuit breaker', () => {
     const listed = (await (await fetch(`${server.url}/health/workers`)).json()) as { workers: WorkerView[] };
     expect(listed.workers.map((w) => w.id)).toEqual(expect.arrayContaining(['breaker-b', 'breaker-c', 'breaker-d']));
     expect((await fetch(`${server.url}/health/workers/reset-circuit-breaker`)).status).toBe(405);
+  });
+
+  it('releases the tasks the breakers held as soon as an operator resets them, once each', async () => {
+    const { server, fake } = system;
+    fake.script(defaultAnswer);
+    // The production timeout: a held task would wait a minute for its breaker's probe.
+    for (const id of ['held-a', 'held-b']) await system.startWorker({ ...workerEnv(id), CIRCUIT_TIMEOUT: '60' });
+    const opened = await graphql<{ openCircuitBreakers: WorkerView[] }>(server, `mutation { openCircuitBreakers { id circuit { state } } }`);
+    expect(opened.data!.openCircuitBreakers.filter((w) => w.id.startsWith('held-')).map((w) => w.circuit.state)).toEqual(['OPEN', 'OPEN']);
+
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i += 1) ids.push((await submitTask(server, `${SAMPLE_TEXT} Held ${i}.`)).id);
+    for (const id of ids) {
+      await waitForTask(server, id, (task) => task.state === 'SCHEDULED' && task.history.some((h) => h.reason === TransitionReason.CIRCUIT_OPEN));
+      expect(await nextAttemptAt(id)).toBeGreaterThan(Date.now() + 30_000);
+    }
+
+    // The runbook's `curl -X POST`.
+    const resetAt = Date.now();
+    expect((await fetch(`${server.url}/health/workers/reset-circuit-breaker`, { method: 'POST' })).status).toBe(200);
+    for (const id of ids) {
+      const task = await waitForTask(server, id, 'COMPLETED', { timeoutMs: 15_000 });
+      // Both workers applied the reset; each task was released once, and started at once.
+      expect(task.history.filter((h) => h.reason === TransitionReason.RELEASED_BY_CIRCUIT_RESET)).toHaveLength(1);
+      const started = task.history.filter((h) => h.state === 'ACTIVE').at(-1)!;
+      expect(Date.parse(started.at) - resetAt).toBeLessThan(10_000);
+      expect(task.retryCount).toBe(0);
+    }
   });
 });

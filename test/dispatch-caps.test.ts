@@ -65,11 +65,11 @@ describe('caps', () => {
           running.push({ started: { taskId: outcome.taskId, tenant: outcome.tenant, lease, attempt: outcome.attempt, capped: outcome.capped }, by });
         }
       } else if (roll < 0.65 && running.length > 0) {
-        const [{ started, by }] = running.splice(Math.floor(random() * running.length), 1);
+        const { started, by } = running.splice(Math.floor(random() * running.length), 1)[0]!;
         await h.finish(started, by);
         counts.completions += 1;
       } else if (roll < 0.72 && running.length > 0) {
-        const [{ started, by }] = running.splice(Math.floor(random() * running.length), 1);
+        const { started, by } = running.splice(Math.floor(random() * running.length), 1)[0]!;
         if ((await by.defer(started.lease, 0, TransitionReason.CIRCUIT_OPEN)).status === 'ok') deferred.push({ taskId: started.taskId, tenant: started.tenant });
         if (started.capped) await by.releaseSlot(started.lease, started.attempt);
       } else if (roll < 0.78 && running.length > 0) {
@@ -100,7 +100,7 @@ describe('caps', () => {
       }
       const live = (await system.redis.client.eval(LIVE_LEASES, slices.length, ...slices, taskPrefix)) as number[];
       TENANTS.forEach((tenant, i) => {
-        const cap = CAPS[tenant];
+        const cap = CAPS[tenant] ?? null;
         if (cap !== null) {
           if (live[i]! > cap) throw new Error(`operation ${op}: ${tenant} has ${live[i]} live leases over its cap of ${cap}`);
           maxSeen = Math.max(maxSeen, live[i]! / cap);

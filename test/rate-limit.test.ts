@@ -1,12 +1,14 @@
 /**
  * The provider rate limit shared by three workers: no window ever sees more calls than the
- * bucket allows, a change of the limit in Redis takes effect without a restart, and a 429
- * with Retry-After holds every worker's calls, not only the one that got it.
+ * bucket allows, a change of the limit in Redis takes effect without a restart, a 429
+ * with Retry-After holds every worker's calls, not only the one that got it, and the tasks a
+ * hold deferred start within moments of the hold being lifted (the pause cleared, the limit raised).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TransitionReason } from '../schema/src/transition-reasons.ts';
 import { defaultAnswer, errorAnswer } from '../tools/fake-openrouter.ts';
 import { useSystem } from './support/fixtures.ts';
-import { getTask, SAMPLE_TEXT, submitTask } from './support/system.ts';
+import { getTask, graphql, SAMPLE_TEXT, submitTask, waitForTask } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
 
 const system = useSystem({ fake: true });
@@ -39,6 +41,25 @@ const allComplete = (ids: string[], timeoutMs = 30_000) =>
     intervalMs: 100,
     message: 'every task to complete',
   });
+
+const NEXT_ATTEMPT = `query ($id: ID!) { task(id: $id) { nextAttemptAt } }`;
+const nextAttemptAt = async (id: string) => Date.parse((await graphql<{ task: { nextAttemptAt: string } }>(system.server, NEXT_ATTEMPT, { id })).data!.task.nextAttemptAt);
+
+/** Waits until the task is deferred for the rate limit, and resolves with when its deferral ends. */
+async function heldUntil(id: string): Promise<number> {
+  await waitForTask(system.server, id, (task) => task.state === 'SCHEDULED' && task.history.some((h) => h.reason === TransitionReason.RATE_LIMITED));
+  return nextAttemptAt(id);
+}
+
+/** Each task's history shows a release for a lifted hold, and its last start within `withinMs` of `liftedAt`. */
+async function expectReleasedSoonAfter(ids: string[], liftedAt: number, withinMs: number): Promise<void> {
+  for (const id of ids) {
+    const task = (await getTask(system.server, id))!;
+    expect(task.history.some((h) => h.reason === TransitionReason.RELEASED_RATE_LIMIT_LIFTED)).toBe(true);
+    expect(Date.parse(task.history.filter((h) => h.state === 'ACTIVE').at(-1)!.at) - liftedAt).toBeLessThan(withinMs);
+    expect(task.errors).toEqual([]);
+  }
+}
 
 describe('shared provider rate limit', () => {
   it('never lets more calls through than capacity plus refill in any window, across three workers', { timeout: 60_000 }, async () => {
@@ -99,5 +120,39 @@ describe('shared provider rate limit', () => {
     const later = fake.requests.filter((request) => request.at > limitedAt);
     expect(later.length).toBeGreaterThanOrEqual(7);
     expect(Math.min(...later.map((request) => request.at)) - limitedAt).toBeGreaterThanOrEqual(750);
+  });
+
+  it('starts the tasks a rate-limit pause held once an operator lifts it', { timeout: 60_000 }, async () => {
+    const { fake, redis } = system;
+    fake.script(defaultAnswer);
+    // What a 429 with Retry-After: 60 leaves: every worker holds its calls for a minute.
+    await redis.client.set(keys.providerPausedUntil(), String(Date.now() + 60_000), 'PX', 61_000);
+    const ids = await submitBurst(4, 'Held by the pause');
+    for (const id of ids) expect(await heldUntil(id)).toBeGreaterThan(Date.now() + 30_000);
+    const liftedAt = Date.now();
+    await redis.client.del(keys.providerPausedUntil());
+    await allComplete(ids, 15_000);
+    await expectReleasedSoonAfter(ids, liftedAt, 10_000);
+  });
+
+  it('starts the tasks a slow limit held once an operator raises it', { timeout: 60_000 }, async () => {
+    const { fake, redis } = system;
+    fake.script(defaultAnswer);
+    await redis.client.set(keys.providerRateLimit(), '1/60s');
+    // Workers re-read the override every 5 s: probe until one of them defers a task for a minute.
+    let probes = 0;
+    const held: string[] = [];
+    await waitFor(async () => {
+      const id = (await submitTask(system.server, `${SAMPLE_TEXT} Slow limit ${(probes += 1)}.`)).id;
+      const task = await waitForTask(system.server, id, (t) => t.state === 'COMPLETED' || (t.state === 'SCHEDULED' && t.history.some((h) => h.reason === TransitionReason.RATE_LIMITED)));
+      if (task.state === 'COMPLETED') return false;
+      held.push(id);
+      return (await nextAttemptAt(id)) > Date.now() + 30_000;
+    }, { timeoutMs: 20_000, intervalMs: 200, message: 'a task held by the slow limit' });
+    const liftedAt = Date.now();
+    await redis.client.set(keys.providerRateLimit(), '100/1s');
+    await allComplete(held, 15_000);
+    await expectReleasedSoonAfter(held.slice(-1), liftedAt, 10_000);
+    await redis.client.del(keys.providerRateLimit());
   });
 });

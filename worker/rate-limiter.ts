@@ -5,7 +5,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger.ts';
-import { PAUSE_PROVIDER, parseRateLimit, TAKE_PROVIDER_TOKEN, type RateLimit } from '../schema/src/rate-limit.ts';
+import { decodeHeldEntries, Hold, type HeldEntry } from '../schema/src/holds.ts';
+import { PAUSE_PROVIDER, parseRateLimit, TAKE_LIFTED_HOLDS, TAKE_PROVIDER_TOKEN, type RateLimit } from '../schema/src/rate-limit.ts';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
 
 export interface ProviderRateLimiterOptions {
@@ -30,15 +31,18 @@ export function createProviderRateLimiter(options: ProviderRateLimiterOptions) {
   const { redis, keys, logger } = options;
   redis.defineCommand('atfTakeProviderToken', { numberOfKeys: 2, lua: TAKE_PROVIDER_TOKEN });
   redis.defineCommand('atfPauseProvider', { numberOfKeys: 1, lua: PAUSE_PROVIDER });
+  redis.defineCommand('atfTakeLiftedHolds', { numberOfKeys: 3, lua: TAKE_LIFTED_HOLDS });
   const commands = redis as unknown as {
     atfTakeProviderToken(bucket: string, pausedUntil: string, capacity: number, windowMs: number): Promise<number>;
     atfPauseProvider(pausedUntil: string, ms: number): Promise<number>;
+    atfTakeLiftedHolds(bucket: string, pausedUntil: string, held: string, capacity: number, windowMs: number, slackMs: number, max: number): Promise<unknown>;
   };
 
   let limit = options.defaultLimit;
   let checkedAt = 0;
-  async function currentLimit(): Promise<RateLimit> {
-    if (Date.now() - checkedAt >= options.refreshMs) {
+  /** The limit in force, re-read when the last read is older than `maxAgeMs`. */
+  async function currentLimit(maxAgeMs = options.refreshMs): Promise<RateLimit> {
+    if (Date.now() - checkedAt >= maxAgeMs) {
       checkedAt = Date.now();
       const override = await redis.get(keys.providerRateLimit()).catch(() => null);
       try {
@@ -62,6 +66,17 @@ export function createProviderRateLimiter(options: ProviderRateLimiterOptions) {
         if (waitMs > options.maxWaitMs) return { granted: false, waitMs };
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
+    },
+    /**
+     * Takes the tasks held for the rate limit whose deferral ends later than a call could go now
+     * (their hold was lifted: the pause cleared, the limit raised), at most as many as the
+     * limit lets through in one window. The limit is re-read if older than `limitMaxAgeMs`.
+     */
+    async takeLiftedHolds(limitMaxAgeMs: number): Promise<HeldEntry[]> {
+      const { capacity, windowMs } = await currentLimit(limitMaxAgeMs);
+      // Slack: a deferral ends about when its token is due (its wait + 10 ms); only a real lift moves it.
+      const reply = await commands.atfTakeLiftedHolds(keys.providerBucket(), keys.providerPausedUntil(), keys.tasksHeld(Hold.RATE_LIMIT), capacity, windowMs, 250, capacity);
+      return decodeHeldEntries(reply);
     },
     /** Holds every worker's provider calls for `ms` (a 429's Retry-After). */
     async pause(ms: number): Promise<void> {

@@ -38,6 +38,7 @@ export type ProviderCircuit = ReturnType<typeof createProviderCircuit>;
 
 export function createProviderCircuit(settings: CircuitSettings, onChange: () => void = () => undefined) {
   let failures = 0;
+  let resets = 0;
   let openedAt: number | null = null;
   let isolation: IDisposable | null = null;
   let subscriptions: IDisposable[] = [];
@@ -97,8 +98,13 @@ export function createProviderCircuit(settings: CircuitSettings, onChange: () =>
     refusesCalls(): boolean {
       return this.snapshot().state === CircuitState.OPEN;
     },
+    /** How many times `reset` ran: a change tells a caller a reset came in between. */
+    resets(): number {
+      return resets;
+    },
     /** Closed, with its counts cleared. */
     reset(): void {
+      resets += 1;
       isolation?.dispose();
       isolation = null;
       failures = 0;

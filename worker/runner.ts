@@ -10,6 +10,7 @@ import { createBeeQueue, markJobFinished } from '../common/bee-queue.ts';
 import type { Logger } from '../common/logger.ts';
 import { beeQueueRedisOptions, type RedisEndpoint } from '../common/redis-connection.ts';
 import { isProviderError, isRetryableClass, type ScheduledErrorClass } from '../schema/src/errors.ts';
+import { holdOf, type Hold } from '../schema/src/holds.ts';
 import { jobIds } from '../schema/src/job-ids.ts';
 import { TransitionReason } from '../schema/src/transition-reasons.ts';
 import { periodOf } from '../schema/src/scripts/budgets.ts';
@@ -22,6 +23,7 @@ import type { ProviderRateLimiter } from './rate-limiter.ts';
 import { isCircuitOpenError, type ProviderCircuit } from './resilience.ts';
 import type { TaskHandler, TaskOutput } from './tasks/task-handler.ts';
 import { Attempt, CancelledError, LeaseLostError, OutputTooLargeError, ShutdownError } from './attempt.ts';
+import type { Deferral } from './held-release.ts';
 import type { ClaimedTask, FinishedJob, Lease, TaskStore, Ticket } from './task-store.ts';
 
 export interface RunnerOptions {
@@ -57,6 +59,11 @@ export interface RunnerOptions {
   model?: string;
   /** Told how each provider call went: `ok`, the HTTP status, the error class, or `aborted`. */
   onProviderCall?: (call: { status: string; durationMs: number }) => void;
+  /**
+   * Told of each deferral written for a hold that can end early (schema/src/holds.ts), after its
+   * job is queued; `stillHeld` is false when the hold ended here while it was being written.
+   */
+  onHeld?: (deferral: Deferral, hold: Hold, stillHeld: boolean) => Promise<void>;
 }
 
 const DEFAULT_OUTPUT = { flushMs: 50, flushChars: 256, maxBytes: 1024 * 1024 };
@@ -90,6 +97,9 @@ export function createRunner(options: RunnerOptions) {
     storeJobs: false,
     // Delayed retries are promoted by bee-queue's atomic script: once each, whichever worker runs it.
     activateDelayedJobs: true,
+    // bee-queue waits for the last job due within this of the first (default 1 s, so retries ran up to
+    // 1 s late): 50 ms keeps them within about that, for at most 20 promotions a second per worker.
+    delayedDebounce: 50,
     removeOnSuccess: true,
     removeOnFailure: true,
     stallInterval: options.stallIntervalMs,
@@ -191,19 +201,25 @@ export function createRunner(options: RunnerOptions) {
    * The provider is known to be down: the task waits for the breaker's probe time without a
    * call, an error or a retry counted, so it cannot drift to the DLQ while the provider heals.
    */
-  async function deferWhileOpen(lease: Lease, attempt: number, log: Logger): Promise<void> {
+  async function deferWhileOpen(lease: Lease, attempt: number, log: Logger, resetsBefore = options.circuit.resets()): Promise<void> {
     const halfOpenAt = options.circuit.snapshot().halfOpenAt;
     const delayMs = halfOpenAt === null ? options.deferWhileOpenMs : Math.max(0, halfOpenAt - Date.now()) + 50;
-    await defer(lease, attempt, delayMs, TransitionReason.CIRCUIT_OPEN, log);
+    // An operator's reset that came in after the breaker refused would not find this deferral.
+    await defer(lease, attempt, delayMs, TransitionReason.CIRCUIT_OPEN, log, () => options.circuit.resets() === resetsBefore);
   }
 
   /** Back to SCHEDULED for `delayMs` without a provider call, an error or a retry counted. */
-  async function defer(lease: Lease, attempt: number, delayMs: number, reason: DeferReason, log: Logger): Promise<void> {
+  async function defer(lease: Lease, attempt: number, delayMs: number, reason: DeferReason, log: Logger, stillHeld = () => true): Promise<void> {
     const outcome = await persistently(() => store.defer(lease, delayMs, reason), log);
     if (outcome.status === 'stale' || outcome.nextAttemptAt === null) return;
     const at = outcome.nextAttemptAt;
     await persistently(() => enqueue(lease.taskId, QueueName.RETRY, jobIds.retry(lease.taskId, attempt), at, lease.tenant), log);
     log.info({ delayMs, reason }, 'task deferred');
+    const hold = holdOf(reason);
+    if (hold && options.onHeld) {
+      const deferral = { taskId: lease.taskId, tenant: lease.tenant, attempt, due: at };
+      await options.onHeld(deferral, hold, stillHeld()).catch((error: Error) => log.warn({ err: error.message }, 'held task not released'));
+    }
   }
 
   /**
@@ -313,6 +329,8 @@ export function createRunner(options: RunnerOptions) {
   /** An attempt that threw: cancelled, lost, deferred, handed back at shutdown, or failed. */
   async function settleFailure(attempt: Attempt, error: unknown): Promise<void> {
     const { lease, task, log } = attempt;
+    // Read before the first wait: the breaker refused this attempt under the resets counted now.
+    const resetsBefore = options.circuit.resets();
     await attempt.settle();
     const reason = attempt.abortReason;
     if (reason instanceof CancelledError) {
@@ -321,7 +339,7 @@ export function createRunner(options: RunnerOptions) {
     } else if (reason instanceof LeaseLostError) {
       log.warn('lease lost: attempt abandoned');
     } else if (isCircuitOpenError(error)) {
-      await deferWhileOpen(lease, task.attempt, log);
+      await deferWhileOpen(lease, task.attempt, log, resetsBefore);
     } else if (reason instanceof ShutdownError) {
       // Hand it back and queue its takeover now: another worker resumes it at once, and
       // the interruption costs the task no retry. (No renewal may extend the lease after.)

@@ -4,8 +4,12 @@
  * After the claim, every write names the task's tenant (the claim returns it).
  */
 import type { Redis } from 'ioredis';
+import { encodeBeeQueueJob } from '../common/bee-queue.ts';
 import { createTaskScriptRunner, deleteTask } from '../common/task-script-runner.ts';
-import type { RedisKeys } from '../schema/src/redis-keys.ts';
+import { holdOf, type HeldEntry } from '../schema/src/holds.ts';
+import { jobIds } from '../schema/src/job-ids.ts';
+import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
+import type { ReleaseOutcome } from '../schema/src/scripts/held.ts';
 import type { ScheduledErrorClass } from '../schema/src/errors.ts';
 import type { TaskErrorRecord, TaskState, TaskUsage } from '../schema/src/task.ts';
 import type { ClaimOutcome, WriteOutcome } from '../schema/src/scripts/lifecycle.ts';
@@ -17,6 +21,7 @@ import { lineKeys } from '../schema/src/scripts/dispatch-lines.ts';
 import { slotKeys, type DispatchOutcome, type TicketNote } from '../schema/src/scripts/dispatch.ts';
 import { DEFER_WAIT_REASON, type DeferReason, type DispatchLane } from '../schema/src/dispatch.ts';
 import type { RenewOutcome } from '../schema/src/scripts/lifecycle.ts';
+import type { TransitionReason } from '../schema/src/transition-reasons.ts';
 import type { RateLimit } from '../schema/src/rate-limit.ts';
 
 export type { ClaimedTask, ClaimOutcome, WriteOutcome } from '../schema/src/scripts/lifecycle.ts';
@@ -222,9 +227,38 @@ export function createTaskStore(options: TaskStoreOptions) {
     releaseBudget: (tenant: string, reservationId: string): Promise<boolean> =>
       runScript('budgetRelease', { taskId: '', tenant }, common, { reservations: keys.budgetReservations(tenant), reservationAmounts: keys.budgetReservationAmounts(tenant) }, { reservationId }),
 
-    /** Back to SCHEDULED for `delayMs` without a provider call: no error, no retry counted. */
-    defer: (lease: Lease, delayMs: number, reason: DeferReason): Promise<WriteOutcome> =>
-      runScript('taskDefer', scope(lease), common, {}, { leaseToken: lease.token, delayMs, reason, waitReason: DEFER_WAIT_REASON[reason] }),
+    /**
+     * Back to SCHEDULED for `delayMs` without a provider call: no error, no retry counted. A
+     * deferral for a hold that can end early is indexed under it (schema/src/holds.ts).
+     */
+    defer: (lease: Lease, delayMs: number, reason: DeferReason): Promise<WriteOutcome> => {
+      const hold = holdOf(reason);
+      return runScript('taskDefer', scope(lease), common, hold ? { held: keys.tasksHeld(hold) } : {}, {
+        leaseToken: lease.token,
+        delayMs,
+        reason,
+        waitReason: DEFER_WAIT_REASON[reason],
+      });
+    },
+
+    /**
+     * Makes a held task due now, with its job waiting, if it is still held by the deferral
+     * `held` names (at `attempt`); `reason` says why in its history.
+     */
+    releaseHold: (held: HeldEntry & { tenant: string; attempt: number }, reason: TransitionReason): Promise<ReleaseOutcome> =>
+      runScript('taskReleaseHold', { taskId: held.taskId, tenant: held.tenant }, common, {
+        jobs: keys.beeQueueKey(QueueName.RETRY, 'jobs'),
+        waiting: keys.beeQueueKey(QueueName.RETRY, 'waiting'),
+        delayed: keys.beeQueueKey(QueueName.RETRY, 'delayed'),
+      }, {
+        attempt: held.attempt,
+        due: held.due,
+        retryJobId: jobIds.retry(held.taskId, held.attempt),
+        releaseJobId: jobIds.released(held.taskId, held.attempt),
+        // Like the runner's own jobs: the task's id and tenant, no bee-queue timeout.
+        job: encodeBeeQueueJob({ taskId: held.taskId, tenant: held.tenant }, { timeoutMs: 0 }),
+        reason,
+      }),
 
     fail: (
       lease: Lease,

@@ -18,6 +18,7 @@ import { circuitCommandHash } from '../schema/src/worker-hashes.ts';
 import { Channels, createChannelRouter, routeTo } from '../schema/src/channels.ts';
 import { CircuitCommand } from '../schema/src/circuit.ts';
 import { startProviderStatusChecks } from './provider-status.ts';
+import { createHeldRelease } from './held-release.ts';
 import { createProviderRateLimiter } from './rate-limiter.ts';
 import { createProviderCircuit } from './resilience.ts';
 import { createRunner } from './runner.ts';
@@ -96,7 +97,15 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     logger.warn({ circuit: circuit.snapshot() }, 'circuit breaker changed');
     void heartbeatRef?.beat().catch(() => undefined);
   });
+  // Only a remote provider is rate limited; the embedded summarizer calls nobody.
+  const rateLimiter = config.openRouter
+    ? createProviderRateLimiter({ redis, keys, logger, defaultLimit: config.providerRateLimit, maxWaitMs: 1000, refreshMs: 5000 })
+    : null;
+  const holds = createHeldRelease({ redis, keys, store, logger, rateLimiter });
   let appliedCommandId: string | null = null;
+  // The command found at start is not news: a worker that starts after a reset must not release
+  // tasks other workers' breakers hold now.
+  let running = false;
   /** Applies an operator's reset/open command it has not applied yet (read from Redis, so none is missed). */
   const applyCircuitCommand = async () => {
     const command = circuitCommandHash.decode(await redis.hgetall(keys.circuitCommand()));
@@ -105,6 +114,16 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     if (command.action === CircuitCommand.OPEN) circuit.forceOpen();
     else circuit.reset();
     logger.info({ action: command.action, commandId: command.id }, 'circuit command applied');
+    // Every worker releases after its own reset (the first takes the entries): a task deferred
+    // by a worker whose breaker was still open is taken by that worker's release.
+    if (command.action === CircuitCommand.RESET && running) {
+      // A failure leaves the tasks to the end of their deferral (or to another worker's release).
+      const released = await holds.releaseCircuitHolds().catch((error: Error) => {
+        logger.warn({ err: error.message, commandId: command.id }, 'held tasks not released after a breaker reset');
+        return 0;
+      });
+      if (released > 0) logger.info({ released, commandId: command.id }, 'breaker reset: held tasks released');
+    }
   };
   // The retry share in force drops as the retry backlog grows; refreshed with each heartbeat.
   let retryRatio = config.retryRatio.retryRatio;
@@ -127,10 +146,8 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     retryRatio: () => retryRatio,
     circuit,
     deferWhileOpenMs: config.circuit.openMs,
-    // Only a remote provider is rate limited; the embedded summarizer calls nobody.
-    rateLimiter: config.openRouter
-      ? createProviderRateLimiter({ redis, keys, logger, defaultLimit: config.providerRateLimit, maxWaitMs: 1000, refreshMs: 5000 })
-      : null,
+    rateLimiter,
+    onHeld: holds.onDeferred,
     leaseMs: config.leaseMs,
     stallIntervalMs: config.stallIntervalMs,
     retryDelayScale: config.retryDelayScale,
@@ -170,6 +187,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
       await subscriber.subscribe(...hints.names);
       // The latest command holds for workers that start after it (a forced open stays open).
       await applyCircuitCommand();
+      running = true;
       await runner.start();
       heartbeat = startHeartbeat({
         redis,
@@ -235,6 +253,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     /** Stops taking jobs, lets running tasks finish for `graceMs` (SHUTDOWN_GRACE_MS), then closes. */
     async stop(graceMs = config.shutdownGraceMs): Promise<void> {
       sweeper?.dispose();
+      holds.dispose();
       providerChecks?.dispose();
       liveness?.dispose();
       await runner.stop(graceMs);

@@ -21,6 +21,7 @@ import { anonymousCaller, type Caller } from '../../server/auth/scopes.ts';
 import { loadConfig } from '../../server/config.ts';
 import { createFormatError } from '../../server/graphql/format-error.ts';
 import { operationLimitsRule } from '../../server/graphql/limits.ts';
+import { introspectionPolicyPlugin, IntrospectionPolicy } from '../../server/graphql/introspection.ts';
 import type { GraphQLContext } from '../../server/graphql/context.ts';
 import { attachGraphQLWs } from '../../server/graphql/ws.ts';
 import { createGraphQLHttpHandler } from '../../server/http/graphql-http.ts';
@@ -60,7 +61,7 @@ const formatError = createFormatError({ exposeInternalErrors: false, hideSchemaD
 const apollo = new ApolloServer<GraphQLContext>({
   schema,
   formatError,
-  introspection: false,
+  introspection: true,
   hideSchemaDetailsFromClientErrors: true,
   validationRules: [limitsRule],
   parseOptions: { maxTokens: graphqlLimits.maxTokens },
@@ -68,7 +69,7 @@ const apollo = new ApolloServer<GraphQLContext>({
   allowBatchedHttpRequests: false,
   includeStacktraceInErrorResponses: false,
   stopOnTerminationSignals: false,
-  plugins: [ApolloServerPluginLandingPageDisabled()],
+  plugins: [ApolloServerPluginLandingPageDisabled(), introspectionPolicyPlugin(IntrospectionPolicy.KEYS)],
 });
 await apollo.start();
 const context = (caller: Caller) => ({ caller }) as GraphQLContext;
@@ -88,7 +89,7 @@ attachGraphQLWs({
   context,
   formatError,
   validationRules: [limitsRule],
-  introspection: false,
+  introspection: IntrospectionPolicy.KEYS,
   maxTokens: graphqlLimits.maxTokens,
   maxConnectionsPerKey: Number.MAX_SAFE_INTEGER,
   reauthenticateMs: 0,

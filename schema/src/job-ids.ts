@@ -26,6 +26,11 @@ export const jobIds = {
    * after a Redis restart), queued now by the sweeper: once per schedule.
    */
   overdue: (taskId: string, nextAttemptAt: number) => `${taskId}:overdue-${nextAttemptAt}`,
+  /**
+   * A held task released early (its breaker reset, its rate-limit hold lifted) whose delayed job
+   * was already on its way (stored, not delayed), on the retry queue: once per deferral.
+   */
+  released: (taskId: string, attempt: number) => `${taskId}:release-${attempt}`,
   /** A second look at a task reached before its retry was due, on the retry queue. */
   due: (taskId: string, nextAttemptAt: number, look: number) => `${taskId}:due-${nextAttemptAt}-${look}`,
   /**

@@ -63,6 +63,34 @@ end
 return current
 `;
 
+/**
+ * Takes the tasks held for the rate limit (schema/src/holds.ts) whose deferral ends later than
+ * a call could go now: their hold was lifted (the pause cleared or cut short, the limit raised).
+ * "Could go now" is the pause's end, else when the bucket will hold a token (none is taken);
+ * `slack` keeps a deferral that ends about then where it is. At most `max` entries, earliest
+ * first; entries whose deferral has ended are dropped. One step, so one worker takes each entry.
+ * KEYS[1] bucket hash   KEYS[2] pause-until   KEYS[3] the rate-limit hold's index
+ * ARGV[1] capacity   ARGV[2] window ms   ARGV[3] slack ms   ARGV[4] max.  Replies {id, due, ...}.
+ */
+export const TAKE_LIFTED_HOLDS = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+local wait = 0
+local paused_until = tonumber(redis.call('GET', KEYS[2]) or '0')
+if paused_until > now then
+  wait = paused_until - now
+else
+  local capacity, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+  local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+  local tokens = math.min(capacity, tonumber(state[1] or capacity) + (now - tonumber(state[2] or now)) * capacity / window)
+  if tokens < 1 then wait = math.ceil((1 - tokens) * window / capacity) end
+end
+local lifted = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. (now + wait + tonumber(ARGV[3])), '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[4]))
+for i = 1, #lifted, 2 do redis.call('ZREM', KEYS[3], lifted[i]) end
+return lifted
+`;
+
 export interface RateLimit {
   /** Calls allowed per window. */
   capacity: number;

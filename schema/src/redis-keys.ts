@@ -2,6 +2,7 @@
  * The only place a Redis key or channel name is built. Every process derives its names
  * from one prefix (REDIS_PREFIX), so several deployments or test files can share a Redis.
  */
+import type { Hold } from './holds.ts';
 import type { ErrorClass, TaskState, TaskType } from './task.ts';
 
 export const DEFAULT_REDIS_PREFIX = 'atf';
@@ -45,6 +46,11 @@ export interface RedisKeys {
   taskFlowBucket(minuteMs: number): string;
   /** Counter making creation scores unique within one millisecond. */
   taskSequence(): string;
+  /**
+   * Sorted set: tasks deferred for a hold that can end early (a breaker, the rate limit), id ->
+   * when the deferral ends (ms). Written by the defer script, taken when the hold ends (holds.ts).
+   */
+  tasksHeld(hold: Hold): string;
   /** Sorted set: worker id -> last heartbeat (ms). */
   workers(): string;
   /** Hash: one worker's heartbeat details; expires when the worker stops beating. */
@@ -145,6 +151,7 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     taskFlowPrefix: () => `${prefix}:flow:`,
     taskFlowBucket: (minuteMs) => `${prefix}:flow:${minuteMs}`,
     taskSequence: () => `${prefix}:tasks:seq`,
+    tasksHeld: (hold) => `${prefix}:tasks:held:${hold}`,
     workers: () => `${prefix}:workers`,
     worker: (id) => `${prefix}:worker:${id}`,
     circuitCommand: () => `${prefix}:circuit:command`,

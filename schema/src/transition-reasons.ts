@@ -11,6 +11,10 @@ export const TransitionReason = {
   COMPLETED: 'completed',
   CIRCUIT_OPEN: 'circuit open: waiting for the provider',
   RATE_LIMITED: 'rate limited: waiting for the shared limit',
+  /** A task held for the breaker, made due at once because an operator reset the breakers. */
+  RELEASED_BY_CIRCUIT_RESET: 'released: circuit breakers reset',
+  /** A task held for the rate limit, made due at once because the hold was lifted (pause cleared, limit raised). */
+  RELEASED_RATE_LIMIT_LIFTED: 'released: rate-limit hold lifted',
   /** The tenant's spend reached a budget: the task waits for the limit to rise or the period to end. */
   BUDGET: 'BUDGET',
   CANCELLED_BY_OPERATOR: 'cancelled by operator',

@@ -1,9 +1,10 @@
 /**
  * `npm start` as a newcomer runs it: no REDIS_URL and nothing on the default address, so it
- * starts its own redis-server (AOF on), the API and the workers; Ctrl-C stops all of them.
+ * starts its own redis-server (AOF on), the API and the workers, prints the banner the README
+ * shows before anything of its children; Ctrl-C stops all of them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,17 +17,46 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const dataDir = mkdtempSync(join(tmpdir(), 'atf-start-'));
 let child: ChildProcess | null = null;
 
-afterAll(() => {
-  child?.kill('SIGKILL');
+afterAll(async () => {
+  // After a failed test the supervisor still runs. SIGINT first: it stops its children, which
+  // live in process groups of their own and would outlive a SIGKILL of it.
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.kill('SIGINT');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    child.kill('SIGKILL');
+  }
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+const BANNER_START = '[start] AsyncTaskFlow is running:';
+const BANNER_END = '[start] press Ctrl-C to stop';
+
+/** The banner's lines in `text`, with ports and the worker count (the test's choice) made neutral. */
+function bannerLines(text: string): string[] {
+  const lines = text.split('\n');
+  const first = lines.indexOf(BANNER_START);
+  const last = lines.indexOf(BANNER_END, first);
+  expect(first, `no banner in:\n${text}`).toBeGreaterThanOrEqual(0);
+  expect(last).toBeGreaterThan(first);
+  return lines.slice(first, last + 1).map((line) => line.replace(/:\d+\//g, ':PORT/').replace(/workers {3}\d+/, 'workers   N'));
+}
+
+/** The banner as the README's Quick start shows it: the code block that opens with its first line. */
+function readmeBanner(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const lines = readme.split('\n');
+  expect(lines[lines.indexOf(BANNER_START) - 1], 'the banner opens a code block').toBe('```');
+  return bannerLines(readme);
+}
 
 
 describe('npm start', () => {
   it('spawns Redis when none is given, runs the system, and stops every child on Ctrl-C', async () => {
     const port = await freePort();
     const closedPort = await freePort();
-    const { REDIS_URL: _ignored, ...env } = process.env;
+    // A newcomer sets neither REDIS_URL nor NODE_ENV (vitest sets NODE_ENV=test).
+    const { REDIS_URL: _ignored, NODE_ENV: _mode, ...env } = process.env;
     child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'start.ts')], {
       cwd: ROOT,
       env: {
@@ -48,6 +78,10 @@ describe('npm start', () => {
     expect(output).toMatch(/started redis-server on redis:\/\/127\.0\.0\.1:\d+/);
     expect(output).toContain(`web app   http://127.0.0.1:${port}/`);
     expect(output).toContain(`GraphQL   http://127.0.0.1:${port}/graphql`);
+    // The README shows the banner as it is, and nothing of the children comes before it.
+    expect(bannerLines(output)).toEqual(readmeBanner());
+    const beforeBanner = output.slice(0, output.indexOf(BANNER_START)).trim().split('\n');
+    expect(beforeBanner.every((line) => line.startsWith('[start] ')), beforeBanner.join('\n')).toBe(true);
 
     const server = { url: `http://127.0.0.1:${port}` };
     const health = await waitFor(async () => {

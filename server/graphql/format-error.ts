@@ -8,7 +8,7 @@ import { ErrorCode, isAppError } from '../../schema/src/errors.ts';
 export interface FormatErrorOptions {
   /** Show unknown errors' messages (development only). */
   exposeInternalErrors: boolean;
-  /** Drop "Did you mean ...?" suggestions, which reveal the schema when introspection is off. */
+  /** Drop "Did you mean ...?" suggestions, which reveal the schema, unless introspection is on for everyone. */
   hideSchemaDetails?: boolean;
   onInternalError?: (error: unknown) => void;
 }

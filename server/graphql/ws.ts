@@ -12,7 +12,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import {
   GraphQLError,
-  NoSchemaIntrospectionCustomRule,
   getOperationAST,
   specifiedRules,
   type ExecutionArgs,
@@ -31,6 +30,7 @@ import { isAllowedOrigin, isLoopbackHostHeader } from '../http/origin.ts';
 import type { GraphQLContext } from './context.ts';
 import type { createFormatError } from './format-error.ts';
 import { createDocumentCache } from './document-cache.ts';
+import { introspectionRefusal, type IntrospectionPolicy } from './introspection.ts';
 import { createSharedSubscribe } from './shared-execution.ts';
 
 export interface GraphQLWsOptions {
@@ -42,7 +42,8 @@ export interface GraphQLWsOptions {
   formatError: ReturnType<typeof createFormatError>;
   /** Rules besides GraphQL's own (the operation limits). */
   validationRules: readonly ValidationRule[];
-  introspection: boolean;
+  /** Who may introspect (GRAPHQL_INTROSPECTION); checked per caller once the document is valid. */
+  introspection: IntrospectionPolicy;
   maxTokens: number;
   maxPayloadBytes: number;
   keepAliveMs: number;
@@ -84,7 +85,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
     verifyClient: ({ origin, req }: { origin: string; req: IncomingMessage }) =>
       (!options.requireLoopbackHost || isLoopbackHostHeader(req.headers.host)) && isAllowedOrigin(origin || undefined, req.headers.host, options.allowedOrigins),
   });
-  const rules = [...specifiedRules, ...options.validationRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const rules = [...specifiedRules, ...options.validationRules];
   const format = (errors: readonly GraphQLError[]) =>
     errors.map((error) => options.formatError(error.toJSON(), error)) as unknown as GraphQLError[];
   /**
@@ -189,6 +190,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         // Errors are returned raw (graphql-ws checks they are GraphQLErrors); onError formats them.
         const { document, errors } = documents.get(payload.query);
         if (errors) return [...errors];
+        const refusal = introspectionRefusal(document, options.introspection, caller, options.authenticator.required);
+        if (refusal) return [refusal];
         const operation = getOperationAST(document, payload.operationName);
         if (operation?.operation !== 'subscription') {
           return [new GraphQLError('only subscriptions are served over WebSocket; use HTTP POST for queries and mutations', { extensions: { code: ErrorCode.BAD_REQUEST } })];

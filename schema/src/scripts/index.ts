@@ -8,6 +8,7 @@
  *   output.ts     taskAppendOutput; emit_output, the output framing and its parsers
  *   usage.ts      taskRecordUsage; the usage counters' fields, the pending-call record
  *   budgets.ts    budgetReserve, budgetRelease; the budget fields, periods and keys
+ *   held.ts       taskReleaseHold (a held task made due now: schema/src/holds.ts)
  *   dispatch-lines.ts   the dispatcher's lines (LINES), shared by create, reopen, cancel, delete, claim
  *   dispatch.ts         taskDispatch, dispatchRelease; capped slots and parked tickets (SLOTS)
  *   dispatch-positions.ts  dispatchPositions (read-only: where waiting tasks stand)
@@ -15,6 +16,7 @@
  */
 import { create, cancel, reopen, remove } from './api.ts';
 import { budgetRelease, budgetReserve, BUDGET } from './budgets.ts';
+import { releaseHold } from './held.ts';
 import { claim, CLAIM, complete, defer, fail, progress, release, renew } from './lifecycle.ts';
 import { LINES } from './dispatch-lines.ts';
 import { appendOutput, EMIT_OUTPUT } from './output.ts';
@@ -45,6 +47,7 @@ export const TASK_SCRIPTS = {
   dispatchPositions,
   dispatchSweep,
   tenantPolicySet,
+  taskReleaseHold: releaseHold,
 } as const;
 export type TaskScripts = typeof TASK_SCRIPTS;
 export type TaskScriptName = keyof TaskScripts;

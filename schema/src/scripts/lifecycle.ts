@@ -301,10 +301,12 @@ return {'ok', commit(task, changes, 'transition', REASON), str(next_attempt_at)}
 /**
  * defer: the lease holder puts the task back to wait without calling the provider (its
  * circuit breaker is open, or the shared rate limit says wait): SCHEDULED again, with no error
- * and no retry counted.
+ * and no retry counted. With `held` (the index of a hold that can end early, schema/src/holds.ts)
+ * the task is indexed there until its deferral ends, and entries whose deferral has ended go.
  */
 export const defer = defineTaskScript({
   keys: [],
+  optionalKeys: ['held'],
   args: ['leaseToken', 'delayMs', 'reason', 'waitReason'],
   body: `
 local task = read_task()
@@ -313,6 +315,10 @@ if not holds_lease(task, LEASE_TOKEN) then return stale(task.state) end
 local next_attempt_at = now_ms() + tonumber(DELAY_MS)
 local version = commit(task, { state = 'SCHEDULED', leaseToken = false, leaseExpiresAt = false,
   nextAttemptAt = next_attempt_at, waitReason = WAIT_REASON }, 'transition', REASON)
+if HELD_KEY then
+  redis.call('ZREMRANGEBYSCORE', HELD_KEY, '-inf', now_ms())
+  redis.call('ZADD', HELD_KEY, next_attempt_at, task.id)
+end
 return {'ok', version, str(next_attempt_at)}
 `,
   decode: decodeWrite,

@@ -48,6 +48,8 @@ export const ErrorClass = {
   CONTENT_FILTER: 'CONTENT_FILTER',
   PERMANENT: 'PERMANENT',
   OUTPUT_TOO_LARGE: 'OUTPUT_TOO_LARGE',
+  /** OpenRouter's 402 weight_exceeds_budget: this one request costs more than the whole in-flight budget. */
+  REQUEST_OVER_BUDGET: 'REQUEST_OVER_BUDGET',
   STALLED: 'STALLED',
   INTERNAL: 'INTERNAL',
 } as const;

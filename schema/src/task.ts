@@ -140,7 +140,7 @@ export class MalformedTaskHashError extends Error {
 // 11 KB to parse one 650-byte event. The server parses every task event for its feeds, and
 // under a burst to a subscriber that stopped reading (its queued records survive young-
 // generation collections) V8 pretenures those allocation sites: zod's garbage then went
-// straight to the old generation, 18 MB of peak RSS over 2,300 events (docs/performance.md).
+// straight to the old generation, 18.7 MB of it over 2,300 events (docs/performance.md).
 type RawHash = Readonly<Record<string, unknown>>;
 const TYPES: ReadonlySet<unknown> = new Set(TASK_TYPES);
 const STATES: ReadonlySet<unknown> = new Set(TASK_STATES);

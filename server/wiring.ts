@@ -8,8 +8,7 @@ import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts'
 import { redisSettingWarnings } from '../common/redis-settings.ts';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import type { ServerConfig } from './config.ts';
-import type { GraphQLContext } from './graphql/context.ts';
-import type { Backlog } from './services/backlog.ts';
+import type { GraphQLContext, SubscriptionScope } from './graphql/context.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
 import { createKeyStore } from './auth/key-store.ts';
 import type { Caller } from './auth/scopes.ts';
@@ -97,6 +96,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     resyncIntervalMs: config.subscriptionResyncMs,
     maxPageSize: 100,
     subscriberLimits: config.wsSubscriberLimits,
+    contentCacheBytes: config.taskContentCacheBytes,
   });
   const outputs = createOutputService({
     reader: createOutputReader(redis, keys),
@@ -155,7 +155,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
   const provider = createProviderService(liveView);
   const flow = createFlowService(liveView);
   // One object literal of a fixed shape, built per request and per subscription.
-  const context = (caller: Caller, backlog?: Backlog): GraphQLContext => ({
+  const context = (caller: Caller, subscription?: SubscriptionScope): GraphQLContext => ({
     caller,
     tasks,
     outputs,
@@ -168,7 +168,8 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     audit,
     authenticationRequired: config.auth.required,
     logger,
-    backlog,
+    backlog: subscription?.backlog,
+    prefetchContent: subscription?.prefetchContent,
   });
 
   return { keys, redis, subscriber, onRedisAccepted, queue, tasks, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context };

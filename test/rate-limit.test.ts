@@ -169,7 +169,7 @@ describe('shared provider rate limit', () => {
     await expectReleasedSoonAfter(ids, liftedAt, 10_000);
   });
 
-  it('starts the tasks a slow limit held once an operator raises it', { timeout: 60_000 }, async () => {
+  it('starts the tasks a slow limit held once an operator raises it', { timeout: 90_000 }, async () => {
     const { fake, redis } = system;
     fake.script(defaultAnswer);
     await redis.client.set(keys.providerRateLimit(), '1/60s');
@@ -182,7 +182,7 @@ describe('shared provider rate limit', () => {
       if (task.state === 'COMPLETED') return false;
       held.push(id);
       return (await nextAttemptAt(id)) > Date.now() + 30_000;
-    }, { timeoutMs: 20_000, intervalMs: 200, message: 'a task held by the slow limit' });
+    }, { timeoutMs: 40_000, intervalMs: 200, message: 'a task held by the slow limit' });
     const liftedAt = Date.now();
     await redis.client.set(keys.providerRateLimit(), '100/1s');
     await allComplete(held, 15_000);

@@ -58,11 +58,11 @@ export const resolvers: Resolvers = {
 
   Subscription: {
     taskUpdated: {
-      subscribe: (_, { id, afterVersion }, { tasks, caller, backlog }) => tasks.watch(id, afterVersion ?? null, caller, backlog),
+      subscribe: (_, { id, afterVersion }, { tasks, caller, backlog, prefetchContent }) => tasks.watch(id, afterVersion ?? null, caller, { backlog, prefetchContent }),
       resolve: (record: TaskRecord) => record,
     },
     tasksUpdated: {
-      subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchChanges(caller, backlog),
+      subscribe: (_, __, { tasks, caller, backlog, prefetchContent }) => tasks.watchChanges(caller, { backlog, prefetchContent }),
       // FEED_LIVE never reaches a resolver: shared execution answers it (shared-execution.ts).
       resolve: (record: TaskRecord) => record,
     },
@@ -71,7 +71,7 @@ export const resolvers: Resolvers = {
       resolve: (chunk: OutputChunk) => chunk,
     },
     taskDeleted: {
-      subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchDeletions(caller, backlog),
+      subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchDeletions(caller, { backlog }),
       resolve: (id: string) => id,
     },
     providerStatusUpdated: {

@@ -14,6 +14,7 @@ import { createBacklog, type Backlog, type BacklogLimits } from './backlog.ts';
 import { FEED_LIVE, type FeedLive } from './feed-live.ts';
 import { taskNotFound, type TaskReads } from './task-reads.ts';
 import { RESYNC, TaskWatch, type WatchItem } from './task-watch.ts';
+import type { TaskContents } from './task-contents.ts';
 import { createTicker } from './ticker.ts';
 
 export interface TaskFeedsOptions {
@@ -25,10 +26,23 @@ export interface TaskFeedsOptions {
   resyncIntervalMs: number;
   /** How far a watch may fall behind when its caller gives no backlog of its own (a connection's). */
   subscriberLimits: BacklogLimits;
+  /** Where events' contents are read ahead (`FeedOptions.prefetchContent`). */
+  contents: TaskContents;
+}
+
+/** What a subscription's transport tells its feed. */
+export interface FeedOptions {
+  /** How far it may fall behind, with its connection's other subscriptions. Default: a backlog of its own (`subscriberLimits`). */
+  backlog?: Backlog;
+  /**
+   * Its operation selects each task's content: read it as each event is queued, batched with
+   * the other events of the moment, rather than once the event's turn to be sent has come.
+   */
+  prefetchContent?: boolean;
 }
 
 export function createTaskFeeds(options: TaskFeedsOptions) {
-  const { repository, events, reads, logger } = options;
+  const { repository, events, reads, contents, logger } = options;
   // One timer re-reads every open watch's task, a slice at a time, instead of one per watch.
   const resyncTicker = createTicker(options.resyncIntervalMs);
 
@@ -39,8 +53,8 @@ export function createTaskFeeds(options: TaskFeedsOptions) {
    * was lost. Ends when the task is deleted. Rejects with NOT_FOUND when the caller cannot
    * see the task.
    */
-  async function watch(id: string, afterVersion: number | null, caller: Caller, backlog?: Backlog): Promise<AsyncGenerator<TaskRecord>> {
-    const inbox = createAsyncQueue<WatchItem>({ backlog: backlog ?? createBacklog(options.subscriberLimits) });
+  async function watch(id: string, afterVersion: number | null, caller: Caller, feed: FeedOptions = {}): Promise<AsyncGenerator<TaskRecord>> {
+    const inbox = createAsyncQueue<WatchItem>({ backlog: feed.backlog ?? createBacklog(options.subscriberLimits) });
     const subscription = await reads.store(() => events.onTask(id, (message, bytes) => inbox.push(message, bytes)));
     let snapshot: TaskRecord | null;
     try {
@@ -53,6 +67,8 @@ export function createTaskFeeds(options: TaskFeedsOptions) {
       subscription.dispose();
       throw taskNotFound(id);
     }
+    // Every later event is of this task: the snapshot's content serves them all.
+    if (feed.prefetchContent && snapshot.content !== undefined) contents.remember(id, snapshot.content);
     const resync = resyncTicker.every(() => inbox.push(RESYNC));
     const changes = new TaskWatch(id, snapshot, afterVersion, inbox, repository, logger).changes();
     return closableIterator(changes, () => {
@@ -66,13 +82,16 @@ export function createTaskFeeds(options: TaskFeedsOptions) {
    * FEED_LIVE once the feed is live, then every change (or the id of every deletion, as `pick`
    * chooses) of the caller's tasks.
    */
-  async function watchAll<T>(caller: Caller, pick: (message: TaskChannelMessage) => T | null, backlog?: Backlog): Promise<AsyncGenerator<T | FeedLive>> {
-    const inbox = createAsyncQueue<T | FeedLive>({ backlog: backlog ?? createBacklog(options.subscriberLimits) });
+  async function watchAll<T>(caller: Caller, pick: (message: TaskChannelMessage) => T | null, feed: FeedOptions): Promise<AsyncGenerator<T | FeedLive>> {
+    const inbox = createAsyncQueue<T | FeedLive>({ backlog: feed.backlog ?? createBacklog(options.subscriberLimits) });
     const subscription = await reads.store(() =>
       events.onAnyTask((message, bytes) => {
         const tenant = message.kind === 'change' ? message.task.tenant : message.tenant;
         const value = canSee(caller, tenant) ? pick(message) : null;
-        if (value !== null) inbox.push(value, bytes);
+        if (value === null) return;
+        inbox.push(value, bytes);
+        // A push past the backlog's limit closes the inbox: that event is never sent.
+        if (feed.prefetchContent && message.kind === 'change' && !inbox.closed) contents.prefetch(message.task.id);
       }),
     );
     inbox.push(FEED_LIVE);
@@ -87,7 +106,7 @@ export function createTaskFeeds(options: TaskFeedsOptions) {
 
   return {
     watch,
-    watchChanges: (caller: Caller, backlog?: Backlog) => watchAll(caller, (m) => (m.kind === 'change' ? m.task : null), backlog),
-    watchDeletions: (caller: Caller, backlog?: Backlog) => watchAll(caller, (m) => (m.kind === 'deleted' ? m.id : null), backlog),
+    watchChanges: (caller: Caller, feed: FeedOptions = {}) => watchAll(caller, (m) => (m.kind === 'change' ? m.task : null), feed),
+    watchDeletions: (caller: Caller, feed: FeedOptions = {}) => watchAll(caller, (m) => (m.kind === 'deleted' ? m.id : null), feed),
   };
 }

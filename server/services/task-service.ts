@@ -9,6 +9,7 @@ import type { TaskQueueProducer } from '../infra/task-queue.ts';
 import type { TaskRepository } from '../infra/task-repository.ts';
 import type { Caller } from '../auth/scopes.ts';
 import type { BacklogLimits } from './backlog.ts';
+import { createTaskContents } from './task-contents.ts';
 import { createTaskCommands } from './task-commands.ts';
 import { createTaskFeeds } from './task-feeds.ts';
 import { createTaskReads } from './task-reads.ts';
@@ -28,6 +29,8 @@ export interface TaskServiceOptions {
   maxPageSize: number;
   /** How far a watch may fall behind when its caller gives no backlog of its own (a connection's). */
   subscriberLimits: BacklogLimits;
+  /** Bytes of task contents kept for subscriptions that select them (see task-contents.ts). */
+  contentCacheBytes: number;
 }
 
 export type { Caller };
@@ -37,10 +40,11 @@ export { decodeCursor, encodeCursor, type ListTasksInput } from './task-reads.ts
 export type TaskService = ReturnType<typeof createTaskService>;
 
 export function createTaskService(options: TaskServiceOptions) {
-  const reads = createTaskReads(options);
+  const contents = createTaskContents({ repository: options.repository, maxBytes: options.contentCacheBytes });
+  const reads = createTaskReads({ ...options, contents });
   return {
     ...reads,
     ...createTaskCommands({ ...options, reads }),
-    ...createTaskFeeds({ ...options, reads }),
+    ...createTaskFeeds({ ...options, reads, contents }),
   };
 }

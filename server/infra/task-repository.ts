@@ -44,6 +44,8 @@ export interface CreateTaskInput {
   priority?: TaskPriority;
   /** Its cost to the dispatcher: estimated prompt tokens plus MAX_COMPLETION_TOKENS (`taskCost`). */
   cost?: number;
+  /** The submit's W3C trace context (`traceparent`), handed to each attempt (docs/observability.md). */
+  traceContext?: string | null;
   /**
    * The task's job on the primary queue, as bee-queue stores it, queued in the same step as the
    * record; without one the task is stored unqueued (the caller queues it, or the sweeper does).
@@ -129,6 +131,7 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
         priority: input.priority ?? TaskPriority.NORMAL,
         cost: input.cost ?? 1,
         priorityOffsetMs,
+        trace: input.traceContext ?? '',
       },
     );
     // The script answers with the hash it wrote: the record, without a read-back.

@@ -46,7 +46,7 @@ export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'miss
 export const create = defineTaskScript({
   keys: ['sequence', 'ids', 'typeIndex', 'tenantTypeIndex', 'jobs', 'waiting', ...BUDGET_KEYS, ...LINE_KEYS],
   optionalKeys: ['idempotencyEntry'],
-  args: ['id', 'apiKeyId', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job', 'priority', 'cost', 'priorityOffsetMs'],
+  args: ['id', 'apiKeyId', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job', 'priority', 'cost', 'priorityOffsetMs', 'trace'],
   templates: LINE_TEMPLATES,
   uses: [BUDGET, LINES],
   body: `
@@ -73,6 +73,8 @@ local task = {
   priority = PRIORITY, cost = COST,
 }
 if IDEMPOTENCY_ENTRY_KEY then task.idempotencyKey = IDEMPOTENCY_KEY end
+-- The submit's trace context (a W3C traceparent), handed to each attempt by its claim.
+if TRACE ~= '' then task.trace = TRACE end
 -- Queued: in its tenant's new line at once, so it competes from its submit on (docs/dispatch.md).
 if JOB ~= '' then task.queued, task.queuedAt = 'new', str(now) end
 local flat = {}

@@ -14,7 +14,7 @@
  */
 import { DEFAULT_WEIGHT, DispatchField, READY_ORDER_DIGITS, TenantField } from '../dispatch.ts';
 import type { TaskType } from '../task.ts';
-import { CLAIM } from './lifecycle.ts';
+import { CLAIM, type ClaimedTask } from './lifecycle.ts';
 import { LINE_KEYS, LINE_TEMPLATES, lineKeys, LINES, RUNNING_TEMPLATE } from './dispatch-lines.ts';
 import { QueueName, type RedisKeys } from '../redis-keys.ts';
 import { defineTaskScript, replyList, TASK_TEMPLATES, type LuaFragment } from './kit.ts';
@@ -101,7 +101,7 @@ end
 
 /** What a ticket found: a task claimed for it, nothing waiting, or work waiting that may not start yet. */
 export type DispatchOutcome =
-  | { status: 'claimed'; taskId: string; version: number; attempt: number; content: string; type: TaskType; tenant: string; retryCount: number; maxRetries: number; capped: boolean }
+  | ({ status: 'claimed'; taskId: string; capped: boolean } & ClaimedTask)
   | { status: 'idle' }
   /** Parked: given back when something frees; `wakeAt` (ms) when a time is known (a lease, tokens). */
   | { status: 'parked'; wakeAt: number | null }
@@ -120,8 +120,8 @@ export type TicketNote = { kind: 'busy'; until: number } | { kind: 'early'; unti
  * head of that line; the tenant's tag moves by the task's cost over its weight. With a provider
  * token limit (`tokenCapacity` per `tokenWindowMs`; '' for none) the head waits until its cost
  * fits (or the bucket is full, for a task larger than the bucket).
- * Replies {'claimed', version, attempt, content, type, tenant, retryCount, maxRetries, taskId,
- * capped} | {'idle'} | {'parked', wakeAt | ''} | {'again'}, then the note on the ticket's own
+ * Replies {'claimed', version, attempt, content, type, tenant, retryCount, maxRetries, trace,
+ * taskId, capped} | {'idle'} | {'parked', wakeAt | ''} | {'again'}, then the note on the ticket's own
  * task: 'busy' or 'early' and until when, or ''.
  */
 export const dispatch = defineTaskScript({
@@ -285,7 +285,7 @@ return reply({'again'})
     const values = replyList(raw);
     const [noteKind, noteAt] = values.slice(-2);
     const note: TicketNote = noteKind === 'busy' || noteKind === 'early' ? { kind: noteKind, until: Number(noteAt) } : null;
-    const [status, version, attempt, content, type, tenant, retryCount, maxRetries, taskId, capped] = values;
+    const [status, version, attempt, content, type, tenant, retryCount, maxRetries, traceContext, taskId, capped] = values;
     let outcome: DispatchOutcome;
     if (status === 'claimed') {
       outcome = {
@@ -298,6 +298,7 @@ return reply({'again'})
         tenant: tenant!,
         retryCount: Number(retryCount),
         maxRetries: Number(maxRetries),
+        traceContext: traceContext || null,
         capped: capped === '1',
       };
     } else if (status === 'parked') {

@@ -31,6 +31,8 @@ export interface ClaimedTask {
   tenant: string;
   retryCount: number;
   maxRetries: number;
+  /** The W3C trace context its submit stored (`traceparent`), or null (docs/observability.md). */
+  traceContext: string | null;
 }
 
 export type ClaimOutcome =
@@ -107,7 +109,7 @@ local function claim_task(task, extra, on_claim)
     reason = task.released == '1' and '${TransitionReason.RESUMED_AFTER_SHUTDOWN}' or '${TransitionReason.RECLAIMED_AFTER_LEASE_EXPIRY}'
   end
   local version = commit(task, changes, 'transition', reason)
-  return {'claimed', version, attempt, task.content, task.type, task.tenant, task.retryCount, task.maxRetries}
+  return {'claimed', version, attempt, task.content, task.type, task.tenant, task.retryCount, task.maxRetries, task.trace or ''}
 end
 `,
 };
@@ -131,7 +133,7 @@ if reply[1] == 'claimed' or reply[1] == 'exhausted' then dequeue_task(waiting) e
 return reply
 `,
   decode(reply): ClaimOutcome {
-    const [status, first, second, content, type, tenant, retryCount, maxRetries] = replyList(reply);
+    const [status, first, second, content, type, tenant, retryCount, maxRetries, traceContext] = replyList(reply);
     switch (status) {
       case 'claimed':
         return {
@@ -143,6 +145,7 @@ return reply
           tenant: tenant!,
           retryCount: Number(retryCount),
           maxRetries: Number(maxRetries),
+          traceContext: traceContext || null,
         };
       case 'busy':
         return { status, leaseExpiresAt: Number(first) };

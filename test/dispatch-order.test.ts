@@ -213,6 +213,25 @@ describe('admission', () => {
     expect((await h.drain()).map((start) => start.taskId)).toEqual(ids.slice(1));
   });
 
+  it('gives the ticket back as a job when its picks run out passing over held tenants', async () => {
+    const h = harness();
+    for (const tenant of ['a', 'b']) {
+      await h.dispatch.setPolicy(tenant, { maxConcurrency: 1 });
+      await h.submit(tenant);
+      await h.submit(tenant);
+      expect((await h.next()).started?.tenant).toBe(tenant);
+    }
+    const other = await h.submit('c');
+    const waiting = h.keys.beeQueueKey('primary', 'waiting');
+    const jobsBefore = await system.redis.client.llen(waiting);
+    // A dispatcher allowed one pick finds the first capped tenant at its cap: held, and the ticket
+    // queued again.
+    const picky = harness({ prefix: h.keys.prefix, maxPicks: 1 });
+    expect((await picky.next()).outcome.status).toBe('again');
+    expect(await system.redis.client.llen(waiting)).toBe(jobsBefore + 1);
+    expect((await h.next()).started?.taskId).toBe(other);
+  });
+
   it('paces starts by the provider token limit: a task waits until its cost fits, with no error', async () => {
     const h = harness({ tokenLimit: { capacity: 1000, windowMs: 1000 } });
     for (let i = 0; i < 4; i += 1) await h.submit('acme', { cost: 400 });

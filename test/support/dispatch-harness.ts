@@ -20,6 +20,8 @@ export interface HarnessOptions {
   priorityOffsetMs?: number;
   retryRatio?: number;
   tokenLimit?: RateLimit | null;
+  /** Tenants one dispatch may pass over (the worker's default is 32). */
+  maxPicks?: number;
   prefix?: string;
 }
 
@@ -44,7 +46,7 @@ export function createDispatchHarness(redis: Redis, options: HarnessOptions = {}
       workerId,
       leaseMs: options.leaseMs ?? 60_000,
       maxEventsPerTask: 100,
-      dispatch: { priorityOffsetMs, tokenLimit: options.tokenLimit ?? null, wakeJob: encodeBeeQueueJob({ taskId: '' }) },
+      dispatch: { priorityOffsetMs, tokenLimit: options.tokenLimit ?? null, wakeJob: encodeBeeQueueJob({ taskId: '' }), ...(options.maxPicks ? { maxPicks: options.maxPicks } : {}) },
     });
   const worker = store();
   const dispatch = createDispatchStore({ redis, keys, retryRatio: options.retryRatio ?? 0.3, positionMaxSteps: 100_000 });

@@ -105,7 +105,7 @@ export type DispatchOutcome =
   | { status: 'idle' }
   /** Parked: given back when something frees; `wakeAt` (ms) when a time is known (a lease, tokens). */
   | { status: 'parked'; wakeAt: number | null }
-  /** Its pick limit ran out skipping held tenants and stale entries: ask again. */
+  /** Its pick limit ran out skipping held tenants and stale entries: the ticket was queued again. */
   | { status: 'again' };
 
 /** Besides the outcome: the ticket's own task was running under a live lease, or not due yet. */
@@ -121,7 +121,8 @@ export type TicketNote = { kind: 'busy'; until: number } | { kind: 'early'; unti
  * token limit (`tokenCapacity` per `tokenWindowMs`; '' for none) the head waits until its cost
  * fits (or the bucket is full, for a task larger than the bucket).
  * Replies {'claimed', version, attempt, content, type, tenant, retryCount, maxRetries, trace,
- * taskId, capped} | {'idle'} | {'parked', wakeAt | ''} | {'again'}, then the note on the ticket's own
+ * taskId, capped} | {'idle'} | {'parked', wakeAt | ''} | {'again'} (the ticket is queued again as a
+ * job of its own), then the note on the ticket's own
  * task: 'busy' or 'early' and until when, or ''.
  */
 export const dispatch = defineTaskScript({
@@ -197,7 +198,10 @@ for pick = 1, tonumber(MAX_PICKS) do
     local cap = tonumber(f[2] or '0')
     local live, earliest = 0, nil
     if cap > 0 then live, earliest = live_slots(tenant, now) end
-    if f[3] == '1' then
+    if (f[3] == '1' or (cap > 0 and live >= cap)) and not head_of(tenant) then
+      -- Held, but with nothing waiting (a stale listing): it simply leaves, like an empty line.
+      redis.call('HSET', ${STATE}, tenant_field(tenant, '${TenantField.LISTED}'), '', tenant_field(tenant, '${TenantField.TAG}'), fmt(tag))
+    elseif f[3] == '1' then
       hold_tenant(tenant, 'paused', tag, nil)
     elseif cap > 0 and live >= cap then
       hold_tenant(tenant, 'cap', tag, earliest)
@@ -279,6 +283,9 @@ for pick = 1, tonumber(MAX_PICKS) do
     end
   end
 end
+-- The picks ran out passing over held tenants and stale entries: this ticket goes back as a
+-- job of its own, so the demand it stands for is not lost.
+push_tickets(1, 'again:' .. LEASE_TOKEN)
 return reply({'again'})
 `,
   decode(raw): { outcome: DispatchOutcome; note: TicketNote } {

@@ -42,6 +42,26 @@ describe('sweeper', () => {
     expect(record.errors).toEqual([]);
   });
 
+  it('gives work waiting in its line a ticket when every job that would start it was lost', async () => {
+    // A deployment of its own, with no worker yet: the task is in its tenant's line with its job,
+    // as a submit leaves it; then the job is lost (a worker that pulled it failed on a Redis error
+    // and bee-queue dropped it as failed).
+    const keys = createRedisKeys(randomPrefix('lost-ticket'));
+    const { client } = system.redis;
+    const id = randomUUID();
+    const job = JSON.stringify({ data: { taskId: id, tenant: 'default', queued: true }, options: { timestamp: Date.now(), stacktraces: [] }, status: 'created' });
+    await system.repository(keys).create({ id, tenant: 'default', type: 'SUMMARIZE', content: SAMPLE_TEXT, maxRetries: 3, idempotencyKey: null, cost: 10, job });
+    await client.hdel(keys.beeQueueKey('primary', 'jobs'), id);
+    await client.lrem(keys.beeQueueKey('primary', 'waiting'), 0, id);
+    // Nothing but the sweep can start it now.
+    await system.startWorker({ REDIS_KEY_PREFIX: keys.prefix, SWEEP_INTERVAL_MS: '200' });
+    const record = await waitFor(async () => {
+      const task = await system.repository(keys).get(id);
+      return task?.state === 'COMPLETED' ? task : null;
+    }, { timeoutMs: 10_000, message: 'the task whose job was lost to complete' });
+    expect(record.attempt).toBe(1);
+  });
+
   it('hands an ACTIVE task whose worker and job vanished to another attempt', async () => {
     const id = await storedWithoutJob();
     // A worker that claimed it and died; its job is gone too (removed as failed).

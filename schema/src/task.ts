@@ -3,6 +3,7 @@
  * event payload published on every change. No I/O here.
  */
 import { z } from 'zod';
+import { DispatchLane, TaskPriority, taskPrioritySchema, waitReasonSchema } from './dispatch.ts';
 
 export const TaskState = {
   PENDING: 'PENDING',
@@ -82,6 +83,18 @@ const optionalString = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value === '' ? null : value));
+/**
+ * An enum field that may be absent (a record from before the field existed) or name a value this
+ * version does not know (a newer writer's during a rolling upgrade): `fallback` then, never an error.
+ */
+const enumField = <T extends string, F extends T | null>(schema: z.ZodType<T>, fallback: F) =>
+  z
+    .string()
+    .optional()
+    .transform((value): T | F => {
+      const parsed = schema.safeParse(value);
+      return parsed.success ? parsed.data : fallback;
+    });
 const jsonField = <T extends z.ZodType>(schema: T, fallback: z.infer<T>) =>
   z
     .string()
@@ -133,6 +146,14 @@ export const taskHashSchema = z.object({
     .string()
     .optional()
     .transform((value) => value === '1'),
+  /** Where it goes in its tenant's line (docs/dispatch.md); NORMAL for a task from before priorities. */
+  priority: enumField(taskPrioritySchema, TaskPriority.NORMAL),
+  /** Its cost to the dispatcher: estimated prompt tokens plus MAX_COMPLETION_TOKENS (absent before the dispatcher). */
+  cost: optionalNumber,
+  /** The dispatcher line it waits in ('new' or 'retry'); null when it waits in none (running, delayed, finished). */
+  queued: enumField(z.enum([DispatchLane.NEW, DispatchLane.RETRY]), null),
+  /** Why a deferred or retrying task waits (the defer and fail scripts store it; a claim clears it). */
+  waitReason: enumField(waitReasonSchema, null),
 });
 export type TaskRecord = z.infer<typeof taskHashSchema>;
 

@@ -36,6 +36,11 @@ import { createOutputReader } from './infra/output-reader.ts';
 import { createUsageService } from './services/usage-service.ts';
 import { createUsageStore } from './infra/usage-store.ts';
 import { createWorkerService } from './services/worker-service.ts';
+import { createDispatchStore } from './infra/dispatch-store.ts';
+import { createDispatchService } from './services/dispatch-service.ts';
+import { createStartRate } from './services/start-rate.ts';
+import { createTaskStandings } from './services/task-standings.ts';
+import { createTenantActivity } from './services/tenant-activity.ts';
 
 export type ServerDependencies = ReturnType<typeof createDependencies>;
 
@@ -86,6 +91,14 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     subscriber,
     onMalformedMessage: (channel) => logger.warn({ channel }, 'malformed task event ignored'),
   });
+  const dispatchStore = createDispatchStore({ redis, keys, retryRatio: config.retryRatio.retryRatio, positionMaxSteps: config.dispatch.positionMaxSteps });
+  const standings = createTaskStandings({
+    positions: dispatchStore.positions,
+    listen: (onHint) => events.onAnyTaskRaw(onHint),
+    refreshMs: config.dispatch.standingRefreshMs,
+    resyncMs: config.subscriptionResyncMs,
+    logger,
+  });
   const tasks = createTaskService({
     repository,
     queue,
@@ -97,6 +110,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     resyncIntervalMs: config.subscriptionResyncMs,
     maxPageSize: 100,
     subscriberLimits: config.wsSubscriberLimits,
+    standings,
   });
   const outputs = createOutputService({
     reader: createOutputReader(redis, keys),
@@ -154,6 +168,16 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
   const liveView = { redis, keys, events, logger, coalesceMs: config.queueStatusCoalesceMs, resyncIntervalMs: config.subscriptionResyncMs };
   const provider = createProviderService(liveView);
   const flow = createFlowService(liveView);
+  const dispatch = createDispatchService({
+    store: dispatchStore,
+    standings,
+    startRate: createStartRate({ listen: (onMessage) => events.onAnyTaskRaw(onMessage), flow: (minutes) => flow.flow(minutes), windowMs: config.dispatch.startRateWindowMs, logger }),
+    activity: createTenantActivity({ read: dispatchStore.stats, sampleMs: config.dispatch.activitySampleMs, logger }),
+    repository,
+    reads: tasks,
+    subscriberLimits: config.wsSubscriberLimits,
+    logger,
+  });
   // One object literal of a fixed shape, built per request and per subscription.
   const context = (caller: Caller, backlog?: Backlog): GraphQLContext => ({
     caller,
@@ -166,10 +190,11 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     provider,
     flow,
     audit,
+    dispatch,
     authenticationRequired: config.auth.required,
     logger,
     backlog,
   });
 
-  return { keys, redis, subscriber, onRedisAccepted, queue, tasks, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context };
+  return { keys, redis, subscriber, onRedisAccepted, queue, tasks, queues, health, workers, provider, flow, dispatch, audit, authenticator, formatError, schema, limitsRule, context };
 }

@@ -64,6 +64,8 @@ export type SubmitTaskInput = {
   content: string;
   /** A resend with the same key returns the task the first send created. */
   idempotencyKey?: string | null | undefined;
+  /** Where the task goes in its tenant's line; NORMAL when not given. */
+  priority?: TaskPriority | null | undefined;
   type?: TaskType | null | undefined;
 };
 
@@ -71,6 +73,14 @@ export type SubmitTaskInput = {
 export type TaskOrder =
   | 'NEWEST_FIRST'
   | 'OLDEST_FIRST';
+
+/** How urgent a task is within its own tenant's line (see docs/dispatch.md). */
+export type TaskPriority =
+  /** Counts as submitted PRIORITY_OFFSET_MS earlier. */
+  | 'HIGH'
+  /** Counts as submitted PRIORITY_OFFSET_MS later. */
+  | 'LOW'
+  | 'NORMAL';
 
 /** Where a task is in its life. COMPLETED, DLQ and CANCELLED are terminal. */
 export type TaskState =

@@ -4,6 +4,7 @@ import type { QueueStatusSnapshot } from '../../services/queue-service.ts';
 import type { WorkerView } from '../../services/worker-service.ts';
 import type { CircuitSnapshot } from '../../../schema/src/circuit.ts';
 import type { ProviderStatusSnapshot } from '../../../schema/src/provider-status.ts';
+import type { TaskStandingView } from '../../services/dispatch-service.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -137,6 +138,8 @@ export type Mutation = {
   retryTask: Task;
   /** Admin only; audited. A null limit removes the budget. */
   setBudget?: Maybe<Budget>;
+  /** Admin only; audited. */
+  setTenantPolicy: TenantPolicy;
   /** Accept a task and queue it. */
   submitTask: Task;
 };
@@ -172,6 +175,12 @@ export type MutationRetryTaskArgs = {
 export type MutationSetBudgetArgs = {
   limitUsd?: InputMaybe<Scalars['Float']['input']>;
   period: BudgetPeriod;
+  tenant: Scalars['String']['input'];
+};
+
+
+export type MutationSetTenantPolicyArgs = {
+  input: TenantPolicyInput;
   tenant: Scalars['String']['input'];
 };
 
@@ -236,6 +245,10 @@ export type Query = {
    * `totalCount` counts every task that matches, across pages.
    */
   tasks: TaskConnection;
+  /** Starts and tokens per tenant over the last `minutes` (at most 60; less when the API server has run for less); an admin sees every tenant, a tenant itself. */
+  tenantActivity: Array<TenantActivity>;
+  /** Every tenant with a policy or work for an admin; the caller's own tenant otherwise. */
+  tenantPolicies: Array<TenantPolicy>;
   /** Spend between two instants, grouped; a tenant's key sees its own tenant only. */
   usage: Array<UsageRow>;
   viewer: Viewer;
@@ -276,6 +289,11 @@ export type QueryTasksArgs = {
   order?: InputMaybe<TaskOrder>;
   state?: InputMaybe<TaskState>;
   type?: InputMaybe<TaskType>;
+};
+
+
+export type QueryTenantActivityArgs = {
+  minutes?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -321,6 +339,8 @@ export type SubmitTaskInput = {
   content: Scalars['String']['input'];
   /** A resend with the same key returns the task the first send created. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** Where the task goes in its tenant's line; NORMAL when not given. */
+  priority?: InputMaybe<TaskPriority>;
   type?: InputMaybe<TaskType>;
 };
 
@@ -340,6 +360,8 @@ export type Subscription = {
    * (DLQ, CANCELLED, deleted).
    */
   taskOutput: TaskOutputChunk;
+  /** The standing of each of these tasks now (at most 100 ids; a task the caller cannot see is left out, as a missing one), then a new one whenever a waiting task's position or reason changes, until it stops waiting (one last standing of nulls). For lists: tasksUpdated brings new versions, this the positions between them. */
+  taskStandingsUpdated: TaskStanding;
   /** First the task's current snapshot, then every change in version order. afterVersion skips what the client already has. */
   taskUpdated: Task;
   /** Every change of any task, as it happens (no snapshot): feeds live lists. */
@@ -360,6 +382,11 @@ export type SubscriptionTaskOutputArgs = {
 };
 
 
+export type SubscriptionTaskStandingsUpdatedArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
+
 export type SubscriptionTaskUpdatedArgs = {
   afterVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
@@ -371,6 +398,8 @@ export type Task = {
   content: Scalars['String']['output'];
   createdAt: Scalars['DateTime']['output'];
   errors: Array<TaskError>;
+  /** When it should start, from its position and the measured start rate; null without a position, or when nothing started recently. */
+  estimatedStartAt?: Maybe<Scalars['DateTime']['output']>;
   /** Every state change, oldest first. */
   history: Array<TaskTransition>;
   id: Scalars['ID']['output'];
@@ -379,10 +408,16 @@ export type Task = {
   nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
   /** What the current attempt has written so far; equal to result once COMPLETED. */
   output?: Maybe<Scalars['String']['output']>;
+  /** Where it goes in its tenant's line; NORMAL for tasks submitted before priorities existed. */
+  priority: TaskPriority;
   /** 0 to 1. */
   progress: Scalars['Float']['output'];
+  /** How many tasks the dispatcher would start before this one if nothing else arrived; null when not queued (running, finished, delayed, or its tenant paused). */
+  queuePosition?: Maybe<Scalars['Int']['output']>;
   result?: Maybe<Scalars['String']['output']>;
   retryCount: Scalars['Int']['output'];
+  /** When waitReason, queuePosition and estimatedStartAt were read. They change without a new version: a live update with the same version and a later standingAt replaces them. Null when the task is not waiting. */
+  standingAt?: Maybe<Scalars['DateTime']['output']>;
   startedAt?: Maybe<Scalars['DateTime']['output']>;
   state: TaskState;
   type: TaskType;
@@ -390,6 +425,8 @@ export type Task = {
   usage?: Maybe<TaskUsage>;
   /** Grows by one with every change; subscribers order and de-duplicate events by it. */
   version: Scalars['Int']['output'];
+  /** Why the task waits; null when it is not waiting (running or finished). */
+  waitReason?: Maybe<WaitReason>;
   /** The worker that holds (or last held) the task. */
   workerId?: Maybe<Scalars['String']['output']>;
 };
@@ -448,6 +485,25 @@ export type TaskOutputChunk = {
   text: Scalars['String']['output'];
 };
 
+/** How urgent a task is within its own tenant's line (see docs/dispatch.md). */
+export type TaskPriority =
+  /** Counts as submitted PRIORITY_OFFSET_MS earlier. */
+  | 'HIGH'
+  /** Counts as submitted PRIORITY_OFFSET_MS later. */
+  | 'LOW'
+  | 'NORMAL';
+
+/** Where one task stands now (taskStandingsUpdated); every field null but taskId and at once it no longer waits. */
+export type TaskStanding = {
+  __typename?: 'TaskStanding';
+  /** When it was read. */
+  at: Scalars['DateTime']['output'];
+  estimatedStartAt?: Maybe<Scalars['DateTime']['output']>;
+  queuePosition?: Maybe<Scalars['Int']['output']>;
+  taskId: Scalars['ID']['output'];
+  waitReason?: Maybe<WaitReason>;
+};
+
 /** Where a task is in its life. COMPLETED, DLQ and CANCELLED are terminal. */
 export type TaskState =
   /** Leased by a worker, which is running it now. */
@@ -497,6 +553,43 @@ export type TaskUsage = {
   totalTokens?: Maybe<Scalars['Int']['output']>;
 };
 
+/** What one tenant started over a recent window: its share of starts and of estimated tokens. */
+export type TenantActivity = {
+  __typename?: 'TenantActivity';
+  /** Its part of every tenant's starts in the window, 0 to 1. */
+  startShare: Scalars['Float']['output'];
+  starts: Scalars['Int']['output'];
+  tenant: Scalars['String']['output'];
+  /** Its part of every tenant's tokens in the window, 0 to 1. */
+  tokenShare: Scalars['Float']['output'];
+  /** Estimated tokens (prompt plus MAX_COMPLETION_TOKENS) of the tasks it started. */
+  tokens: Scalars['Float']['output'];
+};
+
+/** How a tenant shares the workers. Defaults: weight 1, no cap, not paused. */
+export type TenantPolicy = {
+  __typename?: 'TenantPolicy';
+  /** Attempts running now (holding a live lease). */
+  active: Scalars['Int']['output'];
+  /** At most this many attempts at once; null for no cap. */
+  maxConcurrency?: Maybe<Scalars['Int']['output']>;
+  /** No new starts while paused; running attempts finish and waiting tasks keep their places. */
+  paused: Scalars['Boolean']['output'];
+  tenant: Scalars['String']['output'];
+  /** Tasks waiting to start (queued or due), not counting delayed retries. */
+  waiting: Scalars['Int']['output'];
+  /** Its share of tokens against other backlogged tenants, 1 to 1000. */
+  weight: Scalars['Int']['output'];
+};
+
+/** A change to a tenant's policy; fields left out keep their value. */
+export type TenantPolicyInput = {
+  /** At least 1; null removes the cap. */
+  maxConcurrency?: InputMaybe<Scalars['Int']['input']>;
+  paused?: InputMaybe<Scalars['Boolean']['input']>;
+  weight?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** What `usage` rows are grouped by. */
 export type UsageGroup =
   | 'API_KEY'
@@ -529,6 +622,25 @@ export type Viewer = {
   /** The tenant whose tasks this caller sees. */
   tenant: Scalars['String']['output'];
 };
+
+/** Why a task is waiting instead of running. */
+export type WaitReason =
+  /** Its tenant's spend budget is used up. */
+  | 'BUDGET'
+  /** The provider's circuit breaker is open. */
+  | 'CIRCUIT_OPEN'
+  /** The provider asked every worker to hold its calls (a 429's or a 402's Retry-After), or the call rate limit is spent. */
+  | 'PROVIDER_HOLD'
+  /** The provider token limit (PROVIDER_TOKEN_LIMIT) has no room for it yet. */
+  | 'PROVIDER_TOKENS'
+  /** Behind other tasks in the dispatcher's order. */
+  | 'QUEUED'
+  /** Waiting out the delay before a retry. */
+  | 'RETRY_DELAY'
+  /** Its tenant runs as many attempts as its maxConcurrency allows. */
+  | 'TENANT_CAP'
+  /** Its tenant is paused. */
+  | 'TENANT_PAUSED';
 
 /** A worker process, as its heartbeats report it. */
 export type Worker = {
@@ -647,13 +759,19 @@ export type ResolversTypes = {
   TaskFlow: ResolverTypeWrapper<TaskFlow>;
   TaskOrder: TaskOrder;
   TaskOutputChunk: ResolverTypeWrapper<TaskOutputChunk>;
+  TaskPriority: TaskPriority;
+  TaskStanding: ResolverTypeWrapper<TaskStandingView>;
   TaskState: TaskState;
   TaskTransition: ResolverTypeWrapper<TaskEvent>;
   TaskType: TaskType;
   TaskUsage: ResolverTypeWrapper<TaskUsage>;
+  TenantActivity: ResolverTypeWrapper<TenantActivity>;
+  TenantPolicy: ResolverTypeWrapper<TenantPolicy>;
+  TenantPolicyInput: TenantPolicyInput;
   UsageGroup: UsageGroup;
   UsageRow: ResolverTypeWrapper<UsageRow>;
   Viewer: ResolverTypeWrapper<Viewer>;
+  WaitReason: WaitReason;
   Worker: ResolverTypeWrapper<WorkerView>;
 };
 
@@ -685,8 +803,12 @@ export type ResolversParentTypes = {
   TaskError: TaskErrorRecord;
   TaskFlow: TaskFlow;
   TaskOutputChunk: TaskOutputChunk;
+  TaskStanding: TaskStandingView;
   TaskTransition: TaskEvent;
   TaskUsage: TaskUsage;
+  TenantActivity: TenantActivity;
+  TenantPolicy: TenantPolicy;
+  TenantPolicyInput: TenantPolicyInput;
   UsageRow: UsageRow;
   Viewer: Viewer;
   Worker: WorkerView;
@@ -752,6 +874,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   retryDeadLetterTasks?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<MutationRetryDeadLetterTasksArgs>>;
   retryTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationRetryTaskArgs, 'id' | 'resetRetryCount'>>;
   setBudget?: Resolver<Maybe<ResolversTypes['Budget']>, ParentType, ContextType, RequireFields<MutationSetBudgetArgs, 'period' | 'tenant'>>;
+  setTenantPolicy?: Resolver<ResolversTypes['TenantPolicy'], ParentType, ContextType, RequireFields<MutationSetTenantPolicyArgs, 'input' | 'tenant'>>;
   submitTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationSubmitTaskArgs, 'input'>>;
 };
 
@@ -777,6 +900,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
   taskFlow?: Resolver<ResolversTypes['TaskFlow'], ParentType, ContextType, RequireFields<QueryTaskFlowArgs, 'minutes'>>;
   tasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, RequireFields<QueryTasksArgs, 'order'>>;
+  tenantActivity?: Resolver<Array<ResolversTypes['TenantActivity']>, ParentType, ContextType, RequireFields<QueryTenantActivityArgs, 'minutes'>>;
+  tenantPolicies?: Resolver<Array<ResolversTypes['TenantPolicy']>, ParentType, ContextType>;
   usage?: Resolver<Array<ResolversTypes['UsageRow']>, ParentType, ContextType, RequireFields<QueryUsageArgs, 'from' | 'groupBy' | 'to'>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
   workers?: Resolver<Array<ResolversTypes['Worker']>, ParentType, ContextType>;
@@ -802,6 +927,7 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   taskDeleted?: SubscriptionResolver<ResolversTypes['ID'], "taskDeleted", ParentType, ContextType>;
   taskFlowUpdated?: SubscriptionResolver<ResolversTypes['TaskFlow'], "taskFlowUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskFlowUpdatedArgs, 'minutes'>>;
   taskOutput?: SubscriptionResolver<ResolversTypes['TaskOutputChunk'], "taskOutput", ParentType, ContextType, RequireFields<SubscriptionTaskOutputArgs, 'id'>>;
+  taskStandingsUpdated?: SubscriptionResolver<ResolversTypes['TaskStanding'], "taskStandingsUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskStandingsUpdatedArgs, 'ids'>>;
   taskUpdated?: SubscriptionResolver<ResolversTypes['Task'], "taskUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskUpdatedArgs, 'id'>>;
   tasksUpdated?: SubscriptionResolver<ResolversTypes['Task'], "tasksUpdated", ParentType, ContextType>;
   workersUpdated?: SubscriptionResolver<Array<ResolversTypes['Worker']>, "workersUpdated", ParentType, ContextType>;
@@ -812,20 +938,25 @@ export type TaskResolvers<ContextType = GraphQLContext, ParentType extends Resol
   content?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   errors?: Resolver<Array<ResolversTypes['TaskError']>, ParentType, ContextType>;
+  estimatedStartAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   history?: Resolver<Array<ResolversTypes['TaskTransition']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   maxRetries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   output?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['TaskPriority'], ParentType, ContextType>;
   progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  queuePosition?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   result?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   retryCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  standingAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['TaskState'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['TaskType'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   usage?: Resolver<Maybe<ResolversTypes['TaskUsage']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  waitReason?: Resolver<Maybe<ResolversTypes['WaitReason']>, ParentType, ContextType>;
   workerId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
@@ -859,6 +990,14 @@ export type TaskOutputChunkResolvers<ContextType = GraphQLContext, ParentType ex
   text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type TaskStandingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskStanding'] = ResolversParentTypes['TaskStanding']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  estimatedStartAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  queuePosition?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  taskId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  waitReason?: Resolver<Maybe<ResolversTypes['WaitReason']>, ParentType, ContextType>;
+};
+
 export type TaskTransitionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskTransition'] = ResolversParentTypes['TaskTransition']> = {
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -877,6 +1016,23 @@ export type TaskUsageResolvers<ContextType = GraphQLContext, ParentType extends 
   promptTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   reasoningTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   totalTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type TenantActivityResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TenantActivity'] = ResolversParentTypes['TenantActivity']> = {
+  startShare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  starts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tenant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tokenShare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  tokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type TenantPolicyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TenantPolicy'] = ResolversParentTypes['TenantPolicy']> = {
+  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  maxConcurrency?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  paused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  tenant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  waiting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type UsageRowResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UsageRow'] = ResolversParentTypes['UsageRow']> = {
@@ -927,8 +1083,11 @@ export type Resolvers<ContextType = GraphQLContext> = {
   TaskError?: TaskErrorResolvers<ContextType>;
   TaskFlow?: TaskFlowResolvers<ContextType>;
   TaskOutputChunk?: TaskOutputChunkResolvers<ContextType>;
+  TaskStanding?: TaskStandingResolvers<ContextType>;
   TaskTransition?: TaskTransitionResolvers<ContextType>;
   TaskUsage?: TaskUsageResolvers<ContextType>;
+  TenantActivity?: TenantActivityResolvers<ContextType>;
+  TenantPolicy?: TenantPolicyResolvers<ContextType>;
   UsageRow?: UsageRowResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
   Worker?: WorkerResolvers<ContextType>;

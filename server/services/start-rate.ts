@@ -40,7 +40,8 @@ export function createStartRate(options: StartRateOptions) {
   const attempts = new Map<string, number>();
   let listeningSince: number | null = null;
   let subscription: Promise<Disposable> | null = null;
-  let fallback: { at: number; rate: Promise<number | null> } | null = null;
+  /** The last rate read from the flow counters; `none` once it settled with no rate. */
+  let fallback: { at: number; rate: Promise<number | null>; none: boolean } | null = null;
   let disposed = false;
 
   function onMessage(json: string): void {
@@ -59,6 +60,8 @@ export function createStartRate(options: StartRateOptions) {
     attempts.set(fields.id, attempt);
     if (attempts.size > MAX_TRACKED_TASKS) attempts.delete(attempts.keys().next().value!);
     starts.push(now());
+    // "Nothing started" is out of date now: the next estimate reads the counters again.
+    if (fallback?.none) fallback = null;
   }
 
   /** Drops the starts that left the window. */
@@ -103,8 +106,9 @@ export function createStartRate(options: StartRateOptions) {
 
     /**
      * Starts per millisecond: measured over the window once this server has listened for a whole
-     * one and saw a start in it, else from the flow counters (read at most every 5 s); null when
-     * nothing started recently or the counters cannot be read.
+     * one and saw a start in it, else from the flow counters (read at most every 5 s, or again
+     * at the first start seen after they showed none); null when nothing started recently or the
+     * counters cannot be read.
      */
     async rate(): Promise<number | null> {
       if (!subscription && !disposed) start().catch((error: Error) => options.logger.debug({ err: error.message }, 'start rate: subscription failed; retrying later'));
@@ -112,11 +116,18 @@ export function createStartRate(options: StartRateOptions) {
       const counted = prune(at);
       if (listeningSince !== null && at - listeningSince >= options.windowMs && counted > 0) return counted / options.windowMs;
       if (!fallback || at - fallback.at >= fallbackTtlMs) {
-        const rate = fromFlow().catch((error: Error) => {
-          options.logger.debug({ err: error.message }, 'start rate: flow counters unreadable');
-          return null;
-        });
-        fallback = { at, rate };
+        const read = { at, none: false, rate: Promise.resolve<number | null>(null) };
+        read.rate = fromFlow().then(
+          (rate) => {
+            read.none = rate === null;
+            return rate;
+          },
+          (error: Error) => {
+            options.logger.debug({ err: error.message }, 'start rate: flow counters unreadable');
+            return null;
+          },
+        );
+        fallback = read;
       }
       return fallback.rate;
     },

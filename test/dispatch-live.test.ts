@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { useSystem } from './support/fixtures.ts';
 import { defaultAnswer } from '../tools/fake-openrouter.ts';
 import { graphql, metricSample, SAMPLE_TEXT, subscribe } from './support/system.ts';
-import { waitFor } from './support/wait-for.ts';
+import { elapse, waitFor } from './support/wait-for.ts';
 
 const KEYS = {
   acme: 'acme-live-key-0123456789',
@@ -159,6 +159,32 @@ const firstStart = (task: Started) => {
   const active = task.history.find((entry) => entry.state === 'ACTIVE');
   return active ? Date.parse(active.at) : null;
 };
+
+describe('cost', () => {
+  it('reads no standing for a taskUpdated that does not show one, however much changes', async () => {
+    const [waiting] = await submitMany(KEYS.globex, 1, 'Watched');
+    const monitor = await system.redis.client.monitor();
+    let reads = 0;
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (/^eval/i.test(args[0] ?? '') && args.includes(system.keys.dispatchCapWake())) reads += 1;
+    });
+    try {
+      const plain = subscribe<LiveTask>(ws(KEYS.globex), 'subscription ($id: ID!) { taskUpdated(id: $id) { id version state } }', { id: waiting }, 'taskUpdated');
+      await plain.waitFor((task) => task.state === 'PENDING');
+      await submitMany(KEYS.globex, 3, 'Hint');
+      // Several refresh intervals (STANDING_REFRESH_MS is 100 here) with changes on the tasks channel.
+      await elapse(500);
+      expect(reads).toBe(0);
+      // The same watch showing its position reads it, and again after changes.
+      const shown = subscribe<LiveTask>(ws(KEYS.globex), TASK_UPDATED, { id: waiting }, 'taskUpdated');
+      await shown.waitFor((task) => task.queuePosition !== null);
+      await submitMany(KEYS.globex, 1, 'Hint');
+      await waitFor(() => reads >= 2, { message: 'the followed standing to be read again after a change' });
+    } finally {
+      monitor.disconnect();
+    }
+  });
+});
 
 describe('estimated start', () => {
   it('puts the start of a task about 40 starts back within 25 % of when it actually starts, for a queue drained at a steady rate', async () => {

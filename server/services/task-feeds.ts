@@ -101,9 +101,9 @@ export function createTaskFeeds(options: TaskFeedsOptions) {
 }
 
 /**
- * Keeps one watch's waiting task followed (task-standings.ts): each record sent that waits goes
- * out with its standing read (the resolvers then ask Redis nothing more), and while it waits
- * each new standing comes back through the watch's inbox as the same record again.
+ * Keeps one watch's waiting task followed (task-standings.ts): each record sent that waits has
+ * its standing read first (the resolvers then ask Redis nothing more), and while it waits each
+ * new standing comes back through the watch's inbox as the same record again.
  */
 class StandingFollower {
   private following: Disposable | null = null;
@@ -135,7 +135,9 @@ class StandingFollower {
       this.held = { ...record, content: undefined };
       if (!isWaiting(standing)) this.dispose();
       else if (!this.following) this.following = this.standings.follow(record.id, standing, (next) => this.onStanding(next));
-      yield standing ? this.standings.withStanding(record, standing) : record;
+      // The record itself: its fields answer the standing just read (kept for that object), and
+      // every watcher of this task shares the event's execution (shared-execution.ts).
+      yield record;
     }
   }
 

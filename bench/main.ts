@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only submit,fan-out] [-- --reps 3]`
+ * `npm run bench [-- --quick] [-- --only submit,fan-out] [-- --reps 3] [-- --against <git ref>]`
  *
  * Measures the service against baselines taken in the same run, on the same machine and the
  * same Redis (a private redis-server with AOF on, as in production), because these machines
@@ -23,11 +23,12 @@ import { benchEndToEnd, benchScale, benchSubmit } from './scenarios/http.ts';
 import { benchMemory } from './scenarios/memory.ts';
 import { benchRetries } from './scenarios/retries.ts';
 import { benchStreaming } from './scenarios/streaming.ts';
+import { benchDispatch } from './scenarios/dispatch.ts';
 import { benchWorker } from './scenarios/worker.ts';
 
-const SCENARIOS = ['submit', 'end-to-end', 'worker', 'retries', 'fan-out', 'streaming', 'growth', 'memory', 'scale'] as const;
+const SCENARIOS = ['submit', 'end-to-end', 'worker', 'retries', 'dispatch', 'fan-out', 'streaming', 'growth', 'memory', 'scale'] as const;
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, reps: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, reps: { type: 'string' }, against: { type: 'string' } } });
 const quick = values.quick!;
 const only = new Set(values.only ? values.only.split(',') : SCENARIOS);
 const reps = Number(values.reps ?? (quick ? 1 : 3));
@@ -54,6 +55,8 @@ try {
     'end-to-end': () => benchEndToEnd(system, api, noop, flush),
     worker: () => benchWorker(system, api, flush),
     retries: () => benchRetries(system, api, flush),
+    // --against <ref>: an earlier commit's server and worker, for the dispatcher's price.
+    dispatch: () => benchDispatch(system, flush, values.against),
     'fan-out': () => benchFanout(system, api, noop, raw),
     streaming: () => benchStreaming(system, api),
     growth: () => benchGrowth(system),

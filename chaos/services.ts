@@ -30,6 +30,11 @@ export interface Service {
 export interface ServiceLogOptions {
   /** Appends every log line to this file as well (the directory must exist). */
   logFile?: string;
+  /**
+   * Another checkout to run the service from (the bench compares against an earlier commit):
+   * its `server/main.ts` or `worker/main.ts`, with it as the working directory.
+   */
+  root?: string;
 }
 
 /** Starts `kind` with `env` over the parent's environment; resolves once it says it is ready. */
@@ -40,7 +45,8 @@ export function startService(
   readyTimeoutMs = 30_000,
   logOptions: ServiceLogOptions = {},
 ): Promise<Service> {
-  return startScript(MAIN[kind], READY[kind], name, env, readyTimeoutMs, kind, logOptions);
+  const main = logOptions.root ? join(logOptions.root, kind, 'main.ts') : MAIN[kind];
+  return startScript(main, READY[kind], name, env, readyTimeoutMs, kind, logOptions);
 }
 
 /**
@@ -54,10 +60,10 @@ export async function startScript(
   env: Record<string, string>,
   readyTimeoutMs = 30_000,
   kind: Service['kind'] = 'script',
-  { logFile }: ServiceLogOptions = {},
+  { logFile, root }: ServiceLogOptions = {},
 ): Promise<Service> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: ROOT,
+    cwd: root ?? ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -73,6 +73,7 @@ const shape = {
   WS_MAX_SUBSCRIPTIONS: envInt(100, { min: 1 }),
   WS_SUBSCRIBER_MAX_EVENTS: envInt(1000, { min: 1 }),
   WS_SUBSCRIBER_MAX_BYTES: envInt(4 * 1024 * 1024, { min: 1024 }),
+  TASK_CONTENT_CACHE_BYTES: envInt(8 * 1024 * 1024, { min: 0 }),
   CORS_ORIGINS: z.string().default(''),
   JOB_TIMEOUT_MS: envInt(10 * 60_000, { min: 1000 }),
   SUBSCRIPTION_RESYNC_MS: envInt(5000, { min: 50 }),
@@ -137,6 +138,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
     wsMaxSubscriptions: raw.WS_MAX_SUBSCRIPTIONS,
     /** How far one connection's subscriptions may fall behind (queued, and unflushed in its socket) before it is closed (4480). */
     wsSubscriberLimits: { maxEvents: raw.WS_SUBSCRIBER_MAX_EVENTS, maxBytes: raw.WS_SUBSCRIBER_MAX_BYTES },
+    /** Bytes of task contents kept for subscriptions that select them (0: none). */
+    taskContentCacheBytes: raw.TASK_CONTENT_CACHE_BYTES,
     corsOrigins: raw.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     jobTimeoutMs: raw.JOB_TIMEOUT_MS,
     subscriptionResyncMs: raw.SUBSCRIPTION_RESYNC_MS,

@@ -8,8 +8,7 @@ import { createRedisClient, parseRedisUrl } from '../common/redis-connection.ts'
 import { redisSettingWarnings } from '../common/redis-settings.ts';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import type { ServerConfig } from './config.ts';
-import type { GraphQLContext } from './graphql/context.ts';
-import type { Backlog } from './services/backlog.ts';
+import type { GraphQLContext, SubscriptionScope } from './graphql/context.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
 import { createKeyStore } from './auth/key-store.ts';
 import type { Caller } from './auth/scopes.ts';
@@ -111,6 +110,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     maxPageSize: 100,
     subscriberLimits: config.wsSubscriberLimits,
     standings,
+    contentCacheBytes: config.taskContentCacheBytes,
   });
   const outputs = createOutputService({
     reader: createOutputReader(redis, keys),
@@ -179,7 +179,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     logger,
   });
   // One object literal of a fixed shape, built per request and per subscription.
-  const context = (caller: Caller, backlog?: Backlog): GraphQLContext => ({
+  const context = (caller: Caller, subscription?: SubscriptionScope): GraphQLContext => ({
     caller,
     tasks,
     outputs,
@@ -193,7 +193,8 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     dispatch,
     authenticationRequired: config.auth.required,
     logger,
-    backlog,
+    backlog: subscription?.backlog,
+    prefetchContent: subscription?.prefetchContent,
   });
 
   return { keys, redis, subscriber, onRedisAccepted, queue, tasks, queues, health, workers, provider, flow, dispatch, audit, authenticator, formatError, schema, limitsRule, context };

@@ -229,3 +229,15 @@ describe('admission', () => {
     expect((await h.next()).started).not.toBeNull();
   });
 });
+
+describe('tasks queued before the dispatcher', () => {
+  it('puts a task whose job was queued without a line entry in its line when that job is delivered', async () => {
+    const h = harness();
+    // An older deployment's task: PENDING with a job, in no line.
+    const id = '00000000-0000-4000-8000-000000000001';
+    await h.repository.create({ id, tenant: 'old', type: 'SUMMARIZE', content: 'Old task.', maxRetries: 3, idempotencyKey: null });
+    expect((await h.next()).outcome.status).toBe('idle');
+    const { outcome } = await h.worker.dispatch({ taskId: id, tenant: 'old', lane: 'new' }, 'lease', 0.3);
+    expect(outcome).toMatchObject({ status: 'claimed', taskId: id });
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TransitionReason } from '../schema/src/transition-reasons.ts';
-import { defaultAnswer, errorAnswer } from '../tools/fake-openrouter.ts';
+import { defaultAnswer, errorAnswer, inFlightBudgetAnswer, weightExceedsBudgetAnswer } from '../tools/fake-openrouter.ts';
 import { useSystem } from './support/fixtures.ts';
 import { getTask, graphql, SAMPLE_TEXT, submitTask, waitForTask } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -122,6 +122,40 @@ describe('shared provider rate limit', () => {
     expect(Math.min(...later.map((request) => request.at)) - limitedAt).toBeGreaterThanOrEqual(750);
   });
 
+  it("holds every worker's calls after OpenRouter's 402 in_flight_budget_exhausted, and counts the task no retry", { timeout: 60_000 }, async () => {
+    const { fake, server } = system;
+    let sentHold = false;
+    fake.script((request) => {
+      if (!sentHold) {
+        sentHold = true;
+        // 800 s, scaled like every delay (RETRY_DELAY_SCALE 0.001): 800 ms for everyone.
+        return inFlightBudgetAnswer(800);
+      }
+      return defaultAnswer(request);
+    });
+    const first = await submitTask(server, `${SAMPLE_TEXT} Gets the in-flight 402.`);
+    const held = await waitForTask(server, first.id, (task) => task.state === 'SCHEDULED');
+    expect(held.history.at(-1)!.reason).toBe(TransitionReason.PROVIDER_HOLD);
+    const heldAt = Date.now();
+    const others = await submitBurst(4, 'After the in-flight 402');
+    await allComplete([first.id, ...others]);
+    const done = (await getTask(server, first.id))!;
+    // A hold, not a failure: no error recorded, no retry counted, not the 5-minute credits schedule.
+    expect(done).toMatchObject({ retryCount: 0, errors: [] });
+    const later = fake.requests.filter((request) => request.at > heldAt);
+    expect(later.length).toBeGreaterThanOrEqual(5);
+    expect(Math.min(...later.map((request) => request.at)) - heldAt).toBeGreaterThanOrEqual(600);
+  });
+
+  it("sends a task to the DLQ at once on OpenRouter's 402 weight_exceeds_budget", { timeout: 60_000 }, async () => {
+    const { fake, server } = system;
+    fake.script((request) => (JSON.stringify(request.body).includes('Too big.') ? weightExceedsBudgetAnswer() : defaultAnswer(request)));
+    const task = await submitTask(server, `${SAMPLE_TEXT} Too big.`);
+    const dead = await waitForTask(server, task.id, 'DLQ');
+    expect(dead.errors.map((error) => [error.errorClass, error.httpStatus])).toEqual([['REQUEST_OVER_BUDGET', 402]]);
+    expect(dead.retryCount).toBe(0);
+  });
+
   it('starts the tasks a rate-limit pause held once an operator lifts it', { timeout: 60_000 }, async () => {
     const { fake, redis } = system;
     fake.script(defaultAnswer);
@@ -135,7 +169,7 @@ describe('shared provider rate limit', () => {
     await expectReleasedSoonAfter(ids, liftedAt, 10_000);
   });
 
-  it('starts the tasks a slow limit held once an operator raises it', { timeout: 60_000 }, async () => {
+  it('starts the tasks a slow limit held once an operator raises it', { timeout: 90_000 }, async () => {
     const { fake, redis } = system;
     fake.script(defaultAnswer);
     await redis.client.set(keys.providerRateLimit(), '1/60s');
@@ -148,7 +182,7 @@ describe('shared provider rate limit', () => {
       if (task.state === 'COMPLETED') return false;
       held.push(id);
       return (await nextAttemptAt(id)) > Date.now() + 30_000;
-    }, { timeoutMs: 20_000, intervalMs: 200, message: 'a task held by the slow limit' });
+    }, { timeoutMs: 40_000, intervalMs: 200, message: 'a task held by the slow limit' });
     const liftedAt = Date.now();
     await redis.client.set(keys.providerRateLimit(), '100/1s');
     await allComplete(held, 15_000);

@@ -12,6 +12,7 @@ import { LUA_FRAGMENTS, TASK_SCRIPTS } from '../schema/src/scripts/index.ts';
 import { taskScriptCall, TEMPLATE_BASE, TEMPLATE_VALUE, type AnyTaskScript } from '../schema/src/scripts/kit.ts';
 import { lineKeys } from '../schema/src/scripts/dispatch-lines.ts';
 import { createTaskRepository } from '../server/infra/task-repository.ts';
+import { createDispatchStore } from '../server/infra/dispatch-store.ts';
 import { createTaskStore } from '../worker/task-store.ts';
 import { useSystem } from './support/fixtures.ts';
 
@@ -88,6 +89,8 @@ describe('against Redis', () => {
     const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const repository = createTaskRepository({ redis: system.redis.client, keys, maxEventsPerTask: 10, idempotencyTtlSeconds: 60 });
     const store = createTaskStore({ redis: system.redis.client, keys, workerId: 'w', leaseMs: 60_000, maxEventsPerTask: 10 });
+    // (Made before the recording below: making a runner defines the commands again.)
+    const dispatch = createDispatchStore({ redis: system.redis.client, keys, retryRatio: 0.3, positionMaxSteps: 100 });
     // Record the KEYS of every script call the runners make.
     const client = system.redis.client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     for (const name of Object.keys(TASK_SCRIPTS)) {
@@ -125,12 +128,28 @@ describe('against Redis', () => {
     const other = randomUUID();
     await repository.create({ id: other, tenant: 'acme', type: 'SUMMARIZE', content: 'More.', maxRetries: 3, idempotencyKey: null });
     expect((await repository.cancel({ id: other, tenant: 'acme' }, 'op', TransitionReason.CANCELLED_BY_OPERATOR)).status).toBe('ok');
+    // The dispatcher: a policy with a cap, a waiting task's standing, a slot's pick and claim (with a
+    // ticket that names a task), its slot kept by renewal and given back, and the sweep.
+    await dispatch.setPolicy('acme', { maxConcurrency: 1, weight: 2 });
+    const queued = randomUUID();
+    await repository.create({ id: queued, tenant: 'acme', type: 'SUMMARIZE', content: 'Queued.', maxRetries: 3, idempotencyKey: null, job });
+    expect(await dispatch.positions([queued])).toEqual([{ position: 0, waitReason: 'QUEUED' }]);
+    const picked = await store.dispatch({ taskId: queued, tenant: 'acme', lane: 'retry' }, 'lease-5', 0.3);
+    expect(picked.outcome).toMatchObject({ status: 'claimed', taskId: queued, capped: true });
+    const slot = { taskId: queued, tenant: 'acme', token: 'lease-5' };
+    expect(await store.renew(slot)).toEqual({ held: true, capped: true });
+    expect((await store.complete(slot, 'done', null)).status).toBe('ok');
+    expect(await store.releaseSlot(slot, 1)).toBe(true);
+    await dispatch.setPolicy('acme', { paused: true });
+    await dispatch.setPolicy('acme', { paused: false, maxConcurrency: null });
+    expect(await store.sweepDispatch(10)).toBe(0);
     const stored = await system.redis.client.keys(`${keys.prefix}:*`);
     expect(stored.length).toBeGreaterThan(5);
-    expect(stored.filter((key) => !passed.has(key))).toEqual([]);
+    expect(stored.filter((key) => !passed.has(key) && !templates.some((template) => template.test(key)))).toEqual([]);
 
     expect(await repository.remove(id, 'op')).toBe(true);
     expect(await repository.remove(other, 'op')).toBe(true);
+    expect(await repository.remove(queued, 'op')).toBe(true);
     expect((await system.redis.client.keys(`${keys.prefix}:*`)).filter((key) => !passed.has(key) && !templates.some((template) => template.test(key)))).toEqual([]);
   });
 

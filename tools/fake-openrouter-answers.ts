@@ -143,3 +143,25 @@ export function defaultAnswer(request: RecordedRequest): FakeAnswer {
 export function errorAnswer(status: number, message: string, metadata?: Record<string, unknown>): FakeAnswer {
   return { status, body: { error: { code: status, message, ...(metadata ? { metadata } : {}) } } };
 }
+
+/**
+ * OpenRouter's 402 when the account's in-flight spending budget is full for now (paid requests
+ * under way or still settling): transient, with a Retry-After in seconds.
+ */
+export function inFlightBudgetAnswer(retryAfterSeconds: number): FakeAnswer {
+  return {
+    ...errorAnswer(402, 'In-flight budget exhausted: wait for requests under way to settle, or add credits', {
+      reason: 'in_flight_budget_exhausted',
+      limit_source: 'openrouter_in_flight_budget',
+    }),
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  };
+}
+
+/** OpenRouter's 402 when one request's estimated cost is larger than the whole in-flight budget: never succeeds as it is. */
+export function weightExceedsBudgetAnswer(): FakeAnswer {
+  return errorAnswer(402, 'This request requires more credits, or fewer max_tokens, than the in-flight budget allows', {
+    reason: 'weight_exceeds_budget',
+    limit_source: 'openrouter_credits',
+  });
+}

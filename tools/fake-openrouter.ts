@@ -37,7 +37,7 @@ import {
 import { createFakeBilling, type FakeBill, type FakeBillingOptions, type OpenGeneration } from './fake-openrouter-billing.ts';
 
 export { DEFAULT_FAKE_PRICE, fakeCost, fakeTokenCount, type BilledGeneration, type FakeBill } from './fake-openrouter-billing.ts';
-export { defaultAnswer, errorAnswer, splitEvenly, streamedAnswer, toStreamEvents, unlimitedKey, type FakeAnswer, type FakeScript, type RecordedRequest } from './fake-openrouter-answers.ts';
+export { defaultAnswer, errorAnswer, inFlightBudgetAnswer, weightExceedsBudgetAnswer, splitEvenly, streamedAnswer, toStreamEvents, unlimitedKey, type FakeAnswer, type FakeScript, type RecordedRequest } from './fake-openrouter-answers.ts';
 
 /** Overrides an answer of the generation or models endpoint; undefined keeps the fake's own. */
 export type FakeLookupScript = (request: RecordedRequest) => FakeAnswer | undefined | Promise<FakeAnswer | undefined>;

@@ -340,6 +340,12 @@ export function createRunner(options: RunnerOptions) {
       log.warn('lease lost: attempt abandoned');
     } else if (isCircuitOpenError(error)) {
       await deferWhileOpen(lease, task.attempt, log, resetsBefore);
+    } else if (isProviderError(error) && error.providerHold && error.retryAfterMs !== null) {
+      // OpenRouter's in-flight budget is full for now: every worker holds its calls for the
+      // Retry-After, and this task waits it out with no retry counted (docs/operations.md).
+      const holdMs = error.retryAfterMs * options.retryDelayScale;
+      await options.rateLimiter?.pause(holdMs).catch(() => undefined);
+      await defer(lease, task.attempt, holdMs + 10, TransitionReason.PROVIDER_HOLD, log);
     } else if (reason instanceof ShutdownError) {
       // Hand it back and queue its takeover now: another worker resumes it at once, and
       // the interruption costs the task no retry. (No renewal may extend the lease after.)

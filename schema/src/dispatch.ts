@@ -117,6 +117,7 @@ export const runningMember = (taskId: string, attempt: number): string => `${tas
 export const DEFER_WAIT_REASON = {
   [TransitionReason.CIRCUIT_OPEN]: WaitReason.CIRCUIT_OPEN,
   [TransitionReason.RATE_LIMITED]: WaitReason.PROVIDER_HOLD,
+  [TransitionReason.PROVIDER_HOLD]: WaitReason.PROVIDER_HOLD,
   [TransitionReason.BUDGET]: WaitReason.BUDGET,
 } as const satisfies Partial<Record<TransitionReason, WaitReason>>;
 export type DeferReason = keyof typeof DEFER_WAIT_REASON;

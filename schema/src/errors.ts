@@ -90,17 +90,23 @@ export class ProviderError extends AppError {
   readonly httpStatus: number | null;
   /** How long the provider asked us to wait (Retry-After), when it said. */
   readonly retryAfterMs: number | null;
+  /**
+   * The provider asked every caller to hold for `retryAfterMs` (OpenRouter's 402
+   * in_flight_budget_exhausted): not a failure of this task, which waits without a retry counted.
+   */
+  readonly providerHold: boolean;
 
   constructor(
     errorClass: ScheduledErrorClass,
     message: string,
-    options: AppErrorOptions & { httpStatus?: number | null; retryAfterMs?: number | null } = {},
+    options: AppErrorOptions & { httpStatus?: number | null; retryAfterMs?: number | null; providerHold?: boolean } = {},
   ) {
     super(ErrorCode.PROVIDER, message, { ...options, retryable: isRetryableClass(errorClass) });
     this.name = 'ProviderError';
     this.errorClass = errorClass;
     this.httpStatus = options.httpStatus ?? null;
     this.retryAfterMs = options.retryAfterMs ?? null;
+    this.providerHold = options.providerHold ?? false;
   }
 }
 
@@ -111,6 +117,7 @@ export function isProviderError(error: unknown): error is ProviderError {
 const NEVER_RETRIED: ReadonlySet<ErrorClass> = new Set([
   ErrorClass.CONTENT_FILTER,
   ErrorClass.PERMANENT,
+  ErrorClass.REQUEST_OVER_BUDGET,
 ]);
 
 /** Whether another attempt can help for this class of failure. */

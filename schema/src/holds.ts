@@ -19,7 +19,8 @@ export type Hold = (typeof Hold)[keyof typeof Hold];
 /** The hold a deferral for `reason` waits on, or null for one nothing can end early (a budget). */
 export function holdOf(reason: TransitionReason): Hold | null {
   if (reason === TransitionReason.CIRCUIT_OPEN) return Hold.CIRCUIT;
-  if (reason === TransitionReason.RATE_LIMITED) return Hold.RATE_LIMIT;
+  // An in-flight budget hold is the same pause as a 429's: lifting it releases both.
+  if (reason === TransitionReason.RATE_LIMITED || reason === TransitionReason.PROVIDER_HOLD) return Hold.RATE_LIMIT;
   return null;
 }
 

@@ -21,6 +21,8 @@ export const RETRY_SCHEDULES_MS: Readonly<Record<ScheduledErrorClass, readonly n
   PERMANENT: [],
   // A model that writes past the cap once will likely do so again: an operator decides.
   OUTPUT_TOO_LARGE: [],
+  // One request larger than the whole in-flight budget cannot succeed as it is.
+  REQUEST_OVER_BUDGET: [],
   INTERNAL: [2 * SECOND, 5 * SECOND, 10 * SECOND, 30 * SECOND],
 };
 

@@ -3,7 +3,7 @@
  * event payload published on every change. No I/O here.
  */
 import { z } from 'zod';
-import { DispatchLane, TaskPriority, taskPrioritySchema, waitReasonSchema } from './dispatch.ts';
+import { DispatchLane, TASK_PRIORITIES, TaskPriority, taskPrioritySchema, WAIT_REASONS, waitReasonSchema, type WaitReason } from './dispatch.ts';
 
 export const TaskState = {
   PENDING: 'PENDING',
@@ -49,6 +49,8 @@ export const ErrorClass = {
   CONTENT_FILTER: 'CONTENT_FILTER',
   PERMANENT: 'PERMANENT',
   OUTPUT_TOO_LARGE: 'OUTPUT_TOO_LARGE',
+  /** OpenRouter's 402 weight_exceeds_budget: this one request costs more than the whole in-flight budget. */
+  REQUEST_OVER_BUDGET: 'REQUEST_OVER_BUDGET',
   STALLED: 'STALLED',
   INTERNAL: 'INTERNAL',
 } as const;
@@ -157,9 +159,132 @@ export const taskHashSchema = z.object({
 });
 export type TaskRecord = z.infer<typeof taskHashSchema>;
 
-/** Parses a task hash (HGETALL result or a published event). Throws a ZodError when malformed. */
-export function parseTaskHash(fields: Record<string, string>): TaskRecord {
-  return taskHashSchema.parse(fields);
+/** A task hash (or published event) that `parseTaskHash` cannot read: which field, and why. */
+export class MalformedTaskHashError extends Error {
+  override name = 'MalformedTaskHashError';
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`malformed task hash: ${field} ${reason}`);
+  }
+}
+
+// The decoder below answers exactly what taskHashSchema.parse answers (task.test.ts holds the
+// two together, field by field), with no allocation beyond the record: zod allocates about
+// 11 KB to parse one 650-byte event. The server parses every task event for its feeds, and
+// under a burst to a subscriber that stopped reading (its queued records survive young-
+// generation collections) V8 pretenures those allocation sites: zod's garbage then went
+// straight to the old generation, 18.7 MB of it over 2,300 events (docs/performance.md).
+type RawHash = Readonly<Record<string, unknown>>;
+const TYPES: ReadonlySet<unknown> = new Set(TASK_TYPES);
+const STATES: ReadonlySet<unknown> = new Set(TASK_STATES);
+const ERROR_CLASS_SET: ReadonlySet<unknown> = new Set(ERROR_CLASSES);
+const taskErrorsSchema = z.array(taskErrorSchema);
+const PRIORITY_SET: ReadonlySet<unknown> = new Set(TASK_PRIORITIES);
+const LANE_SET: ReadonlySet<unknown> = new Set(Object.values(DispatchLane));
+const WAIT_REASON_SET: ReadonlySet<unknown> = new Set(WAIT_REASONS);
+
+function text(hash: RawHash, field: string): string {
+  const value = hash[field];
+  if (typeof value !== 'string') throw new MalformedTaskHashError(field, 'is not a string');
+  return value;
+}
+
+/** An optional string field: absent or '' is undefined. */
+function optionalText(hash: RawHash, field: string): string | undefined {
+  const value = hash[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new MalformedTaskHashError(field, 'is not a string');
+  return value === '' ? undefined : value;
+}
+
+/** An optional enum field (`enumField`): absent, or a string it does not know, is `fallback`; any other type fails. */
+function oneOfOr<T, F>(hash: RawHash, field: string, allowed: ReadonlySet<unknown>, fallback: F): T | F {
+  const value = hash[field];
+  if (value !== undefined && typeof value !== 'string') throw new MalformedTaskHashError(field, 'is not a string');
+  return allowed.has(value) ? (value as T) : fallback;
+}
+
+function oneOf<T>(hash: RawHash, field: string, allowed: ReadonlySet<unknown>): T {
+  const value = hash[field];
+  if (!allowed.has(value)) throw new MalformedTaskHashError(field, `is not one of ${[...allowed].join(', ')}`);
+  return value as T;
+}
+
+/** A required number, coerced as `z.coerce.number()` does (and `.int()`: a safe integer). */
+function coerced(hash: RawHash, field: string, integer: boolean): number {
+  const value = Number(hash[field]);
+  if (integer ? !Number.isSafeInteger(value) : !Number.isFinite(value)) throw new MalformedTaskHashError(field, `is not ${integer ? 'an integer' : 'a number'}`);
+  return value;
+}
+
+/** An optional number written as a string: absent or '' is null; as before, unchecked beyond that. */
+function optionalNumeral(hash: RawHash, field: string): number | null {
+  const value = optionalText(hash, field);
+  return value === undefined ? null : Number(value);
+}
+
+const isTokenCount = (value: unknown) => value === null || Number.isSafeInteger(value);
+
+function usageOf(json: string | undefined): TaskUsage | null {
+  if (json === undefined) return null;
+  const usage = JSON.parse(json) as Record<string, unknown> | null;
+  if (usage === null) return null;
+  const { model, promptTokens, completionTokens, totalTokens } = usage;
+  if (typeof model !== 'string' || !isTokenCount(promptTokens) || !isTokenCount(completionTokens) || !isTokenCount(totalTokens)) {
+    throw new MalformedTaskHashError('usage', 'is not a usage record');
+  }
+  return { model, promptTokens, completionTokens, totalTokens } as TaskUsage;
+}
+
+/**
+ * Parses a task hash (HGETALL result or a published event) as `taskHashSchema` describes it.
+ * Throws a MalformedTaskHashError (a ZodError or SyntaxError inside `errors`) when malformed.
+ */
+export function parseTaskHash(fields: RawHash): TaskRecord {
+  const errors = optionalText(fields, 'errors');
+  const dlqClass = fields.dlqClass === undefined ? null : oneOf<ErrorClass>(fields, 'dlqClass', ERROR_CLASS_SET);
+  const record: TaskRecord = {
+    id: text(fields, 'id'),
+    tenant: text(fields, 'tenant'),
+    type: oneOf<TaskType>(fields, 'type', TYPES),
+    state: oneOf<TaskState>(fields, 'state', STATES),
+    version: coerced(fields, 'version', true),
+    result: optionalText(fields, 'result') ?? null,
+    progress: coerced(fields, 'progress', false),
+    retryCount: coerced(fields, 'retryCount', true),
+    maxRetries: coerced(fields, 'maxRetries', true),
+    attempt: coerced(fields, 'attempt', true),
+    reopens: fields.reopens === undefined ? 0 : coerced(fields, 'reopens', true),
+    // '[]' is every task's until its first failure: no parse for it.
+    errors: errors === undefined ? [] : errors === '[]' ? [] : taskErrorsSchema.parse(JSON.parse(errors)),
+    usage: usageOf(optionalText(fields, 'usage')),
+    workerId: optionalText(fields, 'workerId') ?? null,
+    leaseExpiresAt: optionalNumeral(fields, 'leaseExpiresAt'),
+    nextAttemptAt: optionalNumeral(fields, 'nextAttemptAt'),
+    createdAt: coerced(fields, 'createdAt', false),
+    updatedAt: coerced(fields, 'updatedAt', false),
+    startedAt: optionalNumeral(fields, 'startedAt'),
+    completedAt: optionalNumeral(fields, 'completedAt'),
+    idempotencyKey: optionalText(fields, 'idempotencyKey') ?? null,
+    dlqClass,
+    apiKeyId: optionalText(fields, 'apiKeyId') ?? null,
+    usageCalls: optionalNumeral(fields, 'usageCalls'),
+    usagePromptTokens: optionalNumeral(fields, 'usagePromptTokens'),
+    usageCompletionTokens: optionalNumeral(fields, 'usageCompletionTokens'),
+    usageCachedTokens: optionalNumeral(fields, 'usageCachedTokens'),
+    usageReasoningTokens: optionalNumeral(fields, 'usageReasoningTokens'),
+    usageCostNano: optionalNumeral(fields, 'usageCostNano'),
+    usageModel: optionalText(fields, 'usageModel') ?? null,
+    usageEstimated: fields.usageEstimated === undefined ? false : text(fields, 'usageEstimated') === '1',
+    priority: oneOfOr<TaskPriority, TaskPriority>(fields, 'priority', PRIORITY_SET, TaskPriority.NORMAL),
+    cost: optionalNumeral(fields, 'cost'),
+    queued: oneOfOr<DispatchLane, null>(fields, 'queued', LANE_SET, null),
+    waitReason: oneOfOr<WaitReason, null>(fields, 'waitReason', WAIT_REASON_SET, null),
+  };
+  if (fields.content !== undefined) record.content = text(fields, 'content');
+  return record;
 }
 
 /** One entry of a task's event stream: the transition and the record as it was after it. */

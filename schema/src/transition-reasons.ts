@@ -11,6 +11,8 @@ export const TransitionReason = {
   COMPLETED: 'completed',
   CIRCUIT_OPEN: 'circuit open: waiting for the provider',
   RATE_LIMITED: 'rate limited: waiting for the shared limit',
+  /** OpenRouter's 402 in_flight_budget_exhausted: every worker holds its calls for its Retry-After. */
+  PROVIDER_HOLD: 'provider hold: in-flight budget exhausted',
   /** A task held for the breaker, made due at once because an operator reset the breakers. */
   RELEASED_BY_CIRCUIT_RESET: 'released: circuit breakers reset',
   /** A task held for the rate limit, made due at once because the hold was lifted (pause cleared, limit raised). */

@@ -30,4 +30,12 @@ export interface GraphQLContext {
   logger: Logger;
   /** Over WebSocket: how far this connection's subscriptions may fall behind, together. */
   backlog?: Backlog;
+  /** Over WebSocket: this subscription's operation selects `Task.content` (its feed reads contents ahead). */
+  prefetchContent?: boolean;
+}
+
+/** What the WebSocket transport knows of one subscription, for its context. */
+export interface SubscriptionScope {
+  backlog?: Backlog;
+  prefetchContent: boolean;
 }

@@ -66,11 +66,12 @@ export const resolvers: Resolvers = {
 
   Subscription: {
     taskUpdated: {
-      subscribe: (_, { id, afterVersion }, { tasks, caller, backlog }, info) => tasks.watch(id, afterVersion ?? null, caller, backlog, selectsAnyField(info, STANDING_FIELDS)),
+      subscribe: (_, { id, afterVersion }, { tasks, caller, backlog, prefetchContent }, info) =>
+        tasks.watch(id, afterVersion ?? null, caller, { backlog, prefetchContent, followStanding: selectsAnyField(info, STANDING_FIELDS) }),
       resolve: (record: TaskRecord) => record,
     },
     tasksUpdated: {
-      subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchChanges(caller, backlog),
+      subscribe: (_, __, { tasks, caller, backlog, prefetchContent }) => tasks.watchChanges(caller, { backlog, prefetchContent }),
       // FEED_LIVE never reaches a resolver: shared execution answers it (shared-execution.ts).
       resolve: (record: TaskRecord) => record,
     },
@@ -83,7 +84,7 @@ export const resolvers: Resolvers = {
       resolve: (view: TaskStandingView) => view,
     },
     taskDeleted: {
-      subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchDeletions(caller, backlog),
+      subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchDeletions(caller, { backlog }),
       resolve: (id: string) => id,
     },
     providerStatusUpdated: {

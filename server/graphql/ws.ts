@@ -27,10 +27,11 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import { ANONYMOUS_ACTOR, type Caller } from '../auth/scopes.ts';
 import { createBacklog, SUBSCRIBER_TOO_SLOW, type Backlog, type BacklogLimits } from '../services/backlog.ts';
 import { isAllowedOrigin, isLoopbackHostHeader } from '../http/origin.ts';
-import type { GraphQLContext } from './context.ts';
+import type { GraphQLContext, SubscriptionScope } from './context.ts';
 import type { createFormatError } from './format-error.ts';
 import { createDocumentCache } from './document-cache.ts';
 import { introspectionRefusal, type IntrospectionPolicy } from './introspection.ts';
+import { createFieldSelectionCheck } from './selects-field.ts';
 import { createSharedSubscribe } from './shared-execution.ts';
 
 export interface GraphQLWsOptions {
@@ -38,7 +39,7 @@ export interface GraphQLWsOptions {
   schema: GraphQLSchema;
   authenticator: Authenticator;
   /** The context of one subscription, with its connection's backlog. */
-  context: (caller: Caller, backlog?: Backlog) => GraphQLContext;
+  context: (caller: Caller, subscription?: SubscriptionScope) => GraphQLContext;
   formatError: ReturnType<typeof createFormatError>;
   /** Rules besides GraphQL's own (the operation limits). */
   validationRules: readonly ValidationRule[];
@@ -97,6 +98,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
   let slowSubscribersClosed = 0;
   const sharedExecution = createSharedSubscribe();
   const documents = createDocumentCache({ schema: options.schema, rules, maxTokens: options.maxTokens, maxEntries: 1000 });
+  const selectsTaskContent = createFieldSelectionCheck(options.schema, 'Task', 'content');
 
   /** Authenticates the connection's key; closes the socket (and answers false) when it fails. */
   async function authenticate(ctx: WsContext): Promise<Caller | null> {
@@ -198,7 +200,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions) {
         }
         // Subscribers of the same operation with the same rights share each event's execution.
         const operationKey = JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, caller.tenant, [...caller.scopes].sort()]);
-        const contextValue = options.context(caller, connections.get(ctx)?.backlog);
+        const contextValue = options.context(caller, { backlog: connections.get(ctx)?.backlog, prefetchContent: selectsTaskContent(document) });
         sharedExecution.register(contextValue, operationKey);
         const args: ExecutionArgs = {
           schema: options.schema,

@@ -15,6 +15,7 @@ import { FEED_LIVE, type FeedLive } from './feed-live.ts';
 import { taskNotFound, type TaskReads } from './task-reads.ts';
 import { RESYNC, TaskWatch, type WatchItem } from './task-watch.ts';
 import { isWaiting, isWaitingState, type TaskStandings } from './task-standings.ts';
+import type { TaskContents } from './task-contents.ts';
 import { createTicker } from './ticker.ts';
 import type { AsyncQueue } from './async-queue.ts';
 import type { Disposable } from '../infra/task-events.ts';
@@ -30,10 +31,25 @@ export interface TaskFeedsOptions {
   subscriberLimits: BacklogLimits;
   /** Where waiting tasks stand, for watches that show it. */
   standings: TaskStandings;
+  /** Where events' contents are read ahead (`FeedOptions.prefetchContent`). */
+  contents: TaskContents;
+}
+
+/** What a subscription's transport tells its feed. */
+export interface FeedOptions {
+  /** How far it may fall behind, with its connection's other subscriptions. Default: a backlog of its own (`subscriberLimits`). */
+  backlog?: Backlog;
+  /**
+   * Its operation selects each task's content: read it as each event is queued, batched with
+   * the other events of the moment, rather than once the event's turn to be sent has come.
+   */
+  prefetchContent?: boolean;
+  /** `taskUpdated` only: its operation selects where the task stands, so it is sent again whenever that changes. */
+  followStanding?: boolean;
 }
 
 export function createTaskFeeds(options: TaskFeedsOptions) {
-  const { repository, events, reads, logger } = options;
+  const { repository, events, reads, contents, logger } = options;
   // One timer re-reads every open watch's task, a slice at a time, instead of one per watch.
   const resyncTicker = createTicker(options.resyncIntervalMs);
 
@@ -42,11 +58,11 @@ export function createTaskFeeds(options: TaskFeedsOptions) {
    * change in version order. Subscribes before reading, so nothing published in between is
    * lost; fills gaps from the event stream, and re-reads periodically in case a publish
    * was lost. Ends when the task is deleted. Rejects with NOT_FOUND when the caller cannot
-   * see the task. With `followStanding` (the operation selects where the task stands), a
+   * see the task. With `feed.followStanding` (the operation selects where the task stands), a
    * waiting task's record is sent again, same version, each time its standing changes.
    */
-  async function watch(id: string, afterVersion: number | null, caller: Caller, backlog?: Backlog, followStanding = false): Promise<AsyncGenerator<TaskRecord>> {
-    const inbox = createAsyncQueue<WatchItem>({ backlog: backlog ?? createBacklog(options.subscriberLimits) });
+  async function watch(id: string, afterVersion: number | null, caller: Caller, feed: FeedOptions = {}): Promise<AsyncGenerator<TaskRecord>> {
+    const inbox = createAsyncQueue<WatchItem>({ backlog: feed.backlog ?? createBacklog(options.subscriberLimits) });
     const subscription = await reads.store(() => events.onTask(id, (message, bytes) => inbox.push(message, bytes)));
     let snapshot: TaskRecord | null;
     try {
@@ -59,9 +75,11 @@ export function createTaskFeeds(options: TaskFeedsOptions) {
       subscription.dispose();
       throw taskNotFound(id);
     }
+    // Every later event is of this task: the snapshot's content serves them all.
+    if (feed.prefetchContent && snapshot.content !== undefined) contents.remember(id, snapshot.content);
     const resync = resyncTicker.every(() => inbox.push(RESYNC));
     const changes = new TaskWatch(id, snapshot, afterVersion, inbox, repository, logger).changes();
-    const standing = followStanding ? new StandingFollower(options.standings, inbox, logger) : null;
+    const standing = feed.followStanding ? new StandingFollower(options.standings, inbox, logger) : null;
     return closableIterator(standing ? standing.follow(changes) : changes, () => {
       standing?.dispose();
       resync.dispose();
@@ -74,13 +92,16 @@ export function createTaskFeeds(options: TaskFeedsOptions) {
    * FEED_LIVE once the feed is live, then every change (or the id of every deletion, as `pick`
    * chooses) of the caller's tasks.
    */
-  async function watchAll<T>(caller: Caller, pick: (message: TaskChannelMessage) => T | null, backlog?: Backlog): Promise<AsyncGenerator<T | FeedLive>> {
-    const inbox = createAsyncQueue<T | FeedLive>({ backlog: backlog ?? createBacklog(options.subscriberLimits) });
+  async function watchAll<T>(caller: Caller, pick: (message: TaskChannelMessage) => T | null, feed: FeedOptions): Promise<AsyncGenerator<T | FeedLive>> {
+    const inbox = createAsyncQueue<T | FeedLive>({ backlog: feed.backlog ?? createBacklog(options.subscriberLimits) });
     const subscription = await reads.store(() =>
       events.onAnyTask((message, bytes) => {
         const tenant = message.kind === 'change' ? message.task.tenant : message.tenant;
         const value = canSee(caller, tenant) ? pick(message) : null;
-        if (value !== null) inbox.push(value, bytes);
+        if (value === null) return;
+        inbox.push(value, bytes);
+        // A push past the backlog's limit closes the inbox: that event is never sent.
+        if (feed.prefetchContent && message.kind === 'change' && !inbox.closed) contents.prefetch(message.task.id);
       }),
     );
     inbox.push(FEED_LIVE);
@@ -95,8 +116,8 @@ export function createTaskFeeds(options: TaskFeedsOptions) {
 
   return {
     watch,
-    watchChanges: (caller: Caller, backlog?: Backlog) => watchAll(caller, (m) => (m.kind === 'change' ? m.task : null), backlog),
-    watchDeletions: (caller: Caller, backlog?: Backlog) => watchAll(caller, (m) => (m.kind === 'deleted' ? m.id : null), backlog),
+    watchChanges: (caller: Caller, feed: FeedOptions = {}) => watchAll(caller, (m) => (m.kind === 'change' ? m.task : null), feed),
+    watchDeletions: (caller: Caller, feed: FeedOptions = {}) => watchAll(caller, (m) => (m.kind === 'deleted' ? m.id : null), feed),
   };
 }
 

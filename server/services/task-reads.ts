@@ -7,12 +7,15 @@ import { AppError, ErrorCode, isAppError } from '../../schema/src/errors.ts';
 import { EventKind, type TaskEvent, type TaskRecord, type TaskState, type TaskType } from '../../schema/src/task.ts';
 import { ListOrder, type TaskPage, type TaskRepository } from '../infra/task-repository.ts';
 import { canSee, isAdmin, type Caller } from '../auth/scopes.ts';
+import type { TaskContents } from './task-contents.ts';
 
 export interface TaskReadsOptions {
   repository: TaskRepository;
   logger: Logger;
   /** Largest page `tasks(first:)` returns. */
   maxPageSize: number;
+  /** Where an event's record (which has no content) gets its content. */
+  contents: TaskContents;
 }
 
 export interface ListTasksInput {
@@ -110,9 +113,10 @@ export function createTaskReads(options: TaskReadsOptions) {
     return { ...page, records: page.records.filter(matches), endCursor: page.endCursor === null ? null : encodeCursor('score', page.endCursor) };
   }
 
+  /** The task's content: the record's own, or (an event's record) read through `contents`. */
   async function content(record: TaskRecord): Promise<string> {
     if (record.content !== undefined) return record.content;
-    return (await store(() => repository.getContent(record.id))) ?? '';
+    return (await store(() => options.contents.load(record.id))) ?? '';
   }
 
   /** State transitions, oldest first, from the task's event stream. */

@@ -10,6 +10,7 @@ import type { TaskRepository } from '../infra/task-repository.ts';
 import type { Caller } from '../auth/scopes.ts';
 import type { BacklogLimits } from './backlog.ts';
 import type { TaskStandings } from './task-standings.ts';
+import { createTaskContents } from './task-contents.ts';
 import { createTaskCommands } from './task-commands.ts';
 import { createTaskFeeds } from './task-feeds.ts';
 import { createTaskReads } from './task-reads.ts';
@@ -31,6 +32,8 @@ export interface TaskServiceOptions {
   subscriberLimits: BacklogLimits;
   /** Where waiting tasks stand, for watches that show it. */
   standings: TaskStandings;
+  /** Bytes of task contents kept for subscriptions that select them (see task-contents.ts). */
+  contentCacheBytes: number;
 }
 
 export type { Caller };
@@ -40,10 +43,11 @@ export { decodeCursor, encodeCursor, type ListTasksInput } from './task-reads.ts
 export type TaskService = ReturnType<typeof createTaskService>;
 
 export function createTaskService(options: TaskServiceOptions) {
-  const reads = createTaskReads(options);
+  const contents = createTaskContents({ repository: options.repository, maxBytes: options.contentCacheBytes });
+  const reads = createTaskReads({ ...options, contents });
   return {
     ...reads,
     ...createTaskCommands({ ...options, reads }),
-    ...createTaskFeeds({ ...options, reads }),
+    ...createTaskFeeds({ ...options, reads, contents }),
   };
 }

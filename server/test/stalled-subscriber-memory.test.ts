@@ -6,6 +6,8 @@
  *   3 KB contents complete; the baseline is the same run without that client, on a fresh server.
  * - Few, large messages: watches whose every message is far larger than the event it came
  *   from, so the socket fills while no event waits in a queue (the socket's unflushed bytes count).
+ * And the other side of the same limits: a client that keeps reading through the 1,500-task
+ * burst gets every change with its content, and is never closed as too slow.
  */
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
@@ -53,8 +55,12 @@ function rssGrowth(pid: number) {
 
 const contentOf = (n: number) => `Task ${n}. ${'Lorem ipsum dolor sit amet, consectetur. '.repeat(80)}`.slice(0, CONTENT_BYTES);
 
-/** Submits TASKS tasks (10 per request, 4 requests at a time) and waits until `completed` tasks are COMPLETED. */
-async function submitAndComplete(server: ServerProcess, completed: number): Promise<void> {
+const completedCount = async (server: ServerProcess) =>
+  (await graphql<{ tasks: { totalCount: number } }>(server, 'query { tasks(state: COMPLETED, first: 1) { totalCount } }')).data?.tasks.totalCount ?? 0;
+
+/** Submits TASKS tasks (10 per request, 4 requests at a time) and waits until all of them are COMPLETED. */
+async function submitAndComplete(server: ServerProcess): Promise<void> {
+  const completed = (await completedCount(server)) + TASKS;
   const variables = Array.from({ length: SUBMITS_PER_REQUEST }, (_, i) => `$c${i}: String!`).join(', ');
   const submits = Array.from({ length: SUBMITS_PER_REQUEST }, (_, i) => `t${i}: submitTask(input: {content: $c${i}}) { id }`).join(' ');
   const mutation = `mutation (${variables}) { ${submits} }`;
@@ -69,19 +75,21 @@ async function submitAndComplete(server: ServerProcess, completed: number): Prom
     }
   };
   await Promise.all([lane(), lane(), lane(), lane()]);
-  await waitFor(
-    async () => {
-      const answer = await graphql<{ tasks: { totalCount: number } }>(server, 'query { tasks(state: COMPLETED, first: 1) { totalCount } }');
-      return (answer.data?.tasks.totalCount ?? 0) >= completed;
-    },
-    { timeoutMs: 45_000, intervalMs: 100, message: `${completed} tasks to complete` },
-  );
+  await waitFor(async () => (await completedCount(server)) >= completed, { timeoutMs: 45_000, intervalMs: 100, message: `${completed} tasks to complete` });
+}
+
+interface TaskChange {
+  id: string;
+  version: number;
+  state: string;
+  content: string;
+  result: string | null;
 }
 
 interface Message {
   id?: string;
   type: string;
-  payload?: { extensions?: { live?: boolean } };
+  payload?: { extensions?: { live?: boolean }; data?: { tasksUpdated?: TaskChange } };
 }
 
 /** A graphql-transport-ws client, acknowledged, recording what it reads. */
@@ -106,7 +114,7 @@ describe('a subscriber whose socket stops reading', () => {
   it(`is closed, and grows the server's RSS by less than 20 MB over the same ${TASKS} tasks without it`, { timeout: 120_000 }, async () => {
     const baseline = await system.spawnServer(SERVER_ENV);
     const baselineRss = rssGrowth(baseline.pid);
-    await submitAndComplete(baseline, TASKS);
+    await submitAndComplete(baseline);
     const withoutGrowth = baselineRss.stop();
     baseline.signal('SIGKILL');
     await baseline.exited;
@@ -117,7 +125,7 @@ describe('a subscriber whose socket stops reading', () => {
     await waitFor(() => messages.some((message) => message.type === 'next' && message.payload?.extensions?.live), { message: 'the feed to be live' });
     socket.pause();
     const stalledRss = rssGrowth(server.pid);
-    await submitAndComplete(server, 2 * TASKS);
+    await submitAndComplete(server);
     const withGrowth = stalledRss.stop();
     await waitFor(async () => (await slowSubscribersClosed(server)) === 1, { message: 'the server to close the stalled client' });
     console.log(`server RSS growth over ${TASKS} tasks: ${(withoutGrowth / MiB).toFixed(1)} MB without, ${(withGrowth / MiB).toFixed(1)} MB with a stalled subscriber`);
@@ -151,5 +159,33 @@ describe('a subscriber whose socket stops reading', () => {
     socket.resume();
     expect(await closed).toBe(4480);
     expect(messages.filter((message) => message.type === 'next').length).toBeLessThan(watches);
+  });
+});
+
+describe('a subscriber that keeps reading', () => {
+  it(`gets every change of ${TASKS} tasks completing at once, with their contents, and is never closed as too slow`, { timeout: 90_000 }, async () => {
+    const server = await system.spawnServer(SERVER_ENV);
+    const { socket, messages, subscribe } = await openSocket(server);
+    let closeCode: number | null = null;
+    socket.once('close', (code) => (closeCode = code));
+    subscribe('feed', 'subscription { tasksUpdated { id version state content result } }');
+    await waitFor(() => messages.some((message) => message.type === 'next' && message.payload?.extensions?.live), { message: 'the feed to be live' });
+    await submitAndComplete(server);
+
+    const changes = () => messages.flatMap((message) => message.payload?.data?.tasksUpdated ?? []);
+    const completedSeen = () => new Set(changes().filter((change) => change.state === 'COMPLETED').map((change) => change.id)).size;
+    await waitFor(() => completedSeen() === TASKS || closeCode !== null, { timeoutMs: 30_000, message: `the client to see ${TASKS} tasks complete` });
+    expect(closeCode).toBeNull();
+    expect(await slowSubscribersClosed(server)).toBe(0);
+    // Every change, each with its task's content: per task, versions 1 to its last with no gap.
+    const versions = new Map<string, number[]>();
+    for (const change of changes()) {
+      expect(change.content).toMatch(/^Task \d+\. Lorem ipsum/);
+      expect(change.content).toHaveLength(CONTENT_BYTES);
+      versions.set(change.id, [...(versions.get(change.id) ?? []), change.version]);
+    }
+    expect(versions.size).toBe(TASKS);
+    for (const seen of versions.values()) expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i + 1));
+    socket.close();
   });
 });

@@ -9,9 +9,23 @@ import { ErrorClass } from '../../schema/src/task.ts';
 const WARMUP = /warm(ing)?[ -]?up|model is (currently )?loading|cold start|is loading/i;
 const MODERATION = /moderat|flagged|content (policy|filter)|safety/i;
 
-/** Maps an HTTP status (and the provider's message) to an error class. */
-export function classifyHttpStatus(status: number, message: string): ScheduledErrorClass {
-  if (status === 402) return ErrorClass.INSUFFICIENT_CREDITS;
+/**
+ * What OpenRouter says about a 402 in its error metadata (`error.metadata`): `reason`
+ * `in_flight_budget_exhausted` (or `limit_source` `openrouter_in_flight_budget`) is a transient
+ * hold that comes with a Retry-After; `weight_exceeds_budget` is one request costing more than
+ * the whole in-flight budget, which no retry fixes. Older bodies carry the reason in the message.
+ */
+export function paymentKind(metadata: unknown, message: string): 'in_flight' | 'over_budget' | 'credits' {
+  const fields = metadata && typeof metadata === 'object' ? (metadata as Record<string, unknown>) : {};
+  const said = `${String(fields.reason ?? '')} ${String(fields.code ?? '')} ${String(fields.limit_source ?? '')} ${message}`;
+  if (/weight_exceeds_budget/.test(said)) return 'over_budget';
+  if (/in_flight_budget/.test(said)) return 'in_flight';
+  return 'credits';
+}
+
+/** Maps an HTTP status (and the provider's message and error metadata) to an error class. */
+export function classifyHttpStatus(status: number, message: string, metadata?: unknown): ScheduledErrorClass {
+  if (status === 402) return paymentKind(metadata, message) === 'over_budget' ? ErrorClass.REQUEST_OVER_BUDGET : ErrorClass.INSUFFICIENT_CREDITS;
   if (status === 429) return ErrorClass.RATE_LIMIT;
   if (status === 503) return WARMUP.test(message) ? ErrorClass.MODEL_WARMUP : ErrorClass.SERVICE_UNAVAILABLE;
   if (status === 408 || status === 500 || status === 502 || status === 504) return ErrorClass.NETWORK_TIMEOUT;

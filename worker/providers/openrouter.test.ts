@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyHttpStatus, classifyUpstreamError, parseRetryAfter } from './openrouter-errors.ts';
+import { classifyHttpStatus, classifyUpstreamError, parseRetryAfter, paymentKind } from './openrouter-errors.ts';
 
 describe('classifyHttpStatus', () => {
   it.each([
@@ -18,6 +18,24 @@ describe('classifyHttpStatus', () => {
     [404, 'Not found', 'PERMANENT'],
   ])('HTTP %i "%s" is %s', (status, message, expected) => {
     expect(classifyHttpStatus(status, message)).toBe(expected);
+  });
+});
+
+describe('a 402 by what its metadata says', () => {
+  it.each([
+    [{ reason: 'in_flight_budget_exhausted', limit_source: 'openrouter_in_flight_budget' }, 'Busy', 'in_flight'],
+    [{ limit_source: 'openrouter_in_flight_budget' }, 'Busy', 'in_flight'],
+    [undefined, 'in_flight_budget_exhausted', 'in_flight'],
+    [{ reason: 'weight_exceeds_budget', limit_source: 'openrouter_credits' }, 'Too expensive', 'over_budget'],
+    [{ limit_source: 'openrouter_credits' }, 'Insufficient credits', 'credits'],
+    ['not an object', 'Insufficient credits', 'credits'],
+  ])('%o with "%s" is %s', (metadata, message, expected) => {
+    expect(paymentKind(metadata, message)).toBe(expected);
+  });
+
+  it('classes a request larger than the whole in-flight budget apart from a lack of credit', () => {
+    expect(classifyHttpStatus(402, 'Too expensive', { reason: 'weight_exceeds_budget' })).toBe('REQUEST_OVER_BUDGET');
+    expect(classifyHttpStatus(402, 'Busy', { reason: 'in_flight_budget_exhausted' })).toBe('INSUFFICIENT_CREDITS');
   });
 });
 

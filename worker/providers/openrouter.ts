@@ -13,7 +13,7 @@ import { ProviderError } from '../../schema/src/errors.ts';
 import { ErrorClass } from '../../schema/src/task.ts';
 import type { CallUsage, ModelPrice } from '../../schema/src/usage.ts';
 import { AnswerCollector, parseJson, readBody, type ChatCompletion } from './openrouter-answer.ts';
-import { classifyHttpStatus, parseRetryAfter } from './openrouter-errors.ts';
+import { classifyHttpStatus, parseRetryAfter, paymentKind } from './openrouter-errors.ts';
 import { callUsageFromResponse, reconcileGeneration } from './openrouter-usage.ts';
 import type { CompletionRequest, CompletionResult, TextProvider } from './provider.ts';
 import { createSseParser } from './sse.ts';
@@ -125,13 +125,18 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
       let text = '';
       for await (const piece of readBody(response, options.maxResponseBytes, signal)) text += piece;
       let message = `HTTP ${status}`;
+      let metadata: unknown;
       try {
-        message = (JSON.parse(text) as ChatCompletion).error?.message ?? message;
+        const error = (JSON.parse(text) as ChatCompletion & { error?: { metadata?: unknown } }).error;
+        message = error?.message ?? message;
+        metadata = error?.metadata;
       } catch {
         // an HTML error page or an empty body: the status says enough
       }
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-      throw new ProviderError(classifyHttpStatus(status, message), message.slice(0, 500), { httpStatus: status, retryAfterMs });
+      // A 402 for the in-flight budget is a hold for everyone, not this task's failure.
+      const providerHold = status === 402 && paymentKind(metadata, message) === 'in_flight' && retryAfterMs !== undefined;
+      throw new ProviderError(classifyHttpStatus(status, message, metadata), message.slice(0, 500), { httpStatus: status, retryAfterMs, providerHold });
     }
 
     let announced = false;

@@ -30,6 +30,8 @@ export type ErrorClass =
   | 'PERMANENT'
   | 'PROVIDER_ERROR'
   | 'RATE_LIMIT'
+  /** One request costs more than the provider's whole in-flight budget (OpenRouter's 402 weight_exceeds_budget): not retried. */
+  | 'REQUEST_OVER_BUDGET'
   | 'SERVICE_UNAVAILABLE'
   | 'STALLED';
 

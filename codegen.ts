@@ -19,6 +19,7 @@ const config: CodegenConfig = {
           Worker: '../../services/worker-service.ts#WorkerView',
           CircuitStatus: '../../../schema/src/circuit.ts#CircuitSnapshot',
           ProviderStatus: '../../../schema/src/provider-status.ts#ProviderStatusSnapshot',
+          TaskStanding: '../../services/dispatch-service.ts#TaskStandingView',
         },
         scalars: { DateTime: { input: 'Date', output: 'number | string | Date' } },
       },

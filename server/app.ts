@@ -35,7 +35,7 @@ export interface AppHooks {
 }
 
 export function createApp(config: ServerConfig, logger: Logger, hooks: AppHooks = {}) {
-  const { keys, redis, subscriber, onRedisAccepted, queue, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context } =
+  const { keys, redis, subscriber, onRedisAccepted, queue, queues, health, workers, provider, flow, dispatch, audit, authenticator, formatError, schema, limitsRule, context } =
     createDependencies(config, logger);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -123,6 +123,7 @@ export function createApp(config: ServerConfig, logger: Logger, hooks: AppHooks 
       logger.warn({ dir: config.clientDistDir }, 'web client not built: run `npm run build` (npm start does)');
     }
     await apollo.start();
+    dispatch.start();
     if (config.graphiqlDistDir && !existsSync(join(config.graphiqlDistDir, 'index.html'))) {
       logger.warn({ dir: config.graphiqlDistDir }, 'GraphiQL not built: run `npm run build`');
     }
@@ -180,6 +181,7 @@ export function createApp(config: ServerConfig, logger: Logger, hooks: AppHooks 
     workers.dispose();
     provider.dispose();
     flow.dispose();
+    dispatch.dispose();
     await apollo.stop();
     await queue.close();
     await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())));

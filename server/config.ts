@@ -98,6 +98,12 @@ const shape = {
   GRAPHIQL: envBool(false),
   GRAPHIQL_DIST_DIR: z.string().default(join(import.meta.dirname, '..', 'graphiql', 'dist')),
   AUDIT_LOG_MAX: envInt(10_000, { min: 100 }),
+  // Where waiting tasks stand (docs/dispatch.md): the most tasks one positions read replays, how
+  // often a live standing is read again at most, the start rate's window, tenant activity samples.
+  QUEUE_POSITION_MAX_STEPS: envInt(10_000, { min: 1, max: 1_000_000 }),
+  STANDING_REFRESH_MS: envInt(500, { min: 10 }),
+  START_RATE_WINDOW_MS: envInt(30_000, { min: 1000 }),
+  TENANT_ACTIVITY_SAMPLE_MS: envInt(10_000, { min: 100, max: 600_000 }),
   // Shutdown: /ready answers 503 for SHUTDOWN_DELAY_MS while still serving (load balancers
   // take the pod out), then in-flight requests get SHUTDOWN_GRACE_MS to finish.
   SHUTDOWN_DELAY_MS: envInt(0, { max: 120_000 }),
@@ -166,5 +172,12 @@ export function loadConfig(env: Record<string, string | undefined>) {
     /** Where the bundled GraphiQL is, when it is served (development, or GRAPHIQL=true). */
     graphiqlDistDir: isDevelopment || raw.GRAPHIQL ? raw.GRAPHIQL_DIST_DIR : null,
     auditLogMax: raw.AUDIT_LOG_MAX,
+    dispatch: {
+      /** A task further back than this many starts has no position (the read stays bounded). */
+      positionMaxSteps: raw.QUEUE_POSITION_MAX_STEPS,
+      standingRefreshMs: raw.STANDING_REFRESH_MS,
+      startRateWindowMs: raw.START_RATE_WINDOW_MS,
+      activitySampleMs: raw.TENANT_ACTIVITY_SAMPLE_MS,
+    },
   };
 }

@@ -35,6 +35,11 @@ import { createOutputReader } from './infra/output-reader.ts';
 import { createUsageService } from './services/usage-service.ts';
 import { createUsageStore } from './infra/usage-store.ts';
 import { createWorkerService } from './services/worker-service.ts';
+import { createDispatchStore } from './infra/dispatch-store.ts';
+import { createDispatchService } from './services/dispatch-service.ts';
+import { createStartRate } from './services/start-rate.ts';
+import { createTaskStandings } from './services/task-standings.ts';
+import { createTenantActivity } from './services/tenant-activity.ts';
 
 export type ServerDependencies = ReturnType<typeof createDependencies>;
 
@@ -85,6 +90,14 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     subscriber,
     onMalformedMessage: (channel) => logger.warn({ channel }, 'malformed task event ignored'),
   });
+  const dispatchStore = createDispatchStore({ redis, keys, retryRatio: config.retryRatio.retryRatio, positionMaxSteps: config.dispatch.positionMaxSteps });
+  const standings = createTaskStandings({
+    positions: dispatchStore.positions,
+    listen: (onHint) => events.onAnyTaskRaw(onHint),
+    refreshMs: config.dispatch.standingRefreshMs,
+    resyncMs: config.subscriptionResyncMs,
+    logger,
+  });
   const tasks = createTaskService({
     repository,
     queue,
@@ -96,6 +109,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     resyncIntervalMs: config.subscriptionResyncMs,
     maxPageSize: 100,
     subscriberLimits: config.wsSubscriberLimits,
+    standings,
     contentCacheBytes: config.taskContentCacheBytes,
   });
   const outputs = createOutputService({
@@ -154,6 +168,16 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
   const liveView = { redis, keys, events, logger, coalesceMs: config.queueStatusCoalesceMs, resyncIntervalMs: config.subscriptionResyncMs };
   const provider = createProviderService(liveView);
   const flow = createFlowService(liveView);
+  const dispatch = createDispatchService({
+    store: dispatchStore,
+    standings,
+    startRate: createStartRate({ listen: (onMessage) => events.onAnyTaskRaw(onMessage), flow: (minutes) => flow.flow(minutes), windowMs: config.dispatch.startRateWindowMs, logger }),
+    activity: createTenantActivity({ read: dispatchStore.stats, sampleMs: config.dispatch.activitySampleMs, logger }),
+    repository,
+    reads: tasks,
+    subscriberLimits: config.wsSubscriberLimits,
+    logger,
+  });
   // One object literal of a fixed shape, built per request and per subscription.
   const context = (caller: Caller, subscription?: SubscriptionScope): GraphQLContext => ({
     caller,
@@ -166,11 +190,12 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     provider,
     flow,
     audit,
+    dispatch,
     authenticationRequired: config.auth.required,
     logger,
     backlog: subscription?.backlog,
     prefetchContent: subscription?.prefetchContent,
   });
 
-  return { keys, redis, subscriber, onRedisAccepted, queue, tasks, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context };
+  return { keys, redis, subscriber, onRedisAccepted, queue, tasks, queues, health, workers, provider, flow, dispatch, audit, authenticator, formatError, schema, limitsRule, context };
 }

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GraphQLObjectType } from 'graphql';
+import { parse, validate, type GraphQLObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { isAppError, ErrorCode } from '../schema/src/errors.ts';
 import { SCOPES, type Caller } from '../server/auth/scopes.ts';
@@ -155,5 +155,16 @@ describe('docs/api.md scope table', () => {
     expect(documentedOperations()).toHaveLength(rootFields.size);
     expect(documentedScopes().size).toBe(rootFields.size);
     expect(documentedAuditedMutations()).toContain('setBudget');
+  });
+});
+
+describe('the fair dispatch examples', () => {
+  it('are valid against the schema (docs/api.md and docs/dispatch.md)', () => {
+    const section = (markdown: string, heading: string) => markdown.slice(markdown.indexOf(heading), markdown.indexOf('\n## ', markdown.indexOf(heading) + heading.length));
+    const blocks = [section(API, '## Fair dispatch'), section(readFileSync(join(import.meta.dirname, '..', 'docs', 'dispatch.md'), 'utf8'), '## The API')].flatMap((text) =>
+      [...text.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]!),
+    );
+    expect(blocks).toHaveLength(2);
+    for (const block of blocks) expect(validate(schema, parse(block)).map((error) => error.message)).toEqual([]);
   });
 });

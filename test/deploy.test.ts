@@ -49,6 +49,11 @@ const METRICS = [
   'atf_output_bytes_total',
   'atf_llm_tokens_total',
   'atf_llm_cost_usd_total',
+  'atf_dispatch_waiting',
+  'atf_dispatch_starts_total',
+  'atf_dispatch_tokens_started_total',
+  'atf_dispatch_wait_seconds',
+  'atf_dispatch_tokens_reserved_total',
 ];
 
 const probePaths = Object.keys(createHealthRoutes({} as HealthService));

@@ -4,6 +4,7 @@
  * error class, completions by type, stale worker writes, output chunks and bytes, and wait and duration histograms. Field names are shared
  * with the Lua in scripts/ (prelude.ts, output.ts).
  */
+import { taskPrioritySchema, type TaskPriority } from './dispatch.ts';
 import { ERROR_CLASSES, TASK_STATES, TASK_TYPES, type ErrorClass, type TaskState, type TaskType } from './task.ts';
 
 /** Upper bounds of the latency histogram buckets (plus +Inf), in ms. */
@@ -67,4 +68,64 @@ export function parseTaskStats(fields: Record<string, string>): TaskStats {
 export function parseProviderCallStats(fields: Record<string, string>): Map<string, LatencyHistogram> {
   const statuses = new Set(Object.keys(fields).flatMap((field) => (field.endsWith(':count') ? [field.slice(0, -':count'.length)] : [])));
   return new Map([...statuses].sort().map((status) => [status, histogram(fields, status)]));
+}
+
+/** A counter of one tenant and priority. */
+export interface TenantPriorityCount {
+  tenant: string;
+  priority: TaskPriority;
+  value: number;
+}
+
+/**
+ * The fair dispatcher's counters in the same hash (scripts/dispatch.ts, scripts/api.ts): tasks
+ * that joined a line and left it, starts and their estimated tokens, by tenant (and priority);
+ * the wait from joining a line to the start; tokens reserved against PROVIDER_TOKEN_LIMIT.
+ */
+export interface DispatchStats {
+  /** Tasks in a line now: joined minus left, by tenant and priority (never below 0). */
+  waiting: TenantPriorityCount[];
+  starts: TenantPriorityCount[];
+  /** Estimated tokens (the tasks' costs) of the starts, by tenant. */
+  tokensStarted: { tenant: string; value: number }[];
+  wait: LatencyHistogram;
+  tokensReserved: number;
+}
+
+/**
+ * `<prefix><tenant>:<priority>` -> tenant and priority. A tenant name may hold ':' itself (the
+ * dispatcher takes any name), so the priority is what follows the last one.
+ */
+export function parseTenantPriorityField(field: string, prefix: string): { tenant: string; priority: TaskPriority } | null {
+  if (!field.startsWith(prefix)) return null;
+  const rest = field.slice(prefix.length);
+  const colon = rest.lastIndexOf(':');
+  const priority = taskPrioritySchema.safeParse(rest.slice(colon + 1));
+  if (colon < 0 || !priority.success) return null;
+  return { tenant: rest.slice(0, colon), priority: priority.data };
+}
+
+/** Reads the dispatcher's counters out of the stats hash (HGETALL). */
+export function parseDispatchStats(fields: Record<string, string>): DispatchStats {
+  const byPrefix = (prefix: string) => {
+    const counts = new Map<string, TenantPriorityCount>();
+    for (const [field, value] of Object.entries(fields)) {
+      const parsed = parseTenantPriorityField(field, prefix);
+      if (parsed) counts.set(`${parsed.priority}\t${parsed.tenant}`, { ...parsed, value: Number(value) });
+    }
+    return counts;
+  };
+  const queued = byPrefix('dispatch_queued:');
+  const dequeued = byPrefix('dispatch_dequeued:');
+  const waiting = [...queued].map(([key, count]) => ({ ...count, value: Math.max(0, count.value - (dequeued.get(key)?.value ?? 0)) }));
+  const tokensStarted = Object.entries(fields).flatMap(([field, value]) =>
+    field.startsWith('dispatch_tokens:') ? [{ tenant: field.slice('dispatch_tokens:'.length), value: Number(value) }] : [],
+  );
+  return {
+    waiting,
+    starts: [...byPrefix('dispatch_starts:').values()],
+    tokensStarted,
+    wait: histogram(fields, 'dispatch_wait'),
+    tokensReserved: Number(fields.dispatch_tokens_reserved ?? 0),
+  };
 }

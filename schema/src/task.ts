@@ -3,6 +3,7 @@
  * event payload published on every change. No I/O here.
  */
 import { z } from 'zod';
+import { DispatchLane, TASK_PRIORITIES, TaskPriority, taskPrioritySchema, WAIT_REASONS, waitReasonSchema, type WaitReason } from './dispatch.ts';
 
 export const TaskState = {
   PENDING: 'PENDING',
@@ -84,6 +85,18 @@ const optionalString = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value === '' ? null : value));
+/**
+ * An enum field that may be absent (a record from before the field existed) or name a value this
+ * version does not know (a newer writer's during a rolling upgrade): `fallback` then, never an error.
+ */
+const enumField = <T extends string, F extends T | null>(schema: z.ZodType<T>, fallback: F) =>
+  z
+    .string()
+    .optional()
+    .transform((value): T | F => {
+      const parsed = schema.safeParse(value);
+      return parsed.success ? parsed.data : fallback;
+    });
 const jsonField = <T extends z.ZodType>(schema: T, fallback: z.infer<T>) =>
   z
     .string()
@@ -135,6 +148,14 @@ export const taskHashSchema = z.object({
     .string()
     .optional()
     .transform((value) => value === '1'),
+  /** Where it goes in its tenant's line (docs/dispatch.md); NORMAL for a task from before priorities. */
+  priority: enumField(taskPrioritySchema, TaskPriority.NORMAL),
+  /** Its cost to the dispatcher: estimated prompt tokens plus MAX_COMPLETION_TOKENS (absent before the dispatcher). */
+  cost: optionalNumber,
+  /** The dispatcher line it waits in ('new' or 'retry'); null when it waits in none (running, delayed, finished). */
+  queued: enumField(z.enum([DispatchLane.NEW, DispatchLane.RETRY]), null),
+  /** Why a deferred or retrying task waits (the defer and fail scripts store it; a claim clears it). */
+  waitReason: enumField(waitReasonSchema, null),
 });
 export type TaskRecord = z.infer<typeof taskHashSchema>;
 
@@ -160,6 +181,9 @@ const TYPES: ReadonlySet<unknown> = new Set(TASK_TYPES);
 const STATES: ReadonlySet<unknown> = new Set(TASK_STATES);
 const ERROR_CLASS_SET: ReadonlySet<unknown> = new Set(ERROR_CLASSES);
 const taskErrorsSchema = z.array(taskErrorSchema);
+const PRIORITY_SET: ReadonlySet<unknown> = new Set(TASK_PRIORITIES);
+const LANE_SET: ReadonlySet<unknown> = new Set(Object.values(DispatchLane));
+const WAIT_REASON_SET: ReadonlySet<unknown> = new Set(WAIT_REASONS);
 
 function text(hash: RawHash, field: string): string {
   const value = hash[field];
@@ -173,6 +197,13 @@ function optionalText(hash: RawHash, field: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new MalformedTaskHashError(field, 'is not a string');
   return value === '' ? undefined : value;
+}
+
+/** An optional enum field (`enumField`): absent, or a string it does not know, is `fallback`; any other type fails. */
+function oneOfOr<T, F>(hash: RawHash, field: string, allowed: ReadonlySet<unknown>, fallback: F): T | F {
+  const value = hash[field];
+  if (value !== undefined && typeof value !== 'string') throw new MalformedTaskHashError(field, 'is not a string');
+  return allowed.has(value) ? (value as T) : fallback;
 }
 
 function oneOf<T>(hash: RawHash, field: string, allowed: ReadonlySet<unknown>): T {
@@ -247,6 +278,10 @@ export function parseTaskHash(fields: RawHash): TaskRecord {
     usageCostNano: optionalNumeral(fields, 'usageCostNano'),
     usageModel: optionalText(fields, 'usageModel') ?? null,
     usageEstimated: fields.usageEstimated === undefined ? false : text(fields, 'usageEstimated') === '1',
+    priority: oneOfOr<TaskPriority, TaskPriority>(fields, 'priority', PRIORITY_SET, TaskPriority.NORMAL),
+    cost: optionalNumeral(fields, 'cost'),
+    queued: oneOfOr<DispatchLane, null>(fields, 'queued', LANE_SET, null),
+    waitReason: oneOfOr<WaitReason, null>(fields, 'waitReason', WAIT_REASON_SET, null),
   };
   if (fields.content !== undefined) record.content = text(fields, 'content');
   return record;

@@ -27,6 +27,9 @@ const QUERY_SCOPES = {
   // A tenant's key sees its own tenant's spend and budgets only (usage-service.ts).
   usage: Scope.TASKS_READ,
   budgets: Scope.TASKS_READ,
+  // A tenant's key sees its own tenant's policy and activity only (dispatch-service.ts).
+  tenantPolicies: Scope.TASKS_READ,
+  tenantActivity: Scope.TASKS_READ,
 } as const satisfies Record<keyof Required<QueryResolvers>, Requirement>;
 
 const MUTATION_SCOPES = {
@@ -40,6 +43,7 @@ const MUTATION_SCOPES = {
   resetCircuitBreakers: Scope.ADMIN,
   openCircuitBreakers: Scope.ADMIN,
   setBudget: Scope.ADMIN,
+  setTenantPolicy: Scope.ADMIN,
 } as const satisfies Record<keyof Required<MutationResolvers>, Requirement>;
 
 const SUBSCRIPTION_SCOPES = {
@@ -51,6 +55,8 @@ const SUBSCRIPTION_SCOPES = {
   queueStatusUpdated: Scope.ADMIN,
   workersUpdated: Scope.ADMIN,
   taskFlowUpdated: Scope.ADMIN,
+  // Tasks of another tenant are left out, as missing ones (dispatch-service.ts).
+  taskStandingsUpdated: Scope.TASKS_READ,
 } as const satisfies Record<keyof Required<SubscriptionResolvers>, Requirement>;
 
 /** Operator actions: each leaves an audit record, whether it succeeded or not. */
@@ -63,6 +69,7 @@ const AUDITED_MUTATIONS: ReadonlySet<string> = new Set([
   'resetCircuitBreakers',
   'openCircuitBreakers',
   'setBudget',
+  'setTenantPolicy',
 ]);
 
 export function requireScope(caller: Caller, requirement: Requirement): void {
@@ -70,17 +77,29 @@ export function requireScope(caller: Caller, requirement: Requirement): void {
   throw new AppError(ErrorCode.FORBIDDEN, `this API key lacks the ${requirement} scope`, { details: { scope: requirement } });
 }
 
+/** The longest tenant name an audit record repeats: a refused one can be anything the body limit lets through. */
+const AUDIT_TENANT_CHARS = 100;
+
 /** What an audited action was aimed at, from its arguments. */
 function auditTarget(args: Record<string, unknown>): string | null {
   if (typeof args.id === 'string') return args.id;
   if (Array.isArray(args.ids)) return args.ids.join(',');
   if (typeof args.errorClass === 'string') return `errorClass=${args.errorClass}`;
+  if (typeof args.tenant === 'string' && args.input && typeof args.input === 'object') {
+    const tenant = args.tenant.length > AUDIT_TENANT_CHARS ? `${args.tenant.slice(0, AUDIT_TENANT_CHARS)}…` : args.tenant;
+    const changes = Object.entries(args.input).map(([field, value]) => `${field}=${String(value)}`);
+    return [`tenant=${JSON.stringify(tenant)}`, ...changes].join(' ');
+  }
   if (typeof args.tenant === 'string') return `tenant=${args.tenant} period=${String(args.period)} limitUsd=${String(args.limitUsd)}`;
   return null;
 }
 
 function auditDetail(result: unknown): string | null {
   if (typeof result === 'number') return `count=${result}`;
+  if (result && typeof result === 'object' && 'weight' in result && 'paused' in result) {
+    const policy = result as { weight: number; maxConcurrency: number | null; paused: boolean };
+    return `weight=${policy.weight} maxConcurrency=${String(policy.maxConcurrency)} paused=${policy.paused}`;
+  }
   if (typeof result === 'boolean') return result ? 'done' : 'not found';
   if (Array.isArray(result)) return `workers=${result.length}`;
   if (result && typeof result === 'object' && 'state' in result) return `state=${String(result.state)}`;

@@ -8,6 +8,7 @@ import type { TaskService } from '../services/task-service.ts';
 import type { OutputService } from '../services/output-service.ts';
 import type { UsageService } from '../services/usage-service.ts';
 import type { AuditService } from '../services/audit-service.ts';
+import type { DispatchService } from '../services/dispatch-service.ts';
 import type { Caller } from '../auth/scopes.ts';
 import type { Backlog } from '../services/backlog.ts';
 
@@ -22,6 +23,7 @@ export interface GraphQLContext {
   workers: WorkerService;
   provider: ProviderService;
   audit: AuditService;
+  dispatch: DispatchService;
   /** False when the server runs without API keys. */
   authenticationRequired: boolean;
   flow: FlowService;

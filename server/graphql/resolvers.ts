@@ -8,10 +8,15 @@ import type { TaskFlowSnapshot } from '../services/flow-service.ts';
 import type { TaskPage } from '../infra/task-repository.ts';
 import type { Resolvers } from './__generated__/resolvers.ts';
 import { DateTimeScalar } from './date-time.ts';
+import { selectsAnyField } from './selection.ts';
 import { Scope } from '../auth/scopes.ts';
+import type { TaskStandingView } from '../services/dispatch-service.ts';
 
 /** The GraphQL name of each scope. */
 const SCOPE_ENUM = { [Scope.TASKS_WRITE]: 'TASKS_WRITE', [Scope.TASKS_READ]: 'TASKS_READ', [Scope.ADMIN]: 'ADMIN' } as const;
+
+/** Task fields read from where the task stands: a `taskUpdated` selecting any follows it live. */
+const STANDING_FIELDS: ReadonlySet<string> = new Set(['waitReason', 'queuePosition', 'estimatedStartAt', 'standingAt']);
 
 const toConnection = (page: TaskPage) => ({
   nodes: page.records,
@@ -42,6 +47,8 @@ export const resolvers: Resolvers = {
     taskFlow: (_, { minutes }, { flow }) => flow.flow(minutes),
     usage: (_, { from, to, groupBy }, { usage, caller }) => usage.usage(from, to, groupBy, caller),
     budgets: (_, __, { usage, caller }) => usage.budgets(caller),
+    tenantPolicies: (_, __, { dispatch, caller }) => dispatch.tenantPolicies(caller),
+    tenantActivity: (_, { minutes }, { dispatch, caller }) => dispatch.tenantActivity(minutes, caller),
   },
 
   Mutation: {
@@ -54,11 +61,13 @@ export const resolvers: Resolvers = {
     resetCircuitBreakers: (_, __, { workers }) => workers.resetCircuits(),
     openCircuitBreakers: (_, __, { workers }) => workers.openCircuits(),
     setBudget: (_, { tenant, period, limitUsd }, { usage }) => usage.setBudget(tenant, period, limitUsd ?? null),
+    setTenantPolicy: (_, { tenant, input }, { dispatch }) => dispatch.setTenantPolicy(tenant, input),
   },
 
   Subscription: {
     taskUpdated: {
-      subscribe: (_, { id, afterVersion }, { tasks, caller, backlog, prefetchContent }) => tasks.watch(id, afterVersion ?? null, caller, { backlog, prefetchContent }),
+      subscribe: (_, { id, afterVersion }, { tasks, caller, backlog, prefetchContent }, info) =>
+        tasks.watch(id, afterVersion ?? null, caller, { backlog, prefetchContent, followStanding: selectsAnyField(info, STANDING_FIELDS) }),
       resolve: (record: TaskRecord) => record,
     },
     tasksUpdated: {
@@ -69,6 +78,10 @@ export const resolvers: Resolvers = {
     taskOutput: {
       subscribe: (_, { id, after }, { outputs, caller, backlog }) => outputs.watch(id, after ?? null, caller, backlog),
       resolve: (chunk: OutputChunk) => chunk,
+    },
+    taskStandingsUpdated: {
+      subscribe: (_, { ids }, { dispatch, caller, backlog }) => dispatch.watchStandings(ids, caller, backlog),
+      resolve: (view: TaskStandingView) => view,
     },
     taskDeleted: {
       subscribe: (_, __, { tasks, caller, backlog }) => tasks.watchDeletions(caller, { backlog }),
@@ -97,6 +110,19 @@ export const resolvers: Resolvers = {
     history: (task, _, { tasks }) => tasks.history(task.id),
     output: (task, _, { outputs }) => outputs.textOf(task),
     usage: (task, _, { usage }) => usage.taskUsage(task),
+    priority: (task) => task.priority,
+    waitReason: async (task, _, { dispatch }) => (await dispatch.standingOf(task))?.waitReason ?? null,
+    queuePosition: async (task, _, { dispatch }) => (await dispatch.standingOf(task))?.position ?? null,
+    estimatedStartAt: async (task, _, { dispatch }) => dispatch.estimatedStart(await dispatch.standingOf(task)),
+    standingAt: async (task, _, { dispatch }) => (await dispatch.standingOf(task))?.at ?? null,
+  },
+
+  TaskStanding: {
+    taskId: (view) => view.taskId,
+    waitReason: (view) => view.standing.waitReason,
+    queuePosition: (view) => view.standing.position,
+    estimatedStartAt: (view, _, { dispatch }) => dispatch.estimatedStart(view.standing),
+    at: (view) => view.standing.at,
   },
 
   TaskTransition: {

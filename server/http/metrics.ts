@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
-import { parseProviderCallStats, parseTaskStats, type LatencyHistogram, type TaskStats } from '../../schema/src/task-stats.ts';
+import { parseDispatchStats, parseProviderCallStats, parseTaskStats, type DispatchStats, type LatencyHistogram, type TaskStats } from '../../schema/src/task-stats.ts';
 import { parseUsageTotalField, UsageTotalKind } from '../../schema/src/scripts/usage.ts';
 import type { WebSocketCounts } from '../graphql/ws.ts';
 import type { QueueService, QueueStatusSnapshot } from '../services/queue-service.ts';
@@ -27,6 +27,7 @@ export interface MetricsOptions {
 
 interface ClusterSnapshot {
   tasks: TaskStats;
+  dispatch: DispatchStats;
   /** All-time usage counters (`parseUsageTotalField`) -> count (kind costNano: nano-dollars). */
   usageTotals: Record<string, string>;
   providerCalls: Map<string, LatencyHistogram>;
@@ -90,6 +91,14 @@ export function createMetrics(options: MetricsOptions) {
   cluster('atf_task_duration_seconds', 'From the first claim to completion (retries included).', 'histogram', (s) => histogramSamples('atf_task_duration_seconds', s.tasks.duration));
   cluster('atf_provider_call_duration_seconds', 'Provider calls by outcome (ok, the HTTP status, or the error class), as workers record them.', 'histogram', (s) =>
     [...s.providerCalls].flatMap(([status, histogram]) => histogramSamples('atf_provider_call_duration_seconds', histogram, { status })));
+  cluster('atf_dispatch_waiting', "Tasks in the dispatcher's lines now, by tenant and priority.", 'gauge', (s) =>
+    s.dispatch.waiting.map(({ tenant, priority, value }) => ({ labels: { tenant, priority }, value })));
+  cluster('atf_dispatch_starts_total', 'Tasks the dispatcher started, by tenant and priority.', 'counter', (s) =>
+    s.dispatch.starts.map(({ tenant, priority, value }) => ({ labels: { tenant, priority }, value })));
+  cluster('atf_dispatch_tokens_started_total', 'Estimated tokens (prompt plus MAX_COMPLETION_TOKENS) of the tasks the dispatcher started, by tenant.', 'counter', (s) =>
+    s.dispatch.tokensStarted.map(({ tenant, value }) => ({ labels: { tenant }, value })));
+  cluster('atf_dispatch_wait_seconds', "From joining a dispatcher line (submit, a retry coming due) to the start.", 'histogram', (s) => histogramSamples('atf_dispatch_wait_seconds', s.dispatch.wait));
+  cluster('atf_dispatch_tokens_reserved_total', 'Tokens reserved against PROVIDER_TOKEN_LIMIT by the tasks started.', 'counter', (s) => [{ value: s.dispatch.tokensReserved }]);
   cluster('atf_queue_depth', 'Jobs waiting per queue (scheduled: delayed retries; dlq: dead letter queue).', 'gauge', (s) =>
     (['primary', 'retry', 'scheduled', 'dlq'] as const).map((queue) => ({ labels: { queue }, value: s.queue[queue] })));
   cluster('atf_tasks_in_state', 'Tasks in each state now.', 'gauge', (s) => s.queue.states.map(({ state, count }) => ({ labels: { state }, value: count })));
@@ -133,7 +142,7 @@ export function createMetrics(options: MetricsOptions) {
         options.workers.list(),
         options.redis.hgetall(options.keys.usageTotals()),
       ]);
-      return { tasks: parseTaskStats(taskFields), providerCalls: parseProviderCallStats(providerFields), queue, workers, usageTotals };
+      return { tasks: parseTaskStats(taskFields), dispatch: parseDispatchStats(taskFields), providerCalls: parseProviderCallStats(providerFields), queue, workers, usageTotals };
     } catch {
       return null;
     }

@@ -13,6 +13,7 @@ import { lineKeys } from '../../schema/src/scripts/dispatch-lines.ts';
 import type { TaskStanding } from '../../schema/src/scripts/dispatch-positions.ts';
 import { slotKeys } from '../../schema/src/scripts/dispatch.ts';
 import type { TaskJobData } from '../../schema/src/task.ts';
+import { parseDispatchStats, type DispatchStats } from '../../schema/src/task-stats.ts';
 
 /** A tenant's policy and what it has running and waiting now. */
 export interface TenantPolicyView {
@@ -122,5 +123,10 @@ export function createDispatchStore(options: DispatchStoreOptions) {
     });
   }
 
-  return { policies, setPolicy, positions };
+  /** The dispatcher's cluster-wide counters (starts and tokens by tenant, waiting tasks, the wait). */
+  async function stats(): Promise<DispatchStats> {
+    return parseDispatchStats(await redis.hgetall(keys.taskStats()));
+  }
+
+  return { policies, setPolicy, positions, stats };
 }

@@ -60,9 +60,11 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
   const outputChannel = Channels.output.name(options.keys);
   const byTask = new Map<string, Set<TaskListener>>();
   const anyTask = new Set<TaskListener>();
+  const rawTaps = new Set<(json: string) => void>();
   const byOutput = new Map<string, Set<OutputListener>>();
 
   function route(json: string): void {
+    for (const tap of rawTaps) tap(json);
     if (byTask.size === 0 && anyTask.size === 0) return;
     let message: TaskChannelMessage;
     try {
@@ -167,6 +169,15 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
       listen(
         () => anyTask.add(listener),
         () => anyTask.delete(listener),
+      ),
+    /**
+     * Every task message as it arrived, unparsed: for a listener that looks at few of them and
+     * can tell which from the text (the start-rate meter), so an idle server still parses none.
+     */
+    onAnyTaskRaw: (listener: (json: string) => void) =>
+      listen(
+        () => rawTaps.add(listener),
+        () => rawTaps.delete(listener),
       ),
     /** Every message of another channel (`Channels.provider`, `Channels.workers`, ...), decoded. */
     on,

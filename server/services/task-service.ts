@@ -9,6 +9,7 @@ import type { TaskQueueProducer } from '../infra/task-queue.ts';
 import type { TaskRepository } from '../infra/task-repository.ts';
 import type { Caller } from '../auth/scopes.ts';
 import type { BacklogLimits } from './backlog.ts';
+import type { TaskStandings } from './task-standings.ts';
 import { createTaskContents } from './task-contents.ts';
 import { createTaskCommands } from './task-commands.ts';
 import { createTaskFeeds } from './task-feeds.ts';
@@ -29,6 +30,8 @@ export interface TaskServiceOptions {
   maxPageSize: number;
   /** How far a watch may fall behind when its caller gives no backlog of its own (a connection's). */
   subscriberLimits: BacklogLimits;
+  /** Where waiting tasks stand, for watches that show it. */
+  standings: TaskStandings;
   /** Bytes of task contents kept for subscriptions that select them (see task-contents.ts). */
   contentCacheBytes: number;
 }

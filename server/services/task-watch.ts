@@ -13,7 +13,15 @@ import type { AsyncQueue } from './async-queue.ts';
 
 /** Pushed on a watch's inbox to make it re-read its task (a publish may have been lost). */
 export const RESYNC = Symbol('resync');
-export type WatchItem = TaskChannelMessage | typeof RESYNC;
+/**
+ * A new standing of the waiting task (task-standings.ts): the last record sent again, answering
+ * the new position. Sent only while that record is still the newest (same version).
+ */
+export interface StandingUpdate {
+  kind: 'standing';
+  task: TaskRecord;
+}
+export type WatchItem = TaskChannelMessage | typeof RESYNC | StandingUpdate;
 
 /** What a watch reads to fill gaps. */
 export interface TaskWatchReader {
@@ -54,6 +62,10 @@ export class TaskWatch {
       for (const record of this.fresh(records)) yield record;
     }
     for await (const item of this.inbox) {
+      if (item !== RESYNC && item.kind === 'standing') {
+        if (item.task.version === this.last) yield item.task;
+        continue;
+      }
       if (item !== RESYNC && item.kind === 'deleted') return;
       if (item !== RESYNC && item.task.version <= this.last) continue;
       if (item !== RESYNC && item.task.version === this.last + 1) {

@@ -46,6 +46,12 @@ describe('/metrics', () => {
     expect(sample(text, 'atf_tasks_in_state{state="COMPLETED"}')).toBe(3);
     expect(sample(text, 'atf_queue_depth{queue="primary"}')).toBe(0);
     expect(sample(text, 'atf_stale_lease_rejections_total')).toBe(0);
+    // The dispatcher's view: every start by tenant and priority, nothing left waiting, the wait from submit to start.
+    expect(sample(text, 'atf_dispatch_starts_total{tenant="default",priority="NORMAL"}')).toBe(3);
+    expect(sample(text, 'atf_dispatch_waiting{tenant="default",priority="NORMAL"}')).toBe(0);
+    expect(sample(text, 'atf_dispatch_tokens_started_total{tenant="default"}')).toBeGreaterThan(3 * 1024);
+    expect(sample(text, 'atf_dispatch_wait_seconds_count')).toBe(3);
+    expect(sample(text, 'atf_dispatch_tokens_reserved_total')).toBe(0);
     // The embedded summarizer streams its first sentence at once; the completion adds the rest.
     const results = await Promise.all(ids.map(async (id) => (await getTask(system.server, id))!.result!));
     expect(sample(text, 'atf_output_chunks_total')).toBe(6);

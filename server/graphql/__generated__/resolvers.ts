@@ -4,6 +4,7 @@ import type { QueueStatusSnapshot } from '../../services/queue-service.ts';
 import type { WorkerView } from '../../services/worker-service.ts';
 import type { CircuitSnapshot } from '../../../schema/src/circuit.ts';
 import type { ProviderStatusSnapshot } from '../../../schema/src/provider-status.ts';
+import type { TaskStandingView } from '../../services/dispatch-service.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -361,6 +362,8 @@ export type Subscription = {
    * (DLQ, CANCELLED, deleted).
    */
   taskOutput: TaskOutputChunk;
+  /** The standing of each of these tasks now (at most 100 ids; a task the caller cannot see is left out, as a missing one), then a new one whenever a waiting task's position or reason changes, until it stops waiting (one last standing of nulls). For lists: tasksUpdated brings new versions, this the positions between them. */
+  taskStandingsUpdated: TaskStanding;
   /** First the task's current snapshot, then every change in version order. afterVersion skips what the client already has. */
   taskUpdated: Task;
   /** Every change of any task, as it happens (no snapshot): feeds live lists. */
@@ -381,6 +384,11 @@ export type SubscriptionTaskOutputArgs = {
 };
 
 
+export type SubscriptionTaskStandingsUpdatedArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
+
 export type SubscriptionTaskUpdatedArgs = {
   afterVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
@@ -392,7 +400,7 @@ export type Task = {
   content: Scalars['String']['output'];
   createdAt: Scalars['DateTime']['output'];
   errors: Array<TaskError>;
-  /** When it should start, from its position and the measured start rate; null without a position. */
+  /** When it should start, from its position and the measured start rate; null without a position, or when nothing started recently. */
   estimatedStartAt?: Maybe<Scalars['DateTime']['output']>;
   /** Every state change, oldest first. */
   history: Array<TaskTransition>;
@@ -402,6 +410,7 @@ export type Task = {
   nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
   /** What the current attempt has written so far; equal to result once COMPLETED. */
   output?: Maybe<Scalars['String']['output']>;
+  /** Where it goes in its tenant's line; NORMAL for tasks submitted before priorities existed. */
   priority: TaskPriority;
   /** 0 to 1. */
   progress: Scalars['Float']['output'];
@@ -409,6 +418,8 @@ export type Task = {
   queuePosition?: Maybe<Scalars['Int']['output']>;
   result?: Maybe<Scalars['String']['output']>;
   retryCount: Scalars['Int']['output'];
+  /** When waitReason, queuePosition and estimatedStartAt were read. They change without a new version: a live update with the same version and a later standingAt replaces them. Null when the task is not waiting. */
+  standingAt?: Maybe<Scalars['DateTime']['output']>;
   startedAt?: Maybe<Scalars['DateTime']['output']>;
   state: TaskState;
   type: TaskType;
@@ -483,6 +494,17 @@ export type TaskPriority =
   /** Counts as submitted PRIORITY_OFFSET_MS later. */
   | 'LOW'
   | 'NORMAL';
+
+/** Where one task stands now (taskStandingsUpdated); every field null but taskId and at once it no longer waits. */
+export type TaskStanding = {
+  __typename?: 'TaskStanding';
+  /** When it was read. */
+  at: Scalars['DateTime']['output'];
+  estimatedStartAt?: Maybe<Scalars['DateTime']['output']>;
+  queuePosition?: Maybe<Scalars['Int']['output']>;
+  taskId: Scalars['ID']['output'];
+  waitReason?: Maybe<WaitReason>;
+};
 
 /** Where a task is in its life. COMPLETED, DLQ and CANCELLED are terminal. */
 export type TaskState =
@@ -740,6 +762,7 @@ export type ResolversTypes = {
   TaskOrder: TaskOrder;
   TaskOutputChunk: ResolverTypeWrapper<TaskOutputChunk>;
   TaskPriority: TaskPriority;
+  TaskStanding: ResolverTypeWrapper<TaskStandingView>;
   TaskState: TaskState;
   TaskTransition: ResolverTypeWrapper<TaskEvent>;
   TaskType: TaskType;
@@ -782,6 +805,7 @@ export type ResolversParentTypes = {
   TaskError: TaskErrorRecord;
   TaskFlow: TaskFlow;
   TaskOutputChunk: TaskOutputChunk;
+  TaskStanding: TaskStandingView;
   TaskTransition: TaskEvent;
   TaskUsage: TaskUsage;
   TenantActivity: TenantActivity;
@@ -905,6 +929,7 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   taskDeleted?: SubscriptionResolver<ResolversTypes['ID'], "taskDeleted", ParentType, ContextType>;
   taskFlowUpdated?: SubscriptionResolver<ResolversTypes['TaskFlow'], "taskFlowUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskFlowUpdatedArgs, 'minutes'>>;
   taskOutput?: SubscriptionResolver<ResolversTypes['TaskOutputChunk'], "taskOutput", ParentType, ContextType, RequireFields<SubscriptionTaskOutputArgs, 'id'>>;
+  taskStandingsUpdated?: SubscriptionResolver<ResolversTypes['TaskStanding'], "taskStandingsUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskStandingsUpdatedArgs, 'ids'>>;
   taskUpdated?: SubscriptionResolver<ResolversTypes['Task'], "taskUpdated", ParentType, ContextType, RequireFields<SubscriptionTaskUpdatedArgs, 'id'>>;
   tasksUpdated?: SubscriptionResolver<ResolversTypes['Task'], "tasksUpdated", ParentType, ContextType>;
   workersUpdated?: SubscriptionResolver<Array<ResolversTypes['Worker']>, "workersUpdated", ParentType, ContextType>;
@@ -926,6 +951,7 @@ export type TaskResolvers<ContextType = GraphQLContext, ParentType extends Resol
   queuePosition?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   result?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   retryCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  standingAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['TaskState'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['TaskType'], ParentType, ContextType>;
@@ -964,6 +990,14 @@ export type TaskOutputChunkResolvers<ContextType = GraphQLContext, ParentType ex
   reset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   taskId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type TaskStandingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskStanding'] = ResolversParentTypes['TaskStanding']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  estimatedStartAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  queuePosition?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  taskId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  waitReason?: Resolver<Maybe<ResolversTypes['WaitReason']>, ParentType, ContextType>;
 };
 
 export type TaskTransitionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskTransition'] = ResolversParentTypes['TaskTransition']> = {
@@ -1051,6 +1085,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   TaskError?: TaskErrorResolvers<ContextType>;
   TaskFlow?: TaskFlowResolvers<ContextType>;
   TaskOutputChunk?: TaskOutputChunkResolvers<ContextType>;
+  TaskStanding?: TaskStandingResolvers<ContextType>;
   TaskTransition?: TaskTransitionResolvers<ContextType>;
   TaskUsage?: TaskUsageResolvers<ContextType>;
   TenantActivity?: TenantActivityResolvers<ContextType>;

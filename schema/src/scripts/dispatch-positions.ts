@@ -105,8 +105,10 @@ for i, id in ipairs(ids) do
       if p.paused then target.reason = '${WaitReason.TENANT_PAUSED}'
       else
         target.tenant = t[2]
+        -- A task named twice is one target with two answers: the later copy shares the first's.
         by_tenant[t[2]] = by_tenant[t[2]] or {}
-        by_tenant[t[2]][id] = target
+        local same = by_tenant[t[2]][id]
+        if same then targets[i] = same else by_tenant[t[2]][id] = target end
         if p.blocked == 'cap' then target.reason = '${WaitReason.TENANT_CAP}'
         elseif tokens_wait > now then target.reason = '${WaitReason.PROVIDER_TOKENS}'
         else target.reason = '${WaitReason.QUEUED}' end

@@ -128,7 +128,10 @@ export const claim = defineTaskScript({
 local task = read_task()
 if not task then return {'missing'} end
 local waiting = { id = task.id, tenant = task.tenant, queued = task.queued, cost = task.cost }
-local reply = claim_task(task, {})
+local counted = function()
+  if waiting.queued and waiting.queued ~= '' then count('dispatch_dequeued:' .. task.tenant .. ':' .. (task.priority or 'NORMAL')) end
+end
+local reply = claim_task(task, {}, counted)
 if reply[1] == 'claimed' or reply[1] == 'exhausted' then dequeue_task(waiting) end
 return reply
 `,

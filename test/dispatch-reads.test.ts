@@ -1,8 +1,7 @@
 /**
- * Two defects found in the dispatcher's scripts while building its API, kept as `it.fails`: each
- * passes while the defect is there and fails once it is fixed (then drop `.fails`). The API does
- * not meet either: the server asks for each task's standing once (task-standings.ts), and the
- * runner claims through the dispatcher, not `taskClaim` (only bench scenarios and tests do).
+ * The dispatcher's counts as readers see them: a task named twice in one positions read gets its
+ * position both times, and a direct claim that takes a task out of its line counts it as gone
+ * (`atf_dispatch_waiting`). Both were found wrong while building the API, and fixed.
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
@@ -11,11 +10,10 @@ import { useSystem } from './support/fixtures.ts';
 
 const system = useSystem({ server: false });
 
-it.fails('dispatchPositions answers a task named twice in one read with its position both times', async () => {
+it('dispatchPositions answers a task named twice in one read with its position both times', async () => {
   const h = createDispatchHarness(system.redis.client);
   const first = await h.submit('acme');
   const second = await h.submit('acme');
-  // Today the first of the two gets no position: the second entry replaces it in the per-tenant map.
   expect(await h.dispatch.positions([second, second, first])).toEqual([
     { position: 1, waitReason: 'QUEUED' },
     { position: 1, waitReason: 'QUEUED' },
@@ -23,11 +21,10 @@ it.fails('dispatchPositions answers a task named twice in one read with its posi
   ]);
 });
 
-it.fails('taskClaim counts a queued task it takes out of its line as dequeued, so atf_dispatch_waiting falls', async () => {
+it('taskClaim counts a queued task it takes out of its line as dequeued, so atf_dispatch_waiting falls', async () => {
   const h = createDispatchHarness(system.redis.client);
   const id = await h.submit('acme');
   expect(await h.worker.claim(id, randomUUID(), 'acme')).toMatchObject({ status: 'claimed' });
   expect((await h.dispatch.policies())[0]).toMatchObject({ tenant: 'acme', waiting: 0 });
-  // Today the gauge still counts it: dequeue_task in taskClaim does not count('dispatch_dequeued:...').
   expect((await h.dispatch.stats()).waiting).toEqual([{ tenant: 'acme', priority: 'NORMAL', value: 0 }]);
 });

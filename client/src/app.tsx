@@ -21,7 +21,7 @@ function SubmitPage(props: { app: AppClient; canWrite: boolean }) {
       <Show when={props.canWrite} fallback={<p class="card muted">This key may read tasks but not submit them.</p>}>
         <SubmitForm onSubmitted={recent.add} />
       </Show>
-      <TaskList tasks={recent.tasks} outputTails={recent.outputTails} loading={recent.loading()} error={recent.error()} />
+      <TaskList tasks={recent.tasks} outputTails={recent.outputTails} standing={recent.standing} loading={recent.loading()} error={recent.error()} />
     </div>
   );
 }

@@ -22,6 +22,7 @@ const task = (id: string, second: number, patch: Partial<TaskSummaryFieldsFragme
   createdAt: `2026-01-01T12:00:${String(second).padStart(2, '0')}.000Z`,
   updatedAt: '2026-01-01T12:00:00.000Z',
   completedAt: null,
+  priority: 'NORMAL',
   ...patch,
 });
 

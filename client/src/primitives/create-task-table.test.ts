@@ -21,6 +21,7 @@ const task = (id: string, version: number, patch: Partial<TaskSummaryFieldsFragm
   createdAt: `2026-01-01T12:00:${String(version % 60).padStart(2, '0')}.000Z`,
   updatedAt: '2026-01-01T12:00:00.000Z',
   completedAt: null,
+  priority: 'NORMAL',
   ...patch,
 });
 

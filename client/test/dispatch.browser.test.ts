@@ -217,6 +217,10 @@ describe('fair dispatch in the web app', () => {
     // The admin sees both.
     const all = await admin.page.locator('[data-testid="tenants-table"] tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-tenant')));
     expect(all).toEqual(['acme', 'globex']);
+    // Readable on a phone: nothing wider than the screen but the table, which scrolls in its box.
+    await admin.page.setViewportSize({ width: 390, height: 844 });
+    await admin.page.locator('form[aria-label="Set a tenant\'s policy"]').waitFor();
+    expect(await admin.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     for (const opened of [admin, globex, acme]) {
       expect(opened.problems).toEqual([]);
       await opened.close();

@@ -21,6 +21,7 @@ export interface TenantPolicyFormProps {
   onInvalid: (problem: PolicyProblem) => void;
 }
 
+/** The form; it checks only that numbers are whole, and leaves every other rule to the server. */
 export function TenantPolicyForm(props: TenantPolicyFormProps) {
   const [tenant, setTenant] = createSignal('');
   const [weight, setWeight] = createSignal('');

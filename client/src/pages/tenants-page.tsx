@@ -30,6 +30,7 @@ function ShareBar(props: { share: number; count: number; label: string }) {
   );
 }
 
+/** The Tenants page; `admin` adds the pause buttons and the policy form. */
 export function TenantsPage(props: { admin: boolean; minIntervalMs?: number; schedule?: FrameScheduler }) {
   const [minutes, setMinutes] = createSignal<ActivityMinutes>(15);
   const tenants = createTenants({ minutes, minIntervalMs: props.minIntervalMs, schedule: props.schedule });

@@ -33,6 +33,7 @@ export interface TenantsOptions {
   schedule?: FrameScheduler;
 }
 
+/** The tenants' rows (tenants-model.ts) for the window `minutes()`, read again as the file comment says; `refresh` reads now. */
 export function createTenants(options: TenantsOptions) {
   const [result, refetch] = createQuery({ query: TenantsQuery, variables: () => ({ minutes: options.minutes() }) });
   const [readAt, setReadAt] = createSignal<number | null>(null);

@@ -5,6 +5,7 @@ import { envBool, envInt, parseEnv, type CrossCheck } from '../common/env.ts';
 import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
 import { sharedConfigFrom, sharedEnvShape } from '../common/shared-config.ts';
 import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
+import { resourceAttributesCheck, tracingConfigFrom, tracingEnvShape } from '../common/tracing-config.ts';
 import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { parseApiKeys } from './auth/api-keys.ts';
 import { INTROSPECTION_POLICIES, IntrospectionPolicy } from './graphql/introspection.ts';
@@ -102,6 +103,12 @@ const shape = {
   // take the pod out), then in-flight requests get SHUTDOWN_GRACE_MS to finish.
   SHUTDOWN_DELAY_MS: envInt(0, { max: 120_000 }),
   SHUTDOWN_GRACE_MS: envInt(10_000, { max: 600_000 }),
+  ...tracingEnvShape,
+  // A link to a task's trace in the operators' trace viewer, shown by the web app.
+  TRACE_URL_TEMPLATE: z
+    .string()
+    .refine((value) => /^https?:\/\//.test(value) && /\{(traceId|taskId)\}/.test(value), 'must be an http(s) URL with {traceId} (or {taskId})')
+    .optional(),
 };
 
 /** Every environment variable this process reads. */
@@ -111,7 +118,7 @@ export type ServerConfig = ReturnType<typeof loadConfig>;
 
 /** Validates `env`; throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>) {
-  const raw = parseEnv(shape, env, [...redisEnvChecks, anonymousBindCheck, developmentBindCheck]);
+  const raw = parseEnv(shape, env, [...redisEnvChecks, anonymousBindCheck, developmentBindCheck, resourceAttributesCheck]);
   const redisSettings = redisConfigFrom(raw);
   const isDevelopment = raw.NODE_ENV === 'development';
   return {
@@ -166,5 +173,9 @@ export function loadConfig(env: Record<string, string | undefined>) {
     /** Where the bundled GraphiQL is, when it is served (development, or GRAPHIQL=true). */
     graphiqlDistDir: isDevelopment || raw.GRAPHIQL ? raw.GRAPHIQL_DIST_DIR : null,
     auditLogMax: raw.AUDIT_LOG_MAX,
+    /** OpenTelemetry tracing; off unless an OTLP endpoint is set (docs/observability.md). */
+    tracing: tracingConfigFrom(raw),
+    /** The trace viewer's URL for a task (`{traceId}`, `{taskId}`), or null. */
+    traceUrlTemplate: raw.TRACE_URL_TEMPLATE ?? null,
   };
 }

@@ -35,10 +35,12 @@ import { createOutputReader } from './infra/output-reader.ts';
 import { createUsageService } from './services/usage-service.ts';
 import { createUsageStore } from './infra/usage-store.ts';
 import { createWorkerService } from './services/worker-service.ts';
+import type { ServerTracing } from './tracing/server-tracing.ts';
 
 export type ServerDependencies = ReturnType<typeof createDependencies>;
 
-export function createDependencies(config: ServerConfig, logger: Logger) {
+/** `tracing` (server/tracing) when tracing is on: submits get their spans. */
+export function createDependencies(config: ServerConfig, logger: Logger, tracing: ServerTracing | null = null) {
   const endpoint = parseRedisUrl(config.redisUrl);
   const keys = createRedisKeys(config.redisPrefix);
   // Fixed roles: commands fail fast while Redis is down; the subscriber only subscribes.
@@ -97,6 +99,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     maxPageSize: 100,
     subscriberLimits: config.wsSubscriberLimits,
     contentCacheBytes: config.taskContentCacheBytes,
+    tracing,
   });
   const outputs = createOutputService({
     reader: createOutputReader(redis, keys),
@@ -167,10 +170,11 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     flow,
     audit,
     authenticationRequired: config.auth.required,
+    traceUrlTemplate: config.traceUrlTemplate,
     logger,
     backlog: subscription?.backlog,
     prefetchContent: subscription?.prefetchContent,
   });
 
-  return { keys, redis, subscriber, onRedisAccepted, queue, tasks, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context };
+  return { tracing, keys, redis, subscriber, onRedisAccepted, queue, tasks, queues, health, workers, provider, flow, audit, authenticator, formatError, schema, limitsRule, context };
 }

@@ -24,6 +24,8 @@ export interface GraphQLContext {
   audit: AuditService;
   /** False when the server runs without API keys. */
   authenticationRequired: boolean;
+  /** TRACE_URL_TEMPLATE, for the web app's link to a task's trace; null when unset. */
+  traceUrlTemplate: string | null;
   flow: FlowService;
   logger: Logger;
   /** Over WebSocket: how far this connection's subscriptions may fall behind, together. */

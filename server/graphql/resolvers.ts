@@ -9,6 +9,7 @@ import type { TaskPage } from '../infra/task-repository.ts';
 import type { Resolvers } from './__generated__/resolvers.ts';
 import { DateTimeScalar } from './date-time.ts';
 import { Scope } from '../auth/scopes.ts';
+import { traceIdOf } from '../../schema/src/trace-context.ts';
 
 /** The GraphQL name of each scope. */
 const SCOPE_ENUM = { [Scope.TASKS_WRITE]: 'TASKS_WRITE', [Scope.TASKS_READ]: 'TASKS_READ', [Scope.ADMIN]: 'ADMIN' } as const;
@@ -30,10 +31,11 @@ export const resolvers: Resolvers = {
     deadLetterCounts: (_, __, { deadLetters }) => deadLetters.counts(),
     workers: (_, __, { workers }) => workers.list(),
     providerStatus: (_, __, { provider }) => provider.status(),
-    viewer: (_, __, { caller, authenticationRequired }) => ({
+    viewer: (_, __, { caller, authenticationRequired, traceUrlTemplate }) => ({
       tenant: caller.tenant,
       scopes: [...caller.scopes].map((scope) => SCOPE_ENUM[scope]),
       authenticationRequired,
+      traceUrlTemplate,
     }),
     auditLog: async (_, { first, after }, { tasks, audit }) => {
       const page = await audit.list(tasks.pageSize(first), after ?? null);
@@ -97,6 +99,7 @@ export const resolvers: Resolvers = {
     history: (task, _, { tasks }) => tasks.history(task.id),
     output: (task, _, { outputs }) => outputs.textOf(task),
     usage: (task, _, { usage }) => usage.taskUsage(task),
+    traceId: (task) => traceIdOf(task.trace),
   },
 
   TaskTransition: {

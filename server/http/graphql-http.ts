@@ -10,12 +10,15 @@ import type { GraphQLContext } from '../graphql/context.ts';
 import { authenticateRequest } from './authenticate.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { sendJson } from './respond.ts';
+import type { ServerTracing } from '../tracing/server-tracing.ts';
 
 export interface GraphQLHttpOptions {
   apollo: ApolloServer<GraphQLContext>;
   authenticator: Authenticator;
   context: (caller: Caller) => GraphQLContext;
   maxBodyBytes: number;
+  /** Traces requests that submit tasks (docs/observability.md); absent when tracing is off. */
+  tracing?: ServerTracing | null;
 }
 
 class BodyTooLargeError extends Error {}
@@ -34,7 +37,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
 }
 
 export function createGraphQLHttpHandler(options: GraphQLHttpOptions) {
-  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+  const tracing = options.tracing;
+  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     // Who is asking comes first: an unknown caller's body is never read.
     const caller = await authenticateRequest(options.authenticator, req, res);
     if (!caller) return;
@@ -84,4 +88,5 @@ export function createGraphQLHttpHandler(options: GraphQLHttpOptions) {
     for await (const chunk of result.body.asyncIterator) res.write(chunk);
     res.end();
   };
+  return tracing ? (req: IncomingMessage, res: ServerResponse, url: URL) => tracing.handleRequest(req, res, () => handle(req, res, url)) : handle;
 }

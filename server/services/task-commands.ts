@@ -17,6 +17,7 @@ import { validateContent, validateIdempotencyKey } from './content-validation.ts
 import { TaskPriority, taskCost } from '../../schema/src/dispatch.ts';
 import { estimateTaskPromptTokens } from '../../schema/src/task-prompts.ts';
 import { taskNotFound, type TaskReads } from './task-reads.ts';
+import type { ServerTracing } from '../tracing/server-tracing.ts';
 
 export interface TaskCommandsOptions {
   repository: TaskRepository;
@@ -27,6 +28,8 @@ export interface TaskCommandsOptions {
   maxContentBytes: number;
   /** MAX_COMPLETION_TOKENS: a task's cost to the dispatcher is its prompt plus this. */
   maxCompletionTokens: number;
+  /** Gives each submit its PRODUCER span (docs/observability.md); absent when tracing is off. */
+  tracing?: Pick<ServerTracing, 'startSubmit'> | null;
 }
 
 export interface SubmitTaskInput {
@@ -51,7 +54,8 @@ export function createTaskCommands(options: TaskCommandsOptions) {
 
     const id = randomUUID();
     const type = input.type ?? TaskType.SUMMARIZE;
-    const outcome = await reads.store(() =>
+    const span = options.tracing?.startSubmit({ id, tenant: caller.tenant, type }) ?? null;
+    const create = () =>
       repository.create({
         id,
         tenant: caller.tenant,
@@ -63,8 +67,16 @@ export function createTaskCommands(options: TaskCommandsOptions) {
         maxRetries: options.maxRetries,
         idempotencyKey,
         job: queue.encodeSubmittedJob({ id, tenant: caller.tenant }),
-      }),
-    );
+        traceContext: span?.traceContext ?? null,
+      });
+    let outcome: Awaited<ReturnType<typeof create>>;
+    try {
+      outcome = await reads.store(() => (span ? span.run(create) : create()));
+    } catch (error) {
+      span?.end({ error });
+      throw error;
+    }
+    span?.end(outcome);
     if (outcome.status === 'conflict') {
       throw new AppError(ErrorCode.CONFLICT, 'idempotencyKey was already used with different content', {
         details: { taskId: outcome.taskId },

@@ -10,7 +10,7 @@ import type { TaskRepository } from '../infra/task-repository.ts';
 import type { Caller } from '../auth/scopes.ts';
 import type { BacklogLimits } from './backlog.ts';
 import { createTaskContents } from './task-contents.ts';
-import { createTaskCommands } from './task-commands.ts';
+import { createTaskCommands, type TaskCommandsOptions } from './task-commands.ts';
 import { createTaskFeeds } from './task-feeds.ts';
 import { createTaskReads } from './task-reads.ts';
 
@@ -31,6 +31,8 @@ export interface TaskServiceOptions {
   subscriberLimits: BacklogLimits;
   /** Bytes of task contents kept for subscriptions that select them (see task-contents.ts). */
   contentCacheBytes: number;
+  /** Traces submits (docs/observability.md); absent when tracing is off. */
+  tracing?: TaskCommandsOptions['tracing'];
 }
 
 export type { Caller };

@@ -1,0 +1,69 @@
+/**
+ * The task store, seen from the running attempt's span: how the attempt ended (completed, a
+ * retry scheduled, the DLQ, deferred and why, handed back, or refused as stale) and the budget
+ * hold before its call as a span of its own. A wrapper: the store itself knows nothing of
+ * tracing, and a write outside a traced attempt (the sweeper, held releases) is left alone.
+ */
+import { AtfEvent, Atf, General } from '../../common/semconv.ts';
+import { TaskState } from '../../schema/src/task.ts';
+import type { TaskStore, WriteOutcome } from '../task-store.ts';
+import { TracedAttempt } from './attempt-trace.ts';
+
+const stale = (outcome: WriteOutcome) => outcome.status === 'stale';
+
+export function traceTaskStore(store: TaskStore): TaskStore {
+  return {
+    ...store,
+
+    async complete(...args: Parameters<TaskStore['complete']>) {
+      const outcome = await store.complete(...args);
+      TracedAttempt.current()?.settle(stale(outcome) ? 'stale' : 'completed');
+      return outcome;
+    },
+
+    async fail(lease, next) {
+      const outcome = await store.fail(lease, next);
+      const attempt = TracedAttempt.current();
+      if (attempt) {
+        if (next.retryDelayMs !== null) attempt.span.setAttribute(Atf.RETRY_DELAY_MS, next.retryDelayMs);
+        attempt.span.setAttribute(Atf.ERROR_MESSAGE, next.error.message.slice(0, 200));
+        attempt.settle(stale(outcome) ? 'stale' : next.state === TaskState.DLQ ? 'dlq' : 'retry', next.error.errorClass);
+      }
+      return outcome;
+    },
+
+    async defer(lease, delayMs, reason) {
+      const outcome = await store.defer(lease, delayMs, reason);
+      const attempt = TracedAttempt.current();
+      if (attempt) {
+        attempt.span.addEvent(AtfEvent.DEFERRED, { [Atf.DEFER_REASON]: reason, [Atf.DEFER_DELAY_MS]: delayMs });
+        attempt.span.setAttribute(Atf.DEFER_REASON, reason);
+        attempt.settle(stale(outcome) ? 'stale' : 'deferred');
+      }
+      return outcome;
+    },
+
+    async release(lease) {
+      const released = await store.release(lease);
+      TracedAttempt.current()?.settle(released ? 'handed_back' : 'stale');
+      return released;
+    },
+
+    async reserveBudget(tenant, reservationId, amountNano, ttlMs) {
+      const attempt = TracedAttempt.current();
+      if (!attempt) return store.reserveBudget(tenant, reservationId, amountNano, ttlMs);
+      const span = attempt.child('budget hold', { attributes: { [Atf.BUDGET_HOLD_NANO_USD]: amountNano } });
+      try {
+        const outcome = await store.reserveBudget(tenant, reservationId, amountNano, ttlMs);
+        span.setAttribute(Atf.BUDGET_OUTCOME, outcome.status);
+        if (outcome.status === 'over') span.setAttribute(Atf.BUDGET_PERIOD, outcome.period);
+        return outcome;
+      } catch (error) {
+        span.setAttribute(General.ERROR_TYPE, error instanceof Error ? error.name : '_OTHER');
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  };
+}

@@ -57,7 +57,7 @@ export const Atf = {
   TASK_TYPE: 'atf.task.type',
   TENANT: 'atf.task.tenant',
   ATTEMPT: 'atf.task.attempt',
-  /** Why the claim took the task: CLAIMED, RECLAIMED_AFTER_LEASE_EXPIRY, RESUMED_AFTER_SHUTDOWN. */
+  /** Why the claim took the task, as its transition says: `claimed`, `reclaimed after lease expiry`, `resumed after shutdown`. */
   CLAIM_REASON: 'atf.task.claim_reason',
   SUBMIT_OUTCOME: 'atf.task.submit_outcome',
   /** How the attempt ended: completed, retry, dlq, deferred, cancelled, lease_lost, handed_back, stale, failed. */

@@ -21,7 +21,7 @@ export interface DispatchWait {
   queuedAt: number | null;
   /** A WaitReason, or LEASE: the previous attempt's lease had to run out (or be handed back). */
   reason: string;
-  /** The claim's transition reason: CLAIMED, RECLAIMED_AFTER_LEASE_EXPIRY, RESUMED_AFTER_SHUTDOWN. */
+  /** The claim's transition reason (TransitionReason: `claimed`, `reclaimed after lease expiry`, ...). */
   claimReason: string | null;
 }
 

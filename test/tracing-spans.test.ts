@@ -103,9 +103,14 @@ function script(request: RecordedRequest) {
 
 /** The usage ledger's record of `taskId`'s (only) provider call. */
 async function ledgerEntryOf(taskId: string): Promise<Record<string, string>> {
-  const ledger = await system.redis.client.xrange(system.keys.usageLedger(), '-', '+');
-  const entries = ledger.map(([, fields]) => Object.fromEntries(fields.flatMap((_, i) => (i % 2 === 0 ? [[fields[i]!, fields[i + 1]!]] : []))));
-  return waitFor(() => entries.find((fields) => fields.taskId === taskId), { message: `the ledger entry of ${taskId}` });
+  return waitFor(
+    async () => {
+      const ledger = await system.redis.client.xrange(system.keys.usageLedger(), '-', '+');
+      const entries = ledger.map(([, fields]) => Object.fromEntries(fields.flatMap((_, i) => (i % 2 === 0 ? [[fields[i]!, fields[i + 1]!]] : []))));
+      return entries.find((fields) => fields.taskId === taskId);
+    },
+    { message: `the ledger entry of ${taskId}` },
+  );
 }
 
 const unique = () => Math.random().toString(36).slice(2, 10);

@@ -6,11 +6,11 @@
  * default). The child-parented trace of a task that retried once is drawn as a waterfall and
  * captured in Chromium: the screenshot of docs/observability.md.
  */
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot } from '../client/test/support/browser.ts';
+import { launchChromium } from './support/chromium.ts';
 import { defaultAnswer, errorAnswer, type RecordedRequest } from '../tools/fake-openrouter.ts';
 import { useSystem } from './support/fixtures.ts';
 import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver.ts';
@@ -52,7 +52,7 @@ const spansOf = (id: string, attempts: number) =>
   waitFor(
     () => {
       const spans = spansOfTask(receiver.spans, id);
-      return attemptsOf(spans).length >= attempts && spans.filter((span) => span.name.startsWith('chat ')).length >= attempts && spans;
+      return attemptsOf(spans).length >= attempts && spans.filter((span) => span.name.startsWith('chat ')).length >= attempts ? spans : null;
     },
     { timeoutMs: 20_000, message: `the spans of ${attempts} attempts of ${id}` },
   );
@@ -120,13 +120,17 @@ describe('OTLP export from the real processes', () => {
 async function captureWaterfall(spans: SpanRecord[], title: string): Promise<void> {
   const file = join(mkdtempSync(join(tmpdir(), 'atf-trace-')), 'trace.html');
   writeFileSync(file, renderWaterfall(spans, title));
-  const browser = await launchBrowser();
+  const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 420 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 360 } });
     await page.goto(`file://${file}`);
     await page.locator('table tr').first().waitFor();
     expect(await page.locator('table tr').count()).toBe(spans.length);
-    await screenshot(page, 'trace', { fullPage: true });
+    // As the browser tests keep theirs (client/test/support/browser.ts): an artifact, and the docs' copy on request.
+    const artifacts = join(import.meta.dirname, '..', 'test-artifacts', 'screenshots');
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'trace.png'), fullPage: true });
+    if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(join(artifacts, 'trace.png'), join(import.meta.dirname, '..', 'docs', 'screenshots', 'trace.png'));
   } finally {
     await browser.close();
   }

@@ -81,7 +81,7 @@ const waitForState = (id: string, states: string[], timeoutMs = 15_000) =>
 
 /** Waits until the task's last attempt span has ended (spans are exported as they end). */
 const waitForAttempts = (id: string, count: number) =>
-  waitFor(() => attemptsOf(spansOfTask(spans(), id)).length >= count && attemptsOf(spansOfTask(spans(), id)), { timeoutMs: 15_000, message: `${count} attempt spans of ${id}` });
+  waitFor(() => (attemptsOf(spansOfTask(spans(), id)).length >= count ? true : null), { timeoutMs: 15_000, message: `${count} attempt spans of ${id}` });
 
 /** Fails the first `times` calls whose prompt holds `marker`. */
 const failures = new Map<string, number>();

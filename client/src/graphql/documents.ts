@@ -24,6 +24,7 @@ export const TaskDetailFields = graphql(`
     startedAt
     nextAttemptAt
     workerId
+    traceId
     usage {
       model
       promptTokens
@@ -150,6 +151,7 @@ export const ViewerQuery = graphql(`
       tenant
       scopes
       authenticationRequired
+      traceUrlTemplate
     }
   }
 `);

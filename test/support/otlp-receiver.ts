@@ -234,13 +234,17 @@ export interface OtlpReceiver {
   /** OTEL_EXPORTER_OTLP_ENDPOINT for the processes that send here. */
   endpoint: string;
   spans: SpanRecord[];
-  /** Requests received, by content type. */
+  /** Requests received, by content type (spans -1: not decoded). */
   requests: { contentType: string; spans: number }[];
   close(): Promise<void>;
 }
 
-/** Starts the receiver on a free loopback port. */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/**
+ * Starts the receiver on a free loopback port. `decode: false` (the bench) only counts what
+ * arrives: decoding would cost the process that also drives the load.
+ */
+export async function startOtlpReceiver(options: { decode?: boolean } = {}): Promise<OtlpReceiver> {
+  const decode = options.decode ?? true;
   const spans: SpanRecord[] = [];
   const requests: OtlpReceiver['requests'] = [];
   const server: Server = createServer((req, res) => {
@@ -251,6 +255,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       const contentType = String(req.headers['content-type'] ?? '');
       if (req.method !== 'POST' || req.url !== '/v1/traces') {
         res.writeHead(404).end();
+        return;
+      }
+      if (!decode) {
+        requests.push({ contentType, spans: -1 });
+        res.writeHead(200, { 'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf' }).end(contentType.includes('json') ? '{}' : undefined);
         return;
       }
       try {

@@ -36,8 +36,6 @@ export interface CreateLoggerOptions {
   production?: boolean;
   /** Output stream; default stdout. Tests pass their own. */
   destination?: DestinationStream;
-  /** Fields added to every line (trace-log.ts: the active span's ids); none by default. */
-  mixin?: () => object;
 }
 
 const require = createRequire(import.meta.url);
@@ -65,7 +63,6 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    ...(options.mixin ? { mixin: options.mixin } : {}),
   };
   const pretty = !options.destination && wantsPretty(options.format ?? LogFormat.AUTO, options.production ?? false) ? prettyStream() : null;
   const destination = options.destination ?? pretty;

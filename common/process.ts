@@ -6,7 +6,6 @@
 import { ConfigError } from './env.ts';
 import type { LogFormat } from './log-config.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { traceLogMixin } from './trace-log.ts';
 
 /**
  * A start refused for a known reason an operator must fix (a Redis too old, say): logged as
@@ -26,8 +25,6 @@ export interface ProcessConfig {
   nodeEnv: string;
   /** Logged once at start (a deprecated variable in use, ...). */
   warnings: readonly string[];
-  /** With tracing on, log lines written inside a span carry its ids (trace-log.ts). */
-  tracing?: { enabled: boolean };
 }
 
 export interface ProcessDefinition<Config extends ProcessConfig> {
@@ -46,13 +43,7 @@ export function runProcess<Config extends ProcessConfig>(definition: ProcessDefi
     console.error(`${definition.name}: ${error.message}`);
     process.exit(2);
   }
-  const logger = createLogger({
-    name: definition.name,
-    level: config.logLevel,
-    format: config.logFormat,
-    production: config.nodeEnv === 'production',
-    ...(config.tracing?.enabled ? { mixin: traceLogMixin } : {}),
-  });
+  const logger = createLogger({ name: definition.name, level: config.logLevel, format: config.logFormat, production: config.nodeEnv === 'production' });
   for (const warning of config.warnings) logger.warn(warning);
   // A promise some library dropped must not take the whole process down with it.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));

@@ -1,11 +1,14 @@
 /**
  * The OpenTelemetry SDK behind `Tracing` (tracing.ts), loaded only when tracing is on: a tracer
  * provider with the configured sampler and resource, the OTLP HTTP exporter (protobuf, or JSON
- * with OTEL_EXPORTER_OTLP_PROTOCOL=http/json) behind a batch processor, and AsyncLocalStorage
- * context so the active span follows async work (and log lines, trace-log.ts).
+ * with OTEL_EXPORTER_OTLP_PROTOCOL=http/json) behind a batch processor.
+ *
+ * No context manager is installed: on Node 20 an AsyncLocalStorage makes every promise in the
+ * process pay for its hooks (the bench measured traced tasks/s at about half), so spans are
+ * parented explicitly (the request's scope, the attempt found by its lease and signal) and log
+ * lines get their span's ids from child loggers.
  */
-import { context, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { Context, Span, SpanOptions, Tracer } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -23,7 +26,6 @@ import {
   type Sampler,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
-import { setTraceLogLookup } from './trace-log.ts';
 import type { PresetIds, StartTracingOptions, Tracing } from './tracing.ts';
 import { OtlpProtocol, type TracingConfig } from './tracing-config.ts';
 
@@ -84,15 +86,8 @@ function exporterOf(config: TracingConfig): SpanExporter {
   return config.protocol === OtlpProtocol.JSON ? new OtlpJsonExporter(options) : new OtlpProtobufExporter(options);
 }
 
-let contextManagerInstalled = false;
-
 /** Builds the SDK for `config` (see tracing.ts `startTracing`). */
 export function createSdkTracing(config: TracingConfig, options: StartTracingOptions): Tracing {
-  // One context manager per process, kept for its life: server and worker in one test process share it.
-  if (!contextManagerInstalled) {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    contextManagerInstalled = true;
-  }
   // A collector that is down fails every batch: say so at most once a minute.
   let reportedAt = -Infinity;
   setGlobalErrorHandler((error) => {
@@ -113,22 +108,12 @@ export function createSdkTracing(config: TracingConfig, options: StartTracingOpt
     idGenerator,
     spanProcessors: [processor],
   });
-  setTraceLogLookup(() => {
-    const span = trace.getSpan(context.active());
-    // An ended span's context can linger in a timer created inside it: its lines are not "inside" it.
-    if (!span || !span.isRecording()) return null;
-    const { traceId, spanId } = span.spanContext();
-    return { trace_id: traceId, span_id: spanId };
-  });
   return {
     config,
     tracer: (name) => provider.getTracer(name),
     startSpanWithIds: (tracer: Tracer, name: string, spanOptions: SpanOptions, parent: Context, ids: PresetIds): Span =>
       idGenerator.withIds(ids, () => tracer.startSpan(name, spanOptions, parent)),
     forceFlush: () => provider.forceFlush(),
-    shutdown: async () => {
-      setTraceLogLookup(null);
-      await provider.shutdown();
-    },
+    shutdown: () => provider.shutdown(),
   };
 }

@@ -15,6 +15,16 @@ export interface PresetIds {
   spanId: string;
 }
 
+/** The fields a span's log lines carry (a child logger's bindings). */
+export type TraceLogFields = Record<'trace_id' | 'span_id', string>;
+
+/** `span`'s ids as log fields, or none for a span that records nothing. */
+export function traceLogFields(span: Pick<Span, 'spanContext' | 'isRecording'>): TraceLogFields | Record<string, never> {
+  if (!span.isRecording()) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
 export interface Tracing {
   readonly config: TracingConfig;
   /** The tracer of one component (its instrumentation scope): `atf-server`, `atf-worker`. */

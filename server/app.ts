@@ -129,7 +129,13 @@ export function createApp(config: ServerConfig, logger: Logger, hooks: AppHooks 
     if (config.graphiqlDistDir && !existsSync(join(config.graphiqlDistDir, 'index.html'))) {
       logger.warn({ dir: config.graphiqlDistDir }, 'GraphiQL not built: run `npm run build`');
     }
-    handleGraphQL = createGraphQLHttpHandler({ apollo, authenticator, context, maxBodyBytes: config.maxBodyBytes, tracing });
+    handleGraphQL = createGraphQLHttpHandler({
+      apollo,
+      authenticator,
+      context: (caller, requestTrace) => context(caller, undefined, requestTrace),
+      maxBodyBytes: config.maxBodyBytes,
+      tracing,
+    });
     ws = attachGraphQLWs({
       httpServer,
       schema,

@@ -35,7 +35,7 @@ import { createOutputReader } from './infra/output-reader.ts';
 import { createUsageService } from './services/usage-service.ts';
 import { createUsageStore } from './infra/usage-store.ts';
 import { createWorkerService } from './services/worker-service.ts';
-import type { ServerTracing } from './tracing/server-tracing.ts';
+import type { RequestTrace, ServerTracing } from './tracing/server-tracing.ts';
 
 export type ServerDependencies = ReturnType<typeof createDependencies>;
 
@@ -158,7 +158,7 @@ export function createDependencies(config: ServerConfig, logger: Logger, tracing
   const provider = createProviderService(liveView);
   const flow = createFlowService(liveView);
   // One object literal of a fixed shape, built per request and per subscription.
-  const context = (caller: Caller, subscription?: SubscriptionScope): GraphQLContext => ({
+  const context = (caller: Caller, subscription?: SubscriptionScope, requestTrace: RequestTrace | null = null): GraphQLContext => ({
     caller,
     tasks,
     outputs,
@@ -172,6 +172,7 @@ export function createDependencies(config: ServerConfig, logger: Logger, tracing
     authenticationRequired: config.auth.required,
     traceUrlTemplate: config.traceUrlTemplate,
     logger,
+    requestTrace,
     backlog: subscription?.backlog,
     prefetchContent: subscription?.prefetchContent,
   });

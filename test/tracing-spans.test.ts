@@ -17,7 +17,11 @@ import { workerTracing } from '../worker/tracing/worker-tracing.ts';
 import { useSystem } from './support/fixtures.ts';
 import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver.ts';
 import { GEN_AI_LATEST, GEN_AI_V1_41, HTTP_SERVER_V1_41, isOwnAttribute, MESSAGING_V1_41 } from './support/semconv-spec.ts';
-import { fakeProviderEnv, graphql, startServer, startWorker, type RunningServer, type TestWorker } from './support/system.ts';
+import { fakeProviderEnv, graphql, startServer, type RunningServer, type TestWorker } from './support/system.ts';
+import { loadConfig as loadWorkerConfig } from '../worker/config.ts';
+import { createWorker } from '../worker/worker.ts';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
 import { attemptsOf, byTrace, childrenOf, fromReadable, linkOf, SpanKindOf, spansOfTask, type SpanRecord } from './support/trace-tree.ts';
 import { waitFor } from './support/wait-for.ts';
 
@@ -46,14 +50,32 @@ async function tracingWith(env: Record<string, string> = {}): Promise<Tracing> {
 
 const spans = (): SpanRecord[] => exporter.getFinishedSpans().map(fromReadable);
 
-/** A traced in-process worker; `run` stops it after. */
+/** Every line the workers of `withWorker` logged, parsed. */
+const logLines: Record<string, unknown>[] = [];
+const capture = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) logLines.push(JSON.parse(line) as Record<string, unknown>);
+    done();
+  },
+});
+
+/** A traced in-process worker logging into `logLines`; `run` stops it after. */
 async function withWorker<T>(run: (worker: TestWorker) => Promise<T>, options: { env?: Record<string, string>; tracing?: Record<string, string> } = {}): Promise<T> {
   const tracing = await tracingWith(options.tracing);
-  const worker = await startWorker(
-    system.redis.url,
-    { REDIS_KEY_PREFIX: system.prefix, ...fakeProviderEnv(system.fake), SWEEP_INTERVAL_MS: '300', LEASE_MS: '1500', CIRCUIT_VOLUME_THRESHOLD: '1000', ...options.env },
-    { tracing: workerTracing(tracing) },
-  );
+  const config = loadWorkerConfig({
+    REDIS_URL: system.redis.url,
+    REDIS_KEY_PREFIX: system.prefix,
+    ...fakeProviderEnv(system.fake),
+    HEARTBEAT_INTERVAL_MS: '200',
+    STALL_INTERVAL_MS: '500',
+    RETRY_DELAY_SCALE: '0.001',
+    SWEEP_INTERVAL_MS: '300',
+    LEASE_MS: '1500',
+    CIRCUIT_VOLUME_THRESHOLD: '1000',
+    ...options.env,
+  });
+  const worker = createWorker(config, pino({ level: 'debug' }, capture), { tracing: workerTracing(tracing) });
+  await worker.start();
   try {
     return await run(worker);
   } finally {
@@ -231,6 +253,10 @@ describe('the spans of one task', () => {
     expect(chat.attributes['error.type']).toBe('CancelledError');
     expect(chat.events.map((event) => event.name)).toContain('atf.first_chunk');
     expect(chat.attributes['atf.response.chunks']).toBeGreaterThan(0);
+    // Every line the attempt wrote (its logger binds `attempt`) carries the attempt span's ids.
+    const lines = logLines.filter((line) => line.taskId === id && line.attempt === 1);
+    expect(lines.map((line) => line.msg)).toContain('attempt aborted: task cancelled');
+    for (const line of lines) expect(line).toMatchObject({ trace_id: attempt!.traceId, span_id: attempt!.spanId });
     // A cut-off call is still billed: its cost is on the span as in the ledger.
     expect(chat.attributes['atf.usage.cost_nano_usd']).toBe(Number((await ledgerEntryOf(id)).costNano));
   });

@@ -368,14 +368,15 @@ export function createRunner(options: RunnerOptions) {
   async function run(queue: QueueName, job: BeeQueue.Job<TaskJobData>): Promise<void> {
     const claimed = await claim(queue, job);
     if (!claimed) return;
-    const trace = options.tracing ? await options.tracing.start({ ...claimed.task, taskId: claimed.lease.taskId }, queue) : null;
-    await (trace ? trace.run(() => runAttempt(queue, job, claimed, trace)) : runAttempt(queue, job, claimed, null));
+    const trace = options.tracing ? await options.tracing.start({ ...claimed.task, taskId: claimed.lease.taskId }, queue, claimed.lease.token) : null;
+    await runAttempt(queue, job, claimed, trace);
   }
 
-  /** One attempt at the task just claimed, inside its span when tracing is on. */
+  /** One attempt at the task just claimed; `trace` is its span when tracing is on. */
   async function runAttempt(queue: QueueName, job: BeeQueue.Job<TaskJobData>, claimed: NonNullable<Awaited<ReturnType<typeof claim>>>, trace: AttemptTrace | null): Promise<void> {
-    const log = logger.child({ taskId: claimed.lease.taskId, workerId, attempt: claimed.task.attempt });
+    const log = logger.child({ taskId: claimed.lease.taskId, workerId, attempt: claimed.task.attempt, ...trace?.logFields });
     const attempt = new Attempt(claimed.lease, claimed.task, log, store, options.leaseMs, options.output ?? DEFAULT_OUTPUT, options.model ?? 'unknown', claimed.task.capped);
+    trace?.watch(attempt.signal);
     running.set(claimed.lease.taskId, attempt.controller);
     try {
       // Per-task lines are debug: at info they cost about a fifth of the worker's CPU per task.

@@ -10,6 +10,7 @@ import type { UsageService } from '../services/usage-service.ts';
 import type { AuditService } from '../services/audit-service.ts';
 import type { Caller } from '../auth/scopes.ts';
 import type { Backlog } from '../services/backlog.ts';
+import type { RequestTrace } from '../tracing/server-tracing.ts';
 
 /** What every resolver receives, over HTTP and WebSocket alike. */
 export interface GraphQLContext {
@@ -28,6 +29,8 @@ export interface GraphQLContext {
   traceUrlTemplate: string | null;
   flow: FlowService;
   logger: Logger;
+  /** Over HTTP with tracing on: the request's trace scope, for a submit's spans (server/tracing). */
+  requestTrace: RequestTrace | null;
   /** Over WebSocket: how far this connection's subscriptions may fall behind, together. */
   backlog?: Backlog;
   /** Over WebSocket: this subscription's operation selects `Task.content` (its feed reads contents ahead). */

@@ -47,7 +47,7 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
-    submitTask: (_, { input }, { tasks, caller }) => tasks.submit(input, caller),
+    submitTask: (_, { input }, { tasks, caller, requestTrace }) => tasks.submit(input, caller, requestTrace),
     retryTask: (_, { id, resetRetryCount }, { tasks, caller }) => tasks.retry(id, resetRetryCount ?? false, caller),
     cancelTask: (_, { id }, { tasks, caller }) => tasks.cancel(id, caller),
     deleteTask: (_, { id }, { tasks, caller }) => tasks.remove(id, caller),

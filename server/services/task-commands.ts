@@ -17,7 +17,7 @@ import { validateContent, validateIdempotencyKey } from './content-validation.ts
 import { TaskPriority, taskCost } from '../../schema/src/dispatch.ts';
 import { estimateTaskPromptTokens } from '../../schema/src/task-prompts.ts';
 import { taskNotFound, type TaskReads } from './task-reads.ts';
-import type { ServerTracing } from '../tracing/server-tracing.ts';
+import type { RequestTrace, ServerTracing } from '../tracing/server-tracing.ts';
 
 export interface TaskCommandsOptions {
   repository: TaskRepository;
@@ -47,14 +47,15 @@ export function createTaskCommands(options: TaskCommandsOptions) {
    * idempotency key a resend returns the first task; the same key with other content
    * is a CONFLICT. Fails with UNAVAILABLE (fast) when Redis cannot be reached.
    */
-  async function submit(input: SubmitTaskInput, caller: Caller): Promise<TaskRecord> {
+  async function submit(input: SubmitTaskInput, caller: Caller, requestTrace: RequestTrace | null = null): Promise<TaskRecord> {
     validateContent(input.content, options.maxContentBytes);
     const idempotencyKey = input.idempotencyKey ?? null;
     if (idempotencyKey !== null) validateIdempotencyKey(idempotencyKey);
 
     const id = randomUUID();
     const type = input.type ?? TaskType.SUMMARIZE;
-    const span = options.tracing?.startSubmit({ id, tenant: caller.tenant, type }) ?? null;
+    const span = options.tracing?.startSubmit({ id, tenant: caller.tenant, type }, requestTrace) ?? null;
+    const log = span ? logger.child(span.logFields) : logger;
     const create = () =>
       repository.create({
         id,
@@ -71,7 +72,7 @@ export function createTaskCommands(options: TaskCommandsOptions) {
       });
     let outcome: Awaited<ReturnType<typeof create>>;
     try {
-      outcome = await reads.store(() => (span ? span.run(create) : create()));
+      outcome = await reads.store(create);
     } catch (error) {
       span?.end({ error });
       throw error;
@@ -98,9 +99,9 @@ export function createTaskCommands(options: TaskCommandsOptions) {
     // accepted whatever happens here: a failed enqueue is the sweeper's to repair, and failing
     // the request would invite another resend.
     if (record.state === TaskState.PENDING && record.reopens === 0) {
-      await queue.enqueue(record).catch((error: Error) => logger.warn({ taskId: record.id, err: error.message }, 'enqueue failed; the sweeper will queue the task'));
+      await queue.enqueue(record).catch((error: Error) => log.warn({ taskId: record.id, err: error.message }, 'enqueue failed; the sweeper will queue the task'));
     }
-    logger.debug({ taskId: record.id, status: outcome.status }, 'task submitted');
+    log.debug({ taskId: record.id, status: outcome.status }, 'task submitted');
     return record;
   }
 

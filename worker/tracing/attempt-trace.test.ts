@@ -4,7 +4,7 @@ import { startTracing } from '../../common/tracing.ts';
 import { tracingConfigFrom } from '../../common/tracing-config.ts';
 import { parseTraceParent } from '../../schema/src/trace-context.ts';
 import { attemptSpanContext, attemptSpanIds } from './attempt-ids.ts';
-import { createAttemptTracer, MAX_SPANS_PER_ATTEMPT, TracedAttempt } from './attempt-trace.ts';
+import { AttemptRegistry, createAttemptTracer, MAX_SPANS_PER_ATTEMPT, type TracedAttempt } from './attempt-trace.ts';
 import { dispatchWaitOf } from './dispatch-wait.ts';
 
 const exporter = new InMemorySpanExporter();
@@ -30,11 +30,10 @@ const task = (attempt: number) => ({
 describe('an attempt span', () => {
   it('holds at most MAX_SPANS_PER_ATTEMPT spans with itself; the rest are counted as dropped', async () => {
     exporter.reset();
-    const tracer = createAttemptTracer({ tracing, readWait: async () => null });
-    const attempt = await tracer.start(task(1), 'primary');
-    await attempt.run(async () => {
-      for (let i = 0; i < 30; i += 1) TracedAttempt.current()!.child(`child ${i}`).end();
-    });
+    const registry = new AttemptRegistry();
+    const tracer = createAttemptTracer({ tracing, registry, readWait: async () => null });
+    const attempt = await tracer.start(task(1), 'primary', 'token-1');
+    for (let i = 0; i < 30; i += 1) registry.ofLease('token-1')!.child(`child ${i}`).end();
     attempt.end(null);
     const spans = exporter.getFinishedSpans();
     expect(spans).toHaveLength(MAX_SPANS_PER_ATTEMPT);
@@ -43,10 +42,10 @@ describe('an attempt span', () => {
 
   it('is found by the next attempt from the task alone: its ids are the ones attempt-ids derives', async () => {
     exporter.reset();
-    const tracer = createAttemptTracer({ tracing, readWait: async () => null });
-    const first = await tracer.start(task(1), 'primary');
+    const tracer = createAttemptTracer({ tracing, registry: new AttemptRegistry(), readWait: async () => null });
+    const first = await tracer.start(task(1), 'primary', 'token-1');
     first.end(null);
-    const second = await tracer.start(task(2), 'retry');
+    const second = await tracer.start(task(2), 'retry', 'token-2');
     second.end(null);
     const [one, two] = exporter.getFinishedSpans();
     const { traceId, spanId } = one!.spanContext();
@@ -54,16 +53,17 @@ describe('an attempt span', () => {
     expect(one!.spanContext()).toMatchObject(attemptSpanIds('task-1', parseTraceParent(task(1).traceContext), 1));
   });
 
-  it('ends up nowhere once ended: a timer it left behind finds no attempt', async () => {
-    const tracer = createAttemptTracer({ tracing, readWait: async () => null });
-    const attempt = await tracer.start(task(3), 'primary');
-    let later: TracedAttempt | null | undefined;
-    await attempt.run(async () => {
-      setTimeout(() => (later = TracedAttempt.current()), 5);
-    });
+  it('is found by its lease and its signal while it runs, and by nothing once it ended', async () => {
+    const registry = new AttemptRegistry();
+    const tracer = createAttemptTracer({ tracing, registry, readWait: async () => null });
+    const attempt = await tracer.start(task(3), 'primary', 'token-3');
+    const signal = new AbortController().signal;
+    attempt.watch(signal);
+    expect(registry.ofLease('token-3')).toBe(attempt);
+    expect(registry.ofSignal(signal)).toBe(attempt);
     attempt.end(null);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(later).toBeNull();
+    const after: (TracedAttempt | null)[] = [registry.ofLease('token-3'), registry.ofSignal(signal)];
+    expect(after).toEqual([null, null]);
   });
 });
 

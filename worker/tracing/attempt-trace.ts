@@ -4,9 +4,13 @@
  * linked to the previous attempt, starting when the task began to wait for it, with the
  * dispatch wait as its first child. At most MAX_SPANS_PER_ATTEMPT spans an attempt, whatever
  * runs in it: past that, spans are counted, not recorded.
+ *
+ * The store and provider wrappers find the running attempt by what their calls carry (its lease
+ * token, its AbortSignal) in `AttemptRegistry`, not by an async context (common/tracing-sdk.ts
+ * says why): work outside an attempt (sweeps, heartbeats, held releases) finds none.
  */
-import { context, createContextKey, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Link, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
-import type { Tracing } from '../../common/tracing.ts';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Link, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import { traceLogFields, type Tracing } from '../../common/tracing.ts';
 import { Atf, AtfEvent, General, Messaging } from '../../common/semconv.ts';
 import { TaskParenting } from '../../common/tracing-config.ts';
 import { parseTraceParent } from '../../schema/src/trace-context.ts';
@@ -19,27 +23,47 @@ import type { DispatchWait } from './dispatch-wait.ts';
 /** The attempt's span and every span inside it, together. */
 export const MAX_SPANS_PER_ATTEMPT = 20;
 
-const ATTEMPT = createContextKey('atf.attempt');
+/** The attempts running in one worker, by their lease token and their AbortSignal; an attempt leaves it when it ends. */
+export class AttemptRegistry {
+  private readonly byToken = new Map<string, TracedAttempt>();
+  private readonly bySignal = new WeakMap<AbortSignal, TracedAttempt>();
 
-/** What the spans of an attempt are built on; the store and provider wrappers find it in the active context. */
+  add(token: string, attempt: TracedAttempt): void {
+    this.byToken.set(token, attempt);
+  }
+  watch(signal: AbortSignal, attempt: TracedAttempt): void {
+    this.bySignal.set(signal, attempt);
+  }
+  remove(token: string): void {
+    this.byToken.delete(token);
+  }
+  /** The running attempt holding lease `token`. */
+  ofLease(token: string): TracedAttempt | null {
+    return this.byToken.get(token) ?? null;
+  }
+  /** The running attempt whose signal `signal` is. */
+  ofSignal(signal: AbortSignal): TracedAttempt | null {
+    const attempt = this.bySignal.get(signal);
+    return attempt && !attempt.ended ? attempt : null;
+  }
+}
+
+/** What the spans of an attempt are built on. */
 export class TracedAttempt implements AttemptTrace {
   private spans = 1;
   private dropped = 0;
   private outcome: string | null = null;
-  private ended = false;
+  ended = false;
+  readonly logFields: Readonly<Record<string, string>>;
 
   constructor(
     readonly span: Span,
     private readonly tracer: Tracer,
-  ) {}
-
-  /**
-   * The attempt running in the active context, if any. A timer created inside an attempt keeps
-   * its context after the attempt ended: it finds none, so nothing it does joins the trace.
-   */
-  static current(): TracedAttempt | null {
-    const attempt = context.active().getValue(ATTEMPT) as TracedAttempt | undefined;
-    return attempt && !attempt.ended ? attempt : null;
+    private readonly registry: AttemptRegistry,
+    private readonly token: string,
+  ) {
+    this.logFields = traceLogFields(span);
+    registry.add(token, this);
   }
 
   /** A span inside the attempt, or a span that records nothing once the attempt has its fill. */
@@ -63,9 +87,8 @@ export class TracedAttempt implements AttemptTrace {
     }
   }
 
-  run<T>(work: () => Promise<T>): Promise<T> {
-    // On the root context: nothing of the bee-queue loop that delivered the job comes along.
-    return context.with(trace.setSpan(ROOT_CONTEXT, this.span).setValue(ATTEMPT, this), work);
+  watch(signal: AbortSignal): void {
+    this.registry.watch(signal, this);
   }
 
   end(abortReason: unknown): void {
@@ -76,12 +99,14 @@ export class TracedAttempt implements AttemptTrace {
     else this.settle('failed', name ?? '_OTHER');
     if (this.dropped > 0) this.span.setAttribute(Atf.SPANS_DROPPED, this.dropped);
     this.ended = true;
+    this.registry.remove(this.token);
     this.span.end();
   }
 }
 
 export interface AttemptTracerOptions {
   tracing: Tracing;
+  registry: AttemptRegistry;
   /** Reads how the task waited for this attempt (dispatch-wait.ts); null when it cannot be told. */
   readWait(taskId: string, version: number): Promise<DispatchWait | null>;
 }
@@ -92,7 +117,7 @@ export function createAttemptTracer(options: AttemptTracerOptions): AttemptTrace
   const asChild = tracing.config.parenting === TaskParenting.CHILD;
 
   return {
-    async start(task: ClaimedTask & { taskId: string }, queue: QueueName): Promise<TracedAttempt> {
+    async start(task: ClaimedTask & { taskId: string }, queue: QueueName, leaseToken: string): Promise<TracedAttempt> {
       const producer = parseTraceParent(task.traceContext);
       const producerContext = producer
         ? { traceId: producer.traceId, spanId: producer.spanId, traceFlags: producer.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true }
@@ -129,7 +154,7 @@ export function createAttemptTracer(options: AttemptTracerOptions): AttemptTrace
         parent,
         attemptSpanIds(task.taskId, producer, task.attempt),
       );
-      const attempt = new TracedAttempt(span, tracer);
+      const attempt = new TracedAttempt(span, tracer, options.registry, leaseToken);
       if (wait) recordWait(attempt, wait);
       return attempt;
     },

@@ -6,15 +6,15 @@
  * of chunks, never a span per chunk. Prompt and answer text only with OTEL_GENAI_CAPTURE_CONTENT.
  *
  * A wrapper, not a change to the providers: it sees the call through the request's callbacks
- * (onText, onUsage, onGeneration) and its result.
+ * (onText, onUsage, onGeneration) and its result, and finds its attempt by the request's signal.
  */
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import { Atf, AtfEvent, General, GenAi } from '../../common/semconv.ts';
 import type { TracingConfig } from '../../common/tracing-config.ts';
 import { isProviderError } from '../../schema/src/errors.ts';
 import { toNanoUsd, type CallUsage } from '../../schema/src/usage.ts';
 import type { ChatMessage, CompletionRequest, CompletionResult, TextProvider } from '../providers/provider.ts';
-import { TracedAttempt } from './attempt-trace.ts';
+import type { AttemptRegistry, TracedAttempt } from './attempt-trace.ts';
 
 export interface ChatTraceOptions {
   config: Pick<TracingConfig, 'captureContent' | 'genAiLatest'>;
@@ -24,6 +24,8 @@ export interface ChatTraceOptions {
   providerName: string;
   /** The provider's base URL (server.address, server.port); null for one that runs in-process. */
   baseUrl: string | null;
+  /** Where the running attempts are: a call is the child of the attempt whose signal it carries. */
+  attempts: AttemptRegistry;
 }
 
 /** The low-cardinality class a call failed with (error.type): its error class, or what aborted it. */
@@ -114,7 +116,7 @@ export function traceProvider(provider: TextProvider, options: ChatTraceOptions)
         : {}),
     };
     try {
-      const result = await context.with(trace.setSpan(context.active(), span), () => provider.complete(observed));
+      const result = await provider.complete(observed);
       const finishReason = result.finishReason ?? null;
       if (finishReason) span.setAttribute(GenAi.RESPONSE_FINISH_REASONS, [finishReason]);
       if (result.usage?.model) span.setAttribute(GenAi.RESPONSE_MODEL, result.usage.model);
@@ -139,7 +141,7 @@ export function traceProvider(provider: TextProvider, options: ChatTraceOptions)
   return {
     name: provider.name,
     complete(request) {
-      const attempt = TracedAttempt.current();
+      const attempt = options.attempts.ofSignal(request.signal);
       return attempt ? traced(attempt, request) : provider.complete(request);
     },
   };

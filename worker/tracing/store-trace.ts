@@ -2,28 +2,29 @@
  * The task store, seen from the running attempt's span: how the attempt ended (completed, a
  * retry scheduled, the DLQ, deferred and why, handed back, or refused as stale) and the budget
  * hold before its call as a span of its own. A wrapper: the store itself knows nothing of
- * tracing, and a write outside a traced attempt (the sweeper, held releases) is left alone.
+ * tracing. The attempt is found by the lease a write names; a write outside a running attempt
+ * (the sweeper, held releases) finds none and is left alone.
  */
 import { AtfEvent, Atf, General } from '../../common/semconv.ts';
 import { TaskState } from '../../schema/src/task.ts';
 import type { TaskStore, WriteOutcome } from '../task-store.ts';
-import { TracedAttempt } from './attempt-trace.ts';
+import type { AttemptRegistry } from './attempt-trace.ts';
 
 const stale = (outcome: WriteOutcome) => outcome.status === 'stale';
 
-export function traceTaskStore(store: TaskStore): TaskStore {
+export function traceTaskStore(store: TaskStore, attempts: AttemptRegistry): TaskStore {
   return {
     ...store,
 
     async complete(...args: Parameters<TaskStore['complete']>) {
       const outcome = await store.complete(...args);
-      TracedAttempt.current()?.settle(stale(outcome) ? 'stale' : 'completed');
+      attempts.ofLease(args[0].token)?.settle(stale(outcome) ? 'stale' : 'completed');
       return outcome;
     },
 
     async fail(lease, next) {
       const outcome = await store.fail(lease, next);
-      const attempt = TracedAttempt.current();
+      const attempt = attempts.ofLease(lease.token);
       if (attempt) {
         if (next.retryDelayMs !== null) attempt.span.setAttribute(Atf.RETRY_DELAY_MS, next.retryDelayMs);
         attempt.span.setAttribute(Atf.ERROR_MESSAGE, next.error.message.slice(0, 200));
@@ -34,7 +35,7 @@ export function traceTaskStore(store: TaskStore): TaskStore {
 
     async defer(lease, delayMs, reason) {
       const outcome = await store.defer(lease, delayMs, reason);
-      const attempt = TracedAttempt.current();
+      const attempt = attempts.ofLease(lease.token);
       if (attempt) {
         attempt.span.addEvent(AtfEvent.DEFERRED, { [Atf.DEFER_REASON]: reason, [Atf.DEFER_DELAY_MS]: delayMs });
         attempt.span.setAttribute(Atf.DEFER_REASON, reason);
@@ -45,12 +46,13 @@ export function traceTaskStore(store: TaskStore): TaskStore {
 
     async release(lease) {
       const released = await store.release(lease);
-      TracedAttempt.current()?.settle(released ? 'handed_back' : 'stale');
+      attempts.ofLease(lease.token)?.settle(released ? 'handed_back' : 'stale');
       return released;
     },
 
     async reserveBudget(tenant, reservationId, amountNano, ttlMs) {
-      const attempt = TracedAttempt.current();
+      // The runner names a reservation `<task>:<attempt>:<lease token>` (runner.ts reserveBudget).
+      const attempt = attempts.ofLease(reservationId.slice(reservationId.lastIndexOf(':') + 1));
       if (!attempt) return store.reserveBudget(tenant, reservationId, amountNano, ttlMs);
       const span = attempt.child('budget hold', { attributes: { [Atf.BUDGET_HOLD_NANO_USD]: amountNano } });
       try {

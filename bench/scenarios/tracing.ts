@@ -32,13 +32,21 @@ export async function benchTracing(system: BenchSystem, api: Running, flush: () 
         async () => void on.push(await endToEnd(system, ourPipeline(traced, tracedWorkers.map((w) => w.pid)), clients, seconds)),
       ];
       for (const run of rep % 2 === 0 ? order : [...order].reverse()) await run();
-      system.log(`tracing rep ${rep + 1}: on ${on.at(-1)!.perSecond.toFixed(0)} tasks/s vs off ${off.at(-1)!.perSecond.toFixed(0)} tasks/s (${receiver.requests.length} OTLP requests so far)`);
+      const [a, b] = [on.at(-1)!, off.at(-1)!];
+      system.log(
+        `tracing rep ${rep + 1}: on ${a.perSecond.toFixed(0)} tasks/s (API ${a.cpu.api!.toFixed(0)} µs, workers ${a.cpu.workers!.toFixed(0)} µs a task)` +
+          ` vs off ${b.perSecond.toFixed(0)} tasks/s (API ${b.cpu.api!.toFixed(0)} µs, workers ${b.cpu.workers!.toFixed(0)} µs) (${receiver.requests.length} OTLP requests so far)`,
+      );
       await flush();
     }
     if (receiver.requests.length === 0) throw new Error('tracing on, but no span reached the receiver');
     return [
       compared('tracing', `tasks/s, 100 % sampled and exported vs tracing off, ${clients} clients`, '/s', on.map((r) => r.perSecond), 'tracing off', off.map((r) => r.perSecond), { on: 'ratio', op: '>=', value: 0.95 }),
       compared('tracing', `p99 latency, traced vs off, ${clients} clients`, 'ms', on.map((r) => r.p99), 'tracing off', off.map((r) => r.p99)),
+      // CPU per task moves less than tasks/s when other work shares the cores.
+      compared('tracing', `API server CPU per task, traced vs off, ${clients} clients`, 'µs', on.map((r) => r.cpu.api!), 'tracing off', off.map((r) => r.cpu.api!)),
+      compared('tracing', `worker CPU per task, traced vs off, ${clients} clients`, 'µs', on.map((r) => r.cpu.workers!), 'tracing off', off.map((r) => r.cpu.workers!)),
+      compared('tracing', `Redis CPU per task, traced vs off, ${clients} clients`, 'µs', on.map((r) => r.cpu.redis!), 'tracing off', off.map((r) => r.cpu.redis!)),
     ];
   } finally {
     await Promise.all([stopAll([...plainWorkers, ...tracedWorkers]), traced.stop()]);

@@ -25,8 +25,9 @@ import { benchRetries } from './scenarios/retries.ts';
 import { benchStreaming } from './scenarios/streaming.ts';
 import { benchDispatch } from './scenarios/dispatch.ts';
 import { benchWorker } from './scenarios/worker.ts';
+import { benchTracing } from './scenarios/tracing.ts';
 
-const SCENARIOS = ['submit', 'end-to-end', 'worker', 'retries', 'dispatch', 'fan-out', 'streaming', 'growth', 'memory', 'scale'] as const;
+const SCENARIOS = ['submit', 'end-to-end', 'worker', 'retries', 'dispatch', 'tracing', 'fan-out', 'streaming', 'growth', 'memory', 'scale'] as const;
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, reps: { type: 'string' }, against: { type: 'string' } } });
 const quick = values.quick!;
@@ -57,6 +58,7 @@ try {
     retries: () => benchRetries(system, api, flush),
     // --against <ref>: an earlier commit's server and worker, for the dispatcher's price.
     dispatch: () => benchDispatch(system, flush, values.against),
+    tracing: () => benchTracing(system, api, flush),
     'fan-out': () => benchFanout(system, api, noop, raw),
     streaming: () => benchStreaming(system, api),
     growth: () => benchGrowth(system),

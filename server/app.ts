@@ -25,6 +25,7 @@ import { createWorkerRoutes } from './http/worker-routes.ts';
 import { sendJson } from './http/respond.ts';
 import { createStaticHandler } from './http/static-files.ts';
 import { createRouter } from './http/router.ts';
+import type { ServerTracing } from './tracing/server-tracing.ts';
 
 export interface AppHooks {
   /**
@@ -32,11 +33,13 @@ export interface AppHooks {
    * came up too old (RedisVersionError). main.ts logs it and exits 1; by default it is logged.
    */
   onFatal?(error: Error): void;
+  /** Spans for requests that submit tasks (server/tracing); main.ts passes it when tracing is on. */
+  tracing?: ServerTracing | null;
 }
 
 export function createApp(config: ServerConfig, logger: Logger, hooks: AppHooks = {}) {
-  const { keys, redis, subscriber, onRedisAccepted, queue, queues, health, workers, provider, flow, dispatch, audit, authenticator, formatError, schema, limitsRule, context } =
-    createDependencies(config, logger);
+  const { tracing, keys, redis, subscriber, onRedisAccepted, queue, queues, health, workers, provider, flow, dispatch, audit, authenticator, formatError, schema, limitsRule, context } =
+    createDependencies(config, logger, hooks.tracing ?? null);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
@@ -127,7 +130,13 @@ export function createApp(config: ServerConfig, logger: Logger, hooks: AppHooks 
     if (config.graphiqlDistDir && !existsSync(join(config.graphiqlDistDir, 'index.html'))) {
       logger.warn({ dir: config.graphiqlDistDir }, 'GraphiQL not built: run `npm run build`');
     }
-    handleGraphQL = createGraphQLHttpHandler({ apollo, authenticator, context, maxBodyBytes: config.maxBodyBytes });
+    handleGraphQL = createGraphQLHttpHandler({
+      apollo,
+      authenticator,
+      context: (caller, requestTrace) => context(caller, undefined, requestTrace),
+      maxBodyBytes: config.maxBodyBytes,
+      tracing,
+    });
     ws = attachGraphQLWs({
       httpServer,
       schema,

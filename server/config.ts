@@ -5,6 +5,7 @@ import { envBool, envInt, parseEnv, type CrossCheck } from '../common/env.ts';
 import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
 import { sharedConfigFrom, sharedEnvShape } from '../common/shared-config.ts';
 import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
+import { resourceAttributesCheck, tracingConfigFrom, tracingEnvShape } from '../common/tracing-config.ts';
 import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { parseApiKeys } from './auth/api-keys.ts';
 import { INTROSPECTION_POLICIES, IntrospectionPolicy } from './graphql/introspection.ts';
@@ -108,6 +109,12 @@ const shape = {
   // take the pod out), then in-flight requests get SHUTDOWN_GRACE_MS to finish.
   SHUTDOWN_DELAY_MS: envInt(0, { max: 120_000 }),
   SHUTDOWN_GRACE_MS: envInt(10_000, { max: 600_000 }),
+  ...tracingEnvShape,
+  // A link to a task's trace in the operators' trace viewer, shown by the web app.
+  TRACE_URL_TEMPLATE: z
+    .string()
+    .refine((value) => /^https?:\/\//.test(value) && /\{(traceId|taskId)\}/.test(value), 'must be an http(s) URL with {traceId} (or {taskId})')
+    .optional(),
 };
 
 /** Every environment variable this process reads. */
@@ -117,7 +124,7 @@ export type ServerConfig = ReturnType<typeof loadConfig>;
 
 /** Validates `env`; throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>) {
-  const raw = parseEnv(shape, env, [...redisEnvChecks, anonymousBindCheck, developmentBindCheck]);
+  const raw = parseEnv(shape, env, [...redisEnvChecks, anonymousBindCheck, developmentBindCheck, resourceAttributesCheck]);
   const redisSettings = redisConfigFrom(raw);
   const isDevelopment = raw.NODE_ENV === 'development';
   return {
@@ -179,5 +186,9 @@ export function loadConfig(env: Record<string, string | undefined>) {
       startRateWindowMs: raw.START_RATE_WINDOW_MS,
       activitySampleMs: raw.TENANT_ACTIVITY_SAMPLE_MS,
     },
+    /** OpenTelemetry tracing; off unless an OTLP endpoint is set (docs/observability.md). */
+    tracing: tracingConfigFrom(raw),
+    /** The trace viewer's URL for a task (`{traceId}`, `{taskId}`), or null. */
+    traceUrlTemplate: raw.TRACE_URL_TEMPLATE ?? null,
   };
 }

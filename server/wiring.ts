@@ -40,10 +40,12 @@ import { createDispatchService } from './services/dispatch-service.ts';
 import { createStartRate } from './services/start-rate.ts';
 import { createTaskStandings } from './services/task-standings.ts';
 import { createTenantActivity } from './services/tenant-activity.ts';
+import type { RequestTrace, ServerTracing } from './tracing/server-tracing.ts';
 
 export type ServerDependencies = ReturnType<typeof createDependencies>;
 
-export function createDependencies(config: ServerConfig, logger: Logger) {
+/** `tracing` (server/tracing) when tracing is on: submits get their spans. */
+export function createDependencies(config: ServerConfig, logger: Logger, tracing: ServerTracing | null = null) {
   const endpoint = parseRedisUrl(config.redisUrl);
   const keys = createRedisKeys(config.redisPrefix);
   // Fixed roles: commands fail fast while Redis is down; the subscriber only subscribes.
@@ -111,6 +113,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     subscriberLimits: config.wsSubscriberLimits,
     standings,
     contentCacheBytes: config.taskContentCacheBytes,
+    tracing,
   });
   const outputs = createOutputService({
     reader: createOutputReader(redis, keys),
@@ -179,7 +182,7 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     logger,
   });
   // One object literal of a fixed shape, built per request and per subscription.
-  const context = (caller: Caller, subscription?: SubscriptionScope): GraphQLContext => ({
+  const context = (caller: Caller, subscription?: SubscriptionScope, requestTrace: RequestTrace | null = null): GraphQLContext => ({
     caller,
     tasks,
     outputs,
@@ -192,10 +195,12 @@ export function createDependencies(config: ServerConfig, logger: Logger) {
     audit,
     dispatch,
     authenticationRequired: config.auth.required,
+    traceUrlTemplate: config.traceUrlTemplate,
     logger,
+    requestTrace,
     backlog: subscription?.backlog,
     prefetchContent: subscription?.prefetchContent,
   });
 
-  return { keys, redis, subscriber, onRedisAccepted, queue, tasks, queues, health, workers, provider, flow, dispatch, audit, authenticator, formatError, schema, limitsRule, context };
+  return { tracing, keys, redis, subscriber, onRedisAccepted, queue, tasks, queues, health, workers, provider, flow, dispatch, audit, authenticator, formatError, schema, limitsRule, context };
 }

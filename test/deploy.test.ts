@@ -214,12 +214,20 @@ interface ComposeService {
 }
 const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
 const monitoring = parse(read('docker-compose.monitoring.yml')) as { services: Record<string, ComposeService> };
+/** The services `docker compose -f docker-compose.yml -f docker-compose.monitoring.yml` runs: the overlay merged in as compose merges it. */
+const merged: Record<string, ComposeService> = { ...compose.services };
+for (const [name, overlay] of Object.entries(monitoring.services)) {
+  const base = merged[name];
+  merged[name] = base
+    ? { ...base, ...overlay, environment: { ...base.environment, ...overlay.environment }, depends_on: { ...base.depends_on, ...overlay.depends_on } }
+    : overlay;
+}
 const seconds = (value: string) => Number(/^(\d+)s$/.exec(value)?.[1]);
 
 describe('docker-compose.yml', () => {
   it('runs redis, server and worker, each with a healthcheck, each waiting for what it needs to be healthy', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['redis', 'server', 'worker']);
-    for (const [name, service] of Object.entries({ ...compose.services, ...monitoring.services })) {
+    for (const [name, service] of Object.entries(merged)) {
       expect(service.healthcheck?.test?.length, `${name} healthcheck`).toBeGreaterThan(0);
       expect(service.healthcheck?.disable, name).toBeUndefined();
       for (const [dependency, rule] of Object.entries(service.depends_on ?? {})) expect(rule.condition, `${name} -> ${dependency}`).toBe('service_healthy');
@@ -266,6 +274,25 @@ describe('docker-compose.yml', () => {
 });
 
 describe('monitoring', () => {
+  it('sends the server and workers traces to the collector, and the collector to Jaeger (docs/observability.md)', () => {
+    for (const name of ['server', 'worker']) {
+      const environment = monitoring.services[name]!.environment!;
+      expect(environment.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('http://otel-collector:4318');
+      for (const variable of Object.keys(environment)) expect((name === 'server' ? serverVariables : workerVariables).has(variable), `${name}: ${variable}`).toBe(true);
+    }
+    expect(() => loadServerConfig({ ...merged.server!.environment!, TRACE_URL_TEMPLATE: 'http://localhost:16686/trace/{traceId}' })).not.toThrow();
+    const collector = parse(read('deploy/monitoring/otel-collector/config.yaml')) as {
+      receivers: { otlp: { protocols: { http: { endpoint: string } } } };
+      exporters: Record<string, { endpoint: string }>;
+      service: { pipelines: { traces: { receivers: string[]; exporters: string[] } } };
+    };
+    expect(collector.receivers.otlp.protocols.http.endpoint).toMatch(/:4318$/);
+    const [exporter] = collector.service.pipelines.traces.exporters;
+    expect(collector.exporters[exporter!]!.endpoint).toBe('jaeger:4317');
+    expect(monitoring.services.jaeger!.ports).toContain('16686:16686');
+    expect(read('deploy/monitoring/grafana/provisioning/datasources/jaeger.yml')).toContain('http://jaeger:16686');
+  });
+
   const prometheus = parse(read('deploy/monitoring/prometheus.yml')) as { scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[] };
   const dashboard = JSON.parse(read('deploy/monitoring/grafana/dashboards/asynctaskflow.json')) as { uid: string; panels: { title: string; targets: { expr: string }[] }[] };
 

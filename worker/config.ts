@@ -10,6 +10,7 @@ import { ErrorClass } from '../schema/src/task.ts';
 import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
 import { sharedConfigFrom, sharedEnvShape } from '../common/shared-config.ts';
 import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
+import { resourceAttributesCheck, tracingConfigFrom, tracingEnvShape, workerTracingEnvShape } from '../common/tracing-config.ts';
 
 // STALLED is not here: a task whose worker vanished is taken over at once, within MAX_RETRIES.
 const retrySchedulesSchema = z.partialRecord(
@@ -86,6 +87,8 @@ const shape = {
   WORKER_LIVENESS_FILE: z.string().optional(),
   OPENROUTER_BASE_URL: z.url({ protocol: /^https?$/ }).default(DEFAULT_OPENROUTER_BASE_URL),
   OPENROUTER_MODEL: z.string().min(1).default(DEFAULT_OPENROUTER_MODEL),
+  ...tracingEnvShape,
+  ...workerTracingEnvShape,
 };
 
 const readKeyFile = (path: string) => readFileSync(path, 'utf8').trim();
@@ -107,7 +110,7 @@ export type WorkerConfig = ReturnType<typeof loadConfig>;
 
 /** Validates `env`; throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>) {
-  const raw = parseEnv(shape, env, [...redisEnvChecks, providerKeyChecks]);
+  const raw = parseEnv(shape, env, [...redisEnvChecks, providerKeyChecks, resourceAttributesCheck]);
   const redisSettings = redisConfigFrom(raw);
   const apiKey = raw.OPENROUTER_API_KEY ?? (raw.OPENROUTER_API_KEY_FILE ? readKeyFile(raw.OPENROUTER_API_KEY_FILE) : undefined);
   return {
@@ -151,5 +154,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     openRouter: apiKey && raw.PROVIDER === 'auto'
       ? { apiKey, baseUrl: raw.OPENROUTER_BASE_URL.replace(/\/+$/, ''), model: raw.OPENROUTER_MODEL }
       : null,
+    /** OpenTelemetry tracing; off unless an OTLP endpoint is set (docs/observability.md). */
+    tracing: tracingConfigFrom(raw),
   };
 }

@@ -25,6 +25,7 @@ import type { TaskHandler, TaskOutput } from './tasks/task-handler.ts';
 import { Attempt, CancelledError, LeaseLostError, OutputTooLargeError, ShutdownError } from './attempt.ts';
 import type { Deferral } from './held-release.ts';
 import type { ClaimedTask, FinishedJob, Lease, TaskStore, Ticket } from './task-store.ts';
+import type { AttemptTrace, AttemptTracer } from './tracing/types.ts';
 
 export interface RunnerOptions {
   endpoint: RedisEndpoint;
@@ -64,6 +65,8 @@ export interface RunnerOptions {
    * job is queued; `stillHeld` is false when the hold ended here while it was being written.
    */
   onHeld?: (deferral: Deferral, hold: Hold, stillHeld: boolean) => Promise<void>;
+  /** Traces each attempt (docs/observability.md); null or absent when tracing is off. */
+  tracing?: AttemptTracer | null;
 }
 
 const DEFAULT_OUTPUT = { flushMs: 50, flushChars: 256, maxBytes: 1024 * 1024 };
@@ -365,8 +368,15 @@ export function createRunner(options: RunnerOptions) {
   async function run(queue: QueueName, job: BeeQueue.Job<TaskJobData>): Promise<void> {
     const claimed = await claim(queue, job);
     if (!claimed) return;
-    const log = logger.child({ taskId: claimed.lease.taskId, workerId, attempt: claimed.task.attempt });
+    const trace = options.tracing ? await options.tracing.start({ ...claimed.task, taskId: claimed.lease.taskId }, queue, claimed.lease.token) : null;
+    await runAttempt(queue, job, claimed, trace);
+  }
+
+  /** One attempt at the task just claimed; `trace` is its span when tracing is on. */
+  async function runAttempt(queue: QueueName, job: BeeQueue.Job<TaskJobData>, claimed: NonNullable<Awaited<ReturnType<typeof claim>>>, trace: AttemptTrace | null): Promise<void> {
+    const log = logger.child({ taskId: claimed.lease.taskId, workerId, attempt: claimed.task.attempt, ...trace?.logFields });
     const attempt = new Attempt(claimed.lease, claimed.task, log, store, options.leaseMs, options.output ?? DEFAULT_OUTPUT, options.model ?? 'unknown', claimed.task.capped);
+    trace?.watch(attempt.signal);
     running.set(claimed.lease.taskId, attempt.controller);
     try {
       // Per-task lines are debug: at info they cost about a fifth of the worker's CPU per task.
@@ -385,6 +395,7 @@ export function createRunner(options: RunnerOptions) {
       }
       // A newer attempt of the same task may already run here (after a takeover): keep its handle.
       if (running.get(claimed.lease.taskId) === attempt.controller) running.delete(claimed.lease.taskId);
+      trace?.end(attempt.abortReason);
     }
   }
 

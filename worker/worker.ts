@@ -32,6 +32,7 @@ import { createBudgetTenants } from './budget-tenants.ts';
 import { createHoldEstimate } from './budget-estimate.ts';
 import { createTaskStore } from './task-store.ts';
 import { createProviderCallRecorder } from './provider-call-stats.ts';
+import type { WorkerTracingFactory } from './tracing/worker-tracing.ts';
 
 /** Model prices: OpenRouter's list when a key is set, else the configured ones alone. */
 export function createPrices(config: WorkerConfig, logger?: Logger): PriceBook {
@@ -61,7 +62,12 @@ export function createProvider(config: WorkerConfig, prices: PriceBook = createP
     : createLocalSummarizer();
 }
 
-export function createWorker(config: WorkerConfig, logger: Logger) {
+export interface WorkerHooks {
+  /** Spans for each attempt (worker/tracing); main.ts passes it when tracing is on. */
+  tracing?: WorkerTracingFactory | null;
+}
+
+export function createWorker(config: WorkerConfig, logger: Logger, hooks: WorkerHooks = {}) {
   const endpoint = parseRedisUrl(config.redisUrl);
   const keys = createRedisKeys(config.redisPrefix);
   // Writes queue while Redis reconnects (a finished task's result is worth waiting for).
@@ -71,7 +77,8 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
   // lease renewal, a missed circuit command by the next heartbeat.
   const subscriber = createRedisClient(endpoint, { name: `atf-worker-${config.workerId}-sub`, failFastWhenDown: false, commandTimeoutMs: 0 });
   subscriber.on('error', (error) => logger.warn({ err: error.message }, 'redis subscriber error'));
-  const store = createTaskStore({
+  const traced = hooks.tracing?.({ redis, keys }) ?? null;
+  const untracedStore = createTaskStore({
     redis,
     keys,
     workerId: config.workerId,
@@ -83,9 +90,17 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     // A ticket given back carries no task and no timeout: the task it starts has its own deadline.
     dispatch: { priorityOffsetMs: config.priorityOffsetMs, tokenLimit: config.providerTokenLimit, wakeJob: encodeBeeQueueJob<TaskJobData>({ taskId: '' }) },
   });
+  const store = traced ? traced.traceStore(untracedStore) : untracedStore;
   const prices = createPrices(config, logger);
   const budgetTenants = createBudgetTenants({ redis, keys, refreshMs: Math.min(1000, config.budgetRecheckMs) });
-  const provider = createProvider(config, prices);
+  const untracedProvider = createProvider(config, prices);
+  const provider = traced
+    ? traced.traceProvider(untracedProvider, {
+        model: config.openRouter?.model ?? untracedProvider.name,
+        providerName: config.openRouter ? 'openrouter' : untracedProvider.name,
+        baseUrl: config.openRouter?.baseUrl ?? null,
+      })
+    : untracedProvider;
   // One handler per type: this does not compile until a new type has one.
   const handlers: Record<TaskType, TaskHandler> = { [TaskType.SUMMARIZE]: createSummarizeHandler(provider, { maxTokens: config.maxCompletionTokens }) };
   // What a budget holds for a call: what the task's type says it sends and may receive, at the model's price.
@@ -153,6 +168,7 @@ export function createWorker(config: WorkerConfig, logger: Logger) {
     retryDelayScale: config.retryDelayScale,
     retryPolicy: config.retryPolicy,
     onProviderCall: (call) => providerCalls.record(call),
+    tracing: traced?.attempts ?? null,
   });
   let heartbeat: ReturnType<typeof startHeartbeat> | null = null;
   let sweeper: ReturnType<typeof startSweeper> | null = null;

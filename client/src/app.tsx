@@ -70,7 +70,7 @@ function Shell(props: { app: AppClient }) {
       </header>
       <main>
         <Switch fallback={<SubmitPage app={props.app} canWrite={canWrite()} />}>
-          <Match when={taskIdOf(currentPath())}>{(id) => <TaskView id={id()} canWrite={canWrite()} />}</Match>
+          <Match when={taskIdOf(currentPath())}>{(id) => <TaskView id={id()} canWrite={canWrite()} traceUrlTemplate={viewer.viewer().traceUrlTemplate} />}</Match>
           <Match when={currentPath() === '/tasks'}>
             <TasksPage canWrite={canWrite()} />
           </Match>

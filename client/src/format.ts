@@ -45,3 +45,8 @@ export function shortId(id: string): string {
 export function percent(progress: number): string {
   return `${Math.round(progress * 100)}%`;
 }
+
+/** A trace viewer's URL for a task: TRACE_URL_TEMPLATE with `{traceId}` and `{taskId}` filled in. */
+export function traceUrlOf(template: string, ids: { traceId: string; taskId: string }): string {
+  return template.replaceAll('{traceId}', encodeURIComponent(ids.traceId)).replaceAll('{taskId}', encodeURIComponent(ids.taskId));
+}

@@ -25,6 +25,7 @@ const VALID: Record<string, string> = {
   startedAt: '1700000000500',
   completedAt: '1700000002000',
   idempotencyKey: 'key-1',
+  trace: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
   dlqClass: 'RATE_LIMIT',
   apiKeyId: 'anonymous',
   usageCalls: '2',

@@ -132,6 +132,8 @@ export const taskHashSchema = z.object({
   startedAt: optionalNumber,
   completedAt: optionalNumber,
   idempotencyKey: optionalString,
+  /** The submit's W3C trace context (`traceparent`), when the server traced it (schema/src/trace-context.ts). */
+  trace: optionalString,
   /** The error class a DLQ task is filed under (its last error's). */
   dlqClass: z.enum(ErrorClass).optional().transform((value) => value ?? null),
   /** The API key that submitted it ('anonymous' without keys); absent on tasks from before. */
@@ -268,6 +270,7 @@ export function parseTaskHash(fields: RawHash): TaskRecord {
     startedAt: optionalNumeral(fields, 'startedAt'),
     completedAt: optionalNumeral(fields, 'completedAt'),
     idempotencyKey: optionalText(fields, 'idempotencyKey') ?? null,
+    trace: optionalText(fields, 'trace') ?? null,
     dlqClass,
     apiKeyId: optionalText(fields, 'apiKeyId') ?? null,
     usageCalls: optionalNumeral(fields, 'usageCalls'),

@@ -11,6 +11,7 @@ import type { AuditService } from '../services/audit-service.ts';
 import type { DispatchService } from '../services/dispatch-service.ts';
 import type { Caller } from '../auth/scopes.ts';
 import type { Backlog } from '../services/backlog.ts';
+import type { RequestTrace } from '../tracing/server-tracing.ts';
 
 /** What every resolver receives, over HTTP and WebSocket alike. */
 export interface GraphQLContext {
@@ -26,8 +27,12 @@ export interface GraphQLContext {
   dispatch: DispatchService;
   /** False when the server runs without API keys. */
   authenticationRequired: boolean;
+  /** TRACE_URL_TEMPLATE, for the web app's link to a task's trace; null when unset. */
+  traceUrlTemplate: string | null;
   flow: FlowService;
   logger: Logger;
+  /** Over HTTP with tracing on: the request's trace scope, for a submit's spans (server/tracing). */
+  requestTrace: RequestTrace | null;
   /** Over WebSocket: how far this connection's subscriptions may fall behind, together. */
   backlog?: Backlog;
   /** Over WebSocket: this subscription's operation selects `Task.content` (its feed reads contents ahead). */

@@ -11,6 +11,7 @@ import { DateTimeScalar } from './date-time.ts';
 import { selectsAnyField } from './selection.ts';
 import { Scope } from '../auth/scopes.ts';
 import type { TaskStandingView } from '../services/dispatch-service.ts';
+import { traceIdOf } from '../../schema/src/trace-context.ts';
 
 /** The GraphQL name of each scope. */
 const SCOPE_ENUM = { [Scope.TASKS_WRITE]: 'TASKS_WRITE', [Scope.TASKS_READ]: 'TASKS_READ', [Scope.ADMIN]: 'ADMIN' } as const;
@@ -35,10 +36,11 @@ export const resolvers: Resolvers = {
     deadLetterCounts: (_, __, { deadLetters }) => deadLetters.counts(),
     workers: (_, __, { workers }) => workers.list(),
     providerStatus: (_, __, { provider }) => provider.status(),
-    viewer: (_, __, { caller, authenticationRequired }) => ({
+    viewer: (_, __, { caller, authenticationRequired, traceUrlTemplate }) => ({
       tenant: caller.tenant,
       scopes: [...caller.scopes].map((scope) => SCOPE_ENUM[scope]),
       authenticationRequired,
+      traceUrlTemplate,
     }),
     auditLog: async (_, { first, after }, { tasks, audit }) => {
       const page = await audit.list(tasks.pageSize(first), after ?? null);
@@ -52,7 +54,7 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
-    submitTask: (_, { input }, { tasks, caller }) => tasks.submit(input, caller),
+    submitTask: (_, { input }, { tasks, caller, requestTrace }) => tasks.submit(input, caller, requestTrace),
     retryTask: (_, { id, resetRetryCount }, { tasks, caller }) => tasks.retry(id, resetRetryCount ?? false, caller),
     cancelTask: (_, { id }, { tasks, caller }) => tasks.cancel(id, caller),
     deleteTask: (_, { id }, { tasks, caller }) => tasks.remove(id, caller),
@@ -115,6 +117,7 @@ export const resolvers: Resolvers = {
     queuePosition: async (task, _, { dispatch }) => (await dispatch.standingOf(task))?.position ?? null,
     estimatedStartAt: async (task, _, { dispatch }) => dispatch.estimatedStart(await dispatch.standingOf(task)),
     standingAt: async (task, _, { dispatch }) => (await dispatch.standingOf(task))?.at ?? null,
+    traceId: (task) => traceIdOf(task.trace),
   },
 
   TaskStanding: {

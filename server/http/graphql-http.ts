@@ -10,12 +10,16 @@ import type { GraphQLContext } from '../graphql/context.ts';
 import { authenticateRequest } from './authenticate.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { sendJson } from './respond.ts';
+import type { RequestTrace, ServerTracing } from '../tracing/server-tracing.ts';
 
 export interface GraphQLHttpOptions {
   apollo: ApolloServer<GraphQLContext>;
   authenticator: Authenticator;
-  context: (caller: Caller) => GraphQLContext;
+  /** The request's GraphQL context; `request` is its trace scope when tracing is on. */
+  context: (caller: Caller, request: RequestTrace | null) => GraphQLContext;
   maxBodyBytes: number;
+  /** Traces requests that submit tasks (docs/observability.md); absent when tracing is off. */
+  tracing?: ServerTracing | null;
 }
 
 class BodyTooLargeError extends Error {}
@@ -71,17 +75,22 @@ export function createGraphQLHttpHandler(options: GraphQLHttpOptions) {
       search: url.search,
       body,
     };
-    const result = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest,
-      context: async () => options.context(caller),
-    });
-    for (const [name, value] of result.headers) res.setHeader(name, value);
-    res.statusCode = result.status ?? 200;
-    if (result.body.kind === 'complete') {
-      res.end(result.body.string);
-      return;
+    const request = options.tracing?.startRequest(req) ?? null;
+    try {
+      const result = await options.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest,
+        context: async () => options.context(caller, request),
+      });
+      for (const [name, value] of result.headers) res.setHeader(name, value);
+      res.statusCode = result.status ?? 200;
+      if (result.body.kind === 'complete') {
+        res.end(result.body.string);
+        return;
+      }
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    } finally {
+      if (request) options.tracing!.endRequest(request, res);
     }
-    for await (const chunk of result.body.asyncIterator) res.write(chunk);
-    res.end();
   };
 }

@@ -17,6 +17,7 @@ import { validateContent, validateIdempotencyKey } from './content-validation.ts
 import { TaskPriority, taskCost } from '../../schema/src/dispatch.ts';
 import { estimateTaskPromptTokens } from '../../schema/src/task-prompts.ts';
 import { taskNotFound, type TaskReads } from './task-reads.ts';
+import type { RequestTrace, ServerTracing } from '../tracing/server-tracing.ts';
 
 export interface TaskCommandsOptions {
   repository: TaskRepository;
@@ -27,6 +28,8 @@ export interface TaskCommandsOptions {
   maxContentBytes: number;
   /** MAX_COMPLETION_TOKENS: a task's cost to the dispatcher is its prompt plus this. */
   maxCompletionTokens: number;
+  /** Gives each submit its PRODUCER span (docs/observability.md); absent when tracing is off. */
+  tracing?: Pick<ServerTracing, 'startSubmit'> | null;
 }
 
 export interface SubmitTaskInput {
@@ -44,14 +47,16 @@ export function createTaskCommands(options: TaskCommandsOptions) {
    * idempotency key a resend returns the first task; the same key with other content
    * is a CONFLICT. Fails with UNAVAILABLE (fast) when Redis cannot be reached.
    */
-  async function submit(input: SubmitTaskInput, caller: Caller): Promise<TaskRecord> {
+  async function submit(input: SubmitTaskInput, caller: Caller, requestTrace: RequestTrace | null = null): Promise<TaskRecord> {
     validateContent(input.content, options.maxContentBytes);
     const idempotencyKey = input.idempotencyKey ?? null;
     if (idempotencyKey !== null) validateIdempotencyKey(idempotencyKey);
 
     const id = randomUUID();
     const type = input.type ?? TaskType.SUMMARIZE;
-    const outcome = await reads.store(() =>
+    const span = options.tracing?.startSubmit({ id, tenant: caller.tenant, type }, requestTrace) ?? null;
+    const log = span ? logger.child(span.logFields) : logger;
+    const create = () =>
       repository.create({
         id,
         tenant: caller.tenant,
@@ -63,8 +68,16 @@ export function createTaskCommands(options: TaskCommandsOptions) {
         maxRetries: options.maxRetries,
         idempotencyKey,
         job: queue.encodeSubmittedJob({ id, tenant: caller.tenant }),
-      }),
-    );
+        traceContext: span?.traceContext ?? null,
+      });
+    let outcome: Awaited<ReturnType<typeof create>>;
+    try {
+      outcome = await reads.store(create);
+    } catch (error) {
+      span?.end({ error });
+      throw error;
+    }
+    span?.end(outcome);
     if (outcome.status === 'conflict') {
       throw new AppError(ErrorCode.CONFLICT, 'idempotencyKey was already used with different content', {
         details: { taskId: outcome.taskId },
@@ -86,9 +99,9 @@ export function createTaskCommands(options: TaskCommandsOptions) {
     // accepted whatever happens here: a failed enqueue is the sweeper's to repair, and failing
     // the request would invite another resend.
     if (record.state === TaskState.PENDING && record.reopens === 0) {
-      await queue.enqueue(record).catch((error: Error) => logger.warn({ taskId: record.id, err: error.message }, 'enqueue failed; the sweeper will queue the task'));
+      await queue.enqueue(record).catch((error: Error) => log.warn({ taskId: record.id, err: error.message }, 'enqueue failed; the sweeper will queue the task'));
     }
-    logger.debug({ taskId: record.id, status: outcome.status }, 'task submitted');
+    log.debug({ taskId: record.id, status: outcome.status }, 'task submitted');
     return record;
   }
 

@@ -11,7 +11,7 @@ import type { Caller } from '../auth/scopes.ts';
 import type { BacklogLimits } from './backlog.ts';
 import type { TaskStandings } from './task-standings.ts';
 import { createTaskContents } from './task-contents.ts';
-import { createTaskCommands } from './task-commands.ts';
+import { createTaskCommands, type TaskCommandsOptions } from './task-commands.ts';
 import { createTaskFeeds } from './task-feeds.ts';
 import { createTaskReads } from './task-reads.ts';
 
@@ -34,6 +34,8 @@ export interface TaskServiceOptions {
   standings: TaskStandings;
   /** Bytes of task contents kept for subscriptions that select them (see task-contents.ts). */
   contentCacheBytes: number;
+  /** Traces submits (docs/observability.md); absent when tracing is off. */
+  tracing?: TaskCommandsOptions['tracing'];
 }
 
 export type { Caller };

@@ -5,10 +5,10 @@
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createApp } from '../../server/app.ts';
+import { createApp, type AppHooks } from '../../server/app.ts';
 import { loadConfig as loadServerConfig } from '../../server/config.ts';
 import { loadConfig as loadWorkerConfig } from '../../worker/config.ts';
-import { createWorker } from '../../worker/worker.ts';
+import { createWorker, type WorkerHooks } from '../../worker/worker.ts';
 import { defaultAnswer, errorAnswer, type FakeAnswer, type FakeOpenRouter, type RecordedRequest } from '../../tools/fake-openrouter.ts';
 import { recordError } from './error-watch.ts';
 import { testLogger } from './silent-logger.ts';
@@ -22,7 +22,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(redisUrl: string, env: Env = {}): Promise<RunningServer> {
+/** `hooks`: what main.ts would pass (a tracing, say). */
+export async function startServer(redisUrl: string, env: Env = {}, hooks: AppHooks = {}): Promise<RunningServer> {
   const config = loadServerConfig({
     NODE_ENV: 'test',
     REDIS_URL: redisUrl,
@@ -33,7 +34,7 @@ export async function startServer(redisUrl: string, env: Env = {}): Promise<Runn
     SUBMIT_RATE_LIMIT: 'off',
     ...env,
   });
-  const app = createApp(config, testLogger('server'));
+  const app = createApp(config, testLogger('server'), hooks);
   const url = await app.start();
   // The server listens before Redis is connected; tests start once it is ready.
   await waitFor(async () => (await fetch(`${url}/ready`)).ok, { timeoutMs: 10_000, message: 'the server to be ready' });
@@ -42,7 +43,8 @@ export async function startServer(redisUrl: string, env: Env = {}): Promise<Runn
 
 export type TestWorker = ReturnType<typeof createWorker>;
 
-export async function startWorker(redisUrl: string, env: Env = {}): Promise<TestWorker> {
+/** `hooks`: what main.ts would pass (a tracing, say). */
+export async function startWorker(redisUrl: string, env: Env = {}, hooks: WorkerHooks = {}): Promise<TestWorker> {
   const config = loadWorkerConfig({
     REDIS_URL: redisUrl,
     HEARTBEAT_INTERVAL_MS: '200',
@@ -50,7 +52,7 @@ export async function startWorker(redisUrl: string, env: Env = {}): Promise<Test
     RETRY_DELAY_SCALE: '0.001',
     ...env,
   });
-  const worker = createWorker(config, testLogger('worker'));
+  const worker = createWorker(config, testLogger('worker'), hooks);
   await worker.start();
   return worker;
 }

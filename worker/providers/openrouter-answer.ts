@@ -61,6 +61,8 @@ export class AnswerCollector {
   model: string | undefined;
   id: string | undefined;
   usage: ChatCompletion['usage'];
+  /** The finish reason the answer gave, if any. */
+  finishReason: string | undefined;
 
   constructor(
     private readonly status: number,
@@ -94,7 +96,10 @@ export class AnswerCollector {
       this.chars += text.length;
       this.onText(text, this.chars);
     }
-    if (choice?.finish_reason) this.finished = true;
+    if (choice?.finish_reason) {
+      this.finished = true;
+      this.finishReason = choice.finish_reason;
+    }
   }
 
   /** Every piece of text received so far, as it came. */

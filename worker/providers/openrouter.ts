@@ -171,6 +171,7 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         completionTokens: collector.usage?.completion_tokens ?? null,
         totalTokens: collector.usage?.total_tokens ?? null,
       },
+      finishReason: collector.finishReason ?? null,
     };
   };
 

@@ -42,6 +42,8 @@ export interface CompletionRequest {
 export interface CompletionResult {
   text: string;
   usage: TaskUsage | null;
+  /** Why the model stopped (`stop`, `length`, ...), when the provider said (traced: gen_ai.response.finish_reasons). */
+  finishReason?: string | null;
 }
 
 /** Something that answers a chat: the embedded summarizer, a remote model, or the bench's no-op. */

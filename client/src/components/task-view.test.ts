@@ -33,6 +33,7 @@ const task = (version: number, patch: Partial<TaskDetailFieldsFragment> = {}): {
     queuePosition: null,
     estimatedStartAt: null,
     standingAt: null,
+    traceId: null,
     usage: null,
     errors: [],
     history: [],

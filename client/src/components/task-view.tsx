@@ -1,6 +1,6 @@
 import { For, Show } from 'solid-js';
 import { priorityLabel } from '../dispatch-labels.ts';
-import { formatDuration, formatTime, percent } from '../format.ts';
+import { formatDuration, formatTime, percent, traceUrlOf } from '../format.ts';
 import { createTask } from '../primitives/create-task.ts';
 import { createTaskOutput } from '../primitives/create-task-output.ts';
 import { attemptLabel } from '../primitives/output-merge.ts';
@@ -19,7 +19,7 @@ import { TaskUsageFacts } from './task-usage.tsx';
  * with the attempt writing it; once COMPLETED the result is shown as before. Input, output and
  * result are rendered as text, never as HTML.
  */
-export function TaskView(props: { id: string; canWrite?: boolean }) {
+export function TaskView(props: { id: string; canWrite?: boolean; traceUrlTemplate?: string | null }) {
   const live = createTask(() => props.id);
   const output = createTaskOutput({
     id: () => props.id,
@@ -85,6 +85,22 @@ export function TaskView(props: { id: string; canWrite?: boolean }) {
                 <dd class="mono">{task().workerId}</dd>
               </Show>
               <Show when={task().usage}>{(usage) => <TaskUsageFacts usage={usage()} />}</Show>
+              <Show when={task().traceId}>
+                {(traceId) => (
+                  <>
+                    <dt>Trace</dt>
+                    <dd class="mono" data-testid="trace">
+                      <Show when={props.traceUrlTemplate} fallback={traceId()}>
+                        {(template) => (
+                          <a href={traceUrlOf(template(), { traceId: traceId(), taskId: task().id })} target="_blank" rel="noopener">
+                            {traceId()} ↗
+                          </a>
+                        )}
+                      </Show>
+                    </dd>
+                  </>
+                )}
+              </Show>
             </dl>
 
             {/* One paragraph for the whole stream: a chunk or a reset changes its text, never the element. */}

@@ -29,6 +29,7 @@ export const TaskDetailFields = graphql(`
     queuePosition
     estimatedStartAt
     standingAt
+    traceId
     usage {
       model
       promptTokens
@@ -155,6 +156,7 @@ export const ViewerQuery = graphql(`
       tenant
       scopes
       authenticationRequired
+      traceUrlTemplate
     }
   }
 `);

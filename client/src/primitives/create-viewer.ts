@@ -14,21 +14,23 @@ export interface ViewerInfo {
   tenant: string;
   scopes: readonly Scope[];
   authenticationRequired: boolean;
+  /** The server's TRACE_URL_TEMPLATE (a trace viewer's URL with {traceId}), or null. */
+  traceUrlTemplate: string | null;
   /** False until the viewer query answered or failed. */
   known: boolean;
 }
 
 /** Decides the viewer from the query's outcome (exported for tests). */
 export function viewerFrom(result: {
-  data?: { viewer: { tenant: string; scopes: Scope[]; authenticationRequired: boolean } } | null;
+  data?: { viewer: { tenant: string; scopes: Scope[]; authenticationRequired: boolean; traceUrlTemplate?: string | null } } | null;
   error?: { response?: { status?: number } | null; graphQLErrors: readonly { extensions?: Record<string, unknown> }[] } | null;
   fetching: boolean;
 }): ViewerInfo {
-  if (result.data?.viewer) return { ...result.data.viewer, known: true };
+  if (result.data?.viewer) return { ...result.data.viewer, traceUrlTemplate: result.data.viewer.traceUrlTemplate ?? null, known: true };
   const refused =
     result.error?.response?.status === 401 || result.error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED') === true;
-  if (refused) return { tenant: '', scopes: [], authenticationRequired: true, known: true };
-  return { tenant: 'anonymous', scopes: ALL_SCOPES, authenticationRequired: false, known: !result.fetching };
+  if (refused) return { tenant: '', scopes: [], authenticationRequired: true, traceUrlTemplate: null, known: true };
+  return { tenant: 'anonymous', scopes: ALL_SCOPES, authenticationRequired: false, traceUrlTemplate: null, known: !result.fetching };
 }
 
 export function createViewer() {

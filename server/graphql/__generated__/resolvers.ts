@@ -422,6 +422,12 @@ export type Task = {
   standingAt?: Maybe<Scalars['DateTime']['output']>;
   startedAt?: Maybe<Scalars['DateTime']['output']>;
   state: TaskState;
+  /**
+   * The OpenTelemetry trace of the task's submit (32 hex digits): each attempt is a trace linked to
+   * it, or part of it with OTEL_TASK_PARENTING=child. Null when the server that took the task did
+   * not trace (docs/observability.md).
+   */
+  traceId?: Maybe<Scalars['String']['output']>;
   type: TaskType;
   updatedAt: Scalars['DateTime']['output'];
   usage?: Maybe<TaskUsage>;
@@ -623,6 +629,8 @@ export type Viewer = {
   scopes: Array<Scope>;
   /** The tenant whose tasks this caller sees. */
   tenant: Scalars['String']['output'];
+  /** The server's TRACE_URL_TEMPLATE: a trace viewer's URL with {traceId} (or {taskId}) to fill in; null when not set. */
+  traceUrlTemplate?: Maybe<Scalars['String']['output']>;
 };
 
 /** Why a task is waiting instead of running. */
@@ -954,6 +962,7 @@ export type TaskResolvers<ContextType = GraphQLContext, ParentType extends Resol
   standingAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['TaskState'], ParentType, ContextType>;
+  traceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['TaskType'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   usage?: Resolver<Maybe<ResolversTypes['TaskUsage']>, ParentType, ContextType>;
@@ -1053,6 +1062,7 @@ export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends Res
   authenticationRequired?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   scopes?: Resolver<Array<ResolversTypes['Scope']>, ParentType, ContextType>;
   tenant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  traceUrlTemplate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type WorkerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Worker'] = ResolversParentTypes['Worker']> = {

@@ -25,6 +25,7 @@ const task = (attempt: number) => ({
   retryCount: attempt - 1,
   maxRetries: 3,
   traceContext: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  waited: { queuedAt: null, reason: null, since: null, fromState: 'PENDING' },
 });
 
 describe('an attempt span', () => {

@@ -14,7 +14,7 @@
  */
 import { DEFAULT_WEIGHT, DispatchField, READY_ORDER_DIGITS, TenantField } from '../dispatch.ts';
 import type { TaskType } from '../task.ts';
-import { CLAIM, type ClaimedTask } from './lifecycle.ts';
+import { CLAIM, decodeClaimWait, type ClaimedTask } from './lifecycle.ts';
 import { LINE_KEYS, LINE_TEMPLATES, lineKeys, LINES, RUNNING_TEMPLATE } from './dispatch-lines.ts';
 import { QueueName, type RedisKeys } from '../redis-keys.ts';
 import { defineTaskScript, replyList, TASK_TEMPLATES, type LuaFragment } from './kit.ts';
@@ -121,7 +121,7 @@ export type TicketNote = { kind: 'busy'; until: number } | { kind: 'early'; unti
  * token limit (`tokenCapacity` per `tokenWindowMs`; '' for none) the head waits until its cost
  * fits (or the bucket is full, for a task larger than the bucket).
  * Replies {'claimed', version, attempt, content, type, tenant, retryCount, maxRetries, trace,
- * taskId, capped} | {'idle'} | {'parked', wakeAt | ''} | {'again'} (the ticket is queued again as a
+ * queuedAt, waitReason, waitSince, fromState, taskId, capped} | {'idle'} | {'parked', wakeAt | ''} | {'again'} (the ticket is queued again as a
  * job of its own), then the note on the ticket's own
  * task: 'busy' or 'early' and until when, or ''.
  */
@@ -292,7 +292,8 @@ return reply({'again'})
     const values = replyList(raw);
     const [noteKind, noteAt] = values.slice(-2);
     const note: TicketNote = noteKind === 'busy' || noteKind === 'early' ? { kind: noteKind, until: Number(noteAt) } : null;
-    const [status, version, attempt, content, type, tenant, retryCount, maxRetries, traceContext, taskId, capped] = values;
+    const [status, version, attempt, content, type, tenant, retryCount, maxRetries, traceContext] = values;
+    const [taskId, capped] = values.slice(13);
     let outcome: DispatchOutcome;
     if (status === 'claimed') {
       outcome = {
@@ -306,6 +307,7 @@ return reply({'again'})
         retryCount: Number(retryCount),
         maxRetries: Number(maxRetries),
         traceContext: traceContext || null,
+        waited: decodeClaimWait(values.slice(9, 13)),
         capped: capped === '1',
       };
     } else if (status === 'parked') {

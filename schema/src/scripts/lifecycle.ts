@@ -33,6 +33,26 @@ export interface ClaimedTask {
   maxRetries: number;
   /** The W3C trace context its submit stored (`traceparent`), or null (docs/observability.md). */
   traceContext: string | null;
+  /** How it waited for this attempt, from the record before the claim (tracing reads it). */
+  waited: ClaimWait;
+}
+
+export interface ClaimWait {
+  /** When it joined its tenant's line (ms, Redis' clock), or null. */
+  queuedAt: number | null;
+  /** The reason the record gave for its wait (a WaitReason a deferral or a failure stored), or null. */
+  reason: string | null;
+  /** When the record last changed before the claim: when this wait began. */
+  since: number | null;
+  /** Its state before the claim (PENDING, SCHEDULED, or ACTIVE for a takeover). */
+  fromState: string;
+}
+
+/** The wait fields of a claim reply (after the trace context). */
+export function decodeClaimWait(values: readonly (string | undefined)[]): ClaimWait {
+  const [queuedAt, reason, since, fromState] = values;
+  const number = (value: string | undefined) => (value ? Number(value) : null);
+  return { queuedAt: number(queuedAt), reason: reason || null, since: number(since), fromState: fromState ?? '' };
 }
 
 export type ClaimOutcome =
@@ -56,6 +76,8 @@ export const CLAIM: LuaFragment = {
 -- an ACTIVE one whose lease ran out. Returns the reply ClaimOutcome decodes.
 local function claim_task(task, extra, on_claim)
   local now = now_ms()
+  -- How the task waited for this attempt, as it was before the claim changes the record.
+  local waited = { task.queuedAt or '', task.waitReason or '', task.updatedAt or '', task.state }
   if task.state == 'ACTIVE' then
     if tonumber(task.leaseExpiresAt or '0') > now then return {'busy', task.leaseExpiresAt} end
   elseif task.state == 'SCHEDULED' then
@@ -109,7 +131,8 @@ local function claim_task(task, extra, on_claim)
     reason = task.released == '1' and '${TransitionReason.RESUMED_AFTER_SHUTDOWN}' or '${TransitionReason.RECLAIMED_AFTER_LEASE_EXPIRY}'
   end
   local version = commit(task, changes, 'transition', reason)
-  return {'claimed', version, attempt, task.content, task.type, task.tenant, task.retryCount, task.maxRetries, task.trace or ''}
+  return {'claimed', version, attempt, task.content, task.type, task.tenant, task.retryCount, task.maxRetries, task.trace or '',
+    waited[1], waited[2], waited[3], waited[4]}
 end
 `,
 };
@@ -136,7 +159,8 @@ if reply[1] == 'claimed' or reply[1] == 'exhausted' then dequeue_task(waiting) e
 return reply
 `,
   decode(reply): ClaimOutcome {
-    const [status, first, second, content, type, tenant, retryCount, maxRetries, traceContext] = replyList(reply);
+    const values = replyList(reply);
+    const [status, first, second, content, type, tenant, retryCount, maxRetries, traceContext] = values;
     switch (status) {
       case 'claimed':
         return {
@@ -149,6 +173,7 @@ return reply
           retryCount: Number(retryCount),
           maxRetries: Number(maxRetries),
           traceContext: traceContext || null,
+          waited: decodeClaimWait(values.slice(9, 13)),
         };
       case 'busy':
         return { status, leaseExpiresAt: Number(first) };

@@ -22,6 +22,7 @@ const QUERY_SCOPES = {
   deadLetterTasks: Scope.ADMIN,
   deadLetterCounts: Scope.ADMIN,
   workers: Scope.ADMIN,
+  models: Scope.ADMIN,
   auditLog: Scope.ADMIN,
   taskFlow: Scope.ADMIN,
   // A tenant's key sees its own tenant's spend and budgets only (usage-service.ts).

@@ -34,6 +34,7 @@ export const resolvers: Resolvers = {
     deadLetterTasks: async (_, args, { deadLetters, caller }) => toConnection(await deadLetters.list(args, caller)),
     deadLetterCounts: (_, __, { deadLetters }) => deadLetters.counts(),
     workers: (_, __, { workers }) => workers.list(),
+    models: (_, __, { workers }) => workers.models(),
     providerStatus: (_, __, { provider }) => provider.status(),
     viewer: (_, __, { caller, authenticationRequired }) => ({
       tenant: caller.tenant,

@@ -222,6 +222,10 @@ export function createModelBreakers(options: ModelBreakersOptions) {
     closings: () => closings,
     /** The cached breaker of `model` (closed when it has none). */
     snapshot: (model: string): ModelBreakerRecord => breakers.get(model) ?? CLOSED_BREAKER,
+    /** Resolves once the records sent so far are done (written, or their failure logged). */
+    async drain(): Promise<void> {
+      await Promise.all([...pending]);
+    },
     /** Stops the refreshes and waits for the records under way. */
     async stop(): Promise<void> {
       clearInterval(timer);

@@ -91,4 +91,16 @@ describe("a worker's model breakers", () => {
       await Promise.all([a!.stop(), b!.stop()]);
     }
   });
+
+  it("take a breaker an operator forced open by hand (the runbook's HSET) as open until a reset", async () => {
+    const [a] = workers(1);
+    try {
+      await system.redis.client.hset(system.keys.modelBreakers(), 'm5', `OPEN:${Date.now()}::`);
+      await waitFor(() => a!.isOpen('m5'), { timeoutMs: 1000, message: 'the worker to see it open' });
+      expect(a!.allOpenUntil(['m5'])).toBeGreaterThanOrEqual(Date.now() + SETTINGS.openMs - 50);
+      expect(await a!.acquire('m5')).toBeNull();
+    } finally {
+      await a!.stop();
+    }
+  });
 });

@@ -55,6 +55,7 @@ const SUBSCRIPTION_SCOPES = {
   providerStatusUpdated: Scope.TASKS_READ,
   queueStatusUpdated: Scope.ADMIN,
   workersUpdated: Scope.ADMIN,
+  modelsUpdated: Scope.ADMIN,
   taskFlowUpdated: Scope.ADMIN,
   // Tasks of another tenant are left out, as missing ones (dispatch-service.ts).
   taskStandingsUpdated: Scope.TASKS_READ,

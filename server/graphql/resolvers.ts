@@ -3,6 +3,7 @@ import type { TaskRecord } from '../../schema/src/task.ts';
 import type { OutputChunk } from '../../schema/src/scripts/output.ts';
 import type { QueueStatusSnapshot } from '../services/queue-service.ts';
 import type { WorkerView } from '../services/worker-service.ts';
+import type { ModelStatusView } from '../infra/model-breaker-store.ts';
 import type { ProviderStatusSnapshot } from '../../schema/src/provider-status.ts';
 import type { TaskFlowSnapshot } from '../services/flow-service.ts';
 import type { TaskPage } from '../infra/task-repository.ts';
@@ -95,6 +96,10 @@ export const resolvers: Resolvers = {
     workersUpdated: {
       subscribe: (_, __, { workers }) => workers.watch(),
       resolve: (list: WorkerView[]) => list,
+    },
+    modelsUpdated: {
+      subscribe: (_, __, { workers }) => workers.watchModels(),
+      resolve: (list: ModelStatusView[]) => list,
     },
     taskFlowUpdated: {
       subscribe: (_, { minutes }, { flow }) => flow.watch(minutes),

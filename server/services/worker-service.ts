@@ -1,6 +1,6 @@
 /**
  * Workers as operators see them (heartbeats and circuit breakers), the model breakers every
- * worker shares, the commands that reach both, and a live view of the workers.
+ * worker shares, the commands that reach both, and a live view of each.
  */
 import type { Logger } from '../../common/logger.ts';
 import { Channels } from '../../schema/src/channels.ts';
@@ -88,6 +88,16 @@ export function createWorkerService(options: WorkerServiceOptions) {
     resyncIntervalMs: options.resyncIntervalMs,
   });
 
+  // The model breakers change on hints from their scripts; their counts, with every call: the resync shows those.
+  const modelFeed = createSharedFeed({
+    name: 'models',
+    logger,
+    compute: models,
+    listen: (onHint) => options.events.on(Channels.modelBreakers, onHint),
+    coalesceMs: options.coalesceMs,
+    resyncIntervalMs: options.resyncIntervalMs,
+  });
+
   return {
     list,
     models,
@@ -96,6 +106,10 @@ export function createWorkerService(options: WorkerServiceOptions) {
     resetCircuits: () => command(CircuitCommand.RESET),
     openCircuits: () => command(CircuitCommand.OPEN),
     watch: feed.watch,
-    dispose: feed.dispose,
+    watchModels: modelFeed.watch,
+    dispose: () => {
+      feed.dispose();
+      modelFeed.dispose();
+    },
   };
 }

@@ -201,6 +201,21 @@ export const WorkersSubscription = graphql(`
   }
 `);
 
+export const ModelsSubscription = graphql(`
+  subscription ModelsUpdated {
+    modelsUpdated {
+      model
+      configured
+      state
+      openedAt
+      halfOpenAt
+      calls
+      failures
+      failureRate
+    }
+  }
+`);
+
 export const ResetCircuitBreakersMutation = graphql(`
   mutation ResetCircuitBreakers {
     resetCircuitBreakers {

@@ -376,6 +376,8 @@ export type SubmitTaskInput = {
 
 export type Subscription = {
   __typename?: 'Subscription';
+  /** The model breakers now, then again when one changes, and with fresh counts every SUBSCRIPTION_RESYNC_MS. */
+  modelsUpdated: Array<ModelStatus>;
   /** The provider status now, then again whenever it changes. */
   providerStatusUpdated: ProviderStatus;
   /** First a snapshot, then a new status whenever a task changes state (coalesced). */
@@ -966,6 +968,7 @@ export type StateCountResolvers<ContextType = GraphQLContext, ParentType extends
 };
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  modelsUpdated?: SubscriptionResolver<Array<ResolversTypes['ModelStatus']>, "modelsUpdated", ParentType, ContextType>;
   providerStatusUpdated?: SubscriptionResolver<ResolversTypes['ProviderStatus'], "providerStatusUpdated", ParentType, ContextType>;
   queueStatusUpdated?: SubscriptionResolver<ResolversTypes['QueueStatus'], "queueStatusUpdated", ParentType, ContextType>;
   taskDeleted?: SubscriptionResolver<ResolversTypes['ID'], "taskDeleted", ParentType, ContextType>;

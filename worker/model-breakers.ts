@@ -18,11 +18,16 @@
  *                          caller of all workers gets it, the others get null.
  *   ModelCall.record(o)    the call's outcome (`ok`, `failed` when worker/resilience.ts'
  *                          `countsAgainstProvider` says the model is unwell, else `other`, which
- *                          includes a cancelled call): sent without waiting, errors logged.
- *                          A probe's outcome closes or re-opens the breaker; record every call
- *                          acquired, or a probe holds its lease until it runs out.
+ *                          includes a cancelled call; `modelOutcomeOf(error, aborted)` there
+ *                          decides): sent without waiting, errors logged. A probe's outcome
+ *                          closes or re-opens the breaker; record every call acquired (once; a
+ *                          second record is ignored), or a probe holds its lease until it runs
+ *                          out. A stream that broke on one model and goes on with the next: record
+ *                          `failed` for the first (a broken stream counts), then acquire the next.
  *   closings()             how many times this worker saw a breaker close: a change tells a
  *                          caller that a breaker closed between its refusal and its deferral.
+ * The worker wires `refresh` (at start, and before applying an operator's circuit command),
+ * `onHint` (the channel router) and `stop`; `drain` is for the bench.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';

@@ -188,39 +188,42 @@ describe('cost', () => {
 
 describe('estimated start', () => {
   it('puts the start of a task about 40 starts back within 25 % of when it actually starts, for a queue drained at a steady rate', async () => {
-    providerTakes(120);
-    const ids = await submitMany(KEYS.globex, 100, 'Steady');
+    // A rate window of 6 s (an API server of its own): long enough that a loaded machine's
+    // hiccups average out, as they do in production's 30 s.
+    const server = await system.startServer({ API_KEYS, START_RATE_WINDOW_MS: '6000', STANDING_REFRESH_MS: '100' });
+    providerTakes(250);
+    const ids = await submitMany(KEYS.globex, 200, 'Steady');
     const startedBefore = new Set((await tasksOf(KEYS.globex)).filter((task) => task.startedAt !== null).map((task) => task.id));
     await system.startWorker({ WORKER_CONCURRENCY: '2' });
-    // The server measures the rate over START_RATE_WINDOW_MS (2 s here): let a window of steady starts pass.
+    // The server measures the rate over START_RATE_WINDOW_MS: let a window of steady starts pass.
     await waitFor(
       async () => {
         const started = (await tasksOf(KEYS.globex)).filter((task) => task.startedAt !== null && !startedBefore.has(task.id)).map((task) => Date.parse(task.startedAt!));
-        return started.length > 0 && Date.now() - Math.min(...started) > 2500;
+        return started.length > 0 && Date.now() - Math.min(...started) > 6500;
       },
       { timeoutMs: 20_000, intervalMs: 200, message: 'the worker to have run a whole rate window' },
     );
     const list = await graphql<{ tasks: { nodes: { id: string; queuePosition: number | null; estimatedStartAt: string | null; standingAt: string | null }[] } }>(
-      system.server,
-      '{ tasks(first: 100, state: PENDING) { nodes { id queuePosition estimatedStartAt standingAt } } }',
+      server,
+      '{ tasks(first: 100, state: PENDING, order: OLDEST_FIRST) { nodes { id queuePosition estimatedStartAt standingAt } } }',
       {},
       KEYS.globex,
     );
     const waiting = list.data!.tasks.nodes.filter((task) => ids.includes(task.id) && task.queuePosition !== null);
     const target = waiting.reduce((best, task) => (Math.abs(task.queuePosition! - 40) < Math.abs(best.queuePosition! - 40) ? task : best));
-    expect(target.queuePosition).toBeGreaterThanOrEqual(35);
+    expect(Math.abs(target.queuePosition! - 40)).toBeLessThanOrEqual(2);
     expect(target.estimatedStartAt).not.toBeNull();
     const readAt = Date.parse(target.standingAt!);
     const predicted = Date.parse(target.estimatedStartAt!) - readAt;
 
     const started = await waitFor(async () => (await tasksOf(KEYS.globex)).find((task) => task.id === target.id && task.startedAt !== null), {
-      timeoutMs: 30_000,
+      timeoutMs: 40_000,
       intervalMs: 50,
       message: 'the task read at position ~40 to start',
     });
     const actual = Date.parse(started.startedAt!) - readAt;
     expect(Math.abs(actual - predicted) / actual, `predicted ${predicted} ms, started after ${actual} ms`).toBeLessThanOrEqual(0.25);
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('a tenant behind a flood', () => {

@@ -9,6 +9,7 @@ import { TaskView } from './components/task-view.tsx';
 import { DashboardPage } from './pages/dashboard-page.tsx';
 import { DeadLetterPage } from './pages/dlq-page.tsx';
 import { TasksPage } from './pages/tasks-page.tsx';
+import { TenantsPage } from './pages/tenants-page.tsx';
 import { createRecentTasks } from './primitives/create-recent-tasks.ts';
 import { createViewer } from './primitives/create-viewer.ts';
 import { currentPath, onLinkClick, taskIdOf } from './router.ts';
@@ -21,7 +22,7 @@ function SubmitPage(props: { app: AppClient; canWrite: boolean }) {
       <Show when={props.canWrite} fallback={<p class="card muted">This key may read tasks but not submit them.</p>}>
         <SubmitForm onSubmitted={recent.add} />
       </Show>
-      <TaskList tasks={recent.tasks} outputTails={recent.outputTails} loading={recent.loading()} error={recent.error()} />
+      <TaskList tasks={recent.tasks} outputTails={recent.outputTails} standing={recent.standing} loading={recent.loading()} error={recent.error()} />
     </div>
   );
 }
@@ -31,6 +32,7 @@ const NAV = [
   { href: '/dashboard', label: 'Dashboard', match: (path: string) => path === '/dashboard' },
   { href: '/tasks', label: 'Tasks', match: (path: string) => path.startsWith('/tasks') },
   { href: '/dlq', label: 'Dead letters', match: (path: string) => path === '/dlq' },
+  { href: '/tenants', label: 'Tenants', match: (path: string) => path === '/tenants' },
 ];
 
 function Shell(props: { app: AppClient }) {
@@ -77,6 +79,9 @@ function Shell(props: { app: AppClient }) {
           </Match>
           <Match when={currentPath() === '/dlq'}>
             <DeadLetterPage admin={viewer.isAdmin()} />
+          </Match>
+          <Match when={currentPath() === '/tenants'}>
+            <TenantsPage admin={viewer.isAdmin()} />
           </Match>
         </Switch>
       </main>

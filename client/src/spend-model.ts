@@ -5,6 +5,7 @@
  * server counts in, so a column of costs adds up to the cent it shows.
  */
 import type { BudgetFieldsFragment, SpendQuery, TaskState } from './gql/graphql.ts';
+import { createStateWatch } from './state-watch.ts';
 
 export type UsageRow = SpendQuery['usage'][number];
 export type Budget = BudgetFieldsFragment;
@@ -185,7 +186,6 @@ const MOVES_SPEND = {
   DLQ: true,
   CANCELLED: true,
 } as const satisfies Record<TaskState, boolean>;
-const FINAL: ReadonlySet<TaskState> = new Set<TaskState>(['COMPLETED', 'DLQ', 'CANCELLED']);
 
 /**
  * Watches task changes for the moments spend may have moved: a task entering a state of
@@ -194,17 +194,5 @@ const FINAL: ReadonlySet<TaskState> = new Set<TaskState>(['COMPLETED', 'DLQ', 'C
  * remembers the state of at most `maxTracked` unfinished tasks (final ones are forgotten).
  */
 export function createSpendWatch(maxTracked = 10_000) {
-  const states = new Map<string, TaskState>();
-  return (tasks: readonly { id: string; state: TaskState }[]): boolean => {
-    let moved = false;
-    for (const { id, state } of tasks) {
-      if (states.get(id) !== state && (MOVES_SPEND[state] ?? true)) moved = true;
-      if (FINAL.has(state)) states.delete(id);
-      else {
-        if (states.size >= maxTracked && !states.has(id)) states.clear();
-        states.set(id, state);
-      }
-    }
-    return moved;
-  };
+  return createStateWatch((state) => MOVES_SPEND[state] ?? true, maxTracked);
 }

@@ -41,6 +41,7 @@ const task = (id: string, state: TaskState, version: number) => ({
     createdAt: '2026-01-01T12:00:00.000Z',
     updatedAt: '2026-01-01T12:00:00.000Z',
     completedAt: null,
+    priority: 'NORMAL' as const,
   },
 });
 

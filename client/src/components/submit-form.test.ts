@@ -47,6 +47,26 @@ describe('SubmitForm', () => {
     unmount();
   });
 
+  it('submits NORMAL unless another priority is chosen, and keeps the choice for the next task', async () => {
+    const { transport, onSubmitted, submit, unmount } = setup();
+    expect(screen.getByRole('radio', { name: 'Normal' }).getAttribute('aria-checked')).toBe('true');
+    submit('First.');
+    expect((await transport.opened('SubmitTask')).variables).toEqual({ input: { content: 'First.', priority: 'NORMAL' } });
+    await transport.fail('SubmitTask', [{ message: 'too many requests', extensions: { code: 'RATE_LIMITED' } }]);
+
+    fireEvent.click(screen.getByRole('radio', { name: 'High' }));
+    expect(screen.getByRole('radio', { name: 'High' }).getAttribute('aria-checked')).toBe('true');
+    expect(screen.getByRole('radio', { name: 'Normal' }).getAttribute('aria-checked')).toBe('false');
+    submit('Urgent.');
+    await vi.waitFor(() => expect(transport.sent('SubmitTask')).toBe(2));
+    expect(transport.open('SubmitTask').variables).toEqual({ input: { content: 'Urgent.', priority: 'HIGH' } });
+    const accepted = { id: 't9', type: 'SUMMARIZE', state: 'PENDING', version: 1, progress: 0, retryCount: 0, maxRetries: 3, createdAt: '2026-01-01T12:00:00.000Z', updatedAt: '2026-01-01T12:00:00.000Z', completedAt: null, priority: 'HIGH' };
+    await transport.answer('SubmitTask', { submitTask: accepted });
+    await vi.waitFor(() => expect(onSubmitted).toHaveBeenCalledWith(accepted));
+    expect(screen.getByRole('radio', { name: 'High' }).getAttribute('aria-checked')).toBe('true');
+    unmount();
+  });
+
   it('reads the refusal from the error extensions, and nothing else as one', () => {
     expect(budgetRefusalOf({ graphQLErrors: [{ extensions: { code: 'BUDGET_EXCEEDED', details: { period: 'MONTH', resetsAt: '2026-02-01T00:00:00.000Z' } } }] })).toEqual({
       period: 'MONTH',

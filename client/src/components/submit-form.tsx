@@ -1,6 +1,8 @@
 import { createMutation } from '@urql/solid';
-import { createSignal, Show } from 'solid-js';
+import { createSignal, For, Show } from 'solid-js';
+import { priorityLabel, TASK_PRIORITIES } from '../dispatch-labels.ts';
 import { errorMessage, formatMinute } from '../format.ts';
+import type { TaskPriority } from '../gql/graphql.ts';
 import { SubmitTaskMutation } from '../graphql/documents.ts';
 import type { TaskSummary } from '../primitives/create-recent-tasks.ts';
 import { Countdown } from './countdown.tsx';
@@ -42,10 +44,15 @@ function BudgetRefused(props: { refusal: BudgetRefusal }) {
   );
 }
 
-/** Paste text, submit, and hand the accepted task to the list at once. */
+/**
+ * Paste text, choose a priority (NORMAL unless changed: it moves the task within its own
+ * tenant's line only), submit, and hand the accepted task to the list at once.
+ */
 export function SubmitForm(props: { onSubmitted: (task: TaskSummary) => void }) {
   const [content, setContent] = createSignal('');
   const [idempotencyKey, setIdempotencyKey] = createSignal('');
+  // Kept after a submit: an operator sending a batch of urgent tasks chooses once.
+  const [priority, setPriority] = createSignal<TaskPriority>('NORMAL');
   const [error, setError] = createSignal<string | null>(null);
   const [refusal, setRefusal] = createSignal<BudgetRefusal | null>(null);
   const [dragging, setDragging] = createSignal(false);
@@ -69,7 +76,7 @@ export function SubmitForm(props: { onSubmitted: (task: TaskSummary) => void }) 
     setError(null);
     setRefusal(null);
     const key = idempotencyKey().trim();
-    const result = await submit({ input: { content: content(), ...(key ? { idempotencyKey: key } : {}) } });
+    const result = await submit({ input: { content: content(), priority: priority(), ...(key ? { idempotencyKey: key } : {}) } });
     if (result.error) {
       // The text stays in the box, to send again once the budget allows.
       const refused = budgetRefusalOf(result.error);
@@ -123,6 +130,27 @@ export function SubmitForm(props: { onSubmitted: (task: TaskSummary) => void }) 
             {fileName()}
           </span>
         </Show>
+      </div>
+      <div class="priority-row">
+        <span class="field-label" id="priority-label">
+          Priority
+        </span>
+        <div class="segmented" role="radiogroup" aria-labelledby="priority-label">
+          <For each={TASK_PRIORITIES}>
+            {(choice) => (
+              <button
+                type="button"
+                role="radio"
+                aria-checked={priority() === choice}
+                classList={{ selected: priority() === choice }}
+                onClick={() => setPriority(choice)}
+              >
+                {priorityLabel(choice)}
+              </button>
+            )}
+          </For>
+        </div>
+        <span class="muted small">within this tenant's line</span>
       </div>
       <details>
         <summary>Options</summary>

@@ -22,6 +22,7 @@ const task = (id: string, second: number, patch: Partial<TaskSummaryFieldsFragme
   createdAt: `2026-01-01T12:00:${String(second).padStart(2, '0')}.000Z`,
   updatedAt: '2026-01-01T12:00:00.000Z',
   completedAt: null,
+  priority: 'NORMAL',
   ...patch,
 });
 
@@ -85,5 +86,32 @@ describe('createRecentTasks outputTails', () => {
     transport.push('TasksUpdated', { tasksUpdated: task('newest', 9, { state: 'COMPLETED', version: 2 }) });
     await vi.waitFor(() => expect(hook.result.outputTails()).toEqual(['older', 'oldest']));
     hook.cleanup();
+  });
+});
+
+describe('TaskList standings', () => {
+  it("says where each waiting task stands beside its state, and marks a task's priority unless NORMAL", () => {
+    const transport = createHandTransport();
+    const tasks = [task('a', 3, { state: 'PENDING', priority: 'HIGH' }), task('b', 2, { state: 'PENDING' }), task('c', 1, { state: 'SCHEDULED', priority: 'LOW' })];
+    const standings = {
+      a: { waitReason: 'QUEUED' as const, queuePosition: 0, estimatedStartAt: null, at: '2026-01-01T12:00:05.000Z' },
+      b: { waitReason: 'TENANT_PAUSED' as const, queuePosition: null, estimatedStartAt: null, at: '2026-01-01T12:00:05.000Z' },
+      c: { waitReason: 'QUEUED' as const, queuePosition: 12, estimatedStartAt: '2026-01-01T12:03:00.000Z', at: '2026-01-01T12:00:05.000Z' },
+    };
+    const view = render(() =>
+      createComponent(withClient(transport), {
+        get children() {
+          return createComponent(TaskList, { tasks: () => tasks, standing: (id) => standings[id as 'a' | 'b' | 'c'], loading: false, error: null });
+        },
+      }),
+    );
+    const noteOf = (id: string) => view.container.querySelector(`tr[data-task-id="${id}"] [data-testid="standing"]`)!;
+    expect(noteOf('a').textContent).toBe('next · queued');
+    expect(noteOf('b').textContent).toBe('paused');
+    expect(noteOf('b').getAttribute('title')).toBe('Its tenant is paused');
+    expect(noteOf('c').textContent).toBe('12 ahead · queued');
+    expect(noteOf('c').getAttribute('title')).toMatch(/^Queued behind other tasks · 12 tasks ahead · expected to start around /);
+    expect(Array.from(view.container.querySelectorAll('[data-testid="priority-tag"]')).map((tag) => tag.textContent)).toEqual(['high', 'low']);
+    view.unmount();
   });
 });

@@ -2,15 +2,23 @@ import { For, Show, type Accessor } from 'solid-js';
 import { formatTime, shortId } from '../format.ts';
 import type { TaskSummary } from '../primitives/create-recent-tasks.ts';
 import { onLinkClick } from '../router.ts';
+import type { ListStanding } from '../primitives/create-standings.ts';
 import { OutputTailRow } from './output-tail.tsx';
 import { ProgressBar } from './progress-bar.tsx';
 import { StateBadge } from './state-badge.tsx';
+import { PriorityTag, StandingNote } from './task-standing.tsx';
 
 /**
  * The recent tasks. A task listed in `outputTails` gets a row under its own with the tail of
- * its output, live.
+ * its output, live; a waiting one says where it stands beside its state (`standing`).
  */
-export function TaskList(props: { tasks: Accessor<TaskSummary[]>; outputTails?: Accessor<readonly string[]>; loading: boolean; error: string | null }) {
+export function TaskList(props: {
+  tasks: Accessor<TaskSummary[]>;
+  outputTails?: Accessor<readonly string[]>;
+  standing?: (id: string) => ListStanding | undefined;
+  loading: boolean;
+  error: string | null;
+}) {
   return (
     <section class="card" aria-labelledby="recent-heading">
       <h2 id="recent-heading">Recent tasks</h2>
@@ -39,10 +47,11 @@ export function TaskList(props: { tasks: Accessor<TaskSummary[]>; outputTails?: 
                       <td>
                         <a href={`/tasks/${task.id}`} onClick={onLinkClick} class="mono">
                           {shortId(task.id)}
-                        </a>
+                        </a>{' '}
+                        <PriorityTag priority={task.priority} />
                       </td>
                       <td>
-                        <StateBadge state={task.state} />
+                        <StateBadge state={task.state} /> <StandingNote standing={props.standing?.(task.id)} />
                       </td>
                       <td>
                         <ProgressBar progress={task.progress} label={`progress of task ${shortId(task.id)}`} />

@@ -1,16 +1,18 @@
 /**
- * A page of tasks as a table: live rows, a link to each task, and columns that sort the rows on
- * this page (creation order comes from the server). With `selection`, a checkbox per row and
- * one for the page.
+ * A page of tasks as a table: live rows, a link to each task, where each waiting task stands,
+ * and columns that sort the rows on this page (creation order comes from the server). With
+ * `selection`, a checkbox per row and one for the page.
  */
 import { createMemo, createSignal, For, Show } from 'solid-js';
 import type { TaskState } from '../gql/graphql.ts';
 import { formatDateTime, shortId } from '../format.ts';
 import type { TaskSummary } from '../primitives/create-live-tasks.ts';
+import type { ListStanding } from '../primitives/create-standings.ts';
 import { onLinkClick } from '../router.ts';
 import { TASK_STATES } from '../task-states.ts';
 import { ProgressBar } from './progress-bar.tsx';
 import { StateBadge } from './state-badge.tsx';
+import { PriorityTag, StandingNote } from './task-standing.tsx';
 
 type SortKey = 'state' | 'progress' | 'retries' | 'updated';
 const SORT_VALUE: Record<SortKey, (task: { state: TaskState; progress: number; retryCount: number; updatedAt: string }) => string | number> = {
@@ -27,7 +29,13 @@ export interface TableSelection {
   toggleAll(on: boolean): void;
 }
 
-export function TaskTable(props: { ids: string[]; row: (id: string) => TaskSummary | undefined; selection: TableSelection | null }) {
+export function TaskTable(props: {
+  ids: string[];
+  row: (id: string) => TaskSummary | undefined;
+  /** Where a waiting task stands, shown beside its state. */
+  standing?: (id: string) => ListStanding | undefined;
+  selection: TableSelection | null;
+}) {
   const [sort, setSort] = createSignal<{ key: SortKey; descending: boolean } | null>(null);
   const rows = createMemo(() => {
     const by = sort();
@@ -89,10 +97,11 @@ export function TaskTable(props: { ids: string[]; row: (id: string) => TaskSumma
                     <td>
                       <a href={`/tasks/${id}`} onClick={onLinkClick} class="mono">
                         {shortId(id)}
-                      </a>
+                      </a>{' '}
+                      <PriorityTag priority={task().priority} />
                     </td>
                     <td>
-                      <StateBadge state={task().state} />
+                      <StateBadge state={task().state} /> <StandingNote standing={props.standing?.(id)} />
                     </td>
                     <td>
                       <ProgressBar progress={task().progress} label={`progress of task ${shortId(id)}`} />

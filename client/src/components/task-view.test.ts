@@ -28,6 +28,11 @@ const task = (version: number, patch: Partial<TaskDetailFieldsFragment> = {}): {
     startedAt: '2026-01-01T12:00:01.000Z',
     nextAttemptAt: null,
     workerId: 'w1',
+    priority: 'NORMAL',
+    waitReason: null,
+    queuePosition: null,
+    estimatedStartAt: null,
+    standingAt: null,
     usage: null,
     errors: [],
     history: [],
@@ -134,6 +139,44 @@ describe('TaskView cost', () => {
     transport.push('TaskUpdated', task(4, { state: 'COMPLETED', result: 'Done.', usage: legacy }));
     await shows('cost', 'not recorded · 1 call');
     expect(screen.getByTestId('tokens').textContent).toBe('15 tokens (10 prompt, 5 completion)');
+    unmount();
+  });
+});
+
+describe('TaskView standing', () => {
+  const waiting = (standingAt: string, patch: Partial<TaskDetailFieldsFragment>) =>
+    task(2, { state: 'PENDING', startedAt: null, workerId: null, progress: 0, priority: 'HIGH', waitReason: 'QUEUED', standingAt, ...patch });
+
+  it('shows why a task waits, how many tasks start first and when it should start, live at the same version', async () => {
+    const { transport, unmount } = setup();
+    await transport.opened('TaskUpdated');
+    const soon = new Date(Date.now() + 42_000).toISOString();
+    transport.push('TaskUpdated', waiting('2026-01-01T12:00:10.000Z', { queuePosition: 12, estimatedStartAt: soon }));
+    await shows('queue-position', '12 tasks ahead');
+    expect(screen.getByTestId('priority').textContent).toBe('High');
+    expect(screen.getByTestId('wait-reason').textContent).toBe('Queued behind other tasks');
+    expect(screen.getByTestId('estimated-start').textContent).toMatch(/^in 4[12] s \(estimate\)$/);
+
+    // Same version, a later standing: it replaces the one shown; an earlier one arriving late does not.
+    transport.push('TaskUpdated', waiting('2026-01-01T12:00:11.000Z', { queuePosition: 1, estimatedStartAt: null }));
+    await shows('queue-position', '1 task ahead');
+    expect(screen.queryByTestId('estimated-start')).toBeNull();
+    transport.push('TaskUpdated', waiting('2026-01-01T12:00:10.500Z', { queuePosition: 7 }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(screen.getByTestId('queue-position').textContent).toBe('1 task ahead');
+    transport.push('TaskUpdated', waiting('2026-01-01T12:00:12.000Z', { queuePosition: 0 }));
+    await shows('queue-position', 'next');
+
+    // Its tenant paused: the reason, and no position.
+    transport.push('TaskUpdated', waiting('2026-01-01T12:00:13.000Z', { waitReason: 'TENANT_PAUSED', queuePosition: null }));
+    await shows('wait-reason', 'Its tenant is paused');
+    expect(screen.getByTestId('wait-reason').getAttribute('data-wait-reason')).toBe('TENANT_PAUSED');
+    expect(screen.queryByTestId('queue-position')).toBeNull();
+
+    // It starts: a new version with no standing.
+    transport.push('TaskUpdated', task(3, { priority: 'HIGH' }));
+    await vi.waitFor(() => expect(screen.queryByTestId('wait-reason')).toBeNull());
+    expect(screen.getByTestId('version').textContent).toBe('3');
     unmount();
   });
 });

@@ -1,4 +1,5 @@
 import { For, Show } from 'solid-js';
+import { priorityLabel } from '../dispatch-labels.ts';
 import { formatDuration, formatTime, percent } from '../format.ts';
 import { createTask } from '../primitives/create-task.ts';
 import { createTaskOutput } from '../primitives/create-task-output.ts';
@@ -9,10 +10,12 @@ import { ProgressBar } from './progress-bar.tsx';
 import { StateBadge } from './state-badge.tsx';
 import { Countdown } from './countdown.tsx';
 import { TaskActions } from './task-actions.tsx';
+import { StandingFacts } from './task-standing.tsx';
 import { TaskUsageFacts } from './task-usage.tsx';
 
 /**
- * One task, live. While the task may still write, its output grows in place of the result,
+ * One task, live. While it waits, why, how many tasks start first and when it should start.
+ * While the task may still write, its output grows in place of the result,
  * with the attempt writing it; once COMPLETED the result is shown as before. Input, output and
  * result are rendered as text, never as HTML.
  */
@@ -59,8 +62,12 @@ export function TaskView(props: { id: string; canWrite?: boolean }) {
               <dd>
                 {task().retryCount} of {task().maxRetries}
               </dd>
+              <dt>Priority</dt>
+              <dd data-testid="priority">{priorityLabel(task().priority)}</dd>
               <dt>Created</dt>
               <dd>{formatTime(task().createdAt)}</dd>
+              {/* Live without a new version: see createTask. */}
+              <StandingFacts standing={task()} />
               <dt>Took</dt>
               <dd>{formatDuration(task().startedAt, task().completedAt)}</dd>
               <Show when={task().state === 'SCHEDULED' && task().nextAttemptAt}>

@@ -14,8 +14,8 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n": typeof types.TaskSummaryFieldsFragmentDoc,
-    "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n": typeof types.TaskDetailFieldsFragmentDoc,
+    "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n    priority\n  }\n": typeof types.TaskSummaryFieldsFragmentDoc,
+    "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    waitReason\n    queuePosition\n    estimatedStartAt\n    standingAt\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n": typeof types.TaskDetailFieldsFragmentDoc,
     "\n  mutation SubmitTask($input: SubmitTaskInput!) {\n    submitTask(input: $input) {\n      ...TaskSummaryFields\n    }\n  }\n": typeof types.SubmitTaskDocument,
     "\n  query RecentTasks($first: Int!) {\n    tasks(first: $first) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n": typeof types.RecentTasksDocument,
     "\n  query TaskDetail($id: ID!) {\n    task(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n": typeof types.TaskDetailDocument,
@@ -43,10 +43,14 @@ type Documents = {
     "\n  fragment BudgetFields on Budget {\n    tenant\n    period\n    limitUsd\n    spentUsd\n    reservedUsd\n    resetsAt\n  }\n": typeof types.BudgetFieldsFragmentDoc,
     "\n  query Spend($from: DateTime!, $to: DateTime!) {\n    usage(from: $from, to: $to, groupBy: [TENANT, MODEL, DAY]) {\n      tenant\n      model\n      day\n      tasks\n      calls\n      promptTokens\n      completionTokens\n      costUsd\n    }\n    budgets {\n      ...BudgetFields\n    }\n  }\n": typeof types.SpendDocument,
     "\n  mutation SetBudget($tenant: String!, $period: BudgetPeriod!, $limitUsd: Float) {\n    setBudget(tenant: $tenant, period: $period, limitUsd: $limitUsd) {\n      ...BudgetFields\n    }\n  }\n": typeof types.SetBudgetDocument,
+    "\n  subscription TaskStandingsUpdated($ids: [ID!]!) {\n    taskStandingsUpdated(ids: $ids) {\n      taskId\n      waitReason\n      queuePosition\n      estimatedStartAt\n      at\n    }\n  }\n": typeof types.TaskStandingsUpdatedDocument,
+    "\n  fragment TenantPolicyFields on TenantPolicy {\n    tenant\n    weight\n    maxConcurrency\n    paused\n    active\n    waiting\n  }\n": typeof types.TenantPolicyFieldsFragmentDoc,
+    "\n  query Tenants($minutes: Int!) {\n    tenantPolicies {\n      ...TenantPolicyFields\n    }\n    tenantActivity(minutes: $minutes) {\n      tenant\n      starts\n      tokens\n      startShare\n      tokenShare\n    }\n  }\n": typeof types.TenantsDocument,
+    "\n  mutation SetTenantPolicy($tenant: String!, $input: TenantPolicyInput!) {\n    setTenantPolicy(tenant: $tenant, input: $input) {\n      ...TenantPolicyFields\n    }\n  }\n": typeof types.SetTenantPolicyDocument,
 };
 const documents: Documents = {
-    "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n": types.TaskSummaryFieldsFragmentDoc,
-    "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n": types.TaskDetailFieldsFragmentDoc,
+    "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n    priority\n  }\n": types.TaskSummaryFieldsFragmentDoc,
+    "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    waitReason\n    queuePosition\n    estimatedStartAt\n    standingAt\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n": types.TaskDetailFieldsFragmentDoc,
     "\n  mutation SubmitTask($input: SubmitTaskInput!) {\n    submitTask(input: $input) {\n      ...TaskSummaryFields\n    }\n  }\n": types.SubmitTaskDocument,
     "\n  query RecentTasks($first: Int!) {\n    tasks(first: $first) {\n      totalCount\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n": types.RecentTasksDocument,
     "\n  query TaskDetail($id: ID!) {\n    task(id: $id) {\n      ...TaskDetailFields\n    }\n  }\n": types.TaskDetailDocument,
@@ -74,6 +78,10 @@ const documents: Documents = {
     "\n  fragment BudgetFields on Budget {\n    tenant\n    period\n    limitUsd\n    spentUsd\n    reservedUsd\n    resetsAt\n  }\n": types.BudgetFieldsFragmentDoc,
     "\n  query Spend($from: DateTime!, $to: DateTime!) {\n    usage(from: $from, to: $to, groupBy: [TENANT, MODEL, DAY]) {\n      tenant\n      model\n      day\n      tasks\n      calls\n      promptTokens\n      completionTokens\n      costUsd\n    }\n    budgets {\n      ...BudgetFields\n    }\n  }\n": types.SpendDocument,
     "\n  mutation SetBudget($tenant: String!, $period: BudgetPeriod!, $limitUsd: Float) {\n    setBudget(tenant: $tenant, period: $period, limitUsd: $limitUsd) {\n      ...BudgetFields\n    }\n  }\n": types.SetBudgetDocument,
+    "\n  subscription TaskStandingsUpdated($ids: [ID!]!) {\n    taskStandingsUpdated(ids: $ids) {\n      taskId\n      waitReason\n      queuePosition\n      estimatedStartAt\n      at\n    }\n  }\n": types.TaskStandingsUpdatedDocument,
+    "\n  fragment TenantPolicyFields on TenantPolicy {\n    tenant\n    weight\n    maxConcurrency\n    paused\n    active\n    waiting\n  }\n": types.TenantPolicyFieldsFragmentDoc,
+    "\n  query Tenants($minutes: Int!) {\n    tenantPolicies {\n      ...TenantPolicyFields\n    }\n    tenantActivity(minutes: $minutes) {\n      tenant\n      starts\n      tokens\n      startShare\n      tokenShare\n    }\n  }\n": types.TenantsDocument,
+    "\n  mutation SetTenantPolicy($tenant: String!, $input: TenantPolicyInput!) {\n    setTenantPolicy(tenant: $tenant, input: $input) {\n      ...TenantPolicyFields\n    }\n  }\n": types.SetTenantPolicyDocument,
 };
 
 /**
@@ -93,11 +101,11 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n"): (typeof documents)["\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n  }\n"];
+export function graphql(source: "\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n    priority\n  }\n"): (typeof documents)["\n  fragment TaskSummaryFields on Task {\n    id\n    type\n    state\n    version\n    progress\n    retryCount\n    maxRetries\n    createdAt\n    updatedAt\n    completedAt\n    priority\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n"): (typeof documents)["\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n"];
+export function graphql(source: "\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    waitReason\n    queuePosition\n    estimatedStartAt\n    standingAt\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n"): (typeof documents)["\n  fragment TaskDetailFields on Task {\n    ...TaskSummaryFields\n    content\n    result\n    startedAt\n    nextAttemptAt\n    workerId\n    waitReason\n    queuePosition\n    estimatedStartAt\n    standingAt\n    usage {\n      model\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      cachedTokens\n      reasoningTokens\n      calls\n      estimated\n    }\n    errors {\n      errorClass\n      message\n      httpStatus\n      attempt\n      at\n      nextAttemptAt\n    }\n    history {\n      state\n      at\n      workerId\n      reason\n      version\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -206,6 +214,22 @@ export function graphql(source: "\n  query Spend($from: DateTime!, $to: DateTime
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SetBudget($tenant: String!, $period: BudgetPeriod!, $limitUsd: Float) {\n    setBudget(tenant: $tenant, period: $period, limitUsd: $limitUsd) {\n      ...BudgetFields\n    }\n  }\n"): (typeof documents)["\n  mutation SetBudget($tenant: String!, $period: BudgetPeriod!, $limitUsd: Float) {\n    setBudget(tenant: $tenant, period: $period, limitUsd: $limitUsd) {\n      ...BudgetFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription TaskStandingsUpdated($ids: [ID!]!) {\n    taskStandingsUpdated(ids: $ids) {\n      taskId\n      waitReason\n      queuePosition\n      estimatedStartAt\n      at\n    }\n  }\n"): (typeof documents)["\n  subscription TaskStandingsUpdated($ids: [ID!]!) {\n    taskStandingsUpdated(ids: $ids) {\n      taskId\n      waitReason\n      queuePosition\n      estimatedStartAt\n      at\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment TenantPolicyFields on TenantPolicy {\n    tenant\n    weight\n    maxConcurrency\n    paused\n    active\n    waiting\n  }\n"): (typeof documents)["\n  fragment TenantPolicyFields on TenantPolicy {\n    tenant\n    weight\n    maxConcurrency\n    paused\n    active\n    waiting\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Tenants($minutes: Int!) {\n    tenantPolicies {\n      ...TenantPolicyFields\n    }\n    tenantActivity(minutes: $minutes) {\n      tenant\n      starts\n      tokens\n      startShare\n      tokenShare\n    }\n  }\n"): (typeof documents)["\n  query Tenants($minutes: Int!) {\n    tenantPolicies {\n      ...TenantPolicyFields\n    }\n    tenantActivity(minutes: $minutes) {\n      tenant\n      starts\n      tokens\n      startShare\n      tokenShare\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetTenantPolicy($tenant: String!, $input: TenantPolicyInput!) {\n    setTenantPolicy(tenant: $tenant, input: $input) {\n      ...TenantPolicyFields\n    }\n  }\n"): (typeof documents)["\n  mutation SetTenantPolicy($tenant: String!, $input: TenantPolicyInput!) {\n    setTenantPolicy(tenant: $tenant, input: $input) {\n      ...TenantPolicyFields\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

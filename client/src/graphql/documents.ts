@@ -13,6 +13,7 @@ export const TaskSummaryFields = graphql(`
     createdAt
     updatedAt
     completedAt
+    priority
   }
 `);
 
@@ -24,6 +25,10 @@ export const TaskDetailFields = graphql(`
     startedAt
     nextAttemptAt
     workerId
+    waitReason
+    queuePosition
+    estimatedStartAt
+    standingAt
     usage {
       model
       promptTokens
@@ -353,6 +358,57 @@ export const SetBudgetMutation = graphql(`
   mutation SetBudget($tenant: String!, $period: BudgetPeriod!, $limitUsd: Float) {
     setBudget(tenant: $tenant, period: $period, limitUsd: $limitUsd) {
       ...BudgetFields
+    }
+  }
+`);
+
+/**
+ * Where each listed task stands (lists: tasksUpdated brings new versions, this the positions in
+ * between): each one's standing at once, then each change, then one of nulls when it stops waiting.
+ */
+export const TaskStandingsSubscription = graphql(`
+  subscription TaskStandingsUpdated($ids: [ID!]!) {
+    taskStandingsUpdated(ids: $ids) {
+      taskId
+      waitReason
+      queuePosition
+      estimatedStartAt
+      at
+    }
+  }
+`);
+
+export const TenantPolicyFields = graphql(`
+  fragment TenantPolicyFields on TenantPolicy {
+    tenant
+    weight
+    maxConcurrency
+    paused
+    active
+    waiting
+  }
+`);
+
+/** How tenants share the workers (an admin: every tenant; a tenant's key: its own), and what each started lately. */
+export const TenantsQuery = graphql(`
+  query Tenants($minutes: Int!) {
+    tenantPolicies {
+      ...TenantPolicyFields
+    }
+    tenantActivity(minutes: $minutes) {
+      tenant
+      starts
+      tokens
+      startShare
+      tokenShare
+    }
+  }
+`);
+
+export const SetTenantPolicyMutation = graphql(`
+  mutation SetTenantPolicy($tenant: String!, $input: TenantPolicyInput!) {
+    setTenantPolicy(tenant: $tenant, input: $input) {
+      ...TenantPolicyFields
     }
   }
 `);

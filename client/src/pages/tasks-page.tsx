@@ -54,7 +54,7 @@ export function TasksPage(props: { canWrite: boolean }) {
       </Show>
       <Show when={!table.loading()} fallback={<p class="muted">Loading…</p>}>
         <Show when={table.ids().length > 0} fallback={<p class="muted">No tasks match.</p>}>
-          <TaskTable ids={table.ids()} row={table.row} selection={props.canWrite ? bulk : null} />
+          <TaskTable ids={table.ids()} row={table.row} standing={table.standing} selection={props.canWrite ? bulk : null} />
         </Show>
       </Show>
       <nav class="pager" aria-label="Pages">

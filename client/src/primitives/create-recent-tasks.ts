@@ -2,13 +2,16 @@
  * The recent-tasks list: one query for the first page, then every change from the live
  * feed merged in by id (highest version wins, batched per frame), deletions removed.
  * Refetches the page after a reconnect, since changes made while offline were not streamed.
- * Also picks the few tasks whose live output tail the list shows (`outputTails`).
+ * Also picks the few tasks whose live output tail the list shows (`outputTails`), and follows
+ * where its waiting tasks stand (create-standings.ts).
  */
 import { createQuery } from '@urql/solid';
 import { batch, createEffect, createMemo } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import { RecentTasksQuery } from '../graphql/documents.ts';
+import { mayWait } from '../dispatch-labels.ts';
 import { createLiveTasks, type TaskSummary } from './create-live-tasks.ts';
+import { createStandings, type ListStanding } from './create-standings.ts';
 import { reduceTaskChanges, type TaskChange } from './task-merge.ts';
 
 export type { TaskSummary };
@@ -67,10 +70,13 @@ export function createRecentTasks(options: { limit: number; maxOutputTails?: num
   );
   // Only a change of the set reaches the rows, so a progress update starts or stops nothing.
   const outputTails = createMemo(() => outputTailIds(tasks(), options.maxOutputTails ?? MAX_OUTPUT_TAILS), [], { equals: sameIds });
+  const standings = createStandings({ rows: tasks });
   return {
     tasks,
     /** The tasks whose output tail the list shows: the newest ACTIVE ones, a few at most. */
     outputTails,
+    /** Where a waiting task of the list stands; undefined for one that does not wait. */
+    standing: (id: string): ListStanding | undefined => (byId[id] && mayWait(byId[id].state) ? standings.standing(id) : undefined),
     /** Shows a task the moment it was submitted, before its first event arrives. */
     add: merge,
     loading: () => page.fetching && !page.data,

@@ -21,6 +21,7 @@ const task = (id: string, version: number, patch: Partial<TaskSummaryFieldsFragm
   createdAt: `2026-01-01T12:00:${String(version % 60).padStart(2, '0')}.000Z`,
   updatedAt: '2026-01-01T12:00:00.000Z',
   completedAt: null,
+  priority: 'NORMAL',
   ...patch,
 });
 
@@ -124,5 +125,24 @@ describe('createTaskTable', () => {
     expect(matchesFilters(task('abc', 30), { ...DEFAULT_FILTERS, idPrefix: 'x' }, null)).toBe(false);
     expect(matchesFilters(task('abc', 30), DEFAULT_FILTERS, created + 1)).toBe(false);
     expect(matchesFilters(task('abc', 30), { ...DEFAULT_FILTERS, state: 'DLQ' }, null)).toBe(false);
+  });
+});
+
+describe('createTaskTable standings', () => {
+  it("follows where the page's waiting tasks stand, and shows none once a task runs", async () => {
+    const { transport, frames, table, cleanup } = setup();
+    await transport.answer('TasksPage', page([task('b', 1, { state: 'ACTIVE' }), task('a', 1)]));
+    const operation = await transport.opened('TaskStandingsUpdated');
+    expect(operation.variables).toEqual({ ids: ['a'] });
+    transport.push('TaskStandingsUpdated', { taskStandingsUpdated: { taskId: 'a', waitReason: 'QUEUED', queuePosition: 3, estimatedStartAt: null, at: '2026-01-01T12:00:05.000Z' } });
+    frames.frame();
+    expect(table.standing('a')).toMatchObject({ waitReason: 'QUEUED', queuePosition: 3 });
+    expect(table.standing('b')).toBeUndefined();
+
+    // It starts before its stream's last (null) standing arrives: the row shows no standing anyway.
+    transport.push('TasksUpdated', { tasksUpdated: task('a', 2, { state: 'ACTIVE' }) });
+    frames.frame();
+    expect(table.standing('a')).toBeUndefined();
+    cleanup();
   });
 });

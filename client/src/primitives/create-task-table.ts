@@ -4,13 +4,16 @@
  * deleted rows go, and on the first page of a newest-first listing new matching tasks appear
  * on top. The total is re-read after changes (at most once a second); after a reconnect the
  * page is read again once the live feed says it is live again. Nothing is re-read on a timer.
+ * Where the page's waiting tasks stand comes live beside the rows (create-standings.ts).
  */
 import { createQuery } from '@urql/solid';
 import { batch, createEffect, createMemo, createSignal, on, onCleanup, untrack, type Accessor } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import type { TaskOrder, TaskState } from '../gql/graphql.ts';
 import { TasksPageQuery } from '../graphql/documents.ts';
+import { mayWait } from '../dispatch-labels.ts';
 import { createLiveTasks, type TaskSummary } from './create-live-tasks.ts';
+import { createStandings, type ListStanding } from './create-standings.ts';
 import type { FrameScheduler } from './frame-batcher.ts';
 import { reduceTaskChanges, type TaskChange } from './task-merge.ts';
 
@@ -148,10 +151,13 @@ export function createTaskTable(options: {
   createLiveTasks({ onBatch: apply, onLive: () => refetch(), schedule: options.schedule });
 
   const visible = createMemo(() => order().filter((id) => rows[id] !== undefined));
+  const standings = createStandings({ rows: () => visible().map((id) => ({ id, state: rows[id]!.state })), schedule: options.schedule });
   return {
     /** Ids on the page in listing order; read a row with `row(id)` (fine-grained). */
     ids: visible,
     row: (id: string) => rows[id],
+    /** Where a waiting task on the page stands; undefined for one that does not wait. */
+    standing: (id: string): ListStanding | undefined => (rows[id] && mayWait(rows[id].state) ? standings.standing(id) : undefined),
     total,
     pageIndex,
     hasNext: () => page.data?.tasks.pageInfo.hasNextPage ?? false,

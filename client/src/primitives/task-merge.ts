@@ -39,3 +39,21 @@ export function reduceTaskChanges<T extends Versioned>(known: (id: string) => T 
   }
   return { updated, deleted };
 }
+
+/** A task as its page holds it: a version, and when its standing was read (null while it does not wait). */
+export interface VersionedStanding extends Versioned {
+  standingAt?: string | null;
+}
+
+/**
+ * Whether `next` replaces `current` on a task's page. A later version always does, an older one
+ * never. A standing (waitReason, queuePosition, estimatedStartAt) changes without a new version:
+ * the server sends the task again with the same version and a later `standingAt`, so at the same
+ * version the later standing wins, and one without a time (not waiting) is taken as it comes.
+ */
+export function replacesTask(current: VersionedStanding | undefined, next: VersionedStanding): boolean {
+  if (!current || current.id !== next.id || next.version > current.version) return true;
+  if (next.version < current.version) return false;
+  if (!current.standingAt || !next.standingAt) return true;
+  return Date.parse(next.standingAt) >= Date.parse(current.standingAt);
+}

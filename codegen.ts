@@ -18,6 +18,7 @@ const config: CodegenConfig = {
           QueueStatus: '../../services/queue-service.ts#QueueStatusSnapshot',
           Worker: '../../services/worker-service.ts#WorkerView',
           CircuitStatus: '../../../schema/src/circuit.ts#CircuitSnapshot',
+          ModelStatus: '../../infra/model-breaker-store.ts#ModelStatusView',
           ProviderStatus: '../../../schema/src/provider-status.ts#ProviderStatusSnapshot',
           TaskStanding: '../../services/dispatch-service.ts#TaskStandingView',
         },

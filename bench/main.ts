@@ -26,8 +26,9 @@ import { benchStreaming } from './scenarios/streaming.ts';
 import { benchDispatch } from './scenarios/dispatch.ts';
 import { benchWorker } from './scenarios/worker.ts';
 import { benchTracing } from './scenarios/tracing.ts';
+import { benchModelBreakers } from './scenarios/model-breakers.ts';
 
-const SCENARIOS = ['submit', 'end-to-end', 'worker', 'retries', 'dispatch', 'tracing', 'fan-out', 'streaming', 'growth', 'memory', 'scale'] as const;
+const SCENARIOS = ['submit', 'end-to-end', 'worker', 'retries', 'dispatch', 'tracing', 'fan-out', 'streaming', 'growth', 'memory', 'scale', 'model-breakers'] as const;
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, reps: { type: 'string' }, against: { type: 'string' } } });
 const quick = values.quick!;
@@ -64,6 +65,7 @@ try {
     growth: () => benchGrowth(system),
     memory: () => benchMemory(system),
     scale: () => benchScale(system, api, flush),
+    'model-breakers': () => benchModelBreakers(system),
   };
   say(`${quick ? 'quick' : 'full'} run, ${reps} run(s) per scenario, ${cpus().length} cores, load ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
   for (const name of SCENARIOS) {

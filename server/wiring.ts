@@ -22,6 +22,7 @@ import { createTaskEventBus } from './infra/task-events.ts';
 import { createTaskQueueProducer } from './infra/task-queue.ts';
 import { createTaskRepository } from './infra/task-repository.ts';
 import { createWorkerRegistry } from './infra/worker-registry.ts';
+import { createModelBreakerStore } from './infra/model-breaker-store.ts';
 import { createAuditService } from './services/audit-service.ts';
 import { createDeadLetterService } from './services/dead-letter-service.ts';
 import { createFlowService } from './services/flow-service.ts';
@@ -144,6 +145,7 @@ export function createDependencies(config: ServerConfig, logger: Logger, tracing
   });
   const workers = createWorkerService({
     registry,
+    modelBreakers: createModelBreakerStore({ redis, keys, models: config.models, windowMs: config.circuitWindowMs }),
     events,
     logger,
     staleMs: config.workerStaleMs,

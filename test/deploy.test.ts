@@ -54,6 +54,8 @@ const METRICS = [
   'atf_dispatch_tokens_started_total',
   'atf_dispatch_wait_seconds',
   'atf_dispatch_tokens_reserved_total',
+  'atf_model_breaker_state',
+  'atf_model_calls_total',
 ];
 
 const probePaths = Object.keys(createHealthRoutes({} as HealthService));
@@ -314,7 +316,7 @@ describe('monitoring', () => {
     for (const name of used) expect(METRICS, name).toContain(name);
     const served = read('server/http/metrics.ts');
     for (const name of METRICS) expect(served, `${name} served by /metrics`).toContain(`'${name}'`);
-    for (const name of ['atf_queue_depth', 'atf_tasks_completed_total', 'atf_task_duration_seconds', 'atf_tasks_failed_total', 'atf_circuit_state']) {
+    for (const name of ['atf_queue_depth', 'atf_tasks_completed_total', 'atf_task_duration_seconds', 'atf_tasks_failed_total', 'atf_circuit_state', 'atf_model_breaker_state']) {
       expect(used.has(name), name).toBe(true);
     }
   });

@@ -8,7 +8,7 @@ import { parseRateLimit } from '../schema/src/rate-limit.ts';
 import { createRetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass } from '../schema/src/task.ts';
 import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
-import { sharedConfigFrom, sharedEnvShape } from '../common/shared-config.ts';
+import { DEFAULT_OPENROUTER_MODEL, sharedConfigFrom, sharedEnvShape } from '../common/shared-config.ts';
 import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 import { resourceAttributesCheck, tracingConfigFrom, tracingEnvShape, workerTracingEnvShape } from '../common/tracing-config.ts';
 
@@ -28,7 +28,6 @@ const isRateLimit = (value: string) => {
 };
 
 export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
-export const DEFAULT_OPENROUTER_MODEL = 'openai/gpt-4o-mini';
 
 const modelPricesSchema = z.record(z.string().min(1), z.object({ promptUsd: z.number().nonnegative(), completionUsd: z.number().nonnegative() }));
 
@@ -47,7 +46,6 @@ const shape = {
   CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().gt(0).lt(1).default(0.5),
   CIRCUIT_VOLUME_THRESHOLD: envInt(10, { min: 1 }),
   CIRCUIT_TIMEOUT: envNumber(60, { min: 0.001 }),
-  CIRCUIT_WINDOW_MS: envInt(60_000, { min: 100 }),
   PROVIDER_STATUS_INTERVAL_MS: envInt(60_000, { min: 50 }),
   RETRY_SCHEDULES: envJson(retrySchedulesSchema, '{"RATE_LIMIT": {"delaysMs": [60000, 120000], "maxRetries": 6}}'),
   PROVIDER_RATE_LIMIT: z
@@ -86,7 +84,6 @@ const shape = {
   /** A file the worker touches every few seconds while its event loop runs (container liveness). */
   WORKER_LIVENESS_FILE: z.string().optional(),
   OPENROUTER_BASE_URL: z.url({ protocol: /^https?$/ }).default(DEFAULT_OPENROUTER_BASE_URL),
-  OPENROUTER_MODEL: z.string().min(1).default(DEFAULT_OPENROUTER_MODEL),
   ...tracingEnvShape,
   ...workerTracingEnvShape,
 };

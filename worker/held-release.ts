@@ -82,9 +82,12 @@ export function createHeldRelease(options: HeldReleaseOptions) {
   }
 
   return {
-    /** After an operator's breaker reset: releases every task held for the breaker. Resolves with how many. */
-    async releaseCircuitHolds(): Promise<number> {
-      return release(decodeHeldEntries(await takeHeld(Hold.CIRCUIT)), TransitionReason.RELEASED_BY_CIRCUIT_RESET);
+    /**
+     * After an operator's breaker reset (or a model breaker that closed: `reason`): releases every
+     * task held for a breaker. Resolves with how many.
+     */
+    async releaseCircuitHolds(reason: TransitionReason = TransitionReason.RELEASED_BY_CIRCUIT_RESET): Promise<number> {
+      return release(decodeHeldEntries(await takeHeld(Hold.CIRCUIT)), reason);
     },
     /**
      * Told of each deferral this worker wrote for a hold. `stillHeld` says whether the hold is

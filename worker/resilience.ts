@@ -9,6 +9,7 @@
 import { BrokenCircuitError, CircuitState as BreakerState, circuitBreaker, handleWhen, SamplingBreaker, type CircuitBreakerPolicy, type IDisposable } from 'cockatiel';
 import { CircuitState, type CircuitSnapshot } from '../schema/src/circuit.ts';
 import { isProviderError } from '../schema/src/errors.ts';
+import { ModelCallOutcome } from '../schema/src/model-breakers.ts';
 import { ErrorClass } from '../schema/src/task.ts';
 
 export interface CircuitSettings {
@@ -31,6 +32,13 @@ const PROVIDER_UNWELL: ReadonlySet<ErrorClass> = new Set([
 
 /** Whether a failure says something about the provider's health. */
 export const countsAgainstProvider = (error: unknown): boolean => isProviderError(error) && PROVIDER_UNWELL.has(error.errorClass);
+
+/**
+ * What a failed call tells its model's breaker: `failed` when it says the model is unwell,
+ * `other` for anything else, a call aborted by cancel, shutdown or a lost lease included.
+ */
+export const modelOutcomeOf = (error: unknown, aborted: boolean): ModelCallOutcome =>
+  !aborted && countsAgainstProvider(error) ? ModelCallOutcome.FAILED : ModelCallOutcome.OTHER;
 
 export const isCircuitOpenError = (error: unknown): error is BrokenCircuitError => error instanceof BrokenCircuitError;
 

@@ -17,10 +17,12 @@ import { periodOf } from '../schema/src/scripts/budgets.ts';
 import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import { retryDelayMs, retryLimitFor, type RetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass, TaskState, type TaskJobData, type TaskType } from '../schema/src/task.ts';
+import { ModelCallOutcome } from '../schema/src/model-breakers.ts';
 import { DispatchLane, type DeferReason } from '../schema/src/dispatch.ts';
 import { createWeightedSlots, DispatchClosedError } from './dispatch.ts';
 import type { ProviderRateLimiter } from './rate-limiter.ts';
-import { isCircuitOpenError, type ProviderCircuit } from './resilience.ts';
+import { isCircuitOpenError, modelOutcomeOf, type ProviderCircuit } from './resilience.ts';
+import type { ModelBreakers, ModelCall } from './model-breakers.ts';
 import type { TaskHandler, TaskOutput } from './tasks/task-handler.ts';
 import { Attempt, CancelledError, LeaseLostError, OutputTooLargeError, ShutdownError } from './attempt.ts';
 import type { Deferral } from './held-release.ts';
@@ -49,6 +51,12 @@ export interface RunnerOptions {
   circuit: ProviderCircuit;
   /** How long a task waits when the circuit is forced open (no automatic half-open time). */
   deferWhileOpenMs: number;
+  /**
+   * The shared breakers of each model (worker/model-breakers.ts), for calls to `model`; null for
+   * a provider without models (the embedded summarizer). A task whose model is open waits, as
+   * for the worker's own breaker.
+   */
+  modelBreakers?: ModelBreakers | null;
   /** The shared provider rate limit; null for handlers that call no provider. */
   rateLimiter: ProviderRateLimiter | null;
   /**
@@ -211,6 +219,18 @@ export function createRunner(options: RunnerOptions) {
     await defer(lease, attempt, delayMs, TransitionReason.CIRCUIT_OPEN, log, () => options.circuit.resets() === resetsBefore);
   }
 
+  /**
+   * The task's model is open on every worker (its shared breaker): the task waits until the
+   * model may be tried again, with no call, no error and no retry counted (reason CIRCUIT_OPEN).
+   */
+  async function deferWhileModelOpen(breakers: ModelBreakers, model: string, lease: Lease, attempt: number, log: Logger): Promise<void> {
+    const closingsBefore = breakers.closings();
+    const until = breakers.allOpenUntil([model]) ?? Date.now();
+    log.debug({ model }, 'model breaker open');
+    // A breaker that closed after it refused would not find this deferral (its release ran already).
+    await defer(lease, attempt, Math.max(0, until - Date.now()) + 50, TransitionReason.CIRCUIT_OPEN, log, () => breakers.closings() === closingsBefore);
+  }
+
   /** Back to SCHEDULED for `delayMs` without a provider call, an error or a retry counted. */
   async function defer(lease: Lease, attempt: number, delayMs: number, reason: DeferReason, log: Logger, stillHeld = () => true): Promise<void> {
     const outcome = await persistently(() => store.defer(lease, delayMs, reason), log);
@@ -257,14 +277,21 @@ export function createRunner(options: RunnerOptions) {
   }
 
   /**
-   * Calls the task's handler behind the breaker and the shared rate limit. Null when the task
-   * was deferred instead (breaker open, no rate-limit token): no call, no error, no retry.
+   * Calls the task's handler behind the breakers (the worker's own, its model's shared one) and
+   * the shared rate limit. Null when the task was deferred instead (a breaker open, no rate-limit
+   * token, a budget spent): no call, no error, no retry.
    */
   async function execute(attempt: Attempt): Promise<TaskOutput | null> {
     const { lease, task, log } = attempt;
+    const breakers = options.modelBreakers ?? null;
+    const model = options.model ?? 'unknown';
     // An open breaker refuses before a shared rate-limit token is spent on a call that will not happen.
     if (options.circuit.refusesCalls()) {
       await deferWhileOpen(lease, task.attempt, log);
+      return null;
+    }
+    if (breakers?.isOpen(model)) {
+      await deferWhileModelOpen(breakers, model, lease, task.attempt, log);
       return null;
     }
     const permit = options.rateLimiter ? await options.rateLimiter.acquire(attempt.signal) : ({ granted: true } as const);
@@ -273,28 +300,45 @@ export function createRunner(options: RunnerOptions) {
       return null;
     }
     if (!(await reserveBudget(attempt))) return null;
-    return options.circuit.execute(async () => {
-      const startedAt = Date.now();
-      const report = (status: string) => options.onProviderCall?.({ status, durationMs: Date.now() - startedAt });
-      try {
-        const output = await options.handlers[task.type].run({
-          taskId: lease.taskId,
-          content: task.content,
-          attempt: task.attempt,
-          signal: attempt.signal,
-          logger: log,
-          onProgress: attempt.onProgress,
-          onText: attempt.onText,
-          onUsage: attempt.onUsage,
-          onGeneration: attempt.onGeneration,
-        });
-        report('ok');
-        return output;
-      } catch (error) {
-        report(attempt.signal.aborted ? 'aborted' : isProviderError(error) ? String(error.httpStatus ?? error.errorClass) : ErrorClass.INTERNAL);
-        throw error;
-      }
-    });
+    // Last before the call: at a breaker's probe time this takes the one probe, which nothing may waste.
+    const modelCall = breakers ? await breakers.acquire(model) : null;
+    if (breakers && !modelCall) {
+      await deferWhileModelOpen(breakers, model, lease, task.attempt, log);
+      return null;
+    }
+    try {
+      return await options.circuit.execute(() => callHandler(attempt, modelCall));
+    } finally {
+      // The worker's own breaker refused it after all: no call was made (a probe's lease ends now).
+      modelCall?.record(ModelCallOutcome.OTHER);
+    }
+  }
+
+  /** Runs the task's handler: its outcome goes to the call stats and the model's breaker. */
+  async function callHandler(attempt: Attempt, modelCall: ModelCall | null): Promise<TaskOutput> {
+    const { lease, task, log } = attempt;
+    const startedAt = Date.now();
+    const report = (status: string) => options.onProviderCall?.({ status, durationMs: Date.now() - startedAt });
+    try {
+      const output = await options.handlers[task.type].run({
+        taskId: lease.taskId,
+        content: task.content,
+        attempt: task.attempt,
+        signal: attempt.signal,
+        logger: log,
+        onProgress: attempt.onProgress,
+        onText: attempt.onText,
+        onUsage: attempt.onUsage,
+        onGeneration: attempt.onGeneration,
+      });
+      report('ok');
+      modelCall?.record(ModelCallOutcome.OK);
+      return output;
+    } catch (error) {
+      report(attempt.signal.aborted ? 'aborted' : isProviderError(error) ? String(error.httpStatus ?? error.errorClass) : ErrorClass.INTERNAL);
+      modelCall?.record(modelOutcomeOf(error, attempt.signal.aborted));
+      throw error;
+    }
   }
 
   /**

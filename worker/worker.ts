@@ -17,10 +17,12 @@ import type { TextProvider } from './providers/provider.ts';
 import { circuitCommandHash } from '../schema/src/worker-hashes.ts';
 import { Channels, createChannelRouter, routeTo } from '../schema/src/channels.ts';
 import { CircuitCommand } from '../schema/src/circuit.ts';
+import { TransitionReason } from '../schema/src/transition-reasons.ts';
 import { startProviderStatusChecks } from './provider-status.ts';
 import { createHeldRelease } from './held-release.ts';
 import { createProviderRateLimiter } from './rate-limiter.ts';
 import { createProviderCircuit } from './resilience.ts';
+import { createModelBreakers } from './model-breakers.ts';
 import { createRunner } from './runner.ts';
 import { startSweeper } from './sweeper.ts';
 import { createSummarizeHandler } from './tasks/summarize.ts';
@@ -117,15 +119,38 @@ export function createWorker(config: WorkerConfig, logger: Logger, hooks: Worker
     ? createProviderRateLimiter({ redis, keys, logger, defaultLimit: config.providerRateLimit, maxWaitMs: 1000, refreshMs: 5000 })
     : null;
   const holds = createHeldRelease({ redis, keys, store, logger, rateLimiter });
-  let appliedCommandId: string | null = null;
-  // The command found at start is not news: a worker that starts after a reset must not release
-  // tasks other workers' breakers hold now.
+  // The shared breaker of each model (a remote provider's only: the embedded summarizer has none).
   let running = false;
+  const modelBreakers = config.openRouter
+    ? createModelBreakers({
+        redis,
+        keys,
+        logger,
+        settings: config.circuit,
+        // A probe holds its lease for as long as its call may take.
+        probeLeaseMs: config.providerTimeoutMs + 1000,
+        // Tasks held for the breakers go as soon as this worker's probe closed one (an operator's
+        // reset releases them through the circuit command).
+        onProbeClosed: (closed) => {
+          if (!running) return;
+          holds
+            .releaseCircuitHolds(TransitionReason.RELEASED_MODEL_BREAKER_CLOSED)
+            .then((released) => released > 0 && logger.info({ released, model: closed }, 'model breaker closed: held tasks released'))
+            .catch((error: Error) => logger.warn({ err: error.message, model: closed }, 'held tasks not released after a model breaker closed'));
+        },
+      })
+    : null;
+  let appliedCommandId: string | null = null;
+  // The command found at start is not news (`running` is false until then): a worker that starts
+  // after a reset must not release tasks other workers' breakers hold now.
   /** Applies an operator's reset/open command it has not applied yet (read from Redis, so none is missed). */
   const applyCircuitCommand = async () => {
     const command = circuitCommandHash.decode(await redis.hgetall(keys.circuitCommand()));
     if (!command || command.id === appliedCommandId) return;
     appliedCommandId = command.id;
+    // The API changed the model breakers before it gave the command: read them first, so no task
+    // this worker takes after the command meets a model breaker the command closed.
+    await modelBreakers?.refresh().catch((error: Error) => logger.warn({ err: error.message }, 'model breakers not read'));
     if (command.action === CircuitCommand.OPEN) circuit.forceOpen();
     else circuit.reset();
     logger.info({ action: command.action, commandId: command.id }, 'circuit command applied');
@@ -161,6 +186,7 @@ export function createWorker(config: WorkerConfig, logger: Logger, hooks: Worker
     retryRatio: () => retryRatio,
     circuit,
     deferWhileOpenMs: config.circuit.openMs,
+    modelBreakers,
     rateLimiter,
     onHeld: holds.onDeferred,
     leaseMs: config.leaseMs,
@@ -196,6 +222,7 @@ export function createWorker(config: WorkerConfig, logger: Logger, hooks: Worker
             if (runner.abort(taskId)) logger.info({ taskId }, 'cancel received: aborting attempt');
           }),
           routeTo(Channels.circuit, () => void applyCircuitCommand().catch((error: Error) => logger.warn({ err: error.message }, 'circuit command failed'))),
+          routeTo(Channels.modelBreakers, () => modelBreakers?.onHint()),
         ],
         (channel) => logger.warn({ channel }, 'malformed channel message ignored'),
       );
@@ -203,6 +230,7 @@ export function createWorker(config: WorkerConfig, logger: Logger, hooks: Worker
       await subscriber.subscribe(...hints.names);
       // The latest command holds for workers that start after it (a forced open stays open).
       await applyCircuitCommand();
+      await modelBreakers?.refresh();
       running = true;
       await runner.start();
       heartbeat = startHeartbeat({
@@ -274,6 +302,7 @@ export function createWorker(config: WorkerConfig, logger: Logger, hooks: Worker
       liveness?.dispose();
       await runner.stop(graceMs);
       await providerCalls.stop();
+      await modelBreakers?.stop();
       await heartbeat?.dispose();
       await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())));
     },

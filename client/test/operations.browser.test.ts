@@ -1,7 +1,7 @@
 /**
  * The operator's pages in real Chromium against the real server, a real worker and the fake
  * provider: retries with their countdown, the dead letter queue and a retry from it, circuit
- * breakers from the dashboard, dashboard counts against the tasks table, and a server restart
+ * breakers (the workers' and the models') from the dashboard, dashboard counts against the tasks table, and a server restart
  * the page rides out without a reload. Saves a screenshot of each page (see support/browser.ts).
  */
 import type { Browser, Page } from 'playwright-core';
@@ -130,8 +130,13 @@ describe('operator pages', () => {
     await page.click('[data-testid="open-breakers"]');
     await page.locator('tr[data-worker-id="worker-1"][data-circuit="OPEN"]').waitFor({ timeout: 15_000 });
     expect(await row.textContent()).toContain('forced open');
+    // The model breakers, configured ones included, are forced open with them.
+    const model = page.locator('.models-table tr[data-model="openai/gpt-4o-mini"]');
+    await page.locator('.models-table tr[data-model="openai/gpt-4o-mini"][data-circuit="OPEN"]').waitFor({ timeout: 15_000 });
+    expect(await model.textContent()).toContain('forced open');
     await page.click('[data-testid="reset-breakers"]');
     await page.locator('tr[data-worker-id="worker-1"][data-circuit="CLOSED"]').waitFor({ timeout: 15_000 });
+    await page.locator('.models-table tr[data-model="openai/gpt-4o-mini"][data-circuit="CLOSED"]').waitFor({ timeout: 15_000 });
     // The heartbeat age stays fresh: every beat reaches the page.
     await page.waitForTimeout(3000);
     expect(await row.locator('td').nth(1).textContent()).toMatch(/^[01] s ago/);

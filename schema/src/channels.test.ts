@@ -24,6 +24,13 @@ describe('channels', () => {
     expect(() => Channels.output.decode('t1\nnot-a-cursor\n-\ntext')).toThrow();
   });
 
+  it('reads what the model breaker scripts write: the state, then the whole model id', () => {
+    expect(Channels.modelBreakers.decode('OPEN vendor/model:free')).toEqual({ state: 'OPEN', model: 'vendor/model:free' });
+    expect(() => Channels.modelBreakers.decode('OPEN')).toThrow();
+    expect(() => Channels.modelBreakers.decode('SHUT vendor/model')).toThrow();
+    expect(() => Channels.modelBreakers.decode('OPEN ')).toThrow();
+  });
+
   it('reads what the scripts write on the tasks channel: a deletion notice', () => {
     expect(Channels.tasks.decode('{"id":"t1","tenant":"acme","deleted":"1"}')).toEqual({ kind: 'deleted', id: 't1', tenant: 'acme' });
   });

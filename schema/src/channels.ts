@@ -15,6 +15,8 @@
  * |            |                                       | `RedisKeys.circuitCommand`               |
  * | `workers`  | each worker, after each heartbeat     | the worker's id                          |
  * | `provider` | the worker that checked the provider  | the provider state it found              |
+ * | `modelBreakers` | the model breaker scripts         | `<STATE> <model>`: the breaker's new     |
+ * |            | (scripts/model-breakers.ts)           | state; workers then read the hash        |
  *
  * A new channel: its name in redis-keys.ts, its codec here (in `Channels`), its publisher
  * (`publication()` in TypeScript, or `channels: [...]` in a script's declaration, which binds its
@@ -22,7 +24,7 @@
  * worker's `createChannelRouter`), and its line in docs/reliability.md.
  */
 import { z } from 'zod';
-import { CircuitCommand } from './circuit.ts';
+import { CircuitCommand, CircuitState } from './circuit.ts';
 import { ProviderState } from './provider-status.ts';
 import type { RedisKeys } from './redis-keys.ts';
 import { outputChannel } from './scripts/output.ts';
@@ -77,6 +79,22 @@ const tasks: ScriptChannel<TaskChannelMessage> = {
 /** The id of an ACTIVE task that was cancelled or deleted: its worker aborts at once. */
 const cancel: ScriptChannel<string> = { lua: 'CANCEL_CHANNEL', name: (keys) => keys.cancelChannel(), decode: (message) => nonEmpty.parse(message) };
 
+/** A model's breaker changed: its new state and the model (workers re-read `RedisKeys.modelBreakers`). */
+export interface ModelBreakerChange {
+  model: string;
+  state: CircuitState;
+}
+
+/** `<STATE> <model>`, as the model breaker scripts publish it (a state has no space; a model id may follow it whole). */
+const modelBreakers: ScriptChannel<ModelBreakerChange> = {
+  lua: 'MODEL_BREAKERS_CHANNEL',
+  name: (keys) => keys.modelBreakersChannel(),
+  decode(message) {
+    const space = message.indexOf(' ');
+    return { state: z.enum(CircuitState).parse(message.slice(0, space)), model: nonEmpty.parse(message.slice(space + 1)) };
+  },
+};
+
 /** Every channel, by name. */
 export const Channels = {
   tasks,
@@ -89,6 +107,7 @@ export const Channels = {
   workers: word((keys) => keys.workersChannel(), nonEmpty),
   /** The provider was checked: the state found. */
   provider: word((keys) => keys.providerChannel(), z.enum(ProviderState)),
+  modelBreakers,
 } as const;
 
 /** PUBLISH's arguments for `payload` on `channel`: `redis.publish(...publication(keys, channel, payload))`. */

@@ -73,6 +73,16 @@ export interface RedisKeys {
   providerStatusLock(): string;
   /** Channel: a hint that the provider status was checked. */
   providerChannel(): string;
+  /** Hash: every model's breaker, field = model id (see schema/src/model-breakers.ts). */
+  modelBreakers(): string;
+  /** Hash: one model's recent call and failure counts in tenth-of-window buckets; expires. */
+  modelCalls(model: string): string;
+  /** String: the probe lease of one model's half-open breaker (SET NX PX). */
+  modelProbe(model: string): string;
+  /** Hash: all-time calls by model and outcome, field `<model>\t<outcome>` (for /metrics). */
+  modelCallTotals(): string;
+  /** Channel: a hint that a model's breaker changed (workers then read `modelBreakers`). */
+  modelBreakersChannel(): string;
   /** Prefix bee-queue puts before its queue names. */
   beeQueuePrefix(): string;
   /** One of bee-queue's own keys for a queue (`jobs` hash, `waiting` list, `delayed` zset, ...). */
@@ -163,6 +173,12 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKey
     providerStatus: () => `${prefix}:provider:status`,
     providerStatusLock: () => `${prefix}:provider:status-lock`,
     providerChannel: () => `${prefix}:events:provider`,
+    modelBreakers: () => `${prefix}:models:breakers`,
+    // The model comes last in each family, and the families differ before it (as dispatchLine's tenant).
+    modelCalls: (model) => `${prefix}:models:calls:${model}`,
+    modelProbe: (model) => `${prefix}:models:probe:${model}`,
+    modelCallTotals: () => `${prefix}:models:totals`,
+    modelBreakersChannel: () => `${prefix}:events:model-breakers`,
     beeQueuePrefix: () => `${prefix}:bq`,
     beeQueueKey: (queue, suffix) => `${prefix}:bq:${queue}:${suffix}`,
     tasksChannel: () => `${prefix}:events:tasks`,

@@ -15,6 +15,8 @@ export const TransitionReason = {
   PROVIDER_HOLD: 'provider hold: in-flight budget exhausted',
   /** A task held for the breaker, made due at once because an operator reset the breakers. */
   RELEASED_BY_CIRCUIT_RESET: 'released: circuit breakers reset',
+  /** A task held for the breakers, made due at once because a model's shared breaker closed (its probe answered). */
+  RELEASED_MODEL_BREAKER_CLOSED: 'released: a model breaker closed',
   /** A task held for the rate limit, made due at once because the hold was lifted (pause cleared, limit raised). */
   RELEASED_RATE_LIMIT_LIFTED: 'released: rate-limit hold lifted',
   /** The tenant's spend reached a budget: the task waits for the limit to rise or the period to end. */

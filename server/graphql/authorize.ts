@@ -22,6 +22,7 @@ const QUERY_SCOPES = {
   deadLetterTasks: Scope.ADMIN,
   deadLetterCounts: Scope.ADMIN,
   workers: Scope.ADMIN,
+  models: Scope.ADMIN,
   auditLog: Scope.ADMIN,
   taskFlow: Scope.ADMIN,
   // A tenant's key sees its own tenant's spend and budgets only (usage-service.ts).
@@ -54,6 +55,7 @@ const SUBSCRIPTION_SCOPES = {
   providerStatusUpdated: Scope.TASKS_READ,
   queueStatusUpdated: Scope.ADMIN,
   workersUpdated: Scope.ADMIN,
+  modelsUpdated: Scope.ADMIN,
   taskFlowUpdated: Scope.ADMIN,
   // Tasks of another tenant are left out, as missing ones (dispatch-service.ts).
   taskStandingsUpdated: Scope.TASKS_READ,

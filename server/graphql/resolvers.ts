@@ -3,6 +3,7 @@ import type { TaskRecord } from '../../schema/src/task.ts';
 import type { OutputChunk } from '../../schema/src/scripts/output.ts';
 import type { QueueStatusSnapshot } from '../services/queue-service.ts';
 import type { WorkerView } from '../services/worker-service.ts';
+import type { ModelStatusView } from '../infra/model-breaker-store.ts';
 import type { ProviderStatusSnapshot } from '../../schema/src/provider-status.ts';
 import type { TaskFlowSnapshot } from '../services/flow-service.ts';
 import type { TaskPage } from '../infra/task-repository.ts';
@@ -35,6 +36,7 @@ export const resolvers: Resolvers = {
     deadLetterTasks: async (_, args, { deadLetters, caller }) => toConnection(await deadLetters.list(args, caller)),
     deadLetterCounts: (_, __, { deadLetters }) => deadLetters.counts(),
     workers: (_, __, { workers }) => workers.list(),
+    models: (_, __, { workers }) => workers.models(),
     providerStatus: (_, __, { provider }) => provider.status(),
     viewer: (_, __, { caller, authenticationRequired, traceUrlTemplate }) => ({
       tenant: caller.tenant,
@@ -96,6 +98,10 @@ export const resolvers: Resolvers = {
     workersUpdated: {
       subscribe: (_, __, { workers }) => workers.watch(),
       resolve: (list: WorkerView[]) => list,
+    },
+    modelsUpdated: {
+      subscribe: (_, __, { workers }) => workers.watchModels(),
+      resolve: (list: ModelStatusView[]) => list,
     },
     taskFlowUpdated: {
       subscribe: (_, { minutes }, { flow }) => flow.watch(minutes),

@@ -1,7 +1,8 @@
 /**
  * GET /metrics in the Prometheus text format (prom-client). Two kinds of series:
  * - cluster-wide ones read from Redis at scrape time (task counters and latency histograms
- *   kept by the task scripts, provider calls recorded by workers, queue depths, breakers):
+ *   kept by the task scripts, provider calls recorded by workers, queue depths, breakers, the
+ *   model breakers and their call counts):
  *   every API replica reports the same values, so aggregate them with max(), not sum();
  * - this process's own (WebSocket connections and subscriptions, Node process metrics).
  * When Redis cannot be read, the cluster-wide series are left out and atf_redis_up is 0.
@@ -15,6 +16,7 @@ import { parseUsageTotalField, UsageTotalKind } from '../../schema/src/scripts/u
 import type { WebSocketCounts } from '../graphql/ws.ts';
 import type { QueueService, QueueStatusSnapshot } from '../services/queue-service.ts';
 import type { WorkerService, WorkerView } from '../services/worker-service.ts';
+import type { ModelStatusView } from '../infra/model-breaker-store.ts';
 
 export interface MetricsOptions {
   redis: Redis;
@@ -33,6 +35,8 @@ interface ClusterSnapshot {
   providerCalls: Map<string, LatencyHistogram>;
   queue: QueueStatusSnapshot;
   workers: WorkerView[];
+  models: ModelStatusView[];
+  modelCalls: Awaited<ReturnType<WorkerService['modelCallTotals']>>;
 }
 
 type Sample = { labels?: Record<string, string | number>; value: number; metricName?: string };
@@ -104,6 +108,10 @@ export function createMetrics(options: MetricsOptions) {
   cluster('atf_tasks_in_state', 'Tasks in each state now.', 'gauge', (s) => s.queue.states.map(({ state, count }) => ({ labels: { state }, value: count })));
   cluster('atf_circuit_state', "Each live worker's provider circuit breaker: 0 closed, 1 half-open, 2 open.", 'gauge', (s) =>
     s.workers.filter((worker) => worker.alive).map((worker) => ({ labels: { worker: worker.id }, value: CIRCUIT_VALUE[worker.circuit.state] })));
+  cluster('atf_model_calls_total', "Calls to each model by outcome: ok, failed (the model is unwell: 5xx, timeout, broken stream, warm-up), other (the request's fault, a rate limit, cancelled).", 'counter', (s) =>
+    s.modelCalls.map(({ model, outcome, count }) => ({ labels: { model, outcome }, value: count })));
+  cluster('atf_model_breaker_state', "Each model's breaker, shared by every worker: 0 closed, 1 half-open, 2 open.", 'gauge', (s) =>
+    s.models.map((model) => ({ labels: { model: model.model }, value: CIRCUIT_VALUE[model.state] })));
   cluster('atf_workers_alive', 'Workers whose heartbeat is fresh.', 'gauge', (s) => [{ value: s.workers.filter((worker) => worker.alive).length }]);
 
   const redisUp = new Gauge({ name: 'atf_redis_up', help: '1 when this scrape could read Redis.', registers: [registry] });
@@ -135,14 +143,25 @@ export function createMetrics(options: MetricsOptions) {
 
   async function readCluster(): Promise<ClusterSnapshot | null> {
     try {
-      const [taskFields, providerFields, queue, workers, usageTotals] = await Promise.all([
+      const [taskFields, providerFields, queue, workers, usageTotals, models, modelCalls] = await Promise.all([
         options.redis.hgetall(options.keys.taskStats()),
         options.redis.hgetall(options.keys.providerCallStats()),
         options.queues.status(),
         options.workers.list(),
         options.redis.hgetall(options.keys.usageTotals()),
+        options.workers.models(),
+        options.workers.modelCallTotals(),
       ]);
-      return { tasks: parseTaskStats(taskFields), dispatch: parseDispatchStats(taskFields), providerCalls: parseProviderCallStats(providerFields), queue, workers, usageTotals };
+      return {
+        tasks: parseTaskStats(taskFields),
+        dispatch: parseDispatchStats(taskFields),
+        providerCalls: parseProviderCallStats(providerFields),
+        queue,
+        workers,
+        usageTotals,
+        models,
+        modelCalls,
+      };
     } catch {
       return null;
     }

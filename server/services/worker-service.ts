@@ -1,11 +1,12 @@
 /**
- * Workers as operators see them (heartbeats and circuit breakers), the commands that reach
- * every worker's breaker, and a live view of them.
+ * Workers as operators see them (heartbeats and circuit breakers), the model breakers every
+ * worker shares, the commands that reach both, and a live view of each.
  */
 import type { Logger } from '../../common/logger.ts';
 import { Channels } from '../../schema/src/channels.ts';
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
 import { CircuitCommand } from '../../schema/src/circuit.ts';
+import type { ModelBreakerStore, ModelStatusView } from '../infra/model-breaker-store.ts';
 import type { TaskEventBus } from '../infra/task-events.ts';
 import type { WorkerHeartbeat, WorkerRegistry } from '../infra/worker-registry.ts';
 import { createSharedFeed } from './shared-feed.ts';
@@ -16,6 +17,8 @@ export interface WorkerView extends WorkerHeartbeat {
 
 export interface WorkerServiceOptions {
   registry: WorkerRegistry;
+  /** The shared breaker of each model: listed by `models`, reset and forced open with the workers' breakers. */
+  modelBreakers: ModelBreakerStore;
   events: TaskEventBus;
   logger: Logger;
   /** A worker is alive while its last heartbeat is younger than this. */
@@ -44,13 +47,25 @@ export function createWorkerService(options: WorkerServiceOptions) {
     }
   }
 
+  /** Each model's breaker now: the configured chain first, then every other model called. */
+  async function models(): Promise<ModelStatusView[]> {
+    try {
+      return await options.modelBreakers.list();
+    } catch (cause) {
+      throw unavailable(cause);
+    }
+  }
+
   /**
    * Gives every worker's breaker a command and waits (briefly) until each live worker has
-   * applied it, so the answer shows its effect. Workers that are away apply it when back.
+   * applied it, so the answer shows its effect. Workers that are away apply it when back. The
+   * model breakers change first, in Redis, so a worker applying the command reads them changed.
    */
   async function command(action: CircuitCommand): Promise<WorkerView[]> {
     let commandId: string;
     try {
+      const models = await (action === CircuitCommand.RESET ? options.modelBreakers.reset() : options.modelBreakers.forceOpen());
+      logger.info({ action, models }, 'model breakers commanded');
       commandId = await registry.commandCircuits(action);
     } catch (cause) {
       throw unavailable(cause);
@@ -73,11 +88,28 @@ export function createWorkerService(options: WorkerServiceOptions) {
     resyncIntervalMs: options.resyncIntervalMs,
   });
 
+  // The model breakers change on hints from their scripts; their counts, with every call: the resync shows those.
+  const modelFeed = createSharedFeed({
+    name: 'models',
+    logger,
+    compute: models,
+    listen: (onHint) => options.events.on(Channels.modelBreakers, onHint),
+    coalesceMs: options.coalesceMs,
+    resyncIntervalMs: options.resyncIntervalMs,
+  });
+
   return {
     list,
+    models,
+    /** All-time calls by model and outcome (for /metrics). */
+    modelCallTotals: () => options.modelBreakers.totals(),
     resetCircuits: () => command(CircuitCommand.RESET),
     openCircuits: () => command(CircuitCommand.OPEN),
     watch: feed.watch,
-    dispose: feed.dispose,
+    watchModels: modelFeed.watch,
+    dispose: () => {
+      feed.dispose();
+      modelFeed.dispose();
+    },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Workers as their heartbeats report them: heartbeat age (ticking), concurrency, running
- * tasks, circuit breaker; admins can close (reset) or force open every breaker.
+ * tasks, circuit breaker; admins can close (reset) or force open every breaker (the model
+ * breakers too).
  */
 import { createMutation } from '@urql/solid';
 import { createSignal, For, Show } from 'solid-js';
@@ -18,7 +19,7 @@ export function WorkersPanel(props: { workers: readonly WorkerFieldsFragment[] |
   const busy = () => resetState.fetching || openState.fetching;
 
   const run = async (action: 'reset' | 'open') => {
-    if (action === 'open' && !window.confirm('Force every circuit breaker open? Workers stop calling the provider until a reset.')) return;
+    if (action === 'open' && !window.confirm("Force every circuit breaker open, every worker's and every model's? Workers stop calling the provider until a reset.")) return;
     setError(null);
     const result = action === 'reset' ? await reset({}) : await open({});
     // The new breaker states arrive over workersUpdated.

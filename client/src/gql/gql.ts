@@ -30,6 +30,7 @@ type Documents = {
     "\n  query TasksPage(\n    $first: Int!\n    $after: String\n    $state: TaskState\n    $type: TaskType\n    $createdAfter: DateTime\n    $idPrefix: String\n    $order: TaskOrder\n  ) {\n    tasks(first: $first, after: $after, state: $state, type: $type, createdAfter: $createdAfter, idPrefix: $idPrefix, order: $order) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n": typeof types.TasksPageDocument,
     "\n  fragment WorkerFields on Worker {\n    id\n    alive\n    lastHeartbeatAt\n    concurrency\n    activeTasks\n    circuit {\n      state\n      failures\n      openedAt\n      halfOpenAt\n    }\n  }\n": typeof types.WorkerFieldsFragmentDoc,
     "\n  subscription WorkersUpdated {\n    workersUpdated {\n      ...WorkerFields\n    }\n  }\n": typeof types.WorkersUpdatedDocument,
+    "\n  subscription ModelsUpdated {\n    modelsUpdated {\n      model\n      configured\n      state\n      openedAt\n      halfOpenAt\n      calls\n      failures\n      failureRate\n    }\n  }\n": typeof types.ModelsUpdatedDocument,
     "\n  mutation ResetCircuitBreakers {\n    resetCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n": typeof types.ResetCircuitBreakersDocument,
     "\n  mutation OpenCircuitBreakers {\n    openCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n": typeof types.OpenCircuitBreakersDocument,
     "\n  subscription ProviderStatusUpdated {\n    providerStatusUpdated {\n      state\n      creditsRemaining\n      rateLimitedUntil\n      checkedAt\n    }\n  }\n": typeof types.ProviderStatusUpdatedDocument,
@@ -64,6 +65,7 @@ const documents: Documents = {
     "\n  query TasksPage(\n    $first: Int!\n    $after: String\n    $state: TaskState\n    $type: TaskType\n    $createdAfter: DateTime\n    $idPrefix: String\n    $order: TaskOrder\n  ) {\n    tasks(first: $first, after: $after, state: $state, type: $type, createdAfter: $createdAfter, idPrefix: $idPrefix, order: $order) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...TaskSummaryFields\n      }\n    }\n  }\n": types.TasksPageDocument,
     "\n  fragment WorkerFields on Worker {\n    id\n    alive\n    lastHeartbeatAt\n    concurrency\n    activeTasks\n    circuit {\n      state\n      failures\n      openedAt\n      halfOpenAt\n    }\n  }\n": types.WorkerFieldsFragmentDoc,
     "\n  subscription WorkersUpdated {\n    workersUpdated {\n      ...WorkerFields\n    }\n  }\n": types.WorkersUpdatedDocument,
+    "\n  subscription ModelsUpdated {\n    modelsUpdated {\n      model\n      configured\n      state\n      openedAt\n      halfOpenAt\n      calls\n      failures\n      failureRate\n    }\n  }\n": types.ModelsUpdatedDocument,
     "\n  mutation ResetCircuitBreakers {\n    resetCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n": types.ResetCircuitBreakersDocument,
     "\n  mutation OpenCircuitBreakers {\n    openCircuitBreakers {\n      ...WorkerFields\n    }\n  }\n": types.OpenCircuitBreakersDocument,
     "\n  subscription ProviderStatusUpdated {\n    providerStatusUpdated {\n      state\n      creditsRemaining\n      rateLimitedUntil\n      checkedAt\n    }\n  }\n": types.ProviderStatusUpdatedDocument,
@@ -160,6 +162,10 @@ export function graphql(source: "\n  fragment WorkerFields on Worker {\n    id\n
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription WorkersUpdated {\n    workersUpdated {\n      ...WorkerFields\n    }\n  }\n"): (typeof documents)["\n  subscription WorkersUpdated {\n    workersUpdated {\n      ...WorkerFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ModelsUpdated {\n    modelsUpdated {\n      model\n      configured\n      state\n      openedAt\n      halfOpenAt\n      calls\n      failures\n      failureRate\n    }\n  }\n"): (typeof documents)["\n  subscription ModelsUpdated {\n    modelsUpdated {\n      model\n      configured\n      state\n      openedAt\n      halfOpenAt\n      calls\n      failures\n      failureRate\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -208,6 +208,21 @@ export const WorkersSubscription = graphql(`
   }
 `);
 
+export const ModelsSubscription = graphql(`
+  subscription ModelsUpdated {
+    modelsUpdated {
+      model
+      configured
+      state
+      openedAt
+      halfOpenAt
+      calls
+      failures
+      failureRate
+    }
+  }
+`);
+
 export const ResetCircuitBreakersMutation = graphql(`
   mutation ResetCircuitBreakers {
     resetCircuitBreakers {

@@ -1,7 +1,7 @@
 /**
  * The operations dashboard, live through subscriptions only: the state-flow diagram (counts
  * from queueStatusUpdated, edges from taskFlowUpdated), depth and throughput per minute,
- * the workers with their breakers, and the provider. Queue-wide views need the admin scope.
+ * the workers with their breakers, the model breakers, and the provider. Queue-wide views need the admin scope.
  * Spend and budgets (spend-card.tsx) are sums read on request, again whenever the task feed
  * says spend may have moved; a tenant's key sees its own.
  */
@@ -11,9 +11,10 @@ import { LineChart } from '../components/line-chart.tsx';
 import { ProviderBadge } from '../components/provider-badge.tsx';
 import { SpendCard } from '../components/spend-card.tsx';
 import { WorkersPanel } from '../components/workers-panel.tsx';
+import { ModelsPanel } from '../components/models-panel.tsx';
 import { edgeTotals, minuteSeries } from '../flow-model.ts';
 import type { TaskState } from '../gql/graphql.ts';
-import { ProviderStatusSubscription, QueueStatusSubscription, TaskFlowSubscription, WorkersSubscription } from '../graphql/documents.ts';
+import { ModelsSubscription, ProviderStatusSubscription, QueueStatusSubscription, TaskFlowSubscription, WorkersSubscription } from '../graphql/documents.ts';
 import { createLiveValue } from '../primitives/create-live-value.ts';
 
 const CHART_MINUTES = 15;
@@ -24,6 +25,7 @@ export function DashboardPage(props: { admin: boolean; canRead?: boolean }) {
   const queue = createLiveValue(QueueStatusSubscription, (data) => data.queueStatusUpdated, { pause: notAdmin });
   const flow = createLiveValue(TaskFlowSubscription, (data) => data.taskFlowUpdated, { variables: { minutes: CHART_MINUTES }, pause: notAdmin });
   const liveWorkers = createLiveValue(WorkersSubscription, (data) => data.workersUpdated, { pause: notAdmin });
+  const models = createLiveValue(ModelsSubscription, (data) => data.modelsUpdated, { pause: notAdmin });
   const provider = createLiveValue(ProviderStatusSubscription, (data) => data.providerStatusUpdated);
   // The breaker buttons' answers are not kept: the live list is the one truth (urql keeps
   // subscription data in a store updated in place, so there is no "newer object" to compare).
@@ -45,7 +47,7 @@ export function DashboardPage(props: { admin: boolean; canRead?: boolean }) {
         when={props.admin}
         fallback={
           <section class="card admin-note">
-            <p class="muted">Queue-wide views (states, flow, workers) need a key with the admin scope.</p>
+            <p class="muted">Queue-wide views (states, flow, workers, model breakers) need a key with the admin scope.</p>
           </section>
         }
       >
@@ -96,6 +98,7 @@ export function DashboardPage(props: { admin: boolean; canRead?: boolean }) {
           />
         </section>
         <WorkersPanel workers={workers()} admin={props.admin} />
+        <ModelsPanel models={models.value()} />
       </Show>
       {/* Spend is read with the tasks:read scope, like the task feed it follows. */}
       <Show when={props.canRead !== false}>

@@ -13,6 +13,7 @@
  *   dispatch.ts         taskDispatch, dispatchRelease; capped slots and parked tickets (SLOTS)
  *   dispatch-positions.ts  dispatchPositions (read-only: where waiting tasks stand)
  *   tenant-policy.ts    tenantPolicySet, dispatchSweep
+ *   model-breakers.ts   modelBreakerRecord, modelBreakerProbe, modelBreakersReset, modelBreakersForceOpen
  */
 import { create, cancel, reopen, remove } from './api.ts';
 import { budgetRelease, budgetReserve, BUDGET } from './budgets.ts';
@@ -24,6 +25,7 @@ import { recordUsage } from './usage.ts';
 import { dispatch, dispatchRelease, SLOTS } from './dispatch.ts';
 import { dispatchPositions } from './dispatch-positions.ts';
 import { dispatchSweep, tenantPolicySet } from './tenant-policy.ts';
+import { forceOpenModelBreakers, MODEL_BREAKER, probeModel, recordModelCall, resetModelBreakers } from './model-breakers.ts';
 import type { LuaFragment } from './kit.ts';
 
 export const TASK_SCRIPTS = {
@@ -48,9 +50,13 @@ export const TASK_SCRIPTS = {
   dispatchSweep,
   tenantPolicySet,
   taskReleaseHold: releaseHold,
+  modelBreakerRecord: recordModelCall,
+  modelBreakerProbe: probeModel,
+  modelBreakersReset: resetModelBreakers,
+  modelBreakersForceOpen: forceOpenModelBreakers,
 } as const;
 export type TaskScripts = typeof TASK_SCRIPTS;
 export type TaskScriptName = keyof TaskScripts;
 
 /** Every family's Lua fragment (a script includes the ones it calls: the contract test checks). */
-export const LUA_FRAGMENTS: readonly LuaFragment[] = [EMIT_OUTPUT, BUDGET, LINES, SLOTS, CLAIM];
+export const LUA_FRAGMENTS: readonly LuaFragment[] = [EMIT_OUTPUT, BUDGET, LINES, SLOTS, CLAIM, MODEL_BREAKER];

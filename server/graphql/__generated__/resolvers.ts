@@ -3,6 +3,7 @@ import type { TaskRecord, TaskErrorRecord, TaskEvent } from '../../../schema/src
 import type { QueueStatusSnapshot } from '../../services/queue-service.ts';
 import type { WorkerView } from '../../services/worker-service.ts';
 import type { CircuitSnapshot } from '../../../schema/src/circuit.ts';
+import type { ModelStatusView } from '../../infra/model-breaker-store.ts';
 import type { ProviderStatusSnapshot } from '../../../schema/src/provider-status.ts';
 import type { TaskStandingView } from '../../services/dispatch-service.ts';
 import type { GraphQLContext } from '../context.ts';
@@ -122,17 +123,42 @@ export type FlowCount = {
   to?: Maybe<TaskState>;
 };
 
+/**
+ * One model's breaker, shared by every worker (docs/operations.md, "Model breakers"): it opens
+ * when at least CIRCUIT_FAILURE_THRESHOLD of at least CIRCUIT_VOLUME_THRESHOLD calls to the model
+ * failed within CIRCUIT_WINDOW_MS; while it is open, tasks skip the model.
+ */
+export type ModelStatus = {
+  __typename?: 'ModelStatus';
+  /** Calls in the last CIRCUIT_WINDOW_MS that said something of the model's health (answered, or failed with a server error, a timeout, a broken stream or a warm-up). */
+  calls: Scalars['Int']['output'];
+  /** The model is in the configured chain (OPENROUTER_MODELS, else OPENROUTER_MODEL); false for a model only called before. */
+  configured: Scalars['Boolean']['output'];
+  /** failures / calls, 0 without calls. */
+  failureRate: Scalars['Float']['output'];
+  /** Of those calls, the failures. */
+  failures: Scalars['Int']['output'];
+  /** When an open breaker lets (or let) one probe through; null while closed, and when forced open by an operator (no probe until a reset). */
+  halfOpenAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The model id, as OpenRouter names it. */
+  model: Scalars['String']['output'];
+  /** When it last opened; null while closed. */
+  openedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** HALF_OPEN once its probe time has come: the next call to it is the one probe. */
+  state: CircuitState;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a PENDING or SCHEDULED task at once, or an ACTIVE one by aborting its provider call. If it completes first, that wins (CONFLICT). */
   cancelTask: Task;
   /** Remove a task everywhere. False when there was no such task. */
   deleteTask: Scalars['Boolean']['output'];
-  /** Force every worker's circuit breaker open (tasks wait without losing retries) until a reset. */
+  /** Force every worker's circuit breaker and every model's (configured or called) open, with no probe, until a reset: tasks wait without losing retries. */
   openCircuitBreakers: Array<Worker>;
   /** Delete every task in the dead letter queue. Needs confirm: true. Returns how many were deleted. */
   purgeDeadLetterQueue: Scalars['Int']['output'];
-  /** Close every worker's circuit breaker and clear its counts. Reaches workers that were disconnected when it was given. */
+  /** Close every worker's circuit breaker and every model's (see `models`), and clear their counts. Reaches workers that were disconnected when it was given. */
   resetCircuitBreakers: Array<Worker>;
   /** Send dead-letter tasks back to work with a fresh retry budget: the given ids, or all of one error class, or all. Returns how many moved. */
   retryDeadLetterTasks: Scalars['Int']['output'];
@@ -235,6 +261,8 @@ export type Query = {
   deadLetterCounts: Array<DeadLetterCount>;
   /** Tasks in the dead letter queue, oldest first, optionally only those whose last error has this class. */
   deadLetterTasks: TaskConnection;
+  /** Each model's breaker: the configured chain in its order, then every other model called. resetCircuitBreakers and openCircuitBreakers act on these too. */
+  models: Array<ModelStatus>;
   providerStatus: ProviderStatus;
   queueStatus: QueueStatus;
   /** A task by id, or null when there is none. */
@@ -348,6 +376,8 @@ export type SubmitTaskInput = {
 
 export type Subscription = {
   __typename?: 'Subscription';
+  /** The model breakers now, then again when one changes, and with fresh counts every SUBSCRIPTION_RESYNC_MS. */
+  modelsUpdated: Array<ModelStatus>;
   /** The provider status now, then again whenever it changes. */
   providerStatusUpdated: ProviderStatus;
   /** First a snapshot, then a new status whenever a task changes state (coalesced). */
@@ -752,6 +782,7 @@ export type ResolversTypes = {
   FlowCount: ResolverTypeWrapper<FlowCount>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ModelStatus: ResolverTypeWrapper<ModelStatusView>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   ProviderState: ProviderState;
@@ -799,6 +830,7 @@ export type ResolversParentTypes = {
   FlowCount: FlowCount;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  ModelStatus: ModelStatusView;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   ProviderStatus: ProviderStatusSnapshot;
@@ -875,6 +907,17 @@ export type FlowCountResolvers<ContextType = GraphQLContext, ParentType extends 
   to?: Resolver<Maybe<ResolversTypes['TaskState']>, ParentType, ContextType>;
 };
 
+export type ModelStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ModelStatus'] = ResolversParentTypes['ModelStatus']> = {
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  configured?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  failureRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  failures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  halfOpenAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  openedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['CircuitState'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   cancelTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationCancelTaskArgs, 'id'>>;
   deleteTask?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteTaskArgs, 'id'>>;
@@ -905,6 +948,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   budgets?: Resolver<Array<ResolversTypes['Budget']>, ParentType, ContextType>;
   deadLetterCounts?: Resolver<Array<ResolversTypes['DeadLetterCount']>, ParentType, ContextType>;
   deadLetterTasks?: Resolver<ResolversTypes['TaskConnection'], ParentType, ContextType, Partial<QueryDeadLetterTasksArgs>>;
+  models?: Resolver<Array<ResolversTypes['ModelStatus']>, ParentType, ContextType>;
   providerStatus?: Resolver<ResolversTypes['ProviderStatus'], ParentType, ContextType>;
   queueStatus?: Resolver<ResolversTypes['QueueStatus'], ParentType, ContextType>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
@@ -932,6 +976,7 @@ export type StateCountResolvers<ContextType = GraphQLContext, ParentType extends
 };
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  modelsUpdated?: SubscriptionResolver<Array<ResolversTypes['ModelStatus']>, "modelsUpdated", ParentType, ContextType>;
   providerStatusUpdated?: SubscriptionResolver<ResolversTypes['ProviderStatus'], "providerStatusUpdated", ParentType, ContextType>;
   queueStatusUpdated?: SubscriptionResolver<ResolversTypes['QueueStatus'], "queueStatusUpdated", ParentType, ContextType>;
   taskDeleted?: SubscriptionResolver<ResolversTypes['ID'], "taskDeleted", ParentType, ContextType>;
@@ -1083,6 +1128,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   DeadLetterCount?: DeadLetterCountResolvers<ContextType>;
   FlowBucket?: FlowBucketResolvers<ContextType>;
   FlowCount?: FlowCountResolvers<ContextType>;
+  ModelStatus?: ModelStatusResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   ProviderStatus?: ProviderStatusResolvers<ContextType>;

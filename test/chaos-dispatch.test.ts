@@ -121,6 +121,14 @@ describe('the starvation invariant', () => {
     ]);
   });
 
+  it('allows the turns longer where the whole cluster started tasks slower during the wait', () => {
+    // Busy at 10 starts/s, but only 1 start every 0.8 s while the task waited: no stall, just slow.
+    const slow = Array.from({ length: 15 }, (_, i) => task('other', 1 + i * 0.8, 1 + i * 0.8));
+    const { problems, boundMs } = run([task('acme', 1, 13), ...busy(0, 1), ...slow, ...busy(13, 30)]);
+    expect(boundMs).toBeLessThan(6000);
+    expect(problems).toEqual([]);
+  });
+
   it('excuses the time its tenant was paused or at its cap, and stalls of the whole cluster', () => {
     const paused = task('acme', 1, 13);
     const pauses = [change('acme', { paused: true }, 0.5, 0.6, 'pause'), change('acme', { paused: false }, 11, 11.5, 'resume')];

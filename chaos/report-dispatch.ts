@@ -21,7 +21,7 @@ export function formatDispatchLines(dispatch: DispatchStats): string[] {
         .join('; ') || 'no tenant was capped'
     }`,
     `waits at the head of the tenant's line less pauses, full caps and cluster stalls (${starvation.stalls.count}, longest ${s(starvation.stalls.longestMs)}, ` +
-      `${s(starvation.stalls.totalMs)} in all): bound ${s(starvation.boundMs)} (lease + sweep + ${starvation.turns} starts at ${starvation.startsPerSecond.toFixed(1)}/s)`,
+      `${s(starvation.stalls.totalMs)} in all): bound ${s(starvation.boundMs)} (lease + sweep + ${starvation.turns} starts at ${starvation.startsPerSecond.toFixed(1)}/s; longer where starts came slower)`,
   ];
   for (const tenant of new Set(starvation.worst.map((worst) => worst.tenant))) {
     const worst = starvation.worst.filter((entry) => entry.tenant === tenant);

@@ -1,11 +1,10 @@
 /**
  * The chaos load generator: submits as several tenants, each with its own API key and share
- * of the load (chaos/tenants.ts), with priorities mixed, with idempotency keys, and keeps a
- * ledger of what was accepted (I9: a resend must name the same task, as the same tenant),
- * cancels a few tasks, watches every
- * accepted task to its end (I8, chaos/task-watches.ts) and follows the output of every
- * streaming task (chaos/output-follows.ts), all on one pool of live graphql-ws connections
- * (chaos/subscribers.ts).
+ * of the load (chaos/tenants.ts), priorities mixed, with idempotency keys, and keeps a ledger
+ * of what was accepted (I9: a resend must name the same task, as the same tenant), cancels a
+ * few tasks, watches every accepted task to its end (I8, chaos/task-watches.ts) and follows
+ * the output of every streaming task (chaos/output-follows.ts), all on one pool of live
+ * graphql-ws connections (chaos/subscribers.ts), each with a tenant's key.
  */
 import { createOutputFollows } from './output-follows.ts';
 import { sleep } from './random.ts';

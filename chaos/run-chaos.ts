@@ -10,17 +10,15 @@
  */
 import { join } from 'node:path';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
-import { CLUSTER_TIMINGS, startChaosCluster, type ChaosCluster } from './cluster.ts';
+import { startChaosCluster, type ChaosCluster } from './cluster.ts';
+import { startDispatchChaos, type DispatchChaos } from './dispatch-chaos.ts';
 import { chaosFaults, runFaultSchedule } from './faults.ts';
-import { auditDispatch } from './dispatch-audit.ts';
 import { settleAndAudit } from './invariants.ts';
-import { startLeaseSampler, type LeaseSampler } from './lease-sampler.ts';
 import { createChaosLoad, type ChaosLoad } from './load.ts';
-import { MAX_WEIGHT, startPolicyEvents, type PolicyEvents } from './policies.ts';
 import { chaosProviderScript, STREAMING_TAG } from './provider-script.ts';
 import { seeded } from './random.ts';
 import { buildChaosReport, type ChaosReport } from './report.ts';
-import { CHAOS_ADMIN, CHAOS_TENANTS, chaosApiKeys } from './tenants.ts';
+import { CHAOS_TENANTS, chaosApiKeys } from './tenants.ts';
 
 export { formatChaosReport, type ChaosReport } from './report.ts';
 
@@ -46,7 +44,6 @@ export interface ChaosOptions {
   leaseSampleMs: number;
   /** PRIORITY_OFFSET_MS of the cluster: short, so a LOW task's wait stays bounded within the run. */
   priorityOffsetMs: number;
-
   seed: number;
   log(line: string): void;
 }
@@ -80,9 +77,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
   const startedAt = Date.now();
   let cluster: ChaosCluster | null = null;
   let load: ChaosLoad | null = null;
-  let sampler: LeaseSampler | null = null;
-  let policies: PolicyEvents | null = null;
-  const tenants = CHAOS_TENANTS.map((tenant) => tenant.name);
+  let dispatch: DispatchChaos | null = null;
 
   try {
     const logDir = options.logDir ?? defaultLogDir(startedAt, options.seed);
@@ -108,24 +103,14 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       random,
     });
     load.start();
-    sampler = startLeaseSampler(started.redis.client, createRedisKeys(), tenants, options.leaseSampleMs);
-    policies = startPolicyEvents({
-      servers: cluster.serverUrls,
-      adminKey: CHAOS_ADMIN.key,
-      tenants,
-      everyMs: options.policyEveryMs,
-      pauseMs: options.pauseMs,
-      // A stream of its own: the changes' timing does not shift the faults' and the load's draws.
-      random: seeded(options.seed + 7919),
-      log,
-    });
+    dispatch = startDispatchChaos({ ...options, redis: started.redis.client, keys: createRedisKeys(), servers: cluster.serverUrls, tenants: CHAOS_TENANTS.map(({ name }) => name) });
     const faults = await runFaultSchedule(chaosFaults(cluster, random), { ...options, random });
     const faultsDuring = ({ from, to }: { from: number; to: number }) =>
       faults.timeline.filter(({ at }) => at >= from - 5000 && at <= to + 1000).map(({ at, name }) => `    ${new Date(at).toISOString().slice(11, 23)} ${name}`);
 
     // Quiescence: every process back and running, submissions settled, then the system drains.
     log('chaos: faults stopped; resuming every tenant, lifting caps, waiting for quiescence');
-    await policies.stop();
+    await dispatch.liftPolicies();
     await cluster.restore();
     await load.stopSubmitting();
     const audited = await settleAndAudit(
@@ -141,32 +126,20 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       },
       options.settleTimeoutMs,
     );
-    await sampler.stop();
-    const dispatch = await auditDispatch({
-      redis: started.redis.client,
-      keys: createRedisKeys(),
-      ids: audited.ids,
-      tenants,
-      samples: sampler.samples,
-      changes: policies.changes,
-      policyCounts: policies.counts(),
-      priorityOffsetMs: options.priorityOffsetMs,
-      bound: { ...CLUSTER_TIMINGS, maxWeight: MAX_WEIGHT },
-    });
+    const dispatched = await dispatch.audit(audited.ids);
     const report = buildChaosReport({
       startedAt,
       load,
       faults: faults.counts,
       ids: audited.ids,
       states: audited.states,
-      problems: { ...audited.problems, ...dispatch.problems },
-      dispatch: dispatch.stats,
+      problems: { ...audited.problems, ...dispatched.problems },
+      dispatch: dispatched.stats,
     });
     if (!report.ok) for (const tail of cluster.workerTails(15)) log(tail);
     return report;
   } finally {
-    policies?.close();
-    await sampler?.stop();
+    await dispatch?.close();
     await load?.close();
     await cluster?.close();
   }

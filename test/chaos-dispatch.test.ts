@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { auditCaps } from '../chaos/cap-audit.ts';
 import type { LeaseSample } from '../chaos/lease-sampler.ts';
 import type { PolicyChange } from '../chaos/policies.ts';
+import { capsAt, pausedIntervals } from '../chaos/policy-timeline.ts';
 import { auditStarvation, starvationBound, type BoundTerms } from '../chaos/starvation-audit.ts';
 import type { TaskHistory } from '../chaos/task-history.ts';
 
@@ -22,6 +23,30 @@ const change = (tenant: string, input: PolicyChange['input'], sent: number, answ
 });
 
 const sample = (seconds: number, live: Record<string, string[]>): LeaseSample => ({ at: at(seconds), live: new Map(Object.entries(live)) });
+
+describe('the policy timeline', () => {
+  it('keeps a tenant paused from the pause being sent until a resume is answered', () => {
+    const changes = [
+      change('acme', { paused: true }, 1, 2, 'pause'),
+      change('acme', { paused: false }, 5, null, 'resume'),
+      change('globex', { paused: true }, 6, 7, 'pause'),
+      change('acme', { paused: false }, 8, 9, 'resume'),
+      change('acme', { paused: true }, 10, null, 'pause'),
+    ];
+    expect(pausedIntervals(changes, 'acme')).toEqual([
+      [at(1), at(9)],
+      [at(10), Infinity],
+    ]);
+  });
+
+  it('knows which caps may be in force: the last answered, and any sent since', () => {
+    const changes = [change('acme', { maxConcurrency: 3 }, 1, 2), change('acme', { maxConcurrency: null }, 4, null), change('acme', { maxConcurrency: 1 }, 6, 7)];
+    expect(capsAt(changes, at(0))).toEqual({ caps: [null], since: -Infinity });
+    expect(capsAt(changes, at(1.5))).toEqual({ caps: [null, 3], since: -Infinity });
+    expect(capsAt(changes, at(5))).toEqual({ caps: [3, null], since: at(2) });
+    expect(capsAt(changes, at(8))).toEqual({ caps: [1], since: at(7) });
+  });
+});
 
 describe('the cap invariant', () => {
   const claims = new Map([

@@ -17,6 +17,10 @@ export interface ClusterOptions {
   providerScript: FakeScript;
   /** Each process appends its log lines to `<logDir>/<name>.log` (created if missing). */
   logDir: string;
+  /** The servers' API_KEYS (JSON); without it the servers take anonymous callers as tenant `default`. */
+  apiKeys?: string;
+  /** PRIORITY_OFFSET_MS of servers and workers (how far HIGH and LOW move a task in its line). */
+  priorityOffsetMs?: number;
 }
 
 export interface ChaosCluster {
@@ -45,6 +49,16 @@ export interface ChaosCluster {
 
 const READY_TIMEOUT_MS = 90_000;
 
+/** The workers' timings that bound how long a waiting task can be held up (chaos/starvation-audit.ts). */
+export const CLUSTER_TIMINGS = {
+  /** LEASE_MS: a stopped or dead worker's attempts and tickets come back after this. */
+  leaseMs: 2000,
+  /** SWEEP_INTERVAL_MS: a lost ticket is replaced by a sweeper within this. */
+  sweepIntervalMs: 1000,
+  /** RETRY_RATIO: the share of a tenant's turns its retries take while both its lines have work. */
+  retryRatio: 0.3,
+} as const;
+
 /**
  * Starts Redis, the fake provider, the servers and the workers. On failure what was started
  * is stopped again before the error is thrown.
@@ -70,7 +84,7 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
     fake = await startFakeOpenRouter();
     fake.script(options.providerScript);
     const ports = [await freePort(), await freePort()];
-    const env = processEnv(redis, fake, ports, options.maxRetries);
+    const env = processEnv(redis, fake, ports, options);
     const startServerAt = async (index: number) => {
       servers[index] = await startService('server', `server-${index}`, env.server(index), READY_TIMEOUT_MS, logFile(`server-${index}`));
     };
@@ -117,9 +131,14 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
 }
 
 /** The environment of each server and worker slot. */
-function processEnv(redis: TestRedis, fake: FakeOpenRouter, ports: number[], maxRetries: number) {
+function processEnv(redis: TestRedis, fake: FakeOpenRouter, ports: number[], { maxRetries, apiKeys, priorityOffsetMs }: ClusterOptions) {
+  const shared: Record<string, string> = {
+    RETRY_RATIO: String(CLUSTER_TIMINGS.retryRatio),
+    ...(priorityOffsetMs === undefined ? {} : { PRIORITY_OFFSET_MS: String(priorityOffsetMs) }),
+  };
   return {
     server: (index: number) => ({
+      ...shared,
       REDIS_URL: redis.url,
       PORT: String(ports[index]),
       LOG_LEVEL: 'info',
@@ -131,18 +150,20 @@ function processEnv(redis: TestRedis, fake: FakeOpenRouter, ports: number[], max
       WS_KEEPALIVE_MS: '2000',
       // The run tests loss under faults, not admission control.
       SUBMIT_RATE_LIMIT: 'off',
+      ...(apiKeys ? { API_KEYS: apiKeys, WS_MAX_CONNECTIONS_PER_KEY: '1000' } : {}),
     }),
     worker: (index: number) => ({
+      ...shared,
       REDIS_URL: redis.url,
       WORKER_ID: `chaos-worker-${index}-${Date.now() % 100000}`,
       LOG_LEVEL: 'info',
       OPENROUTER_API_KEY: 'sk-chaos',
       OPENROUTER_BASE_URL: fake.baseUrl,
       WORKER_CONCURRENCY: '8',
-      LEASE_MS: '2000',
+      LEASE_MS: String(CLUSTER_TIMINGS.leaseMs),
       STALL_INTERVAL_MS: '500',
       HEARTBEAT_INTERVAL_MS: '500',
-      SWEEP_INTERVAL_MS: '1000',
+      SWEEP_INTERVAL_MS: String(CLUSTER_TIMINGS.sweepIntervalMs),
       SHUTDOWN_GRACE_MS: '1000',
       PROVIDER_TIMEOUT_MS: '5000',
       RETRY_DELAY_SCALE: '0.001',

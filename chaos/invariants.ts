@@ -42,7 +42,6 @@ export interface FinalState {
 export interface AuditContext {
   redis: Redis;
   keys: RedisKeys;
-  tenant: string;
   load: ChaosLoad;
   /** Every chat-completions request the fake provider saw. */
   providerRequests: readonly RecordedRequest[];
@@ -59,8 +58,10 @@ export interface AuditContext {
  * final states and every problem.
  */
 export async function settleAndAudit(context: AuditContext, settleTimeoutMs: number) {
-  const { redis, keys, tenant, load } = context;
+  const { redis, keys, load } = context;
   const ids = [...load.ledger.accepted.values()];
+  // Each task must be its submitter's: the tenant of the key it was accepted under.
+  const tenant = new Map([...load.ledger.accepted].map(([key, id]) => [id, load.ledger.tenantOf.get(key)!]));
   const check = () => audit(redis, keys, ids, { providerCalls: providerCallsByTask(context.providerRequests, load.ledger.accepted), tenant });
   const settleBy = Date.now() + settleTimeoutMs;
   let problems = await check();
@@ -157,11 +158,11 @@ function checkWatches(ids: readonly string[], watches: ReadonlyMap<string, Watch
   return missed;
 }
 
-/** I9: every key names its accepted task in Redis too (and no resend named another). */
-async function checkIdempotency({ redis, keys, tenant, load }: AuditContext): Promise<string[]> {
+/** I9: every key names its accepted task in Redis too, under its submitter's tenant (and no resend named another). */
+async function checkIdempotency({ redis, keys, load }: AuditContext): Promise<string[]> {
   const problems = [...load.ledger.idempotencyProblems];
   for (const [key, id] of load.ledger.accepted) {
-    const stored = await redis.get(keys.idempotency(tenant, key));
+    const stored = await redis.get(keys.idempotency(load.ledger.tenantOf.get(key)!, key));
     if (!stored?.startsWith(`${id}:`)) problems.push(`I9: key ${key} accepted as ${id}, stored as ${stored ?? 'nothing'}`);
   }
   return problems;

@@ -1,14 +1,16 @@
 /**
- * The chaos load generator: submits with idempotency keys and keeps a ledger of what was
- * accepted (I9: a resend must name the same task), cancels a few tasks, watches every
- * accepted task to its end (I8, chaos/task-watches.ts) and follows the output of every
- * streaming task (chaos/output-follows.ts), all on one pool of live graphql-ws connections
- * (chaos/subscribers.ts).
+ * The chaos load generator: submits as several tenants, each with its own API key and share
+ * of the load (chaos/tenants.ts), priorities mixed, with idempotency keys, and keeps a ledger
+ * of what was accepted (I9: a resend must name the same task, as the same tenant), cancels a
+ * few tasks, watches every accepted task to its end (I8, chaos/task-watches.ts) and follows
+ * the output of every streaming task (chaos/output-follows.ts), all on one pool of live
+ * graphql-ws connections (chaos/subscribers.ts), each with a tenant's key.
  */
 import { createOutputFollows } from './output-follows.ts';
 import { sleep } from './random.ts';
 import { createSubscriberPool } from './subscribers.ts';
 import { createTaskWatches } from './task-watches.ts';
+import { byShare, PRIORITY_SHARES, type ChaosPriority, type ChaosTenant } from './tenants.ts';
 
 export type { Watch } from './task-watches.ts';
 
@@ -20,7 +22,12 @@ export interface LoadOptions {
   servers: readonly string[];
   /** New submissions per second. */
   ratePerSecond: number;
-  /** Live graphql-ws connections; accepted tasks are spread over them. */
+  /** Who submits, with what share of the new submissions. */
+  tenants: readonly ChaosTenant[];
+  /**
+   * Live graphql-ws connections (at least one per tenant), each with the key of tenant
+   * `index % tenants.length`; a tenant's tasks are spread over its own connections.
+   */
   subscribers: number;
   /** Share of accepted tasks an "operator" cancels. */
   cancelShare: number;
@@ -38,6 +45,10 @@ export interface LoadOptions {
 export interface Ledger {
   /** idempotency key -> accepted task id. */
   accepted: Map<string, string>;
+  /** idempotency key -> the tenant that submits it (every key, accepted or not). */
+  tenantOf: Map<string, string>;
+  /** idempotency key -> the priority it was submitted with. */
+  priorityOf: Map<string, ChaosPriority>;
   /** Keys of streaming tasks. */
   streaming: Set<string>;
   /** Keys whose resend named another task, or came back as a conflict. */
@@ -49,14 +60,15 @@ export interface Ledger {
   reconnects: number;
 }
 
-async function post(url: string, query: string, variables: Record<string, unknown>, timeoutMs: number) {
+/** One GraphQL request to the server at `url` as the holder of `apiKey`; throws on a network failure or timeout. */
+export async function post(url: string, apiKey: string, query: string, variables: Record<string, unknown>, timeoutMs: number) {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
     body: JSON.stringify({ query, variables }),
     signal: AbortSignal.timeout(timeoutMs),
   });
-  return (await response.json()) as { data?: Record<string, { id: string } | null> | null; errors?: { extensions?: { code?: string } }[] };
+  return (await response.json()) as { data?: Record<string, { id: string } | null> | null; errors?: { message?: string; extensions?: { code?: string } }[] };
 }
 
 export type ChaosLoad = ReturnType<typeof createChaosLoad>;
@@ -64,6 +76,8 @@ export type ChaosLoad = ReturnType<typeof createChaosLoad>;
 export function createChaosLoad(options: LoadOptions) {
   const ledger: Ledger = {
     accepted: new Map(),
+    tenantOf: new Map(),
+    priorityOf: new Map(),
     streaming: new Set(),
     idempotencyProblems: [],
     submitAttempts: 0,
@@ -78,7 +92,16 @@ export function createChaosLoad(options: LoadOptions) {
   let timer: NodeJS.Timeout | undefined;
 
   const pick = () => options.servers[Math.floor(options.random() * options.servers.length)]!;
-  const pool = createSubscriberPool({ servers: options.servers, count: options.subscribers, random: options.random });
+  const { tenants } = options;
+  if (options.subscribers < tenants.length) throw new Error(`${options.subscribers} subscribers cannot give each of ${tenants.length} tenants a connection`);
+  const tenantByName = new Map(tenants.map((tenant, index) => [tenant.name, { ...tenant, index }]));
+  const tenantOfKey = (key: string) => tenantByName.get(ledger.tenantOf.get(key)!)!;
+  /** The `n`-th connection of the tenant that submitted `key` (connections go round the tenants). */
+  const connectionOf = (key: string, n: number) => {
+    const perTenant = Math.floor(options.subscribers / tenants.length);
+    return tenantOfKey(key).index + tenants.length * (n % perTenant);
+  };
+  const pool = createSubscriberPool({ servers: options.servers, count: options.subscribers, keyOf: (index) => tenants[index % tenants.length]!.key, random: options.random });
   pool.onReconnect(() => {
     ledger.reconnects += 1;
   });
@@ -89,22 +112,24 @@ export function createChaosLoad(options: LoadOptions) {
   function onAccepted(key: string, id: string): void {
     ledger.accepted.set(key, id);
     keyOf.set(id, key);
-    watches.watch(id, counter % options.subscribers);
+    watches.watch(id, connectionOf(key, counter));
     if (ledger.streaming.has(key)) {
       for (let n = 0; n < options.followersPerStream; n += 1) {
         // The first from the start; the others join mid-stream or after the end.
-        outputs.follow(id, (counter + 1 + n) % options.subscribers, n === 0 ? 0 : Math.floor(options.random() * 2500));
+        outputs.follow(id, connectionOf(key, counter + 1 + n), n === 0 ? 0 : Math.floor(options.random() * 2500));
       }
     }
-    if (options.random() < options.cancelShare) void cancelLater(id);
+    if (options.random() < options.cancelShare) void cancelLater(id, tenantOfKey(key).key);
   }
 
   async function submit(key: string): Promise<void> {
     const content = options.content(key, ledger.streaming.has(key));
+    const input = { content, idempotencyKey: key, priority: ledger.priorityOf.get(key) };
+    const apiKey = tenantOfKey(key).key;
     for (let attempt = 0; attempt < 40 && !pool.isClosed(); attempt += 1) {
       ledger.submitAttempts += 1;
       try {
-        const body = await post(pick(), SUBMIT, { input: { content, idempotencyKey: key } }, 5000);
+        const body = await post(pick(), apiKey, SUBMIT, { input }, 5000);
         const id = body.data?.submitTask?.id;
         if (id) {
           const known = ledger.accepted.get(key);
@@ -124,11 +149,11 @@ export function createChaosLoad(options: LoadOptions) {
     ledger.submitFailures += 1;
   }
 
-  async function cancelLater(id: string): Promise<void> {
+  async function cancelLater(id: string, apiKey: string): Promise<void> {
     await sleep(options.random() * 500);
     for (let attempt = 0; attempt < 5 && !pool.isClosed(); attempt += 1) {
       try {
-        const body = await post(pick(), CANCEL, { id }, 5000);
+        const body = await post(pick(), apiKey, CANCEL, { id }, 5000);
         // Cancelled, or it had already ended (CONFLICT): both settle the question.
         if (body.data?.cancelTask || body.errors?.[0]?.extensions?.code === 'CONFLICT') {
           ledger.cancels += 1;
@@ -155,6 +180,8 @@ export function createChaosLoad(options: LoadOptions) {
       track(submit(keys[Math.floor(options.random() * keys.length)]!));
     } else {
       const key = `chaos-${counter}`;
+      ledger.tenantOf.set(key, byShare(tenants, options.random()).name);
+      ledger.priorityOf.set(key, byShare(PRIORITY_SHARES, options.random()).priority);
       if (options.random() < options.streamShare) ledger.streaming.add(key);
       track(submit(key));
     }

@@ -1,6 +1,8 @@
 /** The chaos report: what ran, what was accepted and how it ended, and every broken invariant. */
+import type { DispatchProblems, DispatchStats } from './dispatch-audit.ts';
 import type { ChaosProblems, FinalState } from './invariants.ts';
 import type { ChaosLoad } from './load.ts';
+import { formatDispatchLines, DISPATCH_LABELS } from './report-dispatch.ts';
 
 export interface ChaosReport {
   seconds: number;
@@ -15,8 +17,10 @@ export interface ChaosReport {
   faults: Record<string, number>;
   /** Streaming tasks and the subscribers that followed their output. */
   output: OutputStats;
+  /** Tenants, policy changes, caps and waits. */
+  dispatch: DispatchStats;
   /** Every list here must be empty. */
-  problems: ChaosProblems;
+  problems: ChaosProblems & DispatchProblems;
   ok: boolean;
 }
 
@@ -41,11 +45,12 @@ export interface ReportInput {
   states: ReadonlyMap<string, FinalState>;
   load: ChaosLoad;
   faults: Record<string, number>;
-  problems: ChaosProblems;
+  problems: ChaosProblems & DispatchProblems;
+  dispatch: DispatchStats;
 }
 
 /** The report of a finished run; `ok` when no list of problems holds anything and tasks were accepted. */
-export function buildChaosReport({ startedAt, ids, states, load, faults, problems }: ReportInput): ChaosReport {
+export function buildChaosReport({ startedAt, ids, states, load, faults, problems, dispatch }: ReportInput): ChaosReport {
   const inState = (state: string) => ids.filter((id) => states.get(id)?.state === state).length;
   const ok = Object.values(problems).every((list) => list.length === 0) && ids.length > 0;
   return {
@@ -60,6 +65,7 @@ export function buildChaosReport({ startedAt, ids, states, load, faults, problem
     reconnects: load.ledger.reconnects,
     faults,
     output: outputStats(load, states),
+    dispatch,
     problems,
     ok,
   };
@@ -103,8 +109,9 @@ export function formatChaosReport(report: ChaosReport): string {
       `  (submit attempts ${report.submitAttempts}, given up ${report.submitFailures}, subscriber reconnects ${report.reconnects}, re-subscriptions ${report.resubscribes})`,
     `streaming ${output.tasks} (completed ${output.completed})  output subscribers ${output.subscribers} (${output.late} joined late)  chunks ${output.chunks}` +
       `  (resets after text ${output.restarts}, resumed with after ${output.resumes})`,
+    ...formatDispatchLines(report.dispatch),
   ];
-  for (const [name, label] of Object.entries(LABELS) as [keyof ChaosProblems, string][]) {
+  for (const [name, label] of [...Object.entries(LABELS), ...Object.entries(DISPATCH_LABELS)] as [keyof ChaosReport['problems'], string][]) {
     const list = report.problems[name];
     lines.push(`  ${label}: ${list.length}${list.length ? `\n    ${list.slice(0, 20).join('\n    ')}` : ''}`);
   }

@@ -1,19 +1,24 @@
 /**
  * The chaos run (`npm run chaos`, and `test/chaos.test.ts` in short): the processes
- * (chaos/cluster.ts), the load with its ledger and 200 live subscribers (chaos/load.ts), for
- * `durationMs` random faults (chaos/faults.ts); then it lets the system settle and audits
- * invariants I1-I9 (docs/reliability.md, "What nothing lost means") for every accepted task
- * (chaos/invariants.ts), and reports (chaos/report.ts).
+ * (chaos/cluster.ts), the load of several tenants with its ledger and 200 live subscribers
+ * (chaos/load.ts, chaos/tenants.ts), for `durationMs` random faults (chaos/faults.ts) and
+ * tenant policy changes (chaos/policies.ts) while live leases are sampled
+ * (chaos/lease-sampler.ts); then it lets the system settle and audits invariants I1-I9
+ * (docs/reliability.md, "What nothing lost means") for every accepted task
+ * (chaos/invariants.ts), the caps and starvation (chaos/dispatch-audit.ts), and reports
+ * (chaos/report.ts).
  */
 import { join } from 'node:path';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { startChaosCluster, type ChaosCluster } from './cluster.ts';
+import { startDispatchChaos, type DispatchChaos } from './dispatch-chaos.ts';
 import { chaosFaults, runFaultSchedule } from './faults.ts';
 import { settleAndAudit } from './invariants.ts';
 import { createChaosLoad, type ChaosLoad } from './load.ts';
 import { chaosProviderScript, STREAMING_TAG } from './provider-script.ts';
 import { seeded } from './random.ts';
 import { buildChaosReport, type ChaosReport } from './report.ts';
+import { CHAOS_TENANTS, chaosApiKeys } from './tenants.ts';
 
 export { formatChaosReport, type ChaosReport } from './report.ts';
 
@@ -31,6 +36,14 @@ export interface ChaosOptions {
   logDir?: string;
   /** How long the system may take to settle after the faults stop. */
   settleTimeoutMs: number;
+  /** Mean pause between two tenant policy changes (weight, cap, pause). */
+  policyEveryMs: number;
+  /** How long a paused tenant stays paused: from the first to the second. */
+  pauseMs: readonly [number, number];
+  /** How often live leases are sampled for the cap and starvation audits. */
+  leaseSampleMs: number;
+  /** PRIORITY_OFFSET_MS of the cluster: short, so a LOW task's wait stays bounded within the run. */
+  priorityOffsetMs: number;
   seed: number;
   log(line: string): void;
 }
@@ -43,11 +56,14 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   streamShare: 0.2,
   followersPerStream: 2,
   settleTimeoutMs: 120_000,
+  policyEveryMs: 2500,
+  pauseMs: [1000, 4000],
+  leaseSampleMs: 150,
+  priorityOffsetMs: 5000,
   seed: 1,
   log: (line) => console.log(line),
 };
 
-const TENANT = 'default';
 const MAX_RETRIES = 3;
 const SAMPLE =
   'Redis is an in-memory data store used as a database, cache and message broker. ' +
@@ -61,15 +77,23 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
   const startedAt = Date.now();
   let cluster: ChaosCluster | null = null;
   let load: ChaosLoad | null = null;
+  let dispatch: DispatchChaos | null = null;
 
   try {
     const logDir = options.logDir ?? defaultLogDir(startedAt, options.seed);
-    const started = await startChaosCluster({ maxRetries: MAX_RETRIES, providerScript: chaosProviderScript(random), logDir });
+    const started = await startChaosCluster({
+      maxRetries: MAX_RETRIES,
+      providerScript: chaosProviderScript(random),
+      logDir,
+      apiKeys: chaosApiKeys(),
+      priorityOffsetMs: options.priorityOffsetMs,
+    });
     cluster = started;
     log(`chaos: redis ${cluster.redis.url}, servers ${cluster.serverUrls.join(' ')}, 3 workers; ${options.durationMs / 1000} s of faults; logs in ${logDir}`);
     load = createChaosLoad({
       servers: cluster.serverUrls,
       ratePerSecond: options.ratePerSecond,
+      tenants: CHAOS_TENANTS,
       subscribers: options.subscribers,
       cancelShare: 0.02,
       resendShare: 0.03,
@@ -79,19 +103,20 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       random,
     });
     load.start();
+    dispatch = startDispatchChaos({ ...options, redis: started.redis.client, keys: createRedisKeys(), servers: cluster.serverUrls, tenants: CHAOS_TENANTS.map(({ name }) => name) });
     const faults = await runFaultSchedule(chaosFaults(cluster, random), { ...options, random });
     const faultsDuring = ({ from, to }: { from: number; to: number }) =>
       faults.timeline.filter(({ at }) => at >= from - 5000 && at <= to + 1000).map(({ at, name }) => `    ${new Date(at).toISOString().slice(11, 23)} ${name}`);
 
     // Quiescence: every process back and running, submissions settled, then the system drains.
-    log('chaos: faults stopped; waiting for quiescence');
+    log('chaos: faults stopped; resuming every tenant, lifting caps, waiting for quiescence');
+    await dispatch.liftPolicies();
     await cluster.restore();
     await load.stopSubmitting();
     const audited = await settleAndAudit(
       {
         redis: started.redis.client,
         keys: createRedisKeys(),
-        tenant: TENANT,
         load,
         providerRequests: started.fake.requests,
         providerBill: () => started.fake.bill(),
@@ -101,10 +126,20 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       },
       options.settleTimeoutMs,
     );
-    const report = buildChaosReport({ startedAt, load, faults: faults.counts, ...audited });
+    const dispatched = await dispatch.audit(audited.ids);
+    const report = buildChaosReport({
+      startedAt,
+      load,
+      faults: faults.counts,
+      ids: audited.ids,
+      states: audited.states,
+      problems: { ...audited.problems, ...dispatched.problems },
+      dispatch: dispatched.stats,
+    });
     if (!report.ok) for (const tail of cluster.workerTails(15)) log(tail);
     return report;
   } finally {
+    await dispatch?.close();
     await load?.close();
     await cluster?.close();
   }

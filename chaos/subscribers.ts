@@ -12,6 +12,8 @@ export interface SubscriberPoolOptions {
   servers: readonly string[];
   /** How many connections. */
   count: number;
+  /** The API key connection `index` presents (none: anonymous). */
+  keyOf?(index: number): string | undefined;
   random(): number;
 }
 
@@ -32,6 +34,10 @@ export function createSubscriberPool(options: SubscriberPoolOptions): Subscriber
     return createClient({
       url: () => options.servers[attempt++ % options.servers.length]!.replace(/^http/, 'ws') + '/graphql',
       webSocketImpl: WebSocket,
+      connectionParams: () => {
+        const key = options.keyOf?.(index);
+        return key ? { authorization: `Bearer ${key}` } : {};
+      },
       lazy: false,
       retryAttempts: Infinity,
       retryWait: async () => {

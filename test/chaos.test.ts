@@ -1,9 +1,11 @@
 /**
  * The short chaos run (about 60 s of faults; CHAOS_TEST_DURATION_S changes it): 2 API
- * servers, 3 workers, 200 subscribers, random SIGKILL/SIGSTOP/SIGTERM, Redis restarts and
- * SCRIPT FLUSH, a share of streaming tasks whose output is followed live, then the audit of
- * I1-I9 and of the output. `npm run chaos` runs the same for 5 minutes. First, the output
- * invariant on its own, so a broken one is known to fail the run.
+ * servers, 3 workers, 200 subscribers, four tenants, random SIGKILL/SIGSTOP/SIGTERM, Redis
+ * restarts and SCRIPT FLUSH, tenant weights, caps and pauses, a share of streaming tasks whose
+ * output is followed live, then the audit of I1-I9, the output, the caps and starvation.
+ * `npm run chaos` runs the same for 5 minutes. First, the output invariant on its own, so a
+ * broken one is known to fail the run (test/chaos-dispatch.test.ts does the same for caps and
+ * starvation).
  */
 import { describe, expect, it } from 'vitest';
 import { outputProblems } from '../chaos/output-audit.ts';
@@ -66,7 +68,7 @@ describe('the chaos output invariant', () => {
 });
 
 describe('chaos', () => {
-  it(`keeps I1-I9 and the output invariant through ${seconds} s of random faults (seed ${seed})`, { timeout: (seconds + 240) * 1000 }, async () => {
+  it(`keeps I1-I9, the output, caps and starvation invariants through ${seconds} s of random faults and policy changes (seed ${seed})`, { timeout: (seconds + 240) * 1000 }, async () => {
     const lines: string[] = [];
     const report = await runChaos({ durationMs: seconds * 1000, ratePerSecond: 6, seed, log: (line) => lines.push(line) });
     const summary = formatChaosReport(report);
@@ -77,5 +79,10 @@ describe('chaos', () => {
     expect(report.output.completed).toBeGreaterThan(seconds / 10);
     expect(report.output.subscribers).toBe(report.output.tasks * 2);
     expect(report.output.chunks).toBeGreaterThan(report.output.subscribers * 5);
+    // Every tenant submitted, policies changed, and the leases were sampled all along.
+    expect(report.dispatch.tenants.every(({ byPriority }) => byPriority.NORMAL! > 0)).toBe(true);
+    expect(report.dispatch.policies.pause + report.dispatch.policies.cap + report.dispatch.policies.weight).toBeGreaterThan(seconds / 10);
+    expect(report.dispatch.policies.lift).toBe(report.dispatch.tenants.length);
+    expect(report.dispatch.leaseSamples).toBeGreaterThan(seconds * 2);
   });
 });

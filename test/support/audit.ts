@@ -11,8 +11,11 @@ import { waitFor } from './wait-for.ts';
 export interface AuditOptions {
   /** Provider calls seen per task id (from the fake provider), for the attempt budget (I5). */
   providerCalls?: Map<string, number>;
-  /** The tenant every accepted task must belong to (I1). */
-  tenant?: string;
+  /**
+   * The tenant each accepted task must belong to (I1): one for all, or per task id (a task
+   * missing from the map is not checked).
+   */
+  tenant?: string | ReadonlyMap<string, string>;
 }
 
 export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly string[], options: AuditOptions = {}): Promise<string[]> {
@@ -27,7 +30,8 @@ export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly st
     }
     const task = parseTaskHash(fields);
     states.set(id, task.state);
-    if (options.tenant !== undefined && task.tenant !== options.tenant) problems.push(`I1 tenant: ${id} belongs to ${task.tenant}, not ${options.tenant}`);
+    const tenant = typeof options.tenant === 'string' ? options.tenant : options.tenant?.get(id);
+    if (tenant !== undefined && task.tenant !== tenant) problems.push(`I1 tenant: ${id} belongs to ${task.tenant}, not ${tenant}`);
     if (!TERMINAL_STATES.has(task.state)) problems.push(`I2 stuck: ${id} is ${task.state}`);
 
     // Read leniently: a malformed entry is itself something to report, not a crash.

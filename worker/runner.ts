@@ -241,7 +241,12 @@ export function createRunner(options: RunnerOptions) {
       await deferWhileOpen(lease, task.attempt, log);
       return null;
     }
-    const permit = options.rateLimiter ? await options.rateLimiter.acquire(attempt.signal) : ({ granted: true } as const);
+    // A remote provider's call is written ahead as under way by the token's own script (no extra
+    // round trip); one that then does not go (a spent budget, a breaker that just opened) is
+    // dropped when the attempt settles. A limiter-less handler calls no billed provider.
+    const writeAhead = options.rateLimiter ? attempt.prepareCall() : undefined;
+    const permit = options.rateLimiter ? await options.rateLimiter.acquire(attempt.signal, writeAhead) : ({ granted: true } as const);
+    if (permit.granted && writeAhead) attempt.markWrittenAhead();
     if (!permit.granted) {
       await defer(lease, task.attempt, permit.waitMs + 10, TransitionReason.RATE_LIMITED, log);
       return null;
@@ -261,6 +266,7 @@ export function createRunner(options: RunnerOptions) {
           onText: attempt.onText,
           onUsage: attempt.onUsage,
           onGeneration: attempt.onGeneration,
+          onCallStart: attempt.onCallStart,
         });
         report('ok');
         return output;
@@ -282,7 +288,7 @@ export function createRunner(options: RunnerOptions) {
     const { lease, task, log } = attempt;
     // A tenant without a budget holds nothing: no script call.
     if (budget.applies && !(await budget.applies(lease.tenant))) return true;
-    const id = `${lease.taskId}:${task.attempt}:${lease.token}`;
+    const id = attempt.plannedReservation;
     const outcome = await store.reserveBudget(lease.tenant, id, await budget.estimateNano(task), budget.holdMs);
     if (outcome.status === 'held') attempt.holdReservation(id);
     if (outcome.status !== 'over') return true;
@@ -335,7 +341,8 @@ export function createRunner(options: RunnerOptions) {
     const claimed = await claim(job);
     if (!claimed) return;
     const log = logger.child({ taskId: claimed.lease.taskId, workerId, attempt: claimed.task.attempt });
-    const attempt = new Attempt(claimed.lease, claimed.task, log, store, options.leaseMs, options.output ?? DEFAULT_OUTPUT, options.model ?? 'unknown');
+    const promptTokens = options.handlers[claimed.task.type].estimate(claimed.task.content).promptTokens;
+    const attempt = new Attempt(claimed.lease, claimed.task, log, store, options.leaseMs, options.output ?? DEFAULT_OUTPUT, options.model ?? 'unknown', promptTokens);
     running.set(claimed.lease.taskId, attempt.controller);
     try {
       // Per-task lines are debug: at info they cost about a fifth of the worker's CPU per task.

@@ -83,9 +83,11 @@ export function createMetrics(options: MetricsOptions) {
       return total === null || label === null ? [] : [{ labels: { tenant: total.tenant, model: total.model, ...(label ? { kind: label } : {}) }, value: Number(value) * scale }];
     });
   cluster('atf_llm_tokens_total', 'Tokens of billed provider calls, by tenant, model and kind (prompt, completion, cached, reasoning).', 'counter', (s) =>
-    usageSamples(s, (kind) => (kind === UsageTotalKind.COST_NANO ? null : kind)));
+    usageSamples(s, (kind) => (kind === UsageTotalKind.COST_NANO || kind === UsageTotalKind.ESTIMATED_COST_NANO ? null : kind)));
   cluster('atf_llm_cost_usd_total', 'Cost of billed provider calls in USD, by tenant and model.', 'counter', (s) =>
     usageSamples(s, (kind) => (kind === UsageTotalKind.COST_NANO ? '' : null), 1e-9));
+  cluster('atf_llm_estimated_cost_usd_total', 'The part of atf_llm_cost_usd_total that is estimated (calls the provider never reported), by tenant and model.', 'counter', (s) =>
+    usageSamples(s, (kind) => (kind === UsageTotalKind.ESTIMATED_COST_NANO ? '' : null), 1e-9));
   cluster('atf_task_wait_seconds', 'From submission to the first claim by a worker.', 'histogram', (s) => histogramSamples('atf_task_wait_seconds', s.tasks.wait));
   cluster('atf_task_duration_seconds', 'From the first claim to completion (retries included).', 'histogram', (s) => histogramSamples('atf_task_duration_seconds', s.tasks.duration));
   cluster('atf_provider_call_duration_seconds', 'Provider calls by outcome (ok, the HTTP status, or the error class), as workers record them.', 'histogram', (s) =>

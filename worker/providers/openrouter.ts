@@ -47,6 +47,8 @@ interface CallState {
   answered: boolean;
   generationId: string | null;
   collector: AnswerCollector | null;
+  /** Our own id of the call (onCallStart), sent with the request; null when nobody wrote it ahead. */
+  callId: string | null;
 }
 
 export function createOpenRouterProvider(options: OpenRouterOptions): TextProvider {
@@ -104,6 +106,8 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         'content-type': 'application/json',
         accept: 'text/event-stream, application/json',
         'x-title': 'AsyncTaskFlow',
+        // Our id of the call (its write-ahead record's): lets a bill be matched to the ledger.
+        ...(call.callId ? { 'x-atf-call-id': call.callId } : {}),
       },
       body: JSON.stringify({
         model: options.model,
@@ -174,8 +178,10 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
     async complete(request: CompletionRequest): Promise<CompletionResult> {
       // Not begun: nothing sent, nothing to report.
       request.signal.throwIfAborted();
+      // Written ahead as under way before any byte leaves; a call that cannot be does not go.
+      const callId = (await request.onCallStart?.()) ?? null;
       const deadline = AbortSignal.timeout(options.timeoutMs);
-      const signal = AbortSignal.any([request.signal, deadline]);
+      const { signal, dispose } = abortAfterBufferedAnswer(AbortSignal.any([request.signal, deadline]), () => call.answered);
       // Progress while text arrives: approaches 0.9, at most one report per 5 %.
       let reported = 0.1;
       request.onProgress(reported);
@@ -188,7 +194,7 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         }
       };
 
-      const call: CallState = { billable: false, answered: false, generationId: null, collector: null };
+      const call: CallState = { billable: false, answered: false, generationId: null, collector: null, callId };
       let outcome: { ok: true; result: CompletionResult } | { ok: false; error: unknown };
       try {
         outcome = { ok: true, result: await attempt(request, signal, call, onText) };
@@ -197,6 +203,8 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         // No answer at all: the call is a stream, and OpenRouter starts a stream (and names its
         // generation) before the model runs, so nothing was billed.
         if (!call.answered) call.billable = false;
+      } finally {
+        dispose();
       }
       if (request.onUsage && call.billable) {
         const usage = await settleUsage(request, call);
@@ -209,6 +217,32 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
       }
       if (!outcome.ok) throw outcome.error;
       return outcome.result;
+    },
+  };
+}
+
+/**
+ * `source`, passed on to the request: at once once the answer began, else one turn of the event
+ * loop later. A cancel, a lost lease or the deadline may be handled before an answer that had
+ * already arrived, unread: a process frozen (SIGSTOP) or far behind finds both waiting when it
+ * runs again, and may handle the abort first. Cut off at once, the call would look unanswered,
+ * so unbilled, while the provider billed it; one turn later the waiting answer has been read
+ * (the poll phase comes before setImmediate's) and the call is reconciled like any cut-off one.
+ */
+function abortAfterBufferedAnswer(source: AbortSignal, answered: () => boolean): { signal: AbortSignal; dispose(): void } {
+  const wire = new AbortController();
+  let later: NodeJS.Immediate | undefined;
+  const cut = () => {
+    if (answered()) wire.abort(source.reason);
+    else later = setImmediate(() => wire.abort(source.reason));
+  };
+  if (source.aborted) wire.abort(source.reason);
+  else source.addEventListener('abort', cut, { once: true });
+  return {
+    signal: wire.signal,
+    dispose: () => {
+      source.removeEventListener('abort', cut);
+      if (later) clearImmediate(later);
     },
   };
 }

@@ -1,6 +1,7 @@
 /** The chaos report: what ran, what was accepted and how it ended, and every broken invariant. */
 import type { ChaosProblems, FinalState } from './invariants.ts';
 import type { ChaosLoad } from './load.ts';
+import { formatUsageAudit, type UsageAudit } from './usage-audit.ts';
 
 export interface ChaosReport {
   seconds: number;
@@ -17,6 +18,8 @@ export interface ChaosReport {
   output: OutputStats;
   /** Every list here must be empty. */
   problems: ChaosProblems;
+  /** The usage ledger against the bill: exact and estimated figures. */
+  usage: UsageAudit;
   ok: boolean;
 }
 
@@ -42,10 +45,11 @@ export interface ReportInput {
   load: ChaosLoad;
   faults: Record<string, number>;
   problems: ChaosProblems;
+  usage: UsageAudit;
 }
 
 /** The report of a finished run; `ok` when no list of problems holds anything and tasks were accepted. */
-export function buildChaosReport({ startedAt, ids, states, load, faults, problems }: ReportInput): ChaosReport {
+export function buildChaosReport({ startedAt, ids, states, load, faults, problems, usage }: ReportInput): ChaosReport {
   const inState = (state: string) => ids.filter((id) => states.get(id)?.state === state).length;
   const ok = Object.values(problems).every((list) => list.length === 0) && ids.length > 0;
   return {
@@ -61,6 +65,7 @@ export function buildChaosReport({ startedAt, ids, states, load, faults, problem
     faults,
     output: outputStats(load, states),
     problems,
+    usage,
     ok,
   };
 }
@@ -91,7 +96,10 @@ const LABELS: Record<keyof ChaosProblems, string> = {
   missedTerminal: 'I8 subscribers that missed a terminal state',
   idempotency: 'I9 idempotency',
   output: 'output: subscribers whose text is not the result, or who saw a cursor twice',
-  usage: 'usage: billed calls the ledger lacks or counts twice, or totals that differ from the bill',
+  usageLacking: 'usage: billed calls the ledger lacks',
+  usageTwice: 'usage: billed calls the ledger counts twice',
+  usageExact: 'usage: exact entries the provider never billed, or whose sum differs from their bill',
+  usageEstimated: 'usage: estimated entries further from their bill than the bound',
 };
 
 /** The report as the lines `npm run chaos` prints (at most 20 problems per invariant). */
@@ -108,6 +116,7 @@ export function formatChaosReport(report: ChaosReport): string {
     const list = report.problems[name];
     lines.push(`  ${label}: ${list.length}${list.length ? `\n    ${list.slice(0, 20).join('\n    ')}` : ''}`);
   }
+  lines.push(...formatUsageAudit(report.usage));
   lines.push(report.ok ? 'chaos: every invariant held' : 'chaos: INVARIANTS BROKEN');
   return lines.join('\n');
 }

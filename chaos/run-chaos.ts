@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
-import { startChaosCluster, type ChaosCluster } from './cluster.ts';
+import { CHAOS_COMPLETION_CAP_NANO, startChaosCluster, type ChaosCluster } from './cluster.ts';
 import { chaosFaults, runFaultSchedule } from './faults.ts';
 import { settleAndAudit } from './invariants.ts';
 import { createChaosLoad, type ChaosLoad } from './load.ts';
@@ -95,6 +95,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
         load,
         providerRequests: started.fake.requests,
         providerBill: () => started.fake.bill(),
+        completionCapNano: CHAOS_COMPLETION_CAP_NANO,
         log,
         dump: (taskId, details, lived) =>
           log([details, '  faults from 5 s before to 1 s after:', ...faultsDuring(lived), '  log lines:', ...started.logLinesWith(taskId)].join('\n')),

@@ -49,6 +49,7 @@ const METRICS = [
   'atf_output_bytes_total',
   'atf_llm_tokens_total',
   'atf_llm_cost_usd_total',
+  'atf_llm_estimated_cost_usd_total',
 ];
 
 const probePaths = Object.keys(createHealthRoutes({} as HealthService));

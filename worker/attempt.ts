@@ -122,7 +122,8 @@ export class Attempt {
 
   /**
    * The next provider call's write-ahead record, for the runner to write in a round trip that
-   * happens anyway before the call (the rate-limit token); `markWrittenAhead` once it landed.
+   * happens anyway before the call (the rate-limit token); `markWrittenAhead` before that round
+   * trip: the call then sends without writing it again, and one that does not go is dropped.
    */
   prepareCall(): { callId: string; record: string } {
     if (!this.call || this.call.started) this.call = this.newCall();

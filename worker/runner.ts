@@ -242,11 +242,12 @@ export function createRunner(options: RunnerOptions) {
       return null;
     }
     // A remote provider's call is written ahead as under way by the token's own script (no extra
-    // round trip); one that then does not go (a spent budget, a breaker that just opened) is
-    // dropped when the attempt settles. A limiter-less handler calls no billed provider.
+    // round trip); one that then does not go (no token, a spent budget, a breaker that just
+    // opened, a failed script whose write may have landed) is dropped when the attempt settles.
+    // A limiter-less handler calls no billed provider.
     const writeAhead = options.rateLimiter ? attempt.prepareCall() : undefined;
+    if (writeAhead) attempt.markWrittenAhead();
     const permit = options.rateLimiter ? await options.rateLimiter.acquire(attempt.signal, writeAhead) : ({ granted: true } as const);
-    if (permit.granted && writeAhead) attempt.markWrittenAhead();
     if (!permit.granted) {
       await defer(lease, task.attempt, permit.waitMs + 10, TransitionReason.RATE_LIMITED, log);
       return null;

@@ -5,7 +5,7 @@
  * estimated, named by our own call id (the request's `x-atf-call-id`).
  */
 import { describe, expect, it } from 'vitest';
-import { defaultAnswer, streamedAnswer, type FakeScript, type RecordedRequest } from '../tools/fake-openrouter.ts';
+import { defaultAnswer, errorAnswer, streamedAnswer, type FakeScript, type RecordedRequest } from '../tools/fake-openrouter.ts';
 import { useSystem } from './support/fixtures.ts';
 import { graphql, SAMPLE_TEXT, submitTask, waitForTask } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -16,7 +16,7 @@ const { keys } = system;
 
 /** Short leases and deadlines: an orphaned call is reconciled PROVIDER_TIMEOUT + RECONCILE + LEASE after it began. */
 const worker = () =>
-  system.spawnWorker({ LEASE_MS: '1000', SWEEP_INTERVAL_MS: '300', PROVIDER_TIMEOUT_MS: '2500', USAGE_RECONCILE_MS: '500', OUTPUT_FLUSH_MS: '10' });
+  system.spawnWorker({ LEASE_MS: '1000', SWEEP_INTERVAL_MS: '300', PROVIDER_TIMEOUT_MS: '2500', USAGE_RECONCILE_MS: '500', OUTPUT_FLUSH_MS: '10', BUDGET_RECHECK_MS: '200' });
 
 type Entry = Record<string, string>;
 async function ledger(): Promise<Entry[]> {
@@ -142,5 +142,23 @@ describe('the usage ledger across worker crashes', () => {
     const { entries, generations, billedNano } = await expectLedgerMatchesBill(marker, task.id);
     expect(generations).toHaveLength(1);
     expect(entries[0]).toMatchObject({ generationId: generations[0]!.generationId, estimated: '0', costNano: String(billedNano) });
+  });
+  it('leaves nothing of a call that never left (a spent budget defers it) or that the provider refused (HTTP 503)', { timeout: 60_000 }, async () => {
+    const marker = 'never-billed';
+    system.fake.script(scriptFor(marker, (request, call) => (call === 1 ? errorAnswer(503, 'No instances available') : defaultAnswer(request))));
+    // Submitted while no worker runs; then a budget of $0 is set: the worker's hold is refused.
+    const task = await submitTask(system.server, `${SAMPLE_TEXT} ${marker}`);
+    await graphql(system.server, 'mutation { setBudget(tenant: "default", period: DAY, limitUsd: 0) { limitUsd } }');
+    await worker();
+    await waitForTask(system.server, task.id, (t) => t.state === 'SCHEDULED' && t.history.some((entry) => entry.reason === 'BUDGET'), { timeoutMs: 20_000 });
+    expect(requestsOf(marker)).toEqual([]);
+    await waitFor(async () => (await system.redis.client.hlen(keys.usagePending())) === 0, { timeoutMs: 5000, message: 'the deferred call dropped' });
+
+    await graphql(system.server, 'mutation { setBudget(tenant: "default", period: DAY, limitUsd: null) { limitUsd } }');
+    const done = await waitForTask(system.server, task.id, (t) => t.state === 'COMPLETED', { timeoutMs: 30_000 });
+    expect(done.errors.map((error) => error.httpStatus)).toEqual([503]);
+    const { entries, generations } = await expectLedgerMatchesBill(marker, task.id);
+    expect(generations).toHaveLength(1);
+    expect(entries).toEqual([expect.objectContaining({ generationId: generations[0]!.generationId, estimated: '0' })]);
   });
 });

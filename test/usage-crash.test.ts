@@ -143,6 +143,23 @@ describe('the usage ledger across worker crashes', () => {
     expect(generations).toHaveLength(1);
     expect(entries[0]).toMatchObject({ generationId: generations[0]!.generationId, estimated: '0', costNano: String(billedNano) });
   });
+  it('records a call cancelled after it left and before any answer, which the provider billed, at its estimate', async () => {
+    const marker = 'cancel-before-answer';
+    // Answered as one body after 1 s: the provider has the prompt (billed) from the start, as one
+    // whose start crossed the hang-up on the wire.
+    system.fake.script(scriptFor(marker, (request) => ({ ...defaultAnswer(request), stream: false, delayMs: 1000 })));
+    const live = await worker();
+    const task = await submitTask(system.server, `${SAMPLE_TEXT} ${marker}`);
+    await waitFor(() => requestsOf(marker).length === 1, { timeoutMs: 20_000, message: 'the call to be sent' });
+    await graphql(system.server, 'mutation ($id: ID!) { cancelTask(id: $id) { state } }', { id: task.id });
+    await waitFor(() => live.lines.some((line) => /cancel received/.test(line)), { timeoutMs: 10_000, message: 'the worker to handle the cancel' });
+
+    const { entries, generations, billedNano } = await expectLedgerMatchesBill(marker, task.id);
+    expect(generations).toHaveLength(1);
+    expect(generations[0]).toMatchObject({ completionTokens: 0, cancelled: true });
+    expect(entries).toEqual([expect.objectContaining({ generationId: '', estimated: '1', costNano: String(billedNano) })]);
+  });
+
   it('leaves nothing of a call that never left (a spent budget defers it) or that the provider refused (HTTP 503)', { timeout: 60_000 }, async () => {
     const marker = 'never-billed';
     system.fake.script(scriptFor(marker, (request, call) => (call === 1 ? errorAnswer(503, 'No instances available') : defaultAnswer(request))));

@@ -9,6 +9,7 @@
  * generation endpoint (openrouter-usage.ts) within `reconcileTimeoutMs`; else estimated
  * (usage-estimate.ts) and flagged.
  */
+import { randomUUID } from 'node:crypto';
 import { ProviderError } from '../../schema/src/errors.ts';
 import { ErrorClass } from '../../schema/src/task.ts';
 import type { CallUsage, ModelPrice } from '../../schema/src/usage.ts';
@@ -16,6 +17,7 @@ import { AnswerCollector, parseJson, readBody, type ChatCompletion } from './ope
 import { classifyHttpStatus, parseRetryAfter } from './openrouter-errors.ts';
 import { callUsageFromResponse, reconcileGeneration } from './openrouter-usage.ts';
 import type { CompletionRequest, CompletionResult, TextProvider } from './provider.ts';
+import { CALL_ID_HEADER, watchRequestSent } from './request-sent.ts';
 import { createSseParser } from './sse.ts';
 import { costAt, estimateCallUsage } from './usage-estimate.ts';
 
@@ -47,8 +49,8 @@ interface CallState {
   answered: boolean;
   generationId: string | null;
   collector: AnswerCollector | null;
-  /** Our own id of the call (onCallStart), sent with the request; null when nobody wrote it ahead. */
-  callId: string | null;
+  /** Our own id of the call (onCallStart's, or one of its own), sent with the request. */
+  callId: string;
 }
 
 export function createOpenRouterProvider(options: OpenRouterOptions): TextProvider {
@@ -107,7 +109,7 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         accept: 'text/event-stream, application/json',
         'x-title': 'AsyncTaskFlow',
         // Our id of the call (its write-ahead record's): lets a bill be matched to the ledger.
-        ...(call.callId ? { 'x-atf-call-id': call.callId } : {}),
+        [CALL_ID_HEADER]: call.callId,
       },
       body: JSON.stringify({
         model: options.model,
@@ -179,7 +181,8 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
       // Not begun: nothing sent, nothing to report.
       request.signal.throwIfAborted();
       // Written ahead as under way before any byte leaves; a call that cannot be does not go.
-      const callId = (await request.onCallStart?.()) ?? null;
+      const callId = (await request.onCallStart?.()) ?? randomUUID();
+      const sending = watchRequestSent(callId);
       const deadline = AbortSignal.timeout(options.timeoutMs);
       const { signal, dispose } = abortAfterBufferedAnswer(AbortSignal.any([request.signal, deadline]), () => call.answered);
       // Progress while text arrives: approaches 0.9, at most one report per 5 %.
@@ -200,11 +203,14 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         outcome = { ok: true, result: await attempt(request, signal, call, onText) };
       } catch (error) {
         outcome = { ok: false, error: classifyFailure(error, request.signal, deadline, call, options.timeoutMs) };
-        // No answer at all: the call is a stream, and OpenRouter starts a stream (and names its
-        // generation) before the model runs, so nothing was billed.
-        if (!call.answered) call.billable = false;
+        // No answer at all. Never sent (refused, unknown host, aborted while connecting): nothing
+        // billed. Sent: maybe billed. OpenRouter starts a stream before the model runs, but a
+        // hang-up can cross the provider's start on the wire, and then the provider bills a call
+        // whose answer never arrived; such a call is recorded at its estimate, flagged.
+        if (!call.answered) call.billable = sending.sent();
       } finally {
         dispose();
+        sending.dispose();
       }
       if (request.onUsage && call.billable) {
         const usage = await settleUsage(request, call);

@@ -7,7 +7,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startRedis, type TestRedis } from '../test/support/redis-server.ts';
-import { startFakeOpenRouter, type FakeOpenRouter, type FakeScript } from '../tools/fake-openrouter.ts';
+import { toNanoUsd } from '../schema/src/usage.ts';
+import { DEFAULT_FAKE_PRICE, startFakeOpenRouter, type FakeOpenRouter, type FakeScript } from '../tools/fake-openrouter.ts';
 import { startService, stopService, type Service } from './services.ts';
 
 export interface ClusterOptions {
@@ -130,6 +131,11 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
   }
 }
 
+/** The workers' completion cap (MAX_COMPLETION_TOKENS) during a run. */
+export const CHAOS_COMPLETION_CAP = 1024;
+/** What that cap costs at the fake's price: the most a call estimated at its prompt may be off by, beyond the prompt. */
+export const CHAOS_COMPLETION_CAP_NANO = toNanoUsd(CHAOS_COMPLETION_CAP * DEFAULT_FAKE_PRICE.completionUsd);
+
 /** The environment of each server and worker slot. */
 function processEnv(redis: TestRedis, fake: FakeOpenRouter, ports: number[], { maxRetries, apiKeys, priorityOffsetMs }: ClusterOptions) {
   const shared: Record<string, string> = {
@@ -166,6 +172,7 @@ function processEnv(redis: TestRedis, fake: FakeOpenRouter, ports: number[], { m
       SWEEP_INTERVAL_MS: String(CLUSTER_TIMINGS.sweepIntervalMs),
       SHUTDOWN_GRACE_MS: '1000',
       PROVIDER_TIMEOUT_MS: '5000',
+      MAX_COMPLETION_TOKENS: String(CHAOS_COMPLETION_CAP),
       RETRY_DELAY_SCALE: '0.001',
       // The breaker may open on a burst of errors: tasks then wait briefly, losing no retry.
       CIRCUIT_TIMEOUT: '0.5',

@@ -3,8 +3,8 @@
  * every subscriber done) or the time is up, then checks every accepted task. The engine's
  * invariants come from `test/support/audit.ts`; what only the run can see is checked here:
  * each subscriber saw its task's terminal state (I8), each idempotency key names the same
- * task in the ledger and in Redis (I9), and each output subscriber's text is its task's result
- * (chaos/output-audit.ts).
+ * task in the ledger and in Redis (I9), each output subscriber's text is its task's result
+ * (chaos/output-audit.ts), and the usage ledger holds each billed call once (chaos/usage-audit.ts).
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
@@ -15,6 +15,7 @@ import type { ChaosLoad, Watch } from './load.ts';
 import { checkOutputs, type OutputDump } from './output-audit.ts';
 import { describeStuck } from './stuck-dump.ts';
 import { sleep } from './random.ts';
+import { auditUsage, type UsageAudit } from './usage-audit.ts';
 
 /** Every list must be empty for the run to pass. */
 export interface ChaosProblems {
@@ -30,8 +31,14 @@ export interface ChaosProblems {
   idempotency: string[];
   /** Output subscribers whose text is not the result, who saw a cursor twice, or never finished. */
   output: string[];
-  /** Billed calls the usage ledger lacks or counts twice, or a ledger total other than the bill's. */
-  usage: string[];
+  /** Billed calls the usage ledger lacks. */
+  usageLacking: string[];
+  /** Billed calls the usage ledger counts twice. */
+  usageTwice: string[];
+  /** Exact entries the provider never billed, or whose sum is not their bill's. */
+  usageExact: string[];
+  /** Estimated entries further from their calls' bill than the bound. */
+  usageEstimated: string[];
 }
 
 export interface FinalState {
@@ -47,6 +54,8 @@ export interface AuditContext {
   providerRequests: readonly RecordedRequest[];
   /** What the fake provider billed. */
   providerBill: () => FakeBill;
+  /** What the workers' completion cap (MAX_COMPLETION_TOKENS) costs, in nano-dollars: the estimates' bound per call. */
+  completionCapNano: number;
   /** Called with the details of each task whose output broke the invariant. */
   dump: OutputDump;
   log(line: string): void;
@@ -68,7 +77,8 @@ export async function settleAndAudit(context: AuditContext, settleTimeoutMs: num
   const pending = () => load.pendingWatches().length + load.pendingOutputs().length;
   // Usage settles last: a call whose worker died is reconciled by a sweeper after its deadline.
   let usage = await checkUsage(context);
-  while ((problems.length > 0 || pending() > 0 || usage.length > 0) && Date.now() < settleBy) {
+  const usageProblems = () => [...usage.lacking, ...usage.twice, ...usage.exact, ...usage.estimatedOverBound];
+  while ((problems.length > 0 || pending() > 0 || usageProblems().length > 0) && Date.now() < settleBy) {
     await sleep(1000);
     problems = await check();
     usage = await checkUsage(context);
@@ -90,35 +100,19 @@ export async function settleAndAudit(context: AuditContext, settleTimeoutMs: num
     missedTerminal: checkWatches(ids, load.watches, states),
     idempotency: await checkIdempotency(context),
     output: await checkOutputs(redis, keys, load.outputs, context.dump),
-    usage,
+    usageLacking: usage.lacking,
+    usageTwice: usage.twice,
+    usageExact: usage.exact,
+    usageEstimated: usage.estimatedOverBound,
   };
-  return { ids, states, problems: found };
+  return { ids, states, problems: found, usage };
 }
 
-/**
- * The usage ledger against the provider's own bill: every billed generation once in the ledger
- * (none twice, none the provider did not bill), and the totals equal to the nano-dollar.
- */
-async function checkUsage({ redis, keys, providerBill }: AuditContext): Promise<string[]> {
-  const bill = providerBill();
+/** The usage ledger against the provider's own bill (chaos/usage-audit.ts). */
+async function checkUsage({ redis, keys, providerBill, providerRequests, completionCapNano }: AuditContext): Promise<UsageAudit> {
   const entries = await redis.xrange(keys.usageLedger(), '-', '+');
-  const recorded = new Map<string, number>();
-  let ledgerNano = 0;
-  for (const [, fields] of entries) {
-    const field = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
-    const generationId = field('generationId');
-    recorded.set(generationId, (recorded.get(generationId) ?? 0) + 1);
-    ledgerNano += Number(field('costNano'));
-  }
-  const problems: string[] = [];
-  for (const generation of bill.generations) {
-    const times = recorded.get(generation.generationId) ?? 0;
-    if (times !== 1) problems.push(`usage: generation ${generation.generationId} (${generation.costNanoUsd} n$) is in the ledger ${times} times`);
-  }
-  const billed = new Set(bill.generations.map((generation) => generation.generationId));
-  for (const generationId of recorded.keys()) if (!billed.has(generationId)) problems.push(`usage: the ledger has ${generationId}, which the provider never billed`);
-  if (ledgerNano !== bill.totals.costNanoUsd) problems.push(`usage: the ledger totals ${ledgerNano} n$, the bill ${bill.totals.costNanoUsd} n$`);
-  return problems;
+  const fields = entries.map(([, values]) => Object.fromEntries(Array.from({ length: values.length / 2 }, (_, i) => [values[2 * i]!, values[2 * i + 1]!])));
+  return auditUsage({ entries: fields, bill: providerBill(), requests: providerRequests, completionCapNano });
 }
 
 /** Provider calls per task id, attributed by the `[chaos-n]` marker the load puts in each text. */

@@ -3,6 +3,7 @@ import type { DispatchProblems, DispatchStats } from './dispatch-audit.ts';
 import type { ChaosProblems, FinalState } from './invariants.ts';
 import type { ChaosLoad } from './load.ts';
 import { formatDispatchLines, DISPATCH_LABELS } from './report-dispatch.ts';
+import { formatUsageAudit, type UsageAudit } from './usage-audit.ts';
 
 export interface ChaosReport {
   seconds: number;
@@ -21,6 +22,8 @@ export interface ChaosReport {
   dispatch: DispatchStats;
   /** Every list here must be empty. */
   problems: ChaosProblems & DispatchProblems;
+  /** The usage ledger against the bill: exact and estimated figures. */
+  usage: UsageAudit;
   ok: boolean;
 }
 
@@ -47,10 +50,11 @@ export interface ReportInput {
   faults: Record<string, number>;
   problems: ChaosProblems & DispatchProblems;
   dispatch: DispatchStats;
+  usage: UsageAudit;
 }
 
 /** The report of a finished run; `ok` when no list of problems holds anything and tasks were accepted. */
-export function buildChaosReport({ startedAt, ids, states, load, faults, problems, dispatch }: ReportInput): ChaosReport {
+export function buildChaosReport({ startedAt, ids, states, load, faults, problems, dispatch, usage }: ReportInput): ChaosReport {
   const inState = (state: string) => ids.filter((id) => states.get(id)?.state === state).length;
   const ok = Object.values(problems).every((list) => list.length === 0) && ids.length > 0;
   return {
@@ -67,6 +71,7 @@ export function buildChaosReport({ startedAt, ids, states, load, faults, problem
     output: outputStats(load, states),
     dispatch,
     problems,
+    usage,
     ok,
   };
 }
@@ -97,7 +102,10 @@ const LABELS: Record<keyof ChaosProblems, string> = {
   missedTerminal: 'I8 subscribers that missed a terminal state',
   idempotency: 'I9 idempotency',
   output: 'output: subscribers whose text is not the result, or who saw a cursor twice',
-  usage: 'usage: billed calls the ledger lacks or counts twice, or totals that differ from the bill',
+  usageLacking: 'usage: billed calls the ledger lacks',
+  usageTwice: 'usage: billed calls the ledger counts twice',
+  usageExact: 'usage: exact entries the provider never billed, or whose sum differs from their bill',
+  usageEstimated: 'usage: estimated entries further from their bill than the bound',
 };
 
 /** The report as the lines `npm run chaos` prints (at most 20 problems per invariant). */
@@ -115,6 +123,7 @@ export function formatChaosReport(report: ChaosReport): string {
     const list = report.problems[name];
     lines.push(`  ${label}: ${list.length}${list.length ? `\n    ${list.slice(0, 20).join('\n    ')}` : ''}`);
   }
+  lines.push(...formatUsageAudit(report.usage));
   lines.push(report.ok ? 'chaos: every invariant held' : 'chaos: INVARIANTS BROKEN');
   return lines.join('\n');
 }

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
-import { startChaosCluster, type ChaosCluster } from './cluster.ts';
+import { CHAOS_COMPLETION_CAP_NANO, startChaosCluster, type ChaosCluster } from './cluster.ts';
 import { startDispatchChaos, type DispatchChaos } from './dispatch-chaos.ts';
 import { chaosFaults, runFaultSchedule } from './faults.ts';
 import { settleAndAudit } from './invariants.ts';
@@ -120,6 +120,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
         load,
         providerRequests: started.fake.requests,
         providerBill: () => started.fake.bill(),
+        completionCapNano: CHAOS_COMPLETION_CAP_NANO,
         log,
         dump: (taskId, details, lived) =>
           log([details, '  faults from 5 s before to 1 s after:', ...faultsDuring(lived), '  log lines:', ...started.logLinesWith(taskId)].join('\n')),
@@ -134,6 +135,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       ids: audited.ids,
       states: audited.states,
       problems: { ...audited.problems, ...dispatched.problems },
+      usage: audited.usage,
       dispatch: dispatched.stats,
     });
     if (!report.ok) for (const tail of cluster.workerTails(15)) log(tail);

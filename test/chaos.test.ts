@@ -2,15 +2,17 @@
  * The short chaos run (about 60 s of faults; CHAOS_TEST_DURATION_S changes it): 2 API
  * servers, 3 workers, 200 subscribers, four tenants, random SIGKILL/SIGSTOP/SIGTERM, Redis
  * restarts and SCRIPT FLUSH, tenant weights, caps and pauses, a share of streaming tasks whose
- * output is followed live, then the audit of I1-I9, the output, the caps and starvation.
- * `npm run chaos` runs the same for 5 minutes. First, the output invariant on its own, so a
- * broken one is known to fail the run (test/chaos-dispatch.test.ts does the same for caps and
+ * output is followed live, then the audit of I1-I9, the output, the usage ledger, the caps and
+ * starvation. `npm run chaos` runs the same for 5 minutes. First, the output invariant and the
+ * usage audit on their own, so a broken one is known to fail the run (test/chaos-dispatch.test.ts does the same for caps and
  * starvation).
  */
 import { describe, expect, it } from 'vitest';
 import { outputProblems } from '../chaos/output-audit.ts';
 import { newOutputFollow, receive, type OutputFollow, type ReceivedChunk } from '../chaos/output-follows.ts';
 import { formatChaosReport, runChaos } from '../chaos/run-chaos.ts';
+import { auditUsage } from '../chaos/usage-audit.ts';
+import type { BilledGeneration, RecordedRequest } from '../tools/fake-openrouter.ts';
 
 const seconds = Number(process.env.CHAOS_TEST_DURATION_S ?? 60);
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
@@ -63,6 +65,40 @@ describe('the chaos output invariant', () => {
     expect(outputProblems({ ...followed([chunk('1-1', 'Café', { reset: true })]), end: 'ended' }, { state: 'DLQ', result: null })).toEqual([]);
     expect(outputProblems(followed([chunk('1-1', 'Café', { reset: true, final: true })]), { state: 'CANCELLED', result: null })).toEqual([
       'output: subscriber 3 of t1 (CANCELLED) got a final chunk, but the task has no result',
+    ]);
+  });
+});
+
+describe('the usage audit', () => {
+  const generation = (generationId: string, costNanoUsd: number): BilledGeneration =>
+    ({ generationId, costNanoUsd, model: 'm', promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, costUsd: costNanoUsd / 1e9, streamed: true, completed: true, open: false, cancelled: false });
+  const request = (generationId: string, callId: string): RecordedRequest => ({ method: 'POST', path: '/chat/completions', headers: { 'x-atf-call-id': callId }, body: null, at: 0, generationId });
+  const entry = (callId: string, generationId: string, costNano: number, estimated = false) => ({ callId, generationId, costNano: String(costNano), estimated: estimated ? '1' : '0' });
+  const bill = (generations: BilledGeneration[]) => ({ generations, totals: { generations: generations.length, promptTokens: 0, completionTokens: 0, costUsd: 0, costNanoUsd: 0 } });
+  const requests = [request('g1', 'c1'), request('g2', 'c2'), request('g3', 'c3'), request('g4', 'c4')];
+  const billed = bill([generation('g1', 100), generation('g2', 250), generation('g3', 70)]);
+
+  it('matches exact entries by generation id and estimates by call id, and tells the figures apart', () => {
+    // c2 died before the answer named it (estimated at its prompt, 200 of 250); c4 was cut off before the provider started it (billed nothing).
+    const audit = auditUsage({ entries: [entry('c1', 'g1', 100), entry('c2', '', 200, true), entry('c3', 'g3', 70), entry('c4', '', 200, true)], bill: billed, requests, completionCapNano: 1000 });
+    expect(audit).toMatchObject({ billed: 3, lacking: [], twice: [], exact: [], estimatedOverBound: [], exactEntries: 2, exactLedgerNano: 170, exactBilledNano: 170 });
+    expect(audit).toMatchObject({ estimatedEntries: 2, estimatedUnbilled: 1, estimatedLedgerNano: 400, estimatedBilledNano: 250, estimatedBoundNano: 2000 });
+  });
+
+  it('finds a call the ledger lacks, one it counts twice, an exact entry off the bill, and estimates past their bound', () => {
+    const audit = auditUsage({
+      entries: [entry('c1', 'g1', 100), entry('c1', 'g1', 100), entry('c3', 'g3', 71), entry('c4', '', 5000, true), entry('c9', 'g9', 1)],
+      bill: billed,
+      requests,
+      completionCapNano: 1000,
+    });
+    expect(audit.lacking).toEqual(['usage: generation g2 (call c2), 250 n$ is not in the ledger']);
+    expect(audit.twice).toEqual(['usage: generation g1 (call c1), 100 n$ is in the ledger 2 times', 'usage: call c1 is in the ledger 2 times']);
+    expect(audit.exact).toEqual(['usage: the ledger has g9, which the provider never billed', 'usage: the exact entries total 271 n$, their calls\' bill 270 n$']);
+    // An estimate may be off by its own amount (nothing billed) or by the completion cap: within the bound.
+    expect(auditUsage({ entries: [entry('c2', '', 5000, true)], bill: bill([generation('g2', 250)]), requests, completionCapNano: 1000 }).estimatedOverBound).toEqual([]);
+    expect(auditUsage({ entries: [entry('c2', '', 100, true)], bill: bill([generation('g2', 2250)]), requests, completionCapNano: 1000 }).estimatedOverBound).toEqual([
+      'usage: the estimated entries differ from their calls\' bill by 2150 n$, over the bound of 1000 n$',
     ]);
   });
 });

@@ -56,6 +56,7 @@ const METRICS = [
   'atf_dispatch_tokens_reserved_total',
   'atf_model_breaker_state',
   'atf_model_calls_total',
+  'atf_llm_estimated_cost_usd_total',
 ];
 
 const probePaths = Object.keys(createHealthRoutes({} as HealthService));

@@ -87,6 +87,12 @@ describe('usage ledger', () => {
     // Tasks count once, on their first billed call (the deleted one's counter never saw a record).
     expect(rows.reduce((sum, row) => sum + row.tasks, 0)).toBe(3);
     expect(rows[0]!.promptTokens).toBe(100 * 5);
+    // The estimated call (globex's, model/b) is named as such.
+    const estimated = await graphql<{ usage: { tenant: string; estimatedCalls: number; estimatedCostUsd: number }[] }>(server, 'query ($from: DateTime!, $to: DateTime!) { usage(from: $from, to: $to) { tenant estimatedCalls estimatedCostUsd } }', { from, to });
+    expect(estimated.data!.usage).toEqual([
+      { tenant: 'acme', estimatedCalls: 0, estimatedCostUsd: 0 },
+      { tenant: 'globex', estimatedCalls: 1, estimatedCostUsd: 0.0042 },
+    ]);
 
     const detailed = await graphql<{ usage: Row[] }>(server, 'query ($from: DateTime!, $to: DateTime!) { usage(from: $from, to: $to, groupBy: [TENANT, API_KEY, MODEL, DAY]) { tenant apiKeyId model day calls costUsd } }', { from, to });
     expect(detailed.data!.usage.every((row) => row.day === new Date().toISOString().slice(0, 10))).toBe(true);
@@ -107,5 +113,7 @@ describe('usage ledger', () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^atf_llm_tokens_total\{tenant="acme",model="model\/a",kind="prompt"\} \d+/m);
     expect(metrics).toMatch(/^atf_llm_cost_usd_total\{tenant="globex",model="model\/a"\} [\d.e-]+/m);
+    expect(metrics).toMatch(/^atf_llm_estimated_cost_usd_total\{tenant="globex",model="model\/b"\} 0\.0042$/m);
+    expect(metrics).not.toMatch(/kind="estimatedCostNano"/);
   });
 });

@@ -4,9 +4,10 @@
  * output trip, the output writer and the chain of progress writes. The runner creates one per
  * claim and disposes of it when the attempt is settled.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../common/logger.ts';
+import { pendingCallCodec, type PendingCall } from '../schema/src/scripts/usage.ts';
 import type { CallUsage } from '../schema/src/usage.ts';
-import { estimateTokens } from './providers/usage-estimate.ts';
 import { OutputWriter } from './output-writer.ts';
 import type { ClaimedTask, Lease, TaskStore } from './task-store.ts';
 
@@ -22,6 +23,24 @@ export class CancelledError extends Error {
 /** The attempt wrote more than OUTPUT_MAX_BYTES: it ends as OUTPUT_TOO_LARGE. */
 export class OutputTooLargeError extends Error {
   override name = 'OutputTooLargeError';
+}
+
+/**
+ * One provider call of the attempt, as the write-ahead record knows it (`RedisKeys.usagePending`,
+ * by `id`): written before its request leaves, given its generation id when the answer names it,
+ * and taken off the list by the usage record (or dropped when nothing was billed).
+ */
+interface CallUnderWay {
+  id: string;
+  record: PendingCall;
+  /** The record may be in Redis (written ahead, or its write was tried). */
+  written: boolean;
+  /** Its request was handed to the provider. */
+  started: boolean;
+  /** Its usage was reported (the usage record takes the record off the list). */
+  reported: boolean;
+  /** Dropped: it never left, or the provider billed nothing. */
+  dropped: boolean;
 }
 
 export interface OutputSettings {
@@ -42,8 +61,10 @@ export class Attempt {
   /** The reservation to name in a pending call (kept after the first record takes `reservationId`). */
   private heldReservation: string | null = null;
   private isCapped: boolean;
-  /** Generation ids registered as under way (`RedisKeys.usagePending`). */
-  private readonly pending = new Set<string>();
+  /** The provider call prepared or under way (the handler makes them one after another). */
+  private call: CallUnderWay | null = null;
+  /** Generation ids added to write-ahead records, and records dropped. */
+  private noteChain: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly lease: Lease,
@@ -54,6 +75,8 @@ export class Attempt {
     output: OutputSettings,
     /** The model calls are made with (what a pending call is reconciled as). */
     private readonly model: string,
+    /** The prompt's tokens as the handler estimates them: what an orphaned call unnamed by the provider is priced at. */
+    private readonly promptTokens: number = 0,
     /** Its tenant is capped: its slot is released when the attempt ends (see `capped`). */
     capped = false,
   ) {
@@ -91,35 +114,72 @@ export class Attempt {
 
   readonly onText = (delta: string): void => this.output.write(delta);
 
-  /** Records a call's usage (billed, so written whatever the lease says); the first ends the reservation. */
+  /**
+   * Records a call's usage (billed, so written whatever the lease says); the first ends the
+   * reservation. The record takes the call off the list of calls under way: if a sweeper took it
+   * first (this worker was frozen past the orphan time), this one records nothing.
+   */
   readonly onUsage = (usage: CallUsage): void => {
     const reservationId = this.reservationId;
     this.reservationId = null;
-    const wasPending = usage.generationId !== null && this.pending.has(usage.generationId);
+    const call = this.call?.started ? this.call : null;
+    if (call) call.reported = true;
     this.usageChain = this.usageChain
-      .then(() => this.store.recordUsage(this.lease, this.task.attempt, usage, reservationId, wasPending))
+      .then(() => this.store.recordUsage(this.lease, this.task.attempt, usage, reservationId, call?.written ?? false, call?.id ?? ''))
       .catch((error: Error) => this.log.error({ err: error.message }, 'usage of a provider call not recorded'));
   };
 
   /**
-   * A call under way: registered (before its text arrives) so that if this worker dies before
-   * recording its usage, a sweeper reconciles it from the provider.
+   * The next provider call's write-ahead record, for the runner to write in a round trip that
+   * happens anyway before the call (the rate-limit token); `markWrittenAhead` before that round
+   * trip: the call then sends without writing it again, and one that does not go is dropped.
+   */
+  prepareCall(): { callId: string; record: string } {
+    if (!this.call || this.call.started) this.call = this.newCall();
+    return { callId: this.call.id, record: pendingCallCodec.encode(this.call.record) };
+  }
+
+  markWrittenAhead(): void {
+    if (this.call && !this.call.started) this.call.written = true;
+  }
+
+  /**
+   * A provider call is about to send its request: its record is written first (unless the runner
+   * wrote it ahead), so whatever happens to this worker from here on, the call is accounted for.
+   * Resolves with the call's id; rejects (the call does not go) when the record cannot be written.
+   */
+  readonly onCallStart = async (): Promise<string> => {
+    if (this.call?.started) this.dropUnbilled(this.call);
+    if (!this.call || this.call.started) this.call = this.newCall();
+    const call = this.call;
+    if (!call.written) {
+      call.written = true;
+      await this.store.registerPendingCall(call.id, call.record);
+    }
+    call.started = true;
+    return call.id;
+  };
+
+  /**
+   * The call's generation id, as soon as the provider names it: added to its record, so a sweeper
+   * reconciles it exactly from the provider if this worker dies before recording its usage.
    */
   readonly onGeneration = (generationId: string): void => {
-    this.pending.add(generationId);
-    const call = {
-      taskId: this.lease.taskId,
-      tenant: this.lease.tenant,
-      attempt: this.task.attempt,
-      model: this.model,
-      at: Date.now(),
-      reservationId: this.heldReservation,
-      promptTokens: estimateTokens(this.task.content),
-    };
-    this.usageChain = this.usageChain
-      .then(() => this.store.registerPendingCall(generationId, call))
-      .catch((error: Error) => this.log.warn({ err: error.message }, 'provider call not registered as under way'));
+    const call = this.call;
+    if (!call?.started) return;
+    call.record = { ...call.record, generationId };
+    const record = call.record;
+    // Not behind the usage chain: the script writes only while the call is still pending, so the
+    // order against its usage record does not matter.
+    this.noteChain = this.noteChain
+      .then(() => this.store.notePendingGeneration(call.id, record))
+      .catch((error: Error) => this.log.warn({ err: error.message }, 'generation id of a call under way not written'));
   };
+
+  /** The id this attempt's budget reservation has, if it holds one (named in its calls' records). */
+  get plannedReservation(): string {
+    return `${this.lease.taskId}:${this.task.attempt}:${this.lease.token}`;
+  }
 
   /** The budget reservation held for this attempt's call. */
   holdReservation(id: string): void {
@@ -127,9 +187,14 @@ export class Attempt {
     this.heldReservation = id;
   }
 
-  /** Waits for the progress, output and usage writes in flight; nothing more is written after. */
+  /**
+   * Waits for the progress, output and usage writes in flight; nothing more is written after. A
+   * call that never left, or that the provider billed nothing for (it reported no usage), is
+   * taken off the list of calls under way.
+   */
   async settle(): Promise<void> {
-    await Promise.all([this.progressChain, this.output.settle(), this.usageChain]);
+    if (this.call) this.dropUnbilled(this.call);
+    await Promise.all([this.progressChain, this.output.settle(), this.usageChain, this.noteChain]);
   }
 
   /** Ends a reservation no call used (the call never started, or reported no usage). */
@@ -152,6 +217,29 @@ export class Attempt {
 
   dispose(): void {
     this.stopRenewal();
+  }
+
+  private newCall(): CallUnderWay {
+    const record: PendingCall = {
+      taskId: this.lease.taskId,
+      tenant: this.lease.tenant,
+      attempt: this.task.attempt,
+      model: this.model,
+      at: Date.now(),
+      reservationId: this.heldReservation ?? this.plannedReservation,
+      promptTokens: this.promptTokens,
+      generationId: null,
+    };
+    return { id: randomUUID(), record, written: false, started: false, reported: false, dropped: false };
+  }
+
+  /** Takes a call that reported no usage off the list: it never left, or nothing was billed. */
+  private dropUnbilled(call: CallUnderWay): void {
+    if (call.reported || call.dropped || !call.written) return;
+    call.dropped = true;
+    this.noteChain = this.noteChain
+      .then(() => this.store.dropPendingCall(call.id))
+      .catch((error: Error) => this.log.warn({ err: error.message }, 'unbilled call not taken off the list of calls under way'));
   }
 
   private renew(): void {

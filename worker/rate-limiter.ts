@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger.ts';
 import { decodeHeldEntries, Hold, type HeldEntry } from '../schema/src/holds.ts';
-import { PAUSE_PROVIDER, parseRateLimit, TAKE_LIFTED_HOLDS, TAKE_PROVIDER_TOKEN, type RateLimit } from '../schema/src/rate-limit.ts';
+import { PAUSE_PROVIDER, parseRateLimit, TAKE_LIFTED_HOLDS, TAKE_PROVIDER_TOKEN, TAKE_PROVIDER_TOKEN_WRITING_AHEAD, type RateLimit } from '../schema/src/rate-limit.ts';
 import type { RedisKeys } from '../schema/src/redis-keys.ts';
 
 export interface ProviderRateLimiterOptions {
@@ -30,10 +30,12 @@ const UNLIMITED: RateLimit = { capacity: 1_000_000_000, windowMs: 1000 };
 export function createProviderRateLimiter(options: ProviderRateLimiterOptions) {
   const { redis, keys, logger } = options;
   redis.defineCommand('atfTakeProviderToken', { numberOfKeys: 2, lua: TAKE_PROVIDER_TOKEN });
+  redis.defineCommand('atfTakeProviderTokenWritingAhead', { numberOfKeys: 3, lua: TAKE_PROVIDER_TOKEN_WRITING_AHEAD });
   redis.defineCommand('atfPauseProvider', { numberOfKeys: 1, lua: PAUSE_PROVIDER });
   redis.defineCommand('atfTakeLiftedHolds', { numberOfKeys: 3, lua: TAKE_LIFTED_HOLDS });
   const commands = redis as unknown as {
     atfTakeProviderToken(bucket: string, pausedUntil: string, capacity: number, windowMs: number): Promise<number>;
+    atfTakeProviderTokenWritingAhead(bucket: string, pausedUntil: string, pending: string, capacity: number, windowMs: number, callId: string, record: string): Promise<number>;
     atfPauseProvider(pausedUntil: string, ms: number): Promise<number>;
     atfTakeLiftedHolds(bucket: string, pausedUntil: string, held: string, capacity: number, windowMs: number, slackMs: number, max: number): Promise<unknown>;
   };
@@ -56,12 +58,20 @@ export function createProviderRateLimiter(options: ProviderRateLimiterOptions) {
   }
 
   return {
-    /** A token for one provider call: now, after a short wait, or the time to come back. */
-    async acquire(signal: AbortSignal): Promise<Permit> {
+    /**
+     * A token for one provider call: now, after a short wait, or the time to come back. With
+     * `writeAhead`, the same script writes the call's record as under way when the token is
+     * granted (`RedisKeys.usagePending`), and only then.
+     */
+    async acquire(signal: AbortSignal, writeAhead?: { callId: string; record: string }): Promise<Permit> {
       for (;;) {
         signal.throwIfAborted();
         const { capacity, windowMs } = await currentLimit();
-        const waitMs = Number(await commands.atfTakeProviderToken(keys.providerBucket(), keys.providerPausedUntil(), capacity, windowMs));
+        const waitMs = Number(
+          writeAhead
+            ? await commands.atfTakeProviderTokenWritingAhead(keys.providerBucket(), keys.providerPausedUntil(), keys.usagePending(), capacity, windowMs, writeAhead.callId, writeAhead.record)
+            : await commands.atfTakeProviderToken(keys.providerBucket(), keys.providerPausedUntil(), capacity, windowMs),
+        );
         if (waitMs <= 0) return { granted: true };
         if (waitMs > options.maxWaitMs) return { granted: false, waitMs };
         await new Promise((resolve) => setTimeout(resolve, waitMs));

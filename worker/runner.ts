@@ -294,7 +294,13 @@ export function createRunner(options: RunnerOptions) {
       await deferWhileModelOpen(breakers, model, lease, task.attempt, log);
       return null;
     }
-    const permit = options.rateLimiter ? await options.rateLimiter.acquire(attempt.signal) : ({ granted: true } as const);
+    // A remote provider's call is written ahead as under way by the token's own script (no extra
+    // round trip); one that then does not go (no token, a spent budget, a breaker that just
+    // opened, a failed script whose write may have landed) is dropped when the attempt settles.
+    // A limiter-less handler calls no billed provider.
+    const writeAhead = options.rateLimiter ? attempt.prepareCall() : undefined;
+    if (writeAhead) attempt.markWrittenAhead();
+    const permit = options.rateLimiter ? await options.rateLimiter.acquire(attempt.signal, writeAhead) : ({ granted: true } as const);
     if (!permit.granted) {
       await defer(lease, task.attempt, permit.waitMs + 10, TransitionReason.RATE_LIMITED, log);
       return null;
@@ -330,6 +336,7 @@ export function createRunner(options: RunnerOptions) {
         onText: attempt.onText,
         onUsage: attempt.onUsage,
         onGeneration: attempt.onGeneration,
+        onCallStart: attempt.onCallStart,
       });
       report('ok');
       modelCall?.record(ModelCallOutcome.OK);
@@ -352,7 +359,7 @@ export function createRunner(options: RunnerOptions) {
     const { lease, task, log } = attempt;
     // A tenant without a budget holds nothing: no script call.
     if (budget.applies && !(await budget.applies(lease.tenant))) return true;
-    const id = `${lease.taskId}:${task.attempt}:${lease.token}`;
+    const id = attempt.plannedReservation;
     const outcome = await store.reserveBudget(lease.tenant, id, await budget.estimateNano(task), budget.holdMs);
     if (outcome.status === 'held') attempt.holdReservation(id);
     if (outcome.status !== 'over') return true;
@@ -419,7 +426,8 @@ export function createRunner(options: RunnerOptions) {
   /** One attempt at the task just claimed; `trace` is its span when tracing is on. */
   async function runAttempt(queue: QueueName, job: BeeQueue.Job<TaskJobData>, claimed: NonNullable<Awaited<ReturnType<typeof claim>>>, trace: AttemptTrace | null): Promise<void> {
     const log = logger.child({ taskId: claimed.lease.taskId, workerId, attempt: claimed.task.attempt, ...trace?.logFields });
-    const attempt = new Attempt(claimed.lease, claimed.task, log, store, options.leaseMs, options.output ?? DEFAULT_OUTPUT, options.model ?? 'unknown', claimed.task.capped);
+    const promptTokens = options.handlers[claimed.task.type].estimate(claimed.task.content).promptTokens;
+    const attempt = new Attempt(claimed.lease, claimed.task, log, store, options.leaseMs, options.output ?? DEFAULT_OUTPUT, options.model ?? 'unknown', promptTokens, claimed.task.capped);
     trace?.watch(attempt.signal);
     running.set(claimed.lease.taskId, attempt.controller);
     try {

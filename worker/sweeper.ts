@@ -50,14 +50,17 @@ export interface SweeperOptions {
    */
   sweepDispatch?(): Promise<number>;
   /**
-   * Provider calls still registered as under way `afterMs` after they began: their worker died
-   * before recording their usage. `usageOf` asks the provider (or estimates), `record` records it
-   * (exactly once: whoever takes the call off the list first).
+   * Provider calls still written as under way `afterMs` after they began: their worker died
+   * before recording their usage. One the provider named (a generation id) is recorded as the
+   * provider reports it (`usageOf`; null while it does not know the call yet: asked again on later
+   * passes, for up to `afterMs` more, then estimated); one it never named, at `estimate`, flagged
+   * estimated. `record` records it exactly once: whoever takes the call off the list first.
    */
   orphanCalls?: {
     afterMs: number;
-    usageOf(generationId: string, call: PendingCall): Promise<CallUsage>;
-    record(generationId: string, call: PendingCall, usage: CallUsage): Promise<boolean>;
+    usageOf(generationId: string, call: PendingCall): Promise<CallUsage | null>;
+    estimate(call: PendingCall): Promise<CallUsage>;
+    record(callId: string, call: PendingCall, usage: CallUsage): Promise<boolean>;
   };
 }
 
@@ -140,21 +143,25 @@ export function startSweeper(options: SweeperOptions) {
     return requeued;
   }
 
-  /** Records the usage of provider calls whose worker died mid-call (billed all the same). */
+  /** Records the usage of provider calls whose worker died mid-call (billed, or maybe billed). */
   async function reconcileOrphanCalls(): Promise<void> {
     const orphans = options.orphanCalls;
     if (!orphans) return;
     const pending = await redis.hgetall(keys.usagePending());
-    for (const [generationId, json] of Object.entries(pending)) {
-      const call = pendingCallCodec.decode(json);
+    for (const [callId, json] of Object.entries(pending)) {
+      const call = pendingCallCodec.decode(json, callId);
       if (!call) {
-        await redis.hdel(keys.usagePending(), generationId);
+        await redis.hdel(keys.usagePending(), callId);
         continue;
       }
-      if (call.at > Date.now() - orphans.afterMs) continue;
-      const usage = await orphans.usageOf(generationId, call);
-      if (await orphans.record(generationId, call, usage)) {
-        logger.warn({ taskId: call.taskId, generationId, estimated: usage.estimated }, 'usage of a call whose worker died recorded');
+      const age = Date.now() - call.at;
+      if (age < orphans.afterMs) continue;
+      const exact = call.generationId ? await orphans.usageOf(call.generationId, call) : null;
+      // The provider may still be recording a call it named: ask again on the next passes.
+      if (call.generationId && !exact && age < 2 * orphans.afterMs) continue;
+      const usage = exact ?? (await orphans.estimate(call));
+      if (await orphans.record(callId, call, usage)) {
+        logger.warn({ taskId: call.taskId, callId, generationId: call.generationId, estimated: usage.estimated }, 'usage of a call whose worker died recorded');
       }
     }
   }

@@ -15,7 +15,7 @@ import type { TaskErrorRecord, TaskState, TaskUsage } from '../schema/src/task.t
 import type { ClaimOutcome, WriteOutcome } from '../schema/src/scripts/lifecycle.ts';
 import type { AppendOutcome } from '../schema/src/scripts/output.ts';
 import { budgetKeys, type ReserveOutcome } from '../schema/src/scripts/budgets.ts';
-import { pendingCallCodec, type PendingCall } from '../schema/src/scripts/usage.ts';
+import { NOTE_PENDING_GENERATION, pendingCallCodec, type PendingCall } from '../schema/src/scripts/usage.ts';
 import { toNanoUsd, type CallUsage } from '../schema/src/usage.ts';
 import { lineKeys } from '../schema/src/scripts/dispatch-lines.ts';
 import { slotKeys, type DispatchOutcome, type TicketNote } from '../schema/src/scripts/dispatch.ts';
@@ -98,6 +98,8 @@ export function createTaskStore(options: TaskStoreOptions) {
   const common = { maxEvents: options.maxEventsPerTask, actor: options.workerId };
   const scope = (lease: Lease) => ({ taskId: lease.taskId, tenant: lease.tenant });
   const dispatchSettings = { ...DEFAULT_DISPATCH, ...options.dispatch };
+  redis.defineCommand('atfNotePendingGeneration', { numberOfKeys: 1, lua: NOTE_PENDING_GENERATION });
+  const commands = redis as unknown as { atfNotePendingGeneration(pending: string, callId: string, record: string): Promise<number> };
 
   return {
     /**
@@ -187,9 +189,10 @@ export function createTaskStore(options: TaskStoreOptions) {
 
     /**
      * Records one provider call's usage (billed whatever became of the attempt, so not fenced),
-     * and ends its budget reservation.
+     * and ends its budget reservation. `callId` names the call written ahead as under way; with
+     * `wasPending`, nothing is recorded (false) when someone else took it off that list first.
      */
-    recordUsage: (lease: Lease, attempt: number, usage: CallUsage, reservationId: string | null, wasPending = false): Promise<boolean> => {
+    recordUsage: (lease: Lease, attempt: number, usage: CallUsage, reservationId: string | null, wasPending = false, callId = ''): Promise<boolean> => {
       const now = Date.now();
       return runScript('taskRecordUsage', scope(lease), common, {
         ledger: keys.usageLedger(),
@@ -201,6 +204,7 @@ export function createTaskStore(options: TaskStoreOptions) {
         taskId: lease.taskId,
         attempt,
         model: usage.model,
+        callId,
         generationId: usage.generationId ?? '',
         promptTokens: usage.promptTokens,
         completionTokens: usage.completionTokens,
@@ -215,9 +219,15 @@ export function createTaskStore(options: TaskStoreOptions) {
       });
     },
 
-    /** Registers a provider call under way, so a sweeper can reconcile it if this worker dies first. */
-    registerPendingCall: (generationId: string, call: PendingCall): Promise<number> =>
-      redis.hset(keys.usagePending(), generationId, pendingCallCodec.encode(call)),
+    /** Writes a provider call as under way, before its request leaves, so a sweeper reconciles it if this worker dies. */
+    registerPendingCall: (callId: string, call: PendingCall): Promise<number> => redis.hset(keys.usagePending(), callId, pendingCallCodec.encode(call)),
+
+    /** Adds the generation id to a call under way (a no-op once the call was recorded). */
+    notePendingGeneration: async (callId: string, call: PendingCall): Promise<boolean> =>
+      (await commands.atfNotePendingGeneration(keys.usagePending(), callId, pendingCallCodec.encode(call))) === 1,
+
+    /** Forgets a call under way that never left, or that the provider answered with an error status (nothing billed). */
+    dropPendingCall: (callId: string): Promise<number> => redis.hdel(keys.usagePending(), callId),
 
     /** Holds `amountNano` against the tenant's budgets for a call about to start, or says which budget is spent. */
     reserveBudget: (tenant: string, reservationId: string, amountNano: number, ttlMs: number): Promise<ReserveOutcome> =>

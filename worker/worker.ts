@@ -272,20 +272,22 @@ export function createWorker(config: WorkerConfig, logger: Logger, hooks: Worker
           // Past the call's deadline, its reconcile time and a lease: its worker is surely gone.
           afterMs: config.providerTimeoutMs + config.usageReconcileMs + config.leaseMs,
           usageOf: async (generationId, call) =>
-            (config.openRouter
-              ? await reconcileGeneration(generationId, call.model, { baseUrl: config.openRouter.baseUrl, apiKey: config.openRouter.apiKey, timeoutMs: config.usageReconcileMs })
-              : null) ?? {
-              model: call.model,
-              generationId,
-              promptTokens: call.promptTokens,
-              completionTokens: 0,
-              cachedTokens: 0,
-              reasoningTokens: 0,
-              costUsd: costAt(await prices.priceOf(call.model), call.promptTokens, 0),
-              estimated: true,
-            },
-          record: (generationId, call, usage) =>
-            store.recordUsage({ taskId: call.taskId, tenant: call.tenant, token: '' }, call.attempt, { ...usage, generationId }, call.reservationId, true),
+            config.openRouter
+              ? reconcileGeneration(generationId, call.model, { baseUrl: config.openRouter.baseUrl, apiKey: config.openRouter.apiKey, timeoutMs: config.usageReconcileMs })
+              : null,
+          // The call's prompt at the model's price: what a call cut off before any answer costs.
+          estimate: async (call) => ({
+            model: call.model,
+            generationId: call.generationId,
+            promptTokens: call.promptTokens,
+            completionTokens: 0,
+            cachedTokens: 0,
+            reasoningTokens: 0,
+            costUsd: costAt(await prices.priceOf(call.model), call.promptTokens, 0),
+            estimated: true,
+          }),
+          record: (callId, call, usage) =>
+            store.recordUsage({ taskId: call.taskId, tenant: call.tenant, token: '' }, call.attempt, usage, call.reservationId, true, callId),
         },
       });
       if (config.livenessFile) {

@@ -37,6 +37,22 @@ return take_tokens(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 1)
 `;
 
 /**
+ * TAKE_PROVIDER_TOKEN, and when the token is taken, the call's write-ahead record in the same
+ * round trip (schema/src/scripts/usage.ts `PendingCall`): the call is known to be under way
+ * before its request leaves, at no extra round trip.
+ * KEYS[1] bucket hash   KEYS[2] pause-until   KEYS[3] `RedisKeys.usagePending`
+ * ARGV[1] capacity   ARGV[2] window ms   ARGV[3] the call id   ARGV[4] the record (JSON)
+ * Returns 0 when a call may go now (and was written), else how many ms to wait (nothing written).
+ */
+export const TAKE_PROVIDER_TOKEN_WRITING_AHEAD = `${TOKEN_BUCKET}
+local paused_until = tonumber(redis.call('GET', KEYS[2]) or '0')
+if paused_until > now then return paused_until - now end
+local wait = take_tokens(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 1)
+if wait <= 0 then redis.call('HSET', KEYS[3], ARGV[3], ARGV[4]) end
+return wait
+`;
+
+/**
  * A caller's submission bucket: KEYS[1] bucket hash   ARGV[1] capacity   ARGV[2] window ms
  * ARGV[3] how many submissions. Takes all or none; returns 0, or the ms to wait (a request
  * for more than the capacity can never pass and gets -1).

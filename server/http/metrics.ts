@@ -81,16 +81,19 @@ export function createMetrics(options: MetricsOptions) {
   cluster('atf_stale_lease_rejections_total', 'Worker writes refused because their lease was no longer current.', 'counter', (s) => [{ value: s.tasks.staleWrites }]);
   cluster('atf_output_chunks_total', 'Live output chunks appended to tasks (final chunks included).', 'counter', (s) => [{ value: s.tasks.outputChunks }]);
   cluster('atf_output_bytes_total', 'Bytes of live output appended to tasks.', 'counter', (s) => [{ value: s.tasks.outputBytes }]);
-  const usageSamples = (s: ClusterSnapshot, pick: (kind: string) => string | null, scale = 1): Sample[] =>
+  // Nano-dollars are divided (not multiplied by 1e-9): 4200000 / 1e9 is 0.0042, 4200000 * 1e-9 is not.
+  const usageSamples = (s: ClusterSnapshot, pick: (kind: string) => string | null, divisor = 1): Sample[] =>
     Object.entries(s.usageTotals).flatMap(([field, value]) => {
       const total = parseUsageTotalField(field);
       const label = total === null ? null : pick(total.kind);
-      return total === null || label === null ? [] : [{ labels: { tenant: total.tenant, model: total.model, ...(label ? { kind: label } : {}) }, value: Number(value) * scale }];
+      return total === null || label === null ? [] : [{ labels: { tenant: total.tenant, model: total.model, ...(label ? { kind: label } : {}) }, value: Number(value) / divisor }];
     });
   cluster('atf_llm_tokens_total', 'Tokens of billed provider calls, by tenant, model and kind (prompt, completion, cached, reasoning).', 'counter', (s) =>
-    usageSamples(s, (kind) => (kind === UsageTotalKind.COST_NANO ? null : kind)));
+    usageSamples(s, (kind) => (kind === UsageTotalKind.COST_NANO || kind === UsageTotalKind.ESTIMATED_COST_NANO ? null : kind)));
   cluster('atf_llm_cost_usd_total', 'Cost of billed provider calls in USD, by tenant and model.', 'counter', (s) =>
-    usageSamples(s, (kind) => (kind === UsageTotalKind.COST_NANO ? '' : null), 1e-9));
+    usageSamples(s, (kind) => (kind === UsageTotalKind.COST_NANO ? '' : null), 1e9));
+  cluster('atf_llm_estimated_cost_usd_total', 'The part of atf_llm_cost_usd_total that is estimated (calls the provider never reported), by tenant and model.', 'counter', (s) =>
+    usageSamples(s, (kind) => (kind === UsageTotalKind.ESTIMATED_COST_NANO ? '' : null), 1e9));
   cluster('atf_task_wait_seconds', 'From submission to the first claim by a worker.', 'histogram', (s) => histogramSamples('atf_task_wait_seconds', s.tasks.wait));
   cluster('atf_task_duration_seconds', 'From the first claim to completion (retries included).', 'histogram', (s) => histogramSamples('atf_task_duration_seconds', s.tasks.duration));
   cluster('atf_provider_call_duration_seconds', 'Provider calls by outcome (ok, the HTTP status, or the error class), as workers record them.', 'histogram', (s) =>

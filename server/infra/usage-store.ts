@@ -21,6 +21,9 @@ export interface UsageCounter {
   promptTokens: number;
   completionTokens: number;
   costNano: number;
+  /** Calls recorded at an estimate, and their part of costNano. */
+  estimatedCalls: number;
+  estimatedCostNano: number;
 }
 
 export interface BudgetState {
@@ -53,7 +56,7 @@ export function createUsageStore(redis: Redis, keys: RedisKeys) {
         const id = `${hours[index]}\t${tenant}\t${apiKeyId}\t${model}`;
         let row = rows.get(id);
         if (!row) {
-          row = { hourMs: hours[index]!, tenant, apiKeyId, model, tasks: 0, calls: 0, promptTokens: 0, completionTokens: 0, costNano: 0 };
+          row = { hourMs: hours[index]!, tenant, apiKeyId, model, tasks: 0, calls: 0, promptTokens: 0, completionTokens: 0, costNano: 0, estimatedCalls: 0, estimatedCostNano: 0 };
           rows.set(id, row);
         }
         row[metric] += Number(value);

@@ -24,6 +24,9 @@ export interface UsageRowView {
   promptTokens: number;
   completionTokens: number;
   costUsd: number;
+  /** Calls recorded at an estimate (the provider never reported them), and their part of costUsd. */
+  estimatedCalls: number;
+  estimatedCostUsd: number;
 }
 
 export interface BudgetView {
@@ -80,7 +83,7 @@ export function createUsageService(options: { store: UsageStore; reads: Pick<Tas
     const by = new Set(groupBy);
     const tenant = isAdmin(caller) ? null : caller.tenant;
     const counters = (await reads.store(() => store.counters(fromMs, toMs))).filter((counter) => tenant === null || counter.tenant === tenant);
-    const rows = new Map<string, UsageRowView & { costNano: number }>();
+    const rows = new Map<string, UsageRowView & { costNano: number; estimatedCostNano: number }>();
     for (const counter of counters) {
       const key = {
         tenant: by.has(UsageGroup.TENANT) ? counter.tenant : null,
@@ -90,16 +93,18 @@ export function createUsageService(options: { store: UsageStore; reads: Pick<Tas
       };
       const id = JSON.stringify(key);
       let row = rows.get(id);
-      if (!row) rows.set(id, (row = { ...key, tasks: 0, calls: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, costNano: 0 }));
+      if (!row) rows.set(id, (row = { ...key, tasks: 0, calls: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, costNano: 0, estimatedCalls: 0, estimatedCostUsd: 0, estimatedCostNano: 0 }));
       row.tasks += counter.tasks;
       row.calls += counter.calls;
       row.promptTokens += counter.promptTokens;
       row.completionTokens += counter.completionTokens;
       row.costNano += counter.costNano;
+      row.estimatedCalls += counter.estimatedCalls;
+      row.estimatedCostNano += counter.estimatedCostNano;
     }
     // Summed in nano-dollars, turned into dollars once: no float drift across rows.
     return [...rows.values()]
-      .map(({ costNano, ...row }) => ({ ...row, costUsd: fromNanoUsd(costNano) }))
+      .map(({ costNano, estimatedCostNano, ...row }) => ({ ...row, costUsd: fromNanoUsd(costNano), estimatedCostUsd: fromNanoUsd(estimatedCostNano) }))
       .sort((a, b) => JSON.stringify([a.day, a.tenant, a.apiKeyId, a.model]).localeCompare(JSON.stringify([b.day, b.tenant, b.apiKeyId, b.model])));
   }
 

@@ -9,6 +9,7 @@
  * generation endpoint (openrouter-usage.ts) within `reconcileTimeoutMs`; else estimated
  * (usage-estimate.ts) and flagged.
  */
+import { randomUUID } from 'node:crypto';
 import { ProviderError } from '../../schema/src/errors.ts';
 import { ErrorClass } from '../../schema/src/task.ts';
 import type { CallUsage, ModelPrice } from '../../schema/src/usage.ts';
@@ -16,6 +17,7 @@ import { AnswerCollector, parseJson, readBody, type ChatCompletion } from './ope
 import { classifyHttpStatus, parseRetryAfter, paymentKind } from './openrouter-errors.ts';
 import { callUsageFromResponse, reconcileGeneration } from './openrouter-usage.ts';
 import type { CompletionRequest, CompletionResult, TextProvider } from './provider.ts';
+import { CALL_ID_HEADER, watchRequestSent } from './request-sent.ts';
 import { createSseParser } from './sse.ts';
 import { costAt, estimateCallUsage } from './usage-estimate.ts';
 
@@ -47,6 +49,8 @@ interface CallState {
   answered: boolean;
   generationId: string | null;
   collector: AnswerCollector | null;
+  /** Our own id of the call (onCallStart's, or one of its own), sent with the request. */
+  callId: string;
 }
 
 export function createOpenRouterProvider(options: OpenRouterOptions): TextProvider {
@@ -104,6 +108,8 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         'content-type': 'application/json',
         accept: 'text/event-stream, application/json',
         'x-title': 'AsyncTaskFlow',
+        // Our id of the call (its write-ahead record's): lets a bill be matched to the ledger.
+        [CALL_ID_HEADER]: call.callId,
       },
       body: JSON.stringify({
         model: options.model,
@@ -180,8 +186,11 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
     async complete(request: CompletionRequest): Promise<CompletionResult> {
       // Not begun: nothing sent, nothing to report.
       request.signal.throwIfAborted();
+      // Written ahead as under way before any byte leaves; a call that cannot be does not go.
+      const callId = (await request.onCallStart?.()) ?? randomUUID();
+      const sending = watchRequestSent(callId);
       const deadline = AbortSignal.timeout(options.timeoutMs);
-      const signal = AbortSignal.any([request.signal, deadline]);
+      const { signal, dispose } = abortAfterBufferedAnswer(AbortSignal.any([request.signal, deadline]), () => call.answered);
       // Progress while text arrives: approaches 0.9, at most one report per 5 %.
       let reported = 0.1;
       request.onProgress(reported);
@@ -194,15 +203,20 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         }
       };
 
-      const call: CallState = { billable: false, answered: false, generationId: null, collector: null };
+      const call: CallState = { billable: false, answered: false, generationId: null, collector: null, callId };
       let outcome: { ok: true; result: CompletionResult } | { ok: false; error: unknown };
       try {
         outcome = { ok: true, result: await attempt(request, signal, call, onText) };
       } catch (error) {
         outcome = { ok: false, error: classifyFailure(error, request.signal, deadline, call, options.timeoutMs) };
-        // No answer at all: the call is a stream, and OpenRouter starts a stream (and names its
-        // generation) before the model runs, so nothing was billed.
-        if (!call.answered) call.billable = false;
+        // No answer at all. Never sent (refused, unknown host, aborted while connecting): nothing
+        // billed. Sent: maybe billed. OpenRouter starts a stream before the model runs, but a
+        // hang-up can cross the provider's start on the wire, and then the provider bills a call
+        // whose answer never arrived; such a call is recorded at its estimate, flagged.
+        if (!call.answered) call.billable = sending.sent();
+      } finally {
+        dispose();
+        sending.dispose();
       }
       if (request.onUsage && call.billable) {
         const usage = await settleUsage(request, call);
@@ -215,6 +229,32 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
       }
       if (!outcome.ok) throw outcome.error;
       return outcome.result;
+    },
+  };
+}
+
+/**
+ * `source`, passed on to the request: at once once the answer began, else one turn of the event
+ * loop later. A cancel, a lost lease or the deadline may be handled before an answer that had
+ * already arrived, unread: a process frozen (SIGSTOP) or far behind finds both waiting when it
+ * runs again, and may handle the abort first. Cut off at once, the call would look unanswered,
+ * so unbilled, while the provider billed it; one turn later the waiting answer has been read
+ * (the poll phase comes before setImmediate's) and the call is reconciled like any cut-off one.
+ */
+function abortAfterBufferedAnswer(source: AbortSignal, answered: () => boolean): { signal: AbortSignal; dispose(): void } {
+  const wire = new AbortController();
+  let later: NodeJS.Immediate | undefined;
+  const cut = () => {
+    if (answered()) wire.abort(source.reason);
+    else later = setImmediate(() => wire.abort(source.reason));
+  };
+  if (source.aborted) wire.abort(source.reason);
+  else source.addEventListener('abort', cut, { once: true });
+  return {
+    signal: wire.signal,
+    dispose: () => {
+      source.removeEventListener('abort', cut);
+      if (later) clearImmediate(later);
     },
   };
 }

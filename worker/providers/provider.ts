@@ -35,6 +35,13 @@ export interface CompletionRequest {
    * (openrouter-usage.ts `reconcileGeneration`). Must not throw.
    */
   onGeneration?(generationId: string): void;
+  /**
+   * A billed call is about to send its request: awaited before any byte leaves, it writes the
+   * call ahead as under way (so a worker that dies from here on still has it reconciled) and
+   * resolves with the call's own id, which the request names. A rejection stops the call (it
+   * fails without being sent). A provider that bills nothing (embedded, no-op) does not call it.
+   */
+  onCallStart?(): Promise<string>;
   /** The completion cap (sent as `max_tokens`); the provider's default when absent. */
   maxTokens?: number;
 }

@@ -18,6 +18,7 @@ export function createSummarizeHandler(provider: TextProvider, options: { maxTok
         onText: input.onText,
         onUsage: input.onUsage,
         onGeneration: input.onGeneration,
+        onCallStart: input.onCallStart,
         ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
       });
       input.logger.debug({ provider: provider.name, chars: text.length }, 'summary ready');

@@ -22,6 +22,11 @@ export interface TaskInput {
   onUsage(usage: CallUsage): void;
   /** A provider call's generation id, as soon as the provider names it (before its usage). */
   onGeneration(generationId: string): void;
+  /**
+   * A billed provider call is about to send its request: resolves (with the call's own id) once
+   * the call is written ahead as under way; a call must not go before, nor when it rejects.
+   */
+  onCallStart(): Promise<string>;
 }
 
 export interface TaskOutput {

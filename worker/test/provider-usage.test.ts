@@ -276,12 +276,20 @@ describe('usage reported by the provider', () => {
     expect(hanging.usages).toEqual([expect.objectContaining({ estimated: true })]);
   });
 
-  it('reports nothing for a stream cut off before its answer began: the model never ran, nothing was billed', async () => {
+  it('reports an estimate, flagged, for a call cut off after its request left and before any answer: the provider may have started it', async () => {
+    // The fake bills nothing here (it sees the hang-up before it starts the stream); a provider
+    // whose start crosses the hang-up on the wire bills the prompt, and the worker cannot tell
+    // which happened: the call is recorded at its prompt, as an estimate.
     fake.script((request) => ({ ...defaultAnswer(request), delayMs: 1500 }));
     const billed = fake.bill().totals.generations;
     const { settled, usages } = await run(provider({ timeoutMs: 200 }));
     expect((await settled).error).toMatchObject({ errorClass: 'NETWORK_TIMEOUT' });
-    expect(usages).toEqual([]);
+    const promptTokens = estimateTokens('Summarize the text.') + estimateTokens(TEXT);
+    expect(usages).toEqual([
+      { model: MODEL, generationId: null, promptTokens, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, costUsd: costAt(PRICE, promptTokens, 0), estimated: true },
+    ]);
+    // The request carried our call id, by which a bill is matched to an estimate.
+    expect(fake.requests.at(-1)!.headers['x-atf-call-id']).toMatch(/^[0-9a-f-]{36}$/);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(fake.bill().totals.generations).toBe(billed);
   });

@@ -13,6 +13,9 @@ import { fakeProviderEnv, SAMPLE_TEXT, submitTask, waitForTask } from '../../tes
 import { waitFor } from '../../test/support/wait-for.ts';
 import { testLogger } from '../../test/support/silent-logger.ts';
 import { startSweeper } from '../sweeper.ts';
+import { createTaskStore } from '../task-store.ts';
+import { pendingCallCodec, type PendingCall } from '../../schema/src/scripts/usage.ts';
+import type { CallUsage } from '../../schema/src/usage.ts';
 
 const system = useSystem({ server: false, worker: { SWEEP_INTERVAL_MS: '200', LEASE_MS: '300' } });
 
@@ -174,6 +177,63 @@ describe('sweeper', () => {
     sweeper.dispose();
     for (let pass = 0; pass < 3; pass += 1) await sweeper.sweep();
     expect(new Set(queued)).toEqual(new Set(ids));
+  });
+
+  it('records each orphaned call once: exactly when the provider named it and knows it, else at its estimate, flagged', async () => {
+    const keys = createRedisKeys(randomPrefix('orphans'));
+    const redis = system.redis.client;
+    const store = createTaskStore({ redis, keys, workerId: 'sweeper-test', leaseMs: 1000, maxEventsPerTask: 100 });
+    const AFTER_MS = 1000;
+    const call = (over: Partial<PendingCall>): PendingCall => ({
+      taskId: randomUUID(), tenant: 'default', attempt: 1, model: 'm/x', at: Date.now() - 2 * AFTER_MS, reservationId: null, promptTokens: 40, generationId: null, ...over,
+    });
+    const calls = {
+      unnamed: call({}),
+      named: call({ generationId: 'gen-known' }),
+      // Named, but the provider does not know it yet: asked again until twice the orphan time.
+      recording: call({ generationId: 'gen-recording', at: Date.now() - 1.5 * AFTER_MS }),
+      young: call({ at: Date.now() }),
+    };
+    for (const [callId, record] of Object.entries(calls)) await redis.hset(keys.usagePending(), callId, pendingCallCodec.encode(record));
+    const exact = (generationId: string): CallUsage => ({ model: 'm/x', generationId, promptTokens: 40, completionTokens: 12, cachedTokens: 0, reasoningTokens: 0, costUsd: 0.000123, estimated: false });
+    const sweeper = startSweeper({
+      redis,
+      keys,
+      logger: testLogger('sweeper'),
+      intervalMs: 60_000,
+      batchSize: 10,
+      retentionMs: 60_000,
+      enqueue: async () => undefined,
+      deleteTask: async () => false,
+      orphanCalls: {
+        afterMs: AFTER_MS,
+        usageOf: async (generationId) => (generationId === 'gen-known' ? exact(generationId) : null),
+        estimate: async (pending) => ({ model: pending.model, generationId: pending.generationId, promptTokens: pending.promptTokens, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, costUsd: 0.00004, estimated: true }),
+        record: (callId, pending, usage) => store.recordUsage({ taskId: pending.taskId, tenant: pending.tenant, token: '' }, pending.attempt, usage, pending.reservationId, true, callId),
+      },
+    });
+    sweeper.dispose();
+    await sweeper.sweep();
+    const entries = async () =>
+      (await redis.xrange(keys.usageLedger(), '-', '+')).map(([, f]) => ({ callId: f[f.indexOf('callId') + 1], generationId: f[f.indexOf('generationId') + 1], estimated: f[f.indexOf('estimated') + 1], costNano: f[f.indexOf('costNano') + 1] }));
+    expect(await entries()).toEqual(
+      expect.arrayContaining([
+        { callId: 'unnamed', generationId: '', estimated: '1', costNano: '40000' },
+        { callId: 'named', generationId: 'gen-known', estimated: '0', costNano: '123000' },
+      ]),
+    );
+    expect(await entries()).toHaveLength(2);
+    expect((await redis.hkeys(keys.usagePending())).sort()).toEqual(['recording', 'young']);
+
+    // Past twice the orphan time, the call the provider never reported is estimated, with its generation id.
+    await redis.hset(keys.usagePending(), 'recording', pendingCallCodec.encode({ ...calls.recording, at: Date.now() - 3 * AFTER_MS }));
+    await sweeper.sweep();
+    expect((await entries()).at(-1)).toEqual({ callId: 'recording', generationId: 'gen-recording', estimated: '1', costNano: '40000' });
+    // Its worker, woken, finds the call recorded: nothing more.
+    expect(await store.recordUsage({ taskId: calls.recording.taskId, tenant: 'default', token: 'old' }, 1, exact('gen-recording'), null, true, 'recording')).toBe(false);
+    expect(await entries()).toHaveLength(3);
+    expect(await redis.hkeys(keys.usagePending())).toEqual(['young']);
+    expect(await redis.hget(keys.usageTotals(), 'default\tm/x\testimatedCostNano')).toBe('80000');
   });
 
   it('leaves healthy work alone: a task under a live, renewed lease, one waiting for a slot, one waiting out its retry delay', async () => {

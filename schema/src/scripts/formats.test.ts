@@ -26,8 +26,12 @@ describe('the formats the scripts write', () => {
   });
 
   it('reads back a pending call, and refuses what is not one', () => {
-    const call = { taskId: 't1', tenant: 'acme', attempt: 2, model: 'm/x', at: 1_700_000_000_000, reservationId: null, promptTokens: 12 };
+    const call = { taskId: 't1', tenant: 'acme', attempt: 2, model: 'm/x', at: 1_700_000_000_000, reservationId: null, promptTokens: 12, generationId: null };
     expect(pendingCallCodec.decode(pendingCallCodec.encode(call))).toEqual(call);
+    expect(pendingCallCodec.decode(pendingCallCodec.encode({ ...call, generationId: 'gen-1' }))).toEqual({ ...call, generationId: 'gen-1' });
+    // Written before call ids: keyed by the generation id, with none inside.
+    const { generationId: _none, ...legacy } = call;
+    expect(pendingCallCodec.decode(JSON.stringify(legacy), 'gen-9')).toEqual({ ...call, generationId: 'gen-9' });
     expect(pendingCallCodec.decode('{not json')).toBeNull();
     expect(pendingCallCodec.decode(JSON.stringify({ ...call, attempt: 'two' }))).toBeNull();
   });

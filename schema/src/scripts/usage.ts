@@ -10,12 +10,29 @@ import { BUDGET, BUDGET_KEYS } from './budgets.ts';
 import { defineTaskScript } from './kit.ts';
 
 /** The counters of `RedisKeys.usageHour`, field `<tenant>\t<apiKeyId>\t<model>\t<metric>`. */
-export const UsageHourMetric = { TASKS: 'tasks', CALLS: 'calls', PROMPT_TOKENS: 'promptTokens', COMPLETION_TOKENS: 'completionTokens', COST_NANO: 'costNano' } as const;
+export const UsageHourMetric = {
+  TASKS: 'tasks',
+  CALLS: 'calls',
+  PROMPT_TOKENS: 'promptTokens',
+  COMPLETION_TOKENS: 'completionTokens',
+  COST_NANO: 'costNano',
+  /** Calls whose figures are an estimate, and their part of `costNano`. */
+  ESTIMATED_CALLS: 'estimatedCalls',
+  ESTIMATED_COST_NANO: 'estimatedCostNano',
+} as const;
 export type UsageHourMetric = (typeof UsageHourMetric)[keyof typeof UsageHourMetric];
 const HOUR_METRICS: readonly string[] = Object.values(UsageHourMetric);
 
 /** The counters of `RedisKeys.usageTotals`, field `<tenant>\t<model>\t<kind>` (costNano in nano-dollars). */
-export const UsageTotalKind = { PROMPT: 'prompt', COMPLETION: 'completion', CACHED: 'cached', REASONING: 'reasoning', COST_NANO: 'costNano' } as const;
+export const UsageTotalKind = {
+  PROMPT: 'prompt',
+  COMPLETION: 'completion',
+  CACHED: 'cached',
+  REASONING: 'reasoning',
+  COST_NANO: 'costNano',
+  /** The part of `costNano` that is estimated (calls the provider never reported). */
+  ESTIMATED_COST_NANO: 'estimatedCostNano',
+} as const;
 export type UsageTotalKind = (typeof UsageTotalKind)[keyof typeof UsageTotalKind];
 const TOTAL_KINDS: readonly string[] = Object.values(UsageTotalKind);
 
@@ -38,28 +55,51 @@ const pendingCallSchema = z.object({
   tenant: z.string(),
   attempt: z.number().int(),
   model: z.string(),
-  /** When it was registered (ms, the worker's clock). */
+  /** When it was written (ms, the worker's clock): before the request left. */
   at: z.number(),
   reservationId: z.string().nullable(),
-  /** The prompt's estimated tokens, for an estimate when the provider never says. */
+  /** The prompt's estimated tokens: what an estimate is priced at when the provider never says. */
   promptTokens: z.number(),
+  /** The provider's id of the call, once its answer named it; null until then. */
+  generationId: z.string().nullable().default(null),
 });
-/** A provider call under way (`RedisKeys.usagePending`, by generation id). */
+/**
+ * A provider call under way (`RedisKeys.usagePending`, field: our own call id), written before
+ * its request leaves the worker.
+ */
 export type PendingCall = z.infer<typeof pendingCallSchema>;
 
 /** The pending call's value in `RedisKeys.usagePending`: JSON. */
 export const pendingCallCodec = {
   encode: (call: PendingCall): string => JSON.stringify(call),
-  /** The call, or null when the value is not one (not JSON, or another shape). */
-  decode(json: string): PendingCall | null {
+  /**
+   * The call, or null when the value is not one (not JSON, or another shape). A record written
+   * before call ids existed is keyed by its generation id (`field`) and has none inside.
+   */
+  decode(json: string, field = ''): PendingCall | null {
     try {
-      const parsed = pendingCallSchema.safeParse(JSON.parse(json));
-      return parsed.success ? parsed.data : null;
+      const value: unknown = JSON.parse(json);
+      const parsed = pendingCallSchema.safeParse(value);
+      if (!parsed.success) return null;
+      const legacy = typeof value === 'object' && value !== null && !('generationId' in value) && field.startsWith('gen-');
+      return legacy ? { ...parsed.data, generationId: field } : parsed.data;
     } catch {
       return null;
     }
   },
 };
+
+/**
+ * Adds the generation id to a call under way, only while it is still pending: a call already
+ * recorded (by its worker or a sweeper) is not written back.
+ * KEYS[1] `RedisKeys.usagePending`   ARGV[1] the call id   ARGV[2] the record, generation id included.
+ * Replies 1 when written, 0 when the call was no longer pending.
+ */
+export const NOTE_PENDING_GENERATION = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
 
 const hour = (metric: UsageHourMetric) => `group .. '${metric}'`;
 const total = (kind: UsageTotalKind) => `total .. '${kind}'`;
@@ -69,18 +109,21 @@ const total = (kind: UsageTotalKind) => `total .. '${kind}'`;
  * it was billed, so a stale worker's call counts too, though it changes no task state. Appends
  * the ledger entry; adds to the task's sums (when the task still exists), the hour's counters by
  * tenant, API key and model, the all-time totals and the tenant's day and month spend; and
- * releases the call's budget reservation. A task's first recorded call counts it in `tasks`.
- * Replies 1, or 0 when a call registered as under way (`wasPending`) was recorded already.
+ * releases the call's budget reservation. A task's first recorded call counts it in `tasks`; an
+ * estimated call counts in `estimatedCalls` and `estimatedCostNano` too.
+ * A call written ahead as under way is named by `callId` (older ones by `generationId`):
+ * replies 1, or 0 when such a call (`wasPending`) was recorded already by someone else.
  */
 export const recordUsage = defineTaskScript({
   shared: 'record',
   keys: ['ledger', 'hour', 'totals', 'pending', ...BUDGET_KEYS],
-  args: ['taskId', 'attempt', 'model', 'generationId', 'promptTokens', 'completionTokens', 'cachedTokens', 'reasoningTokens', 'costNano', 'estimated', 'reservationId', 'wasPending', 'ledgerMax', 'retentionMs'],
+  args: ['taskId', 'attempt', 'model', 'callId', 'generationId', 'promptTokens', 'completionTokens', 'cachedTokens', 'reasoningTokens', 'costNano', 'estimated', 'reservationId', 'wasPending', 'ledgerMax', 'retentionMs'],
   uses: [BUDGET],
   body: `
--- A call registered as under way is recorded by whoever takes it off that list first: its worker,
--- or a sweeper reconciling it after the worker died. The other records nothing.
-if GENERATION_ID ~= '' and redis.call('HDEL', PENDING_KEY, GENERATION_ID) == 0 and WAS_PENDING == '1' then return 0 end
+-- A call written ahead as under way is recorded by whoever takes it off that list first: its
+-- worker, or a sweeper reconciling it after the worker died. The other records nothing.
+local pending_id = CALL_ID ~= '' and CALL_ID or GENERATION_ID
+if pending_id ~= '' and redis.call('HDEL', PENDING_KEY, pending_id) == 0 and WAS_PENDING == '1' then return 0 end
 local f = redis.call('HMGET', TASK_KEY, 'tenant', 'apiKeyId', 'usageCalls')
 if f[1] then check_tenant(f[1]) end
 local api_key = f[2] or ''
@@ -99,7 +142,7 @@ if f[1] then
 end
 local now = now_ms()
 redis.call('XADD', LEDGER_KEY, 'MAXLEN', '~', LEDGER_MAX, '*', 'at', str(now), 'tenant', TENANT,
-  'apiKeyId', api_key, 'taskId', TASK_ID, 'attempt', ATTEMPT, 'model', MODEL, 'generationId', GENERATION_ID,
+  'apiKeyId', api_key, 'taskId', TASK_ID, 'attempt', ATTEMPT, 'model', MODEL, 'callId', CALL_ID, 'generationId', GENERATION_ID,
   'promptTokens', PROMPT_TOKENS, 'completionTokens', COMPLETION_TOKENS, 'cachedTokens', CACHED_TOKENS,
   'reasoningTokens', REASONING_TOKENS, 'costNano', COST_NANO, 'estimated', ESTIMATED)
 local group = TENANT .. '\\t' .. api_key .. '\\t' .. MODEL .. '\\t'
@@ -108,12 +151,17 @@ redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.PROMPT_TOKENS)}, prompt)
 redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.COMPLETION_TOKENS)}, completion)
 redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.COST_NANO)}, cost)
 if first then redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.TASKS)}, 1) end
+if ESTIMATED == '1' then
+  redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.ESTIMATED_CALLS)}, 1)
+  redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.ESTIMATED_COST_NANO)}, cost)
+end
 local total = TENANT .. '\\t' .. MODEL .. '\\t'
 redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.PROMPT)}, prompt)
 redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.COMPLETION)}, completion)
 redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.CACHED)}, cached)
 redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.REASONING)}, reasoning)
 redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.COST_NANO)}, cost)
+if ESTIMATED == '1' then redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.ESTIMATED_COST_NANO)}, cost) end
 add_spend(cost)
 if RESERVATION_ID ~= '' then end_hold(RESERVATION_ID) end
 return 1

@@ -644,6 +644,10 @@ export type UsageRow = {
   costUsd: Scalars['Float']['output'];
   /** The UTC day, YYYY-MM-DD. */
   day?: Maybe<Scalars['String']['output']>;
+  /** Calls whose figures are an estimate: the provider never reported them (their worker died before the answer named the call). */
+  estimatedCalls: Scalars['Int']['output'];
+  /** The part of costUsd that is estimated. */
+  estimatedCostUsd: Scalars['Float']['output'];
   model?: Maybe<Scalars['String']['output']>;
   promptTokens: Scalars['Float']['output'];
   /** Tasks whose first billed call fell in the range. */
@@ -1097,6 +1101,8 @@ export type UsageRowResolvers<ContextType = GraphQLContext, ParentType extends R
   completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   day?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  estimatedCalls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  estimatedCostUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   tasks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

@@ -1,0 +1,130 @@
+/**
+ * The usage ledger against the fake provider's bill, at the end of a chaos run. A billed
+ * generation is matched to ledger entries by its generation id, or, for an entry its worker
+ * recorded without one (an estimate), by our own call id, which the fake saw in the request's
+ * `x-atf-call-id` header. Four findings:
+ * - calls the ledger lacks: billed generations no entry names (must be 0);
+ * - calls it counts twice: billed generations two entries name, or one call id twice (must be 0);
+ * - exact entries (not estimated): their sum equals their generations' bill to the nano-dollar;
+ * - estimated entries: their sum against what the provider billed for those calls (nothing, for a
+ *   call cut off before the provider started it), within a bound: an estimate prices the prompt,
+ *   and the call may have been billed anything from nothing to the prompt plus the completion cap.
+ * Pure: tested in test/chaos.test.ts.
+ */
+import type { FakeBill, RecordedRequest } from '../tools/fake-openrouter.ts';
+
+/** One ledger entry's fields (`RedisKeys.usageLedger`). */
+export type LedgerEntry = Record<string, string>;
+
+export interface UsageAudit {
+  /** Generations the provider billed. */
+  billed: number;
+  lacking: string[];
+  twice: string[];
+  /** Entries the provider never billed under their generation id, and exact sums that differ from the bill. */
+  exact: string[];
+  /** Set when the estimated entries differ from the bill by more than the bound. */
+  estimatedOverBound: string[];
+  exactEntries: number;
+  exactLedgerNano: number;
+  exactBilledNano: number;
+  estimatedEntries: number;
+  /** Estimated entries whose call the provider never billed (cut off before it started). */
+  estimatedUnbilled: number;
+  estimatedLedgerNano: number;
+  estimatedBilledNano: number;
+  estimatedBoundNano: number;
+}
+
+export interface UsageAuditInput {
+  entries: readonly LedgerEntry[];
+  bill: FakeBill;
+  requests: readonly RecordedRequest[];
+  /** What the completion cap (MAX_COMPLETION_TOKENS) costs at the model's price, in nano-dollars. */
+  completionCapNano: number;
+}
+
+/** The ledger against the bill (see the file's comment). */
+export function auditUsage({ entries, bill, requests, completionCapNano }: UsageAuditInput): UsageAudit {
+  const callIdOf = new Map<string, string>();
+  for (const request of requests) {
+    const callId = request.headers['x-atf-call-id'];
+    if (request.generationId && typeof callId === 'string') callIdOf.set(request.generationId, callId);
+  }
+  const byGeneration = groupBy(entries, (entry) => entry.generationId);
+  const byCall = groupBy(entries, (entry) => entry.callId);
+  const matchedTo = new Map<LedgerEntry, string>();
+  const audit: UsageAudit = {
+    billed: bill.generations.length,
+    lacking: [],
+    twice: [],
+    exact: [],
+    estimatedOverBound: [],
+    exactEntries: 0,
+    exactLedgerNano: 0,
+    exactBilledNano: 0,
+    estimatedEntries: 0,
+    estimatedUnbilled: 0,
+    estimatedLedgerNano: 0,
+    estimatedBilledNano: 0,
+    estimatedBoundNano: 0,
+  };
+  const billedNano = new Map<string, number>();
+  for (const generation of bill.generations) {
+    billedNano.set(generation.generationId, generation.costNanoUsd);
+    const callId = callIdOf.get(generation.generationId);
+    const matches = new Set([...(byGeneration.get(generation.generationId) ?? []), ...(callId ? (byCall.get(callId) ?? []) : [])]);
+    const named = `generation ${generation.generationId}${callId ? ` (call ${callId})` : ''}, ${generation.costNanoUsd} n$`;
+    if (matches.size === 0) audit.lacking.push(`usage: ${named} is not in the ledger`);
+    if (matches.size > 1) audit.twice.push(`usage: ${named} is in the ledger ${matches.size} times`);
+    for (const entry of matches) matchedTo.set(entry, generation.generationId);
+  }
+  for (const [callId, named] of byCall) if (callId && named.length > 1) audit.twice.push(`usage: call ${callId} is in the ledger ${named.length} times`);
+  for (const entry of entries) {
+    const cost = Number(entry.costNano);
+    const generationId = matchedTo.get(entry);
+    if (entry.generationId && !billedNano.has(entry.generationId)) audit.exact.push(`usage: the ledger has ${entry.generationId}, which the provider never billed`);
+    if (entry.estimated === '1') {
+      audit.estimatedEntries += 1;
+      audit.estimatedLedgerNano += cost;
+      audit.estimatedBoundNano += Math.max(cost, completionCapNano);
+      if (generationId === undefined) audit.estimatedUnbilled += 1;
+      else audit.estimatedBilledNano += billedNano.get(generationId)!;
+    } else if (generationId !== undefined) {
+      audit.exactEntries += 1;
+      audit.exactLedgerNano += cost;
+      audit.exactBilledNano += billedNano.get(generationId)!;
+    }
+  }
+  if (audit.exactLedgerNano !== audit.exactBilledNano) {
+    audit.exact.push(`usage: the exact entries total ${audit.exactLedgerNano} n$, their calls' bill ${audit.exactBilledNano} n$`);
+  }
+  const difference = Math.abs(audit.estimatedLedgerNano - audit.estimatedBilledNano);
+  if (difference > audit.estimatedBoundNano) {
+    audit.estimatedOverBound.push(`usage: the estimated entries differ from their calls' bill by ${difference} n$, over the bound of ${audit.estimatedBoundNano} n$`);
+  }
+  return audit;
+}
+
+/** The audit's figures as the report prints them. */
+export function formatUsageAudit(audit: UsageAudit): string[] {
+  const usd = (nano: number) => `$${(nano / 1e9).toFixed(6)}`;
+  return [
+    `usage: ${audit.billed} billed calls; the ledger lacks ${audit.lacking.length}, counts ${audit.twice.length} twice`,
+    `usage exact: ${audit.exactEntries} entries, ${usd(audit.exactLedgerNano)} recorded, ${usd(audit.exactBilledNano)} billed (must be equal)`,
+    `usage estimated: ${audit.estimatedEntries} entries (${audit.estimatedUnbilled} for calls never billed), ${usd(audit.estimatedLedgerNano)} recorded, ` +
+      `${usd(audit.estimatedBilledNano)} billed, difference ${usd(audit.estimatedLedgerNano - audit.estimatedBilledNano)} (bound ${usd(audit.estimatedBoundNano)})`,
+  ];
+}
+
+function groupBy(entries: readonly LedgerEntry[], keyOf: (entry: LedgerEntry) => string | undefined): Map<string, LedgerEntry[]> {
+  const groups = new Map<string, LedgerEntry[]>();
+  for (const entry of entries) {
+    const key = keyOf(entry);
+    if (!key) continue;
+    const group = groups.get(key);
+    if (group) group.push(entry);
+    else groups.set(key, [entry]);
+  }
+  return groups;
+}

@@ -232,6 +232,23 @@ describe('admission', () => {
     expect((await h.next()).started?.taskId).toBe(other);
   });
 
+  it('replaces a start\'s token reservation by what its call used, once its usage is recorded', async () => {
+    // A bucket that barely refills: what is there comes from the reservation given back.
+    const h = harness({ tokenLimit: { capacity: 1000, windowMs: 3_600_000 } });
+    await h.submit('acme', { cost: 600 });
+    await h.submit('acme', { cost: 600 });
+    const first = (await h.next()).started!;
+    expect((await h.next()).outcome.status).toBe('parked');
+    // The call used 100 tokens of the 600 reserved: 500 go back, and the second task fits.
+    const usage = { model: 'm', generationId: null, promptTokens: 60, completionTokens: 40, cachedTokens: 0, reasoningTokens: 0, costUsd: 0, estimated: false };
+    const waiting = h.keys.beeQueueKey('primary', 'waiting');
+    const jobsBefore = await system.redis.client.llen(waiting);
+    expect(await h.worker.recordUsage(first.lease, first.attempt, usage, null)).toBe(true);
+    // The ticket parked for the tokens is given back, and the head waiting for them starts.
+    expect(await system.redis.client.llen(waiting)).toBe(jobsBefore + 1);
+    expect((await h.next()).started).not.toBeNull();
+  });
+
   it('paces starts by the provider token limit: a task waits until its cost fits, with no error', async () => {
     const h = harness({ tokenLimit: { capacity: 1000, windowMs: 1000 } });
     for (let i = 0; i < 4; i += 1) await h.submit('acme', { cost: 400 });

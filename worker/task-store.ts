@@ -200,6 +200,8 @@ export function createTaskStore(options: TaskStoreOptions) {
         totals: keys.usageTotals(),
         pending: keys.usagePending(),
         ...budgetKeys(keys, lease.tenant, now),
+        // The provider token bucket is corrected by what the call used.
+        ...(dispatchSettings.tokenLimit ? { dispatchState: keys.dispatchState(), ticketJobs: keys.beeQueueKey('primary', 'jobs'), ticketWaiting: keys.beeQueueKey('primary', 'waiting') } : {}),
       }, {
         taskId: lease.taskId,
         attempt,
@@ -216,6 +218,8 @@ export function createTaskStore(options: TaskStoreOptions) {
         wasPending: wasPending ? '1' : '0',
         ledgerMax: options.usageLedgerMax ?? 1_000_000,
         retentionMs: options.usageRetentionMs ?? 400 * 86_400_000,
+        tokenCapacity: dispatchSettings.tokenLimit?.capacity ?? '',
+        wakeJob: dispatchSettings.wakeJob,
       });
     },
 

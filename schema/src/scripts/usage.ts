@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { BUDGET, BUDGET_KEYS } from './budgets.ts';
+import { DispatchField } from '../dispatch.ts';
 import { defineTaskScript } from './kit.ts';
 
 /** The counters of `RedisKeys.usageHour`, field `<tenant>\t<apiKeyId>\t<model>\t<metric>`. */
@@ -117,14 +118,17 @@ const total = (kind: UsageTotalKind) => `total .. '${kind}'`;
 export const recordUsage = defineTaskScript({
   shared: 'record',
   keys: ['ledger', 'hour', 'totals', 'pending', ...BUDGET_KEYS],
-  args: ['taskId', 'attempt', 'model', 'callId', 'generationId', 'promptTokens', 'completionTokens', 'cachedTokens', 'reasoningTokens', 'costNano', 'estimated', 'reservationId', 'wasPending', 'ledgerMax', 'retentionMs'],
+  // With a provider token limit: the dispatcher's state, whose token bucket gets back what the
+  // start reserved beyond what the call used (or gives more).
+  optionalKeys: ['dispatchState', 'ticketJobs', 'ticketWaiting'],
+  args: ['taskId', 'attempt', 'model', 'callId', 'generationId', 'promptTokens', 'completionTokens', 'cachedTokens', 'reasoningTokens', 'costNano', 'estimated', 'reservationId', 'wasPending', 'ledgerMax', 'retentionMs', 'tokenCapacity', 'wakeJob'],
   uses: [BUDGET],
   body: `
 -- A call written ahead as under way is recorded by whoever takes it off that list first: its
 -- worker, or a sweeper reconciling it after the worker died. The other records nothing.
 local pending_id = CALL_ID ~= '' and CALL_ID or GENERATION_ID
 if pending_id ~= '' and redis.call('HDEL', PENDING_KEY, pending_id) == 0 and WAS_PENDING == '1' then return 0 end
-local f = redis.call('HMGET', TASK_KEY, 'tenant', 'apiKeyId', 'usageCalls')
+local f = redis.call('HMGET', TASK_KEY, 'tenant', 'apiKeyId', 'usageCalls', 'tokensHeld')
 if f[1] then check_tenant(f[1]) end
 local api_key = f[2] or ''
 local first = f[1] ~= false and tonumber(f[3] or '0') == 0
@@ -164,6 +168,27 @@ redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.COST_NANO)}, cost)
 if ESTIMATED == '1' then redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.ESTIMATED_COST_NANO)}, cost) end
 add_spend(cost)
 if RESERVATION_ID ~= '' then end_hold(RESERVATION_ID) end
+-- The provider token limit: the start took the task's estimate from the bucket; the first call
+-- recorded puts back the difference with what it used (a later one of the same attempt takes
+-- what it used), never filling the bucket past its capacity.
+if DISPATCH_STATE_KEY and f[1] and TOKEN_CAPACITY ~= '' then
+  local held = tonumber(f[4] or '0')
+  local bucket = tonumber(redis.call('HGET', DISPATCH_STATE_KEY, '${DispatchField.TOKENS}') or TOKEN_CAPACITY)
+  local left = math.min(tonumber(TOKEN_CAPACITY), bucket + held - (prompt + completion))
+  redis.call('HSET', DISPATCH_STATE_KEY, '${DispatchField.TOKENS}', string.format('%.17g', left))
+  if held > 0 then redis.call('HSET', TASK_KEY, 'tokensHeld', 0) end
+  if held > prompt + completion then
+    -- Tokens came back: a head waiting for them looks again now, with a ticket parked for it.
+    redis.call('HSET', DISPATCH_STATE_KEY, '${DispatchField.TOKENS_WAIT_UNTIL}', '')
+    if tonumber(redis.call('HGET', DISPATCH_STATE_KEY, '${DispatchField.OWED}') or '0') > 0 then
+      local job_id = 'wake:tokens:' .. (CALL_ID ~= '' and CALL_ID or (TASK_ID .. ':' .. ATTEMPT))
+      if redis.call('HSETNX', TICKET_JOBS_KEY, job_id, WAKE_JOB) == 1 then
+        redis.call('LPUSH', TICKET_WAITING_KEY, job_id)
+        redis.call('HINCRBY', DISPATCH_STATE_KEY, '${DispatchField.OWED}', -1)
+      end
+    end
+  end
+end
 return 1
 `,
   decode: (reply) => reply === 1,

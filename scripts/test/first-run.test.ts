@@ -1,7 +1,9 @@
 /**
- * A newcomer's first `npm start` builds the web app and GraphiQL before the banner: that build
- * prints nothing when it succeeds (no warning, no bundle report), and only the known bundler
- * warnings are silenced, so a new one still shows.
+ * A newcomer's first `npm install && npm start`. The install prints no warning on the Node that
+ * runs the tests (no dependency declares a newer Node than it: docs/development.md). Then
+ * `npm start` builds the web app and GraphiQL before the banner: that build prints nothing when
+ * it succeeds (no warning, no bundle report), and only the known bundler warnings are silenced,
+ * so a new one still shows.
  *
  * The build is the real one (about 3 s on two idle cores): it rewrites client/dist and
  * graphiql/dist with what `npm run build` makes; no test serves those folders.
@@ -31,6 +33,17 @@ function run(command: string): Promise<{ code: number; output: string }> {
     child.stdin?.end();
   });
 }
+
+describe('installing from the lockfile', () => {
+  it('prints no warning', async () => {
+    // --dry-run checks the locked tree (each package's engines against this Node: EBADENGINE)
+    // without touching node_modules, in about 3 s. --loglevel=warn: a user's .npmrc must not
+    // hide what a fresh clone would show; audit and fund are registry notices, not the install's.
+    const { code, output } = await run('npm ci --dry-run --no-audit --no-fund --loglevel=warn');
+    expect(code, output).toBe(0);
+    expect(output.split('\n').filter((line) => line.startsWith('npm '))).toEqual([]);
+  }, 60_000);
+});
 
 describe("npm start's build step", () => {
   it('prints nothing on success and builds both bundles', async () => {

@@ -159,7 +159,13 @@ const WATCH_TIMEOUT_MS = 15_000;
  * `clients` closed-loop clients, each with its own graphql-ws connection: submit, watch the
  * task on its own `taskUpdated` subscription until the terminal event, repeat.
  */
-export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients: number, seconds: number): Promise<EndToEndResult> {
+/** Told when the measured window opens and closes (a profiler that records that window only). */
+export interface WindowHooks {
+  opened(): void;
+  closed(): void;
+}
+
+export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients: number, seconds: number, hooks?: WindowHooks): Promise<EndToEndResult> {
   const sockets: Client[] = await openWsClients(pipeline.wsUrl, clients);
   let running = true;
   let measuring = false;
@@ -208,6 +214,7 @@ export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients:
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const pids: Record<string, number | null> = { api: pipeline.apiPid, redis: system.redis.pid(), bench: process.pid };
   pipeline.workerPids.forEach((pid, i) => (pids[`worker${i}`] = pid));
+  hooks?.opened();
   const meter = cpuMeter(pids);
   measuring = true;
   const windowStart = performance.now();
@@ -215,6 +222,7 @@ export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients:
   measuring = false;
   const elapsed = (performance.now() - windowStart) / 1000;
   const cpuRaw = meter.stop();
+  hooks?.closed();
   running = false;
   await Promise.all(loops);
   await closeWsClients(sockets);

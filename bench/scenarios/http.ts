@@ -165,8 +165,28 @@ export interface WindowHooks {
   closed(): void;
 }
 
-export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients: number, seconds: number, hooks?: WindowHooks): Promise<EndToEndResult> {
+export interface EndToEndOptions {
+  hooks?: WindowHooks;
+  /**
+   * Submits at most this many tasks a second, all clients together (a start every 1/n s):
+   * pipelines compared at one rate below both their ceilings do the same work per second, so
+   * their CPU per task differs by what a task costs, not by how busy each was. Default: no pacing.
+   */
+  perSecond?: number;
+}
+
+export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients: number, seconds: number, options: EndToEndOptions = {}): Promise<EndToEndResult> {
+  const { hooks, perSecond } = options;
   const sockets: Client[] = await openWsClients(pipeline.wsUrl, clients);
+  // The next start the pace allows; a client that missed its start goes at once, not in a burst later.
+  let nextStart = performance.now();
+  const pace = async () => {
+    if (!perSecond) return;
+    const now = performance.now();
+    const at = Math.max(nextStart, now);
+    nextStart = at + 1000 / perSecond;
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+  };
   let running = true;
   let measuring = false;
   let errors = 0;
@@ -198,6 +218,8 @@ export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients:
     });
   const loop = async (client: Client) => {
     while (running) {
+      await pace();
+      if (!running) break;
       const started = performance.now();
       try {
         const answer = await postGraphQL(pipeline.url, pipeline.submitBody(n++), clients);

@@ -3,16 +3,21 @@
  * closed loop of clients (submit, watch to the terminal event) against an API server and two
  * workers with tracing off, and against another such trio with every task traced
  * (OTEL_TRACES_SAMPLER=always_on) and exported over OTLP/HTTP protobuf to a loopback receiver.
- * Same run, same Redis, windows paired and their order alternated; each arm has its own key
- * prefix, so its workers take only its server's tasks.
+ *
+ * The two arms run AT THE SAME TIME, each on its own redis-server (AOF on), so whatever else
+ * loads this shared machine loads both alike: windows taken one after the other on it moved
+ * tasks/s by ±40 % from one to the next. Each pair of windows is closed-loop (as many tasks as
+ * each arm gets done: the tasks/s ratio) and then paced (both at PACED_PER_SECOND: the same
+ * work a second, so CPU per task differs by what a task costs, not by how busy each arm was).
  *
  * - `noop`: the provider that answers at once, the worst case (the target: traced tasks/s at
- *   least 95 % of untraced), with CPU per task by process, steadier than tasks/s on a shared machine.
+ *   least 95 % of untraced).
  * - `provider`: the fake OpenRouter (in this process) streaming each answer in pieces with a
  *   pause between them, as a real model does, at a fraction of a real call's length.
  * - `--against <ref>`: tracing off here against that commit's server and workers (e.g. the
  *   commit before tracing): what the code of tracing costs when it is off.
  *
+ * BENCH_TRACING_PARTS=noop,provider,against picks parts; BENCH_TRACING_RATE sets the pace.
  * BENCH_TRACING_PROFILE_DIR=<dir>: every process of every arm records a V8 CPU profile of the
  * measured windows only, to <dir>/<part>/, with a manifest for bench/lib/profile-summary.ts.
  */
@@ -20,6 +25,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startService, type Service } from '../../chaos/services.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../../test/support/otlp-receiver.ts';
+import { startRedis } from '../../test/support/redis-server.ts';
 import { startFakeOpenRouter, streamedAnswer } from '../../tools/fake-openrouter.ts';
 import { compared, type Row, type Target } from '../lib/report.ts';
 import { startApiServer, startWorkers, stopAll, type BenchSystem, type Running } from '../lib/system.ts';
@@ -30,12 +36,28 @@ const CLIENTS = 50;
 /** The fake provider's answer: this many pieces, this far apart (a real call streams for seconds). */
 const PROVIDER_CHUNKS = 20;
 const PROVIDER_CHUNK_DELAY_MS = 10;
+/** The paced windows' rate, each arm: below either arm's ceiling with both running on 2 shared cores. */
+const PACED_PER_SECOND = Number(process.env.BENCH_TRACING_RATE ?? 150);
 
 interface Arm {
   label: string;
+  /** Its own Redis: its CPU is this arm's alone. */
+  system: BenchSystem;
   api: Running;
   workers: Service[];
+  /** Closed-loop windows: as many tasks as the arm gets done. */
   results: EndToEndResult[];
+  /** Windows at PACED_PER_SECOND. */
+  paced: EndToEndResult[];
+}
+
+interface Plan {
+  part: string;
+  seconds: number;
+  reps: number;
+  /** Paced windows too (pointless where the provider's latency already sets the rate). */
+  paced: boolean;
+  profileDir: string | null;
 }
 
 /** Where a part's profiles go, and the env that makes a process record them; null when not profiling. */
@@ -48,26 +70,44 @@ function profiling(part: string): { dir: string; env: Record<string, string> } |
   return { dir, env: { NODE_OPTIONS: `--import ${preload}`, BENCH_CPU_PROFILE_DIR: dir, BENCH_CPU_PROFILE_ON_SIGNAL: '1' } };
 }
 
-/** An API server and two workers of this checkout under key prefix `prefix`, with `env` on all three. */
-async function startArm(system: BenchSystem, label: string, prefix: string, env: Record<string, string>, workerEnv: Record<string, string> = {}): Promise<Arm> {
-  const shared = { REDIS_KEY_PREFIX: prefix, ...env };
-  const [api, workers] = await Promise.all([startApiServer(system, shared), startWorkers(system, 2, { WORKER_CONCURRENCY: '100', ...shared, ...workerEnv })]);
-  return { label, api, workers, results: [] };
+/** A redis-server of its own for one arm, as the bench's (AOF on). */
+async function armSystem(system: BenchSystem): Promise<BenchSystem> {
+  return { ...system, redis: await startRedis({ appendOnly: true }) };
+}
+
+/** An API server and two workers of this checkout on a Redis of their own, with `env` on all three. */
+export async function startArm(system: BenchSystem, label: string, env: Record<string, string>, workerEnv: Record<string, string> = {}): Promise<Arm> {
+  const own = await armSystem(system);
+  const [api, workers] = await Promise.all([startApiServer(own, env), startWorkers(own, 2, { WORKER_CONCURRENCY: '100', ...env, ...workerEnv })]);
+  return { label, system: own, api, workers, results: [], paced: [] };
 }
 
 /** The same trio started from another checkout (`root`), tracing off. */
 async function startArmAt(system: BenchSystem, label: string, root: string, env: Record<string, string>): Promise<Arm> {
-  const shared = { REDIS_URL: system.redis.url, REDIS_KEY_PREFIX: 'bench-against', LOG_LEVEL: 'info', ...env };
+  const own = await armSystem(system);
+  const shared = { REDIS_URL: own.redis.url, LOG_LEVEL: 'info', ...env };
   const [server, ...workers] = await Promise.all([
     startService('server', 'bench-server-against', { ...shared, PORT: '0', NODE_ENV: 'production', SERVE_CLIENT: 'false', SUBMIT_RATE_LIMIT: 'off' }, 30_000, { root }),
     ...[0, 1].map((i) => startService('worker', `bench-worker-against-${i}`, { ...shared, PROVIDER: 'noop', WORKER_ID: `against-${i}-${Date.now() % 1e5}`, WORKER_CONCURRENCY: '100' }, 30_000, { root })),
   ]);
   const url = (JSON.parse(server!.lines.find((line) => line.includes('listening'))!) as { url: string }).url;
   const api: Running = { service: server!, url, wsUrl: `${url.replace(/^http/, 'ws')}/graphql`, stop: async () => void (await stopAll([server!])) };
-  return { label, api, workers, results: [] };
+  return { label, system: own, api, workers, results: [], paced: [] };
 }
 
-const stopArm = (arm: Arm) => Promise.all([stopAll(arm.workers), arm.api.stop()]);
+export async function stopArm(arm: Arm): Promise<void> {
+  await Promise.all([stopAll(arm.workers), arm.api.stop()]);
+  await arm.system.redis.dispose();
+}
+
+/** Starts both arms; if one fails, stops the other. */
+async function startBoth(starts: [Promise<Arm>, Promise<Arm>]): Promise<[Arm, Arm]> {
+  const settled = await Promise.allSettled(starts);
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (!failure) return settled.map((result) => (result as PromiseFulfilledResult<Arm>).value) as [Arm, Arm];
+  await Promise.all(settled.flatMap((result) => (result.status === 'fulfilled' ? [stopArm(result.value)] : [])));
+  throw failure.reason;
+}
 
 const pidsOf = (arm: Arm): Record<string, number> => ({ api: arm.api.service.pid, ...Object.fromEntries(arm.workers.map((w, i) => [`worker${i}`, w.pid])) });
 
@@ -77,40 +117,58 @@ function profileHooks(arm: Arm): WindowHooks {
   return { opened: toggle, closed: toggle };
 }
 
-/** `reps` windows of each arm, paired, order alternated; logs each pair. */
-async function paired(system: BenchSystem, part: string, arms: [Arm, Arm], seconds: number, reps: number, flush: () => Promise<void>, profileDir: string | null): Promise<void> {
-  for (let rep = 0; rep < reps; rep += 1) {
-    for (const arm of rep % 2 === 0 ? arms : [...arms].reverse()) {
-      arm.results.push(await endToEnd(system, ourPipeline(arm.api, arm.workers.map((w) => w.pid)), CLIENTS, seconds, profileDir ? profileHooks(arm) : undefined));
-    }
-    const line = arms.map(({ label, results }) => {
-      const r = results.at(-1)!;
-      return `${label} ${r.perSecond.toFixed(0)} tasks/s (API ${r.cpu.api!.toFixed(0)}, workers ${r.cpu.workers!.toFixed(0)}, Redis ${r.cpu.redis!.toFixed(0)} µs a task)`;
-    });
-    system.log(`tracing ${part} rep ${rep + 1}: ${line.join(' vs ')}`);
+const describe = (r: EndToEndResult) => `${r.perSecond.toFixed(0)} tasks/s (API ${r.cpu.api!.toFixed(0)}, workers ${r.cpu.workers!.toFixed(0)}, Redis ${r.cpu.redis!.toFixed(0)} µs a task)`;
+
+/** `plan.reps` windows with both arms at once; logs each. */
+export async function together(system: BenchSystem, arms: [Arm, Arm], plan: Plan): Promise<void> {
+  const window = (arm: Arm, perSecond?: number) =>
+    endToEnd(arm.system, ourPipeline(arm.api, arm.workers.map((w) => w.pid)), CLIENTS, plan.seconds, { hooks: plan.profileDir ? profileHooks(arm) : undefined, perSecond });
+  const flush = () => Promise.all(arms.map((arm) => arm.system.redis.client.flushall()));
+  for (let rep = 0; rep < plan.reps; rep += 1) {
+    const closed = await Promise.all(arms.map((arm) => window(arm)));
+    arms.forEach((arm, i) => arm.results.push(closed[i]!));
+    system.log(`tracing ${plan.part} rep ${rep + 1}: ${arms.map((arm) => `${arm.label} ${describe(arm.results.at(-1)!)}`).join(' vs ')}`);
+    await flush();
+    if (!plan.paced) continue;
+    const paced = await Promise.all(arms.map((arm) => window(arm, PACED_PER_SECOND)));
+    arms.forEach((arm, i) => arm.paced.push(paced[i]!));
+    system.log(`tracing ${plan.part} rep ${rep + 1} at ${PACED_PER_SECOND}/s: ${arms.map((arm) => `${arm.label} ${describe(arm.paced.at(-1)!)}`).join(' vs ')}`);
     await flush();
   }
-  if (profileDir) {
-    const manifest = { arms: Object.fromEntries(arms.map((arm) => [arm.label, { tasks: arm.results.reduce((sum, r) => sum + r.tasks, 0), pids: pidsOf(arm) }])) };
-    writeFileSync(join(profileDir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  if (plan.profileDir) {
+    const tasks = (arm: Arm) => [...arm.results, ...arm.paced].reduce((sum, r) => sum + r.tasks, 0);
+    const manifest = { arms: Object.fromEntries(arms.map((arm) => [arm.label, { tasks: tasks(arm), pids: pidsOf(arm) }])) };
+    writeFileSync(join(plan.profileDir, 'manifest.json'), JSON.stringify(manifest, null, 2));
   }
 }
 
-/** Tasks/s, p99 and CPU per task by process of `ours` against `base`, paired run by run. */
-function rowsOf(what: string, ours: Arm, base: Arm, target?: Target): Row[] {
-  const row = (measure: string, unit: string, pick: (r: EndToEndResult) => number, rowTarget?: Target) =>
-    compared('tracing', `${measure}, ${what}, ${CLIENTS} clients`, unit, ours.results.map(pick), base.label, base.results.map(pick), rowTarget);
+/** Tasks/s, p99 and CPU per task by process of `ours` against `base`, paired window by window (and at the paced rate, when run). */
+export function rowsOf(what: string, ours: Arm, base: Arm, target?: Target): Row[] {
+  const row = (measure: string, unit: string, runs: (arm: Arm) => EndToEndResult[], pick: (r: EndToEndResult) => number, rowTarget?: Target) =>
+    compared('tracing', `${measure}, ${what}`, unit, runs(ours).map(pick), base.label, runs(base).map(pick), rowTarget);
+  const closed = (arm: Arm) => arm.results;
+  const paced = (arm: Arm) => arm.paced;
+  const total = (r: EndToEndResult) => r.cpu.api! + r.cpu.workers! + r.cpu.redis!;
+  const rows = [
+    row(`tasks/s, ${CLIENTS} clients`, '/s', closed, (r) => r.perSecond, target),
+    row(`p99 latency, ${CLIENTS} clients`, 'ms', closed, (r) => r.p99),
+    row(`API + workers + Redis CPU per task, ${CLIENTS} clients`, 'µs', closed, total),
+  ];
+  if (ours.paced.length === 0) {
+    return [...rows, row('API server CPU per task', 'µs', closed, (r) => r.cpu.api!), row('worker CPU per task', 'µs', closed, (r) => r.cpu.workers!), row('Redis CPU per task', 'µs', closed, (r) => r.cpu.redis!)];
+  }
+  const at = `at ${PACED_PER_SECOND} tasks/s`;
   return [
-    row('tasks/s', '/s', (r) => r.perSecond, target),
-    row('p99 latency', 'ms', (r) => r.p99),
-    // CPU per task moves less than tasks/s when other work shares the cores.
-    row('API server CPU per task', 'µs', (r) => r.cpu.api!),
-    row('worker CPU per task', 'µs', (r) => r.cpu.workers!),
-    row('Redis CPU per task', 'µs', (r) => r.cpu.redis!),
+    ...rows,
+    row(`tasks/s reached ${at}`, '/s', paced, (r) => r.perSecond),
+    row(`API server CPU per task ${at}`, 'µs', paced, (r) => r.cpu.api!),
+    row(`worker CPU per task ${at}`, 'µs', paced, (r) => r.cpu.workers!),
+    row(`Redis CPU per task ${at}`, 'µs', paced, (r) => r.cpu.redis!),
+    row(`API + workers + Redis CPU per task ${at}`, 'µs', paced, total),
   ];
 }
 
-async function withReceiver<T>(run: (receiver: OtlpReceiver) => Promise<T>): Promise<T> {
+export async function withReceiver<T>(run: (receiver: OtlpReceiver) => Promise<T>): Promise<T> {
   const receiver = await startOtlpReceiver({ decode: false });
   try {
     const result = await run(receiver);
@@ -121,74 +179,74 @@ async function withReceiver<T>(run: (receiver: OtlpReceiver) => Promise<T>): Pro
   }
 }
 
-const tracedEnv = (receiver: OtlpReceiver) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_SAMPLER: 'always_on' });
+export const tracedEnv = (receiver: OtlpReceiver) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_SAMPLER: 'always_on' });
 
-/** The noop provider: traced against off. */
-async function noopPart(system: BenchSystem, flush: () => Promise<void>): Promise<Row[]> {
-  const profile = profiling('noop');
-  // Short windows, more pairs: a shared machine's noise moves one window, not the median of six.
-  const [seconds, reps] = system.quick ? [1, 1] : [3, Math.max(system.reps, 6)];
-  return withReceiver(async (receiver) => {
-    const arms = await Promise.all([startArm(system, 'tracing off', 'bench-plain', { ...profile?.env }), startArm(system, 'traced', 'bench-traced', { ...tracedEnv(receiver), ...profile?.env })]);
-    try {
-      await paired(system, 'noop', arms, seconds, reps, flush, profile?.dir ?? null);
-      return rowsOf('100 % sampled and exported vs tracing off, noop provider', arms[1], arms[0], { on: 'ratio', op: '>=', value: 0.95 });
-    } finally {
-      await Promise.all(arms.map(stopArm));
-    }
-  });
-}
-
-/** The fake OpenRouter streaming each answer in PROVIDER_CHUNKS pieces PROVIDER_CHUNK_DELAY_MS apart: traced against off. */
-async function providerPart(system: BenchSystem, flush: () => Promise<void>): Promise<Row[]> {
-  const profile = profiling('provider');
-  const [seconds, reps] = system.quick ? [1, 1] : [4, Math.max(system.reps, 4)];
-  const fake = await startFakeOpenRouter();
-  fake.script((request) => streamedAnswer(request, { chunks: PROVIDER_CHUNKS, delayMs: PROVIDER_CHUNK_DELAY_MS }));
-  const workerEnv = { PROVIDER: 'auto', OPENROUTER_API_KEY: 'sk-or-bench', OPENROUTER_BASE_URL: fake.baseUrl, CIRCUIT_VOLUME_THRESHOLD: '100000' };
+/** Runs `plan` on the arms `start` makes, stops them, and returns their rows. */
+async function runPart(system: BenchSystem, plan: Omit<Plan, 'profileDir'>, start: (profileEnv: Record<string, string>) => [Promise<Arm>, Promise<Arm>], rows: (arms: [Arm, Arm]) => Row[]): Promise<Row[]> {
+  const profile = profiling(plan.part);
+  const arms = await startBoth(start(profile?.env ?? {}));
   try {
-    return await withReceiver(async (receiver) => {
-      const arms = await Promise.all([
-        startArm(system, 'tracing off', 'bench-plain-provider', { ...profile?.env }, workerEnv),
-        startArm(system, 'traced', 'bench-traced-provider', { ...tracedEnv(receiver), ...profile?.env }, workerEnv),
-      ]);
-      try {
-        await paired(system, 'provider', arms, seconds, reps, flush, profile?.dir ?? null);
-        return rowsOf(`100 % sampled vs off, a provider streaming ${PROVIDER_CHUNKS} pieces ${PROVIDER_CHUNK_DELAY_MS} ms apart`, arms[1], arms[0]);
-      } finally {
-        await Promise.all(arms.map(stopArm));
-      }
-    });
+    await together(system, arms, { ...plan, profileDir: profile?.dir ?? null });
+    return rows(arms);
   } finally {
-    await fake.close();
+    await Promise.all(arms.map(stopArm));
   }
 }
 
-/** Tracing off here against `ref`'s server and workers (which may predate tracing). */
-async function againstPart(system: BenchSystem, flush: () => Promise<void>, ref: string): Promise<Row[]> {
-  const profile = profiling('against');
-  const [seconds, reps] = system.quick ? [1, 1] : [3, Math.max(system.reps, 6)];
-  const base = checkout(ref);
-  try {
-    const arms = await Promise.all([startArmAt(system, ref, base.root, { ...profile?.env }), startArm(system, 'tracing off', 'bench-plain', { ...profile?.env })]);
-    try {
-      await paired(system, 'against', arms, seconds, reps, flush, profile?.dir ?? null);
-      return rowsOf(`tracing off vs ${ref}, noop provider`, arms[1], arms[0], { on: 'ratio', op: '>=', value: 0.95 });
-    } finally {
-      await Promise.all(arms.map(stopArm));
-    }
-  } finally {
-    base.dispose();
-  }
-}
-
-/** The scenario; `against` is the `--against <ref>` of bench/main.ts. BENCH_TRACING_PARTS=noop,provider picks parts. */
-export async function benchTracing(system: BenchSystem, flush: () => Promise<void>, against: string | undefined): Promise<Row[]> {
+/** The scenario; `against` is the `--against <ref>` of bench/main.ts. */
+export async function benchTracing(system: BenchSystem, against: string | undefined): Promise<Row[]> {
   const parts = new Set((process.env.BENCH_TRACING_PARTS ?? 'noop,provider,against').split(','));
+  // Short windows, more of them: the median of several moves less than any one.
+  const [seconds, reps] = system.quick ? [1, 1] : [3, Math.max(system.reps, 6)];
   const rows: Row[] = [];
-  if (parts.has('noop')) rows.push(...(await noopPart(system, flush)));
-  if (parts.has('provider')) rows.push(...(await providerPart(system, flush)));
-  if (parts.has('against') && against) rows.push(...(await againstPart(system, flush, against)));
-  else if (parts.has('against')) system.log('tracing: no --against ref given, so no comparison of tracing off with an earlier commit');
+  if (parts.has('noop')) {
+    rows.push(
+      ...(await withReceiver((receiver) =>
+        runPart(
+          system,
+          { part: 'noop', seconds, reps, paced: true },
+          (profile) => [startArm(system, 'tracing off', profile), startArm(system, 'traced', { ...tracedEnv(receiver), ...profile })],
+          ([off, on]) => rowsOf('100 % sampled and exported vs tracing off, noop provider', on, off, { on: 'ratio', op: '>=', value: 0.95 }),
+        ),
+      )),
+    );
+  }
+  if (parts.has('provider')) {
+    const fake = await startFakeOpenRouter();
+    fake.script((request) => streamedAnswer(request, { chunks: PROVIDER_CHUNKS, delayMs: PROVIDER_CHUNK_DELAY_MS }));
+    const workerEnv = { PROVIDER: 'auto', OPENROUTER_API_KEY: 'sk-or-bench', OPENROUTER_BASE_URL: fake.baseUrl, CIRCUIT_VOLUME_THRESHOLD: '100000' };
+    try {
+      rows.push(
+        ...(await withReceiver((receiver) =>
+          runPart(
+            system,
+            // Latency-bound: both arms run at about the same rate, so the closed loop compares CPU per task as it is.
+            { part: 'provider', seconds: seconds + 1, reps: Math.max(1, reps - 2), paced: false },
+            (profile) => [startArm(system, 'tracing off', profile, workerEnv), startArm(system, 'traced', { ...tracedEnv(receiver), ...profile }, workerEnv)],
+            ([off, on]) => rowsOf(`100 % sampled vs off, a provider streaming ${PROVIDER_CHUNKS} pieces ${PROVIDER_CHUNK_DELAY_MS} ms apart`, on, off),
+          ),
+        )),
+      );
+    } finally {
+      await fake.close();
+    }
+  }
+  if (parts.has('against') && against) {
+    const base = checkout(against);
+    try {
+      rows.push(
+        ...(await runPart(
+          system,
+          { part: 'against', seconds, reps, paced: true },
+          (profile) => [startArmAt(system, against, base.root, profile), startArm(system, 'tracing off', profile)],
+          ([old, off]) => rowsOf(`tracing off vs ${against}, noop provider`, off, old),
+        )),
+      );
+    } finally {
+      base.dispose();
+    }
+  } else if (parts.has('against')) {
+    system.log('tracing: no --against ref given, so no comparison of tracing off with an earlier commit');
+  }
   return rows;
 }

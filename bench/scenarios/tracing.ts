@@ -10,6 +10,8 @@
  * each arm gets done: the tasks/s ratio) and then paced (both at PACED_PER_SECOND: the same
  * work a second, so CPU per task differs by what a task costs, not by how busy each arm was).
  *
+ * - `alone`: the spans of one task measured in this process with nothing else in it
+ *   (bench/lib/tracing-micro.ts): the floor of what tracing a task costs.
  * - `noop`: the provider that answers at once, the worst case (the target: traced tasks/s at
  *   least 95 % of untraced).
  * - `provider`: the fake OpenRouter (in this process) streaming each answer in pieces with a
@@ -17,7 +19,7 @@
  * - `--against <ref>`: tracing off here against that commit's server and workers (e.g. the
  *   commit before tracing): what the code of tracing costs when it is off.
  *
- * BENCH_TRACING_PARTS=noop,provider,against picks parts; BENCH_TRACING_RATE sets the pace.
+ * BENCH_TRACING_PARTS=alone,noop,provider,against picks parts; BENCH_TRACING_RATE sets the pace.
  * BENCH_TRACING_PROFILE_DIR=<dir>: every process of every arm records a V8 CPU profile of the
  * measured windows only, to <dir>/<part>/, with a manifest for bench/lib/profile-summary.ts.
  */
@@ -28,6 +30,7 @@ import { startOtlpReceiver, type OtlpReceiver } from '../../test/support/otlp-re
 import { startRedis } from '../../test/support/redis-server.ts';
 import { startFakeOpenRouter, streamedAnswer } from '../../tools/fake-openrouter.ts';
 import { compared, type Row, type Target } from '../lib/report.ts';
+import { measureSpansAlone } from '../lib/tracing-micro.ts';
 import { startApiServer, startWorkers, stopAll, type BenchSystem, type Running } from '../lib/system.ts';
 import { checkout } from './dispatch.ts';
 import { endToEnd, ourPipeline, type EndToEndResult, type WindowHooks } from './http.ts';
@@ -83,7 +86,7 @@ export async function startArm(system: BenchSystem, label: string, env: Record<s
 }
 
 /** The same trio started from another checkout (`root`), tracing off. */
-async function startArmAt(system: BenchSystem, label: string, root: string, env: Record<string, string>): Promise<Arm> {
+export async function startArmAt(system: BenchSystem, label: string, root: string, env: Record<string, string>): Promise<Arm> {
   const own = await armSystem(system);
   const shared = { REDIS_URL: own.redis.url, LOG_LEVEL: 'info', ...env };
   const [server, ...workers] = await Promise.all([
@@ -195,10 +198,18 @@ async function runPart(system: BenchSystem, plan: Omit<Plan, 'profileDir'>, star
 
 /** The scenario; `against` is the `--against <ref>` of bench/main.ts. */
 export async function benchTracing(system: BenchSystem, against: string | undefined): Promise<Row[]> {
-  const parts = new Set((process.env.BENCH_TRACING_PARTS ?? 'noop,provider,against').split(','));
+  const parts = new Set((process.env.BENCH_TRACING_PARTS ?? 'alone,noop,provider,against').split(','));
   // Short windows, more of them: the median of several moves less than any one.
   const [seconds, reps] = system.quick ? [1, 1] : [3, Math.max(system.reps, 6)];
   const rows: Row[] = [];
+  if (parts.has('alone')) {
+    // The spans' own price, in this process with nothing else running in it: the floor of what tracing a task costs.
+    const alone = system.quick ? await measureSpansAlone(1, 2000) : await measureSpansAlone();
+    rows.push(
+      { scenario: 'tracing', measure: 'worker: an attempt\'s spans (attempt, dispatch wait, model call) created, ended and serialized, measured alone', unit: 'µs', runs: alone.worker },
+      { scenario: 'tracing', measure: 'API server: a submit\'s spans (SERVER, PRODUCER) created, ended and serialized, measured alone', unit: 'µs', runs: alone.api },
+    );
+  }
   if (parts.has('noop')) {
     rows.push(
       ...(await withReceiver((receiver) =>

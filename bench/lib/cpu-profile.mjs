@@ -16,8 +16,6 @@ if (dir) {
   const session = new Session();
   session.connect();
   session.post('Profiler.enable');
-  // Every 200 µs, not V8's 1 ms: a task's few hundred µs then hold a few samples each.
-  session.post('Profiler.setSamplingInterval', { interval: 200 });
   let running = false;
   let written = 0;
   const start = () => {

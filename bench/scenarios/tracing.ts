@@ -19,8 +19,10 @@
  *   pause between them, as a real model does, at a fraction of a real call's length.
  * - `--against <ref>`: tracing off here against that commit's server and workers (e.g. the
  *   commit before tracing): what the code of tracing costs when it is off.
+ * - `against-traced` (only when named): both traced, here against `--against <ref>`: what a
+ *   change to tracing bought.
  *
- * BENCH_TRACING_PARTS=alone,noop,provider,against picks parts; BENCH_TRACING_RATE sets the pace.
+ * BENCH_TRACING_PARTS=alone,noop,provider,against (the default),against-traced picks parts; BENCH_TRACING_RATE sets the pace.
  * BENCH_TRACING_PROFILE_DIR=<dir>: every process of every arm records a V8 CPU profile of the
  * measured windows only, to <dir>/<part>/, with a manifest for bench/lib/profile-summary.ts.
  */
@@ -82,14 +84,14 @@ async function armSystem(system: BenchSystem): Promise<BenchSystem> {
 }
 
 /** An API server and two workers of this checkout on a Redis of their own, with `env` on all three. */
-export async function startArm(system: BenchSystem, label: string, env: Record<string, string>, workerEnv: Record<string, string> = {}): Promise<Arm> {
+async function startArm(system: BenchSystem, label: string, env: Record<string, string>, workerEnv: Record<string, string> = {}): Promise<Arm> {
   const own = await armSystem(system);
   const [api, workers] = await Promise.all([startApiServer(own, env), startWorkers(own, 2, { WORKER_CONCURRENCY: '100', ...env, ...workerEnv })]);
   return { label, system: own, api, workers, results: [], paced: [] };
 }
 
 /** The same trio started from another checkout (`root`), tracing off. */
-export async function startArmAt(system: BenchSystem, label: string, root: string, env: Record<string, string>): Promise<Arm> {
+async function startArmAt(system: BenchSystem, label: string, root: string, env: Record<string, string>): Promise<Arm> {
   const own = await armSystem(system);
   const shared = { REDIS_URL: own.redis.url, LOG_LEVEL: 'info', ...env };
   const [server, ...workers] = await Promise.all([
@@ -101,7 +103,7 @@ export async function startArmAt(system: BenchSystem, label: string, root: strin
   return { label, system: own, api, workers, results: [], paced: [] };
 }
 
-export async function stopArm(arm: Arm): Promise<void> {
+async function stopArm(arm: Arm): Promise<void> {
   await Promise.all([stopAll(arm.workers), arm.api.stop()]);
   await arm.system.redis.dispose();
 }
@@ -126,7 +128,7 @@ function profileHooks(arm: Arm): WindowHooks {
 const describe = (r: EndToEndResult) => `${r.perSecond.toFixed(0)} tasks/s (API ${r.cpu.api!.toFixed(0)}, workers ${r.cpu.workers!.toFixed(0)}, Redis ${r.cpu.redis!.toFixed(0)} µs a task)`;
 
 /** `plan.reps` windows with both arms at once; logs each. */
-export async function together(system: BenchSystem, arms: [Arm, Arm], plan: Plan): Promise<void> {
+async function together(system: BenchSystem, arms: [Arm, Arm], plan: Plan): Promise<void> {
   const window = (arm: Arm, perSecond?: number) =>
     endToEnd(arm.system, ourPipeline(arm.api, arm.workers.map((w) => w.pid)), CLIENTS, plan.seconds, { hooks: plan.profileDir ? profileHooks(arm) : undefined, perSecond });
   const flush = () => Promise.all(arms.map((arm) => arm.system.redis.client.flushall()));
@@ -155,17 +157,23 @@ export async function together(system: BenchSystem, arms: [Arm, Arm], plan: Plan
   }
 }
 
+/** Targets on the closed-loop rows: tasks/s, and CPU per task (API, workers and Redis together). */
+interface Targets {
+  tasks?: Target;
+  cpu?: Target;
+}
+
 /** Tasks/s, p99 and CPU per task by process of `ours` against `base`, paired window by window (and at the paced rate, when run). */
-export function rowsOf(what: string, ours: Arm, base: Arm, target?: Target): Row[] {
+function rowsOf(what: string, ours: Arm, base: Arm, targets: Targets = {}): Row[] {
   const row = (measure: string, unit: string, runs: (arm: Arm) => EndToEndResult[], pick: (r: EndToEndResult) => number, rowTarget?: Target) =>
     compared('tracing', `${measure}, ${what}`, unit, runs(ours).map(pick), base.label, runs(base).map(pick), rowTarget);
   const closed = (arm: Arm) => arm.results;
   const paced = (arm: Arm) => arm.paced;
   const total = (r: EndToEndResult) => r.cpu.api! + r.cpu.workers! + r.cpu.redis!;
   const rows = [
-    row(`tasks/s, ${CLIENTS} clients`, '/s', closed, (r) => r.perSecond, target),
+    row(`tasks/s, ${CLIENTS} clients`, '/s', closed, (r) => r.perSecond, targets.tasks),
     row(`p99 latency, ${CLIENTS} clients`, 'ms', closed, (r) => r.p99),
-    row(`API + workers + Redis CPU per task, ${CLIENTS} clients`, 'µs', closed, total),
+    row(`API + workers + Redis CPU per task, ${CLIENTS} clients`, 'µs', closed, total, targets.cpu),
   ];
   if (ours.paced.length === 0) {
     return [...rows, row('API server CPU per task', 'µs', closed, (r) => r.cpu.api!), row('worker CPU per task', 'µs', closed, (r) => r.cpu.workers!), row('Redis CPU per task', 'µs', closed, (r) => r.cpu.redis!)];
@@ -181,7 +189,7 @@ export function rowsOf(what: string, ours: Arm, base: Arm, target?: Target): Row
   ];
 }
 
-export async function withReceiver<T>(run: (receiver: OtlpReceiver) => Promise<T>): Promise<T> {
+async function withReceiver<T>(run: (receiver: OtlpReceiver) => Promise<T>): Promise<T> {
   const receiver = await startOtlpReceiver({ decode: false });
   try {
     const result = await run(receiver);
@@ -192,7 +200,7 @@ export async function withReceiver<T>(run: (receiver: OtlpReceiver) => Promise<T
   }
 }
 
-export const tracedEnv = (receiver: OtlpReceiver) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_SAMPLER: 'always_on' });
+const tracedEnv = (receiver: OtlpReceiver) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_SAMPLER: 'always_on' });
 
 /** Runs `plan` on the arms `start` makes, stops them, and returns their rows. */
 async function runPart(system: BenchSystem, plan: Omit<Plan, 'profileDir'>, start: (profileEnv: Record<string, string>) => [Promise<Arm>, Promise<Arm>], rows: (arms: [Arm, Arm]) => Row[]): Promise<Row[]> {
@@ -206,71 +214,84 @@ async function runPart(system: BenchSystem, plan: Omit<Plan, 'profileDir'>, star
   }
 }
 
+type Timing = Pick<Plan, 'warmupSeconds' | 'seconds' | 'reps'>;
+
+/** The spans' own price, in this process with nothing else running in it: the floor of what tracing a task costs. */
+async function alonePart(system: BenchSystem): Promise<Row[]> {
+  const alone = system.quick ? await measureSpansAlone(1, 2000) : await measureSpansAlone();
+  return [
+    { scenario: 'tracing', measure: "worker: an attempt's spans (attempt, dispatch wait, model call) created, ended and serialized, measured alone", unit: 'µs', runs: alone.worker },
+    { scenario: 'tracing', measure: "API server: a submit's spans (SERVER, PRODUCER) created, ended and serialized, measured alone", unit: 'µs', runs: alone.api },
+  ];
+}
+
+function noopPart(system: BenchSystem, timing: Timing): Promise<Row[]> {
+  return withReceiver((receiver) =>
+    runPart(
+      system,
+      { part: 'noop', ...timing, paced: true },
+      (profile) => [startArm(system, 'tracing off', profile), startArm(system, 'traced', { ...tracedEnv(receiver), ...profile })],
+      ([off, on]) => rowsOf('100 % sampled and exported vs tracing off, noop provider', on, off, { tasks: { on: 'ratio', op: '>=', value: 0.95 } }),
+    ),
+  );
+}
+
+async function providerPart(system: BenchSystem, timing: Timing): Promise<Row[]> {
+  const fake = await startFakeOpenRouter();
+  fake.script((request) => streamedAnswer(request, { chunks: PROVIDER_CHUNKS, delayMs: PROVIDER_CHUNK_DELAY_MS }));
+  const workerEnv = { PROVIDER: 'auto', OPENROUTER_API_KEY: 'sk-or-bench', OPENROUTER_BASE_URL: fake.baseUrl, CIRCUIT_VOLUME_THRESHOLD: '100000' };
+  try {
+    return await withReceiver((receiver) =>
+      runPart(
+        system,
+        // Each task streams 20 pieces through the output path: both arms run at about the same
+        // rate whether the pauses or the CPU bound it, so the closed loop compares CPU per task as it is.
+        { part: 'provider', ...timing, seconds: timing.seconds + 1, reps: Math.max(1, timing.reps - 2), paced: false },
+        (profile) => [startArm(system, 'tracing off', profile, workerEnv), startArm(system, 'traced', { ...tracedEnv(receiver), ...profile }, workerEnv)],
+        ([off, on]) => rowsOf(`100 % sampled vs off, a provider streaming ${PROVIDER_CHUNKS} pieces ${PROVIDER_CHUNK_DELAY_MS} ms apart`, on, off),
+      ),
+    );
+  } finally {
+    await fake.close();
+  }
+}
+
+/** This checkout against `ref`'s server and workers: both off (`against`), or both traced (`against-traced`). */
+async function againstPart(system: BenchSystem, timing: Timing, ref: string, traced: boolean): Promise<Row[]> {
+  const base = checkout(ref);
+  const run = (env: Record<string, string>) => {
+    const [oldLabel, label] = traced ? [`${ref} traced`, 'traced'] : [ref, 'tracing off'];
+    return runPart(
+      system,
+      { part: traced ? 'against-traced' : 'against', ...timing, paced: true },
+      (profile) => [startArmAt(system, oldLabel, base.root, { ...env, ...profile }), startArm(system, label, { ...env, ...profile })],
+      ([old, now]) =>
+        traced
+          ? rowsOf(`traced vs ${ref} traced, noop provider`, now, old)
+          : // Off must cost nothing the bench can see: CPU per task, steadier here than tasks/s, within noise.
+            rowsOf(`tracing off vs ${ref}, noop provider`, now, old, { cpu: { on: 'ratio', op: '<=', value: 1.05 } }),
+    );
+  };
+  try {
+    return await (traced ? withReceiver((receiver) => run(tracedEnv(receiver))) : run({}));
+  } finally {
+    base.dispose();
+  }
+}
+
 /** The scenario; `against` is the `--against <ref>` of bench/main.ts. */
 export async function benchTracing(system: BenchSystem, against: string | undefined): Promise<Row[]> {
   const parts = new Set((process.env.BENCH_TRACING_PARTS ?? 'alone,noop,provider,against').split(','));
   // Short windows, more of them: the median of several moves less than any one.
-  const [seconds, reps] = system.quick ? [1, 1] : [3, Math.max(system.reps, 6)];
-  const warmupSeconds = system.quick ? 0 : 30;
+  const timing: Timing = system.quick ? { warmupSeconds: 0, seconds: 1, reps: 1 } : { warmupSeconds: 30, seconds: 3, reps: Math.max(system.reps, 6) };
   const rows: Row[] = [];
-  if (parts.has('alone')) {
-    // The spans' own price, in this process with nothing else running in it: the floor of what tracing a task costs.
-    const alone = system.quick ? await measureSpansAlone(1, 2000) : await measureSpansAlone();
-    rows.push(
-      { scenario: 'tracing', measure: 'worker: an attempt\'s spans (attempt, dispatch wait, model call) created, ended and serialized, measured alone', unit: 'µs', runs: alone.worker },
-      { scenario: 'tracing', measure: 'API server: a submit\'s spans (SERVER, PRODUCER) created, ended and serialized, measured alone', unit: 'µs', runs: alone.api },
-    );
-  }
-  if (parts.has('noop')) {
-    rows.push(
-      ...(await withReceiver((receiver) =>
-        runPart(
-          system,
-          { part: 'noop', warmupSeconds, seconds, reps, paced: true },
-          (profile) => [startArm(system, 'tracing off', profile), startArm(system, 'traced', { ...tracedEnv(receiver), ...profile })],
-          ([off, on]) => rowsOf('100 % sampled and exported vs tracing off, noop provider', on, off, { on: 'ratio', op: '>=', value: 0.95 }),
-        ),
-      )),
-    );
-  }
-  if (parts.has('provider')) {
-    const fake = await startFakeOpenRouter();
-    fake.script((request) => streamedAnswer(request, { chunks: PROVIDER_CHUNKS, delayMs: PROVIDER_CHUNK_DELAY_MS }));
-    const workerEnv = { PROVIDER: 'auto', OPENROUTER_API_KEY: 'sk-or-bench', OPENROUTER_BASE_URL: fake.baseUrl, CIRCUIT_VOLUME_THRESHOLD: '100000' };
-    try {
-      rows.push(
-        ...(await withReceiver((receiver) =>
-          runPart(
-            system,
-            // Each task streams 20 pieces through the output path: both arms run at about the same
-            // rate whether the pauses or the CPU bound it, so the closed loop compares CPU per task as it is.
-            { part: 'provider', warmupSeconds, seconds: seconds + 1, reps: Math.max(1, reps - 2), paced: false },
-            (profile) => [startArm(system, 'tracing off', profile, workerEnv), startArm(system, 'traced', { ...tracedEnv(receiver), ...profile }, workerEnv)],
-            ([off, on]) => rowsOf(`100 % sampled vs off, a provider streaming ${PROVIDER_CHUNKS} pieces ${PROVIDER_CHUNK_DELAY_MS} ms apart`, on, off),
-          ),
-        )),
-      );
-    } finally {
-      await fake.close();
-    }
-  }
-  if (parts.has('against') && against) {
-    const base = checkout(against);
-    try {
-      rows.push(
-        ...(await runPart(
-          system,
-          { part: 'against', warmupSeconds, seconds, reps, paced: true },
-          (profile) => [startArmAt(system, against, base.root, profile), startArm(system, 'tracing off', profile)],
-          // Off must cost nothing the bench can see: at least the bar the traced pipeline is held to.
-          ([old, off]) => rowsOf(`tracing off vs ${against}, noop provider`, off, old, { on: 'ratio', op: '>=', value: 0.95 }),
-        )),
-      );
-    } finally {
-      base.dispose();
-    }
-  } else if (parts.has('against')) {
-    system.log('tracing: no --against ref given, so no comparison of tracing off with an earlier commit');
+  if (parts.has('alone')) rows.push(...(await alonePart(system)));
+  if (parts.has('noop')) rows.push(...(await noopPart(system, timing)));
+  if (parts.has('provider')) rows.push(...(await providerPart(system, timing)));
+  for (const traced of [false, true]) {
+    if (!parts.has(traced ? 'against-traced' : 'against')) continue;
+    if (against) rows.push(...(await againstPart(system, timing, against, traced)));
+    else system.log(`tracing: no --against ref given, so no ${traced ? 'traced ' : ''}comparison with an earlier commit`);
   }
   return rows;
 }

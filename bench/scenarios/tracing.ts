@@ -174,10 +174,11 @@ function rowsOf(what: string, ours: Arm, base: Arm, targets: Targets = {}): Row[
     row(`tasks/s, ${CLIENTS} clients`, '/s', closed, (r) => r.perSecond, targets.tasks),
     row(`p99 latency, ${CLIENTS} clients`, 'ms', closed, (r) => r.p99),
     row(`API + workers + Redis CPU per task, ${CLIENTS} clients`, 'µs', closed, total, targets.cpu),
+    row('API server CPU per task', 'µs', closed, (r) => r.cpu.api!),
+    row('worker CPU per task', 'µs', closed, (r) => r.cpu.workers!),
+    row('Redis CPU per task', 'µs', closed, (r) => r.cpu.redis!),
   ];
-  if (ours.paced.length === 0) {
-    return [...rows, row('API server CPU per task', 'µs', closed, (r) => r.cpu.api!), row('worker CPU per task', 'µs', closed, (r) => r.cpu.workers!), row('Redis CPU per task', 'µs', closed, (r) => r.cpu.redis!)];
-  }
+  if (ours.paced.length === 0) return rows;
   const at = `at ${PACED_PER_SECOND} tasks/s`;
   return [
     ...rows,

@@ -59,7 +59,8 @@ try {
     retries: () => benchRetries(system, api, flush),
     // --against <ref>: an earlier commit's server and worker, for the dispatcher's price.
     dispatch: () => benchDispatch(system, flush, values.against),
-    tracing: () => benchTracing(system, api, flush),
+    // --against <ref>: also tracing off here against that commit (e.g. the one before tracing).
+    tracing: () => benchTracing(system, values.against),
     'fan-out': () => benchFanout(system, api, noop, raw),
     streaming: () => benchStreaming(system, api),
     growth: () => benchGrowth(system),

@@ -77,7 +77,7 @@ async function decisionTime(system: BenchSystem, tenants: number, decisions: num
 }
 
 /** A worktree of `ref` beside this checkout, sharing its node_modules; removed by `dispose`. */
-function checkout(ref: string): { root: string; dispose(): void } {
+export function checkout(ref: string): { root: string; dispose(): void } {
   const root = mkdtempSync(join(tmpdir(), 'atf-bench-against-'));
   rmSync(root, { recursive: true });
   execFileSync('git', ['-C', ROOT, 'worktree', 'add', '--detach', root, ref], { stdio: 'ignore' });

@@ -159,8 +159,34 @@ const WATCH_TIMEOUT_MS = 15_000;
  * `clients` closed-loop clients, each with its own graphql-ws connection: submit, watch the
  * task on its own `taskUpdated` subscription until the terminal event, repeat.
  */
-export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients: number, seconds: number): Promise<EndToEndResult> {
+/** Told when the measured window opens and closes (a profiler that records that window only). */
+export interface WindowHooks {
+  opened(): void;
+  closed(): void;
+}
+
+export interface EndToEndOptions {
+  hooks?: WindowHooks;
+  /**
+   * Submits at most this many tasks a second, all clients together (a start every 1/n s):
+   * pipelines compared at one rate below both their ceilings do the same work per second, so
+   * their CPU per task differs by what a task costs, not by how busy each was. Default: no pacing.
+   */
+  perSecond?: number;
+}
+
+export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients: number, seconds: number, options: EndToEndOptions = {}): Promise<EndToEndResult> {
+  const { hooks, perSecond } = options;
   const sockets: Client[] = await openWsClients(pipeline.wsUrl, clients);
+  // The next start the pace allows; a client that missed its start goes at once, not in a burst later.
+  let nextStart = performance.now();
+  const pace = async () => {
+    if (!perSecond) return;
+    const now = performance.now();
+    const at = Math.max(nextStart, now);
+    nextStart = at + 1000 / perSecond;
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+  };
   let running = true;
   let measuring = false;
   let errors = 0;
@@ -192,6 +218,8 @@ export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients:
     });
   const loop = async (client: Client) => {
     while (running) {
+      await pace();
+      if (!running) break;
       const started = performance.now();
       try {
         const answer = await postGraphQL(pipeline.url, pipeline.submitBody(n++), clients);
@@ -208,6 +236,7 @@ export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients:
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const pids: Record<string, number | null> = { api: pipeline.apiPid, redis: system.redis.pid(), bench: process.pid };
   pipeline.workerPids.forEach((pid, i) => (pids[`worker${i}`] = pid));
+  hooks?.opened();
   const meter = cpuMeter(pids);
   measuring = true;
   const windowStart = performance.now();
@@ -215,6 +244,7 @@ export async function endToEnd(system: BenchSystem, pipeline: Pipeline, clients:
   measuring = false;
   const elapsed = (performance.now() - windowStart) / 1000;
   const cpuRaw = meter.stop();
+  hooks?.closed();
   running = false;
   await Promise.all(loops);
   await closeWsClients(sockets);

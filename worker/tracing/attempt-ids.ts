@@ -4,7 +4,7 @@
  * Every claim counts a new attempt number (lifecycle.ts `claim_task`, reopens included), so
  * (task, trace context, attempt) names one attempt. No I/O.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { TraceParent } from '../../schema/src/trace-context.ts';
 
 export interface AttemptSpanIds {
@@ -16,7 +16,7 @@ export interface AttemptSpanIds {
 /** The ids attempt `attempt` of `taskId` gets, given its submit's trace context. */
 export function attemptSpanIds(taskId: string, producer: TraceParent | null, attempt: number): AttemptSpanIds {
   const seed = `atf-attempt\n${taskId}\n${producer ? `${producer.traceId}-${producer.spanId}` : ''}\n${attempt}`;
-  const digest = createHash('sha256').update(seed).digest('hex');
+  const digest = hash('sha256', seed, 'hex');
   // An all-zero id is invalid; a hash that is one is 2^-64 away, but the fix costs nothing.
   const nonZero = (hex: string) => (/^0+$/.test(hex) ? `${hex.slice(0, -1)}1` : hex);
   return { traceId: nonZero(digest.slice(0, 32)), spanId: nonZero(digest.slice(32, 48)) };

@@ -9,7 +9,7 @@
  * token, its AbortSignal) in `AttemptRegistry`, not by an async context (common/tracing-sdk.ts
  * says why): work outside an attempt (sweeps, heartbeats, held releases) finds none.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Link, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Link, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { traceLogFields, type Tracing } from '../../common/tracing.ts';
 import { Atf, AtfEvent, General, Messaging } from '../../common/semconv.ts';
 import { TaskParenting } from '../../common/tracing-config.ts';
@@ -18,7 +18,7 @@ import type { QueueName } from '../../schema/src/redis-keys.ts';
 import type { ClaimedTask } from '../task-store.ts';
 import { attemptSpanContext, attemptSpanIds } from './attempt-ids.ts';
 import type { AttemptTrace, AttemptTracer } from './types.ts';
-import type { DispatchWait } from './dispatch-wait.ts';
+import { dispatchWaitOf, isTakeover, PLAIN_CLAIM_REASON, type ClaimReasonReader, type DispatchWait } from './dispatch-wait.ts';
 
 /** The attempt's span and every span inside it, together. */
 export const MAX_SPANS_PER_ATTEMPT = 20;
@@ -107,9 +107,12 @@ export class TracedAttempt implements AttemptTrace {
 export interface AttemptTracerOptions {
   tracing: Tracing;
   registry: AttemptRegistry;
-  /** Reads how the task waited for this attempt (dispatch-wait.ts); null when it cannot be told. */
-  readWait(taskId: string, version: number): Promise<DispatchWait | null>;
+  /** Reads why a takeover's claim was made (dispatch-wait.ts); only takeovers need it. */
+  readClaimReason: ClaimReasonReader;
 }
+
+const PRODUCER_LINK = { [Atf.LINK_KIND]: 'producer' };
+const PREVIOUS_ATTEMPT_LINK = { [Atf.LINK_KIND]: 'previous_attempt' };
 
 export function createAttemptTracer(options: AttemptTracerOptions): AttemptTracer {
   const { tracing } = options;
@@ -118,39 +121,37 @@ export function createAttemptTracer(options: AttemptTracerOptions): AttemptTrace
 
   return {
     async start(task: ClaimedTask & { taskId: string }, queue: QueueName, leaseToken: string): Promise<TracedAttempt> {
+      const claimedAt = Date.now();
+      const wait = dispatchWaitOf(task.waited, claimedAt);
+      // Tracing never fails an attempt: a takeover whose reason cannot be read goes without it.
+      const claimReason = isTakeover(task.waited) ? await options.readClaimReason(task.taskId, task.version).catch(() => null) : PLAIN_CLAIM_REASON;
       const producer = parseTraceParent(task.traceContext);
       const producerContext = producer
         ? { traceId: producer.traceId, spanId: producer.spanId, traceFlags: producer.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true }
         : null;
       const links: Link[] = [];
-      if (producerContext && !asChild) links.push({ context: producerContext, attributes: { [Atf.LINK_KIND]: 'producer' } });
+      if (producerContext && !asChild) links.push({ context: producerContext, attributes: PRODUCER_LINK });
       if (task.attempt > 1) {
         const previous = attemptSpanContext(task.taskId, producer, task.attempt - 1, asChild);
-        links.push({ context: { ...previous, traceFlags: TraceFlags.SAMPLED, isRemote: true }, attributes: { [Atf.LINK_KIND]: 'previous_attempt' } });
+        links.push({ context: { ...previous, traceFlags: TraceFlags.SAMPLED, isRemote: true }, attributes: PREVIOUS_ATTEMPT_LINK });
       }
-      // Tracing never fails an attempt: without the wait, the span starts at the claim.
-      const wait = await options.readWait(task.taskId, task.version).catch(() => null);
+      const attributes: Attributes = {
+        [Messaging.SYSTEM]: 'redis',
+        [Messaging.OPERATION_TYPE]: 'process',
+        [Messaging.OPERATION_NAME]: 'process',
+        [Messaging.DESTINATION_NAME]: queue,
+        [Messaging.MESSAGE_ID]: task.taskId,
+        [Atf.TASK_ID]: task.taskId,
+        [Atf.TASK_TYPE]: task.type,
+        [Atf.TENANT]: task.tenant,
+        [Atf.ATTEMPT]: task.attempt,
+      };
+      if (claimReason) attributes[Atf.CLAIM_REASON] = claimReason;
       const parent = asChild && producerContext ? trace.setSpanContext(ROOT_CONTEXT, producerContext) : ROOT_CONTEXT;
       const span = tracing.startSpanWithIds(
         tracer,
         `process ${queue}`,
-        {
-          kind: SpanKind.CONSUMER,
-          startTime: wait?.since ?? Date.now(),
-          links,
-          attributes: {
-            [Messaging.SYSTEM]: 'redis',
-            [Messaging.OPERATION_TYPE]: 'process',
-            [Messaging.OPERATION_NAME]: 'process',
-            [Messaging.DESTINATION_NAME]: queue,
-            [Messaging.MESSAGE_ID]: task.taskId,
-            [Atf.TASK_ID]: task.taskId,
-            [Atf.TASK_TYPE]: task.type,
-            [Atf.TENANT]: task.tenant,
-            [Atf.ATTEMPT]: task.attempt,
-            ...(wait?.claimReason ? { [Atf.CLAIM_REASON]: wait.claimReason } : {}),
-          },
-        },
+        { kind: SpanKind.CONSUMER, startTime: wait?.since ?? claimedAt, links, attributes },
         parent,
         attemptSpanIds(task.taskId, producer, task.attempt),
       );
@@ -163,13 +164,9 @@ export function createAttemptTracer(options: AttemptTracerOptions): AttemptTrace
 
 /** The dispatch wait: from when the task began to wait for this attempt to its claim, and why. */
 function recordWait(attempt: TracedAttempt, wait: DispatchWait): void {
-  const span = attempt.child('dispatch wait', {
-    startTime: wait.since,
-    attributes: {
-      [Atf.WAIT_REASON]: wait.reason,
-      ...(wait.queuedAt !== null ? { [Atf.WAIT_LINE_MS]: Math.max(0, wait.claimedAt - wait.queuedAt) } : {}),
-    },
-  });
-  if (wait.queuedAt !== null && wait.queuedAt > wait.since) span.addEvent(AtfEvent.QUEUED, {}, wait.queuedAt);
+  const attributes: Attributes = { [Atf.WAIT_REASON]: wait.reason };
+  if (wait.queuedAt !== null) attributes[Atf.WAIT_LINE_MS] = wait.claimedAt - wait.queuedAt;
+  const span = attempt.child('dispatch wait', { startTime: wait.since, attributes });
+  if (wait.queuedAt !== null && wait.queuedAt > wait.since) span.addEvent(AtfEvent.QUEUED, undefined, wait.queuedAt);
   span.end(wait.claimedAt);
 }

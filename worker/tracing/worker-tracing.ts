@@ -10,7 +10,7 @@ import type { TextProvider } from '../providers/provider.ts';
 import type { TaskStore } from '../task-store.ts';
 import { AttemptRegistry, createAttemptTracer } from './attempt-trace.ts';
 import { traceProvider, type ChatTraceOptions } from './chat-trace.ts';
-import { createDispatchWaitReader } from './dispatch-wait.ts';
+import { createClaimReasonReader } from './dispatch-wait.ts';
 import { traceTaskStore } from './store-trace.ts';
 import type { AttemptTracer } from './types.ts';
 
@@ -27,7 +27,7 @@ export function workerTracing(tracing: Tracing): WorkerTracingFactory {
   return ({ redis, keys }) => {
     const registry = new AttemptRegistry();
     return {
-      attempts: createAttemptTracer({ tracing, registry, readWait: createDispatchWaitReader(redis, keys) }),
+      attempts: createAttemptTracer({ tracing, registry, readClaimReason: createClaimReasonReader(redis, keys) }),
       traceStore: (store) => traceTaskStore(store, registry),
       traceProvider: (provider, call) => traceProvider(provider, { ...call, config: tracing.config, attempts: registry }),
     };

@@ -92,6 +92,8 @@ interface Arm {
   perSecond: number;
   commandsPerTask: number;
   byCommand: string;
+  /** CPU µs per task by process (API server, workers summed, Redis). */
+  cpu: { api: number; workers: number; redis: number };
 }
 
 /** 50 closed-loop clients on an API server and 2 workers started from `root` (this checkout when undefined). */
@@ -112,7 +114,12 @@ async function arm(system: BenchSystem, root: string | undefined, seconds: numbe
     // Every command of the run (its warm-up and drain too; heartbeats and the bench's own few
     // included) over every task it created: each of those ran to its end before this reading.
     const tasks = Math.max(1, createdAfter - createdBefore);
-    return { perSecond: result.perSecond, commandsPerTask: (after.calls - before.calls) / tasks, byCommand: perCommand(before, after, tasks) };
+    return {
+      perSecond: result.perSecond,
+      commandsPerTask: (after.calls - before.calls) / tasks,
+      byCommand: perCommand(before, after, tasks),
+      cpu: { api: result.cpu.api!, workers: result.cpu.workers!, redis: result.cpu.redis! },
+    };
   } finally {
     await stopAll([...workers, server]);
   }
@@ -147,9 +154,14 @@ export async function benchDispatch(system: BenchSystem, flush: () => Promise<vo
       }
       system.log(`dispatch vs ${against} rep ${rep + 1}: ${ours.at(-1)!.perSecond.toFixed(0)} vs ${theirs.at(-1)!.perSecond.toFixed(0)} tasks/s, ${ours.at(-1)!.commandsPerTask.toFixed(1)} vs ${theirs.at(-1)!.commandsPerTask.toFixed(1)} commands per task`);
       system.log(`dispatch vs ${against} rep ${rep + 1} commands per task: ours ${ours.at(-1)!.byCommand}; ${against} ${theirs.at(-1)!.byCommand}`);
+      const cpu = (arm: Arm) => `API ${arm.cpu.api.toFixed(0)}, workers ${arm.cpu.workers.toFixed(0)}, Redis ${arm.cpu.redis.toFixed(0)}`;
+      system.log(`dispatch vs ${against} rep ${rep + 1} CPU µs per task: ours ${cpu(ours.at(-1)!)}; ${against} ${cpu(theirs.at(-1)!)}`);
     }
     rows.push(
       compared('dispatch', `end-to-end tasks/s vs ${against}, 50 clients`, '/s', ours.map((r) => r.perSecond), against, theirs.map((r) => r.perSecond), { on: 'ratio', op: '>=', value: 0.9 }),
+      compared('dispatch', `Redis CPU per task vs ${against}`, 'µs', ours.map((r) => r.cpu.redis), against, theirs.map((r) => r.cpu.redis)),
+      compared('dispatch', `worker CPU per task vs ${against}`, 'µs', ours.map((r) => r.cpu.workers), against, theirs.map((r) => r.cpu.workers)),
+      compared('dispatch', `API server CPU per task vs ${against}`, 'µs', ours.map((r) => r.cpu.api), against, theirs.map((r) => r.cpu.api)),
       // Target (issue 21): at most 6 more than the earlier commit.
       compared('dispatch', `Redis commands per task vs ${against} (scripts' commands included)`, '', ours.map((r) => r.commandsPerTask), against, theirs.map((r) => r.commandsPerTask)),
     );

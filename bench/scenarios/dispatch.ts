@@ -12,6 +12,7 @@
  *   inner commands included; the target: at most 6 more commands), and CPU per task by process,
  *   closed-loop and paced at BENCH_DISPATCH_RATE (150) tasks/s each.
  *
+ * BENCH_DISPATCH_PARTS=decisions,against (the default) picks parts.
  * BENCH_DISPATCH_PROFILE_DIR=<dir>: every process of both arms records a V8 CPU profile of the
  * measured windows only, to <dir>/against/, for bench/lib/profile-summary.ts.
  */
@@ -82,8 +83,9 @@ async function againstPart(system: BenchSystem, ref: string): Promise<Row[]> {
 
 export async function benchDispatch(system: BenchSystem, flush: () => Promise<void>, against: string | undefined): Promise<Row[]> {
   const rows: Row[] = [];
+  const parts = new Set((process.env.BENCH_DISPATCH_PARTS ?? 'decisions,against').split(','));
   const decisions = system.quick ? 100 : 1000;
-  for (const tenants of system.quick ? [10, 1000] : [10, 10_000]) {
+  for (const tenants of !parts.has('decisions') ? [] : system.quick ? [10, 1000] : [10, 10_000]) {
     const runs: number[] = [];
     for (let rep = 0; rep < system.reps; rep += 1) {
       runs.push(await decisionTime(system, tenants, decisions));
@@ -92,6 +94,7 @@ export async function benchDispatch(system: BenchSystem, flush: () => Promise<vo
     system.log(`dispatch decision with ${tenants} tenants waiting: ${runs.map((us) => us.toFixed(1)).join(', ')} µs (Redis, per taskDispatch call)`);
     rows.push({ scenario: 'dispatch', measure: `Redis µs per dispatch decision (pick and claim), ${tenants} tenants waiting`, unit: 'µs', runs });
   }
+  if (!parts.has('against')) return rows;
   if (!against) {
     system.log('dispatch: no --against ref given, so no comparison with an earlier commit');
     return rows;

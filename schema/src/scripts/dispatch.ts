@@ -126,6 +126,8 @@ export type TicketNote = { kind: 'busy'; until: number } | { kind: 'early'; unti
  * task: 'busy' or 'early' and until when, or ''.
  */
 export const dispatch = defineTaskScript({
+  // The ticket's task is only read and put in its line: its events, output and slices are not passed.
+  shared: 'picked',
   keys: [...LINE_KEYS, ...SLOT_KEYS],
   args: ['leaseToken', 'leaseMs', 'ticketTaskId', 'ticketLane', 'retryRatio', 'priorityOffsetMs', 'tokenCapacity', 'tokenWindowMs', 'maxPicks', 'wakeJob'],
   templates: [...TASK_TEMPLATES, ...LINE_TEMPLATES, RUNNING_TEMPLATE],
@@ -143,7 +145,12 @@ end
 local function bind_task(id, tenant)
   TASK_KEY, EVENTS_KEY, OUTPUT_KEY = key_of(TASK_TEMPLATE, id), key_of(EVENTS_TEMPLATE, id), key_of(OUTPUT_TEMPLATE, id)
   TENANT_ALL_KEY = key_of(SLICE_TEMPLATE, tenant, ALL_KEY)
-  for state, index in pairs(INDEX) do TENANT_INDEX[state] = key_of(SLICE_TEMPLATE, tenant, index) end
+  -- Only the slices a transition touches (the old state's and the new one's), when it touches them.
+  TENANT_INDEX = setmetatable({}, { __index = function(slices, state)
+    local key = key_of(SLICE_TEMPLATE, tenant, INDEX[state])
+    rawset(slices, state, key)
+    return key
+  end })
   TENANT = tenant
 end
 

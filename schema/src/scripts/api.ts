@@ -50,7 +50,8 @@ export const create = defineTaskScript({
   templates: LINE_TEMPLATES,
   uses: [BUDGET, LINES],
   body: `
-local fingerprint = redis.sha1hex(TYPE .. '\\0' .. CONTENT)
+-- Only a submit with an idempotency key needs its fingerprint (a SHA-1 of the whole content).
+local fingerprint = IDEMPOTENCY_ENTRY_KEY and redis.sha1hex(TYPE .. '\\0' .. CONTENT)
 if IDEMPOTENCY_ENTRY_KEY then
   local existing = redis.call('GET', IDEMPOTENCY_ENTRY_KEY)
   if existing then

@@ -242,9 +242,9 @@ export function taskScriptCall<S extends AnyTaskScript>(
 ): { keys: string[]; args: (string | number)[] } {
   const given = keys as Record<string, string | undefined>;
   const values = args as Record<string, string | number | undefined>;
-  const declared = new Set<string>([...script.keys, ...script.optionalKeys]);
-  for (const name of Object.keys(given)) if (!declared.has(name)) throw new Error(`undeclared key ${name}`);
-  for (const name of Object.keys(values)) if (!script.args.includes(name)) throw new Error(`undeclared argument ${name}`);
+  const { keyNames, argNames } = declaredNames(script);
+  for (const name in given) if (!keyNames.has(name)) throw new Error(`undeclared key ${name}`);
+  for (const name in values) if (!argNames.has(name)) throw new Error(`undeclared argument ${name}`);
   const fixed = fixedParts(script, redisKeys);
   const callKeys = script.shared.map((slot, i) => fixed.shared[i] ?? slot.build(redisKeys, scope));
   for (const name of script.keys) {
@@ -263,6 +263,15 @@ export function taskScriptCall<S extends AnyTaskScript>(
   }
   for (const value of fixed.tail) callArgs.push(value);
   return { keys: callKeys, args: callArgs };
+}
+
+const DECLARED = new WeakMap<AnyTaskScript, { keyNames: ReadonlySet<string>; argNames: ReadonlySet<string> }>();
+
+/** A script's declared key and argument names, as sets made once (every call checks against them). */
+function declaredNames(script: AnyTaskScript): { keyNames: ReadonlySet<string>; argNames: ReadonlySet<string> } {
+  let names = DECLARED.get(script);
+  if (!names) DECLARED.set(script, (names = { keyNames: new Set([...script.keys, ...script.optionalKeys]), argNames: new Set(script.args) }));
+  return names;
 }
 
 /** What every call of a script passes alike, for one RedisKeys: its fixed shared keys, the tasks channel, its channels and templates. */

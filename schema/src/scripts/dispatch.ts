@@ -261,7 +261,6 @@ for pick = 1, tonumber(MAX_PICKS) do
         if lane == 'retry' then redis.call('HINCRBY', ${STATE}, tenant_field(tenant, '${TenantField.RETRIES}'), -1) end
         if credit then redis.call('HSET', ${STATE}, tenant_field(tenant, '${TenantField.CREDIT}'), fmt(credit)) end
         local priority = task and task.priority or 'NORMAL'
-        count('dispatch_dequeued:' .. tenant .. ':' .. priority)
         -- Counted in the claim's own commit (one write of the stats hash).
         local function on_claim()
           count('dispatch_starts:' .. tenant .. ':' .. priority)
@@ -283,7 +282,9 @@ for pick = 1, tonumber(MAX_PICKS) do
           return reply(outcome)
         end
         -- Not claimable after all (running under a live lease, not due, finished, gone): out of
-        -- its line, and the tenant keeps its tag for its next task.
+        -- its line, and the tenant keeps its tag for its next task. (A start counts its task out
+        -- of the line by \`dispatch_starts\` alone: one counter fewer on every start.)
+        count('dispatch_dequeued:' .. tenant .. ':' .. priority)
         if task then redis.call('HSET', TASK_KEY, 'queued', '') end
         redis.call('ZADD', READY_KEY, top[2], top[1])
       end

@@ -82,9 +82,10 @@ local function observe(name, ms)
   for _, le in ipairs(LATENCY_BUCKETS_MS) do
     if ms <= le then bucket = tostring(le); break end
   end
+  -- No \`:count\` field: the count is the sum of the buckets (task-stats.ts \`histogram\`), and
+  -- every field costs each transition a read and a write of the stats hash.
   count(name .. ':le:' .. bucket)
   count(name .. ':sum_ms', math.max(0, math.floor(ms)))
-  count(name .. ':count')
 end
 -- One HINCRBY for a single field; for several, one HMGET and one HSET instead of one HINCRBY
 -- each (the script is atomic: nothing can change the hash between the read and the write).

@@ -59,11 +59,11 @@ export function startOurArm(system: BenchSystem, workers: number, concurrency: n
  */
 export function startPeerArm(system: BenchSystem, workers: number, concurrency: number): Promise<PipelineArm> {
   return startArm(system, 'BullMQ peer', (own) => {
-    const env = { REDIS_URL: own.redis.url };
+    // NODE_ENV as ours runs with: Apollo's production defaults (no landing page, no stack traces).
+    const env = { REDIS_URL: own.redis.url, NODE_ENV: 'production' };
     const server = startScript(join(PEER, 'server.ts'), 'peer listening', 'peer-server', { ...env, PORT: '0' }).then((service): Running => {
       const { port } = JSON.parse(service.lines.find((line) => line.includes('peer listening'))!) as { port: number };
-      const url = `http://127.0.0.1:${port}`;
-      return { service, url, wsUrl: `ws://127.0.0.1:${port}/graphql`, stop: async () => void (await stopAll([service])) };
+      return { service, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/graphql`, stop: async () => void (await stopAll([service])) };
     });
     const started = Promise.all(
       Array.from({ length: workers }, (_, i) => startScript(join(PEER, 'worker.ts'), 'peer worker ready', `peer-worker-${i}`, { ...env, PEER_CONCURRENCY: String(concurrency) })),

@@ -281,14 +281,16 @@ local changes = { state = 'COMPLETED', result = RESULT, progress = 1, completedA
 observe('duration', now - tonumber(task.startedAt or now))
 count('completed:' .. task.type)
 if USAGE ~= '' then changes.usage = USAGE end
--- The attempt's last chunk, in the same step: its text put together is the result.
+-- The attempt's last chunk, in the same step: its text put together is the result. One that
+-- starts the attempt's text names the model of the attempt's last call (recordUsage's usageAttempt).
 local seq = tonumber(task.outputSeq or '0') + 1
+local model = task.usageAttempt == task.attempt and task.usageModel or ''
 if tonumber(task.outputBytes or '0') ~= tonumber(STREAMED_BYTES) then
   -- The stream holds other than what the worker knows it wrote (an append applied after the
   -- worker gave up on it): the last chunk replaces it all with the result.
-  emit_output(task.id, task.attempt, seq, true, true, RESULT)
+  emit_output(task.id, task.attempt, seq, true, true, RESULT, model)
 else
-  emit_output(task.id, task.attempt, seq, seq == 1 or FINAL_RESET == '1', true, FINAL_TEXT)
+  emit_output(task.id, task.attempt, seq, seq == 1 or FINAL_RESET == '1', true, FINAL_TEXT, model)
 end
 return {'ok', commit(task, changes, 'transition', '${TransitionReason.COMPLETED}')}
 `,

@@ -13,6 +13,8 @@
  *               `Task.history` are read from it.
  */
 
+import { TransitionReason } from './transition-reasons.ts';
+
 /** Why an attempt moved on to another model (GraphQL `ModelSwitchReason`). */
 export const ModelSwitchReason = {
   /** The stream broke after output began. */
@@ -115,23 +117,25 @@ export function parseUsageLog(value: string | null | undefined): UsageLogEntry[]
 }
 
 /** The transition reason of a switch that moves a task on in its chain without counting a retry. */
-export const MODEL_SWITCH_TRANSITION = 'switched model';
+export const MODEL_SWITCH_TRANSITION = TransitionReason.MODEL_SWITCH;
 
 /**
  * What a history entry shows of the model chain, from the record as it was after the transition:
  * on a transition that ends an attempt after a call answered (its state is not ACTIVE or PENDING,
  * and the last call logged is of the record's attempt), that call's model and chain place; and on
- * a switch, its reason. Nothing for the others: a claim, a deferral, an attempt no call answered.
+ * a switch, its reason (whether or not a call answered: a refusal is billed nothing, so logs no
+ * call). No model for the others: a claim, a deferral, an attempt no call answered.
  */
 export function transitionModel(
   task: { attempt: number; state: string; usageLog: string | null; chain: string | null },
   reason: string | null,
 ): { model: string | null; chainIndex: number | null; switchReason: ModelSwitchReason | null } {
-  const none = { model: null, chainIndex: null, switchReason: null };
+  // A switch is shown whether or not a call of the attempt answered (a refusal is billed nothing).
+  const switchReason = reason === MODEL_SWITCH_TRANSITION ? decodeTaskChain(task.chain).switchReason : null;
+  const none = { model: null, chainIndex: null, switchReason };
   if (task.state === 'ACTIVE' || task.state === 'PENDING' || !task.usageLog) return none;
   const last = task.usageLog.slice(task.usageLog.lastIndexOf('\n') + 1);
   const [call] = parseUsageLog(last);
   if (!call || call.attempt !== task.attempt) return none;
-  const switchReason = reason === MODEL_SWITCH_TRANSITION ? decodeTaskChain(task.chain).switchReason : null;
   return { model: call.model, chainIndex: call.chainIndex, switchReason };
 }

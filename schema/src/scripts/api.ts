@@ -40,13 +40,14 @@ export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'miss
  * The job goes on the queue in the same step as the record (what bee-queue's addJob does with a
  * given id: HSET jobs, LPUSH waiting), so a submit is one round trip and no task is stored
  * without its job. The job id is the new task's id, which no job can have yet. `job` is the
- * task's job as bee-queue stores it (`encodeBeeQueueJob`); '' stores the task unqueued.
+ * task's job as bee-queue stores it (`encodeBeeQueueJob`); '' stores the task unqueued. `chain`
+ * is the task's own model chain (schema/src/model-chain.ts `encodeTaskChain`), '' for the configured one.
  * Replies {'created', version, field, value, ...} | {'existing', id} | {'conflict', id}.
  */
 export const create = defineTaskScript({
   keys: ['sequence', 'ids', 'typeIndex', 'tenantTypeIndex', 'jobs', 'waiting', ...BUDGET_KEYS, ...LINE_KEYS],
   optionalKeys: ['idempotencyEntry'],
-  args: ['id', 'apiKeyId', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job', 'priority', 'cost', 'priorityOffsetMs', 'trace'],
+  args: ['id', 'apiKeyId', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job', 'priority', 'cost', 'priorityOffsetMs', 'trace', 'chain'],
   templates: LINE_TEMPLATES,
   uses: [BUDGET, LINES],
   body: `
@@ -75,6 +76,8 @@ local task = {
 if IDEMPOTENCY_ENTRY_KEY then task.idempotencyKey = IDEMPOTENCY_KEY end
 -- The submit's trace context (a W3C traceparent), handed to each attempt by its claim.
 if TRACE ~= '' then task.trace = TRACE end
+-- Its own model chain (schema/src/model-chain.ts), when the submit named one.
+if CHAIN ~= '' then task.chain = CHAIN end
 -- Queued: in its tenant's new line at once, so it competes from its submit on (docs/dispatch.md).
 if JOB ~= '' then task.queued, task.queuedAt = 'new', str(now) end
 local flat = {}

@@ -14,7 +14,7 @@ import { EMIT_OUTPUT, outputChannel } from './output.ts';
 /** A worker's fenced write: done, or refused because the lease is no longer held. */
 export type WriteOutcome = { status: 'ok'; version: number; nextAttemptAt: number | null } | { status: 'stale'; state: string };
 
-function decodeWrite(reply: unknown): WriteOutcome {
+export function decodeWrite(reply: unknown): WriteOutcome {
   const [status, first, second] = replyList(reply);
   return status === 'ok'
     ? { status: 'ok', version: Number(first), nextAttemptAt: second ? Number(second) : null }
@@ -35,6 +35,8 @@ export interface ClaimedTask {
   traceContext: string | null;
   /** How it waited for this attempt, from the record before the claim (tracing reads it). */
   waited: ClaimWait;
+  /** Its model chain and place in it, raw (schema/src/model-chain.ts); null or absent: the configured chain from its start. */
+  chain?: string | null;
 }
 
 export interface ClaimWait {

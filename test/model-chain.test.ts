@@ -5,7 +5,9 @@
  * content-filter refusal go to the next model at once; the chain goes to OpenRouter as its
  * `models` parameter; a submit's own chain, and the refusal of a model OPENROUTER_ALLOWED_MODELS
  * does not list; a task whose whole chain is open waits (reason CIRCUIT_OPEN) with no retry
- * counted. Every call records the model that answered, its chain place and the switch reason.
+ * counted; a model whose breaker opened is skipped for the next model by every worker within a
+ * second, with one probe per half-open period. Every call records the model that answered, its
+ * chain place and the switch reason.
  */
 import { describe, expect, it } from 'vitest';
 import { CircuitState } from '../schema/src/circuit.ts';
@@ -190,5 +192,36 @@ describe('model chains', () => {
     const done = await waitForTask(system.server, id, 'COMPLETED', { timeoutMs: 10_000 });
     expect(done.retryCount).toBe(0);
     expect(fake.requests.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('skips a model whose breaker opened within a second on every worker, for the next model of the chain, with one probe per half-open period', async () => {
+    const fake = await system.startFake();
+    fake.setModel(PRIMARY, { down: true });
+    const env = workerEnv(fake, { CIRCUIT_VOLUME_THRESHOLD: '4', CIRCUIT_FAILURE_THRESHOLD: '0.5', CIRCUIT_TIMEOUT: '1', CIRCUIT_WINDOW_MS: '10000', WORKER_CONCURRENCY: '2' });
+    for (const id of ['chain-a', 'chain-b', 'chain-c']) await system.startWorker({ ...env, WORKER_ID: id });
+    const breaker = async () => (await system.redis.client.hget(system.keys.modelBreakers(), PRIMARY)) ?? '';
+    const openings: number[] = [];
+    const ids: string[] = [];
+    // Tasks keep coming for 4.5 s; every one completes on the second model.
+    const until = Date.now() + 4500;
+    while (Date.now() < until) {
+      ids.push(await submitted(`${SAMPLE_TEXT} Breaker ${ids.length}.`));
+      const [state, openedAt] = (await breaker()).split(':');
+      if (state === 'OPEN' && Number(openedAt) !== openings.at(-1)) openings.push(Number(openedAt));
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+    for (const id of ids) await waitForTask(system.server, id, 'COMPLETED');
+    expect(openings.length).toBeGreaterThanOrEqual(2);
+    const naming = (request: (typeof fake.requests)[number]) => (request.body as { model: string }).model === PRIMARY || ((request.body as { models?: string[] }).models ?? []).includes(PRIMARY);
+    // From a second after it opened, only its probes name it: exactly one per half-open period.
+    for (const [i, openedAt] of openings.entries()) {
+      const next = openings[i + 1] ?? Number.POSITIVE_INFINITY;
+      const calls = fake.requests.filter((request) => request.at >= openedAt + 1000 && request.at < next && naming(request));
+      // The probe that failed opened it again; the last period's probe may not have come yet.
+      if (i < openings.length - 1) expect(calls.length, `calls naming the primary after opening ${i}`).toBe(1);
+      else expect(calls.length).toBeLessThanOrEqual(1);
+      for (const call of calls) expect((call.body as { model: string }).model).toBe(PRIMARY);
+    }
+    expect(fake.bill().generations.every((generation) => generation.model === SECOND)).toBe(true);
   });
 });

@@ -5,14 +5,14 @@
  * every broken stream finishes on a fallback, and every task's assembled output equals its
  * result byte for byte; the model recorded for each call is the one the fake answered with, in
  * 100 % of calls; and the ledger equals the fake's bill to the nano-dollar, each call at its own
- * model's price.
+ * model's price; /metrics counts the calls by model and outcome, and the switches.
  */
 import { describe, expect, it } from 'vitest';
 import { parseUsageLog } from '../schema/src/model-chain.ts';
 import { parseOutputEntry } from '../schema/src/scripts/output.ts';
 import { fakeCost, seededRandom } from '../tools/fake-openrouter.ts';
 import { useSystem } from './support/fixtures.ts';
-import { graphql, SAMPLE_TEXT } from './support/system.ts';
+import { graphql, metricSample, SAMPLE_TEXT } from './support/system.ts';
 import { waitFor } from './support/wait-for.ts';
 
 const PRIMARY = 'flaky/primary';
@@ -116,5 +116,16 @@ describe('a flaky primary model', () => {
       const brokeAt = calls.findIndex((call) => call.generationId === generation.generationId);
       expect(calls[brokeAt + 1]).toMatchObject({ model: SECOND, chainIndex: 1, switchReason: 'STREAM_BROKEN', attempt: calls[brokeAt]!.attempt + 1 });
     }
+
+    // /metrics: calls by model and outcome (the fallback's answers count for it; the primary's
+    // failures before output, which OpenRouter passed over, and its broken streams against it),
+    // and the switches.
+    const metric = async (model: string, outcome: string) => (await metricSample(system.server, `atf_model_calls_total{model="${model}",outcome="${outcome}"}`)) ?? 0;
+    const passedOver = fake.requests.filter((request) => request.modelTries?.[0]?.status !== 200).length;
+    await waitFor(async () => (await metric(SECOND, 'ok')) + (await metric(PRIMARY, 'ok')) >= completed && (await metric(PRIMARY, 'failed')) >= passedOver + broken.length, {
+      message: 'the model calls in /metrics',
+    });
+    expect(await metric(SECOND, 'ok')).toBe(bill.filter((generation) => generation.model === SECOND && generation.completed).length);
+    expect(await metricSample(system.server, 'atf_model_switches_total{reason="STREAM_BROKEN"}')).toBe(broken.length);
   });
 });

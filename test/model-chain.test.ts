@@ -140,6 +140,25 @@ describe('model chains', () => {
     expect(task.usage!.perCall).toMatchObject([{ attempt: 2, model: SECOND, switchReason: 'CONTEXT_LENGTH' }]);
   });
 
+  it('fails a context-length refusal by the last model for good, and an operator retry starts the chain over', async () => {
+    const fake = await system.startFake();
+    fake.setServerFallback(false);
+    for (const model of [PRIMARY, SECOND, THIRD]) fake.setModel(model, { maxContextTokens: 10 });
+    await system.startWorker(workerEnv(fake));
+    const id = await submitted(`${SAMPLE_TEXT} Too long for every model.`);
+    await waitForTask(system.server, id, 'DLQ');
+    const failed = await chainTask(id);
+    expect(failed.retryCount).toBe(0);
+    expect(failed.history.filter((entry) => entry.reason === TransitionReason.MODEL_SWITCH).map((entry) => entry.switchReason)).toEqual(['CONTEXT_LENGTH', 'CONTEXT_LENGTH']);
+    expect(fake.requests.map((request) => (request.body as { model: string }).model)).toEqual([PRIMARY, SECOND, THIRD]);
+
+    for (const model of [PRIMARY, SECOND, THIRD]) fake.setModel(model, null);
+    const retried = await graphql(system.server, 'mutation ($id: ID!) { retryTask(id: $id) { id } }', { id });
+    expect(retried.errors).toBeUndefined();
+    await waitForTask(system.server, id, 'COMPLETED');
+    expect((await chainTask(id)).history.at(-1)).toMatchObject({ state: 'COMPLETED', model: PRIMARY, chainIndex: 0 });
+  });
+
   it('moves a content-filter refusal at once to OPENROUTER_CONTENT_FILTER_FALLBACK', async () => {
     const fake = await system.startFake();
     for (const model of [PRIMARY, SECOND, THIRD]) fake.setModel(model, { contentFilter: /FLAGGED/ });
@@ -176,8 +195,9 @@ describe('model chains', () => {
   it('holds a task whose whole chain is open, with reason CIRCUIT_OPEN and no retry counted, until a model may be tried', async () => {
     const fake = await system.startFake();
     await system.startWorker(workerEnv(fake, { CIRCUIT_TIMEOUT: '30' }));
-    const now = Number((await system.redis.client.time())[0]) * 1000;
-    const open = encodeModelBreaker({ state: CircuitState.OPEN, openedAt: now, halfOpenAt: now + 1500, probeUntil: null });
+    const [seconds, micros] = await system.redis.client.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const open = encodeModelBreaker({ state: CircuitState.OPEN, openedAt: now, halfOpenAt: now + 2500, probeUntil: null });
     await system.redis.client.hset(system.keys.modelBreakers(), THIRD, open, SAFE, open);
     // Every worker reads the breakers at least every 500 ms.
     await new Promise((resolve) => setTimeout(resolve, 700));

@@ -150,7 +150,8 @@ return {'ok', version}
 /**
  * reopen: an operator sends a DLQ or CANCELLED task back to work (PENDING). The caller then
  * queues it on the retry queue. Leaving the DLQ and the state change are one step.
- * `resetRetryCount` is '1' to start the retry count over.
+ * `resetRetryCount` is '1' to start the retry count over. Its model chain starts over from its
+ * first model (schema/src/model-chain.ts).
  */
 export const reopen = defineTaskScript({
   keys: [...LINE_KEYS],
@@ -165,6 +166,17 @@ local now = now_ms()
 local changes = { state = 'PENDING', progress = 0, dlqClass = false, nextAttemptAt = false,
   reopens = tonumber(task.reopens or '0') + 1, queued = 'retry', queuedAt = now }
 if RESET_RETRY_COUNT == '1' then changes.retryCount = 0 end
+-- Its model chain starts over from its first model (a task's own chain stays its own; a field
+-- that is not JSON goes, and the task runs the configured chain).
+if task.chain then
+  local ok, chain = pcall(cjson.decode, task.chain)
+  if ok and type(chain) == 'table' then
+    chain.index, chain.switchReason = 0, cjson.null
+    changes.chain = cjson.encode(chain)
+  else
+    changes.chain = false
+  end
+end
 -- Back in its tenant's retry line at once (its job on the retry queue is its ticket).
 enqueue_task(task.tenant, 'retry', task.cost or '1', task.id, priority_order(now * 1000 + tonumber(task.order) % 1000, task.priority, PRIORITY_OFFSET_MS))
 count('dispatch_queued:' .. task.tenant .. ':' .. (task.priority or 'NORMAL'))

@@ -23,6 +23,7 @@ import { createHeldRelease } from './held-release.ts';
 import { createProviderRateLimiter } from './rate-limiter.ts';
 import { createProviderCircuit } from './resilience.ts';
 import { createModelBreakers } from './model-breakers.ts';
+import { createChainStore } from './chain-store.ts';
 import { createRunner } from './runner.ts';
 import { startSweeper } from './sweeper.ts';
 import { createSummarizeHandler } from './tasks/summarize.ts';
@@ -182,6 +183,8 @@ export function createWorker(config: WorkerConfig, logger: Logger, hooks: Worker
     concurrency: config.concurrency,
     output: { flushMs: config.output.flushMs, flushChars: config.output.flushChars, maxBytes: config.output.maxBytes },
     model,
+    // The chain is a remote provider's: the embedded summarizer has one model of its own.
+    ...(config.openRouter ? { models: config.models, contentFilterFallback: config.contentFilterFallback, chainStore: createChainStore({ redis, keys, workerId: config.workerId, maxEventsPerTask: config.taskEventsMax }) } : {}),
     budget: { applies: budgetTenants.has, estimateNano, holdMs: config.providerTimeoutMs + config.usageReconcileMs + 30_000, recheckMs: config.budgetRecheckMs },
     retryRatio: () => retryRatio,
     circuit,

@@ -66,6 +66,12 @@ export type SubmitTaskInput = {
   content: string;
   /** A resend with the same key returns the task the first send created. */
   idempotencyKey?: string | null | undefined;
+  /**
+   * The models to try, in order, for this task only (instead of OPENROUTER_MODELS). When
+   * OPENROUTER_ALLOWED_MODELS is set, each must be one of those; any other is refused with
+   * BAD_USER_INPUT and nothing is stored. Null or absent: the configured chain.
+   */
+  models?: Array<string> | null | undefined;
   /** Where the task goes in its tenant's line; NORMAL when not given. */
   priority?: TaskPriority | null | undefined;
   type?: TaskType | null | undefined;

@@ -202,7 +202,7 @@ export function TaskView(props: { id: string; canWrite?: boolean; traceUrlTempla
             <ol class="timeline">
               <For each={task().history}>
                 {(step, index) => (
-                  <li data-state={step.state} data-model={step.model ?? undefined}>
+                  <li data-model={step.model ?? undefined}>
                     <StateBadge state={step.state} /> <time class="muted" datetime={step.at}>{formatTime(step.at)}</time>
                     <Show when={step.reason}> · {step.reason}</Show>
                     {/* The model that answered the attempt this step ends; its chain place when it is another model than before. */}

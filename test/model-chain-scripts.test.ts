@@ -1,0 +1,67 @@
+/**
+ * The model chain's scripts against a real Redis (docs/operations.md, "Model chains"): a
+ * zombie attempt (its lease taken over) cannot move the task on in its chain.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeTaskChain } from '../schema/src/model-chain.ts';
+import { createRedisKeys } from '../schema/src/redis-keys.ts';
+import { createTaskRepository } from '../server/infra/task-repository.ts';
+import { createChainStore } from '../worker/chain-store.ts';
+import { createTaskStore } from '../worker/task-store.ts';
+import { startRedis, type TestRedis } from './support/redis-server.ts';
+
+let redis: TestRedis;
+const keys = createRedisKeys(`chain-${randomUUID().slice(0, 8)}`);
+let repository: ReturnType<typeof createTaskRepository>;
+
+const storeFor = (workerId: string, leaseMs = 60_000) => createTaskStore({ redis: redis.client, keys, workerId, leaseMs, maxEventsPerTask: 100 });
+const chainStoreFor = (workerId: string) => createChainStore({ redis: redis.client, keys, workerId, maxEventsPerTask: 100 });
+
+async function newTask(): Promise<string> {
+  const id = randomUUID();
+  await repository.create({ id, tenant: 't', type: 'SUMMARIZE', content: 'Some text.', maxRetries: 3, idempotencyKey: null });
+  return id;
+}
+
+const aSwitch = (index: number, countsRetry = false) => ({
+  error: { errorClass: 'PROVIDER_ERROR' as const, message: 'the answer broke off', httpStatus: 200, attempt: 1 },
+  retryDelayMs: 0,
+  countsRetry,
+  chain: { models: null, index, switchReason: 'STREAM_BROKEN' as const },
+  reason: 'PROVIDER_ERROR',
+});
+
+beforeAll(async () => {
+  redis = await startRedis();
+  repository = createTaskRepository({ redis: redis.client, keys, maxEventsPerTask: 100, idempotencyTtlSeconds: 60 });
+});
+
+afterAll(async () => {
+  await redis?.dispose();
+});
+
+describe('taskSwitchModel', () => {
+  it("refuses a zombie: an attempt whose lease was taken over moves neither the task's model nor its retries", async () => {
+    const id = await newTask();
+    const zombie = storeFor('zombie', 50);
+    expect(await zombie.claim(id, 'zombie-token')).toMatchObject({ status: 'claimed', attempt: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await storeFor('fresh').claim(id, 'fresh-token')).toMatchObject({ status: 'claimed', attempt: 2 });
+    const before = (await repository.get(id))!;
+
+    // Its stream broke: it would move the task to the next model, and to the first with a retry.
+    expect(await chainStoreFor('zombie').switchModel({ taskId: id, tenant: 't', token: 'zombie-token' }, aSwitch(1))).toEqual({ status: 'stale', state: 'ACTIVE' });
+    expect(await chainStoreFor('zombie').switchModel({ taskId: id, tenant: 't', token: 'zombie-token' }, aSwitch(0, true))).toEqual({ status: 'stale', state: 'ACTIVE' });
+
+    const after = (await repository.get(id))!;
+    expect(after).toMatchObject({ state: 'ACTIVE', version: before.version, retryCount: before.retryCount, attempt: 2, chain: null });
+    expect(after.errors).toEqual(before.errors);
+
+    // The lease holder's switch is what moves it.
+    expect(await chainStoreFor('fresh').switchModel({ taskId: id, tenant: 't', token: 'fresh-token' }, aSwitch(2))).toMatchObject({ status: 'ok' });
+    const moved = (await repository.get(id))!;
+    expect(moved).toMatchObject({ state: 'SCHEDULED', retryCount: before.retryCount, waitReason: 'RETRY_DELAY' });
+    expect(decodeTaskChain(moved.chain)).toEqual({ models: null, index: 2, switchReason: 'STREAM_BROKEN' });
+  });
+});

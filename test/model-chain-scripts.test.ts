@@ -1,10 +1,11 @@
 /**
  * The model chain's scripts against a real Redis (docs/operations.md, "Model chains"): a
- * zombie attempt (its lease taken over) cannot move the task on in its chain.
+ * zombie attempt (its lease taken over) cannot move the task on in its chain, and a task's
+ * usage log stays bounded however many calls it makes, while its sums count every call.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeTaskChain } from '../schema/src/model-chain.ts';
+import { decodeTaskChain, parseUsageLog, USAGE_LOG_MAX_CALLS } from '../schema/src/model-chain.ts';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { createTaskRepository } from '../server/infra/task-repository.ts';
 import { createChainStore } from '../worker/chain-store.ts';
@@ -63,5 +64,25 @@ describe('taskSwitchModel', () => {
     const moved = (await repository.get(id))!;
     expect(moved).toMatchObject({ state: 'SCHEDULED', retryCount: before.retryCount, waitReason: 'RETRY_DELAY' });
     expect(decodeTaskChain(moved.chain)).toEqual({ models: null, index: 2, switchReason: 'STREAM_BROKEN' });
+  });
+});
+
+describe('the usage log', () => {
+  it(`keeps the last ${USAGE_LOG_MAX_CALLS} calls of a task, while its sums count them all`, async () => {
+    const id = await newTask();
+    const store = storeFor('worker');
+    await store.claim(id, 'token');
+    const lease = { taskId: id, tenant: 't', token: 'token' };
+    const calls = USAGE_LOG_MAX_CALLS + 7;
+    for (let i = 1; i <= calls; i += 1) {
+      const usage = { model: `vendor/m${i}`, generationId: `gen-${i}`, promptTokens: 1, completionTokens: 2, cachedTokens: 0, reasoningTokens: 0, costUsd: 0.000001, estimated: false, chainIndex: 0, switchReason: null };
+      expect(await store.recordUsage(lease, 1, usage, null)).toBe(true);
+    }
+    const record = (await repository.get(id))!;
+    const log = parseUsageLog(record.usageLog);
+    expect(log).toHaveLength(USAGE_LOG_MAX_CALLS);
+    expect(log[0]!.generationId).toBe(`gen-${calls - USAGE_LOG_MAX_CALLS + 1}`);
+    expect(log.at(-1)!.generationId).toBe(`gen-${calls}`);
+    expect(record).toMatchObject({ usageCalls: calls, usageCostNano: calls * 1000, usageModel: `vendor/m${calls}` });
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The model chain's scripts against a real Redis (docs/operations.md, "Model chains"): a
- * zombie attempt (its lease taken over) cannot move the task on in its chain, and a task's
+ * zombie attempt (its lease taken over) cannot move the task on in its chain, an ordinary
+ * failure after a switch keeps the task's place but not the switch's reason, and a task's
  * usage log stays bounded however many calls it makes, while its sums count every call.
  */
 import { randomUUID } from 'node:crypto';
@@ -64,6 +65,23 @@ describe('taskSwitchModel', () => {
     const moved = (await repository.get(id))!;
     expect(moved).toMatchObject({ state: 'SCHEDULED', retryCount: before.retryCount, waitReason: 'RETRY_DELAY' });
     expect(decodeTaskChain(moved.chain)).toEqual({ models: null, index: 2, switchReason: 'STREAM_BROKEN' });
+  });
+  it("forgets the switch's reason once the attempt it sent fails otherwise, keeping the task's place in its chain", async () => {
+    const id = await newTask();
+    const store = storeFor('worker');
+    await store.claim(id, 'one');
+    expect(await chainStoreFor('worker').switchModel({ taskId: id, tenant: 't', token: 'one' }, aSwitch(1))).toMatchObject({ status: 'ok' });
+    expect(await store.claim(id, 'two')).toMatchObject({ status: 'claimed', attempt: 2 });
+    const failed = await store.fail({ taskId: id, tenant: 't', token: 'two' }, {
+      state: 'SCHEDULED',
+      error: { errorClass: 'PROVIDER_ERROR', message: 'a 503 before any output', httpStatus: 503, attempt: 2 },
+      retryDelayMs: 0,
+      reason: 'PROVIDER_ERROR',
+    });
+    expect(failed).toMatchObject({ status: 'ok' });
+    const record = (await repository.get(id))!;
+    expect(record.retryCount).toBe(1);
+    expect(decodeTaskChain(record.chain)).toEqual({ models: null, index: 1, switchReason: null });
   });
 });
 

@@ -3,7 +3,8 @@
  * "Model chains"): a stream that breaks after output began finishes on the next model, its text
  * starting over with a reset chunk that names the model; a context-length refusal and a
  * content-filter refusal go to the next model at once; the chain goes to OpenRouter as its
- * `models` parameter; a submit's own chain, and the refusal of a model OPENROUTER_ALLOWED_MODELS
+ * `models` parameter; a submit's own chain, an idempotency key resent with other models
+ * (CONFLICT), and the refusal of a model OPENROUTER_ALLOWED_MODELS
  * does not list; a task whose whole chain is open waits (reason CIRCUIT_OPEN) with no retry
  * counted; a model whose breaker opened is skipped for the next model by every worker within a
  * second, with one probe per half-open period. Every call records the model that answered, its
@@ -190,6 +191,34 @@ describe('model chains', () => {
     const refused = await submit(`${SAMPLE_TEXT} Refused chain.`, [OTHER]);
     expect(refused.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', details: { reason: 'MODEL_NOT_ALLOWED', models: [OTHER] } });
     expect(await system.redis.client.zcard(system.keys.taskIds())).toBe(before);
+  });
+
+  it('treats a resend with the same idempotency key but other models as another request: CONFLICT, nothing stored', async () => {
+    const send = (models?: string[]) =>
+      graphql<{ submitTask: { id: string } }>(system.server, 'mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { id } }', {
+        input: { content: `${SAMPLE_TEXT} Keyed chain.`, idempotencyKey: 'chain-key-1', ...(models ? { models } : {}) },
+      });
+    const first = await send([THIRD, SAFE]);
+    const id = first.data!.submitTask.id;
+    expect((await send([THIRD, SAFE])).data!.submitTask.id).toBe(id);
+    const before = await system.redis.client.zcard(system.keys.taskIds());
+    for (const models of [[SAFE, THIRD], [THIRD], undefined]) {
+      const resent = await send(models);
+      expect(resent.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', details: { taskId: id } });
+    }
+    expect(await system.redis.client.zcard(system.keys.taskIds())).toBe(before);
+    // Without models, a key keeps its meaning: the same content is the same task.
+    const plain = await graphql<{ submitTask: { id: string } }>(system.server, 'mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { id } }', {
+      input: { content: `${SAMPLE_TEXT} Keyed, no chain.`, idempotencyKey: 'chain-key-2' },
+    });
+    const again = await graphql<{ submitTask: { id: string } }>(system.server, 'mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { id } }', {
+      input: { content: `${SAMPLE_TEXT} Keyed, no chain.`, idempotencyKey: 'chain-key-2' },
+    });
+    expect(again.data!.submitTask.id).toBe(plain.data!.submitTask.id);
+    // No worker ran them: cancelled, so the next test's worker does not take them up.
+    for (const taskId of [id, plain.data!.submitTask.id]) {
+      expect((await graphql(system.server, 'mutation ($id: ID!) { cancelTask(id: $id) { id } }', { id: taskId })).errors).toBeUndefined();
+    }
   });
 
   it('holds a task whose whole chain is open, with reason CIRCUIT_OPEN and no retry counted, until a model may be tried', async () => {

@@ -7,8 +7,8 @@
  *               (`SubmitTaskInput.models`; null: the configured one), the place its next attempt
  *               starts from, and why the last attempt moved it there (null: no switch). Written
  *               by the submit (a chain of its own) and by the worker's switch (taskSwitchModel).
- *   `usageLog`  one line of JSON per provider call, appended by recordUsage (scripts/usage.ts):
- *               the model that answered, its place in the chain, the switch that led to its
+ *   `usageLog`  one line of JSON per provider call, appended by recordUsage (scripts/usage.ts),
+ *               the last USAGE_LOG_MAX_CALLS calls: the model that answered, its place in the chain, the switch that led to its
  *               attempt, and what it cost. `Task.usage.perCall` and the models in
  *               `Task.history` are read from it.
  */
@@ -69,6 +69,14 @@ export function parseModelList(text: string | undefined): string[] {
 /** Longest model id a submit may name (OpenRouter's ids are far shorter), and most models in one chain. */
 export const MAX_MODEL_ID_LENGTH = 200;
 export const MAX_CHAIN_LENGTH = 10;
+
+/**
+ * Most calls `usageLog` keeps: the oldest line goes when a call would pass it. The log rides in
+ * every event of the task (up to TASK_EVENTS_MAX of them), and retries, model switches and
+ * reopens add calls without end; the task's sums (`usageCalls`, `usageCostNano`, ...) and the
+ * ledger still count every call.
+ */
+export const USAGE_LOG_MAX_CALLS = 50;
 
 /** One provider call as `usageLog` keeps it (keys `a m i s g p c n e t`, short: the log rides in every event of the task). */
 export interface UsageLogEntry {

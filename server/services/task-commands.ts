@@ -89,7 +89,7 @@ export function createTaskCommands(options: TaskCommandsOptions) {
     }
     span?.end(outcome);
     if (outcome.status === 'conflict') {
-      throw new AppError(ErrorCode.CONFLICT, 'idempotencyKey was already used with different content', {
+      throw new AppError(ErrorCode.CONFLICT, 'idempotencyKey was already used with a different request (content, type or models)', {
         details: { taskId: outcome.taskId },
       });
     }

@@ -42,6 +42,7 @@ export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'miss
  * without its job. The job id is the new task's id, which no job can have yet. `job` is the
  * task's job as bee-queue stores it (`encodeBeeQueueJob`); '' stores the task unqueued. `chain`
  * is the task's own model chain (schema/src/model-chain.ts `encodeTaskChain`), '' for the configured one.
+ * An idempotency key used again with another type, content or chain is a conflict.
  * Replies {'created', version, field, value, ...} | {'existing', id} | {'conflict', id}.
  */
 export const create = defineTaskScript({
@@ -51,7 +52,9 @@ export const create = defineTaskScript({
   templates: LINE_TEMPLATES,
   uses: [BUDGET, LINES],
   body: `
-local fingerprint = redis.sha1hex(TYPE .. '\\0' .. CONTENT)
+-- What a resend must repeat: its type, content and own chain (a resend naming other models is
+-- another request, as in Stripe's idempotency keys). Without a chain, the fingerprint of before.
+local fingerprint = redis.sha1hex(TYPE .. '\\0' .. CONTENT .. (CHAIN ~= '' and ('\\0' .. CHAIN) or ''))
 if IDEMPOTENCY_ENTRY_KEY then
   local existing = redis.call('GET', IDEMPOTENCY_ENTRY_KEY)
   if existing then

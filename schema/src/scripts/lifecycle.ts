@@ -328,6 +328,15 @@ else
   changes.dlqClass = failure.errorClass
 end
 changes.errors = with_error(task, cjson.encode(failure))
+-- The attempt a model switch sent here failed otherwise: the next one is no switch, so its calls
+-- name no switch reason (schema/src/model-chain.ts); the task keeps its place in the chain.
+if task.chain then
+  local ok, chain = pcall(cjson.decode, task.chain)
+  if ok and type(chain) == 'table' and chain.switchReason ~= nil and chain.switchReason ~= cjson.null then
+    chain.switchReason = cjson.null
+    changes.chain = cjson.encode(chain)
+  end
+end
 return {'ok', commit(task, changes, 'transition', REASON), str(next_attempt_at)}
 `,
   decode: decodeWrite,

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { BUDGET, BUDGET_KEYS } from './budgets.ts';
 import { DispatchField } from '../dispatch.ts';
+import { USAGE_LOG_MAX_CALLS } from '../model-chain.ts';
 import { defineTaskScript } from './kit.ts';
 
 /** The counters of `RedisKeys.usageHour`, field `<tenant>\t<apiKeyId>\t<model>\t<metric>`. */
@@ -112,7 +113,8 @@ const total = (kind: UsageTotalKind) => `total .. '${kind}'`;
  * tenant, API key and model, the all-time totals and the tenant's day and month spend; and
  * releases the call's budget reservation. A task's first recorded call counts it in `tasks`; an
  * estimated call counts in `estimatedCalls` and `estimatedCostNano` too. The task's `usageLog`
- * gets a line for the call (its model, chain place and switch reason: '' for none).
+ * gets a line for the call (its model, chain place and switch reason: '' for none); it keeps the
+ * last USAGE_LOG_MAX_CALLS lines.
  * A call written ahead as under way is named by `callId` (older ones by `generationId`):
  * replies 1, or 0 when such a call (`wasPending`) was recorded already by someone else.
  */
@@ -152,7 +154,11 @@ if f[1] then
     s = SWITCH_REASON ~= '' and SWITCH_REASON or cjson.null, g = GENERATION_ID ~= '' and GENERATION_ID or cjson.null,
     p = prompt, c = completion, n = cost, e = ESTIMATED == '1' and 1 or 0, t = now })
   local log = redis.call('HGET', TASK_KEY, 'usageLog')
-  redis.call('HSET', TASK_KEY, 'usageLog', log and (log .. '\\n' .. line) or line)
+  log = log and (log .. '\\n' .. line) or line
+  -- Bounded: it rides in every event of the task. One line is added, so one at most goes.
+  local _, breaks = string.gsub(log, '\\n', '')
+  if breaks >= ${USAGE_LOG_MAX_CALLS} then log = string.sub(log, string.find(log, '\\n', 1, true) + 1) end
+  redis.call('HSET', TASK_KEY, 'usageLog', log)
 end
 redis.call('XADD', LEDGER_KEY, 'MAXLEN', '~', LEDGER_MAX, '*', 'at', str(now), 'tenant', TENANT,
   'apiKeyId', api_key, 'taskId', TASK_ID, 'attempt', ATTEMPT, 'model', MODEL, 'chainIndex', CHAIN_INDEX, 'switchReason', SWITCH_REASON, 'callId', CALL_ID, 'generationId', GENERATION_ID,

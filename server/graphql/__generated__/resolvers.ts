@@ -619,7 +619,7 @@ export type TaskUsage = {
   /** True when some figure is an estimate (a call cut off before the provider reported usage). */
   estimated: Scalars['Boolean']['output'];
   model: Scalars['String']['output'];
-  /** Each provider call, oldest first: its model, chain place and cost. */
+  /** The task's provider calls, oldest first (the last 50; `calls` counts them all): its model, chain place and cost. */
   perCall: Array<UsageCall>;
   promptTokens?: Maybe<Scalars['Int']['output']>;
   reasoningTokens?: Maybe<Scalars['Int']['output']>;

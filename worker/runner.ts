@@ -67,7 +67,7 @@ export interface RunnerOptions {
    * Budgets: what a task's call may cost at most (its reservation), how long a hold lives (a call's
    * deadline), and how soon a task deferred for a spent budget looks again (BUDGET_RECHECK_MS).
    */
-  budget?: { estimateNano(task: ClaimedTask): Promise<number>; holdMs: number; recheckMs: number; applies?(tenant: string): Promise<boolean> };
+  budget?: { estimateNano(task: ClaimedTask, models: readonly string[]): Promise<number>; holdMs: number; recheckMs: number; applies?(tenant: string): Promise<boolean> };
   /** The model provider calls are made with (for usage reconciled after a crash); a chain of one without `models`. */
   model?: string;
   /** The configured model chain (OPENROUTER_MODELS, else OPENROUTER_MODEL), tried in order (worker/model-chain.ts). */
@@ -416,7 +416,7 @@ export function createRunner(options: RunnerOptions) {
     // A tenant without a budget holds nothing: no script call.
     if (budget.applies && !(await budget.applies(lease.tenant))) return true;
     const id = attempt.plannedReservation;
-    const outcome = await store.reserveBudget(lease.tenant, id, await budget.estimateNano(task), budget.holdMs);
+    const outcome = await store.reserveBudget(lease.tenant, id, await budget.estimateNano(task, attempt.chainInUse?.sent ?? []), budget.holdMs);
     if (outcome.status === 'held') attempt.holdReservation(id);
     if (outcome.status !== 'over') return true;
     const untilNextPeriod = periodOf(outcome.period, Date.now()).end - Date.now();

@@ -106,9 +106,10 @@ export function createWorker(config: WorkerConfig, logger: Logger, hooks: Worker
     : untracedProvider;
   // One handler per type: this does not compile until a new type has one.
   const handlers: Record<TaskType, TaskHandler> = { [TaskType.SUMMARIZE]: createSummarizeHandler(provider, { maxTokens: config.maxCompletionTokens }) };
-  // What a budget holds for a call: what the task's type says it sends and may receive, at the model's price.
+  // What a budget holds for a call: what the task's type says it sends and may receive, at the
+  // price of the dearest model the call names.
   const model = config.openRouter?.model ?? 'local';
-  const estimateNano = createHoldEstimate(handlers, () => prices.priceOf(model));
+  const estimateNano = createHoldEstimate(handlers, (name) => prices.priceOf(name), model);
   let heartbeatRef: ReturnType<typeof startHeartbeat> | null = null;
   // A breaker change is announced at once, not at the next beat.
   const circuit = createProviderCircuit(config.circuit, () => {

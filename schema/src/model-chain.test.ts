@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTaskChain, encodeTaskChain, MODEL_SWITCH_TRANSITION, parseModelList, parseUsageLog, START_OF_CHAIN, transitionModel } from './model-chain.ts';
+import { decodeTaskChain, encodeTaskChain, MODEL_SWITCH_TRANSITION, parseUsageLog, START_OF_CHAIN, transitionModel } from './model-chain.ts';
 
 describe('model chain formats', () => {
   it('reads back a chain it wrote, and the start of the configured chain from anything else', () => {
     const chain = { models: ['a/x', 'b/y'], index: 1, switchReason: 'STREAM_BROKEN' as const };
     expect(decodeTaskChain(encodeTaskChain(chain))).toEqual(chain);
     for (const junk of [undefined, null, '', '{', '[]', '{"index":-1,"models":[1],"switchReason":"NOPE"}']) expect(decodeTaskChain(junk)).toEqual(START_OF_CHAIN);
-  });
-
-  it('parses a comma list of models, trimmed, without empty items', () => {
-    expect(parseModelList(' a/x, b/y ,,c/z ')).toEqual(['a/x', 'b/y', 'c/z']);
-    expect(parseModelList(undefined)).toEqual([]);
   });
 
   it('parses the usage log line by line, skipping a line it cannot read', () => {

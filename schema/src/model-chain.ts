@@ -58,16 +58,7 @@ export function decodeTaskChain(value: string | null | undefined): TaskChain {
   }
 }
 
-/** Parses a comma-separated list of models (OPENROUTER_MODELS, OPENROUTER_ALLOWED_MODELS): trimmed, empty items dropped. */
-export function parseModelList(text: string | undefined): string[] {
-  return (text ?? '')
-    .split(',')
-    .map((model) => model.trim())
-    .filter((model) => model !== '');
-}
-
-/** Longest model id a submit may name (OpenRouter's ids are far shorter), and most models in one chain. */
-export const MAX_MODEL_ID_LENGTH = 200;
+/** Most models in one submit's chain. */
 export const MAX_CHAIN_LENGTH = 10;
 
 /**

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { freePort, startRedis, type TestRedis } from '../test/support/redis-server.ts';
 import { toNanoUsd } from '../schema/src/usage.ts';
 import { DEFAULT_FAKE_PRICE, startFakeOpenRouter, type FakeOpenRouter, type FakeScript } from '../tools/fake-openrouter.ts';
+import { CHAOS_MODEL_PRICES, CHAOS_MODELS } from './model-faults.ts';
 import { startService, stopService, type Service } from './services.ts';
 
 export interface ClusterOptions {
@@ -82,7 +83,8 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
     mkdirSync(options.logDir, { recursive: true });
     const logFile = (name: string) => ({ logFile: join(options.logDir, `${name}.log`) });
     redis = await startRedis({ appendOnly: true });
-    fake = await startFakeOpenRouter();
+    // Each model of the chain at its own price: a call recorded under the wrong model is priced wrong.
+    fake = await startFakeOpenRouter({ prices: CHAOS_MODEL_PRICES });
     fake.script(options.providerScript);
     const ports = [await freePort(), await freePort()];
     const env = processEnv(redis, fake, ports, options);
@@ -133,13 +135,17 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
 
 /** The workers' completion cap (MAX_COMPLETION_TOKENS) during a run. */
 export const CHAOS_COMPLETION_CAP = 1024;
-/** What that cap costs at the fake's price: the most a call estimated at its prompt may be off by, beyond the prompt. */
-export const CHAOS_COMPLETION_CAP_NANO = toNanoUsd(CHAOS_COMPLETION_CAP * DEFAULT_FAKE_PRICE.completionUsd);
+/** What that cap costs at `model`'s price at the fake: the most a call estimated at its prompt may be off by, beyond the prompt. */
+export const chaosCompletionCapNano = (model: string): number =>
+  toNanoUsd(CHAOS_COMPLETION_CAP * (CHAOS_MODEL_PRICES[model as keyof typeof CHAOS_MODEL_PRICES] ?? DEFAULT_FAKE_PRICE).completionUsd);
 
 /** The environment of each server and worker slot. */
 function processEnv(redis: TestRedis, fake: FakeOpenRouter, ports: number[], { maxRetries, apiKeys, priorityOffsetMs }: ClusterOptions) {
   const shared: Record<string, string> = {
     RETRY_RATIO: String(CLUSTER_TIMINGS.retryRatio),
+    // The chain of three models (chaos/model-faults.ts); OPENROUTER_MODEL is its first, for a worker that knows no chain.
+    OPENROUTER_MODEL: CHAOS_MODELS[0],
+    OPENROUTER_MODELS: CHAOS_MODELS.join(','),
     ...(priorityOffsetMs === undefined ? {} : { PRIORITY_OFFSET_MS: String(priorityOffsetMs) }),
   };
   return {

@@ -39,6 +39,8 @@ export interface ChaosProblems {
   usageExact: string[];
   /** Estimated entries further from their calls' bill than the bound. */
   usageEstimated: string[];
+  /** Entries that name another model than the one the provider answered their call with, and models whose total is not their bill's. */
+  usageModels: string[];
 }
 
 export interface FinalState {
@@ -54,8 +56,8 @@ export interface AuditContext {
   providerRequests: readonly RecordedRequest[];
   /** What the fake provider billed. */
   providerBill: () => FakeBill;
-  /** What the workers' completion cap (MAX_COMPLETION_TOKENS) costs, in nano-dollars: the estimates' bound per call. */
-  completionCapNano: number;
+  /** What the workers' completion cap (MAX_COMPLETION_TOKENS) costs at a model's price, in nano-dollars: the estimates' bound per call. */
+  completionCapNano: (model: string) => number;
   /** Called with the details of each task whose output broke the invariant. */
   dump: OutputDump;
   log(line: string): void;
@@ -77,7 +79,7 @@ export async function settleAndAudit(context: AuditContext, settleTimeoutMs: num
   const pending = () => load.pendingWatches().length + load.pendingOutputs().length;
   // Usage settles last: a call whose worker died is reconciled by a sweeper after its deadline.
   let usage = await checkUsage(context);
-  const usageProblems = () => [...usage.lacking, ...usage.twice, ...usage.exact, ...usage.estimatedOverBound];
+  const usageProblems = () => [...usage.lacking, ...usage.twice, ...usage.exact, ...usage.estimatedOverBound, ...usage.models];
   while ((problems.length > 0 || pending() > 0 || usageProblems().length > 0) && Date.now() < settleBy) {
     await sleep(1000);
     problems = await check();
@@ -104,6 +106,7 @@ export async function settleAndAudit(context: AuditContext, settleTimeoutMs: num
     usageTwice: usage.twice,
     usageExact: usage.exact,
     usageEstimated: usage.estimatedOverBound,
+    usageModels: usage.models,
   };
   return { ids, states, problems: found, usage };
 }

@@ -3,6 +3,7 @@ import type { DispatchProblems, DispatchStats } from './dispatch-audit.ts';
 import type { ChaosProblems, FinalState } from './invariants.ts';
 import type { ChaosLoad } from './load.ts';
 import { formatDispatchLines, DISPATCH_LABELS } from './report-dispatch.ts';
+import { formatModelFaults, type ModelFaultKind } from './model-faults.ts';
 import { formatUsageAudit, type UsageAudit } from './usage-audit.ts';
 
 export interface ChaosReport {
@@ -22,8 +23,10 @@ export interface ChaosReport {
   dispatch: DispatchStats;
   /** Every list here must be empty. */
   problems: ChaosProblems & DispatchProblems;
-  /** The usage ledger against the bill: exact and estimated figures. */
+  /** The usage ledger against the bill: exact and estimated figures, and by model. */
   usage: UsageAudit;
+  /** The model chain the workers ran, and the per-model faults set at the fake. */
+  models: ModelStats;
   ok: boolean;
 }
 
@@ -42,6 +45,11 @@ export interface OutputStats {
   resumes: number;
 }
 
+export interface ModelStats {
+  chain: readonly string[];
+  faults: Record<ModelFaultKind, number>;
+}
+
 export interface ReportInput {
   startedAt: number;
   ids: readonly string[];
@@ -51,10 +59,11 @@ export interface ReportInput {
   problems: ChaosProblems & DispatchProblems;
   dispatch: DispatchStats;
   usage: UsageAudit;
+  models: ModelStats;
 }
 
 /** The report of a finished run; `ok` when no list of problems holds anything and tasks were accepted. */
-export function buildChaosReport({ startedAt, ids, states, load, faults, problems, dispatch, usage }: ReportInput): ChaosReport {
+export function buildChaosReport({ startedAt, ids, states, load, faults, problems, dispatch, usage, models }: ReportInput): ChaosReport {
   const inState = (state: string) => ids.filter((id) => states.get(id)?.state === state).length;
   const ok = Object.values(problems).every((list) => list.length === 0) && ids.length > 0;
   return {
@@ -72,6 +81,7 @@ export function buildChaosReport({ startedAt, ids, states, load, faults, problem
     dispatch,
     problems,
     usage,
+    models,
     ok,
   };
 }
@@ -106,6 +116,7 @@ const LABELS: Record<keyof ChaosProblems, string> = {
   usageTwice: 'usage: billed calls the ledger counts twice',
   usageExact: 'usage: exact entries the provider never billed, or whose sum differs from their bill',
   usageEstimated: 'usage: estimated entries further from their bill than the bound',
+  usageModels: 'usage: calls recorded under another model than the one that answered, or a model whose total differs from its bill',
 };
 
 /** The report as the lines `npm run chaos` prints (at most 20 problems per invariant). */
@@ -117,6 +128,7 @@ export function formatChaosReport(report: ChaosReport): string {
       `  (submit attempts ${report.submitAttempts}, given up ${report.submitFailures}, subscriber reconnects ${report.reconnects}, re-subscriptions ${report.resubscribes})`,
     `streaming ${output.tasks} (completed ${output.completed})  output subscribers ${output.subscribers} (${output.late} joined late)  chunks ${output.chunks}` +
       `  (resets after text ${output.restarts}, resumed with after ${output.resumes})`,
+    formatModelFaults(report.models.chain, report.models.faults),
     ...formatDispatchLines(report.dispatch),
   ];
   for (const [name, label] of [...Object.entries(LABELS), ...Object.entries(DISPATCH_LABELS)] as [keyof ChaosReport['problems'], string][]) {

@@ -10,11 +10,12 @@
  */
 import { join } from 'node:path';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
-import { CHAOS_COMPLETION_CAP_NANO, startChaosCluster, type ChaosCluster } from './cluster.ts';
+import { chaosCompletionCapNano, startChaosCluster, type ChaosCluster } from './cluster.ts';
 import { startDispatchChaos, type DispatchChaos } from './dispatch-chaos.ts';
 import { chaosFaults, runFaultSchedule } from './faults.ts';
 import { settleAndAudit } from './invariants.ts';
 import { createChaosLoad, type ChaosLoad } from './load.ts';
+import { CHAOS_MODELS, startModelFaults, type ModelFaults } from './model-faults.ts';
 import { chaosProviderScript, STREAMING_TAG } from './provider-script.ts';
 import { seeded } from './random.ts';
 import { buildChaosReport, type ChaosReport } from './report.ts';
@@ -44,6 +45,8 @@ export interface ChaosOptions {
   leaseSampleMs: number;
   /** PRIORITY_OFFSET_MS of the cluster: short, so a LOW task's wait stays bounded within the run. */
   priorityOffsetMs: number;
+  /** Mean pause between two per-model faults at the fake (a model down, a 429 burst, cut streams). */
+  modelFaultEveryMs: number;
   seed: number;
   log(line: string): void;
 }
@@ -60,6 +63,7 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   pauseMs: [1000, 4000],
   leaseSampleMs: 150,
   priorityOffsetMs: 5000,
+  modelFaultEveryMs: 3000,
   seed: 1,
   log: (line) => console.log(line),
 };
@@ -78,6 +82,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
   let cluster: ChaosCluster | null = null;
   let load: ChaosLoad | null = null;
   let dispatch: DispatchChaos | null = null;
+  let modelFaults: ModelFaults | null = null;
 
   try {
     const logDir = options.logDir ?? defaultLogDir(startedAt, options.seed);
@@ -104,12 +109,15 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     });
     load.start();
     dispatch = startDispatchChaos({ ...options, redis: started.redis.client, keys: createRedisKeys(), servers: cluster.serverUrls, tenants: CHAOS_TENANTS.map(({ name }) => name) });
+    // A stream of its own, so the other faults and the load stay as they were for a seed.
+    modelFaults = startModelFaults({ fake: started.fake, models: CHAOS_MODELS, everyMs: options.modelFaultEveryMs, random: seeded(options.seed ^ 0x22) });
     const faults = await runFaultSchedule(chaosFaults(cluster, random), { ...options, random });
     const faultsDuring = ({ from, to }: { from: number; to: number }) =>
       faults.timeline.filter(({ at }) => at >= from - 5000 && at <= to + 1000).map(({ at, name }) => `    ${new Date(at).toISOString().slice(11, 23)} ${name}`);
 
     // Quiescence: every process back and running, submissions settled, then the system drains.
-    log('chaos: faults stopped; resuming every tenant, lifting caps, waiting for quiescence');
+    log('chaos: faults stopped; resuming every tenant, lifting caps, clearing model faults, waiting for quiescence');
+    await modelFaults.stop();
     await dispatch.liftPolicies();
     await cluster.restore();
     await load.stopSubmitting();
@@ -120,7 +128,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
         load,
         providerRequests: started.fake.requests,
         providerBill: () => started.fake.bill(),
-        completionCapNano: CHAOS_COMPLETION_CAP_NANO,
+        completionCapNano: chaosCompletionCapNano,
         log,
         dump: (taskId, details, lived) =>
           log([details, '  faults from 5 s before to 1 s after:', ...faultsDuring(lived), '  log lines:', ...started.logLinesWith(taskId)].join('\n')),
@@ -137,10 +145,12 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       problems: { ...audited.problems, ...dispatched.problems },
       usage: audited.usage,
       dispatch: dispatched.stats,
+      models: { chain: CHAOS_MODELS, faults: modelFaults.counts() },
     });
     if (!report.ok) for (const tail of cluster.workerTails(15)) log(tail);
     return report;
   } finally {
+    await modelFaults?.stop();
     await dispatch?.close();
     await load?.close();
     await cluster?.close();

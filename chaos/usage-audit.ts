@@ -8,7 +8,12 @@
  * - exact entries (not estimated): their sum equals their generations' bill to the nano-dollar;
  * - estimated entries: their sum against what the provider billed for those calls (nothing, for a
  *   call cut off before the provider started it), within a bound: an estimate prices the prompt,
- *   and the call may have been billed anything from nothing to the prompt plus the completion cap.
+ *   and the call may have been billed anything from nothing to the prompt plus the completion cap;
+ * - models (issue 22): every entry matched to a billed generation names the model the provider
+ *   answered that call with (the bill's model), and the exact entries' total by the model they
+ *   name equals the bill by model (each model has its own price in the run, so a call priced at
+ *   another model's price shows). An estimate of a call the provider never billed has no answer
+ *   to compare with: it is counted, not checked.
  * Pure: tested in test/chaos.test.ts.
  */
 import type { FakeBill, RecordedRequest } from '../tools/fake-openrouter.ts';
@@ -34,14 +39,20 @@ export interface UsageAudit {
   estimatedLedgerNano: number;
   estimatedBilledNano: number;
   estimatedBoundNano: number;
+  /** Entries naming another model than the one that answered their call, and models whose exact total is not their bill's. */
+  models: string[];
+  /** Entries whose model was compared with the model that answered (every one matched to a billed generation). */
+  modelChecked: number;
+  /** Per model (as the bill names it, and as exact entries name it): exact calls, their ledger total and their bill. */
+  byModel: Record<string, { calls: number; ledgerNano: number; billedNano: number }>;
 }
 
 export interface UsageAuditInput {
   entries: readonly LedgerEntry[];
   bill: FakeBill;
   requests: readonly RecordedRequest[];
-  /** What the completion cap (MAX_COMPLETION_TOKENS) costs at the model's price, in nano-dollars. */
-  completionCapNano: number;
+  /** What the completion cap (MAX_COMPLETION_TOKENS) costs, in nano-dollars: one figure, or by model (at its price). */
+  completionCapNano: number | ((model: string) => number);
 }
 
 /** The ledger against the bill (see the file's comment). */
@@ -68,10 +79,17 @@ export function auditUsage({ entries, bill, requests, completionCapNano }: Usage
     estimatedLedgerNano: 0,
     estimatedBilledNano: 0,
     estimatedBoundNano: 0,
+    models: [],
+    modelChecked: 0,
+    byModel: {},
   };
+  const modelTotals = (model: string) => (audit.byModel[model] ??= { calls: 0, ledgerNano: 0, billedNano: 0 });
   const billedNano = new Map<string, number>();
+  const billedModel = new Map<string, string>();
+  const capOf = (model: string | undefined) => (typeof completionCapNano === 'number' ? completionCapNano : completionCapNano(model ?? ''));
   for (const generation of bill.generations) {
     billedNano.set(generation.generationId, generation.costNanoUsd);
+    billedModel.set(generation.generationId, generation.model);
     const callId = callIdOf.get(generation.generationId);
     const matches = new Set([...(byGeneration.get(generation.generationId) ?? []), ...(callId ? (byCall.get(callId) ?? []) : [])]);
     const named = `generation ${generation.generationId}${callId ? ` (call ${callId})` : ''}, ${generation.costNanoUsd} n$`;
@@ -84,17 +102,34 @@ export function auditUsage({ entries, bill, requests, completionCapNano }: Usage
     const cost = Number(entry.costNano);
     const generationId = matchedTo.get(entry);
     if (entry.generationId && !billedNano.has(entry.generationId)) audit.exact.push(`usage: the ledger has ${entry.generationId}, which the provider never billed`);
+    const answeredBy = generationId === undefined ? undefined : billedModel.get(generationId);
+    if (answeredBy !== undefined) {
+      audit.modelChecked += 1;
+      if (entry.model !== answeredBy) {
+        const estimate = entry.estimated === '1' ? ' (estimated)' : '';
+        audit.models.push(`usage: call ${entry.callId || '?'} (generation ${generationId})${estimate} is recorded as ${entry.model ?? 'no model'}; ${answeredBy} answered it`);
+      }
+    }
     if (entry.estimated === '1') {
       audit.estimatedEntries += 1;
       audit.estimatedLedgerNano += cost;
-      audit.estimatedBoundNano += Math.max(cost, completionCapNano);
+      // Priced at the dearer of the model it names and the one that answered (a worker cut off early may not know which did).
+      audit.estimatedBoundNano += Math.max(cost, capOf(entry.model), answeredBy === undefined ? 0 : capOf(answeredBy));
       if (generationId === undefined) audit.estimatedUnbilled += 1;
       else audit.estimatedBilledNano += billedNano.get(generationId)!;
     } else if (generationId !== undefined) {
       audit.exactEntries += 1;
       audit.exactLedgerNano += cost;
       audit.exactBilledNano += billedNano.get(generationId)!;
+      // The ledger's side by the model the entry names, the bill's by the model that answered.
+      const recorded = modelTotals(entry.model ?? '');
+      recorded.calls += 1;
+      recorded.ledgerNano += cost;
+      modelTotals(answeredBy!).billedNano += billedNano.get(generationId)!;
     }
+  }
+  for (const [model, totals] of Object.entries(audit.byModel)) {
+    if (totals.ledgerNano !== totals.billedNano) audit.models.push(`usage: model ${model || '(none)'}: the exact entries total ${totals.ledgerNano} n$, the bill ${totals.billedNano} n$`);
   }
   if (audit.exactLedgerNano !== audit.exactBilledNano) {
     audit.exact.push(`usage: the exact entries total ${audit.exactLedgerNano} n$, their calls' bill ${audit.exactBilledNano} n$`);
@@ -114,6 +149,13 @@ export function formatUsageAudit(audit: UsageAudit): string[] {
     `usage exact: ${audit.exactEntries} entries, ${usd(audit.exactLedgerNano)} recorded, ${usd(audit.exactBilledNano)} billed (must be equal)`,
     `usage estimated: ${audit.estimatedEntries} entries (${audit.estimatedUnbilled} for calls never billed), ${usd(audit.estimatedLedgerNano)} recorded, ` +
       `${usd(audit.estimatedBilledNano)} billed, difference ${usd(audit.estimatedLedgerNano - audit.estimatedBilledNano)} (bound ${usd(audit.estimatedBoundNano)})`,
+    `usage models: ${audit.modelChecked} entries checked against the model that answered, ${audit.models.length} problems; ` +
+      `by model (exact): ${
+        Object.entries(audit.byModel)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([model, t]) => `${model || '(none)'} ${t.calls} calls ${usd(t.ledgerNano)} recorded ${usd(t.billedNano)} billed`)
+          .join('; ') || 'none'
+      }`,
   ];
 }
 

@@ -12,8 +12,8 @@ export const DEFAULT_OPENROUTER_MODEL = 'openai/gpt-4o-mini';
 
 const MODEL_ID_RULE = 'model ids are letters, digits and . _ : / @ + - (up to 200)';
 
-/** OPENROUTER_MODELS: model ids separated by commas, each once. */
-const modelList = z
+/** A list of model ids separated by commas, each once (OPENROUTER_MODELS, OPENROUTER_ALLOWED_MODELS); absent is null. */
+export const modelList = z
   .string()
   .optional()
   .transform((value, context): string[] | null => {

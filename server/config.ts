@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { envBool, envInt, parseEnv, type CrossCheck } from '../common/env.ts';
 import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
-import { sharedConfigFrom, sharedEnvShape } from '../common/shared-config.ts';
+import { modelList, sharedConfigFrom, sharedEnvShape } from '../common/shared-config.ts';
 import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 import { resourceAttributesCheck, tracingConfigFrom, tracingEnvShape } from '../common/tracing-config.ts';
 import { parseRateLimit } from '../schema/src/rate-limit.ts';
@@ -67,6 +67,8 @@ const shape = {
   ...logEnvShape,
   MAX_RETRIES: envInt(3, { max: 100 }),
   MAX_CONTENT_BYTES: envInt(64 * 1024, { min: 1, max: 16 * 1024 * 1024 }),
+  // The models a submit's own chain (SubmitTaskInput.models) may name; unset: any well-formed id.
+  OPENROUTER_ALLOWED_MODELS: modelList,
   MAX_BODY_BYTES: envInt(1024 * 1024, { min: 1024 }),
   WS_MAX_PAYLOAD_BYTES: envInt(64 * 1024, { min: 1024 }),
   WS_KEEPALIVE_MS: envInt(12_000, { min: 0 }),
@@ -138,6 +140,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     ...logConfigFrom(raw),
     maxRetries: raw.MAX_RETRIES,
     maxContentBytes: raw.MAX_CONTENT_BYTES,
+    allowedModels: raw.OPENROUTER_ALLOWED_MODELS,
     maxBodyBytes: raw.MAX_BODY_BYTES,
     wsMaxPayloadBytes: raw.WS_MAX_PAYLOAD_BYTES,
     wsKeepAliveMs: raw.WS_KEEPALIVE_MS,

@@ -108,6 +108,7 @@ export function createDependencies(config: ServerConfig, logger: Logger, tracing
     logger,
     maxRetries: config.maxRetries,
     maxContentBytes: config.maxContentBytes,
+    allowedModels: config.allowedModels,
     maxCompletionTokens: config.maxCompletionTokens,
     resyncIntervalMs: config.subscriptionResyncMs,
     maxPageSize: 100,

@@ -11,8 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { outputProblems } from '../chaos/output-audit.ts';
 import { newOutputFollow, receive, type OutputFollow, type ReceivedChunk } from '../chaos/output-follows.ts';
 import { formatChaosReport, runChaos } from '../chaos/run-chaos.ts';
+import { CHAOS_MODELS, startModelFaults } from '../chaos/model-faults.ts';
+import { seeded } from '../chaos/random.ts';
 import { auditUsage } from '../chaos/usage-audit.ts';
-import type { BilledGeneration, RecordedRequest } from '../tools/fake-openrouter.ts';
+import type { BilledGeneration, FakeModelBehaviour, RecordedRequest } from '../tools/fake-openrouter.ts';
 
 const seconds = Number(process.env.CHAOS_TEST_DURATION_S ?? 60);
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
@@ -70,10 +72,10 @@ describe('the chaos output invariant', () => {
 });
 
 describe('the usage audit', () => {
-  const generation = (generationId: string, costNanoUsd: number): BilledGeneration =>
-    ({ generationId, costNanoUsd, model: 'm', promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, costUsd: costNanoUsd / 1e9, streamed: true, completed: true, open: false, cancelled: false });
+  const generation = (generationId: string, costNanoUsd: number, model = 'm'): BilledGeneration =>
+    ({ generationId, costNanoUsd, model, promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, costUsd: costNanoUsd / 1e9, streamed: true, completed: true, open: false, cancelled: false });
   const request = (generationId: string, callId: string): RecordedRequest => ({ method: 'POST', path: '/chat/completions', headers: { 'x-atf-call-id': callId }, body: null, at: 0, generationId });
-  const entry = (callId: string, generationId: string, costNano: number, estimated = false) => ({ callId, generationId, costNano: String(costNano), estimated: estimated ? '1' : '0' });
+  const entry = (callId: string, generationId: string, costNano: number, estimated = false, model = 'm') => ({ callId, generationId, costNano: String(costNano), estimated: estimated ? '1' : '0', model });
   const bill = (generations: BilledGeneration[]) => ({ generations, totals: { generations: generations.length, promptTokens: 0, completionTokens: 0, costUsd: 0, costNanoUsd: 0 } });
   const requests = [request('g1', 'c1'), request('g2', 'c2'), request('g3', 'c3'), request('g4', 'c4')];
   const billed = bill([generation('g1', 100), generation('g2', 250), generation('g3', 70)]);
@@ -103,6 +105,68 @@ describe('the usage audit', () => {
   });
 });
 
+describe('the usage audit by model', () => {
+  const generation = (generationId: string, costNanoUsd: number, model: string): BilledGeneration =>
+    ({ generationId, costNanoUsd, model, promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, costUsd: costNanoUsd / 1e9, streamed: true, completed: true, open: false, cancelled: false });
+  const request = (generationId: string, callId: string): RecordedRequest => ({ method: 'POST', path: '/chat/completions', headers: { 'x-atf-call-id': callId }, body: null, at: 0, generationId });
+  const entry = (callId: string, generationId: string, costNano: number, model: string, estimated = false) => ({ callId, generationId, costNano: String(costNano), estimated: estimated ? '1' : '0', model });
+  const bill = (generations: BilledGeneration[]) => ({ generations, totals: { generations: generations.length, promptTokens: 0, completionTokens: 0, costUsd: 0, costNanoUsd: 0 } });
+  const requests = [request('g1', 'c1'), request('g2', 'c2'), request('g3', 'c3'), request('g4', 'c4')];
+  // g2 was served by the fallback after the primary failed before output (one call, one bill).
+  const billed = bill([generation('g1', 100, 'a/primary'), generation('g2', 900, 'b/fallback'), generation('g3', 120, 'a/primary')]);
+  const cap = (model: string) => (model === 'b/fallback' ? 3000 : 1000);
+
+  it('checks each entry against the model that answered, and totals the exact entries by model', () => {
+    const audit = auditUsage({ entries: [entry('c1', 'g1', 100, 'a/primary'), entry('c2', 'g2', 900, 'b/fallback'), entry('c3', '', 80, 'a/primary', true), entry('c4', '', 50, 'a/primary', true)], bill: billed, requests, completionCapNano: cap });
+    expect(audit.models).toEqual([]);
+    // c3 was billed (matched by its call id): checked; c4 never was: nothing to check it against.
+    expect(audit.modelChecked).toBe(3);
+    expect(audit.byModel).toEqual({ 'a/primary': { calls: 1, ledgerNano: 100, billedNano: 100 }, 'b/fallback': { calls: 1, ledgerNano: 900, billedNano: 900 } });
+    expect(audit.estimatedBoundNano).toBe(2000);
+  });
+
+  it('finds a call recorded under the model asked for instead of the one that answered, priced at the wrong model', () => {
+    // The worker named the primary for g2, and priced it at the primary's price: the sum over all entries would not show a right total, the models do.
+    const audit = auditUsage({ entries: [entry('c1', 'g1', 100, 'a/primary'), entry('c2', 'g2', 300, 'a/primary'), entry('c3', 'g3', 120, 'a/primary', true)], bill: billed, requests, completionCapNano: cap });
+    expect(audit.models).toEqual([
+      'usage: call c2 (generation g2) is recorded as a/primary; b/fallback answered it',
+      'usage: model a/primary: the exact entries total 400 n$, the bill 100 n$',
+      'usage: model b/fallback: the exact entries total 0 n$, the bill 900 n$',
+    ]);
+    const estimate = auditUsage({ entries: [entry('c2', '', 300, 'a/primary', true)], bill: bill([generation('g2', 900, 'b/fallback')]), requests, completionCapNano: cap });
+    expect(estimate.models).toEqual(['usage: call c2 (generation g2) (estimated) is recorded as a/primary; b/fallback answered it']);
+    // Its bound is at the dearer model's cap: the one that answered.
+    expect(estimate.estimatedBoundNano).toBe(3000);
+  });
+});
+
+describe('the per-model faults', () => {
+  it('sets one fault at a time per model, of each kind, clears each when its time is up, and every model at the end', async () => {
+    const calls: [string, FakeModelBehaviour | null][] = [];
+    const active = new Map<string, FakeModelBehaviour>();
+    const fake = {
+      setModel(model: string, behaviour: FakeModelBehaviour | null) {
+        calls.push([model, behaviour]);
+        if (behaviour) {
+          expect(active.has(model), `${model} got a second fault`).toBe(false);
+          active.set(model, behaviour);
+        } else active.delete(model);
+      },
+    };
+    const faults = startModelFaults({ fake, models: CHAOS_MODELS, everyMs: 5, durationScale: 0.02, random: seeded(7) });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await faults.stop();
+    expect(active.size).toBe(0);
+    const counts = faults.counts();
+    expect(counts.down + counts['429 burst'] + counts['cut streams']).toBe(faults.faults.length);
+    expect(Object.values(counts).every((n) => n > 0)).toBe(true);
+    expect(faults.faults.every((fault) => fault.clearedAt !== null && fault.clearedAt >= fault.setAt)).toBe(true);
+    const cut = faults.faults.find((fault) => fault.kind === 'cut streams')!;
+    expect(cut.behaviour.breakAfterChunks).toBeGreaterThanOrEqual(2);
+    expect(calls.at(-1)![1]).toBeNull();
+  });
+});
+
 describe('chaos', () => {
   it(`keeps I1-I9, the output, caps and starvation invariants through ${seconds} s of random faults and policy changes (seed ${seed})`, { timeout: (seconds + 240) * 1000 }, async () => {
     const lines: string[] = [];
@@ -120,5 +184,8 @@ describe('chaos', () => {
     expect(report.dispatch.policies.pause + report.dispatch.policies.cap + report.dispatch.policies.weight).toBeGreaterThan(seconds / 10);
     expect(report.dispatch.policies.lift).toBe(report.dispatch.tenants.length);
     expect(report.dispatch.leaseSamples).toBeGreaterThan(seconds * 2);
+    // Models went down, answered 429s and cut streams; every call was checked against the model that answered it.
+    expect(Object.values(report.models.faults).reduce((sum, n) => sum + n, 0)).toBeGreaterThan(seconds / 10);
+    expect(report.usage.modelChecked).toBeGreaterThan(report.usage.billed * 0.9);
   });
 });

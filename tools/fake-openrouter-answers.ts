@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { fakePromptTokens, fakeTokenCount } from './fake-openrouter-billing.ts';
+import type { ModelTry } from './fake-openrouter-models.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -18,6 +19,10 @@ export interface RecordedRequest {
   eventsSent?: number;
   /** The id of the generation a chat-completions call is billed under, if the fake answers it with 200. */
   generationId?: string;
+  /** The model that served the call (fake-openrouter-models.ts), when one did. */
+  servedModel?: string;
+  /** The models the call named, in the order tried, and how each fared (200 for the one that served). */
+  modelTries?: ModelTry[];
 }
 
 export interface FakeAnswer {

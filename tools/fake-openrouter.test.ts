@@ -192,3 +192,63 @@ describe('decimal', () => {
     }
   });
 });
+
+describe('fake OpenRouter: models', () => {
+  const A = 'vendor/a';
+  const B = 'vendor/b';
+  afterAll(() => {
+    for (const model of [A, B]) fake.setModel(model, null);
+    fake.setServerFallback(true);
+  });
+
+  it('falls back over the models parameter before any output: one answer, one bill, named after the model that served', async () => {
+    fake.setModel(A, { down: true });
+    const before = fake.bill().generations.length;
+    const response = await chat({ model: A, models: [A, B], stream: true });
+    const chunks = dataOf(await response.text()).slice(0, -1).map((e) => JSON.parse(e) as { model: string });
+    expect(chunks.every((c) => c.model === B)).toBe(true);
+    expect(fake.requests.at(-1)).toMatchObject({ servedModel: B, modelTries: [{ model: A, status: 503 }, { model: B, status: 200 }] });
+    expect(fake.bill().generations.slice(before).map((g) => g.model)).toEqual([B]);
+    fake.setModel(A, null);
+  });
+
+  it('answers with the last error when every model fails, and with the first one without server fallback', async () => {
+    fake.setModel(A, { rateLimited: true });
+    fake.setModel(B, { down: true });
+    expect((await chat({ model: A, models: [A, B] })).status).toBe(503);
+    fake.setServerFallback(false);
+    expect((await chat({ model: A, models: [A, B] })).status).toBe(429);
+    fake.setServerFallback(true);
+    fake.setModel(A, null);
+    fake.setModel(B, null);
+  });
+
+  it('refuses a prompt over a model\'s context with OpenRouter\'s 400, and flagged content with a 403', async () => {
+    fake.setModel(A, { maxContextTokens: 2 });
+    const long = await chat({ model: A });
+    expect(long.status).toBe(400);
+    expect(((await long.json()) as { error: { message: string } }).error.message).toMatch(/maximum context length is 2 tokens/);
+    fake.setModel(A, { contentFilter: /Redis/ });
+    const flagged = await chat({ model: A });
+    expect(flagged.status).toBe(403);
+    expect(((await flagged.json()) as { error: { message: string } }).error.message).toMatch(/flagged/);
+    fake.setModel(A, null);
+  });
+
+  it('cuts a stream after N text chunks, billing what it sent', async () => {
+    fake.setModel(A, { chunks: 6, breakAfterChunks: 2 });
+    const response = await chat({ model: A, stream: true, messages: [{ role: 'user', content: 'one two three four five six seven eight nine ten eleven twelve.' }] });
+    const text = await response.text().catch(() => '');
+    expect(dataOf(text).length).toBeLessThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fake.bill().generations.at(-1)).toMatchObject({ model: A, completed: false, open: false });
+    fake.setModel(A, null);
+  });
+
+  it('fails a share of calls with the statuses given', async () => {
+    fake.setModel(A, { failRate: 0.5, failStatuses: [502] });
+    const statuses = await Promise.all(Array.from({ length: 40 }, () => chat({ model: A }).then((r) => r.status)));
+    expect(new Set(statuses)).toEqual(new Set([200, 502]));
+    fake.setModel(A, null);
+  });
+});

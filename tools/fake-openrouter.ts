@@ -12,6 +12,12 @@
  * prices (default $1 / $2 per million prompt / completion tokens; `prices` sets them per model).
  * `fake.bill()` is what it charged, call by call.
  *
+ * Models (tools/fake-openrouter-models.ts): each model can be given a behaviour (`models`,
+ * `setModel`): down, rate limited, failing a share of calls, cutting streams after N chunks,
+ * refusing long prompts or flagged content. A request's `models` list is tried in order, with
+ * OpenRouter's server-side fallback before any output (one answer, one bill); the answer names
+ * the model that served, and `requests[i].servedModel` records it.
+ *
  * Run alone for demos: `npm run fake-provider` (FAKE_PROVIDER_PORT, default 8090), then start
  * workers with OPENROUTER_BASE_URL=http://127.0.0.1:8090/api/v1 and any OPENROUTER_API_KEY.
  * To watch output stream slowly, set FAKE_PROVIDER_CHUNKS (pieces per answer; default one per
@@ -35,7 +41,9 @@ import {
   type RecordedRequest,
 } from './fake-openrouter-answers.ts';
 import { createFakeBilling, type FakeBill, type FakeBillingOptions, type OpenGeneration } from './fake-openrouter-billing.ts';
+import { createFakeModels, type FakeModelBehaviour, type FakeModelsOptions } from './fake-openrouter-models.ts';
 
+export { seededRandom, requestedModels, type FakeModelBehaviour, type ModelTry } from './fake-openrouter-models.ts';
 export { DEFAULT_FAKE_PRICE, fakeCost, fakeTokenCount, type BilledGeneration, type FakeBill } from './fake-openrouter-billing.ts';
 export { defaultAnswer, errorAnswer, inFlightBudgetAnswer, weightExceedsBudgetAnswer, splitEvenly, streamedAnswer, toStreamEvents, unlimitedKey, type FakeAnswer, type FakeScript, type RecordedRequest } from './fake-openrouter-answers.ts';
 
@@ -60,6 +68,10 @@ export interface FakeOpenRouter {
   scriptGenerations(next: FakeLookupScript | null): void;
   /** Overrides the models endpoint; null restores it. */
   scriptModels(next: FakeLookupScript | null): void;
+  /** Sets (or with null clears) a model's behaviour from the next request on (fake-openrouter-models.ts). */
+  setModel(model: string, behaviour: FakeModelBehaviour | null): void;
+  /** Turns OpenRouter's server-side fallback over a request's `models` on or off (default on). */
+  setServerFallback(on: boolean): void;
   /** Sets a model's price from now on (the models endpoint and the calls that follow). */
   setPrice(model: string, price: ModelPrice): void;
   /** What the fake charged: one record per generation, and the totals. */
@@ -67,7 +79,7 @@ export interface FakeOpenRouter {
   close(): Promise<void>;
 }
 
-export interface FakeOpenRouterOptions extends FakeBillingOptions {
+export interface FakeOpenRouterOptions extends FakeBillingOptions, FakeModelsOptions {
   port?: number;
   host?: string;
 }
@@ -163,6 +175,7 @@ export async function startFakeOpenRouter(options: FakeOpenRouterOptions = {}): 
   const generationRequests: RecordedRequest[] = [];
   const modelRequests: RecordedRequest[] = [];
   const billing = createFakeBilling(options);
+  const models = createFakeModels(options);
   let script: FakeScript = defaultAnswer;
   let keyInfo: () => FakeAnswer = unlimitedKey;
   let generationScript: FakeLookupScript | null = null;
@@ -202,7 +215,18 @@ export async function startFakeOpenRouter(options: FakeOpenRouterOptions = {}): 
       if (!res.writableFinished) recorded.abortedAt = Date.now();
       cutOff();
     });
-    const answer = await script(recorded, completions);
+    const routing = models.route(recorded.body);
+    recorded.modelTries = routing.tries;
+    let answer: FakeAnswer;
+    if (routing.served) {
+      recorded.servedModel = routing.model;
+      // The script answers as the model that served (a fallback's answer is that model's).
+      const requested = (recorded.body as { model?: unknown; models?: unknown } | null) ?? {};
+      const asServed = requested.model === routing.model && requested.models === undefined ? recorded : { ...recorded, body: { ...requested, model: routing.model } };
+      answer = routing.shape(await script(asServed, completions));
+    } else {
+      answer = routing.answer;
+    }
     const status = answer.status ?? 200;
     const body = recorded.body as { model?: unknown; stream?: unknown } | null;
     const scriptedModel = (answer.body as { model?: unknown } | null)?.model;
@@ -213,7 +237,7 @@ export async function startFakeOpenRouter(options: FakeOpenRouterOptions = {}): 
     const open = (): OpenGeneration =>
       billing.open({
         id: generationId,
-        model: typeof scriptedModel === 'string' ? scriptedModel : typeof body?.model === 'string' ? body.model : 'fake/model',
+        model: typeof scriptedModel === 'string' ? scriptedModel : (recorded.servedModel ?? (typeof body?.model === 'string' ? body.model : 'fake/model')),
         body: recorded.body,
         streamed: events !== null,
         cachedTokens: answer.cachedTokens,
@@ -285,6 +309,8 @@ export async function startFakeOpenRouter(options: FakeOpenRouterOptions = {}): 
     scriptModels: (next) => {
       modelsScript = next;
     },
+    setModel: (model, behaviour) => models.setModel(model, behaviour),
+    setServerFallback: (on) => models.setServerFallback(on),
     setPrice: (model, price) => billing.setPrice(model, price),
     bill: () => billing.bill(),
     close: () =>

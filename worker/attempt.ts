@@ -9,6 +9,7 @@ import type { Logger } from '../common/logger.ts';
 import { pendingCallCodec, type PendingCall } from '../schema/src/scripts/usage.ts';
 import type { CallUsage } from '../schema/src/usage.ts';
 import { OutputWriter } from './output-writer.ts';
+import { chainIndexOf, type AttemptChain } from './model-chain.ts';
 import type { ClaimedTask, Lease, TaskStore } from './task-store.ts';
 
 export class LeaseLostError extends Error {
@@ -65,6 +66,12 @@ export class Attempt {
   private call: CallUnderWay | null = null;
   /** Generation ids added to write-ahead records, and records dropped. */
   private noteChain: Promise<unknown> = Promise.resolve();
+  /** The model chain this attempt runs (worker/model-chain.ts), once the runner chose its models. */
+  private models: { chain: AttemptChain; sent: readonly string[] } | null = null;
+  /** The model that answered (the response's `model`), once the answer named it. */
+  answeredModel: string | null = null;
+  /** Text came from the provider: a failure from here on broke an answer under way. */
+  outputBegan = false;
 
   constructor(
     readonly lease: Lease,
@@ -74,7 +81,7 @@ export class Attempt {
     leaseMs: number,
     output: OutputSettings,
     /** The model calls are made with (what a pending call is reconciled as). */
-    private readonly model: string,
+    private model: string,
     /** The prompt's tokens as the handler estimates them: what an orphaned call unnamed by the provider is priced at. */
     private readonly promptTokens: number = 0,
     /** Its tenant is capped: its slot is released when the attempt ends (see `capped`). */
@@ -84,7 +91,8 @@ export class Attempt {
     this.renewal = setInterval(() => this.renew(), Math.max(10, Math.floor(leaseMs / 3)));
     // Output as the handler writes it, fenced by the lease; the completion adds the rest.
     this.output = new OutputWriter({
-      append: (text, expectedBytes) => store.appendOutput(lease, text, expectedBytes),
+      // The attempt's first chunk names the model writing it (the script keeps it on that one only).
+      append: (text, expectedBytes) => store.appendOutput(lease, text, expectedBytes, this.answeredModel),
       ...output,
       onStale: () => this.controller.abort(new LeaseLostError('lease lost')),
       onTooLarge: (bytes) => this.controller.abort(new OutputTooLargeError(`output passed ${output.maxBytes} bytes (${bytes})`)),
@@ -112,14 +120,37 @@ export class Attempt {
       .catch((error: Error) => this.log.warn({ err: error.message }, 'progress write failed'));
   };
 
-  readonly onText = (delta: string): void => this.output.write(delta);
+  readonly onText = (delta: string): void => {
+    if (delta) this.outputBegan = true;
+    this.output.write(delta);
+  };
+
+  readonly onModel = (model: string): void => {
+    this.answeredModel ??= model;
+  };
+
+  /**
+   * The models this attempt's call goes to (`sent`, in order) out of its chain: its pending
+   * call is reconciled as the first, and its usage records the answering model's place.
+   */
+  useModels(chain: AttemptChain, sent: readonly string[]): void {
+    this.models = { chain, sent };
+    if (sent[0]) this.model = sent[0];
+  }
+
+  /** The chain and the models sent, once chosen (null for a provider without models). */
+  get chainInUse(): { chain: AttemptChain; sent: readonly string[] } | null {
+    return this.models;
+  }
 
   /**
    * Records a call's usage (billed, so written whatever the lease says); the first ends the
    * reservation. The record takes the call off the list of calls under way: if a sweeper took it
    * first (this worker was frozen past the orphan time), this one records nothing.
    */
-  readonly onUsage = (usage: CallUsage): void => {
+  readonly onUsage = (reported: CallUsage): void => {
+    const models = this.models;
+    const usage: CallUsage = models ? { ...reported, chainIndex: chainIndexOf(models.chain, reported.model), switchReason: models.chain.switchReason } : reported;
     const reservationId = this.reservationId;
     this.reservationId = null;
     const call = this.call?.started ? this.call : null;

@@ -14,7 +14,7 @@ describe('a budget hold', () => {
     // A second type: a longer instruction around the same content, and a larger completion cap.
     const translate: TaskHandler = { run, estimate: (content) => ({ promptTokens: 100 + Math.ceil(content.length / 4), completionTokens: 2000 }) };
     const summarize = createSummarizeHandler(unused, { maxTokens: 300 });
-    const hold = createHoldEstimate({ SUMMARIZE: summarize, TRANSLATE: translate }, async () => price);
+    const hold = createHoldEstimate({ SUMMARIZE: summarize, TRANSLATE: translate }, async () => price, 'm');
     const content = 'x'.repeat(400);
 
     // Nano-dollars: 1000 per prompt token, 2000 per completion token.
@@ -24,7 +24,18 @@ describe('a budget hold', () => {
   });
 
   it('holds nothing when the price is unknown', async () => {
-    const hold = createHoldEstimate({ SUMMARIZE: createSummarizeHandler(unused, { maxTokens: 300 }) }, async () => null);
+    const hold = createHoldEstimate({ SUMMARIZE: createSummarizeHandler(unused, { maxTokens: 300 }) }, async () => null, 'm');
     expect(await hold({ type: 'SUMMARIZE', content: 'Some text.' })).toBe(0);
+  });
+
+  it('is priced at the dearest model the call names, since any of them may answer', async () => {
+    const prices: Record<string, typeof price | null> = { cheap: price, dear: { promptUsd: 10e-6, completionUsd: 20e-6 }, unknown: null };
+    const hold = createHoldEstimate({ SUMMARIZE: createSummarizeHandler(unused, { maxTokens: 300 }) }, async (model) => prices[model] ?? null, 'cheap');
+    const task = { type: 'SUMMARIZE' as const, content: 'Some text.' };
+    const cheap = await hold(task);
+    expect(cheap).toBeGreaterThan(0);
+    expect(await hold(task, ['cheap', 'unknown'])).toBe(cheap);
+    expect(await hold(task, ['cheap', 'dear', 'unknown'])).toBe(cheap * 10);
+    expect(await hold(task, ['unknown'])).toBe(0);
   });
 });

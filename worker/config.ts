@@ -9,6 +9,7 @@ import { createRetryPolicy } from '../schema/src/retry-policy.ts';
 import { ErrorClass } from '../schema/src/task.ts';
 import { logConfigFrom, logEnvShape } from '../common/log-config.ts';
 import { DEFAULT_OPENROUTER_MODEL, sharedConfigFrom, sharedEnvShape } from '../common/shared-config.ts';
+import { MODEL_ID_PATTERN } from '../schema/src/model-breakers.ts';
 import { redisConfigFrom, redisEnvChecks, redisEnvShape } from '../common/redis-config.ts';
 import { resourceAttributesCheck, tracingConfigFrom, tracingEnvShape, workerTracingEnvShape } from '../common/tracing-config.ts';
 
@@ -84,6 +85,8 @@ const shape = {
   /** A file the worker touches every few seconds while its event loop runs (container liveness). */
   WORKER_LIVENESS_FILE: z.string().optional(),
   OPENROUTER_BASE_URL: z.url({ protocol: /^https?$/ }).default(DEFAULT_OPENROUTER_BASE_URL),
+  // The model a content-filter refusal goes to at once (docs/operations.md, "Model chains"); unset: none.
+  OPENROUTER_CONTENT_FILTER_FALLBACK: z.string().regex(MODEL_ID_PATTERN, 'a model id: letters, digits and . _ : / @ + - (up to 200)').optional(),
   ...tracingEnvShape,
   ...workerTracingEnvShape,
 };
@@ -149,8 +152,9 @@ export function loadConfig(env: Record<string, string | undefined>) {
       raw.PROVIDER === 'auto' &&
       !apiKey && (raw.OPENROUTER_BASE_URL !== DEFAULT_OPENROUTER_BASE_URL || raw.OPENROUTER_MODEL !== DEFAULT_OPENROUTER_MODEL),
     openRouter: apiKey && raw.PROVIDER === 'auto'
-      ? { apiKey, baseUrl: raw.OPENROUTER_BASE_URL.replace(/\/+$/, ''), model: raw.OPENROUTER_MODEL }
+      ? { apiKey, baseUrl: raw.OPENROUTER_BASE_URL.replace(/\/+$/, ''), model: raw.OPENROUTER_MODELS?.[0] ?? raw.OPENROUTER_MODEL }
       : null,
+    contentFilterFallback: raw.OPENROUTER_CONTENT_FILTER_FALLBACK ?? null,
     /** OpenTelemetry tracing; off unless an OTLP endpoint is set (docs/observability.md). */
     tracing: tracingConfigFrom(raw),
   };

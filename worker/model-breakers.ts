@@ -6,7 +6,7 @@
  * no round trip; only the probe (at a breaker's half-open time) and the record of each call's
  * outcome go to Redis, and the record does not hold up the task.
  *
- * What callers use (the runner now; the model chain next):
+ * What callers use (the runner, for the model chain):
  *   isOpen(model)          true while calls must not go to the model: open before its probe time,
  *                          forced open, or half-open with another caller's probe under way.
  *   available(chain)       the models of `chain` not open, in order (a model due a probe counts:
@@ -223,6 +223,14 @@ export function createModelBreakers(options: ModelBreakersOptions) {
         logger.warn({ err: error.message, model }, 'model breaker probe not requested');
         return null;
       });
+    },
+    /**
+     * Records the outcome of a call `model` took part in without being acquired: a fallback
+     * OpenRouter answered with, or the model a stream broke on after the call's primary was
+     * recorded. Never a probe (a half-open model's probe is taken through `acquire`).
+     */
+    note(model: string, outcome: ModelCallOutcome): void {
+      send(model, outcome, '');
     },
     closings: () => closings,
     /** The cached breaker of `model` (closed when it has none). */

@@ -23,6 +23,10 @@ import { createWeightedSlots, DispatchClosedError } from './dispatch.ts';
 import type { ProviderRateLimiter } from './rate-limiter.ts';
 import { isCircuitOpenError, modelOutcomeOf, type ProviderCircuit } from './resilience.ts';
 import type { ModelBreakers, ModelCall } from './model-breakers.ts';
+import { CircuitState } from '../schema/src/circuit.ts';
+import { decodeTaskChain } from '../schema/src/model-chain.ts';
+import { attemptChain, nextStep, type AttemptChain } from './model-chain.ts';
+import type { ChainStore } from './chain-store.ts';
 import type { TaskHandler, TaskOutput } from './tasks/task-handler.ts';
 import { Attempt, CancelledError, LeaseLostError, OutputTooLargeError, ShutdownError } from './attempt.ts';
 import type { Deferral } from './held-release.ts';
@@ -63,9 +67,15 @@ export interface RunnerOptions {
    * Budgets: what a task's call may cost at most (its reservation), how long a hold lives (a call's
    * deadline), and how soon a task deferred for a spent budget looks again (BUDGET_RECHECK_MS).
    */
-  budget?: { estimateNano(task: ClaimedTask): Promise<number>; holdMs: number; recheckMs: number; applies?(tenant: string): Promise<boolean> };
-  /** The model provider calls are made with (for usage reconciled after a crash). */
+  budget?: { estimateNano(task: ClaimedTask, models: readonly string[]): Promise<number>; holdMs: number; recheckMs: number; applies?(tenant: string): Promise<boolean> };
+  /** The model provider calls are made with (for usage reconciled after a crash); a chain of one without `models`. */
   model?: string;
+  /** The configured model chain (OPENROUTER_MODELS, else OPENROUTER_MODEL), tried in order (worker/model-chain.ts). */
+  models?: readonly string[];
+  /** OPENROUTER_CONTENT_FILTER_FALLBACK: the model a content-filter refusal goes to at once; null for none. */
+  contentFilterFallback?: string | null;
+  /** Writes a task's move on in its chain; without it, every failure is an ordinary one. */
+  chainStore?: ChainStore | null;
   /** Told how each provider call went: `ok`, the HTTP status, the error class, or `aborted`. */
   onProviderCall?: (call: { status: string; durationMs: number }) => void;
   /**
@@ -220,13 +230,14 @@ export function createRunner(options: RunnerOptions) {
   }
 
   /**
-   * The task's model is open on every worker (its shared breaker): the task waits until the
-   * model may be tried again, with no call, no error and no retry counted (reason CIRCUIT_OPEN).
+   * Every model of the task's chain is open on every worker (their shared breakers): the task
+   * waits until one may be tried again, with no call, no error and no retry counted (reason
+   * CIRCUIT_OPEN).
    */
-  async function deferWhileModelOpen(breakers: ModelBreakers, model: string, lease: Lease, attempt: number, log: Logger): Promise<void> {
+  async function deferWhileModelsOpen(breakers: ModelBreakers, models: readonly string[], lease: Lease, attempt: number, log: Logger): Promise<void> {
     const closingsBefore = breakers.closings();
-    const until = breakers.allOpenUntil([model]) ?? Date.now();
-    log.debug({ model }, 'model breaker open');
+    const until = breakers.allOpenUntil(models) ?? Date.now();
+    log.debug({ models }, 'model breakers open: the whole chain');
     // A breaker that closed after it refused would not find this deferral (its release ran already).
     await defer(lease, attempt, Math.max(0, until - Date.now()) + 50, TransitionReason.CIRCUIT_OPEN, log, () => breakers.closings() === closingsBefore);
   }
@@ -284,16 +295,19 @@ export function createRunner(options: RunnerOptions) {
   async function execute(attempt: Attempt): Promise<TaskOutput | null> {
     const { lease, task, log } = attempt;
     const breakers = options.modelBreakers ?? null;
-    const model = options.model ?? 'unknown';
+    const chain = chainOf(task);
     // An open breaker refuses before a shared rate-limit token is spent on a call that will not happen.
     if (options.circuit.refusesCalls()) {
       await deferWhileOpen(lease, task.attempt, log);
       return null;
     }
-    if (breakers?.isOpen(model)) {
-      await deferWhileModelOpen(breakers, model, lease, task.attempt, log);
+    // The models of the chain whose breaker is not open, from the task's place in it.
+    const available = chain ? (breakers ? breakers.available(chain.candidates) : chain.candidates) : [];
+    if (chain && breakers && available.length === 0) {
+      await deferWhileModelsOpen(breakers, chain.candidates, lease, task.attempt, log);
       return null;
     }
+    if (chain) attempt.useModels(chain, available);
     // A remote provider's call is written ahead as under way by the token's own script (no extra
     // round trip); one that then does not go (no token, a spent budget, a breaker that just
     // opened, a failed script whose write may have landed) is dropped when the attempt settles.
@@ -307,9 +321,9 @@ export function createRunner(options: RunnerOptions) {
     }
     if (!(await reserveBudget(attempt))) return null;
     // Last before the call: at a breaker's probe time this takes the one probe, which nothing may waste.
-    const modelCall = breakers ? await breakers.acquire(model) : null;
-    if (breakers && !modelCall) {
-      await deferWhileModelOpen(breakers, model, lease, task.attempt, log);
+    const modelCall = chain && breakers ? await acquireFirst(breakers, attempt, chain, available) : null;
+    if (chain && breakers && !modelCall) {
+      await deferWhileModelsOpen(breakers, chain.candidates, lease, task.attempt, log);
       return null;
     }
     try {
@@ -318,6 +332,46 @@ export function createRunner(options: RunnerOptions) {
       // The worker's own breaker refused it after all: no call was made (a probe's lease ends now).
       modelCall?.record(ModelCallOutcome.OTHER);
     }
+  }
+
+  /** The chain the task's attempt runs, or null for a provider without models. */
+  function chainOf(task: ClaimedTask): AttemptChain | null {
+    const configured = options.models ?? (options.model ? [options.model] : null);
+    if (!configured || configured.length === 0) return null;
+    return attemptChain(decodeTaskChain(task.chain), configured, options.contentFilterFallback ?? null);
+  }
+
+  /**
+   * The call's primary: the first available model whose breaker lets the call go (one due a
+   * probe goes only as the probe this worker won). The rest of the available models follow it
+   * as OpenRouter's fallbacks, but only closed ones: a model due a probe gets exactly one call.
+   */
+  async function acquireFirst(breakers: ModelBreakers, attempt: Attempt, chain: AttemptChain, available: readonly string[]): Promise<ModelCall | null> {
+    for (const [i, model] of available.entries()) {
+      const call = await breakers.acquire(model);
+      if (!call) continue;
+      const fallbacks = available.slice(i + 1).filter((next) => breakers.snapshot(next).state === CircuitState.CLOSED);
+      attempt.useModels(chain, [model, ...fallbacks]);
+      return call;
+    }
+    return null;
+  }
+
+  /**
+   * Tells the breakers how the call went: the primary's outcome, and when OpenRouter answered
+   * with a fallback of the list, the primary failed before output (that is when it falls back)
+   * and the fallback's outcome is its own.
+   */
+  function recordModels(attempt: Attempt, modelCall: ModelCall | null, outcome: ModelCallOutcome): void {
+    if (!modelCall) return;
+    const sent = attempt.chainInUse?.sent ?? [];
+    const answered = attempt.answeredModel;
+    if (answered !== null && answered !== modelCall.model && sent.includes(answered)) {
+      modelCall.record(ModelCallOutcome.FAILED);
+      options.modelBreakers?.note(answered, outcome);
+      return;
+    }
+    modelCall.record(outcome);
   }
 
   /** Runs the task's handler: its outcome goes to the call stats and the model's breaker. */
@@ -337,13 +391,15 @@ export function createRunner(options: RunnerOptions) {
         onUsage: attempt.onUsage,
         onGeneration: attempt.onGeneration,
         onCallStart: attempt.onCallStart,
+        onModel: attempt.onModel,
+        ...(attempt.chainInUse ? { models: attempt.chainInUse.sent } : {}),
       });
       report('ok');
-      modelCall?.record(ModelCallOutcome.OK);
+      recordModels(attempt, modelCall, ModelCallOutcome.OK);
       return output;
     } catch (error) {
       report(attempt.signal.aborted ? 'aborted' : isProviderError(error) ? String(error.httpStatus ?? error.errorClass) : ErrorClass.INTERNAL);
-      modelCall?.record(modelOutcomeOf(error, attempt.signal.aborted));
+      recordModels(attempt, modelCall, modelOutcomeOf(error, attempt.signal.aborted));
       throw error;
     }
   }
@@ -360,7 +416,7 @@ export function createRunner(options: RunnerOptions) {
     // A tenant without a budget holds nothing: no script call.
     if (budget.applies && !(await budget.applies(lease.tenant))) return true;
     const id = attempt.plannedReservation;
-    const outcome = await store.reserveBudget(lease.tenant, id, await budget.estimateNano(task), budget.holdMs);
+    const outcome = await store.reserveBudget(lease.tenant, id, await budget.estimateNano(task, attempt.chainInUse?.sent ?? []), budget.holdMs);
     if (outcome.status === 'held') attempt.holdReservation(id);
     if (outcome.status !== 'over') return true;
     const untilNextPeriod = periodOf(outcome.period, Date.now()).end - Date.now();
@@ -411,8 +467,49 @@ export function createRunner(options: RunnerOptions) {
       }
       log.info('attempt aborted by shutdown; task handed back');
     } else {
-      await recordFailure(lease, task.attempt, task, reason instanceof OutputTooLargeError ? reason : error, log);
+      const failure = reason instanceof OutputTooLargeError ? reason : error;
+      if (!(await switchModel(attempt, failure))) await recordFailure(lease, task.attempt, task, failure, log);
     }
+  }
+
+  /**
+   * Moves the task on in its model chain when the failure calls for it (worker/model-chain.ts
+   * `nextStep`): at once and with no retry counted, or, once the whole chain has failed, after
+   * its retry delay with one counted. False when it is an ordinary failure (recordFailure's).
+   */
+  async function switchModel(attempt: Attempt, error: unknown): Promise<boolean> {
+    const { lease, task, log } = attempt;
+    const used = attempt.chainInUse;
+    if (!used || !options.chainStore || !used.sent[0]) return false;
+    const fallback = options.contentFilterFallback ?? null;
+    const step = nextStep({ error, attempt: used.chain, answeredModel: attempt.answeredModel, sentTo: used.sent[0], outputBegan: attempt.outputBegan }, fallback);
+    if (step.kind === 'fail') return false;
+    const failure = toFailure(error);
+    let retryDelay = 0;
+    if (step.countsRetry) {
+      const limit = retryLimitFor(failure.errorClass, task.maxRetries, options.retryPolicy);
+      // Out of retries: the ordinary failure sends it to the dead letter queue.
+      if (!isRetryableClass(failure.errorClass) || task.retryCount >= limit) return false;
+      retryDelay = retryDelayMs(failure.errorClass, task.retryCount + 1, { scale: options.retryDelayScale, atLeastMs: failure.retryAfterMs ?? 0, policy: options.retryPolicy }) ?? 0;
+    }
+    const { retryAfterMs: _retryAfter, ...record } = failure;
+    const position = decodeTaskChain(task.chain);
+    const chainStore = options.chainStore;
+    const outcome = await persistently(() => chainStore.switchModel(lease, {
+      error: { ...record, attempt: task.attempt },
+      retryDelayMs: retryDelay,
+      countsRetry: step.countsRetry,
+      chain: { models: position.models, index: step.index, switchReason: step.reason },
+      reason: failure.errorClass,
+    }), log);
+    if (outcome.status === 'stale' || outcome.nextAttemptAt === null) {
+      log.warn({ state: outcome.status === 'stale' ? outcome.state : null }, 'stale lease: model switch not recorded');
+      return true;
+    }
+    const at = outcome.nextAttemptAt;
+    await persistently(() => enqueue(lease.taskId, QueueName.RETRY, jobIds.retry(lease.taskId, task.attempt), at, lease.tenant), log);
+    log.info({ reason: step.reason, index: step.index, countsRetry: step.countsRetry, answeredModel: attempt.answeredModel }, 'task moves on in its model chain');
+    return true;
   }
 
   /** Runs the task `job` carries: claim, attempt, settle. `queue` is where the job came from. */

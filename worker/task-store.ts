@@ -163,8 +163,9 @@ export function createTaskStore(options: TaskStoreOptions) {
       runScript('taskProgress', scope(lease), common, {}, { leaseToken: lease.token, progress }),
 
     /** Appends text to the attempt's output (fenced, capped), after the `expectedBytes` already there. */
-    appendOutput: (lease: Lease, text: string, expectedBytes: number): Promise<AppendOutcome> =>
+    appendOutput: (lease: Lease, text: string, expectedBytes: number, model?: string | null): Promise<AppendOutcome> =>
       runScript('taskAppendOutput', scope(lease), common, {}, {
+        model: model ?? '',
         leaseToken: lease.token,
         text,
         expectedBytes,
@@ -206,6 +207,8 @@ export function createTaskStore(options: TaskStoreOptions) {
         taskId: lease.taskId,
         attempt,
         model: usage.model,
+        chainIndex: usage.chainIndex ?? '',
+        switchReason: usage.switchReason ?? '',
         callId,
         generationId: usage.generationId ?? '',
         promptTokens: usage.promptTokens,

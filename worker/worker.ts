@@ -23,6 +23,7 @@ import { createHeldRelease } from './held-release.ts';
 import { createProviderRateLimiter } from './rate-limiter.ts';
 import { createProviderCircuit } from './resilience.ts';
 import { createModelBreakers } from './model-breakers.ts';
+import { createChainStore } from './chain-store.ts';
 import { createRunner } from './runner.ts';
 import { startSweeper } from './sweeper.ts';
 import { createSummarizeHandler } from './tasks/summarize.ts';
@@ -105,9 +106,10 @@ export function createWorker(config: WorkerConfig, logger: Logger, hooks: Worker
     : untracedProvider;
   // One handler per type: this does not compile until a new type has one.
   const handlers: Record<TaskType, TaskHandler> = { [TaskType.SUMMARIZE]: createSummarizeHandler(provider, { maxTokens: config.maxCompletionTokens }) };
-  // What a budget holds for a call: what the task's type says it sends and may receive, at the model's price.
+  // What a budget holds for a call: what the task's type says it sends and may receive, at the
+  // price of the dearest model the call names.
   const model = config.openRouter?.model ?? 'local';
-  const estimateNano = createHoldEstimate(handlers, () => prices.priceOf(model));
+  const estimateNano = createHoldEstimate(handlers, (name) => prices.priceOf(name), model);
   let heartbeatRef: ReturnType<typeof startHeartbeat> | null = null;
   // A breaker change is announced at once, not at the next beat.
   const circuit = createProviderCircuit(config.circuit, () => {
@@ -182,6 +184,8 @@ export function createWorker(config: WorkerConfig, logger: Logger, hooks: Worker
     concurrency: config.concurrency,
     output: { flushMs: config.output.flushMs, flushChars: config.output.flushChars, maxBytes: config.output.maxBytes },
     model,
+    // The chain is a remote provider's: the embedded summarizer has one model of its own.
+    ...(config.openRouter ? { models: config.models, contentFilterFallback: config.contentFilterFallback, chainStore: createChainStore({ redis, keys, workerId: config.workerId, maxEventsPerTask: config.taskEventsMax }) } : {}),
     budget: { applies: budgetTenants.has, estimateNano, holdMs: config.providerTimeoutMs + config.usageReconcileMs + 30_000, recheckMs: config.budgetRecheckMs },
     retryRatio: () => retryRatio,
     circuit,

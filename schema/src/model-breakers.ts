@@ -101,3 +101,6 @@ export function parseModelTotalField(field: string): { model: string; outcome: M
 
 /** A model id as the breakers accept it: what OpenRouter ids look like, without separators the storage uses. */
 export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/;
+
+/** Whether a value from outside (a provider's answer) may be stored as a model id. */
+export const isModelId = (value: unknown): value is string => typeof value === 'string' && MODEL_ID_PATTERN.test(value);

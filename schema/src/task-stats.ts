@@ -5,6 +5,7 @@
  * with the Lua in scripts/ (prelude.ts, output.ts).
  */
 import { taskPrioritySchema, type TaskPriority } from './dispatch.ts';
+import { MODEL_SWITCH_REASONS, type ModelSwitchReason } from './model-chain.ts';
 import { ERROR_CLASSES, TASK_STATES, TASK_TYPES, type ErrorClass, type TaskState, type TaskType } from './task.ts';
 
 /** Upper bounds of the latency histogram buckets (plus +Inf), in ms. */
@@ -21,6 +22,8 @@ export interface TaskStats {
   submitted: Record<TaskType, number>;
   entered: Record<TaskState, number>;
   failed: Record<ErrorClass, number>;
+  /** Tasks moved on to another model of their chain, by reason (schema/src/model-chain.ts). */
+  modelSwitches: Record<ModelSwitchReason, number>;
   /** Tasks completed, by type. */
   completed: Record<TaskType, number>;
   staleWrites: number;
@@ -59,6 +62,7 @@ export function parseTaskStats(fields: Record<string, string>): TaskStats {
     submitted: counts(TASK_TYPES, 'submitted'),
     entered: counts(TASK_STATES, 'entered'),
     failed: counts(ERROR_CLASSES, 'failed'),
+    modelSwitches: counts(MODEL_SWITCH_REASONS, 'model_switches'),
     completed: counts(TASK_TYPES, 'completed'),
     staleWrites: Number(fields.stale_writes ?? 0),
     outputChunks: Number(fields.output_chunks ?? 0),

@@ -158,6 +158,10 @@ export const taskHashSchema = z.object({
   queued: enumField(z.enum([DispatchLane.NEW, DispatchLane.RETRY]), null),
   /** Why a deferred or retrying task waits (the defer and fail scripts store it; a claim clears it). */
   waitReason: enumField(waitReasonSchema, null),
+  /** Its model chain and place in it, raw (schema/src/model-chain.ts `decodeTaskChain`); absent: the configured chain from its start. */
+  chain: optionalString,
+  /** Its provider calls, one line each, raw (schema/src/model-chain.ts `parseUsageLog`). */
+  usageLog: optionalString,
 });
 export type TaskRecord = z.infer<typeof taskHashSchema>;
 
@@ -285,6 +289,8 @@ export function parseTaskHash(fields: RawHash): TaskRecord {
     cost: optionalNumeral(fields, 'cost'),
     queued: oneOfOr<DispatchLane, null>(fields, 'queued', LANE_SET, null),
     waitReason: oneOfOr<WaitReason, null>(fields, 'waitReason', WAIT_REASON_SET, null),
+    chain: optionalText(fields, 'chain') ?? null,
+    usageLog: optionalText(fields, 'usageLog') ?? null,
   };
   if (fields.content !== undefined) record.content = text(fields, 'content');
   return record;

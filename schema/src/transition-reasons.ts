@@ -9,6 +9,8 @@ export const TransitionReason = {
   RESUMED_AFTER_SHUTDOWN: 'resumed after its worker shut down',
   RECLAIMED_AFTER_LEASE_EXPIRY: 'reclaimed after lease expiry',
   COMPLETED: 'completed',
+  /** A failed attempt moved the task on to another model of its chain, with no retry counted (schema/src/model-chain.ts). */
+  MODEL_SWITCH: 'switched model',
   CIRCUIT_OPEN: 'circuit open: waiting for the provider',
   RATE_LIMITED: 'rate limited: waiting for the shared limit',
   /** OpenRouter's 402 in_flight_budget_exhausted: every worker holds its calls for its Retry-After. */

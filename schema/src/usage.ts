@@ -5,6 +5,7 @@
  * dollars. No I/O here.
  */
 import { z } from 'zod';
+import { MODEL_SWITCH_REASONS } from './model-chain.ts';
 
 export const callUsageSchema = z.object({
   /** The model that answered (the provider may route to another than the one asked for). */
@@ -19,6 +20,10 @@ export const callUsageSchema = z.object({
   costUsd: z.number().nonnegative(),
   /** True when a figure is an estimate: the call was cut off before the provider reported usage. */
   estimated: z.boolean(),
+  /** The answering model's place in the attempt's chain (schema/src/model-chain.ts); null or absent when unknown. */
+  chainIndex: z.number().int().nonnegative().nullable().optional(),
+  /** Why the attempt ran on another model than the one before it; null or absent when it did not switch. */
+  switchReason: z.enum(MODEL_SWITCH_REASONS).nullable().optional(),
 });
 export type CallUsage = z.infer<typeof callUsageSchema>;
 

@@ -13,6 +13,7 @@ import { selectsAnyField } from './selection.ts';
 import { Scope } from '../auth/scopes.ts';
 import type { TaskStandingView } from '../services/dispatch-service.ts';
 import { traceIdOf } from '../../schema/src/trace-context.ts';
+import { transitionModel } from '../../schema/src/model-chain.ts';
 
 /** The GraphQL name of each scope. */
 const SCOPE_ENUM = { [Scope.TASKS_WRITE]: 'TASKS_WRITE', [Scope.TASKS_READ]: 'TASKS_READ', [Scope.ADMIN]: 'ADMIN' } as const;
@@ -136,5 +137,8 @@ export const resolvers: Resolvers = {
 
   TaskTransition: {
     workerId: (event) => event.workerId,
+    model: (event) => transitionModel(event.task, event.reason).model,
+    chainIndex: (event) => transitionModel(event.task, event.reason).chainIndex,
+    switchReason: (event) => transitionModel(event.task, event.reason).switchReason,
   },
 };

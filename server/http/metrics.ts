@@ -76,6 +76,8 @@ export function createMetrics(options: MetricsOptions) {
     Object.entries(s.tasks.completed).map(([type, value]) => ({ labels: { type }, value })));
   cluster('atf_tasks_failed_total', 'Failed attempts, by error class (a task may fail several times before it completes or goes to the DLQ).', 'counter', (s) =>
     Object.entries(s.tasks.failed).map(([error_class, value]) => ({ labels: { error_class }, value })));
+  cluster('atf_model_switches_total', 'Tasks moved on to another model of their chain, by reason: STREAM_BROKEN (a stream broke after output began), CONTEXT_LENGTH, CONTENT_FILTER.', 'counter', (s) =>
+    Object.entries(s.tasks.modelSwitches).map(([reason, value]) => ({ labels: { reason }, value })));
   cluster('atf_task_transitions_total', 'Times a task entered each state.', 'counter', (s) =>
     Object.entries(s.tasks.entered).map(([state, value]) => ({ labels: { state }, value })));
   cluster('atf_stale_lease_rejections_total', 'Worker writes refused because their lease was no longer current.', 'counter', (s) => [{ value: s.tasks.staleWrites }]);

@@ -51,6 +51,8 @@ export interface CreateTaskInput {
    * record; without one the task is stored unqueued (the caller queues it, or the sweeper does).
    */
   job?: string;
+  /** Its own model chain (schema/src/model-chain.ts `encodeTaskChain`); '' or absent for the configured one. */
+  chain?: string;
 }
 
 export type CreateTaskOutcome =
@@ -132,6 +134,7 @@ export function createTaskRepository(options: TaskRepositoryOptions) {
         cost: input.cost ?? 1,
         priorityOffsetMs,
         trace: input.traceContext ?? '',
+        chain: input.chain ?? '',
       },
     );
     // The script answers with the hash it wrote: the record, without a read-back.

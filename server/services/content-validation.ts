@@ -3,6 +3,8 @@
  * because that is what Redis stores and the provider bills.
  */
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
+import { MAX_CHAIN_LENGTH } from '../../schema/src/model-chain.ts';
+import { MODEL_ID_PATTERN } from '../../schema/src/model-breakers.ts';
 
 export const InputRejection = {
   EMPTY: 'EMPTY',
@@ -12,6 +14,9 @@ export const InputRejection = {
   LONE_SURROGATE: 'LONE_SURROGATE',
   TOO_LARGE: 'TOO_LARGE',
   BAD_IDEMPOTENCY_KEY: 'BAD_IDEMPOTENCY_KEY',
+  /** `models` is empty, too long, repeats a model, or names one that is malformed or not allowed. */
+  BAD_MODELS: 'BAD_MODELS',
+  MODEL_NOT_ALLOWED: 'MODEL_NOT_ALLOWED',
 } as const;
 export type InputRejection = (typeof InputRejection)[keyof typeof InputRejection];
 
@@ -48,4 +53,20 @@ export function validateIdempotencyKey(key: string): void {
   if (!IDEMPOTENCY_KEY.test(key)) {
     reject(InputRejection.BAD_IDEMPOTENCY_KEY, 'idempotencyKey must be 1-200 printable ASCII characters');
   }
+}
+
+/**
+ * Throws BAD_USER_INPUT unless `models` is a chain a task may run: 1 to MAX_CHAIN_LENGTH
+ * well-formed model ids, each once, and each in `allowed` when that is set
+ * (OPENROUTER_ALLOWED_MODELS; `details.models` then lists the ones refused).
+ */
+export function validateModels(models: readonly string[], allowed: readonly string[] | null): void {
+  if (models.length === 0) reject(InputRejection.BAD_MODELS, 'models is empty: leave it out for the configured chain');
+  if (models.length > MAX_CHAIN_LENGTH) reject(InputRejection.BAD_MODELS, `models lists ${models.length} models; at most ${MAX_CHAIN_LENGTH}`, { max: MAX_CHAIN_LENGTH });
+  const malformed = models.filter((model) => !MODEL_ID_PATTERN.test(model));
+  if (malformed.length > 0) reject(InputRejection.BAD_MODELS, 'models holds a malformed model id: letters, digits and . _ : / @ + - (up to 200)');
+  if (new Set(models).size !== models.length) reject(InputRejection.BAD_MODELS, 'models lists a model twice');
+  if (allowed === null) return;
+  const refused = models.filter((model) => !allowed.includes(model));
+  if (refused.length > 0) reject(InputRejection.MODEL_NOT_ALLOWED, `models may only name models in OPENROUTER_ALLOWED_MODELS; not allowed: ${refused.join(', ')}`, { models: refused });
 }

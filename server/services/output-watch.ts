@@ -122,6 +122,6 @@ export class OutputWatch {
   private *withoutStream(snapshot: TaskRecord): Generator<OutputChunk> {
     if (snapshot.state !== TaskState.COMPLETED || this.sent > 0 || this.lastCursor !== null || snapshot.result === null) return;
     const attempt = Math.max(1, snapshot.attempt);
-    yield { taskId: this.id, cursor: `${attempt}-1`, attempt, seq: 1, text: snapshot.result, reset: true, final: true };
+    yield { taskId: this.id, cursor: `${attempt}-1`, attempt, seq: 1, text: snapshot.result, reset: true, final: true, model: snapshot.usageModel };
   }
 }

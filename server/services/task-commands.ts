@@ -13,7 +13,8 @@ import type { ChangeOutcome, TaskRepository } from '../infra/task-repository.ts'
 import type { Caller } from '../auth/scopes.ts';
 import { TransitionReason } from '../../schema/src/transition-reasons.ts';
 import { periodOf } from '../../schema/src/scripts/budgets.ts';
-import { validateContent, validateIdempotencyKey } from './content-validation.ts';
+import { validateContent, validateIdempotencyKey, validateModels } from './content-validation.ts';
+import { encodeTaskChain } from '../../schema/src/model-chain.ts';
 import { TaskPriority, taskCost } from '../../schema/src/dispatch.ts';
 import { estimateTaskPromptTokens } from '../../schema/src/task-prompts.ts';
 import { taskNotFound, type TaskReads } from './task-reads.ts';
@@ -30,6 +31,8 @@ export interface TaskCommandsOptions {
   maxCompletionTokens: number;
   /** Gives each submit its PRODUCER span (docs/observability.md); absent when tracing is off. */
   tracing?: Pick<ServerTracing, 'startSubmit'> | null;
+  /** OPENROUTER_ALLOWED_MODELS: the models a submit's own chain may name; null allows any well-formed id. */
+  allowedModels?: readonly string[] | null;
 }
 
 export interface SubmitTaskInput {
@@ -37,6 +40,8 @@ export interface SubmitTaskInput {
   type?: TaskType | null;
   idempotencyKey?: string | null;
   priority?: TaskPriority | null;
+  /** The task's own model chain, tried in order instead of the configured one. */
+  models?: readonly string[] | null;
 }
 
 export function createTaskCommands(options: TaskCommandsOptions) {
@@ -51,6 +56,8 @@ export function createTaskCommands(options: TaskCommandsOptions) {
     validateContent(input.content, options.maxContentBytes);
     const idempotencyKey = input.idempotencyKey ?? null;
     if (idempotencyKey !== null) validateIdempotencyKey(idempotencyKey);
+    const models = input.models ?? null;
+    if (models !== null) validateModels(models, options.allowedModels ?? null);
 
     const id = randomUUID();
     const type = input.type ?? TaskType.SUMMARIZE;
@@ -71,6 +78,7 @@ export function createTaskCommands(options: TaskCommandsOptions) {
         idempotencyKey,
         job: queue.encodeSubmittedJob({ id, tenant: caller.tenant }),
         traceContext: span?.traceContext ?? null,
+        chain: models === null ? '' : encodeTaskChain({ models: [...models], index: 0, switchReason: null }),
       });
     let outcome: Awaited<ReturnType<typeof create>>;
     try {
@@ -81,7 +89,7 @@ export function createTaskCommands(options: TaskCommandsOptions) {
     }
     span?.end(outcome);
     if (outcome.status === 'conflict') {
-      throw new AppError(ErrorCode.CONFLICT, 'idempotencyKey was already used with different content', {
+      throw new AppError(ErrorCode.CONFLICT, 'idempotencyKey was already used with a different request (content, type or models)', {
         details: { taskId: outcome.taskId },
       });
     }

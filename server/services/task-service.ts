@@ -22,6 +22,8 @@ export interface TaskServiceOptions {
   logger: Logger;
   maxRetries: number;
   maxContentBytes: number;
+  /** OPENROUTER_ALLOWED_MODELS (null: any well-formed model id). */
+  allowedModels?: readonly string[] | null;
   /** MAX_COMPLETION_TOKENS: part of a task's cost to the dispatcher. */
   maxCompletionTokens: number;
   /** While a watch is open, re-read the record this often in case a publish was lost. */

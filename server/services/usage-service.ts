@@ -5,6 +5,7 @@
  */
 import { AppError, ErrorCode } from '../../schema/src/errors.ts';
 import type { TaskRecord } from '../../schema/src/task.ts';
+import { parseUsageLog } from '../../schema/src/model-chain.ts';
 import { fromNanoUsd, toNanoUsd } from '../../schema/src/usage.ts';
 import { BUDGET_PERIODS, type BudgetPeriod } from '../../schema/src/scripts/budgets.ts';
 import type { UsageStore, BudgetState } from '../infra/usage-store.ts';
@@ -55,6 +56,11 @@ export type UsageService = ReturnType<typeof createUsageService>;
 export function createUsageService(options: { store: UsageStore; reads: Pick<TaskReads, 'store'> }) {
   const { store, reads } = options;
 
+  /** `TaskUsage.perCall`: the task's calls as its usage log lists them (none for a task from before the log). */
+  function perCall(task: TaskRecord) {
+    return parseUsageLog(task.usageLog).map(({ costNano, at, ...call }) => ({ ...call, costUsd: fromNanoUsd(costNano), at }));
+  }
+
   /** `Task.usage`: every call added up; a task from before calls were recorded shows its last call's tokens. */
   function taskUsage(task: TaskRecord) {
     if (task.usageCalls !== null && task.usageCalls > 0) {
@@ -70,10 +76,11 @@ export function createUsageService(options: { store: UsageStore; reads: Pick<Tas
         costUsd: fromNanoUsd(task.usageCostNano ?? 0),
         calls: task.usageCalls,
         estimated: task.usageEstimated,
+        perCall: perCall(task),
       };
     }
     if (!task.usage) return null;
-    return { ...task.usage, cachedTokens: null, reasoningTokens: null, costUsd: null, calls: 1, estimated: false };
+    return { ...task.usage, cachedTokens: null, reasoningTokens: null, costUsd: null, calls: 1, estimated: false, perCall: [] };
   }
 
   async function usage(from: Date, to: Date, groupBy: readonly UsageGroup[], caller: Caller): Promise<UsageRowView[]> {

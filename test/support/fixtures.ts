@@ -17,7 +17,7 @@ import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createRedisKeys, type RedisKeys } from '../../schema/src/redis-keys.ts';
 import { createTaskRepository, type TaskRepository } from '../../server/infra/task-repository.ts';
-import { startFakeOpenRouter, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
+import { startFakeOpenRouter, type FakeOpenRouter, type FakeOpenRouterOptions } from '../../tools/fake-openrouter.ts';
 import { createTaskStore, type TaskStore } from '../../worker/task-store.ts';
 import { takeUnexpectedErrors } from './error-watch.ts';
 import { startRedis, type StartRedisOptions, type TestRedis } from './redis-server.ts';
@@ -71,7 +71,7 @@ export interface TestSystem {
   /** A graphql-ws client, on `server` unless another is given; disposed when its scope ends. */
   wsClient(on?: { wsUrl: string }, options?: Parameters<typeof wsClient>[1]): Client;
   /** Another fake OpenRouter, closed when its scope ends. */
-  startFake(): Promise<FakeOpenRouter>;
+  startFake(options?: FakeOpenRouterOptions): Promise<FakeOpenRouter>;
   /** The server's task repository (the scripts' server side) on the assertion client, for `keys` (default the file's). */
   repository(keys?: RedisKeys): TaskRepository;
   /** A worker's task store (claim, renew, complete, fail) on the assertion client, as worker `workerId`. */
@@ -263,8 +263,8 @@ export function useSystem(options: SystemOptions = {}): TestSystem {
       scope().add('graphql-ws client', async () => opened.dispose());
       return opened;
     },
-    async startFake() {
-      const started = await startFakeOpenRouter();
+    async startFake(fakeOptions) {
+      const started = await startFakeOpenRouter(fakeOptions);
       scope().add('fake OpenRouter', () => started.close());
       return started;
     },

@@ -4,6 +4,7 @@
  * answer (each a ProviderError of one class).
  */
 import { ProviderError } from '../../schema/src/errors.ts';
+import { isModelId } from '../../schema/src/model-breakers.ts';
 import { ErrorClass } from '../../schema/src/task.ts';
 import { classifyUpstreamError } from './openrouter-errors.ts';
 import type { OpenRouterUsage } from './openrouter-usage.ts';
@@ -74,7 +75,9 @@ export class AnswerCollector {
   /** Takes one chunk (or a whole answer). */
   take(chunk: ChatCompletion): void {
     // What identifies and prices the call is kept first: a chunk may also carry an error.
-    this.model = chunk.model ?? this.model;
+    // The answering model is written into output frames and ledger fields that tabs and line
+    // ends delimit: an id that is not one keeps the model the call was sent to.
+    this.model = isModelId(chunk.model) ? chunk.model : this.model;
     this.id = this.id ?? chunk.id;
     this.onId(this.id);
     this.usage = chunk.usage ?? this.usage;

@@ -9,6 +9,7 @@
  *   the native ones are missing). It answers 404 until OpenRouter has recorded the generation,
  *   which can take a second or more after the call ended, a cancelled stream's included.
  */
+import { isModelId } from '../../schema/src/model-breakers.ts';
 import type { CallUsage } from '../../schema/src/usage.ts';
 
 /** `usage` as OpenRouter sends it. */
@@ -63,7 +64,7 @@ export function callUsageFromGeneration(data: OpenRouterGeneration, model: strin
   const cost = isCount(data.total_cost) ? data.total_cost : isCount(data.usage) ? data.usage : null;
   if (cost === null) return null;
   return {
-    model: typeof data.model === 'string' && data.model ? data.model : model,
+    model: isModelId(data.model) ? data.model : model,
     generationId,
     promptTokens: count(data.native_tokens_prompt, data.tokens_prompt),
     completionTokens: count(data.native_tokens_completion, data.tokens_completion),

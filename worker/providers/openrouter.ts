@@ -51,6 +51,8 @@ interface CallState {
   collector: AnswerCollector | null;
   /** Our own id of the call (onCallStart's, or one of its own), sent with the request. */
   callId: string;
+  /** The models it asks for, in order (the request's, or the provider's own). */
+  models: readonly string[];
 }
 
 export function createOpenRouterProvider(options: OpenRouterOptions): TextProvider {
@@ -77,7 +79,7 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
   const settleUsage = async (request: CompletionRequest, call: CallState): Promise<CallUsage> => {
     const startedAt = Date.now();
     const collector = call.collector;
-    const model = collector?.model ?? options.model;
+    const model = collector?.model ?? call.models[0] ?? options.model;
     const generationId = call.generationId ?? collector?.id ?? null;
     const reported = callUsageFromResponse(collector?.usage, model, generationId);
     if (reported) return reported;
@@ -112,7 +114,10 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         [CALL_ID_HEADER]: call.callId,
       },
       body: JSON.stringify({
-        model: options.model,
+        model: call.models[0],
+        // OpenRouter's fallback list: an error before any output moves on to the next model on its
+        // side, in this one call (and one bill).
+        ...(call.models.length > 1 ? { models: call.models } : {}),
         messages: request.messages,
         stream: true,
         ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
@@ -172,7 +177,7 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
     return {
       text,
       usage: {
-        model: collector.model ?? options.model,
+        model: collector.model ?? call.models[0] ?? options.model,
         promptTokens: collector.usage?.prompt_tokens ?? null,
         completionTokens: collector.usage?.completion_tokens ?? null,
         totalTokens: collector.usage?.total_tokens ?? null,
@@ -194,7 +199,13 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
       // Progress while text arrives: approaches 0.9, at most one report per 5 %.
       let reported = 0.1;
       request.onProgress(reported);
+      let modelNamed = false;
       const onText = (delta: string, chars: number) => {
+        // The answering model, before its first text (a chunk's model is read before its text).
+        if (!modelNamed && call.collector?.model) {
+          modelNamed = true;
+          request.onModel?.(call.collector.model);
+        }
         request.onText(delta);
         const progress = 0.1 + 0.8 * (1 - Math.exp(-chars / 400));
         if (progress - reported >= 0.05) {
@@ -203,7 +214,8 @@ export function createOpenRouterProvider(options: OpenRouterOptions): TextProvid
         }
       };
 
-      const call: CallState = { billable: false, answered: false, generationId: null, collector: null, callId };
+      const models = request.models?.length ? request.models : [options.model];
+      const call: CallState = { billable: false, answered: false, generationId: null, collector: null, callId, models };
       let outcome: { ok: true; result: CompletionResult } | { ok: false; error: unknown };
       try {
         outcome = { ok: true, result: await attempt(request, signal, call, onText) };

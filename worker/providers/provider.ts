@@ -42,6 +42,16 @@ export interface CompletionRequest {
    * fails without being sent). A provider that bills nothing (embedded, no-op) does not call it.
    */
   onCallStart?(): Promise<string>;
+  /**
+   * The models to try, in order (the first is the primary; OpenRouter's `models` parameter falls
+   * back over the rest before any output). Absent: the provider's own model.
+   */
+  models?: readonly string[];
+  /**
+   * The model that answers (the response's `model`), once, as soon as the answer names it and
+   * before its first text. Must not throw.
+   */
+  onModel?(model: string): void;
   /** The completion cap (sent as `max_tokens`); the provider's default when absent. */
   maxTokens?: number;
 }

@@ -19,6 +19,8 @@ export function createSummarizeHandler(provider: TextProvider, options: { maxTok
         onUsage: input.onUsage,
         onGeneration: input.onGeneration,
         onCallStart: input.onCallStart,
+        ...(input.models ? { models: input.models } : {}),
+        ...(input.onModel ? { onModel: input.onModel } : {}),
         ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
       });
       input.logger.debug({ provider: provider.name, chars: text.length }, 'summary ready');

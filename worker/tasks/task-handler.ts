@@ -27,6 +27,10 @@ export interface TaskInput {
    * the call is written ahead as under way; a call must not go before, nor when it rejects.
    */
   onCallStart(): Promise<string>;
+  /** The models to try, in order (worker/model-chain.ts); absent: the provider's own. */
+  models?: readonly string[];
+  /** The model that answers, as soon as the answer names it (before its text). */
+  onModel?(model: string): void;
 }
 
 export interface TaskOutput {

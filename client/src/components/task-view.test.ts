@@ -43,7 +43,7 @@ const task = (version: number, patch: Partial<TaskDetailFieldsFragment> = {}): {
 const failedAttempt = { errorClass: 'SERVICE_UNAVAILABLE' as const, message: 'HTTP 503', httpStatus: 503, attempt: 1, at: '2026-01-01T12:00:02.000Z', nextAttemptAt: null };
 
 const chunk = (cursor: string, text: string, patch: Partial<OutputChunk> = {}): { taskOutput: OutputChunk } => ({
-  taskOutput: { taskId: 't1', cursor, attempt: 1, text, reset: false, final: false, ...patch },
+  taskOutput: { taskId: 't1', cursor, attempt: 1, text, reset: false, final: false, model: null, ...patch },
 });
 
 function setup() {
@@ -111,11 +111,88 @@ describe('TaskView live output', () => {
   });
 });
 
+describe('TaskView model chain', () => {
+  const step = (state: TaskDetailFieldsFragment['state'], version: number, patch: Partial<TaskDetailFieldsFragment['history'][number]> = {}) => ({
+    state,
+    at: `2026-01-01T12:00:0${version}.000Z`,
+    workerId: 'w1',
+    reason: null,
+    version,
+    model: null,
+    chainIndex: null,
+    switchReason: null,
+    ...patch,
+  });
+  const call = (attempt: number, model: string, chainIndex: number, switchReason: 'STREAM_BROKEN' | null) => ({
+    attempt,
+    model,
+    chainIndex,
+    switchReason,
+    generationId: `gen-${attempt}`,
+    promptTokens: 100,
+    completionTokens: 20,
+    costUsd: 0.0002,
+    estimated: attempt === 1,
+    at: `2026-01-01T12:00:0${attempt + 2}.000Z`,
+  });
+
+  it("names the model writing, starts over on the next model after a reset, and shows each attempt's model in the timeline and the calls", async () => {
+    const { transport, unmount } = setup();
+    await transport.opened('TaskUpdated');
+    transport.push('TaskUpdated', task(3));
+    await transport.opened('TaskOutput');
+    transport.push('TaskOutput', chunk('1-1', 'The quick', { reset: true, model: 'acme/primary' }));
+    transport.push('TaskOutput', chunk('1-2', ' brown'));
+    await shows('output', 'The quick brown');
+    expect(screen.getByTestId('output-attempt').textContent).toBe('attempt 1 writing… on acme/primary');
+
+    // The stream broke: the next attempt's first chunk starts the text over, on the fallback.
+    transport.push('TaskUpdated', task(5, { state: 'ACTIVE' }));
+    transport.push('TaskOutput', chunk('2-1', 'A fox', { attempt: 2, reset: true, model: 'acme/fallback' }));
+    await shows('output', 'A fox');
+    expect(screen.getByTestId('output-model').textContent).toBe('acme/fallback');
+
+    const history = [
+      step('PENDING', 1),
+      step('ACTIVE', 2, { reason: 'claimed' }),
+      step('PENDING', 4, { reason: 'switched model', model: 'acme/primary', chainIndex: 0, switchReason: 'STREAM_BROKEN' }),
+      step('ACTIVE', 5, { reason: 'claimed' }),
+      step('COMPLETED', 6, { reason: 'completed', model: 'acme/fallback', chainIndex: 1 }),
+    ];
+    const usage = { model: 'acme/fallback', promptTokens: 200, completionTokens: 40, totalTokens: 240, costUsd: 0.0004, cachedTokens: 0, reasoningTokens: 0, calls: 2, estimated: true };
+    const perCall = [call(1, 'acme/primary', 0, null), call(2, 'acme/fallback', 1, 'STREAM_BROKEN')];
+    transport.push('TaskUpdated', task(6, { state: 'COMPLETED', result: 'A fox ran.', progress: 1, history, usage: { ...usage, perCall } }));
+    await shows('result', 'A fox ran.');
+    expect(screen.getAllByTestId('step-model').map((node) => node.textContent)).toEqual(['acme/primary', 'acme/fallback']);
+    expect(screen.getAllByTestId('step-chain').map((node) => node.textContent)).toEqual(['(primary)', '(fallback 1)']);
+    expect(screen.getAllByTestId('step-switch').map((node) => node.textContent)).toEqual(['next model: stream broke']);
+    expect(screen.getAllByTestId('call-model').map((node) => node.textContent)).toEqual(['acme/primary', 'acme/fallback']);
+    const rows = [...screen.getByTestId('usage-calls').querySelectorAll('tbody tr')].map((row) => [...row.querySelectorAll('td')].slice(0, 4).map((cell) => cell.textContent));
+    expect(rows).toEqual([
+      ['1', 'acme/primary', 'primary', '—'],
+      ['2', 'acme/fallback', 'fallback 1', 'stream broke'],
+    ]);
+    unmount();
+  });
+
+  it('leaves the chain place out while the model stays the same, and shows no calls table without calls', async () => {
+    const { transport, unmount } = setup();
+    await transport.opened('TaskUpdated');
+    const history = [step('SCHEDULED', 3, { reason: 'SERVICE_UNAVAILABLE', model: 'm/a', chainIndex: 0 }), step('COMPLETED', 5, { reason: 'completed', model: 'm/a', chainIndex: 0 })];
+    transport.push('TaskUpdated', task(5, { state: 'COMPLETED', result: 'Done.', progress: 1, history }));
+    await shows('result', 'Done.');
+    expect(screen.getAllByTestId('step-model')).toHaveLength(2);
+    expect(screen.getAllByTestId('step-chain')).toHaveLength(1);
+    expect(screen.queryByTestId('usage-calls')).toBeNull();
+    unmount();
+  });
+});
+
 describe('TaskView cost', () => {
   it("shows the task's cost, calls, model and tokens, marked estimated when a call was cut off", async () => {
     const { transport, unmount } = setup();
     await transport.opened('TaskUpdated');
-    const usage = { model: 'openai/gpt-4o-mini', promptTokens: 1200, completionTokens: 80, totalTokens: 1280, costUsd: 0.0123, cachedTokens: 0, reasoningTokens: 40, calls: 2, estimated: true };
+    const usage = { model: 'openai/gpt-4o-mini', promptTokens: 1200, completionTokens: 80, totalTokens: 1280, costUsd: 0.0123, cachedTokens: 0, reasoningTokens: 40, calls: 2, estimated: true, perCall: [] };
     transport.push('TaskUpdated', task(9, { state: 'COMPLETED', result: 'Done.', progress: 1, usage }));
     await shows('cost-usd', '$0.0123');
     expect(screen.getByTestId('cost').textContent).toBe('$0.0123 estimated · 2 calls');
@@ -136,7 +213,7 @@ describe('TaskView cost', () => {
     transport.push('TaskUpdated', task(3));
     await vi.waitFor(() => expect(screen.getByTestId('version').textContent).toBe('3'));
     expect(screen.queryByTestId('cost')).toBeNull();
-    const legacy = { model: 'm/a', promptTokens: 10, completionTokens: 5, totalTokens: 15, costUsd: null, cachedTokens: null, reasoningTokens: null, calls: 1, estimated: false };
+    const legacy = { model: 'm/a', promptTokens: 10, completionTokens: 5, totalTokens: 15, costUsd: null, cachedTokens: null, reasoningTokens: null, calls: 1, estimated: false, perCall: [] };
     transport.push('TaskUpdated', task(4, { state: 'COMPLETED', result: 'Done.', usage: legacy }));
     await shows('cost', 'not recorded · 1 call');
     expect(screen.getByTestId('tokens').textContent).toBe('15 tokens (10 prompt, 5 completion)');

@@ -4,6 +4,7 @@ import { formatDuration, formatTime, percent, traceUrlOf } from '../format.ts';
 import { createTask } from '../primitives/create-task.ts';
 import { createTaskOutput } from '../primitives/create-task-output.ts';
 import { attemptLabel } from '../primitives/output-merge.ts';
+import { chainPlaceLabel, modelChanges, switchReasonShort, switchReasonText } from '../model-labels.ts';
 import { onLinkClick } from '../router.ts';
 import { isWriting } from '../task-states.ts';
 import { ProgressBar } from './progress-bar.tsx';
@@ -12,6 +13,7 @@ import { Countdown } from './countdown.tsx';
 import { TaskActions } from './task-actions.tsx';
 import { StandingFacts } from './task-standing.tsx';
 import { TaskUsageFacts } from './task-usage.tsx';
+import { UsageCallsTable } from './usage-calls.tsx';
 
 /**
  * One task, live. While it waits, why, how many tasks start first and when it should start.
@@ -123,6 +125,15 @@ export function TaskView(props: { id: string; canWrite?: boolean; traceUrlTempla
                     Output ·{' '}
                     <span class="muted small" data-testid="output-attempt" aria-live="polite">
                       {attemptLabel(attempt(), task().state, task().errors.map((error) => error.attempt))}
+                      {/* The attempt's first chunk names its model: a switch shows the new one as the text starts over. */}
+                      <Show when={output.model()}>
+                        {(model) => (
+                          <>
+                            {' '}
+                            on <span class="mono" data-testid="output-model">{model()}</span>
+                          </>
+                        )}
+                      </Show>
                     </span>
                   </h3>
                   <p class="result" data-testid="output">
@@ -182,13 +193,44 @@ export function TaskView(props: { id: string; canWrite?: boolean; traceUrlTempla
               </div>
             </Show>
 
+            <Show when={(task().usage?.perCall.length ?? 0) > 0}>
+              <h3>Provider calls</h3>
+              <UsageCallsTable calls={task().usage?.perCall ?? []} />
+            </Show>
+
             <h3>Timeline</h3>
             <ol class="timeline">
               <For each={task().history}>
-                {(step) => (
-                  <li>
+                {(step, index) => (
+                  <li data-model={step.model ?? undefined}>
                     <StateBadge state={step.state} /> <time class="muted" datetime={step.at}>{formatTime(step.at)}</time>
                     <Show when={step.reason}> · {step.reason}</Show>
+                    {/* The model that answered the attempt this step ends; its chain place when it is another model than before. */}
+                    <Show when={step.model}>
+                      {(model) => (
+                        <>
+                          {' '}
+                          · <span class="mono" data-testid="step-model">{model()}</span>
+                          <Show when={modelChanges(task().history)[index()] && step.chainIndex !== null && step.chainIndex !== undefined}>
+                            {' '}
+                            <span class="muted" data-testid="step-chain">
+                              ({chainPlaceLabel(step.chainIndex ?? 0)})
+                            </span>
+                          </Show>
+                        </>
+                      )}
+                    </Show>
+                    <Show when={step.switchReason}>
+                      {(reason) => (
+                        <>
+                          {' '}
+                          ·{' '}
+                          <span class="switch" data-testid="step-switch" title={switchReasonText(reason())}>
+                            next model: {switchReasonShort(reason())}
+                          </span>
+                        </>
+                      )}
+                    </Show>
                     <Show when={step.workerId}>
                       {' '}
                       · <span class="mono">{step.workerId}</span>

@@ -40,6 +40,18 @@ export const TaskDetailFields = graphql(`
       reasoningTokens
       calls
       estimated
+      perCall {
+        attempt
+        model
+        chainIndex
+        switchReason
+        generationId
+        promptTokens
+        completionTokens
+        costUsd
+        estimated
+        at
+      }
     }
     errors {
       errorClass
@@ -55,6 +67,9 @@ export const TaskDetailFields = graphql(`
       workerId
       reason
       version
+      model
+      chainIndex
+      switchReason
     }
   }
 `);
@@ -318,6 +333,7 @@ export const TaskOutputSubscription = graphql(`
       text
       reset
       final
+      model
     }
   }
 `);

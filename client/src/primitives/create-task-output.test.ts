@@ -11,7 +11,7 @@ import { createTaskOutput } from './create-task-output.ts';
 import type { OutputChunk } from './output-merge.ts';
 
 const chunk = (cursor: string, text: string, patch: Partial<OutputChunk> = {}): { taskOutput: OutputChunk } => ({
-  taskOutput: { taskId: 't1', cursor, attempt: 1, text, reset: false, final: false, ...patch },
+  taskOutput: { taskId: 't1', cursor, attempt: 1, text, reset: false, final: false, model: null, ...patch },
 });
 
 function setup(initial: { id?: string; live?: boolean } = {}) {

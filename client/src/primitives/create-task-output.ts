@@ -35,7 +35,7 @@ export interface TaskOutputOptions {
 
 /**
  * Subscribes to a task's output while `live`, and returns the text written so far by the
- * attempt that wrote last, that attempt, whether the final chunk came, and the
+ * attempt that wrote last, that attempt and its model, whether the final chunk came, and the
  * subscription's error (the text received before it stays).
  */
 export function createTaskOutput(options: TaskOutputOptions) {
@@ -91,6 +91,8 @@ export function createTaskOutput(options: TaskOutputOptions) {
     text: () => output().text,
     /** The attempt whose text `text()` is; null before the first chunk. */
     attempt: () => output().attempt,
+    /** The model writing `attempt()`, as its first chunk named it; null when unknown. */
+    model: () => output().model,
     /** True once the final chunk came: `text()` is the result. */
     final: () => output().final,
     /** The cursor of the last chunk applied. */

@@ -9,6 +9,7 @@ const chunk = (text: string, patch: Partial<OutputChunk> = {}): OutputChunk => (
   text,
   reset: false,
   final: false,
+  model: null,
   ...patch,
 });
 const apply = (...batches: OutputChunk[][]): TaskOutput => batches.reduce(applyOutputChunks, emptyOutput('t1'));
@@ -62,6 +63,23 @@ describe('applyOutputChunks', () => {
 
   it('starts the text over when a newer attempt comes without its reset chunk', () => {
     expect(apply([chunk('one', { reset: true })], [chunk('two', { attempt: 2 })]).text).toBe('two');
+  });
+
+  it('names the model an attempt starts with, keeps it for the chunks after, and switches with a new attempt', () => {
+    const first = apply([chunk('The ', { reset: true, model: 'acme/primary' }), chunk('quick ')]);
+    expect(first).toMatchObject({ text: 'The quick ', attempt: 1, model: 'acme/primary' });
+    // The stream broke: attempt 2 starts over on the next model of the chain.
+    const switched = applyOutputChunks(first, [chunk('A fox', { attempt: 2, reset: true, model: 'acme/fallback' }), chunk(' ran.', { attempt: 2 })]);
+    expect(switched).toMatchObject({ text: 'A fox ran.', attempt: 2, model: 'acme/fallback' });
+    // A late chunk of attempt 1 changes neither the text nor the model.
+    expect(applyOutputChunks(switched, [chunk(' brown', { model: 'acme/primary' })])).toMatchObject({ text: 'A fox ran.', model: 'acme/fallback' });
+  });
+
+  it("keeps the model through the server's resend of the whole text, and forgets it for a new attempt that names none", () => {
+    const first = apply([chunk('Hello', { reset: true, model: 'acme/primary' }), chunk('Hello world', { reset: true, final: true })]);
+    expect(first).toMatchObject({ text: 'Hello world', model: 'acme/primary', final: true });
+    const unnamed = apply([chunk('a', { reset: true, model: 'acme/primary' }), chunk('b', { attempt: 2, reset: true })]);
+    expect(unnamed).toMatchObject({ text: 'b', attempt: 2, model: null });
   });
 
   it('treats the final chunk as the end: nothing after it changes the text', () => {

@@ -5,6 +5,9 @@
  * - a chunk with `reset` replaces the text (a new attempt starts, or the server sends the
  *   whole text again because the final text differs from what was streamed); any other chunk
  *   is appended;
+ * - the model writing the text is named on the chunk that starts an attempt (`model`): a new
+ *   attempt takes its model (none named: unknown), a reset within the same attempt keeps it, so
+ *   a mid-stream switch to another model shows that model as the text starts over;
  * - a cursor is opaque, so chunks cannot be ordered by it: a chunk whose cursor was already
  *   taken in (a replay after a resume, or an overlap on the server) is skipped, and resuming
  *   with `after` keeps replays rare;
@@ -23,6 +26,8 @@ export interface TaskOutput {
   text: string;
   /** The attempt whose text this is; null before the first chunk. */
   attempt: number | null;
+  /** The model writing `attempt` (its first chunk names it); null when unknown. */
+  model: string | null;
   /** The cursor of the last new chunk taken in (applied or skipped as stale). */
   cursor: string | null;
   /** True once the final chunk is in: `text` is the result. */
@@ -32,7 +37,7 @@ export interface TaskOutput {
 }
 
 /** Nothing written yet. */
-export const emptyOutput = (taskId: string): TaskOutput => ({ taskId, text: '', attempt: null, cursor: null, final: false, seen: new Set() });
+export const emptyOutput = (taskId: string): TaskOutput => ({ taskId, text: '', attempt: null, model: null, cursor: null, final: false, seen: new Set() });
 
 /**
  * Applies `chunks`, in arrival order, to `output` and returns the new output; returns `output`
@@ -42,7 +47,7 @@ export const emptyOutput = (taskId: string): TaskOutput => ({ taskId, text: '', 
  */
 export function applyOutputChunks(output: TaskOutput, chunks: readonly OutputChunk[]): TaskOutput {
   let seen: Set<string> | null = null;
-  let { text, attempt, cursor, final } = output;
+  let { text, attempt, model, cursor, final } = output;
   for (const chunk of chunks) {
     if (chunk.taskId !== output.taskId || (seen ?? output.seen).has(chunk.cursor)) continue;
     seen ??= new Set(output.seen);
@@ -53,10 +58,14 @@ export function applyOutputChunks(output: TaskOutput, chunks: readonly OutputChu
     // it does): its text still must not follow the older attempt's, so it starts the text.
     const replaces = chunk.reset || attempt === null || chunk.attempt > attempt;
     text = replaces ? chunk.text : text + chunk.text;
+    // Only an attempt's first chunk names its model: a later chunk (or the server's resend of
+    // the whole text) keeps the one named; a new attempt that names none is of an unknown model.
+    if (chunk.model) model = chunk.model;
+    else if (attempt === null || chunk.attempt > attempt) model = null;
     attempt = chunk.attempt;
     final = chunk.final;
   }
-  return seen === null ? output : { taskId: output.taskId, text, attempt, cursor, final, seen };
+  return seen === null ? output : { taskId: output.taskId, text, attempt, model, cursor, final, seen };
 }
 
 /**

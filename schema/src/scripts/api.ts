@@ -40,18 +40,22 @@ export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'miss
  * The job goes on the queue in the same step as the record (what bee-queue's addJob does with a
  * given id: HSET jobs, LPUSH waiting), so a submit is one round trip and no task is stored
  * without its job. The job id is the new task's id, which no job can have yet. `job` is the
- * task's job as bee-queue stores it (`encodeBeeQueueJob`); '' stores the task unqueued.
+ * task's job as bee-queue stores it (`encodeBeeQueueJob`); '' stores the task unqueued. `chain`
+ * is the task's own model chain (schema/src/model-chain.ts `encodeTaskChain`), '' for the configured one.
+ * An idempotency key used again with another type, content or chain is a conflict.
  * Replies {'created', version, field, value, ...} | {'existing', id} | {'conflict', id}.
  */
 export const create = defineTaskScript({
   keys: ['sequence', 'ids', 'typeIndex', 'tenantTypeIndex', 'jobs', 'waiting', ...BUDGET_KEYS, ...LINE_KEYS],
   optionalKeys: ['idempotencyEntry'],
-  args: ['id', 'apiKeyId', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job', 'priority', 'cost', 'priorityOffsetMs', 'trace'],
+  args: ['id', 'apiKeyId', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job', 'priority', 'cost', 'priorityOffsetMs', 'trace', 'chain'],
   templates: LINE_TEMPLATES,
   uses: [BUDGET, LINES],
   body: `
--- Only a submit with an idempotency key needs its fingerprint (a SHA-1 of the whole content).
-local fingerprint = IDEMPOTENCY_ENTRY_KEY and redis.sha1hex(TYPE .. '\\0' .. CONTENT)
+-- What a resend must repeat: its type, content and own chain (a resend naming other models is
+-- another request, as in Stripe's idempotency keys). Without a chain, the fingerprint of before.
+-- Only a submit with an idempotency key needs it (a SHA-1 of the whole content).
+local fingerprint = IDEMPOTENCY_ENTRY_KEY and redis.sha1hex(TYPE .. '\\0' .. CONTENT .. (CHAIN ~= '' and ('\\0' .. CHAIN) or ''))
 if IDEMPOTENCY_ENTRY_KEY then
   local existing = redis.call('GET', IDEMPOTENCY_ENTRY_KEY)
   if existing then
@@ -76,6 +80,8 @@ local task = {
 if IDEMPOTENCY_ENTRY_KEY then task.idempotencyKey = IDEMPOTENCY_KEY end
 -- The submit's trace context (a W3C traceparent), handed to each attempt by its claim.
 if TRACE ~= '' then task.trace = TRACE end
+-- Its own model chain (schema/src/model-chain.ts), when the submit named one.
+if CHAIN ~= '' then task.chain = CHAIN end
 -- Queued: in its tenant's new line at once, so it competes from its submit on (docs/dispatch.md).
 if JOB ~= '' then task.queued, task.queuedAt = 'new', str(now) end
 local flat = {}
@@ -148,7 +154,8 @@ return {'ok', version}
 /**
  * reopen: an operator sends a DLQ or CANCELLED task back to work (PENDING). The caller then
  * queues it on the retry queue. Leaving the DLQ and the state change are one step.
- * `resetRetryCount` is '1' to start the retry count over.
+ * `resetRetryCount` is '1' to start the retry count over. Its model chain starts over from its
+ * first model (schema/src/model-chain.ts).
  */
 export const reopen = defineTaskScript({
   keys: [...LINE_KEYS],
@@ -163,6 +170,17 @@ local now = now_ms()
 local changes = { state = 'PENDING', progress = 0, dlqClass = false, nextAttemptAt = false,
   reopens = tonumber(task.reopens or '0') + 1, queued = 'retry', queuedAt = now }
 if RESET_RETRY_COUNT == '1' then changes.retryCount = 0 end
+-- Its model chain starts over from its first model (a task's own chain stays its own; a field
+-- that is not JSON goes, and the task runs the configured chain).
+if task.chain then
+  local ok, chain = pcall(cjson.decode, task.chain)
+  if ok and type(chain) == 'table' then
+    chain.index, chain.switchReason = 0, cjson.null
+    changes.chain = cjson.encode(chain)
+  else
+    changes.chain = false
+  end
+end
 -- Back in its tenant's retry line at once (its job on the retry queue is its ticket).
 enqueue_task(task.tenant, 'retry', task.cost or '1', task.id, priority_order(now * 1000 + tonumber(task.order) % 1000, task.priority, PRIORITY_OFFSET_MS))
 count('dispatch_queued:' .. task.tenant .. ':' .. (task.priority or 'NORMAL'))

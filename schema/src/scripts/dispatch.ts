@@ -121,7 +121,7 @@ export type TicketNote = { kind: 'busy'; until: number } | { kind: 'early'; unti
  * token limit (`tokenCapacity` per `tokenWindowMs`; '' for none) the head waits until its cost
  * fits (or the bucket is full, for a task larger than the bucket).
  * Replies {'claimed', version, attempt, content, type, tenant, retryCount, maxRetries, trace,
- * queuedAt, waitReason, waitSince, fromState, taskId, capped} | {'idle'} | {'parked', wakeAt | ''} | {'again'} (the ticket is queued again as a
+ * queuedAt, waitReason, waitSince, fromState, taskId, capped, chain} | {'idle'} | {'parked', wakeAt | ''} | {'again'} (the ticket is queued again as a
  * job of its own), then the note on the ticket's own
  * task: 'busy' or 'early' and until when, or ''.
  */
@@ -279,6 +279,7 @@ for pick = 1, tonumber(MAX_PICKS) do
           if tonumber(f[6] or '0') > 0 then give_back(1, id .. ':' .. outcome[3]) end
           outcome[#outcome + 1] = id
           outcome[#outcome + 1] = cap > 0 and '1' or '0'
+          outcome[#outcome + 1] = task.chain or ''
           return reply(outcome)
         end
         -- Not claimable after all (running under a live lease, not due, finished, gone): out of
@@ -301,7 +302,7 @@ return reply({'again'})
     const [noteKind, noteAt] = values.slice(-2);
     const note: TicketNote = noteKind === 'busy' || noteKind === 'early' ? { kind: noteKind, until: Number(noteAt) } : null;
     const [status, version, attempt, content, type, tenant, retryCount, maxRetries, traceContext] = values;
-    const [taskId, capped] = values.slice(13);
+    const [taskId, capped, chain] = values.slice(13);
     let outcome: DispatchOutcome;
     if (status === 'claimed') {
       outcome = {
@@ -317,6 +318,7 @@ return reply({'again'})
         traceContext: traceContext || null,
         waited: decodeClaimWait(values.slice(9, 13)),
         capped: capped === '1',
+        chain: chain || null,
       };
     } else if (status === 'parked') {
       outcome = { status, wakeAt: version ? Number(version) : null };

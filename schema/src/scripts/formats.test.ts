@@ -6,10 +6,16 @@ import { parseUsageHourField, parseUsageTotalField, pendingCallCodec, UsageHourM
 describe('the formats the scripts write', () => {
   it('reads an output chunk the same from the stream and from the channel', () => {
     const fromStream = parseOutputEntry('t1', '2-3', ['t', 'a\nb', 'f', 'rf']);
-    expect(fromStream).toEqual({ taskId: 't1', cursor: '2-3', attempt: 2, seq: 3, text: 'a\nb', reset: true, final: true });
+    expect(fromStream).toEqual({ taskId: 't1', cursor: '2-3', attempt: 2, seq: 3, text: 'a\nb', reset: true, final: true, model: null });
     expect(parseOutputMessage('t1\n2-3\nrf\na\nb')).toEqual(fromStream);
     expect(parseOutputEntry('t1', '1-1', ['t', 'x', 'f', '-'])).toMatchObject({ reset: false, final: false });
     expect(() => parseOutputMessage('t1\n2-3')).toThrow(/malformed/);
+  });
+
+  it("reads the model on an attempt's first chunk the same from the stream and from the channel, flag letters in it and all", () => {
+    const fromStream = parseOutputEntry('t1', '2-1', ['t', 'a', 'f', 'r', 'm', 'vendor/free-r1']);
+    expect(fromStream).toMatchObject({ reset: true, final: false, model: 'vendor/free-r1' });
+    expect(parseOutputMessage('t1\n2-1\nr\tvendor/free-r1\na')).toEqual(fromStream);
   });
 
   it("reads back a budget's field, and nothing that is not one", () => {

@@ -14,6 +14,7 @@
  *   dispatch-positions.ts  dispatchPositions (read-only: where waiting tasks stand)
  *   tenant-policy.ts    tenantPolicySet, dispatchSweep
  *   model-breakers.ts   modelBreakerRecord, modelBreakerProbe, modelBreakersReset, modelBreakersForceOpen
+ *   model-chain.ts      taskSwitchModel (a task moved on in its model chain)
  */
 import { create, cancel, reopen, remove } from './api.ts';
 import { budgetRelease, budgetReserve, BUDGET } from './budgets.ts';
@@ -26,6 +27,7 @@ import { dispatch, dispatchRelease, SLOTS } from './dispatch.ts';
 import { dispatchPositions } from './dispatch-positions.ts';
 import { dispatchSweep, tenantPolicySet } from './tenant-policy.ts';
 import { forceOpenModelBreakers, MODEL_BREAKER, probeModel, recordModelCall, resetModelBreakers } from './model-breakers.ts';
+import { switchModel } from './model-chain.ts';
 import type { LuaFragment } from './kit.ts';
 
 export const TASK_SCRIPTS = {
@@ -54,6 +56,7 @@ export const TASK_SCRIPTS = {
   modelBreakerProbe: probeModel,
   modelBreakersReset: resetModelBreakers,
   modelBreakersForceOpen: forceOpenModelBreakers,
+  taskSwitchModel: switchModel,
 } as const;
 export type TaskScripts = typeof TASK_SCRIPTS;
 export type TaskScriptName = keyof TaskScripts;

@@ -14,7 +14,7 @@ import { EMIT_OUTPUT, outputChannel } from './output.ts';
 /** A worker's fenced write: done, or refused because the lease is no longer held. */
 export type WriteOutcome = { status: 'ok'; version: number; nextAttemptAt: number | null } | { status: 'stale'; state: string };
 
-function decodeWrite(reply: unknown): WriteOutcome {
+export function decodeWrite(reply: unknown): WriteOutcome {
   const [status, first, second] = replyList(reply);
   return status === 'ok'
     ? { status: 'ok', version: Number(first), nextAttemptAt: second ? Number(second) : null }
@@ -35,6 +35,8 @@ export interface ClaimedTask {
   traceContext: string | null;
   /** How it waited for this attempt, from the record before the claim (tracing reads it). */
   waited: ClaimWait;
+  /** Its model chain and place in it, raw (schema/src/model-chain.ts); null or absent: the configured chain from its start. */
+  chain?: string | null;
 }
 
 export interface ClaimWait {
@@ -281,14 +283,16 @@ local changes = { state = 'COMPLETED', result = RESULT, progress = 1, completedA
 observe('duration', now - tonumber(task.startedAt or now))
 count('completed:' .. task.type)
 if USAGE ~= '' then changes.usage = USAGE end
--- The attempt's last chunk, in the same step: its text put together is the result.
+-- The attempt's last chunk, in the same step: its text put together is the result. One that
+-- starts the attempt's text names the model of the attempt's last call (recordUsage's usageAttempt).
 local seq = tonumber(task.outputSeq or '0') + 1
+local model = task.usageAttempt == task.attempt and task.usageModel or ''
 if tonumber(task.outputBytes or '0') ~= tonumber(STREAMED_BYTES) then
   -- The stream holds other than what the worker knows it wrote (an append applied after the
   -- worker gave up on it): the last chunk replaces it all with the result.
-  emit_output(task.id, task.attempt, seq, true, true, RESULT)
+  emit_output(task.id, task.attempt, seq, true, true, RESULT, model)
 else
-  emit_output(task.id, task.attempt, seq, seq == 1 or FINAL_RESET == '1', true, FINAL_TEXT)
+  emit_output(task.id, task.attempt, seq, seq == 1 or FINAL_RESET == '1', true, FINAL_TEXT, model)
 end
 return {'ok', commit(task, changes, 'transition', '${TransitionReason.COMPLETED}')}
 `,
@@ -324,6 +328,15 @@ else
   changes.dlqClass = failure.errorClass
 end
 changes.errors = with_error(task, cjson.encode(failure))
+-- The attempt a model switch sent here failed otherwise: the next one is no switch, so its calls
+-- name no switch reason (schema/src/model-chain.ts); the task keeps its place in the chain.
+if task.chain then
+  local ok, chain = pcall(cjson.decode, task.chain)
+  if ok and type(chain) == 'table' and chain.switchReason ~= nil and chain.switchReason ~= cjson.null then
+    chain.switchReason = cjson.null
+    changes.chain = cjson.encode(chain)
+  end
+end
 return {'ok', commit(task, changes, 'transition', REASON), str(next_attempt_at)}
 `,
   decode: decodeWrite,

@@ -3,9 +3,10 @@
  * Scripts: `taskAppendOutput`; the Lua fragment `emit_output`, which the append and the
  * completion (lifecycle.ts) write every chunk with. No I/O here.
  *
- * A chunk is an entry of the task's output stream (`RedisKeys.taskOutput`), fields `t` (text)
- * and `f` (flags: `r` reset, `f` final, `-` neither), and a message on the output channel,
- * `<taskId>\n<cursor>\n<flags>\n<text>`. Its id is its stream entry id, `<attempt>-<n>`: n
+ * A chunk is an entry of the task's output stream (`RedisKeys.taskOutput`), fields `t` (text),
+ * `f` (flags: `r` reset, `f` final, `-` neither) and, on the chunk that starts an attempt's text,
+ * `m` (the model writing it), and a message on the output channel,
+ * `<taskId>\n<cursor>\n<flags>[\t<model>]\n<text>` (a model id holds no tab or line break). Its id is its stream entry id, `<attempt>-<n>`: n
  * counts from 1 within an attempt, so ids order across attempts, the next chunk of a feed is
  * known (same attempt, n + 1), and the id doubles as the cursor clients resume after. The first
  * chunk of an attempt is a reset (drop earlier attempts' text). A reset may also come later in
@@ -24,26 +25,34 @@ export interface OutputChunk {
   text: string;
   reset: boolean;
   final: boolean;
+  /** The model writing the attempt, on the chunk that starts its text; null on the others. */
+  model: string | null;
 }
 
 /** The stream entry's fields. */
-const FIELD = { TEXT: 't', FLAGS: 'f' } as const;
+const FIELD = { TEXT: 't', FLAGS: 'f', MODEL: 'm' } as const;
 /** The flags a chunk carries (`NONE` when neither). */
 const FLAG = { RESET: 'r', FINAL: 'f', NONE: '-' } as const;
 
 /**
- * emit_output(task_id, attempt, seq, reset, final, text): appends one chunk to the task's output
- * and publishes it on OUTPUT_CHANNEL. An attempt's first chunk trims the chunks of the attempts
- * before it: their text was dropped.
+ * emit_output(task_id, attempt, seq, reset, final, text, model): appends one chunk to the task's
+ * output and publishes it on OUTPUT_CHANNEL. An attempt's first chunk trims the chunks of the
+ * attempts before it: their text was dropped. `model` (nil or '' for none) is written only on
+ * the attempt's first chunk.
  */
 export const EMIT_OUTPUT: LuaFragment = {
   lua: `
-local function emit_output(task_id, attempt, seq, reset, final, text)
+local function emit_output(task_id, attempt, seq, reset, final, text, model)
   local id = attempt .. '-' .. seq
   local flags = (reset and '${FLAG.RESET}' or '') .. (final and '${FLAG.FINAL}' or '')
   if flags == '' then flags = '${FLAG.NONE}' end
   if seq == 1 then redis.call('XTRIM', OUTPUT_KEY, 'MINID', attempt .. '-0') end
-  redis.call('XADD', OUTPUT_KEY, id, '${FIELD.TEXT}', text, '${FIELD.FLAGS}', flags)
+  if seq == 1 and model and model ~= '' then
+    redis.call('XADD', OUTPUT_KEY, id, '${FIELD.TEXT}', text, '${FIELD.FLAGS}', flags, '${FIELD.MODEL}', model)
+    flags = flags .. '\\t' .. model
+  else
+    redis.call('XADD', OUTPUT_KEY, id, '${FIELD.TEXT}', text, '${FIELD.FLAGS}', flags)
+  end
   redis.call('PUBLISH', OUTPUT_CHANNEL, task_id .. '\\n' .. id .. '\\n' .. flags .. '\\n' .. text)
   count('output_chunks')
   count('output_bytes', #text)
@@ -64,10 +73,10 @@ export function isAfter(a: { attempt: number; seq: number }, b: { attempt: numbe
   return a.attempt > b.attempt || (a.attempt === b.attempt && a.seq > b.seq);
 }
 
-function chunkOf(taskId: string, cursor: string, flags: string, text: string): OutputChunk {
+function chunkOf(taskId: string, cursor: string, flags: string, text: string, model: string | null): OutputChunk {
   const position = parseOutputCursor(cursor);
   if (!position) throw new Error('malformed output chunk id');
-  return { taskId, cursor, attempt: position.attempt, seq: position.seq, text, reset: flags.includes(FLAG.RESET), final: flags.includes(FLAG.FINAL) };
+  return { taskId, cursor, attempt: position.attempt, seq: position.seq, text, reset: flags.includes(FLAG.RESET), final: flags.includes(FLAG.FINAL), model: model || null };
 }
 
 /**
@@ -85,18 +94,24 @@ export function parseOutputMessage(message: string): OutputChunk {
   const second = message.indexOf('\n', first + 1);
   const third = message.indexOf('\n', second + 1);
   if (first <= 0 || second === -1 || third === -1) throw new Error('malformed output message');
-  return chunkOf(message.slice(0, first), message.slice(first + 1, second), message.slice(second + 1, third), message.slice(third + 1));
+  // The flags line may carry the model after a tab (a model id may hold the flag letters).
+  const flagsLine = message.slice(second + 1, third);
+  const tab = flagsLine.indexOf('\t');
+  const flags = tab === -1 ? flagsLine : flagsLine.slice(0, tab);
+  return chunkOf(message.slice(0, first), message.slice(first + 1, second), flags, message.slice(third + 1), tab === -1 ? null : flagsLine.slice(tab + 1));
 }
 
 /** Parses one entry of a task's output stream (XRANGE: id and flat field/value pairs). */
 export function parseOutputEntry(taskId: string, id: string, fields: string[]): OutputChunk {
   let text = '';
   let flags: string = FLAG.NONE;
+  let model: string | null = null;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     if (fields[i] === FIELD.TEXT) text = fields[i + 1]!;
     else if (fields[i] === FIELD.FLAGS) flags = fields[i + 1]!;
+    else if (fields[i] === FIELD.MODEL) model = fields[i + 1]!;
   }
-  return chunkOf(taskId, id, flags, text);
+  return chunkOf(taskId, id, flags, text, model);
 }
 
 /** What a list of one attempt's chunks adds up to (a reset starts over). */
@@ -123,12 +138,13 @@ export type AppendOutcome =
 /**
  * appendOutput: the lease holder appends text to the attempt's output, under a cap of
  * `maxBytes` per attempt. No version bump and no task event: chunks have their own stream and
- * channel. Reads only the fields it needs (the record can hold 64 KiB of content).
+ * channel. Reads only the fields it needs (the record can hold 64 KiB of content). `model` (''
+ * for none) is the model writing the attempt, kept on its first chunk.
  */
 export const appendOutput = defineTaskScript({
   shared: 'record',
   keys: [],
-  args: ['leaseToken', 'text', 'expectedBytes', 'maxBytes'],
+  args: ['leaseToken', 'text', 'expectedBytes', 'maxBytes', 'model'],
   channels: [outputChannel],
   uses: [EMIT_OUTPUT],
   body: `
@@ -144,7 +160,7 @@ local bytes = before + #TEXT
 if bytes > tonumber(MAX_BYTES) then return {'too_large', str(before)} end
 local seq = tonumber(f[5] or '0') + 1
 redis.call('HSET', TASK_KEY, 'outputSeq', seq, 'outputBytes', bytes)
-emit_output(f[7], f[4], seq, seq == 1, false, TEXT)
+emit_output(f[7], f[4], seq, seq == 1, false, TEXT, MODEL)
 flush_stats()
 return {'ok', str(seq)}
 `,

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { BUDGET, BUDGET_KEYS } from './budgets.ts';
 import { DispatchField } from '../dispatch.ts';
+import { USAGE_LOG_MAX_CALLS } from '../model-chain.ts';
 import { defineTaskScript } from './kit.ts';
 
 /** The counters of `RedisKeys.usageHour`, field `<tenant>\t<apiKeyId>\t<model>\t<metric>`. */
@@ -111,7 +112,9 @@ const total = (kind: UsageTotalKind) => `total .. '${kind}'`;
  * the ledger entry; adds to the task's sums (when the task still exists), the hour's counters by
  * tenant, API key and model, the all-time totals and the tenant's day and month spend; and
  * releases the call's budget reservation. A task's first recorded call counts it in `tasks`; an
- * estimated call counts in `estimatedCalls` and `estimatedCostNano` too.
+ * estimated call counts in `estimatedCalls` and `estimatedCostNano` too. The task's `usageLog`
+ * gets a line for the call (its model, chain place and switch reason: '' for none); it keeps the
+ * last USAGE_LOG_MAX_CALLS lines.
  * A call written ahead as under way is named by `callId` (older ones by `generationId`):
  * replies 1, or 0 when such a call (`wasPending`) was recorded already by someone else.
  */
@@ -121,7 +124,7 @@ export const recordUsage = defineTaskScript({
   // With a provider token limit: the dispatcher's state, whose token bucket gets back what the
   // start reserved beyond what the call used (or gives more).
   optionalKeys: ['dispatchState', 'ticketJobs', 'ticketWaiting'],
-  args: ['taskId', 'attempt', 'model', 'callId', 'generationId', 'promptTokens', 'completionTokens', 'cachedTokens', 'reasoningTokens', 'costNano', 'estimated', 'reservationId', 'wasPending', 'ledgerMax', 'retentionMs', 'tokenCapacity', 'wakeJob'],
+  args: ['taskId', 'attempt', 'model', 'chainIndex', 'switchReason', 'callId', 'generationId', 'promptTokens', 'completionTokens', 'cachedTokens', 'reasoningTokens', 'costNano', 'estimated', 'reservationId', 'wasPending', 'ledgerMax', 'retentionMs', 'tokenCapacity', 'wakeJob'],
   uses: [BUDGET],
   body: `
 -- A call written ahead as under way is recorded by whoever takes it off that list first: its
@@ -141,12 +144,24 @@ if f[1] then
   redis.call('HINCRBY', TASK_KEY, 'usageCachedTokens', cached)
   redis.call('HINCRBY', TASK_KEY, 'usageReasoningTokens', reasoning)
   redis.call('HINCRBY', TASK_KEY, 'usageCostNano', cost)
-  redis.call('HSET', TASK_KEY, 'usageModel', MODEL)
+  redis.call('HSET', TASK_KEY, 'usageModel', MODEL, 'usageAttempt', ATTEMPT)
   if ESTIMATED == '1' then redis.call('HSET', TASK_KEY, 'usageEstimated', '1') end
 end
 local now = now_ms()
+if f[1] then
+  -- The task's own list of calls (schema/src/model-chain.ts parseUsageLog), one line each.
+  local line = cjson.encode({ a = tonumber(ATTEMPT), m = MODEL, i = CHAIN_INDEX ~= '' and tonumber(CHAIN_INDEX) or cjson.null,
+    s = SWITCH_REASON ~= '' and SWITCH_REASON or cjson.null, g = GENERATION_ID ~= '' and GENERATION_ID or cjson.null,
+    p = prompt, c = completion, n = cost, e = ESTIMATED == '1' and 1 or 0, t = now })
+  local log = redis.call('HGET', TASK_KEY, 'usageLog')
+  log = log and (log .. '\\n' .. line) or line
+  -- Bounded: it rides in every event of the task. One line is added, so one at most goes.
+  local _, breaks = string.gsub(log, '\\n', '')
+  if breaks >= ${USAGE_LOG_MAX_CALLS} then log = string.sub(log, string.find(log, '\\n', 1, true) + 1) end
+  redis.call('HSET', TASK_KEY, 'usageLog', log)
+end
 redis.call('XADD', LEDGER_KEY, 'MAXLEN', '~', LEDGER_MAX, '*', 'at', str(now), 'tenant', TENANT,
-  'apiKeyId', api_key, 'taskId', TASK_ID, 'attempt', ATTEMPT, 'model', MODEL, 'callId', CALL_ID, 'generationId', GENERATION_ID,
+  'apiKeyId', api_key, 'taskId', TASK_ID, 'attempt', ATTEMPT, 'model', MODEL, 'chainIndex', CHAIN_INDEX, 'switchReason', SWITCH_REASON, 'callId', CALL_ID, 'generationId', GENERATION_ID,
   'promptTokens', PROMPT_TOKENS, 'completionTokens', COMPLETION_TOKENS, 'cachedTokens', CACHED_TOKENS,
   'reasoningTokens', REASONING_TOKENS, 'costNano', COST_NANO, 'estimated', ESTIMATED)
 local group = TENANT .. '\\t' .. api_key .. '\\t' .. MODEL .. '\\t'

@@ -148,6 +148,18 @@ export type ModelStatus = {
   state: CircuitState;
 };
 
+/**
+ * Why an attempt moved on to another model of the task's chain (docs/operations.md, "Model
+ * chains"). A switch counts as a retry only once the whole chain has failed.
+ */
+export type ModelSwitchReason =
+  /** The model's content filter refused: the model OPENROUTER_CONTENT_FILTER_FALLBACK names is tried at once. */
+  | 'CONTENT_FILTER'
+  /** The model refused the prompt as longer than its context: the next model is tried at once. */
+  | 'CONTEXT_LENGTH'
+  /** The answer's stream broke after output began: the next attempt starts on the next model. */
+  | 'STREAM_BROKEN';
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a PENDING or SCHEDULED task at once, or an ACTIVE one by aborting its provider call. If it completes first, that wins (CONFLICT). */
@@ -369,6 +381,12 @@ export type SubmitTaskInput = {
   content: Scalars['String']['input'];
   /** A resend with the same key returns the task the first send created. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * The models to try, in order, for this task only (instead of OPENROUTER_MODELS). When
+   * OPENROUTER_ALLOWED_MODELS is set, each must be one of those; any other is refused with
+   * BAD_USER_INPUT and nothing is stored. Null or absent: the configured chain.
+   */
+  models?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Where the task goes in its tenant's line; NORMAL when not given. */
   priority?: InputMaybe<TaskPriority>;
   type?: InputMaybe<TaskType>;
@@ -516,6 +534,11 @@ export type TaskOutputChunk = {
   cursor: Scalars['String']['output'];
   /** True on the last chunk of the attempt whose text became the result. */
   final: Scalars['Boolean']['output'];
+  /**
+   * The model writing this attempt (the response's `model`), on the chunk that starts the
+   * attempt's text (`reset`); null on the chunks after it, and for providers without models.
+   */
+  model?: Maybe<Scalars['String']['output']>;
   /** True on the first chunk of a new attempt: drop the text of earlier attempts. */
   reset: Scalars['Boolean']['output'];
   taskId: Scalars['ID']['output'];
@@ -561,9 +584,19 @@ export type TaskState =
 export type TaskTransition = {
   __typename?: 'TaskTransition';
   at: Scalars['DateTime']['output'];
+  /** That model's place in the chain the attempt ran (0-based); null with `model`, or when the model is not in the chain. */
+  chainIndex?: Maybe<Scalars['Int']['output']>;
+  /**
+   * On a transition that ends an attempt (COMPLETED, a failure): the model that answered its
+   * provider call (the response's `model`, which may be a fallback OpenRouter chose); null when
+   * no call answered, and on other transitions.
+   */
+  model?: Maybe<Scalars['String']['output']>;
   /** Why the change happened (claimed, completed, an error class, ...). */
   reason?: Maybe<Scalars['String']['output']>;
   state: TaskState;
+  /** Set when the task's next attempt moves to another model of its chain: why. */
+  switchReason?: Maybe<ModelSwitchReason>;
   /** The task version this transition produced. */
   version: Scalars['Int']['output'];
   /** The worker that made the change, when a worker made it. */
@@ -586,6 +619,8 @@ export type TaskUsage = {
   /** True when some figure is an estimate (a call cut off before the provider reported usage). */
   estimated: Scalars['Boolean']['output'];
   model: Scalars['String']['output'];
+  /** The task's provider calls, oldest first (the last 50; `calls` counts them all): its model, chain place and cost. */
+  perCall: Array<UsageCall>;
   promptTokens?: Maybe<Scalars['Int']['output']>;
   reasoningTokens?: Maybe<Scalars['Int']['output']>;
   totalTokens?: Maybe<Scalars['Int']['output']>;
@@ -626,6 +661,27 @@ export type TenantPolicyInput = {
   maxConcurrency?: InputMaybe<Scalars['Int']['input']>;
   paused?: InputMaybe<Scalars['Boolean']['input']>;
   weight?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One provider call of a task, as the ledger recorded it (oldest first in `TaskUsage.perCall`). */
+export type UsageCall = {
+  __typename?: 'UsageCall';
+  at: Scalars['DateTime']['output'];
+  /** The attempt that made the call, 1-based. */
+  attempt: Scalars['Int']['output'];
+  /** That model's place in the chain the attempt ran (0-based); null when it is not in the chain. */
+  chainIndex?: Maybe<Scalars['Int']['output']>;
+  completionTokens: Scalars['Int']['output'];
+  costUsd: Scalars['Float']['output'];
+  /** True when the figures are an estimate (the call was cut off before the provider reported usage). */
+  estimated: Scalars['Boolean']['output'];
+  /** The provider's id of the call (OpenRouter: gen-...), when it named one. */
+  generationId?: Maybe<Scalars['String']['output']>;
+  /** The model that answered (the response's `model`); the call is priced at this model. */
+  model: Scalars['String']['output'];
+  promptTokens: Scalars['Int']['output'];
+  /** Why this attempt ran on another model than the attempt before it; null when it did not switch. */
+  switchReason?: Maybe<ModelSwitchReason>;
 };
 
 /** What `usage` rows are grouped by. */
@@ -787,6 +843,7 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ModelStatus: ResolverTypeWrapper<ModelStatusView>;
+  ModelSwitchReason: ModelSwitchReason;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   ProviderState: ProviderState;
@@ -813,6 +870,7 @@ export type ResolversTypes = {
   TenantActivity: ResolverTypeWrapper<TenantActivity>;
   TenantPolicy: ResolverTypeWrapper<TenantPolicy>;
   TenantPolicyInput: TenantPolicyInput;
+  UsageCall: ResolverTypeWrapper<UsageCall>;
   UsageGroup: UsageGroup;
   UsageRow: ResolverTypeWrapper<UsageRow>;
   Viewer: ResolverTypeWrapper<Viewer>;
@@ -855,6 +913,7 @@ export type ResolversParentTypes = {
   TenantActivity: TenantActivity;
   TenantPolicy: TenantPolicy;
   TenantPolicyInput: TenantPolicyInput;
+  UsageCall: UsageCall;
   UsageRow: UsageRow;
   Viewer: Viewer;
   Worker: WorkerView;
@@ -1045,6 +1104,7 @@ export type TaskOutputChunkResolvers<ContextType = GraphQLContext, ParentType ex
   attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   final?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   reset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   taskId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1060,8 +1120,11 @@ export type TaskStandingResolvers<ContextType = GraphQLContext, ParentType exten
 
 export type TaskTransitionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskTransition'] = ResolversParentTypes['TaskTransition']> = {
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  chainIndex?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['TaskState'], ParentType, ContextType>;
+  switchReason?: Resolver<Maybe<ResolversTypes['ModelSwitchReason']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   workerId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
@@ -1073,6 +1136,7 @@ export type TaskUsageResolvers<ContextType = GraphQLContext, ParentType extends 
   costUsd?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   estimated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  perCall?: Resolver<Array<ResolversTypes['UsageCall']>, ParentType, ContextType>;
   promptTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   reasoningTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   totalTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
@@ -1093,6 +1157,19 @@ export type TenantPolicyResolvers<ContextType = GraphQLContext, ParentType exten
   tenant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   waiting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type UsageCallResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UsageCall'] = ResolversParentTypes['UsageCall']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  chainIndex?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  completionTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  estimated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  generationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  promptTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  switchReason?: Resolver<Maybe<ResolversTypes['ModelSwitchReason']>, ParentType, ContextType>;
 };
 
 export type UsageRowResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UsageRow'] = ResolversParentTypes['UsageRow']> = {
@@ -1152,6 +1229,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   TaskUsage?: TaskUsageResolvers<ContextType>;
   TenantActivity?: TenantActivityResolvers<ContextType>;
   TenantPolicy?: TenantPolicyResolvers<ContextType>;
+  UsageCall?: UsageCallResolvers<ContextType>;
   UsageRow?: UsageRowResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
   Worker?: WorkerResolvers<ContextType>;

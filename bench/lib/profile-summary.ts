@@ -57,7 +57,7 @@ export function groupOf(frame: CallFrame): string {
   if (pkg) return pkg[1]!;
   if (frame.url.startsWith('node:')) return frame.url.split('/').slice(0, 2).join('/');
   const path = frame.url.replace(/^file:\/\//, '');
-  // Another checkout's files (`--against`, bench/scenarios/dispatch.ts checkout) as this one's: they compare line up.
+  // Another checkout's files (`--against`, bench/lib/arms.ts checkout) as this one's: they compare line up.
   const against = /\/atf-bench-against-[^/]+\/(.*)$/.exec(path);
   if (against) return against[1]!;
   return path.startsWith('/') ? relative(ROOT, path) : path;

@@ -9,10 +9,11 @@ describe('parseDispatchStats', () => {
     expect(parseTenantPriorityField('dispatch_starts:acme', 'dispatch_starts:')).toBeNull();
   });
 
-  it('counts waiting tasks as joined minus left per tenant and priority, and reads starts, tokens and the wait', () => {
+  it('counts waiting tasks as joined minus left (started, or dequeued otherwise) per tenant and priority, and reads starts, tokens and the wait', () => {
     const stats = parseDispatchStats({
-      'dispatch_queued:a:b:NORMAL': '10',
-      'dispatch_dequeued:a:b:NORMAL': '7',
+      'dispatch_queued:a:b:NORMAL': '12',
+      // Two left their line without a start (a cancel, a delete); a start is counted only as a start.
+      'dispatch_dequeued:a:b:NORMAL': '2',
       'dispatch_queued:acme:HIGH': '2',
       'dispatch_starts:a:b:NORMAL': '7',
       'dispatch_tokens:a:b': '7700',
@@ -20,7 +21,6 @@ describe('parseDispatchStats', () => {
       'dispatch_wait:le:100': '3',
       'dispatch_wait:le:500': '4',
       'dispatch_wait:sum_ms': '1000',
-      'dispatch_wait:count': '7',
       'entered:ACTIVE': '7',
     });
     expect(stats.waiting).toEqual(

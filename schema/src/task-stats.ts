@@ -40,14 +40,18 @@ export function bucketField(name: string, ms: number): string {
   return `${name}:le:${le === undefined ? '+Inf' : le}`;
 }
 
-/** Reads one histogram (`<name>:le:<bound>`, `<name>:sum_ms`, `<name>:count`) out of a stats hash. */
+/**
+ * Reads one histogram (`<name>:le:<bound>`, `<name>:sum_ms`) out of a stats hash. Its count is
+ * the sum of its buckets (each observation counts in exactly one); a `<name>:count` field that
+ * scripts before 2026-12-07 also kept is not read.
+ */
 export function histogram(fields: Record<string, string>, name: string): LatencyHistogram {
   let running = 0;
   const buckets = [...LATENCY_BUCKETS_MS, Infinity].map((le) => {
     running += Number(fields[`${name}:le:${le === Infinity ? '+Inf' : le}`] ?? 0);
     return { le, count: running };
   });
-  return { buckets, sumMs: Number(fields[`${name}:sum_ms`] ?? 0), count: Number(fields[`${name}:count`] ?? 0) };
+  return { buckets, sumMs: Number(fields[`${name}:sum_ms`] ?? 0), count: running };
 }
 
 /** Reads the stats hash (HGETALL) into numbers; missing fields are zero. */
@@ -120,14 +124,18 @@ export function parseDispatchStats(fields: Record<string, string>): DispatchStat
     return counts;
   };
   const queued = byPrefix('dispatch_queued:');
+  // A task leaves its line by a dispatcher's start (counted once, as a start) or otherwise
+  // (a cancel, a delete, a direct claim, a pick that could not claim it: `dispatch_dequeued`).
   const dequeued = byPrefix('dispatch_dequeued:');
-  const waiting = [...queued].map(([key, count]) => ({ ...count, value: Math.max(0, count.value - (dequeued.get(key)?.value ?? 0)) }));
+  const started = byPrefix('dispatch_starts:');
+  const left = (key: string) => (dequeued.get(key)?.value ?? 0) + (started.get(key)?.value ?? 0);
+  const waiting = [...queued].map(([key, count]) => ({ ...count, value: Math.max(0, count.value - left(key)) }));
   const tokensStarted = Object.entries(fields).flatMap(([field, value]) =>
     field.startsWith('dispatch_tokens:') ? [{ tenant: field.slice('dispatch_tokens:'.length), value: Number(value) }] : [],
   );
   return {
     waiting,
-    starts: [...byPrefix('dispatch_starts:').values()],
+    starts: [...started.values()],
     tokensStarted,
     wait: histogram(fields, 'dispatch_wait'),
     tokensReserved: Number(fields.dispatch_tokens_reserved ?? 0),

@@ -28,6 +28,9 @@ export interface StartRateOptions {
 const MAX_TRACKED_TASKS = 10_000;
 /** A message of a task in ACTIVE, as the scripts' cjson writes it: only these are parsed. */
 const ACTIVE_MARK = `"state":"${TaskState.ACTIVE}"`;
+/** The task's id and attempt members (cjson writes the record's fields as strings; ids need no escapes). */
+const ID_MEMBER = /[{,]"id":"([^"\\]*)"/;
+const ATTEMPT_MEMBER = /[{,]"attempt":"?(\d+)/;
 
 export type StartRate = ReturnType<typeof createStartRate>;
 
@@ -46,18 +49,16 @@ export function createStartRate(options: StartRateOptions) {
 
   function onMessage(json: string): void {
     if (!json.includes(ACTIVE_MARK)) return;
-    let fields: { id?: unknown; attempt?: unknown; state?: unknown };
-    try {
-      fields = JSON.parse(json) as typeof fields;
-    } catch {
-      return;
-    }
-    if (fields.state !== TaskState.ACTIVE || typeof fields.id !== 'string') return;
-    const attempt = Number(fields.attempt);
+    // Two fields read out of the text, not the whole record parsed (every API server reads every
+    // start): in JSON a quote inside a string is escaped, so `,"id":"` can only begin a member.
+    const id = ID_MEMBER.exec(json)?.[1];
+    const attemptText = ATTEMPT_MEMBER.exec(json)?.[1];
+    if (id === undefined || attemptText === undefined) return;
+    const attempt = Number(attemptText);
     // A progress event of the same attempt is not a start.
-    if (attempts.get(fields.id) === attempt) return;
-    attempts.delete(fields.id);
-    attempts.set(fields.id, attempt);
+    if (attempts.get(id) === attempt) return;
+    attempts.delete(id);
+    attempts.set(id, attempt);
     if (attempts.size > MAX_TRACKED_TASKS) attempts.delete(attempts.keys().next().value!);
     starts.push(now());
     // "Nothing started" is out of date now: the next estimate reads the counters again.

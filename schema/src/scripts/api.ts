@@ -54,7 +54,8 @@ export const create = defineTaskScript({
   body: `
 -- What a resend must repeat: its type, content and own chain (a resend naming other models is
 -- another request, as in Stripe's idempotency keys). Without a chain, the fingerprint of before.
-local fingerprint = redis.sha1hex(TYPE .. '\\0' .. CONTENT .. (CHAIN ~= '' and ('\\0' .. CHAIN) or ''))
+-- Only a submit with an idempotency key needs it (a SHA-1 of the whole content).
+local fingerprint = IDEMPOTENCY_ENTRY_KEY and redis.sha1hex(TYPE .. '\\0' .. CONTENT .. (CHAIN ~= '' and ('\\0' .. CHAIN) or ''))
 if IDEMPOTENCY_ENTRY_KEY then
   local existing = redis.call('GET', IDEMPOTENCY_ENTRY_KEY)
   if existing then

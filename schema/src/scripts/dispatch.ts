@@ -126,6 +126,8 @@ export type TicketNote = { kind: 'busy'; until: number } | { kind: 'early'; unti
  * task: 'busy' or 'early' and until when, or ''.
  */
 export const dispatch = defineTaskScript({
+  // The ticket's task is only read and put in its line: its events, output and slices are not passed.
+  shared: 'picked',
   keys: [...LINE_KEYS, ...SLOT_KEYS],
   args: ['leaseToken', 'leaseMs', 'ticketTaskId', 'ticketLane', 'retryRatio', 'priorityOffsetMs', 'tokenCapacity', 'tokenWindowMs', 'maxPicks', 'wakeJob'],
   templates: [...TASK_TEMPLATES, ...LINE_TEMPLATES, RUNNING_TEMPLATE],
@@ -143,7 +145,12 @@ end
 local function bind_task(id, tenant)
   TASK_KEY, EVENTS_KEY, OUTPUT_KEY = key_of(TASK_TEMPLATE, id), key_of(EVENTS_TEMPLATE, id), key_of(OUTPUT_TEMPLATE, id)
   TENANT_ALL_KEY = key_of(SLICE_TEMPLATE, tenant, ALL_KEY)
-  for state, index in pairs(INDEX) do TENANT_INDEX[state] = key_of(SLICE_TEMPLATE, tenant, index) end
+  -- Only the slices a transition touches (the old state's and the new one's), when it touches them.
+  TENANT_INDEX = setmetatable({}, { __index = function(slices, state)
+    local key = key_of(SLICE_TEMPLATE, tenant, INDEX[state])
+    rawset(slices, state, key)
+    return key
+  end })
   TENANT = tenant
 end
 
@@ -254,7 +261,6 @@ for pick = 1, tonumber(MAX_PICKS) do
         if lane == 'retry' then redis.call('HINCRBY', ${STATE}, tenant_field(tenant, '${TenantField.RETRIES}'), -1) end
         if credit then redis.call('HSET', ${STATE}, tenant_field(tenant, '${TenantField.CREDIT}'), fmt(credit)) end
         local priority = task and task.priority or 'NORMAL'
-        count('dispatch_dequeued:' .. tenant .. ':' .. priority)
         -- Counted in the claim's own commit (one write of the stats hash).
         local function on_claim()
           count('dispatch_starts:' .. tenant .. ':' .. priority)
@@ -277,7 +283,9 @@ for pick = 1, tonumber(MAX_PICKS) do
           return reply(outcome)
         end
         -- Not claimable after all (running under a live lease, not due, finished, gone): out of
-        -- its line, and the tenant keeps its tag for its next task.
+        -- its line, and the tenant keeps its tag for its next task. (A start counts its task out
+        -- of the line by \`dispatch_starts\` alone: one counter fewer on every start.)
+        count('dispatch_dequeued:' .. tenant .. ':' .. priority)
         if task then redis.call('HSET', TASK_KEY, 'queued', '') end
         redis.call('ZADD', READY_KEY, top[2], top[1])
       end

@@ -49,6 +49,8 @@ interface KeySlot {
   /** The Lua lvalue the key is bound to. */
   lua: string;
   build(keys: RedisKeys, scope: TaskScope): string;
+  /** The same key whatever the call (no task, tenant or minute in it): built once per RedisKeys. */
+  fixed?: true;
 }
 
 /**
@@ -93,13 +95,13 @@ const SHARED_KEYS: readonly KeySlot[] = [
   { lua: 'TASK_KEY', build: (keys, scope) => keys.task(scope.taskId) },
   { lua: 'EVENTS_KEY', build: (keys, scope) => keys.taskEvents(scope.taskId) },
   { lua: 'OUTPUT_KEY', build: (keys, scope) => keys.taskOutput(scope.taskId) },
-  { lua: 'ALL_KEY', build: (keys) => keys.tasksAll() },
+  { lua: 'ALL_KEY', build: (keys) => keys.tasksAll(), fixed: true },
   { lua: 'TENANT_ALL_KEY', build: (keys, scope) => keys.tenantSlice(keys.tasksAll(), scope.tenant) },
-  ...TASK_STATES.map((state): KeySlot => ({ lua: `INDEX.${state}`, build: (keys) => keys.tasksInState(state) })),
+  ...TASK_STATES.map((state): KeySlot => ({ lua: `INDEX.${state}`, build: (keys) => keys.tasksInState(state), fixed: true })),
   ...TASK_STATES.map((state): KeySlot => ({ lua: `TENANT_INDEX.${state}`, build: (keys, scope) => keys.tenantSlice(keys.tasksInState(state), scope.tenant) })),
-  ...ERROR_CLASSES.map((errorClass): KeySlot => ({ lua: `DLQ_INDEX.${errorClass}`, build: (keys) => keys.deadLetterByClass(errorClass) })),
-  { lua: 'FINISHED_KEY', build: (keys) => keys.tasksFinished() },
-  { lua: 'STATS_KEY', build: (keys) => keys.taskStats() },
+  ...ERROR_CLASSES.map((errorClass): KeySlot => ({ lua: `DLQ_INDEX.${errorClass}`, build: (keys) => keys.deadLetterByClass(errorClass), fixed: true })),
+  { lua: 'FINISHED_KEY', build: (keys) => keys.tasksFinished(), fixed: true },
+  { lua: 'STATS_KEY', build: (keys) => keys.taskStats(), fixed: true },
   { lua: 'FLOW_KEY', build: (keys, scope) => keys.taskFlowBucket(minuteOf(scope.at)) },
 ];
 
@@ -109,6 +111,13 @@ const SHARED_KEYS: readonly KeySlot[] = [
  * to nil in such a script.
  */
 const RECORD_KEYS: ReadonlySet<string> = new Set(['TASK_KEY', 'OUTPUT_KEY', 'STATS_KEY']);
+
+/**
+ * The shared keys of the named task that a script which picks its task inside (the dispatcher)
+ * never touches: it reads the named task's hash only, and fills these for the task it picks
+ * from TASK_TEMPLATES. Left out of its KEYS (nil, or absent from TENANT_INDEX, in the Lua).
+ */
+const PICKED_OMITS = (slot: KeySlot) => slot.lua === 'EVENTS_KEY' || slot.lua === 'OUTPUT_KEY' || slot.lua === 'TENANT_ALL_KEY' || slot.lua.startsWith('TENANT_INDEX.');
 
 /**
  * The arguments every task script starts with, in ARGV order. `TASKS_CHANNEL` is the tasks
@@ -174,9 +183,11 @@ export interface TaskScript<Key extends string, OptionalKey extends string, Arg 
 export function defineTaskScript<const Key extends string, const OptionalKey extends string, const Arg extends string, Reply>(spec: {
   /**
    * 'record': only the task hash, its output and the stats hash (a script that moves no index);
-   * 'none': no shared key (a script about a tenant, not a task).
+   * 'none': no shared key (a script about a tenant, not a task);
+   * 'picked': all but the named task's events, output and tenant slices (a script that moves
+   * the task it picks, whose keys it fills from TASK_TEMPLATES).
    */
-  shared?: 'all' | 'record' | 'none';
+  shared?: 'all' | 'record' | 'none' | 'picked';
   keys: readonly Key[];
   optionalKeys?: readonly OptionalKey[];
   args: readonly Arg[];
@@ -189,7 +200,14 @@ export function defineTaskScript<const Key extends string, const OptionalKey ext
   const optionalKeys = spec.optionalKeys ?? [];
   const channels = spec.channels ?? [];
   const templates = spec.templates ?? [];
-  const shared = spec.shared === 'record' ? SHARED_KEYS.filter((slot) => RECORD_KEYS.has(slot.lua)) : spec.shared === 'none' ? [] : SHARED_KEYS;
+  const shared =
+    spec.shared === 'record'
+      ? SHARED_KEYS.filter((slot) => RECORD_KEYS.has(slot.lua))
+      : spec.shared === 'picked'
+        ? SHARED_KEYS.filter((slot) => !PICKED_OMITS(slot))
+        : spec.shared === 'none'
+          ? []
+          : SHARED_KEYS;
   const fragments = (spec.uses ?? []).map((fragment) => fragment.lua).join('');
   return {
     shared,
@@ -224,10 +242,11 @@ export function taskScriptCall<S extends AnyTaskScript>(
 ): { keys: string[]; args: (string | number)[] } {
   const given = keys as Record<string, string | undefined>;
   const values = args as Record<string, string | number | undefined>;
-  const declared = new Set<string>([...script.keys, ...script.optionalKeys]);
-  for (const name of Object.keys(given)) if (!declared.has(name)) throw new Error(`undeclared key ${name}`);
-  for (const name of Object.keys(values)) if (!script.args.includes(name)) throw new Error(`undeclared argument ${name}`);
-  const callKeys = script.shared.map((slot) => slot.build(redisKeys, scope));
+  const { keyNames, argNames } = declaredNames(script);
+  for (const name in given) if (!keyNames.has(name)) throw new Error(`undeclared key ${name}`);
+  for (const name in values) if (!argNames.has(name)) throw new Error(`undeclared argument ${name}`);
+  const fixed = fixedParts(script, redisKeys);
+  const callKeys = script.shared.map((slot, i) => fixed.shared[i] ?? slot.build(redisKeys, scope));
   for (const name of script.keys) {
     const key = given[name];
     if (key === undefined) throw new Error(`missing key ${name}`);
@@ -236,15 +255,55 @@ export function taskScriptCall<S extends AnyTaskScript>(
   const present = script.optionalKeys.filter((name) => given[name] !== undefined);
   if (present.length > 0 && present.length !== script.optionalKeys.length) throw new Error('optional keys are all or none');
   for (const name of present) callKeys.push(given[name]!);
-  const callArgs: (string | number)[] = [common.maxEvents, redisKeys.tasksChannel(), common.actor, scope.tenant];
+  const callArgs: (string | number)[] = [common.maxEvents, fixed.tasksChannel, common.actor, scope.tenant];
   for (const name of script.args) {
     const value = values[name];
     if (value === undefined) throw new Error(`missing argument ${name}`);
     callArgs.push(value);
   }
-  for (const channel of script.channels) callArgs.push(channel.name(redisKeys));
-  for (const template of script.templates) callArgs.push(template.build(redisKeys));
+  for (const value of fixed.tail) callArgs.push(value);
   return { keys: callKeys, args: callArgs };
+}
+
+const DECLARED = new WeakMap<AnyTaskScript, { keyNames: ReadonlySet<string>; argNames: ReadonlySet<string> }>();
+
+/** A script's declared key and argument names, as sets made once (every call checks against them). */
+function declaredNames(script: AnyTaskScript): { keyNames: ReadonlySet<string>; argNames: ReadonlySet<string> } {
+  let names = DECLARED.get(script);
+  if (!names) DECLARED.set(script, (names = { keyNames: new Set([...script.keys, ...script.optionalKeys]), argNames: new Set(script.args) }));
+  return names;
+}
+
+/** What every call of a script passes alike, for one RedisKeys: its fixed shared keys, the tasks channel, its channels and templates. */
+interface FixedParts {
+  /** By shared slot: the key when it is fixed, else undefined (built per call). */
+  shared: (string | undefined)[];
+  tasksChannel: string;
+  /** The channels' names, then the templates, as they end ARGV. */
+  tail: string[];
+}
+
+/**
+ * Built once per script and RedisKeys rather than per call: a worker's every attempt makes a
+ * dispatch, a completion and an output append or two, and rebuilding two dozen fixed key names
+ * and the templates each time was most of taskScriptCall's time.
+ */
+const FIXED = new WeakMap<RedisKeys, WeakMap<AnyTaskScript, FixedParts>>();
+
+function fixedParts(script: AnyTaskScript, redisKeys: RedisKeys): FixedParts {
+  let byScript = FIXED.get(redisKeys);
+  if (!byScript) FIXED.set(redisKeys, (byScript = new WeakMap()));
+  let parts = byScript.get(script);
+  if (!parts) {
+    const none: TaskScope = { taskId: '', tenant: '', at: 0 };
+    parts = {
+      shared: script.shared.map((slot) => (slot.fixed ? slot.build(redisKeys, none) : undefined)),
+      tasksChannel: redisKeys.tasksChannel(),
+      tail: [...script.channels.map((channel) => channel.name(redisKeys)), ...script.templates.map((template) => template.build(redisKeys))],
+    };
+    byScript.set(script, parts);
+  }
+  return parts;
 }
 
 /** A script's reply as strings: its status first. Throws on anything else. */

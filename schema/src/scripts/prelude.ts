@@ -34,9 +34,29 @@ end
 
 -- A key of a family the script fills in itself (kit.ts, KeyTemplate): the template with its NUL
 -- replaced by \`value\` and its SOH by \`base\`. The only way a script makes a key name.
+-- Each template is split at its NUL and SOH once per call and then only joined, rather than
+-- gsub'd with a function for every key (the dispatcher fills several keys of the task it picks).
+local TEMPLATE_PIECES = {}
 local function key_of(template, value, base)
-  local key = string.gsub(template, '%z', function() return value end)
-  if base then key = string.gsub(key, '\\1', function() return base end) end
+  local pieces = TEMPLATE_PIECES[template]
+  if not pieces then
+    -- Text, a placeholder's byte (0: the value, 1: the base), text, ...
+    pieces = {}
+    local at = 1
+    while true do
+      local i = string.find(template, '[%z\\1]', at)
+      if not i then break end
+      pieces[#pieces + 1] = string.sub(template, at, i - 1)
+      pieces[#pieces + 1] = string.byte(template, i)
+      at = i + 1
+    end
+    pieces[#pieces + 1] = string.sub(template, at)
+    TEMPLATE_PIECES[template] = pieces
+  end
+  local key = pieces[1]
+  for i = 2, #pieces, 2 do
+    key = key .. (pieces[i] == 0 and value or (base or '\\1')) .. pieces[i + 1]
+  end
   return key
 end
 
@@ -62,9 +82,10 @@ local function observe(name, ms)
   for _, le in ipairs(LATENCY_BUCKETS_MS) do
     if ms <= le then bucket = tostring(le); break end
   end
+  -- No \`:count\` field: the count is the sum of the buckets (task-stats.ts \`histogram\`), and
+  -- every field costs each transition a read and a write of the stats hash.
   count(name .. ':le:' .. bucket)
   count(name .. ':sum_ms', math.max(0, math.floor(ms)))
-  count(name .. ':count')
 end
 -- One HINCRBY for a single field; for several, one HMGET and one HSET instead of one HINCRBY
 -- each (the script is atomic: nothing can change the hash between the read and the write).

@@ -4,6 +4,7 @@
  * still finishes its job; see docs/reliability.md, "The guarantees, in plain words").
  */
 import { TransitionReason } from '../schema/src/transition-reasons.ts';
+import { TaskPriority } from '../schema/src/dispatch.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { encodeBeeQueueJob } from '../common/bee-queue.ts';
@@ -52,6 +53,19 @@ describe('create', () => {
     // A task made without a job is stored unqueued (the sweeper's tests rely on it).
     const bare = await newTask();
     expect(await redis.client.hexists(keys.beeQueueKey(QueueName.PRIMARY, 'jobs'), bare)).toBe(0);
+  });
+});
+
+describe('an idempotency key', () => {
+  it('answers a resend with the same priority with its task, and one with another priority as a conflict', async () => {
+    const send = (priority?: TaskPriority) =>
+      repository.create({ id: randomUUID(), tenant: 't', type: 'SUMMARIZE', content: 'Keyed.', maxRetries: 1, idempotencyKey: 'priority-key', ...(priority ? { priority } : {}) });
+    const first = await send(TaskPriority.HIGH);
+    expect(first.status).toBe('created');
+    const taskId = first.taskId;
+    expect(await send(TaskPriority.HIGH)).toEqual({ status: 'existing', taskId });
+    expect(await send()).toEqual({ status: 'conflict', taskId });
+    expect(await send(TaskPriority.LOW)).toEqual({ status: 'conflict', taskId });
   });
 });
 

@@ -42,7 +42,7 @@ export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'miss
  * without its job. The job id is the new task's id, which no job can have yet. `job` is the
  * task's job as bee-queue stores it (`encodeBeeQueueJob`); '' stores the task unqueued. `chain`
  * is the task's own model chain (schema/src/model-chain.ts `encodeTaskChain`), '' for the configured one.
- * An idempotency key used again with another type, content or chain is a conflict.
+ * An idempotency key used again with another type, content, chain or priority is a conflict.
  * Replies {'created', version, field, value, ...} | {'existing', id} | {'conflict', id}.
  */
 export const create = defineTaskScript({
@@ -52,10 +52,12 @@ export const create = defineTaskScript({
   templates: LINE_TEMPLATES,
   uses: [BUDGET, LINES],
   body: `
--- What a resend must repeat: its type, content and own chain (a resend naming other models is
--- another request, as in Stripe's idempotency keys). Without a chain, the fingerprint of before.
--- Only a submit with an idempotency key needs it (a SHA-1 of the whole content).
-local fingerprint = IDEMPOTENCY_ENTRY_KEY and redis.sha1hex(TYPE .. '\\0' .. CONTENT .. (CHAIN ~= '' and ('\\0' .. CHAIN) or ''))
+-- What a resend must repeat: its type, content, own chain and priority (a resend naming other
+-- models or another priority is another request, as in Stripe's idempotency keys). Without a
+-- chain and at NORMAL priority, the fingerprint of before. Only a submit with an idempotency key
+-- needs it (a SHA-1 of the whole content).
+local fingerprint = IDEMPOTENCY_ENTRY_KEY and redis.sha1hex(TYPE .. '\\0' .. CONTENT .. (CHAIN ~= '' and ('\\0' .. CHAIN) or '')
+  .. (PRIORITY ~= 'NORMAL' and ('\\0priority:' .. PRIORITY) or ''))
 if IDEMPOTENCY_ENTRY_KEY then
   local existing = redis.call('GET', IDEMPOTENCY_ENTRY_KEY)
   if existing then

@@ -49,7 +49,7 @@ describe('with tracing off', () => {
   // loads when tracing is on (common/tracing-sdk.ts, server/tracing, worker/tracing).
   const ROOT = join(import.meta.dirname, '..');
   const onDemand = /^(common\/tracing-sdk\.ts|server\/tracing\/|worker\/tracing\/)/;
-  const files = ['common/tracing.ts', 'common/process.ts', 'common/logger.ts', 'server/app.ts', 'server/wiring.ts', 'server/http/graphql-http.ts', 'server/services/task-commands.ts', 'server/services/task-service.ts', 'worker/worker.ts', 'worker/runner.ts', 'server/main.ts', 'worker/main.ts'];
+  const files = ['common/tracing.ts', 'common/process.ts', 'common/logger.ts', 'server/app.ts', 'server/wiring.ts', 'server/http/graphql-http.ts', 'server/services/task-commands.ts', 'server/services/task-service.ts', 'worker/worker.ts', 'worker/runner.ts', 'worker/attempt-settlement.ts', 'worker/guarded-call.ts', 'worker/model-routing.ts', 'worker/failure.ts', 'worker/runner-options.ts', 'server/main.ts', 'worker/main.ts'];
 
   it('the modules every process loads import OpenTelemetry and the tracing modules for types only', () => {
     for (const file of files) {

@@ -51,7 +51,7 @@ export function traceTaskStore(store: TaskStore, attempts: AttemptRegistry): Tas
     },
 
     async reserveBudget(tenant, reservationId, amountNano, ttlMs) {
-      // The runner names a reservation `<task>:<attempt>:<lease token>` (runner.ts reserveBudget).
+      // The runner names a reservation `<task>:<attempt>:<lease token>` (guarded-call.ts reserveBudget).
       const attempt = attempts.ofLease(reservationId.slice(reservationId.lastIndexOf(':') + 1));
       if (!attempt) return store.reserveBudget(tenant, reservationId, amountNano, ttlMs);
       const span = attempt.child('budget hold', { attributes: { [Atf.BUDGET_HOLD_NANO_USD]: amountNano } });

@@ -58,9 +58,13 @@ export interface UsageAuditInput {
 /** The ledger against the bill (see the file's comment). */
 export function auditUsage({ entries, bill, requests, completionCapNano }: UsageAuditInput): UsageAudit {
   const callIdOf = new Map<string, string>();
+  // The model each call asked for first (its body's `model`; the rest of its chain rides in `models`).
+  const askedFirst = new Map<string, string>();
   for (const request of requests) {
     const callId = request.headers['x-atf-call-id'];
     if (request.generationId && typeof callId === 'string') callIdOf.set(request.generationId, callId);
+    const asked = (request.body as { model?: unknown } | null)?.model;
+    if (request.generationId && typeof asked === 'string') askedFirst.set(request.generationId, asked);
   }
   const byGeneration = groupBy(entries, (entry) => entry.generationId);
   const byCall = groupBy(entries, (entry) => entry.callId);
@@ -103,9 +107,13 @@ export function auditUsage({ entries, bill, requests, completionCapNano }: Usage
     const generationId = matchedTo.get(entry);
     if (entry.generationId && !billedNano.has(entry.generationId)) audit.exact.push(`usage: the ledger has ${entry.generationId}, which the provider never billed`);
     const answeredBy = generationId === undefined ? undefined : billedModel.get(generationId);
+    // An estimate recorded without a generation id of its own is a call whose answer never
+    // reached the worker, so nothing told it which model answered: it names the model the call
+    // asked for first, which is right too.
+    const unanswered = entry.estimated === '1' && !entry.generationId && generationId !== undefined && entry.model === askedFirst.get(generationId);
     if (answeredBy !== undefined) {
       audit.modelChecked += 1;
-      if (entry.model !== answeredBy) {
+      if (entry.model !== answeredBy && !unanswered) {
         const estimate = entry.estimated === '1' ? ' (estimated)' : '';
         audit.models.push(`usage: call ${entry.callId || '?'} (generation ${generationId})${estimate} is recorded as ${entry.model ?? 'no model'}; ${answeredBy} answered it`);
       }

@@ -133,10 +133,21 @@ describe('the usage audit by model', () => {
       'usage: model a/primary: the exact entries total 400 n$, the bill 100 n$',
       'usage: model b/fallback: the exact entries total 0 n$, the bill 900 n$',
     ]);
-    const estimate = auditUsage({ entries: [entry('c2', '', 300, 'a/primary', true)], bill: bill([generation('g2', 900, 'b/fallback')]), requests, completionCapNano: cap });
-    expect(estimate.models).toEqual(['usage: call c2 (generation g2) (estimated) is recorded as a/primary; b/fallback answered it']);
+    const estimate = auditUsage({ entries: [entry('c2', '', 300, 'c/other', true)], bill: bill([generation('g2', 900, 'b/fallback')]), requests, completionCapNano: cap });
+    expect(estimate.models).toEqual(['usage: call c2 (generation g2) (estimated) is recorded as c/other; b/fallback answered it']);
+  });
+
+  it('lets an estimate whose call never heard its answer name the model the call asked for first', () => {
+    // g2 asked for a/primary first and OpenRouter's fallback served b/fallback; the worker was cut off before the first chunk.
+    const asked = requests.map((r) => (r.generationId === 'g2' ? { ...r, body: { model: 'a/primary', models: ['a/primary', 'b/fallback'] } } : r));
+    const estimate = auditUsage({ entries: [entry('c2', '', 300, 'a/primary', true)], bill: bill([generation('g2', 900, 'b/fallback')]), requests: asked, completionCapNano: cap });
+    expect(estimate.models).toEqual([]);
+    expect(estimate.modelChecked).toBe(1);
     // Its bound is at the dearer model's cap: the one that answered.
     expect(estimate.estimatedBoundNano).toBe(3000);
+    // An estimate that knew its generation (it was reconciled too late) must name the one that answered.
+    const known = auditUsage({ entries: [entry('c2', 'g2', 300, 'a/primary', true)], bill: bill([generation('g2', 900, 'b/fallback')]), requests: asked, completionCapNano: cap });
+    expect(known.models).toEqual(['usage: call c2 (generation g2) (estimated) is recorded as a/primary; b/fallback answered it']);
   });
 });
 

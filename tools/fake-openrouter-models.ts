@@ -59,16 +59,7 @@ export interface FakeModelsOptions {
 }
 
 /** A small seeded generator (mulberry32): the same seed gives the same failures. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded as seededRandom } from './seeded-random.ts';
 
 const DEFAULT_FAIL_STATUSES = [429, 500, 502, 503];
 

@@ -12,7 +12,8 @@ import { QueueName, type RedisKeys } from '../schema/src/redis-keys.ts';
 import type { ReleaseOutcome } from '../schema/src/scripts/held.ts';
 import type { ScheduledErrorClass } from '../schema/src/errors.ts';
 import type { TaskErrorRecord, TaskState, TaskUsage } from '../schema/src/task.ts';
-import type { ClaimOutcome, WriteOutcome } from '../schema/src/scripts/lifecycle.ts';
+import type { ClaimOutcome } from '../schema/src/scripts/claim.ts';
+import type { WriteOutcome } from '../schema/src/scripts/lifecycle.ts';
 import type { AppendOutcome } from '../schema/src/scripts/output.ts';
 import { budgetKeys, type ReserveOutcome } from '../schema/src/scripts/budgets.ts';
 import { NOTE_PENDING_GENERATION, pendingCallCodec, type PendingCall } from '../schema/src/scripts/usage.ts';
@@ -24,7 +25,8 @@ import type { RenewOutcome } from '../schema/src/scripts/lifecycle.ts';
 import type { TransitionReason } from '../schema/src/transition-reasons.ts';
 import type { RateLimit } from '../schema/src/rate-limit.ts';
 
-export type { ClaimedTask, ClaimOutcome, WriteOutcome } from '../schema/src/scripts/lifecycle.ts';
+export type { ClaimedTask, ClaimOutcome } from '../schema/src/scripts/claim.ts';
+export type { WriteOutcome } from '../schema/src/scripts/lifecycle.ts';
 
 export interface TaskStoreOptions {
   redis: Redis;

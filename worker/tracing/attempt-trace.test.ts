@@ -6,7 +6,7 @@ import { parseTraceParent } from '../../schema/src/trace-context.ts';
 import { attemptSpanContext, attemptSpanIds } from './attempt-ids.ts';
 import { AttemptRegistry, createAttemptTracer, MAX_SPANS_PER_ATTEMPT, type TracedAttempt } from './attempt-trace.ts';
 import { dispatchWaitOf } from './dispatch-wait.ts';
-import type { ClaimWait } from '../../schema/src/scripts/lifecycle.ts';
+import type { ClaimWait } from '../../schema/src/scripts/claim.ts';
 
 const exporter = new InMemorySpanExporter();
 const tracing = (await startTracing(tracingConfigFrom({ OTEL_TRACES_SAMPLER: 'always_on', OTEL_TRACES_SAMPLER_ARG: 1, OTEL_BSP_SCHEDULE_DELAY: 1 }), {

@@ -15,7 +15,7 @@
 import type { Redis } from 'ioredis';
 import { WaitReason } from '../../schema/src/dispatch.ts';
 import type { RedisKeys } from '../../schema/src/redis-keys.ts';
-import type { ClaimWait } from '../../schema/src/scripts/lifecycle.ts';
+import type { ClaimWait } from '../../schema/src/scripts/claim.ts';
 import { TaskState } from '../../schema/src/task.ts';
 import { TransitionReason } from '../../schema/src/transition-reasons.ts';
 

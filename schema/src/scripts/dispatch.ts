@@ -14,7 +14,7 @@
  */
 import { DEFAULT_WEIGHT, DispatchField, READY_ORDER_DIGITS, TenantField } from '../dispatch.ts';
 import type { TaskType } from '../task.ts';
-import { CLAIM, decodeClaimWait, type ClaimedTask } from './lifecycle.ts';
+import { CLAIM, decodeClaimWait, type ClaimedTask } from './claim.ts';
 import { LINE_KEYS, LINE_TEMPLATES, lineKeys, LINES, RUNNING_TEMPLATE } from './dispatch-lines.ts';
 import { QueueName, type RedisKeys } from '../redis-keys.ts';
 import { defineTaskScript, replyList, TASK_TEMPLATES, type LuaFragment } from './kit.ts';

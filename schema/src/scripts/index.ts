@@ -19,7 +19,8 @@
 import { create, cancel, reopen, remove } from './api.ts';
 import { budgetRelease, budgetReserve, BUDGET } from './budgets.ts';
 import { releaseHold } from './held.ts';
-import { claim, CLAIM, complete, defer, fail, progress, release, renew } from './lifecycle.ts';
+import { claim, CLAIM } from './claim.ts';
+import { complete, defer, fail, progress, release, renew } from './lifecycle.ts';
 import { LINES } from './dispatch-lines.ts';
 import { appendOutput, EMIT_OUTPUT } from './output.ts';
 import { recordUsage } from './usage.ts';

@@ -87,14 +87,19 @@ describe('model chains in the browser', () => {
     const { page, problems, close } = await openPage(browser, `${server.url}/tasks/${task.id}`);
     pageOpen();
     try {
-      const output = page.locator('[data-testid="output"]');
-      const label = page.locator('[data-testid="output-attempt"]');
       // Every text shown is a start of the answer: the cut attempt's text is replaced, never continued.
       const seen: { text: string; label: string }[] = [];
+      // The text and its label are read in one step in the page: read one after the other, a
+      // reset landing between them paired the last attempt's text with the next one's label.
       const sample = async () => {
-        const text = (await output.textContent().catch(() => null)) ?? '';
-        if (text) seen.push({ text, label: (await label.textContent().catch(() => null)) ?? '' });
-        return text;
+        const now = await page
+          .evaluate(() => ({
+            text: document.querySelector('[data-testid="output"]')?.textContent ?? '',
+            label: document.querySelector('[data-testid="output-attempt"]')?.textContent ?? '',
+          }))
+          .catch(() => ({ text: '', label: '' }));
+        if (now.text) seen.push(now);
+        return now.text;
       };
       await waitFor(async () => (await sample()).length > 0 && /attempt 2/.test(seen.at(-1)!.label), {
         timeoutMs: 30_000,

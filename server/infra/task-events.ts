@@ -98,7 +98,13 @@ export function createTaskEventBus(options: TaskEventBusOptions) {
     let subscribed: Promise<number> | null = null;
     return () => {
       if (!subscribed) {
-        subscribed = pubsub.subscribe(channel, onMessage);
+        subscribed = (async () => {
+          // ioredis writes a SUBSCRIBE at once while it is connecting (before its ready check),
+          // and the ready check's INFO then fails in subscriber mode and drops the connection:
+          // subscribe once it is ready (later reconnects re-subscribe after their check).
+          if (options.subscriber.status !== 'ready' && options.subscriber.status !== 'end') await subscriberReady();
+          return pubsub.subscribe(channel, onMessage);
+        })();
         // A failed SUBSCRIBE (Redis down) is tried again by the next watcher.
         subscribed.catch(() => (subscribed = null));
       }

@@ -41,6 +41,26 @@ export function decodeClaimWait(values: readonly (string | undefined)[]): ClaimW
   return { queuedAt: number(queuedAt), reason: reason || null, since: number(since), fromState: fromState ?? '' };
 }
 
+/**
+ * The task of a `claimed` reply (`claim_task`'s: status, version, attempt, content, type, tenant,
+ * retries, max retries, trace context, then the four wait fields), as the claim and the
+ * dispatcher (whose reply goes on after these) both answer it.
+ */
+export function decodeClaimedTask(values: readonly (string | undefined)[]): Omit<ClaimedTask, 'chain'> {
+  const [, version, attempt, content, type, tenant, retryCount, maxRetries, traceContext] = values;
+  return {
+    version: Number(version),
+    attempt: Number(attempt),
+    content: content!,
+    type: type as TaskType,
+    tenant: tenant!,
+    retryCount: Number(retryCount),
+    maxRetries: Number(maxRetries),
+    traceContext: traceContext || null,
+    waited: decodeClaimWait(values.slice(9, 13)),
+  };
+}
+
 export type ClaimOutcome =
   | ({ status: 'claimed' } & ClaimedTask)
   | { status: 'busy'; leaseExpiresAt: number }
@@ -145,21 +165,10 @@ return reply
 `,
   decode(reply): ClaimOutcome {
     const values = replyList(reply);
-    const [status, first, second, content, type, tenant, retryCount, maxRetries, traceContext] = values;
+    const [status, first] = values;
     switch (status) {
       case 'claimed':
-        return {
-          status,
-          version: Number(first),
-          attempt: Number(second),
-          content: content!,
-          type: type as TaskType,
-          tenant: tenant!,
-          retryCount: Number(retryCount),
-          maxRetries: Number(maxRetries),
-          traceContext: traceContext || null,
-          waited: decodeClaimWait(values.slice(9, 13)),
-        };
+        return { status, ...decodeClaimedTask(values) };
       case 'busy':
         return { status, leaseExpiresAt: Number(first) };
       case 'early':

@@ -13,8 +13,7 @@
  * free up (the reply says when; the runner queues a delayed job for it).
  */
 import { DEFAULT_WEIGHT, DispatchField, READY_ORDER_DIGITS, TenantField } from '../dispatch.ts';
-import type { TaskType } from '../task.ts';
-import { CLAIM, decodeClaimWait, type ClaimedTask } from './claim.ts';
+import { CLAIM, decodeClaimedTask, type ClaimedTask } from './claim.ts';
 import { LINE_KEYS, LINE_TEMPLATES, lineKeys, LINES, RUNNING_TEMPLATE } from './dispatch-lines.ts';
 import { QueueName, type RedisKeys } from '../redis-keys.ts';
 import { defineTaskScript, replyList, TASK_TEMPLATES, type LuaFragment } from './kit.ts';
@@ -301,25 +300,11 @@ return reply({'again'})
     const values = replyList(raw);
     const [noteKind, noteAt] = values.slice(-2);
     const note: TicketNote = noteKind === 'busy' || noteKind === 'early' ? { kind: noteKind, until: Number(noteAt) } : null;
-    const [status, version, attempt, content, type, tenant, retryCount, maxRetries, traceContext] = values;
+    const [status, version] = values;
     const [taskId, capped, chain] = values.slice(13);
     let outcome: DispatchOutcome;
     if (status === 'claimed') {
-      outcome = {
-        status,
-        taskId: taskId!,
-        version: Number(version),
-        attempt: Number(attempt),
-        content: content!,
-        type: type as TaskType,
-        tenant: tenant!,
-        retryCount: Number(retryCount),
-        maxRetries: Number(maxRetries),
-        traceContext: traceContext || null,
-        waited: decodeClaimWait(values.slice(9, 13)),
-        capped: capped === '1',
-        chain: chain || null,
-      };
+      outcome = { status, taskId: taskId!, ...decodeClaimedTask(values), capped: capped === '1', chain: chain || null };
     } else if (status === 'parked') {
       outcome = { status, wakeAt: version ? Number(version) : null };
     } else {

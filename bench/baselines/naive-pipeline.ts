@@ -13,15 +13,12 @@
  * NAIVE_PREFIX (default `naive`) so it cannot touch the service's keys or queues.
  * Never started by the service itself.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import { serveApolloOnNodeHttp } from '../lib/apollo-node-http.ts';
 import BeeQueue from 'bee-queue';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
-import { useServer } from 'graphql-ws/use/ws';
 import { Redis } from 'ioredis';
-import { WebSocketServer } from 'ws';
 import { beeQueueRedisOptions, parseRedisUrl } from '../../common/redis-connection.ts';
 import { naiveNames, type NaiveUpdate } from './naive-names.ts';
 
@@ -84,34 +81,5 @@ const schema = makeExecutableSchema({
 const apollo = new ApolloServer({ schema });
 await Promise.all([apollo.start(), queue.ready()]);
 
-const httpServer = createServer((req, res) => {
-  void (async () => {
-    if (!req.url?.startsWith('/graphql')) {
-      res.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-    const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: new URL(req.url, 'http://localhost').search, body: raw ? JSON.parse(raw) : undefined },
-      context: async () => ({}),
-    });
-    for (const [name, value] of result.headers) res.setHeader(name, value);
-    res.statusCode = result.status ?? 200;
-    if (result.body.kind === 'complete') {
-      res.end(result.body.string);
-      return;
-    }
-    for await (const chunk of result.body.asyncIterator) res.write(chunk);
-    res.end();
-  })().catch(() => res.destroy());
-});
-useServer({ schema }, new WebSocketServer({ server: httpServer, path: '/graphql' }));
-
-httpServer.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  console.log(JSON.stringify({ msg: 'baseline listening', port: (httpServer.address() as AddressInfo).port }));
-});
+serveApolloOnNodeHttp(apollo, schema, 'baseline');
 process.on('SIGTERM', () => process.exit(0));

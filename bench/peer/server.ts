@@ -13,14 +13,11 @@
  * BullMQ, Apollo and graphql-ws with their documented defaults: no task record of our own, no
  * lease or fencing beyond BullMQ's lock, no event history, no limits, no auth.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import { serveApolloOnNodeHttp } from '../lib/apollo-node-http.ts';
 import { Queue, QueueEvents } from 'bullmq';
 import { PubSub } from 'graphql-subscriptions';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import { PEER_QUEUE, peerConnection, type PeerTask } from './queue.ts';
 
 const typeDefs = /* GraphQL */ `
@@ -94,38 +91,7 @@ const schema = makeExecutableSchema({
 const apollo = new ApolloServer({ schema });
 await Promise.all([apollo.start(), queue.waitUntilReady(), events.waitUntilReady()]);
 
-// Apollo 5 has no HTTP server of its own that can share a port with graphql-ws: the usual
-// few lines around executeHTTPGraphQLRequest (docs: "Building integrations").
-const httpServer = createServer((req, res) => {
-  void (async () => {
-    if (!req.url?.startsWith('/graphql')) {
-      res.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-    const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: new URL(req.url, 'http://localhost').search, body: raw ? JSON.parse(raw) : undefined },
-      context: async () => ({}),
-    });
-    for (const [name, value] of result.headers) res.setHeader(name, value);
-    res.statusCode = result.status ?? 200;
-    if (result.body.kind === 'complete') {
-      res.end(result.body.string);
-      return;
-    }
-    for await (const chunk of result.body.asyncIterator) res.write(chunk);
-    res.end();
-  })().catch(() => res.destroy());
-});
-useServer({ schema }, new WebSocketServer({ server: httpServer, path: '/graphql' }));
-
-httpServer.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  console.log(JSON.stringify({ msg: 'peer listening', port: (httpServer.address() as AddressInfo).port }));
-});
+serveApolloOnNodeHttp(apollo, schema, 'peer');
 process.on('SIGTERM', () => {
   void Promise.allSettled([events.close(), queue.close()]).then(() => process.exit(0));
 });

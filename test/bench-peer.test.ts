@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandWindow, startPeerArm, type PipelineArm } from '../bench/lib/peer-arms.ts';
 import { postGraphQL } from '../bench/lib/measure.ts';
 import { closeWsClients, openWsClients, type BenchSystem } from '../bench/lib/system.ts';
-import { endToEnd } from '../bench/scenarios/http.ts';
+import { endToEnd } from '../bench/lib/end-to-end.ts';
 
 const WATCH = 'subscription ($id: ID!) { taskUpdated(id: $id) { id state version } }';
 

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { startService, type Service } from '../../chaos/services.ts';
 import { createRedisKeys } from '../../schema/src/redis-keys.ts';
 import { startRedis } from '../../test/support/redis-server.ts';
-import { endToEnd, ourPipeline, type EndToEndResult, type WindowHooks } from '../scenarios/http.ts';
+import { endToEnd, ourPipeline, type EndToEndResult, type WindowHooks } from './end-to-end.ts';
 import { commandTotals, commandWindow, type CommandWindow } from './commandstats.ts';
 import { compared, type Row, type Target } from './report.ts';
 import { startApiServer, startWorkers, stopAll, type BenchSystem, type Running } from './system.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { startScript, type Service } from '../../chaos/services.ts';
 import { startRedis } from '../../test/support/redis-server.ts';
-import { ourPipeline, type Pipeline, type WindowHooks } from '../scenarios/http.ts';
+import { ourPipeline, type Pipeline, type WindowHooks } from './end-to-end.ts';
 import { startApiServer, startWorkers, stopAll, type BenchSystem, type Running } from './system.ts';
 
 const PEER = join(import.meta.dirname, '..', 'peer');

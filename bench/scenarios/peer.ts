@@ -22,7 +22,7 @@
 import { compared, type Row, type Target } from '../lib/report.ts';
 import { commandWindow, startOurArm, startPeerArm, type PipelineArm } from '../lib/peer-arms.ts';
 import type { BenchSystem } from '../lib/system.ts';
-import { endToEnd, type EndToEndResult } from './http.ts';
+import { endToEnd, type EndToEndResult } from '../lib/end-to-end.ts';
 
 const CLIENTS = 50;
 const WORKERS = 2;

@@ -4,6 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import { taskIdOfJob } from '../../schema/src/job-ids.ts';
+import { MODEL_SWITCH_TRANSITION } from '../../schema/src/model-chain.ts';
 import { QueueName, type RedisKeys } from '../../schema/src/redis-keys.ts';
 import { ERROR_CLASSES, parseTaskHash, TASK_STATES, TERMINAL_STATES, type TaskState } from '../../schema/src/task.ts';
 import { waitFor } from './wait-for.ts';
@@ -38,7 +39,7 @@ export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly st
     const events = (await redis.xrange(keys.taskEvents(id), '-', '+')).map(([, flat]) => {
       const fields = new Map<string, string>();
       for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
-      return { version: Number(fields.get('version')), state: (fields.get('state') ?? '') as TaskState };
+      return { version: Number(fields.get('version')), state: (fields.get('state') ?? '') as TaskState, reason: fields.get('reason') };
     });
     const versions = events.map((event) => event.version);
     if (versions.some((version, i) => version !== i + 1) || versions.at(-1) !== task.version) {
@@ -49,8 +50,11 @@ export async function audit(redis: Redis, keys: RedisKeys, accepted: readonly st
     if (terminal !== reopened + 1) problems.push(`I4 terminal events: ${id} has ${terminal} for ${reopened} operator retries`);
     if (task.state === 'COMPLETED' && !task.result) problems.push(`I4 result: ${id} is COMPLETED without a result`);
 
+    // Each provider call starts a counted attempt or follows a move on in the model chain that
+    // counts no retry (issue 22: a switch counts as a retry only once the whole chain has failed).
     const calls = options.providerCalls?.get(id);
-    const budget = (task.maxRetries + 1) * (reopened + 1);
+    const switches = events.filter((event) => event.reason === MODEL_SWITCH_TRANSITION).length;
+    const budget = (task.maxRetries + 1) * (reopened + 1) + switches;
     if (calls !== undefined && calls > budget) problems.push(`I5 over budget: ${id} had ${calls} provider calls, budget ${budget}`);
   }
 

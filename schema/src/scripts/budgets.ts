@@ -79,6 +79,8 @@ local function budget_reached()
   return nil
 end
 local function add_spend(cost)
+  -- A free call (a noop provider, a free model) spends nothing: no write.
+  if cost == 0 then return end
   if redis.call('INCRBY', SPENT_DAY_KEY, cost) == cost then redis.call('PEXPIRE', SPENT_DAY_KEY, ${2 * DAY_MS}) end
   if redis.call('INCRBY', SPENT_MONTH_KEY, cost) == cost then redis.call('PEXPIRE', SPENT_MONTH_KEY, ${63 * DAY_MS}) end
 end

@@ -46,7 +46,8 @@ local function emit_output(task_id, attempt, seq, reset, final, text, model)
   local id = attempt .. '-' .. seq
   local flags = (reset and '${FLAG.RESET}' or '') .. (final and '${FLAG.FINAL}' or '')
   if flags == '' then flags = '${FLAG.NONE}' end
-  if seq == 1 then redis.call('XTRIM', OUTPUT_KEY, 'MINID', attempt .. '-0') end
+  -- An attempt's first chunk drops the earlier attempts' text; the first attempt has none (ids start at 1-1).
+  if seq == 1 and tonumber(attempt) > 1 then redis.call('XTRIM', OUTPUT_KEY, 'MINID', attempt .. '-0') end
   if seq == 1 and model and model ~= '' then
     redis.call('XADD', OUTPUT_KEY, id, '${FIELD.TEXT}', text, '${FIELD.FLAGS}', flags, '${FIELD.MODEL}', model)
     flags = flags .. '\\t' .. model

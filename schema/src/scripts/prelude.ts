@@ -87,20 +87,35 @@ local function observe(name, ms)
   count(name .. ':le:' .. bucket)
   count(name .. ':sum_ms', math.max(0, math.floor(ms)))
 end
--- One HINCRBY for a single field; for several, one HMGET and one HSET instead of one HINCRBY
--- each (the script is atomic: nothing can change the hash between the read and the write).
+-- Adds \`amounts[i]\` to each counter \`fields[i]\` of the hash \`key\` with one HMGET and one HSET
+-- rather than an HINCRBY each (the script is atomic: nothing changes the hash in between). Lua
+-- numbers are exact only below 2^53, so a counter that would pass it is left to HINCRBY.
+-- Returns what the counters held before (false: not there).
+local EXACT_BELOW = 9007199254740992
+local function add_counts(key, fields, amounts)
+  local current = redis.call('HMGET', key, unpack(fields))
+  local set = {}
+  for i, field in ipairs(fields) do
+    local sum = (tonumber(current[i]) or 0) + amounts[i]
+    if math.abs(sum) < EXACT_BELOW then
+      set[#set + 1] = field
+      set[#set + 1] = str(sum)
+    else
+      redis.call('HINCRBY', key, field, amounts[i])
+    end
+  end
+  if #set > 0 then redis.call('HSET', key, unpack(set)) end
+  return current
+end
+-- One HINCRBY for a single field; for several, add_counts.
 local function flush_stats()
   local n = #STATS_FIELDS
   if n == 1 then
     redis.call('HINCRBY', STATS_KEY, STATS_FIELDS[1], STATS_BY[STATS_FIELDS[1]])
   elseif n > 1 then
-    local current = redis.call('HMGET', STATS_KEY, unpack(STATS_FIELDS))
-    local set = {}
-    for i, field in ipairs(STATS_FIELDS) do
-      set[#set + 1] = field
-      set[#set + 1] = str((tonumber(current[i]) or 0) + STATS_BY[field])
-    end
-    redis.call('HSET', STATS_KEY, unpack(set))
+    local amounts = {}
+    for i, field in ipairs(STATS_FIELDS) do amounts[i] = STATS_BY[field] end
+    add_counts(STATS_KEY, STATS_FIELDS, amounts)
   end
   STATS_FIELDS, STATS_BY = {}, {}
 end

@@ -131,67 +131,65 @@ export const recordUsage = defineTaskScript({
 -- worker, or a sweeper reconciling it after the worker died. The other records nothing.
 local pending_id = CALL_ID ~= '' and CALL_ID or GENERATION_ID
 if pending_id ~= '' and redis.call('HDEL', PENDING_KEY, pending_id) == 0 and WAS_PENDING == '1' then return 0 end
-local f = redis.call('HMGET', TASK_KEY, 'tenant', 'apiKeyId', 'usageCalls', 'tokensHeld')
+-- One read of the task: its tenant, key, sums, token hold and call log; one write of it below.
+local f = redis.call('HMGET', TASK_KEY, 'tenant', 'apiKeyId', 'usageCalls', 'tokensHeld', 'usagePromptTokens',
+  'usageCompletionTokens', 'usageCachedTokens', 'usageReasoningTokens', 'usageCostNano', 'usageLog')
 if f[1] then check_tenant(f[1]) end
 local api_key = f[2] or ''
 local first = f[1] ~= false and tonumber(f[3] or '0') == 0
 local prompt, completion = tonumber(PROMPT_TOKENS), tonumber(COMPLETION_TOKENS)
 local cached, reasoning, cost = tonumber(CACHED_TOKENS), tonumber(REASONING_TOKENS), tonumber(COST_NANO)
-if f[1] then
-  redis.call('HINCRBY', TASK_KEY, 'usageCalls', 1)
-  redis.call('HINCRBY', TASK_KEY, 'usagePromptTokens', prompt)
-  redis.call('HINCRBY', TASK_KEY, 'usageCompletionTokens', completion)
-  redis.call('HINCRBY', TASK_KEY, 'usageCachedTokens', cached)
-  redis.call('HINCRBY', TASK_KEY, 'usageReasoningTokens', reasoning)
-  redis.call('HINCRBY', TASK_KEY, 'usageCostNano', cost)
-  redis.call('HSET', TASK_KEY, 'usageModel', MODEL, 'usageAttempt', ATTEMPT)
-  if ESTIMATED == '1' then redis.call('HSET', TASK_KEY, 'usageEstimated', '1') end
-end
 local now = now_ms()
+-- The provider token limit gives the start's hold back below; the task's hold ends with this write.
+local tokens_held = tonumber(f[4] or '0')
+local returns_tokens = DISPATCH_STATE_KEY and f[1] and TOKEN_CAPACITY ~= ''
 if f[1] then
   -- The task's own list of calls (schema/src/model-chain.ts parseUsageLog), one line each.
   local line = cjson.encode({ a = tonumber(ATTEMPT), m = MODEL, i = CHAIN_INDEX ~= '' and tonumber(CHAIN_INDEX) or cjson.null,
     s = SWITCH_REASON ~= '' and SWITCH_REASON or cjson.null, g = GENERATION_ID ~= '' and GENERATION_ID or cjson.null,
     p = prompt, c = completion, n = cost, e = ESTIMATED == '1' and 1 or 0, t = now })
-  local log = redis.call('HGET', TASK_KEY, 'usageLog')
-  log = log and (log .. '\\n' .. line) or line
+  local log = f[10] and (f[10] .. '\\n' .. line) or line
   -- Bounded: it rides in every event of the task. One line is added, so one at most goes.
   local _, breaks = string.gsub(log, '\\n', '')
   if breaks >= ${USAGE_LOG_MAX_CALLS} then log = string.sub(log, string.find(log, '\\n', 1, true) + 1) end
-  redis.call('HSET', TASK_KEY, 'usageLog', log)
+  -- The sums are far below 2^53 (a task makes a bounded number of calls): exact as Lua numbers.
+  local set = { 'usageCalls', str((tonumber(f[3]) or 0) + 1), 'usagePromptTokens', str((tonumber(f[5]) or 0) + prompt),
+    'usageCompletionTokens', str((tonumber(f[6]) or 0) + completion), 'usageCachedTokens', str((tonumber(f[7]) or 0) + cached),
+    'usageReasoningTokens', str((tonumber(f[8]) or 0) + reasoning), 'usageCostNano', str((tonumber(f[9]) or 0) + cost),
+    'usageModel', MODEL, 'usageAttempt', ATTEMPT, 'usageLog', log }
+  if ESTIMATED == '1' then set[#set + 1] = 'usageEstimated'; set[#set + 1] = '1' end
+  if returns_tokens and tokens_held > 0 then set[#set + 1] = 'tokensHeld'; set[#set + 1] = '0' end
+  redis.call('HSET', TASK_KEY, unpack(set))
 end
 redis.call('XADD', LEDGER_KEY, 'MAXLEN', '~', LEDGER_MAX, '*', 'at', str(now), 'tenant', TENANT,
   'apiKeyId', api_key, 'taskId', TASK_ID, 'attempt', ATTEMPT, 'model', MODEL, 'chainIndex', CHAIN_INDEX, 'switchReason', SWITCH_REASON, 'callId', CALL_ID, 'generationId', GENERATION_ID,
   'promptTokens', PROMPT_TOKENS, 'completionTokens', COMPLETION_TOKENS, 'cachedTokens', CACHED_TOKENS,
   'reasoningTokens', REASONING_TOKENS, 'costNano', COST_NANO, 'estimated', ESTIMATED)
 local group = TENANT .. '\\t' .. api_key .. '\\t' .. MODEL .. '\\t'
-if redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.CALLS)}, 1) == 1 then redis.call('PEXPIRE', HOUR_KEY, tonumber(RETENTION_MS)) end
-redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.PROMPT_TOKENS)}, prompt)
-redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.COMPLETION_TOKENS)}, completion)
-redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.COST_NANO)}, cost)
-if first then redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.TASKS)}, 1) end
+local hour_fields = { ${hour(UsageHourMetric.CALLS)}, ${hour(UsageHourMetric.PROMPT_TOKENS)}, ${hour(UsageHourMetric.COMPLETION_TOKENS)}, ${hour(UsageHourMetric.COST_NANO)} }
+local hour_amounts = { 1, prompt, completion, cost }
+if first then hour_fields[#hour_fields + 1] = ${hour(UsageHourMetric.TASKS)}; hour_amounts[#hour_amounts + 1] = 1 end
 if ESTIMATED == '1' then
-  redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.ESTIMATED_CALLS)}, 1)
-  redis.call('HINCRBY', HOUR_KEY, ${hour(UsageHourMetric.ESTIMATED_COST_NANO)}, cost)
+  hour_fields[#hour_fields + 1] = ${hour(UsageHourMetric.ESTIMATED_CALLS)}; hour_amounts[#hour_amounts + 1] = 1
+  hour_fields[#hour_fields + 1] = ${hour(UsageHourMetric.ESTIMATED_COST_NANO)}; hour_amounts[#hour_amounts + 1] = cost
 end
+-- The hour's counters expire: the expiry is set when a group's first call of the hour creates them.
+if not add_counts(HOUR_KEY, hour_fields, hour_amounts)[1] then redis.call('PEXPIRE', HOUR_KEY, tonumber(RETENTION_MS)) end
 local total = TENANT .. '\\t' .. MODEL .. '\\t'
-redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.PROMPT)}, prompt)
-redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.COMPLETION)}, completion)
-redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.CACHED)}, cached)
-redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.REASONING)}, reasoning)
-redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.COST_NANO)}, cost)
-if ESTIMATED == '1' then redis.call('HINCRBY', TOTALS_KEY, ${total(UsageTotalKind.ESTIMATED_COST_NANO)}, cost) end
+local total_fields = { ${total(UsageTotalKind.PROMPT)}, ${total(UsageTotalKind.COMPLETION)}, ${total(UsageTotalKind.CACHED)}, ${total(UsageTotalKind.REASONING)}, ${total(UsageTotalKind.COST_NANO)} }
+local total_amounts = { prompt, completion, cached, reasoning, cost }
+if ESTIMATED == '1' then total_fields[#total_fields + 1] = ${total(UsageTotalKind.ESTIMATED_COST_NANO)}; total_amounts[#total_amounts + 1] = cost end
+add_counts(TOTALS_KEY, total_fields, total_amounts)
 add_spend(cost)
 if RESERVATION_ID ~= '' then end_hold(RESERVATION_ID) end
 -- The provider token limit: the start took the task's estimate from the bucket; the first call
 -- recorded puts back the difference with what it used (a later one of the same attempt takes
 -- what it used), never filling the bucket past its capacity.
-if DISPATCH_STATE_KEY and f[1] and TOKEN_CAPACITY ~= '' then
-  local held = tonumber(f[4] or '0')
+if returns_tokens then
+  local held = tokens_held
   local bucket = tonumber(redis.call('HGET', DISPATCH_STATE_KEY, '${DispatchField.TOKENS}') or TOKEN_CAPACITY)
   local left = math.min(tonumber(TOKEN_CAPACITY), bucket + held - (prompt + completion))
   redis.call('HSET', DISPATCH_STATE_KEY, '${DispatchField.TOKENS}', string.format('%.17g', left))
-  if held > 0 then redis.call('HSET', TASK_KEY, 'tokensHeld', 0) end
   if held > prompt + completion then
     -- Tokens came back: a head waiting for them looks again now, with a ticket parked for it.
     redis.call('HSET', DISPATCH_STATE_KEY, '${DispatchField.TOKENS_WAIT_UNTIL}', '')

@@ -28,8 +28,9 @@ import { benchWorker } from './scenarios/worker.ts';
 import { benchTracing } from './scenarios/tracing.ts';
 import { benchModelBreakers } from './scenarios/model-breakers.ts';
 import { benchPeer } from './scenarios/peer.ts';
+import { benchCalls } from './scenarios/calls.ts';
 
-const SCENARIOS = ['submit', 'end-to-end', 'worker', 'retries', 'dispatch', 'tracing', 'fan-out', 'streaming', 'growth', 'memory', 'scale', 'model-breakers', 'peer'] as const;
+const SCENARIOS = ['submit', 'end-to-end', 'worker', 'retries', 'dispatch', 'tracing', 'fan-out', 'streaming', 'growth', 'memory', 'scale', 'model-breakers', 'peer', 'calls'] as const;
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, reps: { type: 'string' }, against: { type: 'string' } } });
 const quick = values.quick!;
@@ -70,6 +71,8 @@ try {
     'model-breakers': () => benchModelBreakers(system),
     // The BullMQ pipeline beside ours, both at once on Redis servers of their own (issue 25).
     peer: () => benchPeer(system),
+    // A task's Redis commands, call by call (MONITOR at a light load; issue 25).
+    calls: () => benchCalls(system),
   };
   say(`${quick ? 'quick' : 'full'} run, ${reps} run(s) per scenario, ${cpus().length} cores, load ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
   for (const name of SCENARIOS) {

@@ -7,7 +7,7 @@ import { createMutation } from '@urql/solid';
 import { createSignal, For, Show } from 'solid-js';
 import { errorMessage, formatMinute, percent } from '../format.ts';
 import type { BudgetPeriod } from '../gql/graphql.ts';
-import { SetBudgetMutation } from '../graphql/documents.ts';
+import { SetBudgetMutation } from '../graphql/usage.ts';
 import { budgetFill, formatUsd, type Budget } from '../spend-model.ts';
 import { Countdown } from './countdown.tsx';
 

@@ -3,7 +3,7 @@ import { createSignal, For, Show } from 'solid-js';
 import { priorityLabel, TASK_PRIORITIES } from '../dispatch-labels.ts';
 import { errorMessage, formatMinute } from '../format.ts';
 import type { TaskPriority } from '../gql/graphql.ts';
-import { SubmitTaskMutation } from '../graphql/documents.ts';
+import { SubmitTaskMutation } from '../graphql/tasks.ts';
 import type { TaskSummary } from '../primitives/create-recent-tasks.ts';
 import { Countdown } from './countdown.tsx';
 

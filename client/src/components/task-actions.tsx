@@ -1,7 +1,7 @@
 import { createMutation } from '@urql/solid';
 import { createSignal, Show } from 'solid-js';
 import type { TaskState } from '../gql/graphql.ts';
-import { CancelTaskMutation, DeleteTaskMutation, RetryTaskMutation } from '../graphql/documents.ts';
+import { CancelTaskMutation, DeleteTaskMutation, RetryTaskMutation } from '../graphql/tasks.ts';
 import { errorMessage } from '../format.ts';
 import { navigate } from '../router.ts';
 import { isCancellable, isRetryable } from '../task-states.ts';

@@ -6,7 +6,7 @@
 import { createMutation } from '@urql/solid';
 import { createSignal, For, Show } from 'solid-js';
 import type { WorkerFieldsFragment } from '../gql/graphql.ts';
-import { OpenCircuitBreakersMutation, ResetCircuitBreakersMutation } from '../graphql/documents.ts';
+import { OpenCircuitBreakersMutation, ResetCircuitBreakersMutation } from '../graphql/breakers.ts';
 import { errorMessage, formatSpan } from '../format.ts';
 import { createNow } from '../primitives/create-now.ts';
 import { Countdown } from './countdown.tsx';

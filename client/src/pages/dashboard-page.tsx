@@ -14,7 +14,8 @@ import { WorkersPanel } from '../components/workers-panel.tsx';
 import { ModelsPanel } from '../components/models-panel.tsx';
 import { edgeTotals, minuteSeries } from '../flow-model.ts';
 import type { TaskState } from '../gql/graphql.ts';
-import { ModelsSubscription, ProviderStatusSubscription, QueueStatusSubscription, TaskFlowSubscription, WorkersSubscription } from '../graphql/documents.ts';
+import { ModelsSubscription, ProviderStatusSubscription, WorkersSubscription } from '../graphql/breakers.ts';
+import { QueueStatusSubscription, TaskFlowSubscription } from '../graphql/operations.ts';
 import { createLiveValue } from '../primitives/create-live-value.ts';
 
 const CHART_MINUTES = 15;

@@ -8,7 +8,7 @@ import { createMutation, createQuery } from '@urql/solid';
 import { createEffect, createMemo, createSignal, For, on, Show, type Accessor } from 'solid-js';
 import { StateBadge } from '../components/state-badge.tsx';
 import type { ErrorClass } from '../gql/graphql.ts';
-import { DeadLetterGroupsQuery, DeadLetterTasksQuery, PurgeDeadLetterQueueMutation, QueueStatusSubscription, RetryDeadLetterTasksMutation } from '../graphql/documents.ts';
+import { DeadLetterGroupsQuery, DeadLetterTasksQuery, PurgeDeadLetterQueueMutation, QueueStatusSubscription, RetryDeadLetterTasksMutation } from '../graphql/operations.ts';
 import { errorMessage, formatDateTime, shortId } from '../format.ts';
 import { createLiveValue } from '../primitives/create-live-value.ts';
 import { onLinkClick } from '../router.ts';

@@ -10,7 +10,7 @@ import { createMemo, createSignal, For, Show } from 'solid-js';
 import { TenantPolicyForm } from '../components/tenant-policy-form.tsx';
 import { formatTime } from '../format.ts';
 import type { TenantPolicyInput } from '../gql/graphql.ts';
-import { SetTenantPolicyMutation } from '../graphql/documents.ts';
+import { SetTenantPolicyMutation } from '../graphql/dispatch.ts';
 import { createTenants } from '../primitives/create-tenants.ts';
 import type { FrameScheduler } from '../primitives/frame-batcher.ts';
 import { formatCount } from '../spend-model.ts';

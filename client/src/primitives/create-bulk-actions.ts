@@ -5,7 +5,7 @@
 import { useClient } from '@urql/solid';
 import { createSignal, type Accessor } from 'solid-js';
 import type { TaskState } from '../gql/graphql.ts';
-import { CancelTaskMutation, DeleteTaskMutation, RetryTaskMutation } from '../graphql/documents.ts';
+import { CancelTaskMutation, DeleteTaskMutation, RetryTaskMutation } from '../graphql/tasks.ts';
 import { errorMessage } from '../format.ts';
 import { isCancellable, isRetryable } from '../task-states.ts';
 

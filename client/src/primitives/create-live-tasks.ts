@@ -12,7 +12,7 @@
 import { createSubscription } from '@urql/solid';
 import { onCleanup, type Accessor } from 'solid-js';
 import type { TaskSummaryFieldsFragment } from '../gql/graphql.ts';
-import { TaskDeletedSubscription, TasksUpdatedSubscription } from '../graphql/documents.ts';
+import { TaskDeletedSubscription, TasksUpdatedSubscription } from '../graphql/tasks.ts';
 import { createFrameBatcher, type FrameScheduler } from './frame-batcher.ts';
 import type { TaskChange } from './task-merge.ts';
 

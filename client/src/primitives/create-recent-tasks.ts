@@ -8,7 +8,7 @@
 import { createQuery } from '@urql/solid';
 import { batch, createEffect, createMemo } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
-import { RecentTasksQuery } from '../graphql/documents.ts';
+import { RecentTasksQuery } from '../graphql/tasks.ts';
 import { mayWait } from '../dispatch-labels.ts';
 import { createLiveTasks, type TaskSummary } from './create-live-tasks.ts';
 import { createStandings, type ListStanding } from './create-standings.ts';

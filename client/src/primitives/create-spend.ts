@@ -15,7 +15,7 @@
 import { createQuery } from '@urql/solid';
 import { createEffect, createSignal, on, onCleanup, type Accessor } from 'solid-js';
 import { errorMessage } from '../format.ts';
-import { SpendQuery } from '../graphql/documents.ts';
+import { SpendQuery } from '../graphql/usage.ts';
 import { createSpendWatch, spendRange, type Budget, type UsageRow } from '../spend-model.ts';
 import { createLiveTasks } from './create-live-tasks.ts';
 import type { FrameScheduler } from './frame-batcher.ts';

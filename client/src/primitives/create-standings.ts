@@ -20,7 +20,7 @@ import { batch, createEffect, createSignal, on, onCleanup, untrack, type Accesso
 import { createStore } from 'solid-js/store';
 import { mayWait, type TaskStanding } from '../dispatch-labels.ts';
 import type { TaskStandingsUpdatedSubscription, TaskStandingsUpdatedSubscriptionVariables, TaskState } from '../gql/graphql.ts';
-import { TaskStandingsSubscription } from '../graphql/documents.ts';
+import { TaskStandingsSubscription } from '../graphql/dispatch.ts';
 import { createFrameBatcher, type FrameScheduler } from './frame-batcher.ts';
 import { createThrottle } from './throttle.ts';
 

@@ -14,7 +14,7 @@ import { createSubscription } from '@urql/solid';
 import { createComputed, createMemo, createSignal, on, onCleanup, untrack, type Accessor } from 'solid-js';
 import { errorMessage } from '../format.ts';
 import type { TaskOutputSubscription as TaskOutputData, TaskOutputSubscriptionVariables } from '../gql/graphql.ts';
-import { TaskOutputSubscription } from '../graphql/documents.ts';
+import { TaskOutputSubscription } from '../graphql/tasks.ts';
 import type { ResumableContext } from '../urql-client.ts';
 import { createFrameBatcher, type FrameScheduler } from './frame-batcher.ts';
 import { applyOutputChunks, emptyOutput, type OutputChunk, type TaskOutput } from './output-merge.ts';

@@ -10,7 +10,7 @@ import { createQuery } from '@urql/solid';
 import { batch, createEffect, createMemo, createSignal, on, onCleanup, untrack, type Accessor } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import type { TaskOrder, TaskState } from '../gql/graphql.ts';
-import { TasksPageQuery } from '../graphql/documents.ts';
+import { TasksPageQuery } from '../graphql/tasks.ts';
 import { mayWait } from '../dispatch-labels.ts';
 import { createLiveTasks, type TaskSummary } from './create-live-tasks.ts';
 import { createStandings, type ListStanding } from './create-standings.ts';

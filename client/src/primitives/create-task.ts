@@ -9,7 +9,7 @@ import { createSubscription } from '@urql/solid';
 import type { Accessor } from 'solid-js';
 import type { TaskDetailFieldsFragment } from '../gql/graphql.ts';
 import { errorMessage } from '../format.ts';
-import { TaskUpdatedSubscription } from '../graphql/documents.ts';
+import { TaskUpdatedSubscription } from '../graphql/tasks.ts';
 import { replacesTask } from './task-merge.ts';
 
 export type TaskDetail = TaskDetailFieldsFragment;

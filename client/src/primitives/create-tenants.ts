@@ -14,7 +14,7 @@
 import { createQuery } from '@urql/solid';
 import { createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from 'solid-js';
 import { errorMessage } from '../format.ts';
-import { TenantsQuery } from '../graphql/documents.ts';
+import { TenantsQuery } from '../graphql/dispatch.ts';
 import { createStateWatch } from '../state-watch.ts';
 import { tenantRows, type TenantRow } from '../tenants-model.ts';
 import { createLiveTasks } from './create-live-tasks.ts';

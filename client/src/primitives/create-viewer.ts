@@ -6,7 +6,7 @@
 import { createQuery } from '@urql/solid';
 import { createMemo } from 'solid-js';
 import type { Scope } from '../gql/graphql.ts';
-import { ViewerQuery } from '../graphql/documents.ts';
+import { ViewerQuery } from '../graphql/viewer.ts';
 
 export const ALL_SCOPES: readonly Scope[] = ['TASKS_WRITE', 'TASKS_READ', 'ADMIN'];
 

@@ -10,7 +10,8 @@
  *   budgets.ts    budgetReserve, budgetRelease; the budget fields, periods and keys
  *   held.ts       taskReleaseHold (a held task made due now: schema/src/holds.ts)
  *   dispatch-lines.ts   the dispatcher's lines (LINES), shared by create, reopen, cancel, delete, claim
- *   dispatch.ts         taskDispatch, dispatchRelease; capped slots and parked tickets (SLOTS)
+ *   dispatch.ts         taskDispatch (a free slot's pick and claim)
+ *   dispatch-slots.ts   dispatchRelease; capped slots and parked tickets (SLOTS), shared by dispatch and tenant policy
  *   dispatch-positions.ts  dispatchPositions (read-only: where waiting tasks stand)
  *   tenant-policy.ts    tenantPolicySet, dispatchSweep
  *   model-breakers.ts   modelBreakerRecord, modelBreakerProbe, modelBreakersReset, modelBreakersForceOpen
@@ -24,7 +25,8 @@ import { complete, defer, fail, progress, release, renew } from './lifecycle.ts'
 import { LINES } from './dispatch-lines.ts';
 import { appendOutput, EMIT_OUTPUT } from './output.ts';
 import { recordUsage } from './usage.ts';
-import { dispatch, dispatchRelease, SLOTS } from './dispatch.ts';
+import { dispatch } from './dispatch.ts';
+import { dispatchRelease, SLOTS } from './dispatch-slots.ts';
 import { dispatchPositions } from './dispatch-positions.ts';
 import { dispatchSweep, tenantPolicySet } from './tenant-policy.ts';
 import { forceOpenModelBreakers, MODEL_BREAKER, probeModel, recordModelCall, resetModelBreakers } from './model-breakers.ts';

@@ -6,7 +6,7 @@
  */
 import { DispatchField, READY_ORDER_DIGITS, TenantField } from '../dispatch.ts';
 import { LINE_KEYS, LINE_TEMPLATES, LINES, RUNNING_TEMPLATE } from './dispatch-lines.ts';
-import { SLOT_KEYS, SLOTS } from './dispatch.ts';
+import { SLOT_KEYS, SLOTS } from './dispatch-slots.ts';
 import { defineTaskScript, replyList, TASK_TEMPLATES } from './kit.ts';
 
 const STATE = 'DISPATCH_STATE_KEY';

@@ -14,6 +14,7 @@ import { parseTaskStats } from '../schema/src/task-stats.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { waitFor } from './support/wait-for.ts';
 import { createTaskStore, type TaskStore } from '../worker/task-store.ts';
+import { defineTaskScript, taskScriptCall } from '../schema/src/scripts/kit.ts';
 
 let redis: TestRedis;
 const keys = createRedisKeys(`store-${randomUUID().slice(0, 8)}`);
@@ -116,6 +117,36 @@ describe('leases and fencing', () => {
     expect(record.errors.map((e) => e.errorClass)).toEqual(['STALLED', 'STALLED']);
     expect(await redis.client.zscore(keys.tasksInState('DLQ'), id)).not.toBeNull();
     expect(await redis.client.zscore(keys.tasksInState('ACTIVE'), id)).toBeNull();
+  });
+
+  it('sends it there through the dispatcher too, filed as STALLED (the one dead-letter class a pick is passed)', async () => {
+    // Keys of its own: the pick takes the best waiting task of any tenant, and earlier tests left some.
+    const own = createRedisKeys(`stalls-${randomUUID().slice(0, 8)}`);
+    const ownRepository = createTaskRepository({ redis: redis.client, keys: own, maxEventsPerTask: 100, idempotencyTtlSeconds: 60 });
+    const id = randomUUID();
+    await ownRepository.create({ id, tenant: 't', type: 'SUMMARIZE', content: 'Some text.', maxRetries: 1, idempotencyKey: null });
+    const flaky = createTaskStore({ redis: redis.client, keys: own, workerId: 'flaky-dispatch', leaseMs: 20, maxEventsPerTask: 100 });
+    const ticket = { taskId: id, tenant: 't', lane: 'retry' as const };
+    expect((await flaky.dispatch(ticket, 'd1', 0.3)).outcome).toMatchObject({ status: 'claimed', taskId: id, attempt: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect((await flaky.dispatch(ticket, 'd2', 0.3)).outcome).toMatchObject({ status: 'claimed', taskId: id, attempt: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect((await flaky.dispatch(ticket, 'd3', 0.3)).outcome.status).not.toBe('claimed');
+    const record = (await ownRepository.get(id))!;
+    expect(record).toMatchObject({ state: 'DLQ', dlqClass: 'STALLED' });
+    expect(await redis.client.zscore(own.deadLetterByClass('STALLED'), id)).not.toBeNull();
+    expect(await redis.client.zscore(own.tasksInState('ACTIVE'), id)).toBeNull();
+  });
+
+  it('refuses, before writing, a move between states whose indexes the script was not passed', async () => {
+    const id = await newTask();
+    const before = (await repository.get(id))!;
+    // A script that declares only PENDING (so only PENDING's indexes are sent) but moves the task on.
+    const wrong = defineTaskScript({ states: ['PENDING'], keys: [], args: [], body: `return commit(read_task(), { state = 'ACTIVE' }, 'transition', 'test')`, decode: (reply) => reply });
+    const call = taskScriptCall(wrong, keys, { taskId: id, tenant: 't', at: Date.now() }, { maxEvents: 100, actor: 'test' }, {}, {});
+    await expect(redis.client.eval(wrong.lua, call.keys.length, ...call.keys, ...call.args)).rejects.toThrow(/UNDECLARED PENDING>ACTIVE/);
+    expect(await repository.get(id)).toEqual(before);
+    expect(await redis.client.xlen(keys.taskEvents(id))).toBe(1);
   });
 
   it('keeps each task in exactly one state index through every transition', async () => {

@@ -46,6 +46,7 @@ export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'miss
  * Replies {'created', version, field, value, ...} | {'existing', id} | {'conflict', id}.
  */
 export const create = defineTaskScript({
+  states: ['PENDING'],
   keys: ['sequence', 'ids', 'typeIndex', 'tenantTypeIndex', 'jobs', 'waiting', ...BUDGET_KEYS, ...LINE_KEYS],
   optionalKeys: ['idempotencyEntry'],
   args: ['id', 'apiKeyId', 'type', 'content', 'maxRetries', 'idempotencyKey', 'idempotencyTtlSeconds', 'job', 'priority', 'cost', 'priorityOffsetMs', 'trace', 'chain'],

@@ -52,6 +52,10 @@ export type TicketNote = { kind: 'busy'; until: number } | { kind: 'early'; unti
 export const dispatch = defineTaskScript({
   // The ticket's task is only read and put in its line: its events, output and slices are not passed.
   shared: 'picked',
+  // The task it picks waits (PENDING, SCHEDULED) or lost its lease (ACTIVE); a claim starts it
+  // or, with its retries spent by stalls, files it in the dead letter queue as STALLED.
+  states: ['PENDING', 'SCHEDULED', 'ACTIVE', 'DLQ'],
+  dlqClasses: ['STALLED'],
   keys: [...LINE_KEYS, ...SLOT_KEYS],
   args: ['leaseToken', 'leaseMs', 'ticketTaskId', 'ticketLane', 'retryRatio', 'priorityOffsetMs', 'tokenCapacity', 'tokenWindowMs', 'maxPicks', 'wakeJob'],
   templates: [...TASK_TEMPLATES, ...LINE_TEMPLATES, RUNNING_TEMPLATE],

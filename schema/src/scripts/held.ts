@@ -20,6 +20,7 @@ export type ReleaseOutcome = { status: 'released'; version: number } | { status:
  * its own, `releaseJobId`. Replies {'released', version} | {'unheld', state} | {'missing'}.
  */
 export const releaseHold = defineTaskScript({
+  states: [],
   keys: ['jobs', 'waiting', 'delayed'],
   args: ['attempt', 'due', 'retryJobId', 'releaseJobId', 'job', 'reason'],
   body: `

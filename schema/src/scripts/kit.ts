@@ -27,7 +27,7 @@
  */
 import type { ScriptChannel } from '../channels.ts';
 import type { RedisKeys } from '../redis-keys.ts';
-import { ERROR_CLASSES, TASK_STATES } from '../task.ts';
+import { ERROR_CLASSES, TASK_STATES, type ErrorClass, type TaskState } from '../task.ts';
 import { PRELUDE } from './prelude.ts';
 
 /** What the shared keys of one call are built from. */
@@ -188,6 +188,16 @@ export function defineTaskScript<const Key extends string, const OptionalKey ext
    * the task it picks, whose keys it fills from TASK_TEMPLATES).
    */
   shared?: 'all' | 'record' | 'none' | 'picked';
+  /**
+   * With 'all' or 'picked': the states its transitions leave or enter, when the script knows them. Only
+   * their indexes are passed (the finished index only with COMPLETED or CANCELLED among them,
+   * the dead-letter class indexes only with DLQ), and the all-tasks indexes only when the body
+   * names them: a call sends the keys it may touch, not every index (commit() refuses, before
+   * writing, a move between states whose indexes it was not given).
+   */
+  states?: readonly TaskState[];
+  /** With DLQ among `states`: the classes it files tasks under (default: every class). */
+  dlqClasses?: readonly ErrorClass[];
   keys: readonly Key[];
   optionalKeys?: readonly OptionalKey[];
   args: readonly Arg[];
@@ -203,11 +213,9 @@ export function defineTaskScript<const Key extends string, const OptionalKey ext
   const shared =
     spec.shared === 'record'
       ? SHARED_KEYS.filter((slot) => RECORD_KEYS.has(slot.lua))
-      : spec.shared === 'picked'
-        ? SHARED_KEYS.filter((slot) => !PICKED_OMITS(slot))
-        : spec.shared === 'none'
-          ? []
-          : SHARED_KEYS;
+      : spec.shared === 'none'
+        ? []
+        : SHARED_KEYS.filter((slot) => (spec.shared !== 'picked' || !PICKED_OMITS(slot)) && (!spec.states || touches(slot, spec.states, spec.dlqClasses, spec.body)));
   const fragments = (spec.uses ?? []).map((fragment) => fragment.lua).join('');
   return {
     shared,
@@ -219,6 +227,16 @@ export function defineTaskScript<const Key extends string, const OptionalKey ext
     lua: `${luaBindings(shared, [...spec.keys, ...optionalKeys], spec.args, channels, templates)}\n${PRELUDE}${fragments}\n${spec.body}`,
     decode: spec.decode,
   };
+}
+
+/** Whether a script whose transitions stay within `states` (and whose body is `body`) may touch a shared slot. */
+function touches(slot: KeySlot, states: readonly TaskState[], dlqClasses: readonly ErrorClass[] | undefined, body: string): boolean {
+  const [family, member] = slot.lua.split('.');
+  if (family === 'INDEX' || family === 'TENANT_INDEX') return states.includes(member as TaskState);
+  if (family === 'DLQ_INDEX') return states.includes('DLQ') && (!dlqClasses || dlqClasses.includes(member as ErrorClass));
+  if (slot.lua === 'FINISHED_KEY') return states.includes('COMPLETED') || states.includes('CANCELLED') || body.includes('FINISHED_KEY');
+  if (slot.lua === 'ALL_KEY' || slot.lua === 'TENANT_ALL_KEY') return new RegExp(`\\b${slot.lua}\\b`).test(body);
+  return true;
 }
 
 export type AnyTaskScript = TaskScript<string, string, string, unknown>;

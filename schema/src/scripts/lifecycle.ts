@@ -33,6 +33,7 @@ export type RenewOutcome = { held: true; capped: boolean } | { held: false };
  * Replies 1 (held), 2 (held, and its tenant is capped: release the slot when done) or 0.
  */
 export const renew = defineTaskScript({
+  states: [],
   keys: ['dispatchState'],
   args: ['leaseToken', 'leaseMs'],
   templates: [RUNNING_TEMPLATE],
@@ -61,6 +62,7 @@ return task.capped == '1' and 2 or 1
  * True when it still held the lease.
  */
 export const release = defineTaskScript({
+  states: [],
   keys: [],
   args: ['leaseToken'],
   body: `
@@ -74,6 +76,7 @@ return 1
 
 /** progress: the lease holder reports progress (0..1). */
 export const progress = defineTaskScript({
+  states: [],
   keys: [],
   args: ['leaseToken', 'progress'],
   body: `
@@ -95,6 +98,7 @@ return {'ok', commit(task, { progress = tonumber(PROGRESS) }, 'progress', '')}
  * no second round trip. A stale write changes nothing but the job.
  */
 export const complete = defineTaskScript({
+  states: ['ACTIVE', 'COMPLETED'],
   keys: [],
   optionalKeys: ['jobActive', 'jobStalling', 'jobs'],
   args: ['leaseToken', 'result', 'usage', 'jobId', 'finalText', 'finalReset', 'streamedBytes'],
@@ -138,6 +142,7 @@ return {'ok', commit(task, changes, 'transition', '${TransitionReason.COMPLETED}
  * time are taken from Redis' clock, like every other time in the record.
  */
 export const fail = defineTaskScript({
+  states: ['ACTIVE', 'SCHEDULED', 'DLQ'],
   keys: [],
   args: ['leaseToken', 'nextState', 'error', 'retryDelayMs', 'reason'],
   body: `
@@ -181,6 +186,7 @@ return {'ok', commit(task, changes, 'transition', REASON), str(next_attempt_at)}
  * the task is indexed there until its deferral ends, and entries whose deferral has ended go.
  */
 export const defer = defineTaskScript({
+  states: ['ACTIVE', 'SCHEDULED'],
   keys: [],
   optionalKeys: ['held'],
   args: ['leaseToken', 'delayMs', 'reason', 'waitReason'],

@@ -19,6 +19,7 @@ import { decodeWrite } from './lifecycle.ts';
  * Replies {'ok', version, nextAttemptAt} | {'stale', state}.
  */
 export const switchModel = defineTaskScript({
+  states: ['ACTIVE', 'SCHEDULED'],
   keys: [],
   args: ['leaseToken', 'error', 'retryDelayMs', 'countRetry', 'chain', 'switchReason', 'reason'],
   body: `

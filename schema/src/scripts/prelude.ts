@@ -172,6 +172,12 @@ end
 local function commit(task, changes, kind, reason)
   local now = now_ms()
   local old_state, old_dlq_class = task.state, task.dlqClass
+  -- A script declares the states it moves between (kit.ts \`states\`) and is passed only their
+  -- indexes: a move it did not declare stops here, before any write of the transition.
+  if changes.state and changes.state ~= old_state and not (INDEX[old_state] and INDEX[changes.state]) then
+    return error({ err = 'UNDECLARED ' .. old_state .. '>' .. changes.state })
+  end
+  if changes.dlqClass and not DLQ_INDEX[changes.dlqClass] then return error({ err = 'UNDECLARED DLQ ' .. changes.dlqClass }) end
   local version = tonumber(task.version) + 1
   changes.version = version
   changes.updatedAt = now

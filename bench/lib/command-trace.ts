@@ -46,7 +46,8 @@ export async function traceCommands(redisUrl: string, during: () => Promise<void
       return;
     }
     if (command === 'EVALSHA' || command === 'EVAL') {
-      const sha = command === 'EVAL' ? createHash('sha1').update(args[1]!).digest('hex') : args[1]!;
+      // ioredis sends a script's first call as EVAL, with its text (which MONITOR escapes).
+      const sha = command === 'EVAL' ? createHash('sha1').update(unescapeMonitor(args[1]!), 'latin1').digest('hex') : args[1]!;
       current = costOf(SCRIPT_NAMES.get(sha) ?? `script ${sha.slice(0, 8)}`);
       current.keysPerCall += Number(args[2]);
       current.calls += 1;
@@ -66,6 +67,15 @@ export async function traceCommands(redisUrl: string, during: () => Promise<void
   const calls = [...byName.values()].filter((cost) => cost.calls > 0 || cost.commands.size > 0);
   for (const cost of calls) cost.keysPerCall = cost.calls > 0 ? cost.keysPerCall / cost.calls : 0;
   return { tasks: byName.get('taskCreate')?.calls ?? 0, calls };
+}
+
+/**
+ * A MONITOR argument as it was sent: Redis escapes it (sdscatrepr: \n, \", \\, \xHH for other
+ * bytes) and ioredis' parser leaves the escapes. Returns the bytes as a latin1 string.
+ */
+function unescapeMonitor(text: string): string {
+  const named: Record<string, string> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b', '"': '"', '\\': '\\' };
+  return text.replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_, code: string) => (code.length === 3 ? String.fromCharCode(parseInt(code.slice(1), 16)) : (named[code] ?? code)));
 }
 
 const sum = (counts: Map<string, number>) => [...counts.values()].reduce((total, n) => total + n, 0);

@@ -14,8 +14,13 @@ interface Expectation {
   reason: string;
 }
 
-/** What ioredis, node_redis (inside bee-queue) and our processes say while Redis is away. */
-export const REDIS_OUTAGE_ERRORS = /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|connection (lost|closed)|Stream isn't writeable|Redis connection .* failed|socket hang up/i;
+/**
+ * What ioredis, node_redis (inside bee-queue) and our processes say while Redis is away. "Ready
+ * check failed" is ioredis' word for a reconnect whose first INFO fails: Redis was still starting
+ * (loading its AOF) or went away again (seen once on a loaded machine, on the API server's queue
+ * connection, as Redis came back).
+ */
+export const REDIS_OUTAGE_ERRORS = /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|connection (lost|closed)|Stream isn't writeable|Redis connection .* failed|socket hang up|Ready check failed/i;
 
 // Kept as `source: message` with a count: an outage repeats the same few lines many times, and a
 // chaos run that restarts Redis for minutes must not grow this without bound.

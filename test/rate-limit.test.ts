@@ -97,7 +97,9 @@ describe('shared provider rate limit', () => {
     const before = fake.requests.length;
     const ids = await submitBurst(20, 'Faster');
     await allComplete(ids);
-    expect(spreadOf(before)).toBeLessThan(2500);
+    // Under 5/1s no one-second window can hold more than 5 + 5 calls; the 12 slots' first calls
+    // go out together now. (How long all 20 take depends on the machine's load, not the limit.)
+    expect(busiestWindow(fake.requests.slice(before).map((request) => request.at), 1000)).toBeGreaterThan(10);
     await redis.client.del(keys.providerRateLimit());
   });
 

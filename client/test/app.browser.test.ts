@@ -2,44 +2,26 @@
  * The web app in real Chromium against the real server, worker and Redis: submit text,
  * watch the task go live from PENDING to COMPLETED without a reload, open it, read the summary.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
+import type { TestRedis } from '../../test/support/redis-server.ts';
 import { SAMPLE_TEXT, startServer, startWorker, type RunningServer } from '../../test/support/system.ts';
+import { ARTIFACTS_DIR, startBrowserSystem, type BrowserSystem } from './support/browser.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
+let system: BrowserSystem;
 let redis: TestRedis;
 let server: RunningServer;
 let browser: Browser;
 let distDir: string;
 
+// No worker: each test starts its own when it wants its task to run.
 beforeAll(async () => {
-  distDir = mkdtempSync(join(tmpdir(), 'atf-client-'));
-  await build({
-    configFile: join(import.meta.dirname, '..', 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: distDir, emptyOutDir: true },
-  });
-  redis = await startRedis();
-  server = await startServer(redis.url, { SERVE_CLIENT: 'true', CLIENT_DIST_DIR: distDir });
-  // playwright gives Chromium a fresh temporary profile of its own.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  system = await startBrowserSystem({ workerEnv: false });
+  ({ redis, server, browser, distDir } = system);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  await redis?.dispose();
-  rmSync(distDir, { recursive: true, force: true });
-});
+afterAll(() => system?.stop());
 
 async function openApp(): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -83,7 +65,7 @@ describe('web app', () => {
       expect(SAMPLE_TEXT).toContain(summary!.trim().split('. ')[0]!);
       expect(await page.locator('.timeline li').count()).toBe(3);
       expect(page.url()).toBe(`${server.url}/tasks/${taskId}`);
-      await page.screenshot({ path: join(distDir, 'task.png') });
+      await page.screenshot({ path: join(ARTIFACTS_DIR, 'app-task.png') });
     } finally {
       await worker.stop();
     }

@@ -9,10 +9,9 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
-import { buildClient, launchBrowser, openPage, screenshot, stopAll, type OpenedPage } from './support/browser.ts';
+import { defaultAnswer } from '../../tools/fake-openrouter.ts';
+import { graphql, SAMPLE_TEXT, submitTask, type RunningServer } from '../../test/support/system.ts';
+import { openPage, screenshot, startBrowserSystem, type BrowserSystem, type OpenedPage } from './support/browser.ts';
 
 const KEYS = { acme: 'acme-dispatch-key-0123456789', globex: 'globex-dispatch-key-012345678', admin: 'ops-dispatch-key-0123456789' };
 const API_KEYS = JSON.stringify([
@@ -23,31 +22,20 @@ const API_KEYS = JSON.stringify([
 /** Each provider call takes this long: with one slot, tasks start this far apart. */
 const CALL_MS = 1500;
 
-let redis: TestRedis;
-let fake: FakeOpenRouter;
+let system: BrowserSystem;
 let server: RunningServer;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 let browser: Browser;
-let distDir: string;
 
 beforeAll(async () => {
-  distDir = await buildClient();
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
-  fake.script((request) => ({ ...defaultAnswer(request), delayMs: CALL_MS }));
-  server = await startServer(redis.url, {
-    SERVE_CLIENT: 'true',
-    CLIENT_DIST_DIR: distDir,
-    API_KEYS,
-    STANDING_REFRESH_MS: '100',
-    START_RATE_WINDOW_MS: '3000',
-    TENANT_ACTIVITY_SAMPLE_MS: '200',
+  system = await startBrowserSystem({
+    fakeScript: (request) => ({ ...defaultAnswer(request), delayMs: CALL_MS }),
+    serverEnv: { API_KEYS, STANDING_REFRESH_MS: '100', START_RATE_WINDOW_MS: '3000', TENANT_ACTIVITY_SAMPLE_MS: '200' },
+    workerEnv: { WORKER_CONCURRENCY: '1' },
   });
-  worker = await startWorker(redis.url, { OPENROUTER_API_KEY: 'sk-test', OPENROUTER_BASE_URL: fake.baseUrl, WORKER_CONCURRENCY: '1' });
-  browser = await launchBrowser();
+  ({ server, browser } = system);
 }, 180_000);
 
-afterAll(() => stopAll({ browser, worker, server, fake, redis, distDir }));
+afterAll(() => system?.stop());
 
 /** Opens `path` with `key` already kept in this browser (as the key prompt would keep it). */
 const openAs = (key: string, path: string, viewport = { width: 1280, height: 800 }): Promise<OpenedPage> =>
@@ -126,8 +114,10 @@ describe('fair dispatch in the web app', () => {
     const note = acme.page.locator(`tr[data-task-id="${last}"] [data-testid="standing"]`);
     await note.waitFor({ timeout: 15_000 });
     expect(await note.getAttribute('data-wait-reason')).toBe('QUEUED');
-    const inList = Number(await note.getAttribute('data-position'));
-    expect(await note.textContent()).toBe(`${inList} ahead · queued`);
+    // The position and its text are read in one step in the page: read one after the other, a
+    // start landing between them (one every 1.5 s) paired one position with the next one's text.
+    const [inList, shown] = await note.evaluate((element) => [Number(element.getAttribute('data-position')), element.textContent] as const);
+    expect(shown).toBe(`${inList} ahead · queued`);
     await acme.page.locator(`tr[data-task-id="${last}"] [data-testid="standing"]:not([data-position="${inList}"])`).waitFor({ timeout: 15_000 });
     const loadedAt = await acme.page.evaluate(() => performance.timeOrigin);
     await acme.page.click(`tr[data-task-id="${last}"] a`);

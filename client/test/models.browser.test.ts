@@ -14,11 +14,10 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenRouter, streamedAnswer, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, waitForTask, type RunningServer } from '../../test/support/system.ts';
+import { streamedAnswer, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
+import { graphql, SAMPLE_TEXT, submitTask, waitForTask, type RunningServer } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-import { buildClient, launchBrowser, openPage, screenshot, stopAll } from './support/browser.ts';
+import { openPage, screenshot, startBrowserSystem, type BrowserSystem } from './support/browser.ts';
 
 const PRIMARY = 'acme/primary';
 const FALLBACK = 'acme/fallback';
@@ -29,12 +28,10 @@ const ANSWER =
 /** The primary's stream is cut after this many text chunks (of 30). */
 const CUT_AFTER_CHUNKS = 8;
 
-let redis: TestRedis;
+let system: BrowserSystem;
 let server: RunningServer;
 let fake: FakeOpenRouter;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 let browser: Browser;
-let distDir: string;
 /** The first call waits for the page to be open, so that the page sees the primary write. */
 let pageOpen: () => void;
 const pageReady = new Promise<void>((resolve) => (pageOpen = resolve));
@@ -64,22 +61,22 @@ async function modelsOf(id: string) {
 }
 
 beforeAll(async () => {
-  distDir = await buildClient();
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
-  // 30 pieces 80 ms apart: the primary's cut comes after 8 of them, in view of the page.
-  fake.script(async (request, n) => {
-    if (n === 1) await pageReady;
-    if (n === 1) return { ...streamedAnswer(request, { chunks: 30, delayMs: 80, text: ANSWER }), breakAfterEvents: CUT_AFTER_CHUNKS + 1 };
-    const asFallback = { ...request, body: { ...(request.body as Record<string, unknown>), model: FALLBACK } };
-    return streamedAnswer(asFallback, { chunks: 30, delayMs: 80, text: ANSWER });
+  system = await startBrowserSystem({
+    // 30 pieces 80 ms apart: the primary's cut comes after 8 of them, in view of the page.
+    fakeScript: async (request, n) => {
+      if (n === 1) await pageReady;
+      if (n === 1) return { ...streamedAnswer(request, { chunks: 30, delayMs: 80, text: ANSWER }), breakAfterEvents: CUT_AFTER_CHUNKS + 1 };
+      const asFallback = { ...request, body: { ...(request.body as Record<string, unknown>), model: FALLBACK } };
+      return streamedAnswer(asFallback, { chunks: 30, delayMs: 80, text: ANSWER });
+    },
+    serverEnv: CHAIN,
+    workerEnv: { PROVIDER_TIMEOUT_MS: '30000', ...CHAIN },
   });
-  server = await startServer(redis.url, { SERVE_CLIENT: 'true', CLIENT_DIST_DIR: distDir, ...CHAIN });
-  worker = await startWorker(redis.url, { OPENROUTER_API_KEY: 'sk-test', OPENROUTER_BASE_URL: fake.baseUrl, PROVIDER_TIMEOUT_MS: '30000', ...CHAIN });
-  browser = await launchBrowser();
+  ({ server, browser } = system);
+  fake = system.fake!;
 }, 180_000);
 
-afterAll(() => stopAll({ browser, worker, server, fake, redis, distDir }));
+afterAll(() => system?.stop());
 
 describe('model chains in the browser', () => {
   it("names each attempt's model live, in the timeline and in the calls, after the primary's stream is cut", async () => {

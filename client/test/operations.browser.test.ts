@@ -6,48 +6,44 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultAnswer, errorAnswer, startFakeOpenRouter, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
+import { defaultAnswer, errorAnswer } from '../../tools/fake-openrouter.ts';
+import type { TestRedis } from '../../test/support/redis-server.ts';
+import { getTask, graphql, SAMPLE_TEXT, startServer, submitTask, type RunningServer } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-import { buildClient, launchBrowser, openPage, screenshot, type OpenedPage, stopAll } from './support/browser.ts';
+import { openPage, screenshot, startBrowserSystem, stopAll, type BrowserSystem, type OpenedPage } from './support/browser.ts';
 
+let system: BrowserSystem;
 let redis: TestRedis;
 let server: RunningServer;
-let fake: FakeOpenRouter;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 let browser: Browser;
-let distDir: string;
-const serverEnv = () => ({ SERVE_CLIENT: 'true', CLIENT_DIST_DIR: distDir, MAX_RETRIES: '3', WORKER_STALE_MS: '5000' });
+const serverEnv = () => ({ SERVE_CLIENT: 'true', CLIENT_DIST_DIR: system.distDir, MAX_RETRIES: '3', WORKER_STALE_MS: '5000' });
 /** Calls per marker, so each task's text decides its own answers. */
 const calls = new Map<string, number>();
 
 beforeAll(async () => {
-  distDir = await buildClient();
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
-  fake.script((request) => {
-    const marker = /CASE-([A-Z0-9]+)/.exec(JSON.stringify(request.body))?.[1] ?? '';
-    const n = (calls.get(marker) ?? 0) + 1;
-    calls.set(marker, n);
-    if (marker.startsWith('FLAKY') && n <= 2) return errorAnswer(503, 'No instances available');
-    if (marker.startsWith('BAD') && n === 1) return errorAnswer(400, 'Invalid request: prompt rejected');
-    return defaultAnswer(request);
+  system = await startBrowserSystem({
+    fakeScript: (request) => {
+      const marker = /CASE-([A-Z0-9]+)/.exec(JSON.stringify(request.body))?.[1] ?? '';
+      const n = (calls.get(marker) ?? 0) + 1;
+      calls.set(marker, n);
+      if (marker.startsWith('FLAKY') && n <= 2) return errorAnswer(503, 'No instances available');
+      if (marker.startsWith('BAD') && n === 1) return errorAnswer(400, 'Invalid request: prompt rejected');
+      return defaultAnswer(request);
+    },
+    serverEnv: { MAX_RETRIES: '3', WORKER_STALE_MS: '5000' },
+    workerEnv: {
+      WORKER_ID: 'worker-1',
+      WORKER_CONCURRENCY: '4',
+      // 503 waits 5 s, then 10 s: scaled to 1.5 s and 3 s, long enough to watch a countdown.
+      RETRY_DELAY_SCALE: '0.3',
+      CIRCUIT_VOLUME_THRESHOLD: '1000',
+    },
   });
-  server = await startServer(redis.url, serverEnv());
-  worker = await startWorker(redis.url, {
-    OPENROUTER_API_KEY: 'sk-test',
-    OPENROUTER_BASE_URL: fake.baseUrl,
-    WORKER_ID: 'worker-1',
-    WORKER_CONCURRENCY: '4',
-    // 503 waits 5 s, then 10 s: scaled to 1.5 s and 3 s, long enough to watch a countdown.
-    RETRY_DELAY_SCALE: '0.3',
-    CIRCUIT_VOLUME_THRESHOLD: '1000',
-  });
-  browser = await launchBrowser();
+  ({ redis, server, browser } = system);
 }, 180_000);
 
-afterAll(() => stopAll({ browser, worker, server, fake, redis, distDir }));
+// The server may have been restarted (a test below): stop the one running now.
+afterAll(() => stopAll({ ...system, server }));
 
 const reach = (id: string, state: string, timeoutMs = 30_000) =>
   waitFor(async () => (await getTask(server, id))?.state === state, { timeoutMs, message: `${id} to be ${state}` });

@@ -6,36 +6,30 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenRouter, streamedAnswer, type FakeOpenRouter } from '../../tools/fake-openrouter.ts';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { getTask, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
+import { streamedAnswer } from '../../tools/fake-openrouter.ts';
+import { getTask, SAMPLE_TEXT, submitTask, type RunningServer } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-import { buildClient, launchBrowser, openPage, screenshot, stopAll } from './support/browser.ts';
+import { openPage, screenshot, startBrowserSystem, type BrowserSystem } from './support/browser.ts';
 
 const ANSWER =
   'Redis is an in-memory data store that serves as a database, a cache and a message broker. ' +
   'Job queues are built on its lists, because pushing and popping are atomic, and it persists data ' +
   'through snapshots or an append-only file.';
 
-let redis: TestRedis;
+let system: BrowserSystem;
 let server: RunningServer;
-let fake: FakeOpenRouter;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 let browser: Browser;
-let distDir: string;
 
 beforeAll(async () => {
-  distDir = await buildClient();
-  redis = await startRedis();
-  fake = await startFakeOpenRouter();
-  // 60 pieces 100 ms apart: six seconds of writing, time to go offline and back in the middle.
-  fake.script((request) => streamedAnswer(request, { chunks: 60, delayMs: 100, text: ANSWER }));
-  server = await startServer(redis.url, { SERVE_CLIENT: 'true', CLIENT_DIST_DIR: distDir });
-  worker = await startWorker(redis.url, { OPENROUTER_API_KEY: 'sk-test', OPENROUTER_BASE_URL: fake.baseUrl, PROVIDER_TIMEOUT_MS: '30000' });
-  browser = await launchBrowser();
+  system = await startBrowserSystem({
+    // 60 pieces 100 ms apart: six seconds of writing, time to go offline and back in the middle.
+    fakeScript: (request) => streamedAnswer(request, { chunks: 60, delayMs: 100, text: ANSWER }),
+    workerEnv: { PROVIDER_TIMEOUT_MS: '30000' },
+  });
+  ({ server, browser } = system);
 }, 180_000);
 
-afterAll(() => stopAll({ browser, worker, server, fake, redis, distDir }));
+afterAll(() => system?.stop());
 
 describe('live output in the browser', () => {
   it('grows the text on the task page, rides out going offline mid-stream, and ends with the exact result', async () => {

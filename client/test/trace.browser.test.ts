@@ -7,34 +7,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTracing, type Tracing } from '../../common/tracing.ts';
 import { tracingConfigFrom } from '../../common/tracing-config.ts';
 import { createServerTracing } from '../../server/tracing/server-tracing.ts';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { startServer, type RunningServer } from '../../test/support/system.ts';
-import { buildClient, launchBrowser, openPage, stopAll } from './support/browser.ts';
+import type { RunningServer } from '../../test/support/system.ts';
+import { openPage, startBrowserSystem, type BrowserSystem } from './support/browser.ts';
 import type { Browser } from 'playwright-core';
 
-let redis: TestRedis;
+let system: BrowserSystem;
 let server: RunningServer;
 let browser: Browser;
-let distDir: string;
 let tracing: Tracing;
 
 beforeAll(async () => {
-  distDir = await buildClient();
-  redis = await startRedis();
   tracing = (await startTracing(tracingConfigFrom({ OTEL_TRACES_SAMPLER: 'always_on', OTEL_TRACES_SAMPLER_ARG: 1, OTEL_BSP_SCHEDULE_DELAY: 5000 }), {
     defaultServiceName: 'atf-server',
     exporter: new InMemorySpanExporter(),
   }))!;
-  server = await startServer(
-    redis.url,
-    { SERVE_CLIENT: 'true', CLIENT_DIST_DIR: distDir, TRACE_URL_TEMPLATE: 'http://jaeger.example/trace/{traceId}?task={taskId}' },
-    { tracing: createServerTracing(tracing) },
-  );
-  browser = await launchBrowser();
+  system = await startBrowserSystem({
+    serverEnv: { TRACE_URL_TEMPLATE: 'http://jaeger.example/trace/{traceId}?task={taskId}' },
+    serverHooks: { tracing: createServerTracing(tracing) },
+    workerEnv: false,
+  });
+  ({ server, browser } = system);
 }, 120_000);
 
 afterAll(async () => {
-  await stopAll({ browser, server, redis, distDir });
+  await system?.stop();
   await tracing?.shutdown();
 });
 

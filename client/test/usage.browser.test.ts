@@ -13,12 +13,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisKeys } from '../../schema/src/redis-keys.ts';
 import type { CallUsage } from '../../schema/src/usage.ts';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.ts';
-import { getTask, graphql, SAMPLE_TEXT, startServer, startWorker, submitTask, type RunningServer } from '../../test/support/system.ts';
+import { getTask, graphql, SAMPLE_TEXT, submitTask, type RunningServer } from '../../test/support/system.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { LOCAL_MODEL } from '../../worker/providers/local-summarizer.ts';
 import { createTaskStore } from '../../worker/task-store.ts';
-import { ARTIFACTS_DIR, buildClient, launchBrowser, screenshot, stopAll } from './support/browser.ts';
+import { ARTIFACTS_DIR, screenshot, startBrowserSystem, type BrowserSystem } from './support/browser.ts';
 
 const KEYS = { acme: 'acme-spend-key-0123456789', globex: 'globex-spend-key-0123456789', admin: 'ops-spend-key-0123456789' };
 const API_KEYS = JSON.stringify([
@@ -29,11 +28,9 @@ const API_KEYS = JSON.stringify([
 const DAY_MS = 86_400_000;
 const MODEL = { mini: 'openai/gpt-4o-mini', haiku: 'anthropic/claude-3.5-haiku', flash: 'google/gemini-2.0-flash' };
 
-let redis: TestRedis;
+let system: BrowserSystem;
 let server: RunningServer;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 let browser: Browser;
-let distDir: string;
 let store: ReturnType<typeof createTaskStore>;
 const tasks: Record<'acme' | 'globex', string[]> = { acme: [], globex: [] };
 
@@ -70,11 +67,9 @@ async function seedWeek() {
 }
 
 beforeAll(async () => {
-  distDir = await buildClient();
-  redis = await startRedis();
-  server = await startServer(redis.url, { SERVE_CLIENT: 'true', CLIENT_DIST_DIR: distDir, API_KEYS });
-  worker = await startWorker(redis.url, { BUDGET_RECHECK_MS: '200' });
-  store = createTaskStore({ redis: redis.client, keys: createRedisKeys(), workerId: 'seed', leaseMs: 60_000, maxEventsPerTask: 100 });
+  system = await startBrowserSystem({ serverEnv: { API_KEYS }, workerEnv: { BUDGET_RECHECK_MS: '200' } });
+  ({ server, browser } = system);
+  store = createTaskStore({ redis: system.redis.client, keys: createRedisKeys(), workerId: 'seed', leaseMs: 60_000, maxEventsPerTask: 100 });
   for (const [tenant, count] of [['acme', 4], ['globex', 2]] as const) {
     for (let i = 0; i < count; i += 1) tasks[tenant].push((await submitTask(server, `${SAMPLE_TEXT} ${tenant} ${i}.`, {}, KEYS[tenant])).id);
   }
@@ -84,10 +79,9 @@ beforeAll(async () => {
     ),
   );
   await seedWeek();
-  browser = await launchBrowser();
 }, 180_000);
 
-afterAll(() => stopAll({ browser, worker, server, redis, distDir }));
+afterAll(() => system?.stop());
 
 /** Opens the app and gives the key prompt `key`. */
 async function openWithKey(page: Page, key: string, path = '/') {

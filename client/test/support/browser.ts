@@ -1,37 +1,78 @@
 /**
- * What the browser tests share: a fresh build of the web app, Chromium through playwright-core,
- * a page that fails the test on any page error or console error, and screenshots written to
+ * What the browser tests share: one build of the web app per test run, Chromium through
+ * playwright-core, the system a browser test file runs against (`startBrowserSystem`), a page
+ * that fails the test on any page error or console error, and screenshots written to
  * test-artifacts/screenshots (and to docs/screenshots with UPDATE_SCREENSHOTS=1, for docs/web-app.md and the README).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
+import { inject } from 'vitest';
+import type { AppHooks } from '../../../server/app.ts';
+import { startFakeOpenRouter, type FakeOpenRouter, type FakeScript } from '../../../tools/fake-openrouter.ts';
+import { launchChromium } from '../../../test/support/chromium.ts';
+import { startRedis, type TestRedis } from '../../../test/support/redis-server.ts';
+import { fakeProviderEnv, startServer, startWorker, type Env, type RunningServer, type TestWorker } from '../../../test/support/system.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const ARTIFACTS_DIR = join(ROOT, 'test-artifacts', 'screenshots');
 export const DOCS_SCREENSHOTS_DIR = join(ROOT, 'docs', 'screenshots');
 
-/** Builds the app into a temporary directory (the server serves it from there). */
-export async function buildClient(): Promise<string> {
-  const distDir = mkdtempSync(join(tmpdir(), 'atf-client-'));
+async function buildInto(outDir: string): Promise<void> {
   await build({
     configFile: join(import.meta.dirname, '..', '..', 'vite.config.ts'),
     logLevel: 'warn',
-    build: { outDir: distDir, emptyOutDir: true },
+    build: { outDir, emptyOutDir: true },
   });
+}
+
+/**
+ * The web app built for this test run; the server serves it from the directory returned. The
+ * first browser test file of a run builds it into the directory the global setup made
+ * (client-build-setup.ts), the others wait for that build (up to 2 minutes) and share it: the
+ * app is the same for all of them, and nothing writes into it. Read only: the run removes it.
+ * Fails with the build's own error in every file if the build fails.
+ */
+export async function buildClient(): Promise<string> {
+  const root = inject('clientBuildRoot');
+  if (root === undefined) {
+    // Outside this repository's vitest config (no global setup): a private build for this process.
+    const distDir = mkdtempSync(join(tmpdir(), 'atf-client-'));
+    process.once('exit', () => rmSync(distDir, { recursive: true, force: true }));
+    await buildInto(distDir);
+    return distDir;
+  }
+  const distDir = join(root, 'dist');
+  const done = join(root, 'done');
+  const failed = join(root, 'failed');
+  let builder = false;
+  try {
+    // mkdir is atomic: exactly one file of the run gets to build.
+    mkdirSync(join(root, 'lock'));
+    builder = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  if (builder) {
+    try {
+      await buildInto(distDir);
+    } catch (error) {
+      writeFileSync(failed, String(error));
+      throw error;
+    }
+    writeFileSync(done, '');
+    return distDir;
+  }
+  await waitFor(() => existsSync(done) || existsSync(failed), { timeoutMs: 120_000, intervalMs: 100, message: 'the shared build of the web app' });
+  if (existsSync(failed)) throw new Error(`the web app did not build: ${readFileSync(failed, 'utf8')}`);
   return distDir;
 }
 
-/** Headless Chromium as this machine needs it; playwright gives it a fresh profile. */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
-}
+/** Headless Chromium as this machine needs it (test/support/chromium.ts); playwright gives it a fresh profile. */
+export const launchBrowser = launchChromium;
 
 export interface OpenedPage {
   page: Page;
@@ -79,15 +120,79 @@ export interface BrowserTestParts {
   server?: { stop(): Promise<void> };
   fake?: { close(): Promise<void> };
   redis?: { dispose(): Promise<void> };
-  distDir?: string;
 }
 
-/** Stops a browser test file's parts in order: the browser, the worker, the server, the fake, Redis; then removes the build. */
+/** Stops a browser test file's parts in order: the browser, the worker, the server, the fake, Redis. */
 export async function stopAll(parts: BrowserTestParts): Promise<void> {
   await parts.browser?.close();
   await parts.worker?.stop(100);
   await parts.server?.stop();
   await parts.fake?.close();
   await parts.redis?.dispose();
-  if (parts.distDir) rmSync(parts.distDir, { recursive: true, force: true });
+}
+
+export interface BrowserSystemOptions {
+  /** Server env besides SERVE_CLIENT and CLIENT_DIST_DIR (those serve the shared build). */
+  serverEnv?: Env;
+  /** What main.ts would pass the server (a tracing, say). */
+  serverHooks?: AppHooks;
+  /** Starts the fake provider with this script, and points the worker at it. */
+  fakeScript?: FakeScript;
+  /** Worker env (besides the fake's, with `fakeScript`); `false` starts no worker. */
+  workerEnv?: Env | false;
+}
+
+export interface BrowserSystem {
+  distDir: string;
+  redis: TestRedis;
+  /** Set `server` to a server started later (a restart) and `stop` stops that one. */
+  server: RunningServer;
+  /** Only with `fakeScript`. */
+  fake: FakeOpenRouter | undefined;
+  /** Unless `workerEnv` is false. */
+  worker: TestWorker | undefined;
+  browser: Browser;
+  /** Stops all of it (stopAll). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts what a browser test file runs against: the shared build of the app, a private Redis,
+ * the fake provider (with `fakeScript`), the real server serving the app, one real worker and
+ * Chromium. The build, Redis, the fake and Chromium start side by side; then the server, then
+ * the worker. If any part fails to start, the ones that started are stopped and it throws.
+ */
+export async function startBrowserSystem(options: BrowserSystemOptions = {}): Promise<BrowserSystem> {
+  const parts: BrowserTestParts = {};
+  const started = await Promise.allSettled([
+    buildClient(),
+    startRedis().then((redis) => (parts.redis = redis)),
+    options.fakeScript ? startFakeOpenRouter().then((fake) => (parts.fake = fake)) : undefined,
+    launchBrowser().then((browser) => (parts.browser = browser)),
+  ]);
+  try {
+    const failure = started.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    const distDir = (started[0] as PromiseFulfilledResult<string>).value;
+    const redis = parts.redis as TestRedis;
+    const fake = parts.fake as FakeOpenRouter | undefined;
+    if (fake && options.fakeScript) fake.script(options.fakeScript);
+    const server = await startServer(redis.url, { SERVE_CLIENT: 'true', CLIENT_DIST_DIR: distDir, ...options.serverEnv }, options.serverHooks);
+    parts.server = server;
+    const worker = options.workerEnv === false ? undefined : await startWorker(redis.url, { ...(fake ? fakeProviderEnv(fake) : {}), ...options.workerEnv });
+    parts.worker = worker;
+    const system: BrowserSystem = {
+      distDir,
+      redis,
+      server,
+      fake,
+      worker,
+      browser: parts.browser as Browser,
+      stop: () => stopAll({ browser: system.browser, worker: system.worker, server: system.server, fake: system.fake, redis: system.redis }),
+    };
+    return system;
+  } catch (error) {
+    await stopAll(parts);
+    throw error;
+  }
 }

@@ -18,7 +18,8 @@ const system = useSystem({
   worker: {
     OPENROUTER_API_KEY: API_KEY,
     OPENROUTER_MODEL: MODEL,
-    PROVIDER_TIMEOUT_MS: '500',
+    // Long enough for a 1 MB answer on a loaded machine, short of the 3 s delay the deadline test uses.
+    PROVIDER_TIMEOUT_MS: '1500',
     MAX_RESPONSE_BYTES: String(1024 * 1024),
     // Each test here scripts failures on purpose: keep the circuit breaker out of the way.
     CIRCUIT_VOLUME_THRESHOLD: '100000',

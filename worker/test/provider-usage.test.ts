@@ -43,7 +43,9 @@ function provider(options: Partial<OpenRouterOptions> = {}): TextProvider {
     model: MODEL,
     timeoutMs: 5000,
     maxResponseBytes: 1024 * 1024,
-    reconcileTimeoutMs: 1000,
+    // Generous: a reconcile that should succeed must not run out on a loaded machine (the tests of
+    // running out set their own, shorter ones).
+    reconcileTimeoutMs: 3000,
     priceOf: prices.priceOf,
     ...options,
   });

@@ -1,9 +1,11 @@
 /**
  * Usage: what provider calls cost, as the scripts count it and the server reads it, in one
- * place. Script: `taskRecordUsage`. Beside it, the formats it writes and others read: the
- * hourly counters' and the all-time totals' field names (the server's usage reads and
- * /metrics parse them here), and the record of a call under way (`RedisKeys.usagePending`,
- * written by the worker, read by the sweeper, removed by the script). No I/O here.
+ * place. Script: `taskRecordUsage`; the Lua fragment `RECORD_CALL` (`record_call`), which it and
+ * `taskComplete` (lifecycle.ts: the attempt's last call, with its completion) share. Beside
+ * them, the formats they write and others read: the hourly counters' and the all-time totals'
+ * field names (the server's usage reads and /metrics parse them here), and the record of a
+ * call under way (`RedisKeys.usagePending`, written by the worker, read by the sweeper, removed
+ * by the scripts). No I/O here.
  */
 import { z } from 'zod';
 import { BUDGET, BUDGET_KEYS } from './budgets.ts';

@@ -10,7 +10,7 @@ import { pendingCallCodec, type PendingCall } from '../schema/src/scripts/usage.
 import type { CallUsage } from '../schema/src/usage.ts';
 import { OutputWriter } from './output-writer.ts';
 import { chainIndexOf, type AttemptChain } from './model-chain.ts';
-import type { ClaimedTask, Lease, TaskStore } from './task-store.ts';
+import type { CarriedCall, ClaimedTask, Lease, TaskStore } from './task-store.ts';
 
 export class LeaseLostError extends Error {
   override name = 'LeaseLostError';
@@ -57,6 +57,8 @@ export class Attempt {
   // Progress writes go out in order; a write after the terminal one is simply stale.
   private progressChain: Promise<unknown> = Promise.resolve();
   private usageChain: Promise<unknown> = Promise.resolve();
+  /** The usage of the attempt's latest call, held for its completion to carry (see `onUsage`). */
+  private heldUsage: CarriedCall | null = null;
   /** The budget reservation of this attempt's call, until a usage record (or the release) ends it. */
   private reservationId: string | null = null;
   /** The reservation to name in a pending call (kept after the first record takes `reservationId`). */
@@ -147,6 +149,9 @@ export class Attempt {
    * Records a call's usage (billed, so written whatever the lease says); the first ends the
    * reservation. The record takes the call off the list of calls under way: if a sweeper took it
    * first (this worker was frozen past the orphan time), this one records nothing.
+   * The call's usage is held rather than sent: if it is the attempt's last, the completion
+   * carries it (`takeUsage`: one script call instead of two); a later call's usage, or `settle()`
+   * (every way an attempt ends but completion), sends it through `store.recordUsage`.
    */
   readonly onUsage = (reported: CallUsage): void => {
     const models = this.models;
@@ -155,10 +160,37 @@ export class Attempt {
     this.reservationId = null;
     const call = this.call?.started ? this.call : null;
     if (call) call.reported = true;
-    this.usageChain = this.usageChain
-      .then(() => this.store.recordUsage(this.lease, this.task.attempt, usage, reservationId, call?.written ?? false, call?.id ?? ''))
-      .catch((error: Error) => this.log.error({ err: error.message }, 'usage of a provider call not recorded'));
+    this.flushUsage();
+    this.heldUsage = { attempt: this.task.attempt, usage, reservationId, wasPending: call?.written ?? false, callId: call?.id ?? '', onceKey: '' };
   };
+
+  /**
+   * The held usage of the attempt's last call, for its completion to record (null when none):
+   * no longer sent by `settle()`. A call nobody wrote ahead gets a once key, so the completion
+   * records it once however often it is sent; give it back (`restoreUsage`) if the completion
+   * failed.
+   */
+  takeUsage(): CarriedCall | null {
+    const held = this.heldUsage;
+    this.heldUsage = null;
+    return held && (held.callId !== '' ? held : { ...held, onceKey: randomUUID() });
+  }
+
+  /** A completion that carried `call` failed (it may have run): `settle()` sends it, with its once key. */
+  restoreUsage(call: CarriedCall): void {
+    this.flushUsage();
+    this.heldUsage = call;
+  }
+
+  /** Sends the held usage, if any, through `store.recordUsage` (after the ones before it). */
+  private flushUsage(): void {
+    const held = this.heldUsage;
+    if (!held) return;
+    this.heldUsage = null;
+    this.usageChain = this.usageChain
+      .then(() => this.store.recordUsage(this.lease, held.attempt, held.usage, held.reservationId, held.wasPending, held.callId, held.onceKey))
+      .catch((error: Error) => this.log.error({ err: error.message }, 'usage of a provider call not recorded'));
+  }
 
   /**
    * The next provider call's write-ahead record, for the runner to write in a round trip that
@@ -220,10 +252,11 @@ export class Attempt {
 
   /**
    * Waits for the progress, output and usage writes in flight; nothing more is written after. A
-   * call that never left, or that the provider billed nothing for (it reported no usage), is
-   * taken off the list of calls under way.
+   * held usage (one no completion took) is sent. A call that never left, or that the provider
+   * billed nothing for (it reported no usage), is taken off the list of calls under way.
    */
   async settle(): Promise<void> {
+    this.flushUsage();
     if (this.call) this.dropUnbilled(this.call);
     await Promise.all([this.progressChain, this.output.settle(), this.usageChain, this.noteChain]);
   }

@@ -146,13 +146,29 @@ export function createRunner(options: RunnerOptions) {
     return { lease: { taskId: outcome.taskId, tenant: outcome.tenant, token }, task: outcome };
   }
 
-  /** Stores the result, with the attempt's last output chunk, and finishes `job` in the same script. */
+  /**
+   * Stores the result, with the attempt's last output chunk and its last call's usage, and
+   * finishes `job` in the same script.
+   */
   async function complete(attempt: Attempt, answer: TaskOutput, queue: QueueName, job: BeeQueue.Job<TaskJobData>): Promise<void> {
+    // Taken before settle(), which would send it on its own: the completion carries it (the
+    // earlier calls' records, which settle() waits for, go first).
+    const call = attempt.takeUsage();
     await attempt.settle();
     // The job is finished by the same script (one round trip instead of two).
     const finish = { keys: finishKeys(queue), id: job.id };
     const final = attempt.finalOutput(answer.result);
-    const outcome = await persistently(() => store.complete(attempt.lease, answer.result, answer.usage, finish, final), attempt.log);
+    let outcome;
+    try {
+      // Sent again after a failure that may have run it: the script records the call once (its
+      // pending record, or its once key).
+      outcome = await persistently(() => store.complete(attempt.lease, answer.result, answer.usage, finish, final, call), attempt.log);
+    } catch (error) {
+      // Not completed (as far as this worker knows): the usage goes the way of every attempt that
+      // did not complete, recorded once all the same.
+      if (call) attempt.restoreUsage(call);
+      throw error;
+    }
     markJobFinished(job);
     if (outcome.status === 'stale') attempt.log.warn({ state: outcome.state }, 'stale lease: result discarded');
     else attempt.log.debug('task completed');

@@ -92,6 +92,26 @@ export interface FinishedJob {
   id: string;
 }
 
+/**
+ * A provider call's usage, to record: the attempt's last call, carried by its completion
+ * (`complete`), or any call (`recordUsage`).
+ */
+export interface CarriedCall {
+  attempt: number;
+  usage: CallUsage;
+  /** The budget reservation the call ends, if it holds one. */
+  reservationId: string | null;
+  /** Written ahead as under way (`callId`): recorded only by whoever takes it off that list first. */
+  wasPending: boolean;
+  callId: string;
+  /**
+   * '' or a key of its own (random) for a call nobody wrote ahead that a completion carries: the
+   * task keeps it (`usageOnce`), so a completion sent again (a lost reply, a retried write), or
+   * recordUsage after a completion that failed, records the call once.
+   */
+  onceKey: string;
+}
+
 export type TaskStore = ReturnType<typeof createTaskStore>;
 
 export function createTaskStore(options: TaskStoreOptions) {
@@ -102,6 +122,43 @@ export function createTaskStore(options: TaskStoreOptions) {
   const dispatchSettings = { ...DEFAULT_DISPATCH, ...options.dispatch };
   redis.defineCommand('atfNotePendingGeneration', { numberOfKeys: 1, lua: NOTE_PENDING_GENERATION });
   const commands = redis as unknown as { atfNotePendingGeneration(pending: string, callId: string, record: string): Promise<number> };
+
+  /** The keys a usage record writes (`USAGE_KEYS`), for calls recorded at `now` (the worker's clock picks the hour and the budget periods). */
+  const usageKeys = (lease: Lease, now: number) => ({
+    ledger: keys.usageLedger(),
+    hour: keys.usageHour(now - (now % 3_600_000)),
+    totals: keys.usageTotals(),
+    pending: keys.usagePending(),
+    ...budgetKeys(keys, lease.tenant, now),
+  });
+  /** The provider token bucket's keys (`USAGE_TOKEN_KEYS`). */
+  const tokenKeys = () => ({ dispatchState: keys.dispatchState(), ticketJobs: keys.beeQueueKey('primary', 'jobs'), ticketWaiting: keys.beeQueueKey('primary', 'waiting') });
+  /** The arguments of a call's usage (`USAGE_ARGS`); with no call, those of a completion that carries none (`attempt` ''). */
+  const usageArgs = (lease: Lease, call: CarriedCall | null) => {
+    const usage = call?.usage;
+    return {
+      taskId: lease.taskId,
+      attempt: call?.attempt ?? '',
+      model: usage?.model ?? '',
+      chainIndex: usage?.chainIndex ?? '',
+      switchReason: usage?.switchReason ?? '',
+      callId: call?.callId ?? '',
+      generationId: usage?.generationId ?? '',
+      promptTokens: usage?.promptTokens ?? 0,
+      completionTokens: usage?.completionTokens ?? 0,
+      cachedTokens: usage?.cachedTokens ?? 0,
+      reasoningTokens: usage?.reasoningTokens ?? 0,
+      costNano: usage ? toNanoUsd(usage.costUsd) : 0,
+      estimated: usage?.estimated ? '1' : '0',
+      reservationId: call?.reservationId ?? '',
+      wasPending: call?.wasPending ? '1' : '0',
+      onceKey: call?.onceKey ?? '',
+      ledgerMax: options.usageLedgerMax ?? 1_000_000,
+      retentionMs: options.usageRetentionMs ?? 400 * 86_400_000,
+      tokenCapacity: dispatchSettings.tokenLimit?.capacity ?? '',
+      wakeJob: dispatchSettings.wakeJob,
+    };
+  };
 
   return {
     /**
@@ -177,10 +234,18 @@ export function createTaskStore(options: TaskStoreOptions) {
     /**
      * Stores the result, and the attempt's final output chunk (by default the whole result, for
      * an attempt that streamed nothing). With `job`, the same script finishes that job, whatever
-     * the outcome: then mark it with `markJobFinished`.
+     * the outcome: then mark it with `markJobFinished`. With `call`, the same script records the
+     * usage of the attempt's last provider call, whatever the outcome (as `recordUsage` does), and
+     * once however often it is sent (`CarriedCall`).
      */
-    complete: (lease: Lease, result: string, usage: TaskUsage | null, job?: FinishedJob, final: FinalOutput = { text: result, reset: true, streamedBytes: 0 }): Promise<WriteOutcome> =>
-      runScript('taskComplete', scope(lease), common, job?.keys ?? {}, {
+    complete: (lease: Lease, result: string, usage: TaskUsage | null, job?: FinishedJob, final: FinalOutput = { text: result, reset: true, streamedBytes: 0 }, call?: CarriedCall | null): Promise<WriteOutcome> => {
+      const now = Date.now();
+      return runScript('taskComplete', scope(lease), common, {
+        ...usageKeys(lease, now),
+        // Always passed (the job's keys are the script's one optional group): `tokenCapacity` says whether they are used.
+        ...tokenKeys(),
+        ...job?.keys,
+      }, {
         leaseToken: lease.token,
         result,
         usage: usage ? JSON.stringify(usage) : '',
@@ -188,44 +253,24 @@ export function createTaskStore(options: TaskStoreOptions) {
         finalText: final.text,
         finalReset: final.reset ? '1' : '0',
         streamedBytes: final.streamedBytes,
-      }),
+        ...usageArgs(lease, call ?? null),
+      });
+    },
 
     /**
      * Records one provider call's usage (billed whatever became of the attempt, so not fenced),
      * and ends its budget reservation. `callId` names the call written ahead as under way; with
      * `wasPending`, nothing is recorded (false) when someone else took it off that list first.
+     * With `onceKey` (a completion's that carried the call and may have run), nothing is recorded
+     * when the task shows that key recorded already.
      */
-    recordUsage: (lease: Lease, attempt: number, usage: CallUsage, reservationId: string | null, wasPending = false, callId = ''): Promise<boolean> => {
+    recordUsage: (lease: Lease, attempt: number, usage: CallUsage, reservationId: string | null, wasPending = false, callId = '', onceKey = ''): Promise<boolean> => {
       const now = Date.now();
       return runScript('taskRecordUsage', scope(lease), common, {
-        ledger: keys.usageLedger(),
-        hour: keys.usageHour(now - (now % 3_600_000)),
-        totals: keys.usageTotals(),
-        pending: keys.usagePending(),
-        ...budgetKeys(keys, lease.tenant, now),
+        ...usageKeys(lease, now),
         // The provider token bucket is corrected by what the call used.
-        ...(dispatchSettings.tokenLimit ? { dispatchState: keys.dispatchState(), ticketJobs: keys.beeQueueKey('primary', 'jobs'), ticketWaiting: keys.beeQueueKey('primary', 'waiting') } : {}),
-      }, {
-        taskId: lease.taskId,
-        attempt,
-        model: usage.model,
-        chainIndex: usage.chainIndex ?? '',
-        switchReason: usage.switchReason ?? '',
-        callId,
-        generationId: usage.generationId ?? '',
-        promptTokens: usage.promptTokens,
-        completionTokens: usage.completionTokens,
-        cachedTokens: usage.cachedTokens,
-        reasoningTokens: usage.reasoningTokens,
-        costNano: toNanoUsd(usage.costUsd),
-        estimated: usage.estimated ? '1' : '0',
-        reservationId: reservationId ?? '',
-        wasPending: wasPending ? '1' : '0',
-        ledgerMax: options.usageLedgerMax ?? 1_000_000,
-        retentionMs: options.usageRetentionMs ?? 400 * 86_400_000,
-        tokenCapacity: dispatchSettings.tokenLimit?.capacity ?? '',
-        wakeJob: dispatchSettings.wakeJob,
-      });
+        ...(dispatchSettings.tokenLimit ? tokenKeys() : {}),
+      }, usageArgs(lease, { attempt, usage, reservationId, wasPending, callId, onceKey }));
     },
 
     /** Writes a provider call as under way, before its request leaves, so a sweeper reconciles it if this worker dies. */

@@ -6,7 +6,8 @@
  *   api.ts        taskCreate, taskCancel, taskReopen, taskDelete
  *   lifecycle.ts  taskClaim, taskRenew, taskRelease, taskProgress, taskComplete, taskFail, taskDefer
  *   output.ts     taskAppendOutput; emit_output, the output framing and its parsers
- *   usage.ts      taskRecordUsage; the usage counters' fields, the pending-call record
+ *   usage.ts      taskRecordUsage; record_call (RECORD_CALL, shared with taskComplete); the usage
+ *                 counters' fields, the pending-call record
  *   budgets.ts    budgetReserve, budgetRelease; the budget fields, periods and keys
  *   held.ts       taskReleaseHold (a held task made due now: schema/src/holds.ts)
  *   dispatch-lines.ts   the dispatcher's lines (LINES), shared by create, reopen, cancel, delete, claim
@@ -24,7 +25,7 @@ import { claim, CLAIM } from './claim.ts';
 import { complete, defer, fail, progress, release, renew } from './lifecycle.ts';
 import { LINES } from './dispatch-lines.ts';
 import { appendOutput, EMIT_OUTPUT } from './output.ts';
-import { recordUsage } from './usage.ts';
+import { recordUsage, RECORD_CALL } from './usage.ts';
 import { dispatch } from './dispatch.ts';
 import { dispatchRelease, SLOTS } from './dispatch-slots.ts';
 import { dispatchPositions } from './dispatch-positions.ts';
@@ -65,4 +66,4 @@ export type TaskScripts = typeof TASK_SCRIPTS;
 export type TaskScriptName = keyof TaskScripts;
 
 /** Every family's Lua fragment (a script includes the ones it calls: the contract test checks). */
-export const LUA_FRAGMENTS: readonly LuaFragment[] = [EMIT_OUTPUT, BUDGET, LINES, SLOTS, CLAIM, MODEL_BREAKER];
+export const LUA_FRAGMENTS: readonly LuaFragment[] = [EMIT_OUTPUT, BUDGET, LINES, SLOTS, CLAIM, MODEL_BREAKER, RECORD_CALL];

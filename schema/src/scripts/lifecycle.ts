@@ -2,7 +2,8 @@
  * The worker's lifecycle scripts: everything the holder of a task's lease writes, each fenced by
  * its lease token (a write whose token is no longer current changes nothing and answers stale).
  * Scripts: `taskRenew`, `taskRelease`, `taskProgress`, `taskComplete` (with the
- * attempt's last output chunk, through output.ts's `emit_output`), `taskFail`, `taskDefer`.
+ * attempt's last output chunk, through output.ts's `emit_output`, and its last call's usage,
+ * through usage.ts's `record_call`), `taskFail`, `taskDefer`.
  * The claim that takes the lease is in claim.ts.
  */
 import { TransitionReason } from '../transition-reasons.ts';
@@ -10,6 +11,8 @@ import { defineTaskScript, replyList } from './kit.ts';
 import { RUNNING_TEMPLATE } from './dispatch-lines.ts';
 import { TenantField } from '../dispatch.ts';
 import { EMIT_OUTPUT, outputChannel } from './output.ts';
+import { BUDGET } from './budgets.ts';
+import { RECORD_CALL, USAGE_ARGS, USAGE_KEYS, USAGE_TOKEN_KEYS } from './usage.ts';
 
 /** A worker's fenced write: done, or refused because the lease is no longer held. */
 export type WriteOutcome = { status: 'ok'; version: number; nextAttemptAt: number | null } | { status: 'stale'; state: string };
@@ -96,14 +99,21 @@ return {'ok', commit(task, { progress = tonumber(PROGRESS) }, 'progress', '')}
  * script finishes the job that delivered the task, whatever the outcome (bee-queue's success
  * finish, with removeOnSuccess and no events: see common/bee-queue.ts), so the worker needs
  * no second round trip. A stale write changes nothing but the job.
+ *
+ * It may carry the usage of the attempt's last provider call (usage.ts USAGE_ARGS; `attempt` ''
+ * when it carries none), recorded as taskRecordUsage records it (RECORD_CALL), in the same step:
+ * its sums join the completion's write of the record. The call was billed, so a stale completion
+ * records it too, though it changes nothing else. Sent again (a lost reply), it records the call
+ * once: a call written ahead is taken off the pending list once, and one that was not carries a
+ * once key. The token keys are always passed; `tokenCapacity` '' says there is no token limit.
  */
 export const complete = defineTaskScript({
   states: ['ACTIVE', 'COMPLETED'],
-  keys: [],
+  keys: [...USAGE_KEYS, ...USAGE_TOKEN_KEYS],
   optionalKeys: ['jobActive', 'jobStalling', 'jobs'],
-  args: ['leaseToken', 'result', 'usage', 'jobId', 'finalText', 'finalReset', 'streamedBytes'],
+  args: ['leaseToken', 'result', 'usage', 'jobId', 'finalText', 'finalReset', 'streamedBytes', ...USAGE_ARGS],
   channels: [outputChannel],
-  uses: [EMIT_OUTPUT],
+  uses: [EMIT_OUTPUT, BUDGET, RECORD_CALL],
   body: `
 if JOBS_KEY then
   redis.call('LREM', JOB_ACTIVE_KEY, 0, JOB_ID)
@@ -111,18 +121,28 @@ if JOBS_KEY then
   redis.call('HDEL', JOBS_KEY, JOB_ID)
 end
 local task = read_task()
+-- The call's usage first: it counts whatever the lease says (nil: none carried, or recorded already).
+local recorded = ATTEMPT ~= '' and record_call(task) or nil
 if not task then return stale('MISSING') end
-if not holds_lease(task, LEASE_TOKEN) then return stale(task.state) end
+if not holds_lease(task, LEASE_TOKEN) then
+  if recorded then write_fields(recorded) end
+  return stale(task.state)
+end
 local now = now_ms()
 local changes = { state = 'COMPLETED', result = RESULT, progress = 1, completedAt = now,
   leaseToken = false, leaseExpiresAt = false }
+-- The call's sums go with the transition's one write of the record.
+if recorded then
+  for field, value in pairs(recorded) do changes[field] = value end
+end
 observe('duration', now - tonumber(task.startedAt or now))
 count('completed:' .. task.type)
 if USAGE ~= '' then changes.usage = USAGE end
 -- The attempt's last chunk, in the same step: its text put together is the result. One that
 -- starts the attempt's text names the model of the attempt's last call (recordUsage's usageAttempt).
 local seq = tonumber(task.outputSeq or '0') + 1
-local model = task.usageAttempt == task.attempt and task.usageModel or ''
+local usage_attempt = changes.usageAttempt or task.usageAttempt
+local model = usage_attempt == task.attempt and (changes.usageModel or task.usageModel) or ''
 if tonumber(task.outputBytes or '0') ~= tonumber(STREAMED_BYTES) then
   -- The stream holds other than what the worker knows it wrote (an append applied after the
   -- worker gave up on it): the last chunk replaces it all with the result.

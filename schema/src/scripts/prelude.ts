@@ -152,11 +152,12 @@ local function read_task()
   return task
 end
 
--- The event payload: the record without its content (large) and lease token (a fence, not data).
+-- The event payload: the record without its content (large), its lease token and its usage once
+-- keys (fences, not data: usage.ts RECORD_CALL).
 local function emit(task, kind, reason, now)
   local payload = {}
   for field, value in pairs(task) do
-    if field ~= 'content' and field ~= 'leaseToken' then payload[field] = value end
+    if field ~= 'content' and field ~= 'leaseToken' and field ~= 'usageOnce' then payload[field] = value end
   end
   local json = cjson.encode(payload)
   redis.call('XADD', EVENTS_KEY, 'MAXLEN', '~', MAX_EVENTS, '0-' .. task.version,

@@ -16,7 +16,7 @@
  * A script that knows the states its transitions move between declares them (`states`, and
  * `dlqClasses` for the dead-letter classes it files under) and takes only their indexes (the
  * all-tasks ones only when its body names them, the finished index only with COMPLETED or
- * CANCELLED): a completion sends 13 keys rather than 35. The others are nil in its Lua, and
+ * CANCELLED): a completion's shared keys are 10 rather than 32. The others are nil in its Lua, and
  * commit() refuses a move between states it was not given, before writing.
  * A script that moves no index (the output append) takes only the record's shared keys (the
  * task hash, its output, the stats hash); the other shared names are nil in it. A script about

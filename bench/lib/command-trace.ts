@@ -83,11 +83,13 @@ const sum = (counts: Map<string, number>) => [...counts.values()].reduce((total,
 /** Commands per task of one kind of call: the calls themselves (one EVALSHA each) and what they ran. */
 export const commandsPerTask = (cost: CallCost, tasks: number) => (cost.calls + sum(cost.commands)) / Math.max(1, tasks);
 
+/** Commands per task, every kind of call together. */
+export const totalCommandsPerTask = (trace: CommandTrace) => trace.calls.reduce((all, cost) => all + commandsPerTask(cost, trace.tasks), 0);
+
 /** The trace as lines: per kind of call, calls and commands per task, keys per call, and the commands by name. */
 export function describeTrace(trace: CommandTrace): string[] {
   const per = (n: number) => (n / Math.max(1, trace.tasks)).toFixed(2);
-  const total = trace.calls.reduce((all, cost) => all + commandsPerTask(cost, trace.tasks), 0);
-  const lines = [`${trace.tasks} tasks; ${total.toFixed(1)} commands per task`];
+  const lines = [`${trace.tasks} tasks; ${totalCommandsPerTask(trace).toFixed(1)} commands per task`];
   for (const cost of [...trace.calls].sort((a, b) => commandsPerTask(b, trace.tasks) - commandsPerTask(a, trace.tasks))) {
     const commands = [...cost.commands].sort((a, b) => b[1] - a[1]).filter(([, n]) => n / Math.max(1, trace.tasks) >= 0.005);
     const head = cost.calls > 0 ? `${cost.name}: ${per(cost.calls)} calls, ${cost.keysPerCall.toFixed(0)} keys a call` : `${cost.name}:`;

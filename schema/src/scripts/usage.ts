@@ -235,7 +235,7 @@ end
 `,
 };
 
-/** The task fields `record_call` reads, in the order recordUsage's HMGET reads them. */
+/** The task fields `record_call` reads (recordUsage reads them with one HMGET; the completion has them all). */
 const RECORD_CALL_FIELDS = ['tenant', 'apiKeyId', 'usageCalls', 'tokensHeld', 'usagePromptTokens', 'usageCompletionTokens', 'usageCachedTokens', 'usageReasoningTokens', 'usageCostNano', 'usageLog', 'usageOnce'];
 
 /**
@@ -261,12 +261,13 @@ export const recordUsage = defineTaskScript({
   uses: [BUDGET, RECORD_CALL],
   body: `
 -- One read of the task: its tenant, key, sums, token hold and call log; one write of it below.
-local f = redis.call('HMGET', TASK_KEY, ${RECORD_CALL_FIELDS.map((field) => `'${field}'`).join(', ')})
+local fields = { ${RECORD_CALL_FIELDS.map((field) => `'${field}'`).join(', ')} }
+local f = redis.call('HMGET', TASK_KEY, unpack(fields))
 local task = nil
 if f[1] then
   check_tenant(f[1])
   task = {}
-  for i, field in ipairs({ ${RECORD_CALL_FIELDS.map((field) => `'${field}'`).join(', ')} }) do
+  for i, field in ipairs(fields) do
     if f[i] then task[field] = f[i] end
   end
 end

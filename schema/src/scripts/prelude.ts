@@ -189,9 +189,10 @@ local function commit(task, changes, kind, reason)
       if task[field] ~= nil then del[#del + 1] = field end
       task[field] = nil
     else
+      local text = str(value)
       set[#set + 1] = field
-      set[#set + 1] = str(value)
-      task[field] = str(value)
+      set[#set + 1] = text
+      task[field] = text
     end
   end
   redis.call('HSET', TASK_KEY, unpack(set))

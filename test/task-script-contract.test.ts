@@ -60,6 +60,15 @@ describe.each(Object.entries(TASK_SCRIPTS))('%s', (_name, script: AnyTaskScript)
     }
   });
 
+  it('is passed templates of the one shape key_of fills: one value place, and a base place only before it', () => {
+    for (const template of script.templates) {
+      const text = template.build(keys);
+      expect(text.split(TEMPLATE_VALUE).length, template.lua).toBe(2);
+      expect(text.split(TEMPLATE_BASE).length, template.lua).toBeLessThanOrEqual(2);
+      if (text.includes(TEMPLATE_BASE)) expect(text.indexOf(TEMPLATE_BASE), template.lua).toBeLessThan(text.indexOf(TEMPLATE_VALUE));
+    }
+  });
+
   it('refuses a call that names an undeclared key or argument, or leaves one out', () => {
     const { callKeys, callArgs } = fullCall(script);
     expect(() => taskScriptCall(script, keys, scope, common, { ...callKeys, stray: 'x' } as never, callArgs as never)).toThrow(/undeclared key/);

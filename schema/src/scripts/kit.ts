@@ -71,7 +71,8 @@ const minuteOf = (at: number) => at - (at % 60_000);
 /**
  * A key family a script fills in itself: `build` gives the family's name with NUL (`\u0000`)
  * where the id or tenant goes, and SOH (`\u0001`) where a base key goes (tenant slices). The
- * Lua sees it as the local `lua` and builds keys only with `key_of(template, value, base)`.
+ * Lua sees it as the local `lua` and builds keys only with `key_of(template, value, base)`,
+ * which fills one NUL and at most one SOH before it (the contract test checks every template).
  */
 export interface KeyTemplate {
   readonly lua: string;

@@ -33,31 +33,16 @@ local function now_ms()
 end
 
 -- A key of a family the script fills in itself (kit.ts, KeyTemplate): the template with its NUL
--- replaced by \`value\` and its SOH by \`base\`. The only way a script makes a key name.
--- Each template is split at its NUL and SOH once per call and then only joined, rather than
--- gsub'd with a function for every key (the dispatcher fills several keys of the task it picks).
-local TEMPLATE_PIECES = {}
+-- replaced by \`value\` and its SOH, when it has one (a tenant slice's, before the NUL), by
+-- \`base\`. The only way a script makes a key name. Plain finds and one concatenation: a template
+-- split into pieces cached for the call cost more to split than the few keys it fills saved.
 local function key_of(template, value, base)
-  local pieces = TEMPLATE_PIECES[template]
-  if not pieces then
-    -- Text, a placeholder's byte (0: the value, 1: the base), text, ...
-    pieces = {}
-    local at = 1
-    while true do
-      local i = string.find(template, '[%z\\1]', at)
-      if not i then break end
-      pieces[#pieces + 1] = string.sub(template, at, i - 1)
-      pieces[#pieces + 1] = string.byte(template, i)
-      at = i + 1
-    end
-    pieces[#pieces + 1] = string.sub(template, at)
-    TEMPLATE_PIECES[template] = pieces
+  local at = string.find(template, '\\0', 1, true)
+  local soh = base and string.find(template, '\\1', 1, true)
+  if soh then
+    return string.sub(template, 1, soh - 1) .. base .. string.sub(template, soh + 1, at - 1) .. value .. string.sub(template, at + 1)
   end
-  local key = pieces[1]
-  for i = 2, #pieces, 2 do
-    key = key .. (pieces[i] == 0 and value or (base or '\\1')) .. pieces[i + 1]
-  end
-  return key
+  return string.sub(template, 1, at - 1) .. value .. string.sub(template, at + 1)
 end
 
 -- Integers as digits (tostring would give 1.8e+15), fractions as they are.

@@ -53,7 +53,6 @@ end
 
 -- Cluster-wide counters for /metrics (see task-stats.ts for the field names). count() and
 -- observe() only gather; flush_stats() writes them, which commit() does for every transition.
-local LATENCY_BUCKETS_MS = {${LATENCY_BUCKETS_MS.join(', ')}}
 local STATS_FIELDS, STATS_BY = {}, {}
 local function count(field, by)
   if STATS_BY[field] == nil then
@@ -62,10 +61,11 @@ local function count(field, by)
   end
   STATS_BY[field] = STATS_BY[field] + (by or 1)
 end
+-- The bucket is picked by a chain of comparisons with its label written out: no table of bounds
+-- built for every call, no number formatted.
 local function observe(name, ms)
   local bucket = '+Inf'
-  for _, le in ipairs(LATENCY_BUCKETS_MS) do
-    if ms <= le then bucket = tostring(le); break end
+  ${LATENCY_BUCKETS_MS.map((le, i) => `${i === 0 ? 'if' : 'elseif'} ms <= ${le} then bucket = '${le}'`).join('\n  ')}
   end
   -- No \`:count\` field: the count is the sum of the buckets (task-stats.ts \`histogram\`), and
   -- every field costs each transition a read and a write of the stats hash.

@@ -74,10 +74,11 @@ if over then return {'budget', over} end
 local now = now_ms()
 -- Unique, time-ordered score: creation ms with a 3-digit sequence (fits a double exactly).
 local order = string.format('%d', now * 1000 + (redis.call('INCR', SEQUENCE_KEY) % 1000))
+local at = str(now)
 local task = {
   id = ID, tenant = TENANT, apiKeyId = API_KEY_ID, type = TYPE, state = 'PENDING', version = '1',
   content = CONTENT, progress = '0', retryCount = '0', maxRetries = MAX_RETRIES, attempt = '0',
-  errors = '[]', createdAt = str(now), updatedAt = str(now), order = order,
+  errors = '[]', createdAt = at, updatedAt = at, order = order,
   priority = PRIORITY, cost = COST,
 }
 if IDEMPOTENCY_ENTRY_KEY then task.idempotencyKey = IDEMPOTENCY_KEY end
@@ -86,9 +87,9 @@ if TRACE ~= '' then task.trace = TRACE end
 -- Its own model chain (schema/src/model-chain.ts), when the submit named one.
 if CHAIN ~= '' then task.chain = CHAIN end
 -- Queued: in its tenant's new line at once, so it competes from its submit on (docs/dispatch.md).
-if JOB ~= '' then task.queued, task.queuedAt = 'new', str(now) end
-local flat = {}
-for field, value in pairs(task) do flat[#flat + 1] = field; flat[#flat + 1] = value end
+if JOB ~= '' then task.queued, task.queuedAt = 'new', at end
+local flat, n = {}, 0
+for field, value in pairs(task) do flat[n + 1] = field; flat[n + 2] = value; n = n + 2 end
 redis.call('HSET', TASK_KEY, unpack(flat))
 redis.call('ZADD', ALL_KEY, order, task.id)
 redis.call('ZADD', INDEX.PENDING, order, task.id)
@@ -110,7 +111,7 @@ if JOB ~= '' then
 end
 count_flow(nil, 'PENDING')
 flush_stats()
-emit(task, 'transition', '${TransitionReason.SUBMITTED}', now)
+emit(task, 'transition', '${TransitionReason.SUBMITTED}')
 return {'created', 1, unpack(flat)}
 `,
   decode(reply): CreateReply {

@@ -140,14 +140,15 @@ end
 -- The event payload: the record without its content (large), its lease token and its usage once
 -- keys (fences, not data: usage.ts RECORD_CALL).
 -- The record itself is encoded, those three fields taken out and put back: a copy would cost a
--- table grown field by field on every transition.
-local function emit(task, kind, reason, now)
+-- table grown field by field on every transition. The event's time is the change's, which the
+-- record's updatedAt holds already formatted (commit() and a submit set it).
+local function emit(task, kind, reason)
   local content, lease_token, usage_once = task.content, task.leaseToken, task.usageOnce
   task.content, task.leaseToken, task.usageOnce = nil, nil, nil
   local json = cjson.encode(task)
   task.content, task.leaseToken, task.usageOnce = content, lease_token, usage_once
   redis.call('XADD', EVENTS_KEY, 'MAXLEN', '~', MAX_EVENTS, '0-' .. task.version,
-    'kind', kind, 'version', task.version, 'state', task.state, 'at', str(now),
+    'kind', kind, 'version', task.version, 'state', task.state, 'at', task.updatedAt,
     'workerId', ACTOR, 'reason', reason, 'task', json)
   -- One channel for every task: API servers subscribe to it once and route by id in-process.
   redis.call('PUBLISH', TASKS_CHANNEL, json)
@@ -199,7 +200,7 @@ local function commit(task, changes, kind, reason)
   if old_dlq_class and old_dlq_class ~= task.dlqClass then redis.call('ZREM', DLQ_INDEX[old_dlq_class], task.id) end
   if task.dlqClass and task.dlqClass ~= old_dlq_class then redis.call('ZADD', DLQ_INDEX[task.dlqClass], task.order, task.id) end
   flush_stats()
-  emit(task, kind, reason, now)
+  emit(task, kind, reason)
   return version
 end
 

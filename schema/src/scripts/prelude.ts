@@ -92,15 +92,20 @@ local function add_counts(key, fields, amounts)
   if #set > 0 then redis.call('HSET', key, unpack(set)) end
   return current
 end
--- One HINCRBY for a single field; for several, add_counts.
+-- An HINCRBY a field: in this Redis (7.0's Lua) cheaper than add_counts' one HMGET and one HSET,
+-- whose tonumber and string.format of every field cost more than the commands they save. Of
+-- several fields, one that HINCRBY refuses (a fraction, a value that is no integer) is added as
+-- add_counts adds it, so the sums and errors are add_counts' (a single field is HINCRBY's alone).
 local function flush_stats()
   local n = #STATS_FIELDS
   if n == 1 then
     redis.call('HINCRBY', STATS_KEY, STATS_FIELDS[1], STATS_BY[STATS_FIELDS[1]])
-  elseif n > 1 then
-    local amounts = {}
-    for i, field in ipairs(STATS_FIELDS) do amounts[i] = STATS_BY[field] end
-    add_counts(STATS_KEY, STATS_FIELDS, amounts)
+  else
+    for i = 1, n do
+      local field = STATS_FIELDS[i]
+      local by = STATS_BY[field]
+      if type(redis.pcall('HINCRBY', STATS_KEY, field, by)) == 'table' then add_counts(STATS_KEY, {field}, {by}) end
+    end
   end
   STATS_FIELDS, STATS_BY = {}, {}
 end

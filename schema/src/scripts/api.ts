@@ -99,7 +99,7 @@ redis.call('ZADD', TYPE_INDEX_KEY, order, task.id)
 redis.call('ZADD', TENANT_TYPE_INDEX_KEY, order, task.id)
 count('submitted:' .. task.type)
 count('entered:PENDING')
-redis.call('ZADD', IDS_KEY, 0, task.id)
+redis.call('ZADD', IDS_KEY, '0', task.id)
 if IDEMPOTENCY_ENTRY_KEY then
   redis.call('SET', IDEMPOTENCY_ENTRY_KEY, task.id .. ':' .. fingerprint, 'EX', tonumber(IDEMPOTENCY_TTL_SECONDS))
 end

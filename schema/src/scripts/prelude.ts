@@ -96,15 +96,17 @@ end
 -- whose tonumber and string.format of every field cost more than the commands they save. Of
 -- several fields, one that HINCRBY refuses (a fraction, a value that is no integer) is added as
 -- add_counts adds it, so the sums and errors are add_counts' (a single field is HINCRBY's alone).
+-- The usual amount, 1, goes as a string: Redis formats a number argument with snprintf('%.17g').
 local function flush_stats()
   local n = #STATS_FIELDS
   if n == 1 then
-    redis.call('HINCRBY', STATS_KEY, STATS_FIELDS[1], STATS_BY[STATS_FIELDS[1]])
+    local by = STATS_BY[STATS_FIELDS[1]]
+    redis.call('HINCRBY', STATS_KEY, STATS_FIELDS[1], by == 1 and '1' or by)
   else
     for i = 1, n do
       local field = STATS_FIELDS[i]
       local by = STATS_BY[field]
-      if type(redis.pcall('HINCRBY', STATS_KEY, field, by)) == 'table' then add_counts(STATS_KEY, {field}, {by}) end
+      if type(redis.pcall('HINCRBY', STATS_KEY, field, by == 1 and '1' or by)) == 'table' then add_counts(STATS_KEY, {field}, {by}) end
     end
   end
   STATS_FIELDS, STATS_BY = {}, {}
@@ -121,7 +123,7 @@ end
 -- A bucket only ever counts its own minute, so its expiry is set when a field is created
 -- (HINCRBY answers 1), not on every count.
 local function count_flow(from, to)
-  if redis.call('HINCRBY', FLOW_KEY, (from or '') .. '>' .. (to or ''), 1) == 1 then
+  if redis.call('HINCRBY', FLOW_KEY, (from or '') .. '>' .. (to or ''), '1') == 1 then
     redis.call('PEXPIRE', FLOW_KEY, ${FLOW_BUCKET_TTL_MS})
   end
 end
@@ -199,7 +201,9 @@ local function commit(task, changes, kind, reason)
     count('entered:' .. task.state)
   end
   if task.state == 'COMPLETED' or task.state == 'CANCELLED' then
-    redis.call('ZADD', FINISHED_KEY, now, task.id)
+    -- Its score is now, as the record's updatedAt has it formatted already (a number argument
+    -- costs Redis an snprintf).
+    redis.call('ZADD', FINISHED_KEY, task.updatedAt, task.id)
   elseif old_state == 'COMPLETED' or old_state == 'CANCELLED' then
     redis.call('ZREM', FINISHED_KEY, task.id)
   end

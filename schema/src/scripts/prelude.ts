@@ -47,7 +47,9 @@ end
 
 -- Integers as digits (tostring would give 1.8e+15), fractions as they are.
 local function str(value)
-  if type(value) == 'number' and value == math.floor(value) then return string.format('%d', value) end
+  local kind = type(value)
+  if kind == 'string' then return value end
+  if kind == 'number' and value == math.floor(value) then return string.format('%d', value) end
   return tostring(value)
 end
 
@@ -177,21 +179,24 @@ local function commit(task, changes, kind, reason)
   local version = tonumber(task.version) + 1
   changes.version = version
   changes.updatedAt = now
-  local set, del = {}, {}
+  -- now is formatted once, however many fields take it (updatedAt, and startedAt or completedAt).
+  local now_text = str(now)
+  local set, del, n_set, n_del = {}, {}, 0, 0
   for field, value in pairs(changes) do
     if value == false then
       -- Only fields the record has: an HDEL of nothing is still a command.
-      if task[field] ~= nil then del[#del + 1] = field end
+      if task[field] ~= nil then n_del = n_del + 1; del[n_del] = field end
       task[field] = nil
     else
-      local text = str(value)
-      set[#set + 1] = field
-      set[#set + 1] = text
+      local text = value == now and now_text or str(value)
+      set[n_set + 1] = field
+      set[n_set + 2] = text
+      n_set = n_set + 2
       task[field] = text
     end
   end
   redis.call('HSET', TASK_KEY, unpack(set))
-  if #del > 0 then redis.call('HDEL', TASK_KEY, unpack(del)) end
+  if n_del > 0 then redis.call('HDEL', TASK_KEY, unpack(del)) end
   if task.state ~= old_state then
     count_flow(old_state, task.state)
     redis.call('ZREM', INDEX[old_state], task.id)

@@ -70,7 +70,7 @@ local function observe(name, ms)
   ${LATENCY_BUCKETS_MS.map((le, i) => `${i === 0 ? 'if' : 'elseif'} ms <= ${le} then bucket = '${le}'`).join('\n  ')}
   end
   -- No \`:count\` field: the count is the sum of the buckets (task-stats.ts \`histogram\`), and
-  -- every field costs each transition a read and a write of the stats hash.
+  -- every field costs each transition an HINCRBY of the stats hash.
   count(name .. ':le:' .. bucket)
   count(name .. ':sum_ms', math.max(0, math.floor(ms)))
 end

@@ -70,7 +70,7 @@ local function observe(name, ms)
   ${LATENCY_BUCKETS_MS.map((le, i) => `${i === 0 ? 'if' : 'elseif'} ms <= ${le} then bucket = '${le}'`).join('\n  ')}
   end
   -- No \`:count\` field: the count is the sum of the buckets (task-stats.ts \`histogram\`), and
-  -- every field costs each transition an HINCRBY of the stats hash.
+  -- every field costs each transition a read and a write of the stats hash.
   count(name .. ':le:' .. bucket)
   count(name .. ':sum_ms', math.max(0, math.floor(ms)))
 end
@@ -94,22 +94,20 @@ local function add_counts(key, fields, amounts)
   if #set > 0 then redis.call('HSET', key, unpack(set)) end
   return current
 end
--- An HINCRBY a field: in this Redis (7.0's Lua) cheaper than add_counts' one HMGET and one HSET,
--- whose tonumber and string.format of every field cost more than the commands they save. Of
--- several fields, one that HINCRBY refuses (a fraction, a value that is no integer) is added as
--- add_counts adds it, so the sums and errors are add_counts' (a single field is HINCRBY's alone).
+-- One HINCRBY for a single field; for several, add_counts (one HMGET and one HSET). An HINCRBY a
+-- field would cost Redis fewer instructions (add_counts' tonumber and string.format of each field
+-- cost more than a command each), but adds 10 commands to a task, each one more write for the
+-- append-only file and the replicas: kept as it is (docs/performance.md, "Where Redis' CPU goes").
 -- The usual amount, 1, goes as a string: Redis formats a number argument with snprintf('%.17g').
 local function flush_stats()
   local n = #STATS_FIELDS
   if n == 1 then
     local by = STATS_BY[STATS_FIELDS[1]]
     redis.call('HINCRBY', STATS_KEY, STATS_FIELDS[1], by == 1 and '1' or by)
-  else
-    for i = 1, n do
-      local field = STATS_FIELDS[i]
-      local by = STATS_BY[field]
-      if type(redis.pcall('HINCRBY', STATS_KEY, field, by == 1 and '1' or by)) == 'table' then add_counts(STATS_KEY, {field}, {by}) end
-    end
+  elseif n > 1 then
+    local amounts = {}
+    for i, field in ipairs(STATS_FIELDS) do amounts[i] = STATS_BY[field] end
+    add_counts(STATS_KEY, STATS_FIELDS, amounts)
   end
   STATS_FIELDS, STATS_BY = {}, {}
 end

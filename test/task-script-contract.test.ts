@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createTaskScriptRunner } from '../common/task-script-runner.ts';
 import { QueueName, createRedisKeys } from '../schema/src/redis-keys.ts';
 import { LUA_FRAGMENTS, TASK_SCRIPTS } from '../schema/src/scripts/index.ts';
+import { PRELUDE } from '../schema/src/scripts/prelude.ts';
 import { taskScriptCall, TEMPLATE_BASE, TEMPLATE_VALUE, type AnyTaskScript } from '../schema/src/scripts/kit.ts';
 import { lineKeys } from '../schema/src/scripts/dispatch-lines.ts';
 import { createTaskRepository } from '../server/infra/task-repository.ts';
@@ -51,12 +52,23 @@ describe.each(Object.entries(TASK_SCRIPTS))('%s', (_name, script: AnyTaskScript)
     }
   });
 
-  it('carries every family helper it calls', () => {
-    for (const fragment of LUA_FRAGMENTS) {
+  it('carries every prelude and family helper it calls (and only those: kit.ts leaves out the others)', () => {
+    const code = script.lua.split('\n').filter((line) => !/^\s*--/.test(line)).join('\n');
+    for (const fragment of [{ lua: PRELUDE }, ...LUA_FRAGMENTS]) {
       for (const [, helper] of fragment.lua.matchAll(/local function (\w+)\(/g)) {
-        const calls = new RegExp(`(?<!function )\\b${helper}\\(`).test(script.lua);
+        const calls = new RegExp(`(?<!function )\\b${helper}\\b`).test(code);
         if (calls) expect(script.lua, helper).toContain(`local function ${helper}(`);
+        else expect(script.lua, helper).not.toContain(`local function ${helper}(`);
       }
+    }
+  });
+
+  it('is passed templates of the one shape key_of fills: one value place, and a base place only before it', () => {
+    for (const template of script.templates) {
+      const text = template.build(keys);
+      expect(text.split(TEMPLATE_VALUE).length, template.lua).toBe(2);
+      expect(text.split(TEMPLATE_BASE).length, template.lua).toBeLessThanOrEqual(2);
+      if (text.includes(TEMPLATE_BASE)) expect(text.indexOf(TEMPLATE_BASE), template.lua).toBeLessThan(text.indexOf(TEMPLATE_VALUE));
     }
   });
 

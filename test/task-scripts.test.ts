@@ -259,6 +259,14 @@ describe('bookkeeping the scripts keep for readers', () => {
     }
   });
 
+  it('adds to a counter that HINCRBY refuses (a fraction) and to one past 2^53 as it adds to any other', async () => {
+    const own = createRedisKeys(`stats-${randomUUID().slice(0, 8)}`);
+    const ownRepository = createTaskRepository({ redis: redis.client, keys: own, maxEventsPerTask: 100, idempotencyTtlSeconds: 60 });
+    await redis.client.hset(own.taskStats(), 'submitted:SUMMARIZE', '2.5', 'entered:PENDING', '9007199254740993');
+    await ownRepository.create({ id: randomUUID(), tenant: 't', type: 'SUMMARIZE', content: 'Counted.', maxRetries: 1, idempotencyKey: null });
+    expect(await redis.client.hmget(own.taskStats(), 'submitted:SUMMARIZE', 'entered:PENDING')).toEqual(['3.5', '9007199254740994']);
+  });
+
   it('gives a flow bucket its expiry when it first counts a transition', async () => {
     const id = await newTask();
     await stores.a!.claim(id, 'f');

@@ -35,6 +35,15 @@ export type CreateReply =
 
 export type DeleteOutcome = { status: 'ok'; state: TaskState } | { status: 'missing' };
 
+/** The fields every submitted task has, and their Lua values in taskCreate: its record and its HSET are made from this one list. */
+const SUBMITTED_FIELDS: readonly (readonly [field: string, lua: string])[] = [
+  ['id', 'ID'], ['tenant', 'TENANT'], ['apiKeyId', 'API_KEY_ID'], ['type', 'TYPE'], ['state', "'PENDING'"], ['version', "'1'"],
+  ['content', 'CONTENT'], ['progress', "'0'"], ['retryCount', "'0'"], ['maxRetries', 'MAX_RETRIES'], ['attempt', "'0'"],
+  ['errors', "'[]'"], ['createdAt', 'at'], ['updatedAt', 'at'], ['order', 'order'], ['priority', 'PRIORITY'], ['cost', 'COST'],
+];
+/** The fields a submit may add to them (set in taskCreate's body). */
+const SUBMITTED_OPTIONAL_FIELDS = ['idempotencyKey', 'trace', 'chain', 'queued', 'queuedAt'] as const;
+
 /**
  * create: a new PENDING task, queued, or the task an idempotency key already names.
  * The job goes on the queue in the same step as the record (what bee-queue's addJob does with a
@@ -74,21 +83,21 @@ if over then return {'budget', over} end
 local now = now_ms()
 -- Unique, time-ordered score: creation ms with a 3-digit sequence (fits a double exactly).
 local order = string.format('%d', now * 1000 + (redis.call('INCR', SEQUENCE_KEY) % 1000))
-local task = {
-  id = ID, tenant = TENANT, apiKeyId = API_KEY_ID, type = TYPE, state = 'PENDING', version = '1',
-  content = CONTENT, progress = '0', retryCount = '0', maxRetries = MAX_RETRIES, attempt = '0',
-  errors = '[]', createdAt = str(now), updatedAt = str(now), order = order,
-  priority = PRIORITY, cost = COST,
-}
+local at = str(now)
+local task = { ${SUBMITTED_FIELDS.map(([field, value]) => `${field} = ${value}`).join(', ')} }
 if IDEMPOTENCY_ENTRY_KEY then task.idempotencyKey = IDEMPOTENCY_KEY end
 -- The submit's trace context (a W3C traceparent), handed to each attempt by its claim.
 if TRACE ~= '' then task.trace = TRACE end
 -- Its own model chain (schema/src/model-chain.ts), when the submit named one.
 if CHAIN ~= '' then task.chain = CHAIN end
 -- Queued: in its tenant's new line at once, so it competes from its submit on (docs/dispatch.md).
-if JOB ~= '' then task.queued, task.queuedAt = 'new', str(now) end
-local flat = {}
-for field, value in pairs(task) do flat[#flat + 1] = field; flat[#flat + 1] = value end
+if JOB ~= '' then task.queued, task.queuedAt = 'new', at end
+-- The HSET's field-value list: one constructor of the fields every task has, then those it may
+-- have (a pairs() walk of the record cost a twentieth of a submit).
+local flat = { ${SUBMITTED_FIELDS.map(([field]) => `'${field}', task.${field}`).join(', ')} }
+for _, field in ipairs({ ${SUBMITTED_OPTIONAL_FIELDS.map((field) => `'${field}'`).join(', ')} }) do
+  if task[field] then flat[#flat + 1] = field; flat[#flat + 1] = task[field] end
+end
 redis.call('HSET', TASK_KEY, unpack(flat))
 redis.call('ZADD', ALL_KEY, order, task.id)
 redis.call('ZADD', INDEX.PENDING, order, task.id)
@@ -98,7 +107,7 @@ redis.call('ZADD', TYPE_INDEX_KEY, order, task.id)
 redis.call('ZADD', TENANT_TYPE_INDEX_KEY, order, task.id)
 count('submitted:' .. task.type)
 count('entered:PENDING')
-redis.call('ZADD', IDS_KEY, 0, task.id)
+redis.call('ZADD', IDS_KEY, '0', task.id)
 if IDEMPOTENCY_ENTRY_KEY then
   redis.call('SET', IDEMPOTENCY_ENTRY_KEY, task.id .. ':' .. fingerprint, 'EX', tonumber(IDEMPOTENCY_TTL_SECONDS))
 end
@@ -110,7 +119,7 @@ if JOB ~= '' then
 end
 count_flow(nil, 'PENDING')
 flush_stats()
-emit(task, 'transition', '${TransitionReason.SUBMITTED}', now)
+emit(task, 'transition', '${TransitionReason.SUBMITTED}')
 return {'created', 1, unpack(flat)}
 `,
   decode(reply): CreateReply {

@@ -92,36 +92,27 @@ local function claim_task(task, extra, on_claim)
     return {'unclaimable', task.state}
   end
   local attempt = tonumber(task.attempt) + 1
-  local changes = {}
-  -- A hand-back counts only for the takeover that follows it.
-  if task.released then changes.released = false end
-  if task.state == 'ACTIVE' and task.released == '1' then
-    -- Its worker handed it back at shutdown: a takeover that costs no retry.
-  elseif task.state == 'ACTIVE' then
-    local retry_count = tonumber(task.retryCount) + 1
-    changes.retryCount = retry_count
-    changes.errors = with_error(task, cjson.encode({
+  -- A takeover after a stall costs a retry (not one after a hand-back at shutdown, released '1').
+  local retry_count, errors = nil, nil
+  if task.state == 'ACTIVE' and task.released ~= '1' then
+    retry_count = tonumber(task.retryCount) + 1
+    errors = with_error(task, cjson.encode({
       errorClass = 'STALLED', message = 'worker lost its lease', httpStatus = cjson.null,
       attempt = attempt - 1, at = now }))
     count('failed:STALLED')
     if retry_count > tonumber(task.maxRetries) then
-      changes.state = 'DLQ'
-      changes.dlqClass = 'STALLED'
-      changes.leaseToken = false
-      changes.leaseExpiresAt = false
-      if task.queued then changes.queued = '' end
-      return {'exhausted', commit(task, changes, 'transition', 'STALLED')}
+      local exhausted = { state = 'DLQ', dlqClass = 'STALLED', leaseToken = false, leaseExpiresAt = false, retryCount = retry_count, errors = errors }
+      if task.released then exhausted.released = false end
+      if task.queued then exhausted.queued = '' end
+      return {'exhausted', commit(task, exhausted, 'transition', 'STALLED')}
     end
   end
-  changes.state = 'ACTIVE'
-  changes.attempt = attempt
-  changes.progress = 0
-  changes.leaseToken = LEASE_TOKEN
-  changes.leaseExpiresAt = now + tonumber(LEASE_MS)
-  changes.workerId = ACTOR
-  changes.nextAttemptAt = false
-  changes.outputSeq = false
-  changes.outputBytes = false
+  -- One constructor: a table grown field by field is rehashed at every power of two.
+  local changes = { state = 'ACTIVE', attempt = attempt, progress = '0', leaseToken = LEASE_TOKEN,
+    leaseExpiresAt = now + tonumber(LEASE_MS), workerId = ACTOR, nextAttemptAt = false, outputSeq = false,
+    outputBytes = false, retryCount = retry_count, errors = errors }
+  -- A hand-back counts only for the takeover that follows it.
+  if task.released then changes.released = false end
   -- Out of its line (cleared by a write of '', which costs no HDEL), no longer waiting.
   if task.queued then changes.queued = '' end
   if task.waitReason then changes.waitReason = '' end

@@ -71,7 +71,8 @@ const minuteOf = (at: number) => at - (at % 60_000);
 /**
  * A key family a script fills in itself: `build` gives the family's name with NUL (`\u0000`)
  * where the id or tenant goes, and SOH (`\u0001`) where a base key goes (tenant slices). The
- * Lua sees it as the local `lua` and builds keys only with `key_of(template, value, base)`.
+ * Lua sees it as the local `lua` and builds keys only with `key_of(template, value, base)`,
+ * which fills one NUL and at most one SOH before it (the contract test checks every template).
  */
 export interface KeyTemplate {
   readonly lua: string;
@@ -221,7 +222,7 @@ export function defineTaskScript<const Key extends string, const OptionalKey ext
       : spec.shared === 'none'
         ? []
         : SHARED_KEYS.filter((slot) => (spec.shared !== 'picked' || !PICKED_OMITS(slot)) && (!spec.states || touches(slot, spec.states, spec.dlqClasses, spec.body)));
-  const fragments = (spec.uses ?? []).map((fragment) => fragment.lua).join('');
+  const helpers = withoutUncalledHelpers(`${PRELUDE}${(spec.uses ?? []).map((fragment) => fragment.lua).join('')}`, spec.body);
   return {
     shared,
     keys: spec.keys,
@@ -229,9 +230,49 @@ export function defineTaskScript<const Key extends string, const OptionalKey ext
     args: spec.args,
     channels,
     templates,
-    lua: `${luaBindings(shared, [...spec.keys, ...optionalKeys], spec.args, channels, templates)}\n${PRELUDE}${fragments}\n${spec.body}`,
+    lua: `${luaBindings(shared, [...spec.keys, ...optionalKeys], spec.args, channels, templates)}\n${helpers}\n${spec.body}`,
     decode: spec.decode,
   };
+}
+
+/**
+ * The prelude and fragments less the helpers (`local function`s at column 0) that neither the
+ * body nor a helper it keeps calls: every call of a script makes a closure of each helper it
+ * defines, and each local a closure captures costs a walk of the captured locals so far, so a
+ * submit defined commit() and read_task() for nothing. Only code lines are searched for a
+ * helper's name (full-line comments are not), and any mention keeps it.
+ */
+function withoutUncalledHelpers(helpers: string, body: string): string {
+  const lines = helpers.split('\n');
+  const definitions: { name: string; from: number; to: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const name = /^local function (\w+)\(/.exec(lines[i]!)?.[1];
+    if (!name) continue;
+    // A one-line helper ends on its own line; any other at the first `end` at column 0.
+    let to = i;
+    if (!/ end$/.test(lines[i]!)) while (lines[to] !== 'end') if (++to >= lines.length) throw new Error(`helper ${name} has no end at column 0`);
+    definitions.push({ name, from: i, to });
+    i = to;
+  }
+  const dropped = new Set<(typeof definitions)[number]>();
+  const within = (i: number, d: (typeof definitions)[number]) => i >= d.from && i <= d.to;
+  const isCode = (line: string) => !/^\s*--/.test(line);
+  const bodyCode = body.split('\n').filter(isCode).join('\n');
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const definition of definitions) {
+      if (dropped.has(definition)) continue;
+      const mention = new RegExp(`\\b${definition.name}\\b`);
+      const called =
+        mention.test(bodyCode) ||
+        lines.some((line, i) => isCode(line) && mention.test(line) && !within(i, definition) && ![...dropped].some((d) => within(i, d)));
+      if (!called) {
+        dropped.add(definition);
+        changed = true;
+      }
+    }
+  }
+  return lines.filter((_, i) => ![...dropped].some((d) => within(i, d))).join('\n');
 }
 
 /** Whether a script whose transitions stay within `states` (and whose body is `body`) may touch a shared slot. */

@@ -129,7 +129,7 @@ if not holds_lease(task, LEASE_TOKEN) then
   return stale(task.state)
 end
 local now = now_ms()
-local changes = { state = 'COMPLETED', result = RESULT, progress = 1, completedAt = now,
+local changes = { state = 'COMPLETED', result = RESULT, progress = '1', completedAt = now,
   leaseToken = false, leaseExpiresAt = false }
 -- The call's sums go with the transition's one write of the record.
 if recorded then

@@ -33,42 +33,28 @@ local function now_ms()
 end
 
 -- A key of a family the script fills in itself (kit.ts, KeyTemplate): the template with its NUL
--- replaced by \`value\` and its SOH by \`base\`. The only way a script makes a key name.
--- Each template is split at its NUL and SOH once per call and then only joined, rather than
--- gsub'd with a function for every key (the dispatcher fills several keys of the task it picks).
-local TEMPLATE_PIECES = {}
+-- replaced by \`value\` and its SOH, when it has one (a tenant slice's, before the NUL), by
+-- \`base\`. The only way a script makes a key name. Plain finds and one concatenation: a template
+-- split into pieces cached for the call cost more to split than the few keys it fills saved.
 local function key_of(template, value, base)
-  local pieces = TEMPLATE_PIECES[template]
-  if not pieces then
-    -- Text, a placeholder's byte (0: the value, 1: the base), text, ...
-    pieces = {}
-    local at = 1
-    while true do
-      local i = string.find(template, '[%z\\1]', at)
-      if not i then break end
-      pieces[#pieces + 1] = string.sub(template, at, i - 1)
-      pieces[#pieces + 1] = string.byte(template, i)
-      at = i + 1
-    end
-    pieces[#pieces + 1] = string.sub(template, at)
-    TEMPLATE_PIECES[template] = pieces
+  local at = string.find(template, '\\0', 1, true)
+  local soh = base and string.find(template, '\\1', 1, true)
+  if soh then
+    return string.sub(template, 1, soh - 1) .. base .. string.sub(template, soh + 1, at - 1) .. value .. string.sub(template, at + 1)
   end
-  local key = pieces[1]
-  for i = 2, #pieces, 2 do
-    key = key .. (pieces[i] == 0 and value or (base or '\\1')) .. pieces[i + 1]
-  end
-  return key
+  return string.sub(template, 1, at - 1) .. value .. string.sub(template, at + 1)
 end
 
 -- Integers as digits (tostring would give 1.8e+15), fractions as they are.
 local function str(value)
-  if type(value) == 'number' and value == math.floor(value) then return string.format('%d', value) end
+  local kind = type(value)
+  if kind == 'string' then return value end
+  if kind == 'number' and value == math.floor(value) then return string.format('%d', value) end
   return tostring(value)
 end
 
 -- Cluster-wide counters for /metrics (see task-stats.ts for the field names). count() and
 -- observe() only gather; flush_stats() writes them, which commit() does for every transition.
-local LATENCY_BUCKETS_MS = {${LATENCY_BUCKETS_MS.join(', ')}}
 local STATS_FIELDS, STATS_BY = {}, {}
 local function count(field, by)
   if STATS_BY[field] == nil then
@@ -77,10 +63,11 @@ local function count(field, by)
   end
   STATS_BY[field] = STATS_BY[field] + (by or 1)
 end
+-- The bucket is picked by a chain of comparisons with its label written out: no table of bounds
+-- built for every call, no number formatted.
 local function observe(name, ms)
   local bucket = '+Inf'
-  for _, le in ipairs(LATENCY_BUCKETS_MS) do
-    if ms <= le then bucket = tostring(le); break end
+  ${LATENCY_BUCKETS_MS.map((le, i) => `${i === 0 ? 'if' : 'elseif'} ms <= ${le} then bucket = '${le}'`).join('\n  ')}
   end
   -- No \`:count\` field: the count is the sum of the buckets (task-stats.ts \`histogram\`), and
   -- every field costs each transition a read and a write of the stats hash.
@@ -107,11 +94,16 @@ local function add_counts(key, fields, amounts)
   if #set > 0 then redis.call('HSET', key, unpack(set)) end
   return current
 end
--- One HINCRBY for a single field; for several, add_counts.
+-- One HINCRBY for a single field; for several, add_counts (one HMGET and one HSET). An HINCRBY a
+-- field would cost Redis fewer instructions (add_counts' tonumber and string.format of each field
+-- cost more than a command each), but adds 10 commands to a task, each one more write for the
+-- append-only file and the replicas: kept as it is (docs/performance.md, "Where Redis' CPU goes").
+-- The usual amount, 1, goes as a string: Redis formats a number argument with snprintf('%.17g').
 local function flush_stats()
   local n = #STATS_FIELDS
   if n == 1 then
-    redis.call('HINCRBY', STATS_KEY, STATS_FIELDS[1], STATS_BY[STATS_FIELDS[1]])
+    local by = STATS_BY[STATS_FIELDS[1]]
+    redis.call('HINCRBY', STATS_KEY, STATS_FIELDS[1], by == 1 and '1' or by)
   elseif n > 1 then
     local amounts = {}
     for i, field in ipairs(STATS_FIELDS) do amounts[i] = STATS_BY[field] end
@@ -131,7 +123,7 @@ end
 -- A bucket only ever counts its own minute, so its expiry is set when a field is created
 -- (HINCRBY answers 1), not on every count.
 local function count_flow(from, to)
-  if redis.call('HINCRBY', FLOW_KEY, (from or '') .. '>' .. (to or ''), 1) == 1 then
+  if redis.call('HINCRBY', FLOW_KEY, (from or '') .. '>' .. (to or ''), '1') == 1 then
     redis.call('PEXPIRE', FLOW_KEY, ${FLOW_BUCKET_TTL_MS})
   end
 end
@@ -142,26 +134,29 @@ local function check_tenant(tenant)
   if tenant ~= TENANT then return error({ err = 'WRONGTENANT ' .. cjson.encode(tenant) }) end
 end
 
--- The record, or nil when there is none.
+-- The record, or nil when there is none. Read as a RESP3 map, which Redis hands over as the
+-- table itself: a flat RESP2 reply copied pair by pair into one cost a third more.
 local function read_task()
-  local flat = redis.call('HGETALL', TASK_KEY)
-  if #flat == 0 then return nil end
-  local task = {}
-  for i = 1, #flat, 2 do task[flat[i]] = flat[i + 1] end
+  redis.setresp(3)
+  local task = redis.call('HGETALL', TASK_KEY).map
+  redis.setresp(2)
+  if next(task) == nil then return nil end
   check_tenant(task.tenant)
   return task
 end
 
 -- The event payload: the record without its content (large), its lease token and its usage once
 -- keys (fences, not data: usage.ts RECORD_CALL).
-local function emit(task, kind, reason, now)
-  local payload = {}
-  for field, value in pairs(task) do
-    if field ~= 'content' and field ~= 'leaseToken' and field ~= 'usageOnce' then payload[field] = value end
-  end
-  local json = cjson.encode(payload)
+-- The record itself is encoded, those three fields taken out and put back: a copy would cost a
+-- table grown field by field on every transition. The event's time is the change's, which the
+-- record's updatedAt holds already formatted (commit() and a submit set it).
+local function emit(task, kind, reason)
+  local content, lease_token, usage_once = task.content, task.leaseToken, task.usageOnce
+  task.content, task.leaseToken, task.usageOnce = nil, nil, nil
+  local json = cjson.encode(task)
+  task.content, task.leaseToken, task.usageOnce = content, lease_token, usage_once
   redis.call('XADD', EVENTS_KEY, 'MAXLEN', '~', MAX_EVENTS, '0-' .. task.version,
-    'kind', kind, 'version', task.version, 'state', task.state, 'at', str(now),
+    'kind', kind, 'version', task.version, 'state', task.state, 'at', task.updatedAt,
     'workerId', ACTOR, 'reason', reason, 'task', json)
   -- One channel for every task: API servers subscribe to it once and route by id in-process.
   redis.call('PUBLISH', TASKS_CHANNEL, json)
@@ -182,20 +177,24 @@ local function commit(task, changes, kind, reason)
   local version = tonumber(task.version) + 1
   changes.version = version
   changes.updatedAt = now
-  local set, del = {}, {}
+  -- now is formatted once, however many fields take it (updatedAt, and startedAt or completedAt).
+  local now_text = str(now)
+  local set, del, n_set, n_del = {}, {}, 0, 0
   for field, value in pairs(changes) do
     if value == false then
       -- Only fields the record has: an HDEL of nothing is still a command.
-      if task[field] ~= nil then del[#del + 1] = field end
+      if task[field] ~= nil then n_del = n_del + 1; del[n_del] = field end
       task[field] = nil
     else
-      set[#set + 1] = field
-      set[#set + 1] = str(value)
-      task[field] = str(value)
+      local text = value == now and now_text or str(value)
+      set[n_set + 1] = field
+      set[n_set + 2] = text
+      n_set = n_set + 2
+      task[field] = text
     end
   end
   redis.call('HSET', TASK_KEY, unpack(set))
-  if #del > 0 then redis.call('HDEL', TASK_KEY, unpack(del)) end
+  if n_del > 0 then redis.call('HDEL', TASK_KEY, unpack(del)) end
   if task.state ~= old_state then
     count_flow(old_state, task.state)
     redis.call('ZREM', INDEX[old_state], task.id)
@@ -205,14 +204,16 @@ local function commit(task, changes, kind, reason)
     count('entered:' .. task.state)
   end
   if task.state == 'COMPLETED' or task.state == 'CANCELLED' then
-    redis.call('ZADD', FINISHED_KEY, now, task.id)
+    -- Its score is now, as the record's updatedAt has it formatted already (a number argument
+    -- costs Redis an snprintf).
+    redis.call('ZADD', FINISHED_KEY, task.updatedAt, task.id)
   elseif old_state == 'COMPLETED' or old_state == 'CANCELLED' then
     redis.call('ZREM', FINISHED_KEY, task.id)
   end
   if old_dlq_class and old_dlq_class ~= task.dlqClass then redis.call('ZREM', DLQ_INDEX[old_dlq_class], task.id) end
   if task.dlqClass and task.dlqClass ~= old_dlq_class then redis.call('ZADD', DLQ_INDEX[task.dlqClass], task.order, task.id) end
   flush_stats()
-  emit(task, kind, reason, now)
+  emit(task, kind, reason)
   return version
 end
 

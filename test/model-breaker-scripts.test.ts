@@ -19,9 +19,14 @@ const keys = createRedisKeys(`models-${randomUUID().slice(0, 8)}`);
 const SETTINGS = { windowMs: 10_000, volumeThreshold: 4, failureRatio: 0.5, openMs: 5000 };
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
-/** `lua` with its clock reading fixed at `nowMs` (test only: the prelude's one TIME call). */
+/**
+ * `lua` with its clock reading fixed at `nowMs` (test only: the prelude's one TIME call). A
+ * script that never reads the clock carries no `now_ms` (kit.ts leaves out uncalled helpers),
+ * and has nothing to fix.
+ */
 function atClock(lua: string, nowMs: number): string {
   const reading = `{'${Math.floor(nowMs / 1000)}', '${(nowMs % 1000) * 1000}'}`;
+  if (!lua.includes('local function now_ms(')) return lua;
   expect(lua).toContain("redis.call('TIME')");
   return lua.replace("redis.call('TIME')", reading);
 }

@@ -91,7 +91,7 @@ local function claim_task(task, extra, on_claim)
   elseif task.state ~= 'PENDING' then
     return {'unclaimable', task.state}
   end
-  local attempt = tonumber(task.attempt) + 1
+  local attempt = task.attempt + 1
   -- A takeover after a stall costs a retry (not one after a hand-back at shutdown, released '1').
   local retry_count, errors = nil, nil
   if task.state == 'ACTIVE' and task.released ~= '1' then
@@ -109,7 +109,7 @@ local function claim_task(task, extra, on_claim)
   end
   -- One constructor: a table grown field by field is rehashed at every power of two.
   local changes = { state = 'ACTIVE', attempt = attempt, progress = '0', leaseToken = LEASE_TOKEN,
-    leaseExpiresAt = now + tonumber(LEASE_MS), workerId = ACTOR, nextAttemptAt = false, outputSeq = false,
+    leaseExpiresAt = now + LEASE_MS, workerId = ACTOR, nextAttemptAt = false, outputSeq = false,
     outputBytes = false, retryCount = retry_count, errors = errors }
   -- A hand-back counts only for the takeover that follows it.
   if task.released then changes.released = false end
@@ -120,7 +120,7 @@ local function claim_task(task, extra, on_claim)
   if on_claim then on_claim() end
   if not task.startedAt then
     changes.startedAt = now
-    observe('wait', now - tonumber(task.createdAt))
+    observe('wait', now - task.createdAt)
   end
   local reason = '${TransitionReason.CLAIMED}'
   if task.state == 'ACTIVE' then

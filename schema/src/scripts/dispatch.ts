@@ -69,18 +69,6 @@ local function reply(outcome)
   flush_stats()
   return outcome
 end
--- Points the shared task keys at the task the dispatcher picked.
-local function bind_task(id, tenant)
-  TASK_KEY, EVENTS_KEY, OUTPUT_KEY = key_of(TASK_TEMPLATE, id), key_of(EVENTS_TEMPLATE, id), key_of(OUTPUT_TEMPLATE, id)
-  TENANT_ALL_KEY = key_of(SLICE_TEMPLATE, tenant, ALL_KEY)
-  -- Only the slices a transition touches (the old state's and the new one's), when it touches them.
-  TENANT_INDEX = setmetatable({}, { __index = function(slices, state)
-    local key = key_of(SLICE_TEMPLATE, tenant, INDEX[state])
-    rawset(slices, state, key)
-    return key
-  end })
-  TENANT = tenant
-end
 
 -- 1. The ticket's own task.
 if TICKET_LANE ~= '' and TICKET_TASK_ID ~= '' then
@@ -114,7 +102,7 @@ if capacity then
     return reply({'parked', str(wait_until)})
   end
 end
-for pick = 1, tonumber(MAX_PICKS) do
+for pick = 1, MAX_PICKS + 0 do
   local top = redis.call('ZPOPMIN', READY_KEY)
   if #top == 0 then
     if tonumber(redis.call('HGET', ${STATE}, '${DispatchField.BLOCKED}') or '0') <= 0 then return reply({'idle'}) end
@@ -125,12 +113,12 @@ for pick = 1, tonumber(MAX_PICKS) do
       return reply({'parked', wake[2] or ''})
     end
   else
-    local tag, tenant = tonumber(top[2]), string.sub(top[1], ${READY_ORDER_DIGITS} + 2)
+    local tag, tenant = top[2] + 0, string.sub(top[1], ${READY_ORDER_DIGITS} + 2)
     local f = redis.call('HMGET', ${STATE}, tenant_field(tenant, '${TenantField.WEIGHT}'), tenant_field(tenant, '${TenantField.CAP}'),
       tenant_field(tenant, '${TenantField.PAUSED}'), tenant_field(tenant, '${TenantField.RETRIES}'), tenant_field(tenant, '${TenantField.CREDIT}'),
       '${DispatchField.OWED}', '${DispatchField.BLOCKED}', '${DispatchField.TOKENS}', '${DispatchField.TOKENS_AT}')
-    if tonumber(f[7] or '0') > 0 then free_due(now) end
-    local cap = tonumber(f[2] or '0')
+    if (f[7] or '0') + 0 > 0 then free_due(now) end
+    local cap = (f[2] or '0') + 0
     local live, earliest = 0, nil
     if cap > 0 then live, earliest = live_slots(tenant, now) end
     if (f[3] == '1' or (cap > 0 and live >= cap)) and not head_of(tenant) then
@@ -142,7 +130,7 @@ for pick = 1, tonumber(MAX_PICKS) do
       hold_tenant(tenant, 'cap', tag, earliest)
     else
       -- Which line: retries at RETRY_RATIO while both have work (smooth weighted round robin).
-      local retries, lane, credit = tonumber(f[4] or '0'), 'new', nil
+      local retries, lane, credit = (f[4] or '0') + 0, 'new', nil
       if retries > 0 then
         if redis.call('ZCARD', line_of('new', tenant)) == 0 then
           lane = 'retry'
@@ -165,9 +153,9 @@ for pick = 1, tonumber(MAX_PICKS) do
         redis.call('HSET', ${STATE}, tenant_field(tenant, '${TenantField.LISTED}'), '', tenant_field(tenant, '${TenantField.TAG}'), fmt(tag))
         if redis.call('ZCARD', READY_KEY) == 0 then redis.call('HSET', ${STATE}, '${DispatchField.VIRTUAL_TIME}', fmt(tag)) end
       else
-        local member, prio = head[1], tonumber(head[2])
+        local member, prio = head[1], head[2] + 0
         local bar = string.find(member, '|', 1, true)
-        local cost, id = tonumber(string.sub(member, 1, bar - 1)), string.sub(member, bar + 1)
+        local cost, id = string.sub(member, 1, bar - 1) + 0, string.sub(member, bar + 1)
         local tokens = nil
         if capacity then
           tokens = math.min(capacity, tonumber(f[8] or capacity) + (now - tonumber(f[9] or now)) * capacity / tonumber(TOKEN_WINDOW_MS))
@@ -181,9 +169,19 @@ for pick = 1, tonumber(MAX_PICKS) do
             return reply({'parked', str(wait_until)})
           end
         end
-        bind_task(id, tenant)
+        -- The shared task keys point at the task picked (here, not in a helper: a closure of a
+        -- dozen locals made on every call cost more than these lines).
+        TASK_KEY, EVENTS_KEY, OUTPUT_KEY = key_of(TASK_TEMPLATE, id), key_of(EVENTS_TEMPLATE, id), key_of(OUTPUT_TEMPLATE, id)
+        TENANT_ALL_KEY = key_of(SLICE_TEMPLATE, tenant, ALL_KEY)
+        -- Only the slices a transition touches (the old state's and the new one's), when it touches them.
+        TENANT_INDEX = setmetatable({}, { __index = function(slices, state)
+          local key = key_of(SLICE_TEMPLATE, tenant, INDEX[state])
+          rawset(slices, state, key)
+          return key
+        end })
+        TENANT = tenant
         local task = read_task()
-        local weight = tonumber(f[1] or '${DEFAULT_WEIGHT}')
+        local weight = (f[1] or '${DEFAULT_WEIGHT}') + 0
         local extra = { capped = cap > 0 and '1' or false }
         if capacity then extra.tokensHeld = cost end
         if lane == 'retry' then redis.call('HINCRBY', ${STATE}, tenant_field(tenant, '${TenantField.RETRIES}'), -1) end
@@ -194,7 +192,7 @@ for pick = 1, tonumber(MAX_PICKS) do
           count('dispatch_starts:' .. tenant .. ':' .. priority)
           count('dispatch_tokens:' .. tenant, cost)
           if capacity then count('dispatch_tokens_reserved', cost) end
-          if task.queuedAt then observe('dispatch_wait', now - tonumber(task.queuedAt)) end
+          if task.queuedAt then observe('dispatch_wait', now - task.queuedAt) end
         end
         local outcome = task and claim_task(task, extra, on_claim) or {'missing'}
         if outcome[1] == 'claimed' then
@@ -204,7 +202,7 @@ for pick = 1, tonumber(MAX_PICKS) do
             redis.call('HSET', ${STATE}, '${DispatchField.TOKENS}', fmt(tokens - cost), '${DispatchField.TOKENS_AT}', now, '${DispatchField.TOKENS_WAIT_UNTIL}', '')
           end
           if cap > 0 then redis.call('ZADD', running_of(tenant), task.leaseExpiresAt, id .. ':' .. outcome[3]) end
-          if tonumber(f[6] or '0') > 0 then give_back(1, id .. ':' .. outcome[3]) end
+          if (f[6] or '0') + 0 > 0 then give_back(1, id .. ':' .. outcome[3]) end
           outcome[#outcome + 1] = id
           outcome[#outcome + 1] = cap > 0 and '1' or '0'
           outcome[#outcome + 1] = task.chain or ''

@@ -88,7 +88,7 @@ export function keyOf(template: string, value: string, base = ''): string {
   return template.split(TEMPLATE_VALUE).join(value).split(TEMPLATE_BASE).join(base);
 }
 
-/** The templates of the task keys a script may move to (the prelude's `bind_task`). */
+/** The templates of the task keys a script may move to (the dispatcher points the shared task names at the task it picks). */
 export const TASK_TEMPLATES: readonly KeyTemplate[] = [
   { lua: 'TASK_TEMPLATE', build: (keys) => keys.task(TEMPLATE_VALUE) },
   { lua: 'EVENTS_TEMPLATE', build: (keys) => keys.taskEvents(TEMPLATE_VALUE) },

@@ -135,12 +135,12 @@ local changes = { state = 'COMPLETED', result = RESULT, progress = '1', complete
 if recorded then
   for field, value in pairs(recorded) do changes[field] = value end
 end
-observe('duration', now - tonumber(task.startedAt or now))
+observe('duration', now - (task.startedAt or now))
 count('completed:' .. task.type)
 if USAGE ~= '' then changes.usage = USAGE end
 -- The attempt's last chunk, in the same step: its text put together is the result. One that
 -- starts the attempt's text names the model of the attempt's last call (recordUsage's usageAttempt).
-local seq = tonumber(task.outputSeq or '0') + 1
+local seq = (task.outputSeq or '0') + 1
 local usage_attempt = changes.usageAttempt or task.usageAttempt
 local model = usage_attempt == task.attempt and (changes.usageModel or task.usageModel) or ''
 if tonumber(task.outputBytes or '0') ~= tonumber(STREAMED_BYTES) then

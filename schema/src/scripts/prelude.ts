@@ -23,11 +23,14 @@ export const FLOW_BUCKET_TTL_MS = 2 * 60 * 60 * 1000;
 /** The helpers every script shares, after its bindings (kit.ts) and before its body. */
 export const PRELUDE = `
 -- One clock reading per script: a transition happens at one instant (and TIME is a command).
+-- Numbers the scripts wrote themselves (TIME's, a record's version, attempt and times, the
+-- dispatcher's scores and state) are read by arithmetic, which parses a string once; tonumber()
+-- parses it twice, and stays where a value that is not a number must read as nil.
 local NOW = nil
 local function now_ms()
   if not NOW then
     local t = redis.call('TIME')
-    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    NOW = t[1] * 1000 + math.floor(t[2] / 1000)
   end
   return NOW
 end
@@ -174,7 +177,7 @@ local function commit(task, changes, kind, reason)
     return error({ err = 'UNDECLARED ' .. old_state .. '>' .. changes.state })
   end
   if changes.dlqClass and not DLQ_INDEX[changes.dlqClass] then return error({ err = 'UNDECLARED DLQ ' .. changes.dlqClass }) end
-  local version = tonumber(task.version) + 1
+  local version = task.version + 1
   changes.version = version
   changes.updatedAt = now
   -- now is formatted once, however many fields take it (updatedAt, and startedAt or completedAt).

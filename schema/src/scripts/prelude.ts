@@ -20,6 +20,9 @@ import { LATENCY_BUCKETS_MS } from '../task-stats.ts';
 /** How long a per-minute flow counter is kept (the dashboard shows at most the last hour). */
 export const FLOW_BUCKET_TTL_MS = 2 * 60 * 60 * 1000;
 
+/** `n` nils: a table constructor of them makes an array part that size, which the code fills. */
+const nils = (n: number) => Array.from({ length: n }, () => 'nil').join(', ');
+
 /** The helpers every script shares, after its bindings (kit.ts) and before its body. */
 export const PRELUDE = `
 -- One clock reading per script: a transition happens at one instant (and TIME is a command).
@@ -58,13 +61,20 @@ end
 
 -- Cluster-wide counters for /metrics (see task-stats.ts for the field names). count() and
 -- observe() only gather; flush_stats() writes them, which commit() does for every transition.
-local STATS_FIELDS, STATS_BY = {}, {}
+-- The fields in the order first counted and their amounts side by side: a field counted again
+-- is found by a scan of the few so far, cheaper than a table by name grown field by field (and
+-- the amounts are add_counts' list as they are).
+local STATS_FIELDS, STATS_AMOUNTS, STATS_N = {}, {}, 0
 local function count(field, by)
-  if STATS_BY[field] == nil then
-    STATS_FIELDS[#STATS_FIELDS + 1] = field
-    STATS_BY[field] = 0
+  for i = 1, STATS_N do
+    if STATS_FIELDS[i] == field then
+      STATS_AMOUNTS[i] = STATS_AMOUNTS[i] + (by or 1)
+      return
+    end
   end
-  STATS_BY[field] = STATS_BY[field] + (by or 1)
+  STATS_N = STATS_N + 1
+  STATS_FIELDS[STATS_N] = field
+  STATS_AMOUNTS[STATS_N] = 0 + (by or 1)
 end
 -- The bucket is picked by a chain of comparisons with its label written out: no table of bounds
 -- built for every call, no number formatted.
@@ -84,17 +94,20 @@ end
 local EXACT_BELOW = 9007199254740992
 local function add_counts(key, fields, amounts)
   local current = redis.call('HMGET', key, unpack(fields))
-  local set = {}
+  -- Sized by its constructor for the usual few counters (nils, not yet entries): grown pair by
+  -- pair, a table is rehashed at every power of two.
+  local set, n = { ${nils(16)} }, 0
   for i, field in ipairs(fields) do
     local sum = (tonumber(current[i]) or 0) + amounts[i]
     if math.abs(sum) < EXACT_BELOW then
-      set[#set + 1] = field
-      set[#set + 1] = str(sum)
+      set[n + 1] = field
+      set[n + 2] = str(sum)
+      n = n + 2
     else
       redis.call('HINCRBY', key, field, amounts[i])
     end
   end
-  if #set > 0 then redis.call('HSET', key, unpack(set)) end
+  if n > 0 then redis.call('HSET', key, unpack(set, 1, n)) end
   return current
 end
 -- One HINCRBY for a single field; for several, add_counts (one HMGET and one HSET). An HINCRBY a
@@ -103,16 +116,14 @@ end
 -- append-only file and the replicas: kept as it is (docs/performance.md, "Where Redis' CPU goes").
 -- The usual amount, 1, goes as a string: Redis formats a number argument with snprintf('%.17g').
 local function flush_stats()
-  local n = #STATS_FIELDS
+  local n = STATS_N
   if n == 1 then
-    local by = STATS_BY[STATS_FIELDS[1]]
+    local by = STATS_AMOUNTS[1]
     redis.call('HINCRBY', STATS_KEY, STATS_FIELDS[1], by == 1 and '1' or by)
   elseif n > 1 then
-    local amounts = {}
-    for i, field in ipairs(STATS_FIELDS) do amounts[i] = STATS_BY[field] end
-    add_counts(STATS_KEY, STATS_FIELDS, amounts)
+    add_counts(STATS_KEY, STATS_FIELDS, STATS_AMOUNTS)
   end
-  STATS_FIELDS, STATS_BY = {}, {}
+  STATS_FIELDS, STATS_AMOUNTS, STATS_N = {}, {}, 0
 end
 -- A worker write whose lease is gone: nothing changes, but it is counted.
 local function stale(state)
@@ -182,7 +193,9 @@ local function commit(task, changes, kind, reason)
   changes.updatedAt = now
   -- now is formatted once, however many fields take it (updatedAt, and startedAt or completedAt).
   local now_text = str(now)
-  local set, del, n_set, n_del = {}, {}, 0, 0
+  -- The HSET's list sized by its constructor for a claim's changes (nils, not yet entries): grown
+  -- pair by pair, a table is rehashed at every power of two.
+  local set, del, n_set, n_del = { ${nils(32)} }, {}, 0, 0
   for field, value in pairs(changes) do
     if value == false then
       -- Only fields the record has: an HDEL of nothing is still a command.
@@ -196,7 +209,7 @@ local function commit(task, changes, kind, reason)
       task[field] = text
     end
   end
-  redis.call('HSET', TASK_KEY, unpack(set))
+  redis.call('HSET', TASK_KEY, unpack(set, 1, n_set))
   if n_del > 0 then redis.call('HDEL', TASK_KEY, unpack(del)) end
   if task.state ~= old_state then
     count_flow(old_state, task.state)

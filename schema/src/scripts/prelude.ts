@@ -113,7 +113,7 @@ end
 -- One HINCRBY for a single field; for several, add_counts (one HMGET and one HSET). An HINCRBY a
 -- field would cost Redis fewer instructions (add_counts' tonumber and string.format of each field
 -- cost more than a command each), but adds 10 commands to a task, each one more write for the
--- append-only file and the replicas: kept as it is (docs/performance.md, "Where Redis' CPU goes").
+-- append-only file and the replicas: kept as it is (docs/performance.md, "Less Lua a call").
 -- The usual amount, 1, goes as a string: Redis formats a number argument with snprintf('%.17g').
 local function flush_stats()
   local n = STATS_N

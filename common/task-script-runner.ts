@@ -8,7 +8,9 @@ import type { RedisKeys } from '../schema/src/redis-keys.ts';
 import type { TaskType } from '../schema/src/task.ts';
 import { lineKeys } from '../schema/src/scripts/dispatch-lines.ts';
 import { TASK_SCRIPTS, type TaskScriptName, type TaskScripts } from '../schema/src/scripts/index.ts';
-import { taskScriptCall, type ScriptArgs, type ScriptKeys, type ScriptReply, type TaskScope, type TaskScriptCommon } from '../schema/src/scripts/kit.ts';
+import { taskScriptCall, type TaskScriptCommon } from '../schema/src/scripts/kit/call.ts';
+import type { ScriptArgs, ScriptKeys, ScriptReply } from '../schema/src/scripts/kit/define.ts';
+import type { TaskScope } from '../schema/src/scripts/kit/shared.ts';
 
 export type TaskScriptRunner = <N extends TaskScriptName>(
   name: N,

@@ -11,7 +11,8 @@ import { CircuitState } from '../schema/src/circuit.ts';
 import { decodeModelBreakers, windowCounts, type ModelCallOutcome } from '../schema/src/model-breakers.ts';
 import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { TASK_SCRIPTS, type TaskScriptName, type TaskScripts } from '../schema/src/scripts/index.ts';
-import { taskScriptCall, type ScriptArgs, type ScriptKeys, type ScriptReply } from '../schema/src/scripts/kit.ts';
+import { taskScriptCall } from '../schema/src/scripts/kit/call.ts';
+import type { ScriptArgs, ScriptKeys, ScriptReply } from '../schema/src/scripts/kit/define.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 
 let redis: TestRedis;
@@ -21,7 +22,7 @@ const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 /**
  * `lua` with its clock reading fixed at `nowMs` (test only: the prelude's one TIME call). A
- * script that never reads the clock carries no `now_ms` (kit.ts leaves out uncalled helpers),
+ * script that never reads the clock carries no `now_ms` (kit/helper-pruning.ts leaves out uncalled helpers),
  * and has nothing to fix.
  */
 function atClock(lua: string, nowMs: number): string {

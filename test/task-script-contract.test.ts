@@ -10,7 +10,9 @@ import { createTaskScriptRunner } from '../common/task-script-runner.ts';
 import { QueueName, createRedisKeys } from '../schema/src/redis-keys.ts';
 import { LUA_FRAGMENTS, TASK_SCRIPTS } from '../schema/src/scripts/index.ts';
 import { PRELUDE } from '../schema/src/scripts/prelude.ts';
-import { taskScriptCall, TEMPLATE_BASE, TEMPLATE_VALUE, type AnyTaskScript } from '../schema/src/scripts/kit.ts';
+import { taskScriptCall } from '../schema/src/scripts/kit/call.ts';
+import type { AnyTaskScript } from '../schema/src/scripts/kit/define.ts';
+import { TEMPLATE_BASE, TEMPLATE_VALUE } from '../schema/src/scripts/kit/templates.ts';
 import { lineKeys } from '../schema/src/scripts/dispatch-lines.ts';
 import { createTaskRepository } from '../server/infra/task-repository.ts';
 import { createDispatchStore } from '../server/infra/dispatch-store.ts';
@@ -52,7 +54,7 @@ describe.each(Object.entries(TASK_SCRIPTS))('%s', (_name, script: AnyTaskScript)
     }
   });
 
-  it('carries every prelude and family helper it calls (and only those: kit.ts leaves out the others)', () => {
+  it('carries every prelude and family helper it calls (and only those: kit/helper-pruning.ts leaves out the others)', () => {
     const code = script.lua.split('\n').filter((line) => !/^\s*--/.test(line)).join('\n');
     for (const fragment of [{ lua: PRELUDE }, ...LUA_FRAGMENTS]) {
       for (const [, helper] of fragment.lua.matchAll(/local function (\w+)\(/g)) {
@@ -96,7 +98,7 @@ describe('against Redis', () => {
 
   it('touches no key that its calls did not pass (or that a template they passed does not name), through a whole life of every script', async () => {
     const passed = new Set<string>();
-    // A key template (kit.ts) names a family: its NUL (value) and SOH (base key) stand for any text.
+    // A key template (kit/templates.ts) names a family: its NUL (value) and SOH (base key) stand for any text.
     const templates: RegExp[] = [];
     const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const repository = createTaskRepository({ redis: system.redis.client, keys, maxEventsPerTask: 10, idempotencyTtlSeconds: 60 });

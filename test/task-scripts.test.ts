@@ -14,7 +14,8 @@ import { parseTaskStats } from '../schema/src/task-stats.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { waitFor } from './support/wait-for.ts';
 import { createTaskStore, type TaskStore } from '../worker/task-store.ts';
-import { defineTaskScript, taskScriptCall } from '../schema/src/scripts/kit.ts';
+import { taskScriptCall } from '../schema/src/scripts/kit/call.ts';
+import { defineTaskScript } from '../schema/src/scripts/kit/define.ts';
 
 let redis: TestRedis;
 const keys = createRedisKeys(`store-${randomUUID().slice(0, 8)}`);

@@ -3,7 +3,7 @@ import { Channels, createChannelRouter, publication, routeTo } from './channels.
 import { createRedisKeys } from './redis-keys.ts';
 import { lineKeys } from './scripts/dispatch-lines.ts';
 import { TASK_SCRIPTS } from './scripts/index.ts';
-import { taskScriptCall } from './scripts/kit.ts';
+import { taskScriptCall } from './scripts/kit/call.ts';
 
 const keys = createRedisKeys('ch');
 

@@ -64,7 +64,7 @@ const word = <T extends string>(name: (keys: RedisKeys) => string, schema: z.Zod
 /**
  * Every change of any task: the record as the prelude's `emit` publishes it (the hash as a JSON
  * object of strings, without `content` and `leaseToken`); and, from `taskDelete`,
- * `{"id", "tenant", "deleted": "1"}`. Bound as `TASKS_CHANNEL` in every script (kit.ts).
+ * `{"id", "tenant", "deleted": "1"}`. Bound as `TASKS_CHANNEL` in every script (scripts/kit/shared.ts).
  */
 const tasks: ScriptChannel<TaskChannelMessage> = {
   lua: 'TASKS_CHANNEL',

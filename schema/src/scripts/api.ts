@@ -12,7 +12,7 @@ import { Channels } from '../channels.ts';
 import type { TaskState } from '../task.ts';
 import { TransitionReason } from '../transition-reasons.ts';
 import { BUDGET, BUDGET_KEYS, type BudgetPeriod } from './budgets.ts';
-import { defineTaskScript, replyList } from './kit.ts';
+import { defineTaskScript, replyList } from './kit/define.ts';
 import { LINE_KEYS, LINE_TEMPLATES, LINES } from './dispatch-lines.ts';
 
 /** An operator's change: done, refused in this state, or no such task. */

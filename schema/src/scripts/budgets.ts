@@ -11,7 +11,7 @@
  * sorted set id -> expiry, a hash id -> nano-dollars).
  */
 import type { RedisKeys } from '../redis-keys.ts';
-import { defineTaskScript, replyList, type LuaFragment } from './kit.ts';
+import { defineTaskScript, replyList, type LuaFragment } from './kit/define.ts';
 
 export const BudgetPeriod = { DAY: 'DAY', MONTH: 'MONTH' } as const;
 export type BudgetPeriod = (typeof BudgetPeriod)[keyof typeof BudgetPeriod];

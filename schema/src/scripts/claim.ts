@@ -4,7 +4,7 @@
  */
 import type { TaskType } from '../task.ts';
 import { TransitionReason } from '../transition-reasons.ts';
-import { defineTaskScript, replyList, type LuaFragment } from './kit.ts';
+import { defineTaskScript, replyList, type LuaFragment } from './kit/define.ts';
 import { LINE_KEYS, LINE_TEMPLATES, LINES } from './dispatch-lines.ts';
 
 export interface ClaimedTask {

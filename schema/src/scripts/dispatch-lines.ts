@@ -17,7 +17,8 @@
  */
 import { DispatchField, PRIORITY_SHIFT, READY_ORDER_DIGITS, TenantField } from '../dispatch.ts';
 import type { RedisKeys } from '../redis-keys.ts';
-import { TEMPLATE_VALUE, type KeyTemplate, type LuaFragment } from './kit.ts';
+import type { LuaFragment } from './kit/define.ts';
+import { TEMPLATE_VALUE, type KeyTemplate } from './kit/templates.ts';
 
 /** The keys a script that keeps the lines takes (besides the lines themselves). */
 export const LINE_KEYS = ['ready', 'dispatchState'] as const;

@@ -11,7 +11,8 @@
  */
 import { DispatchField, READY_ORDER_DIGITS, TenantField, WAIT_REASONS, WaitReason } from '../dispatch.ts';
 import { LINE_KEYS, LINE_TEMPLATES, LINES, RUNNING_TEMPLATE } from './dispatch-lines.ts';
-import { defineTaskScript, replyList, TASK_TEMPLATES } from './kit.ts';
+import { defineTaskScript, replyList } from './kit/define.ts';
+import { TASK_TEMPLATES } from './kit/templates.ts';
 
 const STATE = 'DISPATCH_STATE_KEY';
 

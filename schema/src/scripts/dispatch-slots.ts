@@ -7,7 +7,7 @@
 import { DispatchField, TenantField } from '../dispatch.ts';
 import { LINE_KEYS, LINE_TEMPLATES, lineKeys, LINES, RUNNING_TEMPLATE } from './dispatch-lines.ts';
 import { QueueName, type RedisKeys } from '../redis-keys.ts';
-import { defineTaskScript, type LuaFragment } from './kit.ts';
+import { defineTaskScript, type LuaFragment } from './kit/define.ts';
 
 /** The keys a script that counts capped slots and gives back tickets takes (besides LINE_KEYS). */
 export const SLOT_KEYS = ['capWake', 'ticketJobs', 'ticketWaiting'] as const;

@@ -16,7 +16,8 @@ import { DEFAULT_WEIGHT, DispatchField, READY_ORDER_DIGITS, TenantField } from '
 import { CLAIM, decodeClaimedTask, type ClaimedTask } from './claim.ts';
 import { LINE_KEYS, LINE_TEMPLATES, LINES, RUNNING_TEMPLATE } from './dispatch-lines.ts';
 import { SLOT_KEYS, SLOTS } from './dispatch-slots.ts';
-import { defineTaskScript, replyList, TASK_TEMPLATES } from './kit.ts';
+import { defineTaskScript, replyList } from './kit/define.ts';
+import { TASK_TEMPLATES } from './kit/templates.ts';
 
 // The worker's and the server's stores build this script's keys with slotKeys, imported from here.
 export { slotKeys } from './dispatch-slots.ts';

@@ -4,7 +4,7 @@
  * becomes due now, and its job is on the retry queue's waiting list in the same step, so a
  * worker takes it within a pull instead of at the end of its deferral.
  */
-import { defineTaskScript, replyList } from './kit.ts';
+import { defineTaskScript, replyList } from './kit/define.ts';
 
 /** Released (due now, its job waiting), or left alone: it was not held by that deferral any more, or no such task. */
 export type ReleaseOutcome = { status: 'released'; version: number } | { status: 'unheld'; state: string } | { status: 'missing' };

@@ -1,7 +1,8 @@
 /**
  * Every task script by name: the one map common/task-script-runner.ts registers with ioredis
  * (`defineCommand`) and the contract test checks. The families:
- *   kit.ts        defineTaskScript, the bindings, taskScriptCall (no script)
+ *   kit/          the kit, no script: define.ts (defineTaskScript, the bindings), shared.ts (the
+ *                 shared keys and arguments), templates.ts, helper-pruning.ts, call.ts (taskScriptCall)
  *   prelude.ts    the Lua every script starts with: the clock, counters, commit()
  *   api.ts        taskCreate, taskCancel, taskReopen, taskDelete
  *   lifecycle.ts  taskClaim, taskRenew, taskRelease, taskProgress, taskComplete, taskFail, taskDefer
@@ -32,7 +33,7 @@ import { dispatchPositions } from './dispatch-positions.ts';
 import { dispatchSweep, tenantPolicySet } from './tenant-policy.ts';
 import { forceOpenModelBreakers, MODEL_BREAKER, probeModel, recordModelCall, resetModelBreakers } from './model-breakers.ts';
 import { switchModel } from './model-chain.ts';
-import type { LuaFragment } from './kit.ts';
+import type { LuaFragment } from './kit/define.ts';
 
 export const TASK_SCRIPTS = {
   taskCreate: create,

@@ -7,7 +7,7 @@
  * The claim that takes the lease is in claim.ts.
  */
 import { TransitionReason } from '../transition-reasons.ts';
-import { defineTaskScript, replyList } from './kit.ts';
+import { defineTaskScript, replyList } from './kit/define.ts';
 import { RUNNING_TEMPLATE } from './dispatch-lines.ts';
 import { TenantField } from '../dispatch.ts';
 import { EMIT_OUTPUT, outputChannel } from './output.ts';

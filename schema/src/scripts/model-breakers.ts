@@ -12,7 +12,8 @@
  */
 import { Channels } from '../channels.ts';
 import { CircuitState } from '../circuit.ts';
-import { defineTaskScript, replyList, TEMPLATE_VALUE, type KeyTemplate, type LuaFragment } from './kit.ts';
+import { defineTaskScript, replyList, type LuaFragment } from './kit/define.ts';
+import { TEMPLATE_VALUE, type KeyTemplate } from './kit/templates.ts';
 
 const CALLS_TEMPLATE: KeyTemplate = { lua: 'CALLS_TEMPLATE', build: (keys) => keys.modelCalls(TEMPLATE_VALUE) };
 const PROBE_TEMPLATE: KeyTemplate = { lua: 'PROBE_TEMPLATE', build: (keys) => keys.modelProbe(TEMPLATE_VALUE) };

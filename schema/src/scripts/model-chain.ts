@@ -3,7 +3,7 @@
  * Script: `taskSwitchModel`. No I/O here.
  */
 import { MODEL_SWITCH_TRANSITION } from '../model-chain.ts';
-import { defineTaskScript } from './kit.ts';
+import { defineTaskScript } from './kit/define.ts';
 import { decodeWrite } from './lifecycle.ts';
 
 /**

@@ -13,7 +13,7 @@
  * an attempt, carrying the whole text, when the result differs from what was streamed.
  */
 import type { ScriptChannel } from '../channels.ts';
-import { defineTaskScript, replyList, type LuaFragment } from './kit.ts';
+import { defineTaskScript, replyList, type LuaFragment } from './kit/define.ts';
 
 export interface OutputChunk {
   taskId: string;

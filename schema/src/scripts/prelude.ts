@@ -23,7 +23,7 @@ export const FLOW_BUCKET_TTL_MS = 2 * 60 * 60 * 1000;
 /** `n` nils: a table constructor of them makes an array part that size, which the code fills. */
 const nils = (n: number) => Array.from({ length: n }, () => 'nil').join(', ');
 
-/** The helpers every script shares, after its bindings (kit.ts) and before its body. */
+/** The helpers every script shares, after its bindings (kit/define.ts) and before its body. */
 export const PRELUDE = `
 -- One clock reading per script: a transition happens at one instant (and TIME is a command).
 -- Numbers the scripts wrote themselves (TIME's, a record's version, attempt and times, the
@@ -38,7 +38,7 @@ local function now_ms()
   return NOW
 end
 
--- A key of a family the script fills in itself (kit.ts, KeyTemplate): the template with its NUL
+-- A key of a family the script fills in itself (kit/templates.ts): the template with its NUL
 -- replaced by \`value\` and its SOH, when it has one (a tenant slice's, before the NUL), by
 -- \`base\`. The only way a script makes a key name. Plain finds and one concatenation: a template
 -- split into pieces cached for the call cost more to split than the few keys it fills saved.
@@ -182,7 +182,7 @@ end
 local function commit(task, changes, kind, reason)
   local now = now_ms()
   local old_state, old_dlq_class = task.state, task.dlqClass
-  -- A script declares the states it moves between (kit.ts \`states\`) and is passed only their
+  -- A script declares the states it moves between (kit/define.ts \`states\`) and is passed only their
   -- indexes: a move it did not declare stops here, before any write of the transition.
   if changes.state and changes.state ~= old_state and not (INDEX[old_state] and INDEX[changes.state]) then
     return error({ err = 'UNDECLARED ' .. old_state .. '>' .. changes.state })

@@ -7,7 +7,8 @@
 import { DispatchField, READY_ORDER_DIGITS, TenantField } from '../dispatch.ts';
 import { LINE_KEYS, LINE_TEMPLATES, LINES, RUNNING_TEMPLATE } from './dispatch-lines.ts';
 import { SLOT_KEYS, SLOTS } from './dispatch-slots.ts';
-import { defineTaskScript, replyList, TASK_TEMPLATES } from './kit.ts';
+import { defineTaskScript, replyList } from './kit/define.ts';
+import { TASK_TEMPLATES } from './kit/templates.ts';
 
 const STATE = 'DISPATCH_STATE_KEY';
 const field = (name: string) => `tenant_field(TENANT, '${name}')`;

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { BUDGET, BUDGET_KEYS } from './budgets.ts';
 import { DispatchField } from '../dispatch.ts';
 import { USAGE_LOG_MAX_CALLS } from '../model-chain.ts';
-import { defineTaskScript, type LuaFragment } from './kit.ts';
+import { defineTaskScript, type LuaFragment } from './kit/define.ts';
 
 /** The counters of `RedisKeys.usageHour`, field `<tenant>\t<apiKeyId>\t<model>\t<metric>`. */
 export const UsageHourMetric = {

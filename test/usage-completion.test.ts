@@ -13,6 +13,7 @@ import { toNanoUsd, type CallUsage } from '../schema/src/usage.ts';
 import { createTaskRepository } from '../server/infra/task-repository.ts';
 import { Attempt } from '../worker/attempt.ts';
 import { createTaskStore, type CarriedCall, type Lease, type TaskStore } from '../worker/task-store.ts';
+import { callUsage } from './support/call-usage.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 
 let redis: TestRedis;
@@ -28,18 +29,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await redis?.dispose();
-});
-
-const usage = (costUsd: number, extra: Partial<CallUsage> = {}): CallUsage => ({
-  model: 'model/a',
-  generationId: null,
-  promptTokens: 100,
-  completionTokens: 40,
-  cachedTokens: 10,
-  reasoningTokens: 5,
-  costUsd,
-  estimated: false,
-  ...extra,
 });
 
 /** A claimed task of its own tenant (so the hour's counters are the test's alone). */
@@ -77,7 +66,7 @@ const once = { ledger: 1, calls: 1, log: 1, hour: { tasks: 1, calls: 1, costNano
 describe('a completion that carries its call', () => {
   it('records the call once with the transition: ledger entry, task sums and log, hour counters', async () => {
     const lease = await claimed();
-    const call = carried({ usage: usage(0.000123457), onceKey: randomUUID() });
+    const call = carried({ usage: callUsage(0.000123457), onceKey: randomUUID() });
     expect(await store.complete(lease, 'done', null, undefined, undefined, call)).toMatchObject({ status: 'ok' });
     expect(await recorded(lease)).toMatchObject({ ...once, costNano: toNanoUsd(0.000123457), state: 'COMPLETED' });
     const task = await repository.get(lease.taskId);
@@ -89,7 +78,7 @@ describe('a completion that carries its call', () => {
 
   it('records it once when sent again (a lost reply): by its once key, or its pending record', async () => {
     const lease = await claimed();
-    const call = carried({ usage: usage(0.000123457), onceKey: randomUUID() });
+    const call = carried({ usage: callUsage(0.000123457), onceKey: randomUUID() });
     expect((await store.complete(lease, 'done', null, undefined, undefined, call)).status).toBe('ok');
     const first = await recorded(lease);
     expect(await store.complete(lease, 'done', null, undefined, undefined, call)).toEqual({ status: 'stale', state: 'COMPLETED' });
@@ -101,7 +90,7 @@ describe('a completion that carries its call', () => {
     const written = await claimed();
     const callId = randomUUID();
     await store.registerPendingCall(callId, { taskId: written.taskId, tenant: written.tenant, attempt: 1, model: 'model/a', at: Date.now(), reservationId: null, promptTokens: 100, generationId: null });
-    const pending = carried({ usage: usage(0.000123457), callId, wasPending: true });
+    const pending = carried({ usage: callUsage(0.000123457), callId, wasPending: true });
     expect((await store.complete(written, 'done', null, undefined, undefined, pending)).status).toBe('ok');
     expect((await store.complete(written, 'done', null, undefined, undefined, pending)).status).toBe('stale');
     expect(await recorded(written)).toMatchObject(once);
@@ -112,7 +101,7 @@ describe('a completion that carries its call', () => {
     const lease = await claimed();
     const before = await recorded(lease);
     const stale = { ...lease, token: 'not-the-lease' };
-    const call = carried({ usage: usage(0.000123457), onceKey: randomUUID() });
+    const call = carried({ usage: callUsage(0.000123457), onceKey: randomUUID() });
     expect(await store.complete(stale, 'late', null, undefined, undefined, call)).toEqual({ status: 'stale', state: 'ACTIVE' });
     expect(await recorded(lease)).toMatchObject({ ...once, state: 'ACTIVE', version: before.version });
     // Sent again: still once.
@@ -130,8 +119,8 @@ describe("the attempt's held usage", () => {
   it('gives the completion the last call only; the earlier ones are recorded on their own', async () => {
     const lease = await claimed();
     const attempt = attemptOf(lease);
-    attempt.onUsage(usage(0.01));
-    attempt.onUsage(usage(0.02));
+    attempt.onUsage(callUsage(0.01));
+    attempt.onUsage(callUsage(0.02));
     const call = attempt.takeUsage();
     expect(call).toMatchObject({ attempt: 1, usage: { costUsd: 0.02 }, onceKey: expect.any(String) });
     await attempt.settle();
@@ -144,11 +133,11 @@ describe("the attempt's held usage", () => {
   it('records a held call when the attempt ends without completing (settle), and one given back after a failed completion', async () => {
     const lease = await claimed();
     const attempt = attemptOf(lease);
-    attempt.onUsage(usage(0.01));
+    attempt.onUsage(callUsage(0.01));
     await attempt.settle();
     expect(await recorded(lease)).toMatchObject({ ledger: 1, calls: 1 });
 
-    attempt.onUsage(usage(0.02));
+    attempt.onUsage(callUsage(0.02));
     const call = attempt.takeUsage()!;
     attempt.restoreUsage(call);
     await attempt.settle();

@@ -9,6 +9,7 @@ import { createRedisKeys } from '../schema/src/redis-keys.ts';
 import { toNanoUsd, type CallUsage } from '../schema/src/usage.ts';
 import { createTaskRepository } from '../server/infra/task-repository.ts';
 import { createTaskStore } from '../worker/task-store.ts';
+import { callUsage } from './support/call-usage.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { graphql, startServer, type RunningServer } from './support/system.ts';
 
@@ -26,17 +27,7 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
-const call = (model: string, costUsd: number, extra: Partial<CallUsage> = {}): CallUsage => ({
-  model,
-  generationId: `gen-${randomUUID()}`,
-  promptTokens: 100,
-  completionTokens: 40,
-  cachedTokens: 10,
-  reasoningTokens: 5,
-  costUsd,
-  estimated: false,
-  ...extra,
-});
+const call = (model: string, costUsd: number, extra: Partial<CallUsage> = {}): CallUsage => callUsage(costUsd, { model, generationId: `gen-${randomUUID()}`, ...extra });
 
 describe('usage ledger', () => {
   it('records every call once, stale ones too, with exact sums per task, tenant, key, model and day', async () => {
